@@ -1,0 +1,41 @@
+// The sampler contract. A sampler is a folder under samplers/ with
+// <name>.sampler.ts (wiring), <name>.parse.ts (pure parsing) and README.md,
+// plus one line in samplers/index.ts.
+import type { Sample } from "@eastwest/common";
+import type { HostFs } from "../runtime/hostfs.ts";
+import type { Exec } from "../runtime/exec.ts";
+
+export interface SampleContext {
+  /** Tick time, Unix epoch ns: stamp every point of this tick with it. */
+  nowNs: bigint;
+  /** Aborted when the tick's deadline (the interval) passes. */
+  signal: AbortSignal;
+  /** The only way to read /proc and /sys (roots point at fixture trees in tests). */
+  fs: HostFs;
+  /** The only way to run an external tool: an argument array, never a shell string. */
+  exec: Exec;
+  /** Tags every point carries (agent_id, host, netns); samplers add their own. */
+  baseTags: Readonly<Record<string, string>>;
+  /** Per-sampler options from config (e.g. interface filters, flow filters). */
+  options: Readonly<Record<string, unknown>>;
+}
+
+export type Availability = { available: true } | { available: false; reason: string };
+
+export interface SampleResult {
+  points: Sample[];
+  /** Non-fatal problems in this tick (a line that did not parse, one device that vanished). */
+  errors?: string[];
+}
+
+export interface Sampler {
+  readonly name: string;
+  readonly defaultIntervalMs: number;
+  /** Optional: probe the source once. A reason must start with "unavailable: ". */
+  init?(ctx: SampleContext): Promise<Availability>;
+  sample(ctx: SampleContext): Promise<SampleResult>;
+  /** Idempotent. */
+  close?(): Promise<void>;
+}
+
+export type SamplerFactory = () => Sampler;

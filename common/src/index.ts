@@ -1,0 +1,4 @@
+export * from "./point.ts";
+export * from "./errors.ts";
+export * from "./log.ts";
+export * from "./schema.ts";

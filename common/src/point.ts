@@ -1,0 +1,16 @@
+// The in-process shape of one sample, before it goes on the wire.
+// number -> double field; bigint -> integer field (uint64 when >= 0, else int64);
+// boolean and string as such. Counters stay bigint.
+export type FieldValue = number | bigint | boolean | string;
+
+export interface Sample {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, FieldValue>;
+  timeNs: bigint; // Unix epoch nanoseconds
+}
+
+/** Current wall-clock time in Unix epoch nanoseconds. */
+export function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+}

@@ -1,0 +1,32 @@
+// Self-observability of the agent and collector.
+import type { MeasurementDef } from "../schema.ts";
+
+export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
+  eastwest_sampler: {
+    doc: "One sampler's last tick on an agent: duration, success, errors and points (agent scheduler).",
+    tags: ["agent_id", "sampler"],
+    fields: {
+      duration_ns: "uint",
+      up: "bool",
+      errors_total: "uint",
+      points_total: "uint",
+      interval_ms: "uint",
+    },
+  },
+  eastwest_agent: {
+    doc: "Agent pipeline state: buffered batches, points dropped on overflow, resends, connection.",
+    tags: ["agent_id"],
+    fields: {
+      buffered_batches: "uint",
+      buffered_points: "uint",
+      dropped_points_total: "uint",
+      dropped_batches_total: "uint",
+      resent_batches_total: "uint",
+      rejected_batches_total: "uint",
+      connected: "bool",
+      rss_bytes: "uint",
+      cpu_user_ns_total: "uint",
+      cpu_system_ns_total: "uint",
+    },
+  },
+};
