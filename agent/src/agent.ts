@@ -1,0 +1,159 @@
+// The agent: samplers -> scheduler -> batcher -> outbox -> transport.
+import { nowNs, type Logger, type Sample } from "@eastwest/common";
+import { Role, type Calibration, type Command, type CommandResult, type Hello } from "@eastwest/proto";
+import type { AgentConfig } from "./config.ts";
+import { identify, type Identity } from "./identity.ts";
+import { Batcher } from "./runtime/batcher.ts";
+import { realExec, type Exec } from "./runtime/exec.ts";
+import { hostFs } from "./runtime/hostfs.ts";
+import { Outbox } from "./runtime/outbox.ts";
+import { Scheduler, type ScheduledSampler } from "./runtime/scheduler.ts";
+import { SAMPLERS } from "./samplers/index.ts";
+import { GrpcTransport } from "./transport/grpc.ts";
+import { handleCommand, type CommandDeps } from "./actions/dispatch.ts";
+
+export const AGENT_VERSION = "0.1.0";
+
+export interface AgentDeps {
+  logger: Logger;
+  exec?: Exec;
+  calibrate?: () => Promise<Calibration | undefined>;
+}
+
+export class Agent {
+  readonly config: AgentConfig;
+  readonly outbox: Outbox;
+  readonly #deps: AgentDeps;
+  #identity: Identity | undefined;
+  #scheduler: Scheduler | undefined;
+  #batcher: Batcher | undefined;
+  #transport: GrpcTransport | undefined;
+  #selfTimer: NodeJS.Timeout | undefined;
+  #calibration: Calibration | undefined;
+  #closed = false;
+
+  constructor(config: AgentConfig, deps: AgentDeps) {
+    this.config = config;
+    this.#deps = deps;
+    this.outbox = new Outbox(config.buffer.maxBatches);
+  }
+
+  get transport(): GrpcTransport | undefined {
+    return this.#transport;
+  }
+
+  get scheduler(): Scheduler | undefined {
+    return this.#scheduler;
+  }
+
+  #samplers(): ScheduledSampler[] {
+    const out: ScheduledSampler[] = [];
+    for (const [name, factory] of Object.entries(SAMPLERS)) {
+      const c = this.config.samplers[name];
+      if (c && !c.enabled) continue;
+      const sampler = factory();
+      out.push({ sampler, intervalMs: c?.intervalMs ?? Math.max(this.config.intervalMs, sampler.defaultIntervalMs), options: c?.options ?? {} });
+    }
+    return out;
+  }
+
+  async start(): Promise<void> {
+    const fs = hostFs(this.config.procRoot, this.config.sysRoot);
+    const exec = this.#deps.exec ?? realExec;
+    this.#identity = await identify(fs);
+    const baseTags = { agent_id: this.config.id, host: this.#identity.hostname, netns: this.#identity.netns };
+    this.#batcher = new Batcher({ ...this.config.batch, emit: (points) => this.#enqueue(points) });
+    this.#scheduler = new Scheduler(this.#samplers(), { fs, exec, baseTags, logger: this.#deps.logger, emit: (p) => this.#batcher?.add(p) });
+    await this.#scheduler.init();
+    if (this.config.calibrate && this.#deps.calibrate) this.#calibration = await this.#deps.calibrate();
+    this.#transport = new GrpcTransport({
+      address: this.config.collector.address,
+      outbox: this.outbox,
+      hello: () => this.hello(),
+      logger: this.#deps.logger,
+      maxInFlight: this.config.buffer.maxInFlight,
+      connectTimeoutMs: this.config.collector.connectTimeoutMs,
+      ackTimeoutMs: this.config.collector.ackTimeoutMs,
+      backoffMinMs: this.config.collector.backoffMinMs,
+      backoffMaxMs: this.config.collector.backoffMaxMs,
+      keepaliveMs: this.config.collector.keepaliveMs,
+      onCommand: (cmd) => this.#onCommand(cmd),
+    });
+    this.#transport.start();
+    this.#scheduler.start();
+    this.#selfTimer = setInterval(() => this.#batcher?.add([this.#selfPoint()]), this.config.intervalMs);
+    this.#selfTimer.unref();
+  }
+
+  #enqueue(points: Sample[]): void {
+    this.outbox.add(points, nowNs());
+    this.#transport?.pump();
+  }
+
+  hello(): Hello {
+    const id = this.#identity;
+    return {
+      agentId: this.config.id,
+      role: this.config.role === "guest" ? Role.ROLE_GUEST : Role.ROLE_HOST,
+      hostname: id?.hostname ?? "",
+      kernel: id?.kernel ?? "",
+      machineUuid: id?.machineUuid ?? "",
+      netns: id?.netns ?? "",
+      capabilities: (this.#scheduler?.states() ?? []).map((s) => ({
+        sampler: s.name,
+        available: s.availability.available,
+        reason: s.availability.available ? "" : s.availability.reason,
+        intervalMs: s.intervalMs,
+      })),
+      agentVersion: AGENT_VERSION,
+      calibration: this.#calibration,
+      pid: process.pid,
+    };
+  }
+
+  #selfPoint(): Sample {
+    const st = this.outbox.stats();
+    const cpu = process.cpuUsage();
+    return {
+      measurement: "eastwest_agent",
+      tags: { agent_id: this.config.id },
+      fields: {
+        buffered_batches: BigInt(st.bufferedBatches),
+        buffered_points: BigInt(st.bufferedPoints),
+        dropped_points_total: st.droppedPoints,
+        dropped_batches_total: st.droppedBatches,
+        resent_batches_total: st.resentBatches,
+        rejected_batches_total: st.rejectedBatches,
+        connected: this.#transport?.connected ?? false,
+        rss_bytes: BigInt(process.memoryUsage.rss()),
+        cpu_user_ns_total: BigInt(cpu.user) * 1000n,
+        cpu_system_ns_total: BigInt(cpu.system) * 1000n,
+      },
+      timeNs: nowNs(),
+    };
+  }
+
+  #onCommand(cmd: Command): Promise<CommandResult> {
+    const deps: CommandDeps = {
+      scheduler: this.#scheduler,
+      logger: this.#deps.logger,
+      exec: this.#deps.exec ?? realExec,
+      calibrate: async () => {
+        this.#calibration = await this.#deps.calibrate?.();
+        return this.#calibration;
+      },
+    };
+    return handleCommand(cmd, deps);
+  }
+
+  /** Stops sampling, flushes, waits up to drainMs for acks, closes. Safe twice. */
+  async stop(drainMs = 2000): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#selfTimer);
+    await this.#scheduler?.stop();
+    this.#batcher?.close();
+    if (this.#transport && this.#transport.connected) await this.#transport.drain(drainMs);
+    this.#transport?.close();
+  }
+}

@@ -1,0 +1,93 @@
+// The agent's configuration: one zod schema; defaults < file < env < flags.
+import { hostname } from "node:os";
+import { z } from "zod";
+import { loadConfig, type EnvBinding } from "@eastwest/common";
+
+const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+const samplerConfig = z
+  .object({
+    enabled: z.boolean().default(true),
+    intervalMs: z.number().int().min(10).max(3_600_000).optional(),
+    options: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export const agentConfigSchema = z
+  .object({
+    id: z.string().regex(AGENT_ID, "agent id: letters, digits and . _ : - (max 128)"),
+    role: z.enum(["host", "guest"]),
+    collector: z
+      .object({
+        transport: z.enum(["grpc"]),
+        address: z.string().regex(/^[^\s/]+:\d{1,5}$/, "expected host:port"),
+        connectTimeoutMs: z.number().int().min(100).max(600_000),
+        ackTimeoutMs: z.number().int().min(100).max(600_000),
+        backoffMinMs: z.number().int().min(1),
+        backoffMaxMs: z.number().int().min(1),
+        keepaliveMs: z.number().int().min(1000),
+      })
+      .strict(),
+    intervalMs: z.number().int().min(10).max(3_600_000),
+    samplers: z.record(z.string(), samplerConfig).default({}),
+    batch: z.object({ maxPoints: z.number().int().min(1).max(50_000), maxDelayMs: z.number().int().min(1) }).strict(),
+    buffer: z.object({ maxBatches: z.number().int().min(1), maxInFlight: z.number().int().min(1) }).strict(),
+    procRoot: z.string().min(1),
+    sysRoot: z.string().min(1),
+    calibrate: z.boolean(),
+    logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.collector.backoffMaxMs < c.collector.backoffMinMs)
+      ctx.addIssue({ code: "custom", path: ["collector", "backoffMaxMs"], message: "must be >= backoffMinMs" });
+  });
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+export function agentDefaults(): Record<string, unknown> {
+  return {
+    id: hostname().replace(/[^A-Za-z0-9._:-]/g, "-") || "agent",
+    role: "host",
+    collector: {
+      transport: "grpc",
+      address: "127.0.0.1:7470",
+      connectTimeoutMs: 5000,
+      ackTimeoutMs: 30_000,
+      backoffMinMs: 100,
+      backoffMaxMs: 5000,
+      keepaliveMs: 10_000,
+    },
+    intervalMs: 1000,
+    samplers: {},
+    batch: { maxPoints: 500, maxDelayMs: 1000 },
+    buffer: { maxBatches: 2000, maxInFlight: 64 },
+    procRoot: "/proc",
+    sysRoot: "/sys",
+    calibrate: false,
+    logLevel: "info",
+  };
+}
+
+export const AGENT_ENV: readonly EnvBinding[] = [
+  { name: "EASTWEST_AGENT_ID", path: ["id"], type: "string" },
+  { name: "EASTWEST_AGENT_ROLE", path: ["role"], type: "string" },
+  { name: "EASTWEST_COLLECTOR", path: ["collector", "address"], type: "string" },
+  { name: "EASTWEST_INTERVAL_MS", path: ["intervalMs"], type: "number" },
+  { name: "EASTWEST_PROC_ROOT", path: ["procRoot"], type: "string" },
+  { name: "EASTWEST_SYS_ROOT", path: ["sysRoot"], type: "string" },
+  { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
+  { name: "EASTWEST_AGENT_SAMPLERS", path: ["samplers"], type: "json" },
+];
+
+export function loadAgentConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Record<string, unknown> }): AgentConfig {
+  return loadConfig({
+    schema: agentConfigSchema,
+    defaults: agentDefaults(),
+    file: opts.file,
+    env: opts.env,
+    envBindings: AGENT_ENV,
+    flags: opts.flags,
+    section: "agent",
+  });
+}

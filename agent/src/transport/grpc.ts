@@ -1,0 +1,199 @@
+// The agent's gRPC stream to the collector. Sends Hello, waits for Welcome
+// (the highest seq the collector holds for this agent), then keeps at most
+// maxInFlight batches unacked; drops a batch only on its Ack. Any stream
+// failure or an ack overdue past ackTimeoutMs reconnects with backoff and
+// resends everything unacked (the collector dedups on (agent_id, seq)).
+import { credentials, type ClientDuplexStream } from "@grpc/grpc-js";
+import { AckCode, TelemetryClient, type AgentMessage, type CollectorMessage, type Command, type CommandResult, type Hello } from "@eastwest/proto";
+import { errorMessage, nowNs, toWirePoint, type Logger } from "@eastwest/common";
+import type { Outbox } from "../runtime/outbox.ts";
+import { backoffDelayMs } from "./backoff.ts";
+
+export interface GrpcTransportOptions {
+  address: string;
+  outbox: Outbox;
+  hello: () => Hello;
+  logger: Logger;
+  maxInFlight: number;
+  connectTimeoutMs: number;
+  ackTimeoutMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  keepaliveMs: number;
+  onCommand: (cmd: Command) => Promise<CommandResult>;
+}
+
+type Call = ClientDuplexStream<AgentMessage, CollectorMessage>;
+
+export class GrpcTransport {
+  readonly #o: GrpcTransportOptions;
+  readonly #client: TelemetryClient;
+  #call: Call | undefined;
+  #welcomed = false;
+  #closed = false;
+  #attempt = 0;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #sentAt = new Map<bigint, number>();
+  #connects = 0;
+  #waiters: Array<() => void> = [];
+
+  constructor(o: GrpcTransportOptions) {
+    this.#o = o;
+    this.#client = new TelemetryClient(o.address, credentials.createInsecure(), {
+      "grpc.keepalive_time_ms": o.keepaliveMs,
+      "grpc.keepalive_timeout_ms": Math.max(1000, Math.floor(o.keepaliveMs / 2)),
+      "grpc.keepalive_permit_without_calls": 1,
+      "grpc.max_receive_message_length": 64 * 1024 * 1024,
+      "grpc.max_send_message_length": 64 * 1024 * 1024,
+    });
+  }
+
+  get connected(): boolean {
+    return this.#welcomed;
+  }
+
+  /** Number of successful (welcomed) connections so far. */
+  get connects(): number {
+    return this.#connects;
+  }
+
+  start(): void {
+    this.#connect();
+    this.#watchdog = setInterval(() => this.#checkAcks(), Math.min(1000, this.#o.ackTimeoutMs));
+    this.#watchdog.unref();
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    const deadline = Date.now() + this.#o.connectTimeoutMs;
+    this.#client.waitForReady(deadline, (err) => {
+      if (this.#closed) return;
+      if (err) return this.#retry(`connect: ${err.message}`);
+      this.#open();
+    });
+  }
+
+  #open(): void {
+    const call = this.#client.connect();
+    this.#call = call;
+    call.on("data", (m: CollectorMessage) => this.#onMessage(call, m));
+    call.on("error", (err: Error) => this.#onDown(call, `stream: ${err.message}`));
+    call.on("end", () => this.#onDown(call, "stream ended by collector"));
+    call.write({ msg: { $case: "hello", value: this.#o.hello() } });
+  }
+
+  #onMessage(call: Call, m: CollectorMessage): void {
+    if (call !== this.#call || !m.msg) return;
+    switch (m.msg.$case) {
+      case "welcome":
+        this.#welcomed = true;
+        this.#attempt = 0;
+        this.#connects += 1;
+        this.#o.outbox.setBase(m.msg.value.highestSeq);
+        this.#o.logger.info({ collector: m.msg.value.collectorId, highestSeq: String(m.msg.value.highestSeq), buffered: this.#o.outbox.size() }, "connected to collector");
+        this.pump();
+        return;
+      case "ack": {
+        const ack = m.msg.value;
+        this.#sentAt.delete(ack.seq);
+        const rejected = ack.code === AckCode.ACK_CODE_INVALID;
+        if (rejected) this.#o.logger.error({ seq: String(ack.seq), reason: ack.reason }, "collector rejected batch");
+        this.#o.outbox.ack(ack.seq, rejected);
+        this.pump();
+        this.#notifyIfDrained();
+        return;
+      }
+      case "command":
+        void this.#runCommand(call, m.msg.value);
+        return;
+      case "error":
+        this.#o.logger.error({ code: m.msg.value.code, reason: m.msg.value.reason }, "collector reported a stream error");
+        return;
+    }
+  }
+
+  async #runCommand(call: Call, cmd: Command): Promise<void> {
+    let result: CommandResult;
+    try {
+      result = await this.#o.onCommand(cmd);
+    } catch (err) {
+      result = { id: cmd.id, ok: false, error: errorMessage(err), json: "", startedNs: nowNs(), finishedNs: nowNs() };
+    }
+    if (call === this.#call && !this.#closed) call.write({ msg: { $case: "result", value: result } });
+  }
+
+  /** Sends whatever the outbox has ready, up to the in-flight window. */
+  pump(): void {
+    const call = this.#call;
+    if (!call || !this.#welcomed || this.#closed) return;
+    const room = this.#o.maxInFlight - this.#o.outbox.inFlightCount();
+    if (room <= 0) return;
+    const agentId = this.#o.hello().agentId;
+    for (const e of this.#o.outbox.takeSendable(room)) {
+      const seq = e.seq as bigint;
+      this.#sentAt.set(seq, Date.now());
+      call.write({ msg: { $case: "batch", value: { agentId, seq, points: e.points.map(toWirePoint), createdNs: e.createdNs } } });
+    }
+  }
+
+  #checkAcks(): void {
+    if (!this.#call || !this.#welcomed) return;
+    const now = Date.now();
+    for (const t of this.#sentAt.values()) {
+      if (now - t > this.#o.ackTimeoutMs) {
+        this.#o.logger.warn({ ackTimeoutMs: this.#o.ackTimeoutMs }, "ack overdue: reconnecting");
+        this.#call.cancel();
+        return;
+      }
+    }
+  }
+
+  #onDown(call: Call, why: string): void {
+    if (call !== this.#call) return;
+    this.#call = undefined;
+    this.#welcomed = false;
+    this.#sentAt.clear();
+    this.#o.outbox.requeueInFlight();
+    if (!this.#closed) this.#retry(why);
+  }
+
+  #retry(why: string): void {
+    if (this.#closed) return;
+    const delay = backoffDelayMs(this.#attempt++, this.#o.backoffMinMs, this.#o.backoffMaxMs);
+    this.#o.logger.warn({ why, retryInMs: delay, buffered: this.#o.outbox.size() }, "collector unreachable");
+    this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+  }
+
+  #notifyIfDrained(): void {
+    if (this.#o.outbox.size() > 0) return;
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  /** Resolves true once every buffered batch is acked, false on timeout. */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.#o.outbox.size() === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), timeoutMs);
+      this.#waiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Safe twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#reconnectTimer);
+    clearInterval(this.#watchdog);
+    const call = this.#call;
+    this.#call = undefined;
+    if (call) {
+      call.end();
+      call.cancel();
+    }
+    this.#client.close();
+  }
+}

@@ -1,0 +1,59 @@
+// `eastwest agent`: samplers -> collector over gRPC, until SIGINT/SIGTERM.
+import { createLogger } from "@eastwest/common";
+import { Agent } from "@eastwest/agent/agent";
+import { loadAgentConfig } from "@eastwest/agent/config";
+import { calibrate } from "@eastwest/agent/calibrate/index";
+import { realExec } from "@eastwest/agent/runtime/exec";
+import type { CliCommand } from "../types.ts";
+import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
+import { untilSignal } from "../signals.ts";
+
+const MAP: FlagMap = {
+  id: { path: ["id"], type: "string" },
+  role: { path: ["role"], type: "string" },
+  collector: { path: ["collector", "address"], type: "string" },
+  "interval-ms": { path: ["intervalMs"], type: "number" },
+  "proc-root": { path: ["procRoot"], type: "string" },
+  "sys-root": { path: ["sysRoot"], type: "string" },
+  "log-level": { path: ["logLevel"], type: "string" },
+  calibrate: { path: ["calibrate"], type: "boolean" },
+};
+
+const USAGE = `usage: eastwest agent [flags]
+
+Samples this host (or guest, or network namespace) and streams batches to a collector.
+
+flags:
+  -c, --config FILE      YAML or JSON config (an "agent:" section or a flat file)
+  --id ID                agent id (default: host name)          env EASTWEST_AGENT_ID
+  --role host|guest      (default host)                         env EASTWEST_AGENT_ROLE
+  --collector HOST:PORT  collector gRPC address (127.0.0.1:7470) env EASTWEST_COLLECTOR
+  --interval-ms N        default sampling interval (1000)       env EASTWEST_INTERVAL_MS
+  --proc-root DIR        read /proc from DIR (tests)            env EASTWEST_PROC_ROOT
+  --sys-root DIR         read /sys from DIR (tests)             env EASTWEST_SYS_ROOT
+  --calibrate            measure cost-model constants at start
+  --log-level LEVEL      trace|debug|info|warn|error|silent     env EASTWEST_LOG_LEVEL
+  --print-config         print the effective configuration and exit
+`;
+
+export const agentCommand: CliCommand = {
+  name: "agent",
+  summary: "run an agent: sample /proc, TCP flows, offloads; stream to a collector",
+  usage: USAGE,
+  run: (argv, io) =>
+    withConfigErrors(io, async () => {
+      const opts = { "interval-ms": { type: "string" as const }, id: { type: "string" as const }, role: { type: "string" as const }, collector: { type: "string" as const }, "proc-root": { type: "string" as const }, "sys-root": { type: "string" as const }, "log-level": { type: "string" as const }, calibrate: { type: "boolean" as const } };
+      const { values, flags } = parseFlags(argv, opts, MAP);
+      if (values["help"]) return io.stdout(USAGE), 0;
+      const config = loadAgentConfig({ file: values["config"] as string | undefined, env: process.env, flags });
+      if (values["print-config"]) return printConfig(io, config);
+      const logger = createLogger("agent", config.logLevel);
+      const agent = new Agent(config, { logger, calibrate: () => calibrate({ exec: realExec }) });
+      await agent.start();
+      logger.info({ id: config.id, collector: config.collector.address }, "agent started");
+      await untilSignal();
+      logger.info("agent stopping");
+      await agent.stop();
+      return 0;
+    }),
+};

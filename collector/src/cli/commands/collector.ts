@@ -1,0 +1,57 @@
+// `eastwest collector`: gRPC ingest, embedded store, HTTP API, until SIGINT/SIGTERM.
+import { createLogger } from "@eastwest/common";
+import { Collector } from "../../collector.ts";
+import { loadCollectorConfig } from "../../config.ts";
+import type { CliCommand } from "../types.ts";
+import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
+import { untilSignal } from "../signals.ts";
+
+export const COLLECTOR_FLAGS: FlagMap = {
+  "grpc-host": { path: ["grpc", "host"], type: "string" },
+  "grpc-port": { path: ["grpc", "port"], type: "number" },
+  "http-host": { path: ["http", "host"], type: "string" },
+  "http-port": { path: ["http", "port"], type: "number" },
+  data: { path: ["store", "path"], type: "string" },
+  "log-level": { path: ["logLevel"], type: "string" },
+};
+
+export const COLLECTOR_OPTIONS = Object.fromEntries(Object.keys(COLLECTOR_FLAGS).map((k) => [k, { type: "string" as const }]));
+
+const USAGE = `usage: eastwest collector [flags]
+
+Receives agent batches over gRPC, stores them (embedded store by default) and
+serves the HTTP JSON API.
+
+flags:
+  -c, --config FILE    YAML or JSON config (a "collector:" section or a flat file)
+  --grpc-host HOST     (127.0.0.1)                      env EASTWEST_GRPC_HOST
+  --grpc-port PORT     (7470; 0 picks a free port)      env EASTWEST_GRPC_PORT
+  --http-host HOST     (127.0.0.1)                      env EASTWEST_HTTP_HOST
+  --http-port PORT     (7471; 0 picks a free port)      env EASTWEST_HTTP_PORT
+  --data FILE          embedded store file (eastwest-data/eastwest.db) env EASTWEST_STORE_PATH
+  --log-level LEVEL    trace|debug|info|warn|error|silent env EASTWEST_LOG_LEVEL
+  --print-config       print the effective configuration and exit
+
+On start it prints one JSON line to stdout: {"grpc_port":N,"http_port":N}.
+`;
+
+export const collectorCommand: CliCommand = {
+  name: "collector",
+  summary: "run the collector: gRPC ingest, embedded store, HTTP API",
+  usage: USAGE,
+  run: (argv, io) =>
+    withConfigErrors(io, async () => {
+      const { values, flags } = parseFlags(argv, COLLECTOR_OPTIONS, COLLECTOR_FLAGS);
+      if (values["help"]) return io.stdout(USAGE), 0;
+      const config = loadCollectorConfig({ file: values["config"] as string | undefined, env: process.env, flags });
+      if (values["print-config"]) return printConfig(io, config);
+      const logger = createLogger("collector", config.logLevel);
+      const collector = new Collector(config, logger);
+      await collector.start();
+      io.stdout(JSON.stringify({ grpc_port: collector.grpcPort, http_port: collector.httpPort }) + "\n");
+      await untilSignal();
+      logger.info("collector stopping");
+      await collector.stop();
+      return 0;
+    }),
+};

@@ -1,0 +1,66 @@
+// Shared flag handling: node:util parseArgs, errors reported as ConfigError
+// (exit 78), and the config-file/print-config conventions every program shares.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ConfigError, EXIT_CONFIG, errorMessage, setPath, toJson } from "@eastwest/common";
+import type { CliIo } from "./types.ts";
+
+export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+
+export interface FlagMap {
+  /** flag name -> config path and type */
+  [flag: string]: { path: string[]; type: "string" | "number" | "boolean" };
+}
+
+export const COMMON_OPTIONS: OptionSpec = {
+  config: { type: "string", short: "c" },
+  "print-config": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+};
+
+export interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  flags: Record<string, unknown>;
+}
+
+/** Parses argv; unknown flags and bad numbers become ConfigError problems (all at once). */
+export function parseFlags(argv: string[], options: OptionSpec, map: FlagMap, allowPositionals = false): Parsed {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, strict: true, allowPositionals });
+  } catch (err) {
+    throw new ConfigError([errorMessage(err)], { cause: err });
+  }
+  const problems: string[] = [];
+  const flags: Record<string, unknown> = {};
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  for (const [flag, spec] of Object.entries(map)) {
+    const v = values[flag];
+    if (v === undefined) continue;
+    if (spec.type === "number") {
+      const n = Number(v);
+      if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n)) problems.push(`--${flag}: expected a number, got ${JSON.stringify(v)}`);
+      else setPath(flags, spec.path, n);
+    } else setPath(flags, spec.path, v);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { values, positionals: parsed.positionals, flags };
+}
+
+/** Runs a command body, mapping ConfigError to exit 78 with every problem listed. */
+export async function withConfigErrors(io: CliIo, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`eastwest: ${err.message}\n`);
+      return EXIT_CONFIG;
+    }
+    throw err;
+  }
+}
+
+export function printConfig(io: CliIo, config: unknown): number {
+  io.stdout(toJson(config, 2) + "\n");
+  return 0;
+}

@@ -1,0 +1,78 @@
+// The collector: gRPC receiver -> validate -> store -> ack; agent registry;
+// HTTP JSON API; command sessions to agents. start()/stop() (stop is safe twice).
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Logger } from "@eastwest/common";
+import { nowNs } from "@eastwest/common";
+import type { CollectorConfig } from "./config.ts";
+import { GrpcReceiver } from "./ingest/grpc.ts";
+import { Ingestor } from "./ingest/ingestor.ts";
+import { Sessions } from "./ingest/sessions.ts";
+import { newStats, type PipelineStats } from "./ingest/stats.ts";
+import { Registry } from "./registry.ts";
+import { startHttpApi, type HttpApi } from "./http/server.ts";
+import { EmbeddedStore } from "./store/embedded.ts";
+import type { Store } from "./store/types.ts";
+
+export class Collector {
+  readonly config: CollectorConfig;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly registry: Registry;
+  readonly sessions = new Sessions();
+  readonly stats: PipelineStats = newStats();
+  readonly ingestor: Ingestor;
+  #grpc: GrpcReceiver | undefined;
+  #http: HttpApi | undefined;
+  #stopped = false;
+
+  constructor(config: CollectorConfig, logger: Logger, store?: Store) {
+    this.config = config;
+    this.logger = logger;
+    if (!store) mkdirSync(dirname(config.store.path), { recursive: true });
+    this.store = store ?? new EmbeddedStore(config.store.path);
+    this.registry = new Registry(this.store);
+    this.ingestor = new Ingestor({
+      store: this.store,
+      logger,
+      stats: this.stats,
+      onStored: (agentId, seq) => this.registry.onBatch(agentId, seq, nowNs()),
+    });
+  }
+
+  get grpcPort(): number {
+    return this.#grpc?.port ?? 0;
+  }
+
+  get httpPort(): number {
+    return this.#http?.port ?? 0;
+  }
+
+  async start(): Promise<void> {
+    await this.store.open();
+    this.#grpc = new GrpcReceiver({
+      host: this.config.grpc.host,
+      port: this.config.grpc.port,
+      collectorId: this.config.id,
+      ingestor: this.ingestor,
+      sessions: this.sessions,
+      stats: this.stats,
+      logger: this.logger,
+      highestSeq: (id) => this.store.highestSeq(id),
+      onHello: (hello) => this.registry.onHello(hello, nowNs()),
+      onDisconnect: (id) => this.registry.onDisconnect(id, nowNs()),
+    });
+    await this.#grpc.start();
+    this.#http = await startHttpApi({ store: this.store, registry: this.registry, host: this.config.http.host, port: this.config.http.port, logger: this.logger });
+    this.logger.info({ grpc: `${this.config.grpc.host}:${this.grpcPort}`, http: `${this.config.http.host}:${this.httpPort}`, store: this.config.store.path }, "collector started");
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#grpc?.close();
+    await this.ingestor.idle();
+    await this.#http?.close();
+    await this.store.close();
+  }
+}

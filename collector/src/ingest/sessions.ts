@@ -1,0 +1,82 @@
+// Connected agents and the commands sent to them. A command resolves with the
+// agent's CommandResult, or rejects on its deadline or when the agent goes away.
+import { randomUUID } from "node:crypto";
+import type { Command, CommandResult } from "@eastwest/proto";
+import { EastwestError } from "@eastwest/common";
+
+export class CommandError extends EastwestError {}
+
+export interface Session {
+  agentId: string;
+  send(cmd: Command): void;
+}
+
+interface Pending {
+  agentId: string;
+  resolve: (r: CommandResult) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class Sessions {
+  #byAgent = new Map<string, Session>();
+  #pending = new Map<string, Pending>();
+  #waiters: Array<{ agentId: string; resolve: () => void }> = [];
+
+  attach(s: Session): void {
+    this.#byAgent.set(s.agentId, s);
+    for (const w of this.#waiters.filter((w) => w.agentId === s.agentId)) w.resolve();
+    this.#waiters = this.#waiters.filter((w) => w.agentId !== s.agentId);
+  }
+
+  detach(s: Session): void {
+    if (this.#byAgent.get(s.agentId) !== s) return;
+    this.#byAgent.delete(s.agentId);
+    for (const [id, p] of this.#pending) {
+      if (p.agentId !== s.agentId) continue;
+      clearTimeout(p.timer);
+      this.#pending.delete(id);
+      p.reject(new CommandError(`agent ${s.agentId} disconnected before answering command ${id}`));
+    }
+  }
+
+  connected(): string[] {
+    return [...this.#byAgent.keys()];
+  }
+
+  isConnected(agentId: string): boolean {
+    return this.#byAgent.has(agentId);
+  }
+
+  /** Resolves when the agent is connected (now or later), rejects after timeoutMs. */
+  waitFor(agentId: string, timeoutMs: number): Promise<void> {
+    if (this.#byAgent.has(agentId)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new CommandError(`agent ${agentId} did not connect within ${timeoutMs} ms`)), timeoutMs);
+      this.#waiters.push({ agentId, resolve: () => (clearTimeout(t), resolve()) });
+    });
+  }
+
+  /** Sends a command and waits for its result (deadline: cmd.deadlineMs, default 60 s). */
+  command(agentId: string, kind: Command["kind"], deadlineMs = 60_000): Promise<CommandResult> {
+    const s = this.#byAgent.get(agentId);
+    if (!s) return Promise.reject(new CommandError(`agent ${agentId} is not connected`));
+    const id = randomUUID();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new CommandError(`agent ${agentId} did not answer ${kind?.$case ?? "command"} within ${deadlineMs} ms`));
+      }, deadlineMs + 2000);
+      this.#pending.set(id, { agentId, resolve, reject, timer });
+      s.send({ id, deadlineMs, kind });
+    });
+  }
+
+  onResult(r: CommandResult): void {
+    const p = this.#pending.get(r.id);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.#pending.delete(r.id);
+    p.resolve(r);
+  }
+}

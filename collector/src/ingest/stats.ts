@@ -1,0 +1,15 @@
+// Collector pipeline counters (self-observability).
+export interface PipelineStats {
+  batchesReceived: bigint;
+  batchesStored: bigint;
+  batchesDuplicate: bigint;
+  batchesRejected: bigint;
+  pointsStored: bigint;
+  storeErrors: bigint;
+  framesUndecodable: bigint;
+  lagNs: bigint;
+}
+
+export function newStats(): PipelineStats {
+  return { batchesReceived: 0n, batchesStored: 0n, batchesDuplicate: 0n, batchesRejected: 0n, pointsStored: 0n, storeErrors: 0n, framesUndecodable: 0n, lagNs: 0n };
+}

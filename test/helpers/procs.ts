@@ -1,0 +1,111 @@
+// Test helpers: start eastwest programs and real servers as child processes,
+// wait on events (output lines, HTTP state), kill by pid.
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const CLI = fileURLToPath(new URL("../../collector/src/cli/main.ts", import.meta.url));
+
+export interface Proc {
+  child: ChildProcess;
+  pid: number;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const live = new Set<Proc>();
+
+/** Spawns a process, capturing output. `prefix` runs it under another command (e.g. ip netns exec). */
+export function start(args: string[], opts: { env?: Record<string, string>; prefix?: string[]; cwd?: string } = {}): Proc {
+  const [file, ...rest] = opts.prefix ? [...opts.prefix, process.execPath, CLI, ...args] : [process.execPath, CLI, ...args];
+  const child = spawn(file as string, rest, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code, sig) => resolve(code ?? (sig ? 128 : null))));
+  const p: Proc = {
+    child,
+    pid: child.pid as number,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async kill(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const code = await exited;
+      live.delete(p);
+      return code;
+    },
+  };
+  live.add(p);
+  return p;
+}
+
+export async function killAll(): Promise<void> {
+  await Promise.all([...live].map((p) => p.kill("SIGKILL")));
+}
+
+/** Resolves with the first stdout line that parses as JSON, e.g. the collector's ports line. */
+export function jsonLine<T>(p: Proc, timeoutMs = 20_000): Promise<T> {
+  return waitFor(async () => {
+    for (const line of p.stdout().split("\n")) {
+      if (line.startsWith("{")) return JSON.parse(line) as T;
+    }
+    if (p.child.exitCode !== null) throw new Error(`process exited ${p.child.exitCode}: ${p.stderr().slice(-2000)}`);
+    return undefined;
+  }, timeoutMs, "JSON line on stdout");
+}
+
+/** Polls `probe` until it returns a value other than undefined (state-based waiting, not a sleep). */
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith("process exited")) throw err;
+      lastErr = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDir(prefix: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `eastwest-${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Fails (never skips) when a required binary is missing. */
+export function requireBinary(name: string): string {
+  try {
+    return execFileSync("sh", ["-c", `command -v ${name} || PATH=$PATH:/usr/sbin:/sbin command -v ${name}`], { encoding: "utf8" }).trim();
+  } catch {
+    throw new Error(`required binary ${name} is missing: install it (see README)`);
+  }
+}
+
+export async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
