@@ -80,7 +80,7 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_AGENT_SAMPLERS", path: ["samplers"], type: "json" },
 ];
 
-export function loadAgentConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Record<string, unknown> }): AgentConfig {
+export function loadAgentConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Record<string, unknown>; problems?: string[] }): AgentConfig {
   return loadConfig({
     schema: agentConfigSchema,
     defaults: agentDefaults(),
@@ -88,6 +88,7 @@ export function loadAgentConfig(opts: { file?: string; env: Record<string, strin
     env: opts.env,
     envBindings: AGENT_ENV,
     flags: opts.flags,
+    problems: opts.problems,
     section: "agent",
   });
 }

@@ -36,7 +36,7 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
 ];
 
-export function loadCollectorConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Record<string, unknown> }): CollectorConfig {
+export function loadCollectorConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Record<string, unknown>; problems?: string[] }): CollectorConfig {
   return loadConfig({
     schema: collectorConfigSchema,
     defaults: collectorDefaults(),
@@ -44,6 +44,7 @@ export function loadCollectorConfig(opts: { file?: string; env: Record<string, s
     env: opts.env,
     envBindings: COLLECTOR_ENV,
     flags: opts.flags,
+    problems: opts.problems,
     section: "collector",
   });
 }

@@ -24,6 +24,8 @@ export interface LoadInput<S extends z.ZodType> {
   flags: Obj;
   /** Top-level key of this program's section in a shared file ("agent", "collector"); the file may also be flat. */
   section?: string;
+  /** Problems found earlier (e.g. flag parsing), reported together with the rest. */
+  problems?: readonly string[];
 }
 
 function isObj(v: unknown): v is Obj {
@@ -108,7 +110,7 @@ function convertEnv(raw: string, type: EnvBinding["type"]): { ok: true; value: u
 export function loadConfig<S extends z.ZodType>(input: LoadInput<S>): z.infer<S> {
   const file = input.file ? readConfigFile(input.file, input.section) : { value: {}, problems: [] };
   const env = envLayer(input.env, input.envBindings);
-  const problems = [...file.problems, ...env.problems];
+  const problems = [...(input.problems ?? []), ...file.problems, ...env.problems];
   const merged = mergeLayers(input.defaults, file.value, env.value, input.flags);
   const result = input.schema.safeParse(merged);
   if (!result.success) {

@@ -1,8 +1,8 @@
 // Test helpers: start eastwest programs and real servers as child processes,
 // wait on events (output lines, HTTP state), kill by pid.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,10 +20,15 @@ export interface Proc {
 
 const live = new Set<Proc>();
 
-/** Spawns a process, capturing output. `prefix` runs it under another command (e.g. ip netns exec). */
+/** Starts the eastwest CLI. `prefix` runs it under another command (e.g. ip netns exec NS). */
 export function start(args: string[], opts: { env?: Record<string, string>; prefix?: string[]; cwd?: string } = {}): Proc {
-  const [file, ...rest] = opts.prefix ? [...opts.prefix, process.execPath, CLI, ...args] : [process.execPath, CLI, ...args];
-  const child = spawn(file as string, rest, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const argv = [...(opts.prefix ?? []), process.execPath, CLI, ...args];
+  return startProcess(argv[0] as string, argv.slice(1), opts);
+}
+
+/** Starts any program (an argument array, no shell), capturing output. */
+export function startProcess(file: string, args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Proc {
+  const child = spawn(file, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
@@ -96,11 +101,12 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
 
 /** Fails (never skips) when a required binary is missing. */
 export function requireBinary(name: string): string {
-  try {
-    return execFileSync("sh", ["-c", `command -v ${name} || PATH=$PATH:/usr/sbin:/sbin command -v ${name}`], { encoding: "utf8" }).trim();
-  } catch {
-    throw new Error(`required binary ${name} is missing: install it (see README)`);
+  const dirs = [...(process.env["PATH"] ?? "").split(":"), "/usr/sbin", "/sbin"];
+  for (const d of dirs) {
+    const candidate = join(d, name);
+    if (d && existsSync(candidate)) return candidate;
   }
+  throw new Error(`required binary ${name} is missing: install it (see README)`);
 }
 
 export async function getJson<T>(url: string): Promise<T> {

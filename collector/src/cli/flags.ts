@@ -21,6 +21,8 @@ export interface Parsed {
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
   flags: Record<string, unknown>;
+  /** Flag values that did not convert; pass to the config loader so all errors show at once. */
+  problems: string[];
 }
 
 /** Parses argv; unknown flags and bad numbers become ConfigError problems (all at once). */
@@ -43,8 +45,7 @@ export function parseFlags(argv: string[], options: OptionSpec, map: FlagMap, al
       else setPath(flags, spec.path, n);
     } else setPath(flags, spec.path, v);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { values, positionals: parsed.positionals, flags };
+  return { values, positionals: parsed.positionals, flags, problems };
 }
 
 /** Runs a command body, mapping ConfigError to exit 78 with every problem listed. */

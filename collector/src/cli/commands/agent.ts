@@ -43,9 +43,9 @@ export const agentCommand: CliCommand = {
   run: (argv, io) =>
     withConfigErrors(io, async () => {
       const opts = { "interval-ms": { type: "string" as const }, id: { type: "string" as const }, role: { type: "string" as const }, collector: { type: "string" as const }, "proc-root": { type: "string" as const }, "sys-root": { type: "string" as const }, "log-level": { type: "string" as const }, calibrate: { type: "boolean" as const } };
-      const { values, flags } = parseFlags(argv, opts, MAP);
+      const { values, flags, problems } = parseFlags(argv, opts, MAP);
       if (values["help"]) return io.stdout(USAGE), 0;
-      const config = loadAgentConfig({ file: values["config"] as string | undefined, env: process.env, flags });
+      const config = loadAgentConfig({ file: values["config"] as string | undefined, env: process.env, flags, problems });
       if (values["print-config"]) return printConfig(io, config);
       const logger = createLogger("agent", config.logLevel);
       const agent = new Agent(config, { logger, calibrate: () => calibrate({ exec: realExec }) });

@@ -41,9 +41,9 @@ export const collectorCommand: CliCommand = {
   usage: USAGE,
   run: (argv, io) =>
     withConfigErrors(io, async () => {
-      const { values, flags } = parseFlags(argv, COLLECTOR_OPTIONS, COLLECTOR_FLAGS);
+      const { values, flags, problems } = parseFlags(argv, COLLECTOR_OPTIONS, COLLECTOR_FLAGS);
       if (values["help"]) return io.stdout(USAGE), 0;
-      const config = loadCollectorConfig({ file: values["config"] as string | undefined, env: process.env, flags });
+      const config = loadCollectorConfig({ file: values["config"] as string | undefined, env: process.env, flags, problems });
       if (values["print-config"]) return printConfig(io, config);
       const logger = createLogger("collector", config.logLevel);
       const collector = new Collector(config, logger);

@@ -35,10 +35,10 @@ export const upCommand: CliCommand = {
   run: (argv, io) =>
     withConfigErrors(io, async () => {
       const map: FlagMap = { ...COLLECTOR_FLAGS, "duration-s": { path: ["_durationS"], type: "number" }, "interval-ms": { path: ["_intervalMs"], type: "number" } };
-      const { values, flags } = parseFlags(argv, { ...COLLECTOR_OPTIONS, "duration-s": { type: "string" }, "interval-ms": { type: "string" } }, map);
+      const { values, flags, problems } = parseFlags(argv, { ...COLLECTOR_OPTIONS, "duration-s": { type: "string" }, "interval-ms": { type: "string" } }, map);
       if (values["help"]) return io.stdout(USAGE), 0;
       const { _durationS: durationS, _intervalMs, ...collectorFlags } = flags as Record<string, unknown>;
-      const config = loadCollectorConfig({ file: values["config"] as string | undefined, env: process.env, flags: collectorFlags });
+      const config = loadCollectorConfig({ file: values["config"] as string | undefined, env: process.env, flags: collectorFlags, problems });
       if (values["print-config"]) return printConfig(io, config);
       const logger = createLogger("collector", config.logLevel);
       const collector = new Collector(config, logger);

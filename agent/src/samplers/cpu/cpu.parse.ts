@@ -1,0 +1,75 @@
+// Pure parser of /proc/stat: per-cpu tick counters and the kernel activity lines.
+import { ParseError } from "@eastwest/common";
+import { excerpt, lines, uint, words } from "../shared/text.ts";
+
+/** Column order of a "cpu" line (Documentation/filesystems/proc.rst). Older kernels print fewer columns. */
+export const CPU_STATES = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice"] as const;
+export type CpuState = (typeof CPU_STATES)[number];
+
+export interface CpuTicks {
+  /** "all" for the aggregate line, else "cpu0", "cpu1", ... */
+  cpu: string;
+  /** USER_HZ ticks since boot per state; states the kernel does not print are absent. */
+  ticks: Partial<Record<CpuState, bigint>>;
+}
+
+export interface KernelStat {
+  ctxt?: bigint;
+  /** First number of the "intr" line: all interrupts serviced. */
+  intr?: bigint;
+  /** First number of the "softirq" line: all softirqs serviced. */
+  softirq?: bigint;
+  /** Forks since boot. */
+  processes?: bigint;
+  procs_running?: bigint;
+  procs_blocked?: bigint;
+}
+
+export interface ProcStat {
+  cpus: CpuTicks[];
+  kernel: KernelStat;
+  /** Lines that did not parse (e.g. a truncated last line). */
+  errors: string[];
+}
+
+const KERNEL_KEYS = ["ctxt", "intr", "softirq", "processes", "procs_running", "procs_blocked"] as const;
+const SOURCE = "/proc/stat";
+
+export function parseProcStat(text: string): ProcStat {
+  const out: ProcStat = { cpus: [], kernel: {}, errors: [] };
+  let columns = 0;
+  for (const line of lines(text)) {
+    const [key = "", ...rest] = words(line);
+    if (key.startsWith("cpu")) {
+      const parsed = parseCpuLine(key, rest, columns);
+      if (typeof parsed === "string") out.errors.push(parsed);
+      else {
+        if (out.cpus.length === 0) columns = rest.length;
+        out.cpus.push(parsed);
+      }
+    } else if ((KERNEL_KEYS as readonly string[]).includes(key)) {
+      const value = uint(rest[0]);
+      if (value === undefined) out.errors.push(`${SOURCE}: bad ${key} line ${excerpt(line)}`);
+      else out.kernel[key as (typeof KERNEL_KEYS)[number]] = value;
+    }
+  }
+  if (out.cpus.length === 0) {
+    throw new ParseError(SOURCE, `no cpu lines found${out.errors.length > 0 ? ` (${out.errors[0]})` : ""}`);
+  }
+  return out;
+}
+
+/** One "cpuN v v v ..." line; `columns` is the aggregate line's count (0 while parsing it). */
+function parseCpuLine(key: string, values: string[], columns: number): CpuTicks | string {
+  const cpu = key === "cpu" ? "all" : key;
+  if (!/^cpu(\d+)?$/.test(key)) return `${SOURCE}: unknown cpu key ${excerpt(key)}`;
+  // why: a per-cpu line shorter than the aggregate line is a truncated read, not an older kernel.
+  if (values.length < 4 || values.length < columns) return `${SOURCE}: truncated ${cpu} line (${values.length} columns)`;
+  const ticks: Partial<Record<CpuState, bigint>> = {};
+  for (let i = 0; i < Math.min(values.length, CPU_STATES.length); i++) {
+    const v = uint(values[i]);
+    if (v === undefined) return `${SOURCE}: bad ${cpu} value ${excerpt(values[i] ?? "")}`;
+    ticks[CPU_STATES[i] as CpuState] = v;
+  }
+  return { cpu, ticks };
+}

@@ -1,0 +1,67 @@
+// Per-series counter memory between ticks: turns totals into deltas and per-second rates.
+import { counterDelta, rate, type CounterBits } from "../../runtime/counters.ts";
+
+/** Counter increases of one series over one interval. */
+export interface Interval {
+  dtNs: bigint;
+  /** Only counters present in both reads that did not reset. */
+  deltas: Readonly<Record<string, bigint>>;
+}
+
+interface Snapshot {
+  timeNs: bigint;
+  counters: Readonly<Record<string, bigint>>;
+}
+
+export class RateMemory {
+  readonly #bits: CounterBits;
+  #prev = new Map<string, Snapshot>();
+  #touched = new Set<string>();
+
+  constructor(bits: CounterBits) {
+    this.#bits = bits;
+  }
+
+  /**
+   * Remembers `counters` for `series` at `nowNs` and returns the interval since the previous call,
+   * or undefined on the series' first tick or when the clock did not advance.
+   */
+  step(series: string, nowNs: bigint, counters: Readonly<Record<string, bigint>>): Interval | undefined {
+    const prev = this.#prev.get(series);
+    this.#prev.set(series, { timeNs: nowNs, counters });
+    this.#touched.add(series);
+    if (prev === undefined || nowNs <= prev.timeNs) return undefined;
+    const deltas: Record<string, bigint> = {};
+    for (const [name, cur] of Object.entries(counters)) {
+      const before = prev.counters[name];
+      if (before === undefined) continue;
+      const step = counterDelta(before, cur, this.#bits);
+      if (!step.reset) deltas[name] = step.delta;
+    }
+    return { dtNs: nowNs - prev.timeNs, deltas };
+  }
+
+  /** Forgets series not stepped since the last sweep (a vanished interface, an offlined cpu, a closed flow). */
+  sweep(): void {
+    for (const series of this.#prev.keys()) if (!this.#touched.has(series)) this.#prev.delete(series);
+    this.#touched.clear();
+  }
+
+  get size(): number {
+    return this.#prev.size;
+  }
+}
+
+/** Per-second rate of one counter over an interval; undefined when absent, reset or dt <= 0. */
+export function perSecond(interval: Interval | undefined, counter: string): number | undefined {
+  const delta = interval?.deltas[counter];
+  return interval === undefined || delta === undefined ? undefined : rate(delta, interval.dtNs);
+}
+
+/** Adds `<field>: rate(counter)` for each [counter, field] pair whose rate is defined. */
+export function addRates(fields: Record<string, unknown>, interval: Interval | undefined, pairs: ReadonlyArray<readonly [string, string]>): void {
+  for (const [counter, field] of pairs) {
+    const perS = perSecond(interval, counter);
+    if (perS !== undefined) fields[field] = perS;
+  }
+}

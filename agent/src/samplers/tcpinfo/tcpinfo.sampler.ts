@@ -1,0 +1,81 @@
+// tcpinfo: per-socket TCP_INFO for the configured flows only (ss -tinH with a filter), bounded by maxFlows.
+import { ConfigError, errorMessage, type FieldValue, type Sample } from "@eastwest/common";
+import type { Availability, SampleContext, Sampler, SamplerFactory } from "../types.ts";
+import { RateMemory, addRates } from "../shared/rates.ts";
+import { point, pushPoint } from "../shared/points.ts";
+import { isNotFound } from "../shared/sources.ts";
+import { parseTcpInfoOptions, ssArgs, type TcpInfoOptions } from "./tcpinfo.filter.ts";
+import { parseSs, type TcpFlow } from "./tcpinfo.parse.ts";
+
+const RATES: ReadonlyArray<readonly [string, string]> = [
+  ["acked_bytes_total", "acked_bytes_per_s"],
+  ["received_bytes_total", "received_bytes_per_s"],
+  ["retrans_total", "retrans_per_s"],
+];
+
+function options(ctx: SampleContext): TcpInfoOptions {
+  const parsed = parseTcpInfoOptions(ctx.options);
+  if (parsed.problems.length > 0) throw new ConfigError(parsed.problems.map((p) => `tcpinfo: ${p}`));
+  return parsed.value;
+}
+
+/** Deterministic selection: one socket per (state, local, remote), sorted, at most `max`. */
+export function selectFlows(flows: readonly TcpFlow[], max: number): { kept: TcpFlow[]; matched: number } {
+  const unique = new Map<string, TcpFlow>();
+  for (const f of flows) unique.set(`${f.local} ${f.remote} ${f.state}`, f);
+  const sorted = [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, f]) => f);
+  return { kept: sorted.slice(0, max), matched: sorted.length };
+}
+
+function flowFields(flow: TcpFlow): Record<string, FieldValue> {
+  const fields: Record<string, FieldValue> = { recv_q_bytes: flow.recvQBytes, send_q_bytes: flow.sendQBytes };
+  for (const [key, value] of Object.entries(flow.info)) if (value !== undefined) fields[key] = value as FieldValue;
+  return fields;
+}
+
+function counters(fields: Record<string, FieldValue>): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
+  for (const [counter] of RATES) if (typeof fields[counter] === "bigint") out[counter] = fields[counter];
+  return out;
+}
+
+async function probeSs(ctx: SampleContext): Promise<Availability> {
+  try {
+    await ctx.exec("ss", ["-V"], { signal: ctx.signal, timeoutMs: 5000 });
+    return { available: true };
+  } catch (err) {
+    return { available: false, reason: isNotFound(err) ? "unavailable: ss not found" : `unavailable: ss -V failed: ${errorMessage(err)}` };
+  }
+}
+
+export const tcpinfoSampler: SamplerFactory = (): Sampler => {
+  // why: tcp_info byte and segment counters are u64.
+  const memory = new RateMemory(64);
+  return {
+    name: "tcpinfo",
+    defaultIntervalMs: 1000,
+    async init(ctx) {
+      options(ctx);
+      return probeSs(ctx);
+    },
+    async sample(ctx) {
+      const { flows, maxFlows } = options(ctx);
+      if (flows.length === 0) return { points: [] };
+      const { stdout } = await ctx.exec("ss", ssArgs(flows), { signal: ctx.signal });
+      const parsed = parseSs(stdout);
+      const { kept, matched } = selectFlows(parsed.flows, maxFlows);
+      const errors = [...parsed.errors];
+      if (matched > kept.length) errors.push(`tcpinfo: ${matched} sockets matched, kept ${kept.length} (maxFlows)`);
+      const points: Sample[] = [];
+      for (const flow of kept) {
+        // why: without the inet_diag/tcp_diag modules ss falls back to /proc/net/tcp, which has no TCP_INFO.
+        if (!flow.hasInfo) errors.push(`tcpinfo: no TCP_INFO for ${flow.local} -> ${flow.remote} (inet_diag/tcp_diag modules loaded?)`);
+        const fields = flowFields(flow);
+        addRates(fields, memory.step(`${flow.local} ${flow.remote} ${flow.state}`, ctx.nowNs, counters(fields)), RATES);
+        pushPoint(points, point(ctx, "tcp_flow", { local: flow.local, remote: flow.remote, state: flow.state }, fields));
+      }
+      memory.sweep();
+      return { points, errors };
+    },
+  };
+};

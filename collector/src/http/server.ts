@@ -1,0 +1,113 @@
+// The collector's HTTP JSON API on node:http. Read-only: GET and HEAD.
+//
+// Every body is JSON with bigints written as exact JSON numbers. Errors are
+// {"error": "<reason>"}: 400 bad parameters, 404 unknown route or object,
+// 405 other methods, 503 store unavailable, 500 a bug (logged).
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { EastwestError, errorMessage, nowNs, type Logger } from "@eastwest/common";
+import { stringifyExact } from "../store/json.ts";
+import { StoreError, type Store } from "../store/types.ts";
+import { handle, type AgentDirectory, type ApiDeps, type Reply } from "./handlers.ts";
+import { matchRoute } from "./routes.ts";
+
+export interface HttpApiOptions {
+  store: Store;
+  registry: AgentDirectory;
+  /** Listen address, e.g. 127.0.0.1. */
+  host: string;
+  /** 0: any free port (see HttpApi.port). */
+  port: number;
+  logger: Logger;
+  /** Unix epoch ns; tests inject one. */
+  clock?: () => bigint;
+}
+
+export interface HttpApi {
+  /** The port actually listened on. */
+  readonly port: number;
+  /** Stops listening and ends open connections. Safe twice. */
+  close(): Promise<void>;
+}
+
+/** The API could not start (address in use, no permission). */
+export class HttpApiError extends EastwestError {}
+
+/** Starts the API; resolves once it is listening. */
+export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
+  const deps: ApiDeps = { store: opts.store, registry: opts.registry, clock: opts.clock ?? nowNs };
+  const server = createServer((req, res) => {
+    serve(req, res, deps, opts.logger).catch((err: unknown) => {
+      opts.logger.error({ err: errorMessage(err) }, "http response failed");
+      res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err) =>
+      reject(new HttpApiError(`cannot listen on ${opts.host}:${opts.port}: ${errorMessage(err)}`, { cause: err })),
+    );
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  server.on("error", (err) => opts.logger.error({ err: errorMessage(err) }, "http server error"));
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, logger: Logger): Promise<void> {
+  const startedNs = process.hrtime.bigint();
+  let reply: Reply;
+  try {
+    reply = await route(req, deps);
+  } catch (err) {
+    reply = failure(err, req, logger);
+  }
+  send(res, req.method === "HEAD", reply);
+  logger.debug({ method: req.method, url: req.url, status: reply.status, durationNs: String(process.hrtime.bigint() - startedNs) }, "http request");
+}
+
+async function route(req: IncomingMessage, deps: ApiDeps): Promise<Reply> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const match = matchRoute(req.method ?? "GET", url.pathname);
+  switch (match.kind) {
+    case "route":
+      return handle(match.route, url.searchParams, deps);
+    case "not_found":
+      return { status: 404, body: { error: `no route ${req.method} ${url.pathname}` } };
+    case "method_not_allowed":
+      return { status: 405, body: { error: `method ${req.method} not allowed (allowed: ${match.allow})` } };
+    case "bad_path":
+      return { status: 400, body: { error: match.error } };
+  }
+}
+
+function failure(err: unknown, req: IncomingMessage, logger: Logger): Reply {
+  if (err instanceof StoreError) {
+    logger.warn({ url: req.url, err: err.message }, "store unavailable for http request");
+    return { status: 503, body: { error: `store unavailable: ${err.message}`, retryable: err.retryable } };
+  }
+  logger.error({ url: req.url, err: errorMessage(err) }, "http handler failed");
+  return { status: 500, body: { error: "internal error (logged by the collector)" } };
+}
+
+function send(res: ServerResponse, head: boolean, reply: Reply): void {
+  const body = stringifyExact(reply.body) + "\n";
+  res.writeHead(reply.status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    "cache-control": "no-store",
+    ...(reply.status === 405 ? { allow: "GET, HEAD" } : {}),
+  });
+  res.end(head ? undefined : body);
+}

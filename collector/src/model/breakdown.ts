@@ -1,0 +1,151 @@
+// The breakdown of one run: model time per term, from observed counts, against the measured time per
+// packet (1 / measured packets/s). The remainder is "unexplained" and is reported with its sign. Pure.
+import { MODEL_VERSION, type ModelConstants } from "./constants.ts";
+import { copyBasis, copyUnit, finiteOrNull, makeTerm, sumTotals, unitOf, usedConstants, valid, type CopyBasis, type Term, type Unit } from "./terms.ts";
+
+/** Where a term's count came from: the run's counters, the model's constant, or nowhere (term is 0). */
+export type CountSource = "observed" | "model" | "none";
+
+export interface BreakdownTerm extends Term {
+  source: CountSource;
+}
+
+/** What a run measured. Every field is optional; missing or unusable ones are named in the result. */
+export interface Observed {
+  /** Measured packets per second over the run window. */
+  packets_per_s?: number;
+  /** Measured payload bytes per second; used with bytes_per_packet when packets_per_s is absent. */
+  bytes_per_s?: number;
+  /** Mean payload bytes per packet (bytes delta / packet delta); default: constants.packet_bytes. */
+  bytes_per_packet?: number;
+  /** VM exits per packet (exit counter delta / packet delta). */
+  exits_per_packet?: number;
+  /** Why there is no exit count (e.g. "debugfs locked"); shown when exits_per_packet is absent. */
+  exit_source?: string;
+  /** System calls per packet. */
+  syscalls_per_packet?: number;
+  /** Payload copies per packet. */
+  copies_per_packet?: number;
+  /** Bytes moved by copies per payload byte: the same quantity as copies per packet, from byte counters. */
+  bytes_moved_per_payload_byte?: number;
+}
+
+/**
+ * remainder: measured >= model, the difference is unexplained time; over_predicts: the model's terms exceed
+ * the measured time; unmeasured: no usable packet rate, so no comparison.
+ */
+export type Fit = "remainder" | "over_predicts" | "unmeasured";
+
+export interface Breakdown {
+  model_version: string;
+  constants: ModelConstants;
+  copy_basis: CopyBasis;
+  /** Packet size the copy term was priced at, bytes. */
+  bytes_per_packet: number;
+  terms: BreakdownTerm[];
+  /** Sum of the terms, microseconds per packet. */
+  model_per_packet_us: number;
+  measured_packets_per_s: number | null;
+  /** 1 / measured_packets_per_s, microseconds. */
+  measured_per_packet_us: number | null;
+  /** measured - model, microseconds per packet; negative when the model over-predicts. */
+  unexplained_us: number | null;
+  /** unexplained_us / measured_per_packet_us. */
+  unexplained_fraction: number | null;
+  fit: Fit;
+  /** Inputs that were absent or unusable and what was done instead. */
+  notes: string[];
+}
+
+interface Count {
+  count: number;
+  source: CountSource;
+  reason?: string;
+}
+
+function observedOr(x: number | undefined, name: string, fallback: Count): Count {
+  if (x === undefined) return fallback;
+  const v = valid(x);
+  if (v !== undefined) return { count: v, source: "observed" };
+  return { ...fallback, reason: `${name} ${String(x)} is not usable; ${fallback.reason ?? ""}`.trim() };
+}
+
+function exitCount(obs: Observed): Count {
+  const none: Count = { count: 0, source: "none", reason: `no exit source: ${obs.exit_source ?? "no VM-exit counter for this run"}` };
+  return observedOr(obs.exits_per_packet, "exits_per_packet", none);
+}
+
+function syscallCount(obs: Observed, c: ModelConstants): Count {
+  const model: Count = { count: c.syscalls, source: "model", reason: `syscalls per packet not observed: model count ${c.syscalls} used` };
+  return observedOr(obs.syscalls_per_packet, "syscalls_per_packet", model);
+}
+
+function copyCount(obs: Observed, c: ModelConstants): Count {
+  const model: Count = { count: c.copies, source: "model", reason: `copies per packet not observed: model count ${c.copies} used` };
+  const fromBytes = observedOr(obs.bytes_moved_per_payload_byte, "bytes_moved_per_payload_byte", model);
+  return observedOr(obs.copies_per_packet, "copies_per_packet", fromBytes);
+}
+
+function row(name: BreakdownTerm["term"], n: Count, unit: Unit): BreakdownTerm {
+  return { ...makeTerm(name, n.count, unit, n.reason), source: n.source };
+}
+
+/** Packet size the copy term is priced at: observed, else packet_bytes (0 when that is unusable too). */
+function packetBytes(obs: Observed, c: ModelConstants, notes: string[]): number {
+  const model = valid(c.packet_bytes) ?? 0;
+  if (obs.bytes_per_packet === undefined) return model;
+  const v = valid(obs.bytes_per_packet);
+  if (v !== undefined && v > 0) return v;
+  notes.push(`bytes_per_packet ${String(obs.bytes_per_packet)} is not usable: priced at packet_bytes ${model}`);
+  return model;
+}
+
+/** Measured packets per second, or null with the reason pushed onto notes. */
+function measuredRate(obs: Observed, notes: string[]): number | null {
+  if (obs.packets_per_s !== undefined) {
+    const pps = valid(obs.packets_per_s);
+    if (pps !== undefined && pps > 0) return pps;
+    notes.push(`measured packets_per_s ${String(obs.packets_per_s)} is not > 0: no measured time per packet`);
+    return null;
+  }
+  if (obs.bytes_per_s !== undefined) {
+    const bps = valid(obs.bytes_per_s);
+    const bpp = valid(obs.bytes_per_packet);
+    const pps = bps !== undefined && bps > 0 && bpp !== undefined && bpp > 0 ? bps / bpp : Number.NaN;
+    if (Number.isFinite(pps)) return pps;
+    notes.push(`bytes_per_s ${String(obs.bytes_per_s)} with bytes_per_packet ${String(obs.bytes_per_packet)} gives no packet rate`);
+    return null;
+  }
+  notes.push("no measured packet rate: give packets_per_s, or bytes_per_s with bytes_per_packet");
+  return null;
+}
+
+/** Model time per term against the measured time per packet; unexplained = measured - sum(terms). */
+export function breakdown(constants: ModelConstants, observed: Observed): Breakdown {
+  const notes: string[] = [];
+  const bytes = packetBytes(observed, constants, notes);
+  const terms = [
+    row("copies", copyCount(observed, constants), copyUnit(constants, bytes)),
+    row("syscalls", syscallCount(observed, constants), unitOf("syscall_us", constants.syscall_us)),
+    row("exits", exitCount(observed), unitOf("exit_us", constants.exit_us)),
+  ];
+  const model = sumTotals(terms);
+  const pps = measuredRate(observed, notes);
+  const measured = pps === null ? null : finiteOrNull(1e6 / pps);
+  if (pps !== null && measured === null) notes.push(`measured packets_per_s ${pps} is too small for a finite time per packet`);
+  const unexplained = measured === null ? null : measured - model;
+  return {
+    model_version: MODEL_VERSION,
+    constants: usedConstants(constants),
+    copy_basis: copyBasis(constants),
+    bytes_per_packet: bytes,
+    terms,
+    model_per_packet_us: model,
+    measured_packets_per_s: measured === null ? null : pps,
+    measured_per_packet_us: measured,
+    unexplained_us: unexplained,
+    unexplained_fraction: unexplained === null || measured === null ? null : finiteOrNull(unexplained / measured),
+    fit: unexplained === null ? "unmeasured" : unexplained < 0 ? "over_predicts" : "remainder",
+    notes,
+  };
+}

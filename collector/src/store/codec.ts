@@ -1,0 +1,113 @@
+// How the embedded store writes a point's tags and fields as text. Pure.
+//
+// Fields: one JSON object whose number syntax carries the type. A float always
+// has '.', 'e' or 'E' (1 -> 1.0); an integer never does and keeps every digit
+// (uint64 and int64 alike). Strings and booleans are plain JSON.
+// Tags: a canonical key, tags sorted by name, escaped as in InfluxDB line
+// protocol (`k=v,k2=v2`), plus a JSON object in the same order.
+import type { FieldValue } from "@eastwest/common";
+import { parseTyped } from "./json.ts";
+
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
+export const UINT64_MAX = 2n ** 64n - 1n;
+
+export type Encoded = { ok: true; text: string } | { ok: false; reason: string };
+
+/** Encodes fields; fails on a non-finite float, an integer outside int64/uint64, or a foreign type. */
+export function encodeFields(fields: Record<string, FieldValue>): Encoded {
+  let text = "{";
+  let first = true;
+  for (const name in fields) {
+    const value = encodeValue(fields[name]);
+    if (value === undefined) return { ok: false, reason: `field ${name}: ${describe(fields[name])} cannot be stored` };
+    text += (first ? "" : ",") + quoted(name) + ":" + value;
+    first = false;
+  }
+  if (first) return { ok: false, reason: "a point needs at least one field" };
+  return { ok: true, text: text + "}" };
+}
+
+/** JSON string literals of field names; names come from a bounded schema, the cap guards the rest. */
+const QUOTED = new Map<string, string>();
+const QUOTED_MAX = 4096;
+
+function quoted(name: string): string {
+  let q = QUOTED.get(name);
+  if (q === undefined) {
+    q = JSON.stringify(name);
+    if (QUOTED.size < QUOTED_MAX) QUOTED.set(name, q);
+  }
+  return q;
+}
+
+function encodeValue(v: unknown): string | undefined {
+  switch (typeof v) {
+    case "number":
+      return Number.isFinite(v) ? floatText(v) : undefined;
+    case "bigint":
+      return v >= INT64_MIN && v <= UINT64_MAX ? v.toString() : undefined;
+    case "boolean":
+      return v ? "true" : "false";
+    case "string":
+      return JSON.stringify(v);
+    default:
+      return undefined;
+  }
+}
+
+function floatText(v: number): string {
+  if (Object.is(v, -0)) return "-0.0";
+  const s = String(v);
+  return /[.eE]/.test(s) ? s : s + ".0";
+}
+
+function describe(v: unknown): string {
+  if (typeof v === "number") return String(v);
+  if (typeof v === "bigint") return `integer ${v}`;
+  return `a value of type ${v === null ? "null" : typeof v}`;
+}
+
+/** Inverse of encodeFields. Throws SyntaxError on text it did not write. */
+export function decodeFields(text: string): Record<string, FieldValue> {
+  return parseTyped(text) as Record<string, FieldValue>;
+}
+
+/**
+ * The canonical key of a tag set: `k=v,k2=v2`, sorted by name, escaped as in
+ * line protocol (plus backslash, so the key is unambiguous); "" for no tags.
+ * Equal sets give equal keys whatever their insertion order.
+ */
+export function tagKey(tags: Record<string, string>): string {
+  const names = Object.keys(tags);
+  if (!isSorted(names)) names.sort();
+  let key = "";
+  for (const name of names) key += (key === "" ? "" : ",") + escapeTag(name) + "=" + escapeTag(tags[name] ?? "");
+  return key;
+}
+
+/** The tag set as a JSON object with names sorted. */
+export function sortedTagsJson(tags: Record<string, string>): string {
+  const sorted: Record<string, string> = {};
+  for (const name of Object.keys(tags).sort()) sorted[name] = tags[name] ?? "";
+  return JSON.stringify(sorted);
+}
+
+function isSorted(names: string[]): boolean {
+  for (let i = 1; i < names.length; i++) if ((names[i - 1] as string) > (names[i] as string)) return false;
+  return true;
+}
+
+const ESCAPE_RE = /[,= \\]/;
+const ESCAPE_ALL_RE = /[,= \\]/g;
+
+function escapeTag(s: string): string {
+  return ESCAPE_RE.test(s) ? s.replace(ESCAPE_ALL_RE, (c) => "\\" + c) : s;
+}
+
+/** True when every filter tag is present in tags with the same value. */
+export function tagsMatch(tags: Record<string, string>, filter: Record<string, string> | undefined): boolean {
+  if (filter === undefined) return true;
+  for (const name in filter) if (tags[name] !== filter[name]) return false;
+  return true;
+}

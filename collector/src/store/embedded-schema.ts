@@ -1,0 +1,98 @@
+// The embedded store's file layout (SQLite, one file plus its WAL).
+//
+// batches  one row per stored (agent_id, seq): the idempotency and gap record.
+// measurements  one row per measurement name; points refer to it by id.
+// series   one row per (measurement, canonical tag set); ids are stable.
+// points   one row per point; fields as type-preserving JSON (codec.ts);
+//          indexed by (measurement_id, time_ns, series_id).
+// latest   the newest point per series, kept in step with points.
+// agents   the registry's view of each agent (JSON document).
+// records  JSON documents by (kind, id): runs, calibrations, campaigns.
+import type { DatabaseSync } from "node:sqlite";
+import { StoreError } from "./types.ts";
+
+/** Bumped on every incompatible layout change; stored in PRAGMA user_version. */
+export const LAYOUT_VERSION = 1;
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS batches (
+  agent_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  received_ns INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  PRIMARY KEY (agent_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS measurements (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS series (
+  id INTEGER PRIMARY KEY,
+  measurement TEXT NOT NULL,
+  tag_key TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  UNIQUE (measurement, tag_key)
+);
+CREATE TABLE IF NOT EXISTS points (
+  measurement_id INTEGER NOT NULL,
+  time_ns INTEGER NOT NULL,
+  series_id INTEGER NOT NULL,
+  fields TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS points_by_time ON points (measurement_id, time_ns, series_id);
+CREATE TABLE IF NOT EXISTS latest (
+  series_id INTEGER PRIMARY KEY,
+  time_ns INTEGER NOT NULL,
+  fields TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS agents (
+  agent_id TEXT PRIMARY KEY,
+  doc TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  updated_ns INTEGER NOT NULL,
+  doc TEXT NOT NULL,
+  PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_by_time ON records (kind, updated_ns);
+`;
+
+/**
+ * Durability: WAL with synchronous=FULL fsyncs the WAL on every commit, so a
+ * committed batch survives kill -9 and power loss.
+ */
+const PRAGMAS = `
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+PRAGMA foreign_keys = OFF;
+PRAGMA temp_store = MEMORY;
+PRAGMA cache_size = -32768;
+`;
+
+/** Sets pragmas and creates or checks the layout. Throws StoreError on a newer layout. */
+export function prepareFile(db: DatabaseSync, path: string): void {
+  db.exec(PRAGMAS);
+  const mode = db.prepare("PRAGMA journal_mode").get() as { journal_mode?: unknown } | undefined;
+  if (mode?.journal_mode !== "wal") {
+    throw new StoreError(`${path}: cannot enable WAL (journal_mode is ${String(mode?.journal_mode)})`, false);
+  }
+  const row = db.prepare("PRAGMA user_version").get() as { user_version: number | bigint };
+  const version = Number(row.user_version);
+  if (version > LAYOUT_VERSION) {
+    throw new StoreError(
+      `${path}: written by a newer eastwest (layout ${version}, this build knows ${LAYOUT_VERSION})`,
+      false,
+    );
+  }
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(DDL);
+    db.exec(`PRAGMA user_version = ${LAYOUT_VERSION}`);
+    db.exec("COMMIT");
+  } catch (err) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw err;
+  }
+}

@@ -1,0 +1,167 @@
+// The embedded store: one SQLite file (node:sqlite, no server, no native build)
+// in WAL mode with synchronous=FULL. See embedded-schema.ts for the layout.
+//
+// node:sqlite is synchronous: each call blocks the event loop for its duration
+// (a batch commit includes one fsync of the WAL).
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { nowNs } from "@eastwest/common";
+import { DocStore } from "./embedded-docs.ts";
+import { Reader } from "./embedded-read.ts";
+import { prepareFile } from "./embedded-schema.ts";
+import { BatchWriter } from "./embedded-write.ts";
+import { storeError } from "./sqlite-errors.ts";
+import {
+  StoreError,
+  type AgentRecord,
+  type LatestQuery,
+  type LatestRow,
+  type SeqGap,
+  type Series,
+  type SeriesQuery,
+  type Store,
+  type StoredBatch,
+  type StoredRecord,
+  type WriteOutcome,
+} from "./types.ts";
+
+export interface EmbeddedStoreOptions {
+  /** The database file; created with its directory when missing. */
+  path: string;
+  /** How long SQLite waits on a lock held by another process before "busy" (ms). */
+  busyTimeoutMs?: number;
+  /** Clock for record timestamps (Unix epoch ns); tests inject one. */
+  clock?: () => bigint;
+}
+
+interface Open {
+  db: DatabaseSync;
+  /** Prepared statements, cached by SQL text. */
+  stmt: (sql: string) => StatementSync;
+  writer: BatchWriter;
+  reader: Reader;
+  docs: DocStore;
+}
+
+const HIGHEST_SEQ_SQL = "SELECT max(seq) AS seq FROM batches WHERE agent_id = ?";
+const GAPS_SQL =
+  "SELECT prev + 1 AS gap_from, seq - 1 AS gap_to FROM (" +
+  "SELECT seq, lag(seq, 1, 0) OVER (ORDER BY seq) AS prev FROM batches WHERE agent_id = ?" +
+  ") WHERE seq - prev > 1 ORDER BY seq";
+
+export class EmbeddedStore implements Store {
+  readonly #opts: EmbeddedStoreOptions;
+  #open: Open | undefined;
+
+  /** A path alone takes the defaults. */
+  constructor(opts: EmbeddedStoreOptions | string) {
+    this.#opts = typeof opts === "string" ? { path: opts } : opts;
+  }
+
+  /** Opens (or creates) the file. Rejects with StoreError when it cannot; opening twice is a no-op. */
+  async open(): Promise<void> {
+    if (this.#open !== undefined) return;
+    const path = this.#opts.path;
+    let db: DatabaseSync | undefined;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      db = new DatabaseSync(path, { timeout: this.#opts.busyTimeoutMs ?? 250, readBigInts: true });
+      prepareFile(db, path);
+      const docs = new DocStore(db, this.#opts.clock ?? nowNs);
+      this.#open = { db, stmt: statementCache(db), writer: new BatchWriter(db), reader: new Reader(db), docs };
+    } catch (err) {
+      if (db?.isOpen) db.close();
+      throw err instanceof StoreError ? err : storeError(`cannot open store ${path}`, err);
+    }
+  }
+
+  async writeBatch(b: StoredBatch): Promise<WriteOutcome> {
+    const open = this.#open;
+    if (open === undefined) return { kind: "retryable", afterMs: 1_000, reason: "store is not open" };
+    return open.writer.write(b);
+  }
+
+  async highestSeq(agentId: string): Promise<bigint> {
+    return this.#read("highestSeq", (o) => {
+      const row = o.stmt(HIGHEST_SEQ_SQL).get(agentId);
+      return (row?.seq as bigint | null) ?? 0n;
+    });
+  }
+
+  async gaps(agentId: string): Promise<SeqGap[]> {
+    return this.#read("gaps", (o) =>
+      o
+        .stmt(GAPS_SQL)
+        .all(agentId)
+        .map((r) => ({ from: r.gap_from as bigint, to: r.gap_to as bigint })),
+    );
+  }
+
+  async query(q: SeriesQuery): Promise<Series[]> {
+    return this.#read("query", (o) => o.reader.query(q));
+  }
+
+  async latest(q: LatestQuery): Promise<LatestRow[]> {
+    return this.#read("latest", (o) => o.reader.latest(q));
+  }
+
+  async upsertAgent(a: AgentRecord): Promise<void> {
+    this.#read("upsertAgent", (o) => o.docs.upsertAgent(a));
+  }
+
+  async listAgents(): Promise<AgentRecord[]> {
+    return this.#read("listAgents", (o) => o.docs.listAgents());
+  }
+
+  async getAgent(agentId: string): Promise<AgentRecord | undefined> {
+    return this.#read("getAgent", (o) => o.docs.getAgent(agentId));
+  }
+
+  async putRecord(kind: string, id: string, doc: unknown): Promise<void> {
+    this.#read("putRecord", (o) => o.docs.putRecord(kind, id, doc));
+  }
+
+  async getRecord(kind: string, id: string): Promise<StoredRecord | undefined> {
+    return this.#read("getRecord", (o) => o.docs.getRecord(kind, id));
+  }
+
+  async listRecords(kind: string, limit: number): Promise<StoredRecord[]> {
+    return this.#read("listRecords", (o) => o.docs.listRecords(kind, limit));
+  }
+
+  /** Safe twice and without open. A failing close still leaves the store closed. */
+  async close(): Promise<void> {
+    const open = this.#open;
+    this.#open = undefined;
+    if (open === undefined || !open.db.isOpen) return;
+    try {
+      open.db.close();
+    } catch (err) {
+      throw storeError("close", err);
+    }
+  }
+
+  /** Runs fn on the open database; any failure becomes a StoreError naming the operation. */
+  #read<T>(operation: string, fn: (o: Open) => T): T {
+    const open = this.#open;
+    if (open === undefined) throw new StoreError(`${operation}: store is not open`, true);
+    try {
+      return fn(open);
+    } catch (err) {
+      throw storeError(operation, err);
+    }
+  }
+}
+
+function statementCache(db: DatabaseSync): (sql: string) => StatementSync {
+  const cache = new Map<string, StatementSync>();
+  return (sql) => {
+    let stmt = cache.get(sql);
+    if (stmt === undefined) {
+      stmt = db.prepare(sql);
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  };
+}

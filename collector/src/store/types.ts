@@ -1,0 +1,162 @@
+// The collector's store contract. The embedded (node:sqlite) store implements it
+// today; an InfluxDB store implements the same contract later.
+//
+// Time is Unix epoch nanoseconds (bigint) everywhere. Field values keep their
+// type end to end: number = float, bigint = integer (exact to 64 bits),
+// boolean, string.
+import { EastwestError, type FieldValue, type Sample } from "@eastwest/common";
+
+/** One agent batch, as accepted by ingest (already validated against the schema). */
+export interface StoredBatch {
+  agentId: string;
+  /** >= 1, strictly increasing per agent on the wire; a resend repeats a seq. */
+  seq: bigint;
+  points: Sample[];
+  /** When the collector received the batch. */
+  receivedNs: bigint;
+}
+
+/**
+ * The result of one write. "ok" and "duplicate" are both acks: the agent may
+ * drop the batch. "retryable" is about the store's state (busy, disk full, not
+ * open): resend after afterMs. "rejected" is about the batch itself (a value no
+ * store can hold): resending never helps.
+ */
+export type WriteOutcome =
+  | { kind: "ok"; stored: number }
+  | { kind: "duplicate" }
+  | { kind: "retryable"; afterMs: number; reason: string }
+  | { kind: "rejected"; reason: string };
+
+export type Aggregate = "mean" | "last";
+
+/** Points of one measurement over a closed time range [fromNs, toNs]. */
+export interface SeriesQuery {
+  measurement: string;
+  fromNs: bigint;
+  toNs: bigint;
+  /** Fields to return, in this column order. Absent: every field seen, sorted by name. */
+  fields?: string[];
+  /** Tag equality filters; every one must match. */
+  tags?: Record<string, string>;
+  /**
+   * Bucket width. Buckets are aligned to multiples of everyNs since the epoch and
+   * a row's time_ns is its bucket's start. Absent: raw points.
+   */
+  everyNs?: bigint;
+  /** With everyNs: "mean" (floats; non-numeric fields give null) or "last" (default "mean"). */
+  aggregate?: Aggregate;
+  /** Maximum rows per series, earliest first. Absent: no limit. */
+  limit?: number;
+}
+
+/**
+ * One series: a measurement and one tag set. columns[0] is "time_ns"; each
+ * values row holds the time then one value per field column (null: the point
+ * or bucket has no such field). Rows ascend in time.
+ */
+export interface Series {
+  measurement: string;
+  tags: Record<string, string>;
+  columns: string[];
+  values: Array<Array<bigint | FieldValue | null>>;
+  /** True when limit cut rows off. */
+  truncated: boolean;
+}
+
+/** Newest point per (measurement, tag set); both filters optional. */
+export interface LatestQuery {
+  measurement?: string;
+  tags?: Record<string, string>;
+}
+
+/** The newest point of one series (latest time_ns; on a tie, the later write). */
+export interface LatestRow {
+  measurement: string;
+  tags: Record<string, string>;
+  timeNs: bigint;
+  fields: Record<string, FieldValue>;
+}
+
+export type AgentRole = "host" | "guest" | "unspecified";
+
+export interface AgentCapability {
+  sampler: string;
+  available: boolean;
+  /** "unavailable: <why>" when not available, else "". */
+  reason: string;
+  intervalMs: number;
+}
+
+export interface AgentRecord {
+  agentId: string;
+  role: AgentRole;
+  hostname: string;
+  kernel: string;
+  machineUuid: string;
+  netns: string;
+  capabilities: AgentCapability[];
+  agentVersion: string;
+  pid: number;
+  /** Opaque JSON document (the agent's cost-model constants); may hold bigints. null: none. */
+  calibration: unknown;
+  firstSeenNs: bigint;
+  lastSeenNs: bigint;
+  connected: boolean;
+  /** Highest seq stored for this agent; 0n when none. */
+  highestSeq: bigint;
+}
+
+/** A JSON document (a run, a calibration, a campaign) under (kind, id). */
+export interface StoredRecord {
+  kind: string;
+  id: string;
+  /** When putRecord last wrote it. */
+  updatedNs: bigint;
+  /** Integers beyond 2^53 come back as bigint. */
+  doc: unknown;
+}
+
+export interface SeqGap {
+  /** First missing seq, inclusive. */
+  from: bigint;
+  /** Last missing seq, inclusive. */
+  to: bigint;
+}
+
+/**
+ * Lifecycle: open() once before use; close() is safe twice and safe without open.
+ * writeBatch never throws for I/O: every failure is a WriteOutcome, and "ok"
+ * resolves only after the batch is durable (survives kill -9 and power loss).
+ * It is idempotent on (agentId, seq): a resend resolves "duplicate" and writes
+ * nothing. Every other method rejects with StoreError on failure.
+ */
+export interface Store {
+  open(): Promise<void>;
+  writeBatch(b: StoredBatch): Promise<WriteOutcome>;
+  /** 0n when the agent has no stored batch. */
+  highestSeq(agentId: string): Promise<bigint>;
+  /** Missing seq ranges in 1..highestSeq, ascending. */
+  gaps(agentId: string): Promise<SeqGap[]>;
+  query(q: SeriesQuery): Promise<Series[]>;
+  latest(q: LatestQuery): Promise<LatestRow[]>;
+  upsertAgent(a: AgentRecord): Promise<void>;
+  /** Ordered by agentId. */
+  listAgents(): Promise<AgentRecord[]>;
+  getAgent(agentId: string): Promise<AgentRecord | undefined>;
+  /** Replaces the document at (kind, id). */
+  putRecord(kind: string, id: string, doc: unknown): Promise<void>;
+  getRecord(kind: string, id: string): Promise<StoredRecord | undefined>;
+  /** Newest first (by updatedNs), at most limit. */
+  listRecords(kind: string, limit: number): Promise<StoredRecord[]>;
+  close(): Promise<void>;
+}
+
+/** A store operation failed (I/O, lock, corruption, not open). `retryable`: worth trying again later. */
+export class StoreError extends EastwestError {
+  readonly retryable: boolean;
+  constructor(message: string, retryable: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.retryable = retryable;
+  }
+}

@@ -1,0 +1,253 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Sample } from "@eastwest/common";
+import { EmbeddedStore } from "@eastwest/collector/store/embedded";
+import { StoreError, type AgentRecord } from "@eastwest/collector/store/types";
+
+const T0 = 1_700_000_000_000_000_000n;
+const S = 1_000_000_000n;
+const U64_MAX = 2n ** 64n - 1n;
+const I64_MAX = 2n ** 63n - 1n;
+
+function point(device: string, timeNs: bigint, fields: Sample["fields"], host = "h1"): Sample {
+  return { measurement: "netdev", tags: { agent_id: "a1", host, device }, fields, timeNs };
+}
+
+function agent(id: string, over: Partial<AgentRecord> = {}): AgentRecord {
+  return {
+    agentId: id,
+    role: "host",
+    hostname: "h1",
+    kernel: "6.1.0",
+    machineUuid: "uuid-1",
+    netns: "net:[4026531840]",
+    capabilities: [{ sampler: "netdev", available: true, reason: "", intervalMs: 1000 }],
+    agentVersion: "0.1.0",
+    pid: 42,
+    calibration: { constants: [{ name: "exit_ns", value: 500, measured: false }], timeNs: T0 },
+    firstSeenNs: T0,
+    lastSeenNs: T0 + S,
+    connected: true,
+    highestSeq: 7n,
+    ...over,
+  };
+}
+
+describe("embedded store", () => {
+  let dir: string;
+  let path: string;
+  let store: EmbeddedStore;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "eastwest-store-"));
+    path = join(dir, "sub", "store.db");
+    store = new EmbeddedStore({ path, clock: () => T0 });
+    await store.open();
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function reopen(): Promise<void> {
+    await store.close();
+    store = new EmbeddedStore({ path, clock: () => T0 });
+    await store.open();
+  }
+
+  it("writes a batch and reads it back with types intact", async () => {
+    const fields = { rx_bytes_total: 123n, rx_bytes_per_s: 1.0, up: true, state: "up", neg: -5n };
+    const out = await store.writeBatch({ agentId: "a1", seq: 1n, points: [point("eth0", T0, fields)], receivedNs: T0 });
+    assert.deepEqual(out, { kind: "ok", stored: 1 });
+    const series = await store.query({ measurement: "netdev", fromNs: T0, toNs: T0 });
+    assert.equal(series.length, 1);
+    assert.deepEqual(series[0]!.tags, { agent_id: "a1", device: "eth0", host: "h1" });
+    assert.deepEqual(series[0]!.columns, ["time_ns", "neg", "rx_bytes_per_s", "rx_bytes_total", "state", "up"]);
+    assert.deepEqual(series[0]!.values, [[T0, -5n, 1.0, 123n, "up", true]]);
+    assert.equal(typeof series[0]!.values[0]![2], "number");
+  });
+
+  it("keeps 64-bit integers exact: 2^63-1, 2^53+1, 2^64-1 and int64 min", async () => {
+    const fields = { a: I64_MAX, b: 2n ** 53n + 1n, c: U64_MAX, d: -(2n ** 63n), e: 2 ** 53 + 2 };
+    await store.writeBatch({ agentId: "a1", seq: 1n, points: [point("eth0", T0, fields)], receivedNs: T0 });
+    await reopen();
+    const [row] = await store.latest({ measurement: "netdev" });
+    assert.deepEqual(row!.fields, fields);
+    const [s] = await store.query({ measurement: "netdev", fromNs: T0, toNs: T0, fields: ["a", "b", "c", "d", "e"] });
+    assert.deepEqual(s!.values[0], [T0, I64_MAX, 2n ** 53n + 1n, U64_MAX, -(2n ** 63n), 2 ** 53 + 2]);
+  });
+
+  it("answers a resent batch with duplicate and stores nothing twice", async () => {
+    const batch = { agentId: "a1", seq: 1n, points: [point("eth0", T0, { x: 1n })], receivedNs: T0 };
+    assert.equal((await store.writeBatch(batch)).kind, "ok");
+    const resent = { ...batch, points: [point("eth0", T0 + S, { x: 2n })] };
+    assert.deepEqual(await store.writeBatch(resent), { kind: "duplicate" });
+    const [s] = await store.query({ measurement: "netdev", fromNs: 0n, toNs: T0 * 2n });
+    assert.deepEqual(s!.values, [[T0, 1n]]);
+    const [latest] = await store.latest({});
+    assert.equal(latest!.timeNs, T0);
+  });
+
+  it("finds missing seq ranges and the highest seq", async () => {
+    assert.equal(await store.highestSeq("a1"), 0n);
+    assert.deepEqual(await store.gaps("a1"), []);
+    for (const seq of [2n, 3n, 6n, 10n]) {
+      await store.writeBatch({ agentId: "a1", seq, points: [], receivedNs: T0 });
+    }
+    await store.writeBatch({ agentId: "a2", seq: 1n, points: [], receivedNs: T0 });
+    assert.equal(await store.highestSeq("a1"), 10n);
+    assert.deepEqual(await store.gaps("a1"), [
+      { from: 1n, to: 1n },
+      { from: 4n, to: 5n },
+      { from: 7n, to: 9n },
+    ]);
+    assert.deepEqual(await store.gaps("a2"), []);
+  });
+
+  it("keeps data, series ids and records across close and reopen", async () => {
+    await store.writeBatch({ agentId: "a1", seq: 1n, points: [point("eth0", T0, { x: 1n })], receivedNs: T0 });
+    await store.putRecord("run", "r1", { name: "default", bytes: U64_MAX, n: 3 });
+    await reopen();
+    await store.writeBatch({ agentId: "a1", seq: 2n, points: [point("eth0", T0 + S, { x: 2n })], receivedNs: T0 });
+    assert.equal(await store.highestSeq("a1"), 2n);
+    assert.deepEqual((await store.writeBatch({ agentId: "a1", seq: 1n, points: [], receivedNs: T0 })).kind, "duplicate");
+    const series = await store.query({ measurement: "netdev", fromNs: 0n, toNs: T0 * 2n });
+    assert.equal(series.length, 1, "the same tag set maps to the same series after reopen");
+    assert.deepEqual(series[0]!.values, [[T0, 1n], [T0 + S, 2n]]);
+    const rec = await store.getRecord("run", "r1");
+    assert.deepEqual(rec, { kind: "run", id: "r1", updatedNs: T0, doc: { name: "default", bytes: U64_MAX, n: 3 } });
+  });
+
+  it("filters by tags and a closed time range, in time order", async () => {
+    const points = [
+      point("eth0", T0 + 2n * S, { x: 2n }),
+      point("eth1", T0 + S, { x: 10n }),
+      point("eth0", T0, { x: 0n }),
+      point("eth0", T0 + 3n * S, { x: 3n }),
+      point("eth0", T0 + S, { x: 1n }, "h2"),
+    ];
+    await store.writeBatch({ agentId: "a1", seq: 1n, points, receivedNs: T0 });
+    const got = await store.query({ measurement: "netdev", fromNs: T0, toNs: T0 + 2n * S, tags: { device: "eth0", host: "h1" } });
+    assert.equal(got.length, 1);
+    assert.deepEqual(got[0]!.values, [[T0, 0n], [T0 + 2n * S, 2n]]);
+    const all = await store.query({ measurement: "netdev", fromNs: T0 + S, toNs: T0 + S });
+    assert.deepEqual(all.map((s) => [s.tags.device, s.tags.host, s.values.length]), [["eth0", "h2", 1], ["eth1", "h1", 1]]);
+    assert.deepEqual(await store.query({ measurement: "netdev", fromNs: T0, toNs: T0, tags: { device: "nope" } }), []);
+    assert.deepEqual(await store.query({ measurement: "nothing", fromNs: 0n, toNs: T0 }), []);
+  });
+
+  it("treats tag sets with the same pairs in another order as one series", async () => {
+    const a: Sample = { measurement: "netdev", tags: { host: "h1", device: "eth0" }, fields: { x: 1n }, timeNs: T0 };
+    const b: Sample = { measurement: "netdev", tags: { device: "eth0", host: "h1" }, fields: { x: 2n }, timeNs: T0 + S };
+    await store.writeBatch({ agentId: "a1", seq: 1n, points: [a], receivedNs: T0 });
+    await store.writeBatch({ agentId: "a1", seq: 2n, points: [b], receivedNs: T0 });
+    const series = await store.query({ measurement: "netdev", fromNs: 0n, toNs: T0 * 2n });
+    assert.equal(series.length, 1);
+    assert.deepEqual(Object.keys(series[0]!.tags), ["device", "host"]);
+  });
+
+  it("aggregates into epoch-aligned buckets and honours limit", async () => {
+    const points = [0n, 1n, 2n, 3n, 4n].map((i) => point("eth0", T0 + i * S, { x: i * 10n, f: 1.5, s: "v" + i }));
+    await store.writeBatch({ agentId: "a1", seq: 1n, points, receivedNs: T0 });
+    const q = { measurement: "netdev", fromNs: T0, toNs: T0 + 4n * S, everyNs: 2n * S };
+    const [mean] = await store.query({ ...q, fields: ["x", "f", "s"] });
+    assert.deepEqual(mean!.values, [[T0, 5, 1.5, null], [T0 + 2n * S, 25, 1.5, null], [T0 + 4n * S, 40, 1.5, null]]);
+    const [last] = await store.query({ ...q, aggregate: "last", fields: ["x", "s"] });
+    assert.deepEqual(last!.values, [[T0, 10n, "v1"], [T0 + 2n * S, 30n, "v3"], [T0 + 4n * S, 40n, "v4"]]);
+    const [cut] = await store.query({ measurement: "netdev", fromNs: T0, toNs: T0 + 4n * S, limit: 2, fields: ["x"] });
+    assert.deepEqual(cut!.values, [[T0, 0n], [T0 + S, 10n]]);
+    assert.equal(cut!.truncated, true);
+  });
+
+  it("returns the newest point per series, filtered by measurement and tags", async () => {
+    await store.writeBatch({
+      agentId: "a1",
+      seq: 1n,
+      points: [point("eth0", T0 + S, { x: 2n }), point("eth0", T0, { x: 1n }), point("eth1", T0, { x: 7n })],
+      receivedNs: T0,
+    });
+    await store.writeBatch({ agentId: "a1", seq: 2n, points: [point("eth0", T0 - S, { x: 0n })], receivedNs: T0 });
+    const other: Sample = { measurement: "cpu", tags: { agent_id: "a2" }, fields: { busy: 0.5 }, timeNs: T0 };
+    await store.writeBatch({ agentId: "a2", seq: 1n, points: [other], receivedNs: T0 });
+    const rows = await store.latest({ measurement: "netdev" });
+    assert.deepEqual(rows.map((r) => [r.tags.device, r.timeNs, r.fields.x]), [["eth0", T0 + S, 2n], ["eth1", T0, 7n]]);
+    assert.deepEqual((await store.latest({ tags: { agent_id: "a2" } })).map((r) => r.measurement), ["cpu"]);
+    assert.equal((await store.latest({})).length, 3);
+  });
+
+  it("rejects values no store can hold, writing nothing", async () => {
+    const cases: Array<[Sample["fields"], RegExp]> = [
+      [{ x: Number.NaN }, /field x: NaN/],
+      [{ x: Infinity }, /field x: Infinity/],
+      [{ x: 2n ** 64n }, /field x: integer/],
+      [{}, /at least one field/],
+    ];
+    for (const [fields, reason] of cases) {
+      const out = await store.writeBatch({ agentId: "a1", seq: 1n, points: [point("eth0", T0, fields)], receivedNs: T0 });
+      assert.equal(out.kind, "rejected");
+      assert.match(out.kind === "rejected" ? out.reason : "", reason);
+    }
+    const badSeq = await store.writeBatch({ agentId: "a1", seq: 0n, points: [], receivedNs: T0 });
+    assert.equal(badSeq.kind, "rejected");
+    assert.equal(await store.highestSeq("a1"), 0n);
+  });
+
+  it("stores agents and records as documents", async () => {
+    await store.upsertAgent(agent("b"));
+    await store.upsertAgent(agent("a", { highestSeq: I64_MAX, connected: false }));
+    await store.upsertAgent(agent("b", { hostname: "h2" }));
+    const list = await store.listAgents();
+    assert.deepEqual(list.map((a) => [a.agentId, a.hostname]), [["a", "h1"], ["b", "h2"]]);
+    assert.deepEqual(await store.getAgent("a"), agent("a", { highestSeq: I64_MAX, connected: false }));
+    assert.equal(await store.getAgent("zz"), undefined);
+    let t = T0;
+    const clocked = new EmbeddedStore({ path, clock: () => (t += S) });
+    await store.close();
+    store = clocked;
+    await store.open();
+    for (const id of ["r1", "r2", "r3"]) await store.putRecord("run", id, { id });
+    await store.putRecord("calibration", "c1", [1, 2]);
+    assert.deepEqual((await store.listRecords("run", 2)).map((r) => r.id), ["r3", "r2"]);
+    assert.equal(await store.getRecord("run", "nope"), undefined);
+  });
+
+  it("is safe to close twice and without open; reports not-open as retryable", async () => {
+    await store.close();
+    await store.close();
+    const never = new EmbeddedStore({ path: join(dir, "never.db") });
+    await never.close();
+    const out = await store.writeBatch({ agentId: "a1", seq: 1n, points: [], receivedNs: T0 });
+    assert.equal(out.kind, "retryable");
+    await assert.rejects(store.highestSeq("a1"), (err: unknown) => err instanceof StoreError && /not open/.test(err.message));
+  });
+
+  it("refuses to open a file that is not a store, with a named error", async () => {
+    const junk = join(dir, "junk.db");
+    await writeFile(junk, "this is not an sqlite file".repeat(200));
+    const bad = new EmbeddedStore({ path: junk });
+    await assert.rejects(bad.open(), (err: unknown) => err instanceof StoreError && err.cause !== undefined);
+    await bad.close();
+  });
+
+  it("answers busy as retryable while another connection holds the write lock", async () => {
+    await store.close();
+    store = new EmbeddedStore({ path, busyTimeoutMs: 0 });
+    await store.open();
+    const { DatabaseSync } = await import("node:sqlite");
+    const other = new DatabaseSync(path, { timeout: 0 });
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      const out = await store.writeBatch({ agentId: "a1", seq: 1n, points: [point("eth0", T0, { x: 1n })], receivedNs: T0 });
+      assert.equal(out.kind, "retryable");
+      assert.match(out.kind === "retryable" ? out.reason : "", /busy|locked/);
+    } finally {
+      other.exec("ROLLBACK");
+      other.close();
+    }
+    const out = await store.writeBatch({ agentId: "a1", seq: 1n, points: [point("eth0", T0, { x: 1n })], receivedNs: T0 });
+    assert.deepEqual(out, { kind: "ok", stored: 1 });
+  });
+});
