@@ -1,10 +1,20 @@
-// The eastwest CLI: `eastwest <command> [flags]`.
-import { agentCommand } from "./commands/agent.ts";
-import { collectorCommand } from "./commands/collector.ts";
-import { upCommand } from "./commands/up.ts";
+// The eastwest CLI: `eastwest <command> [flags]`. Commands load lazily so an
+// agent never loads the collector's store (and the reverse).
 import type { CliCommand, CliIo } from "./types.ts";
 
-export const COMMANDS: readonly CliCommand[] = [upCommand, collectorCommand, agentCommand];
+interface Entry {
+  name: string;
+  summary: string;
+  load: () => Promise<CliCommand>;
+}
+
+export const COMMANDS: readonly Entry[] = [
+  { name: "up", summary: "collector + local agent on the embedded store (the one-machine main job)", load: async () => (await import("./commands/up.ts")).upCommand },
+  { name: "collector", summary: "run the collector: gRPC ingest, embedded store, HTTP API", load: async () => (await import("./commands/collector.ts")).collectorCommand },
+  { name: "agent", summary: "run an agent: sample /proc, TCP flows, offloads; stream to a collector", load: async () => (await import("./commands/agent.ts")).agentCommand },
+  { name: "model", summary: "print the per-64 KiB cost model breakdown and ceiling", load: async () => (await import("./commands/model.ts")).modelCommand },
+  { name: "calibrate", summary: "measure this host's copy bandwidth and system-call cost", load: async () => (await import("./commands/calibrate.ts")).calibrateCommand },
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -27,12 +37,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout(usage());
     return name ? 0 : 64;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.stderr(`eastwest: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
     return 64;
   }
-  return cmd.run(rest, io);
+  return (await entry.load()).run(rest, io);
 }
 
 if (import.meta.main) {
