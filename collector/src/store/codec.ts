@@ -1,8 +1,10 @@
 // How the embedded store writes a point's tags and fields as text. Pure.
 //
-// Fields: one JSON object whose number syntax carries the type. A float always
-// has '.', 'e' or 'E' (1 -> 1.0); an integer never does and keeps every digit
-// (uint64 and int64 alike). Strings and booleans are plain JSON.
+// Fields are split in two: the field names in point order (a field set,
+// stored once and referred to by id) and a JSON array of the values. Number
+// syntax carries the type: a float always has '.', 'e' or 'E' (1 -> 1.0); an
+// integer never does and keeps every digit (uint64 and int64 alike). Strings
+// and booleans are plain JSON.
 // Tags: a canonical key, tags sorted by name, escaped as in InfluxDB line
 // protocol (`k=v,k2=v2`), plus a JSON object in the same order.
 import type { FieldValue } from "@eastwest/common";
@@ -12,20 +14,47 @@ export const INT64_MIN = -(2n ** 63n);
 export const INT64_MAX = 2n ** 63n - 1n;
 export const UINT64_MAX = 2n ** 64n - 1n;
 
-export type Encoded = { ok: true; text: string } | { ok: false; reason: string };
+export type Encoded =
+  | {
+      ok: true;
+      /** The field names as a JSON array, in point order: the field set. */
+      names: string;
+      /** The values as a JSON array, in the same order. */
+      values: string;
+    }
+  | { ok: false; reason: string };
 
 /** Encodes fields; fails on a non-finite float, an integer outside int64/uint64, or a foreign type. */
 export function encodeFields(fields: Record<string, FieldValue>): Encoded {
-  let text = "{";
-  let first = true;
+  let names = "";
+  let values = "";
   for (const name in fields) {
     const value = encodeValue(fields[name]);
     if (value === undefined) return { ok: false, reason: `field ${name}: ${describe(fields[name])} cannot be stored` };
-    text += (first ? "" : ",") + quoted(name) + ":" + value;
-    first = false;
+    const sep = values === "" ? "" : ",";
+    names += sep + quoted(name);
+    values += sep + value;
   }
-  if (first) return { ok: false, reason: "a point needs at least one field" };
-  return { ok: true, text: text + "}" };
+  if (values === "") return { ok: false, reason: "a point needs at least one field" };
+  return { ok: true, names: "[" + names + "]", values: "[" + values + "]" };
+}
+
+/** Inverse of encodeFields. Throws SyntaxError on text it did not write. */
+export function decodeFields(names: readonly string[], values: string): Record<string, FieldValue> {
+  const vals = parseTyped(values) as FieldValue[];
+  const out: Record<string, FieldValue> = {};
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    // why: plain assignment of "__proto__" would set the prototype, not a field.
+    if (name === "__proto__") Object.defineProperty(out, name, { value: vals[i], enumerable: true, writable: true, configurable: true });
+    else out[name] = vals[i] as FieldValue;
+  }
+  return out;
+}
+
+/** Reads a field set written by encodeFields. */
+export function decodeNames(names: string): string[] {
+  return JSON.parse(names) as string[];
 }
 
 /** JSON string literals of field names; names come from a bounded schema, the cap guards the rest. */
@@ -66,11 +95,6 @@ function describe(v: unknown): string {
   if (typeof v === "number") return String(v);
   if (typeof v === "bigint") return `integer ${v}`;
   return `a value of type ${v === null ? "null" : typeof v}`;
-}
-
-/** Inverse of encodeFields. Throws SyntaxError on text it did not write. */
-export function decodeFields(text: string): Record<string, FieldValue> {
-  return parseTyped(text) as Record<string, FieldValue>;
 }
 
 /**

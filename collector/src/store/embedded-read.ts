@@ -1,29 +1,33 @@
 // The embedded store's read path: series over a time range, and newest points.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { decodeFields, tagsMatch } from "./codec.ts";
+import type { FieldValue } from "@eastwest/common";
+import { decodeFields, decodeNames, tagsMatch } from "./codec.ts";
 import { SeriesBuilder } from "./series-builder.ts";
 import type { LatestQuery, LatestRow, Series, SeriesQuery } from "./types.ts";
 
 const SQL = {
   seriesOf: "SELECT id, tags FROM series WHERE measurement = ? ORDER BY tag_key",
   points:
-    "SELECT series_id, time_ns, fields FROM points " +
+    "SELECT series_id, time_ns, fieldset_id, vals FROM points " +
     "WHERE measurement_id = (SELECT id FROM measurements WHERE name = ?) AND time_ns BETWEEN ? AND ? " +
     "ORDER BY time_ns",
   pointsOfSeries:
-    "SELECT series_id, time_ns, fields FROM points " +
+    "SELECT series_id, time_ns, fieldset_id, vals FROM points " +
     "WHERE measurement_id = (SELECT id FROM measurements WHERE name = ?) AND time_ns BETWEEN ? AND ? " +
     "AND series_id IN (SELECT value FROM json_each(?)) ORDER BY time_ns",
   latestAll:
-    "SELECT s.measurement, s.tags, l.time_ns, l.fields FROM latest l JOIN series s ON s.id = l.series_id " +
+    "SELECT s.measurement, s.tags, l.time_ns, l.fieldset_id, l.vals FROM latest l JOIN series s ON s.id = l.series_id " +
     "ORDER BY s.measurement, s.tag_key",
   latestOf:
-    "SELECT s.measurement, s.tags, l.time_ns, l.fields FROM latest l JOIN series s ON s.id = l.series_id " +
+    "SELECT s.measurement, s.tags, l.time_ns, l.fieldset_id, l.vals FROM latest l JOIN series s ON s.id = l.series_id " +
     "WHERE s.measurement = ? ORDER BY s.tag_key",
+  fieldset: "SELECT names FROM fieldsets WHERE id = ?",
 } as const;
 
 export class Reader {
   readonly #stmts: Record<keyof typeof SQL, StatementSync>;
+  /** Field names by field set id; field sets never change once written. */
+  readonly #fieldsets = new Map<bigint, string[]>();
 
   constructor(db: DatabaseSync) {
     this.#stmts = {
@@ -32,6 +36,7 @@ export class Reader {
       pointsOfSeries: db.prepare(SQL.pointsOfSeries),
       latestAll: db.prepare(SQL.latestAll),
       latestOf: db.prepare(SQL.latestOf),
+      fieldset: db.prepare(SQL.fieldset),
     };
   }
 
@@ -54,7 +59,7 @@ export class Reader {
     for (const row of rows) {
       const builder = builders.get(row.series_id as bigint);
       if (builder === undefined || builder.full) continue;
-      builder.add(row.time_ns as bigint, decodeFields(String(row.fields)));
+      builder.add(row.time_ns as bigint, this.#fields(row));
       if (builder.full && --open === 0) break;
     }
     const out: Series[] = [];
@@ -77,10 +82,22 @@ export class Reader {
         measurement: String(row.measurement),
         tags,
         timeNs: row.time_ns as bigint,
-        fields: decodeFields(String(row.fields)),
+        fields: this.#fields(row),
       });
     }
     return out;
+  }
+
+  #fields(row: Record<string, unknown>): Record<string, FieldValue> {
+    const id = row.fieldset_id as bigint;
+    let names = this.#fieldsets.get(id);
+    if (names === undefined) {
+      const found = this.#stmts.fieldset.get(id);
+      if (found === undefined) throw new Error(`field set ${id} is missing`);
+      names = decodeNames(String(found.names));
+      this.#fieldsets.set(id, names);
+    }
+    return decodeFields(names, String(row.vals));
   }
 }
 

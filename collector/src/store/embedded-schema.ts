@@ -3,8 +3,9 @@
 // batches  one row per stored (agent_id, seq): the idempotency and gap record.
 // measurements  one row per measurement name; points refer to it by id.
 // series   one row per (measurement, canonical tag set); ids are stable.
-// points   one row per point; fields as type-preserving JSON (codec.ts);
-//          indexed by (measurement_id, time_ns, series_id).
+// fieldsets  one row per list of field names (JSON array), in point order.
+// points   one row per point: its field set and a JSON array of values
+//          (type-preserving, codec.ts); indexed by (measurement_id, time_ns, series_id).
 // latest   the newest point per series, kept in step with points.
 // agents   the registry's view of each agent (JSON document).
 // records  JSON documents by (kind, id): runs, calibrations, campaigns.
@@ -33,17 +34,23 @@ CREATE TABLE IF NOT EXISTS series (
   tags TEXT NOT NULL,
   UNIQUE (measurement, tag_key)
 );
+CREATE TABLE IF NOT EXISTS fieldsets (
+  id INTEGER PRIMARY KEY,
+  names TEXT NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS points (
   measurement_id INTEGER NOT NULL,
   time_ns INTEGER NOT NULL,
   series_id INTEGER NOT NULL,
-  fields TEXT NOT NULL
+  fieldset_id INTEGER NOT NULL,
+  vals TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS points_by_time ON points (measurement_id, time_ns, series_id);
 CREATE TABLE IF NOT EXISTS latest (
   series_id INTEGER PRIMARY KEY,
   time_ns INTEGER NOT NULL,
-  fields TEXT NOT NULL
+  fieldset_id INTEGER NOT NULL,
+  vals TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS agents (
   agent_id TEXT PRIMARY KEY,

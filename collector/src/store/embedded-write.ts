@@ -2,19 +2,21 @@
 // (agent_id, seq). Synchronous: nothing else runs between BEGIN and COMMIT.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Sample } from "@eastwest/common";
-import { encodeFields, INT64_MAX, INT64_MIN, sortedTagsJson, tagKey } from "./codec.ts";
+import { encodeFields, INT64_MAX, INT64_MIN, tagKey } from "./codec.ts";
+import { InternedIds } from "./embedded-ids.ts";
 import { retryableOutcome } from "./sqlite-errors.ts";
 import type { StoredBatch, WriteOutcome } from "./types.ts";
 
 /** One point, ready for the points table. */
 interface PreparedPoint {
   measurement: string;
-  /** measurement + "\n" + tag key: the series cache key. */
-  seriesKey: string;
   tagKey: string;
   tags: Record<string, string>;
   timeNs: bigint;
-  fields: string;
+  /** Field names as a JSON array (the field set). */
+  names: string;
+  /** Field values as a JSON array. */
+  values: string;
 }
 
 type Prepared = { ok: true; points: PreparedPoint[] } | { ok: false; reason: string };
@@ -48,64 +50,49 @@ function preparePoint(s: Sample): PreparedPoint | string {
   const key = tagKey(s.tags);
   return {
     measurement: s.measurement,
-    seriesKey: s.measurement + "\n" + key,
     tagKey: key,
     tags: s.tags,
     timeNs: s.timeNs,
-    fields: fields.text,
+    names: fields.names,
+    values: fields.values,
   };
 }
 
-/** Rows per multi-row INSERT: fewer statement calls, 4 * 64 bound parameters. */
+/** Rows per multi-row INSERT: fewer statement calls, 5 * 64 bound parameters. */
 const CHUNK = 64;
+const COLUMNS = 5;
 
 const SQL = {
   batch: "INSERT INTO batches (agent_id, seq, received_ns, points) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-  measurement: "INSERT INTO measurements (name) VALUES (?)",
-  series: "INSERT INTO series (measurement, tag_key, tags) VALUES (?, ?, ?)",
   latest:
-    "INSERT INTO latest (series_id, time_ns, fields) VALUES (?, ?, ?) ON CONFLICT (series_id) DO UPDATE " +
-    "SET time_ns = excluded.time_ns, fields = excluded.fields WHERE excluded.time_ns >= latest.time_ns",
+    "INSERT INTO latest (series_id, time_ns, fieldset_id, vals) VALUES (?, ?, ?, ?) ON CONFLICT (series_id) DO UPDATE " +
+    "SET time_ns = excluded.time_ns, fieldset_id = excluded.fieldset_id, vals = excluded.vals " +
+    "WHERE excluded.time_ns >= latest.time_ns",
 } as const;
 
 function insertPointsSql(rows: number): string {
-  return "INSERT INTO points (measurement_id, time_ns, series_id, fields) VALUES " + "(?, ?, ?, ?),".repeat(rows).slice(0, -1);
+  const row = "(?, ?, ?, ?, ?),";
+  return "INSERT INTO points (measurement_id, time_ns, series_id, fieldset_id, vals) VALUES " + row.repeat(rows).slice(0, -1);
 }
 
-/** Ids created inside the current transaction; they join the caches only after COMMIT. */
-interface Created {
-  measurements: Map<string, bigint>;
-  series: Map<string, bigint>;
-}
+type Newest = { timeNs: bigint; fieldsetId: bigint; values: string };
 
 export class BatchWriter {
   readonly #db: DatabaseSync;
   readonly #stmts: Record<keyof typeof SQL, StatementSync>;
   /** Multi-row point inserts by row count. */
   readonly #inserts = new Map<number, StatementSync>();
-  readonly #measurements = new Map<string, bigint>();
-  readonly #series = new Map<string, bigint>();
+  readonly #ids: InternedIds;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
-    this.#stmts = {
-      batch: db.prepare(SQL.batch),
-      measurement: db.prepare(SQL.measurement),
-      series: db.prepare(SQL.series),
-      latest: db.prepare(SQL.latest),
-    };
-    for (const row of db.prepare("SELECT id, name FROM measurements").iterate()) {
-      this.#measurements.set(String(row.name), row.id as bigint);
-    }
-    for (const row of db.prepare("SELECT id, measurement, tag_key FROM series").iterate()) {
-      this.#series.set(`${String(row.measurement)}\n${String(row.tag_key)}`, row.id as bigint);
-    }
+    this.#stmts = { batch: db.prepare(SQL.batch), latest: db.prepare(SQL.latest) };
+    this.#ids = new InternedIds(db);
   }
 
   write(b: StoredBatch): WriteOutcome {
     const prepared = prepareBatch(b);
     if (!prepared.ok) return { kind: "rejected", reason: prepared.reason };
-    const created: Created = { measurements: new Map(), series: new Map() };
     try {
       this.#db.exec("BEGIN IMMEDIATE");
       const res = this.#stmts.batch.run(b.agentId, b.seq, b.receivedNs, prepared.points.length);
@@ -113,35 +100,36 @@ export class BatchWriter {
         this.#db.exec("ROLLBACK");
         return { kind: "duplicate" };
       }
-      this.#insertPoints(prepared.points, created);
+      this.#insertPoints(prepared.points);
       this.#db.exec("COMMIT");
     } catch (err) {
       this.#rollback();
       return retryableOutcome(err);
     }
-    for (const [name, id] of created.measurements) this.#measurements.set(name, id);
-    for (const [key, id] of created.series) this.#series.set(key, id);
+    this.#ids.commit();
     return { kind: "ok", stored: prepared.points.length };
   }
 
-  #insertPoints(points: PreparedPoint[], created: Created): void {
-    const newest = new Map<bigint, PreparedPoint>();
+  #insertPoints(points: PreparedPoint[]): void {
+    const newest = new Map<bigint, Newest>();
     for (let start = 0; start < points.length; start += CHUNK) {
       const end = Math.min(points.length, start + CHUNK);
-      const params: Array<bigint | string> = new Array((end - start) * 4);
-      for (let i = start, j = 0; i < end; i++, j += 4) {
+      const params: Array<bigint | string> = new Array((end - start) * COLUMNS);
+      for (let i = start, j = 0; i < end; i++, j += COLUMNS) {
         const p = points[i] as PreparedPoint;
-        const seriesId = this.#seriesId(p, created);
-        params[j] = this.#measurementId(p.measurement, created);
+        const seriesId = this.#ids.series(p.measurement, p.tagKey, p.tags);
+        const fieldsetId = this.#ids.fieldset(p.names);
+        params[j] = this.#ids.measurement(p.measurement);
         params[j + 1] = p.timeNs;
         params[j + 2] = seriesId;
-        params[j + 3] = p.fields;
+        params[j + 3] = fieldsetId;
+        params[j + 4] = p.values;
         const prev = newest.get(seriesId);
-        if (prev === undefined || p.timeNs >= prev.timeNs) newest.set(seriesId, p);
+        if (prev === undefined || p.timeNs >= prev.timeNs) newest.set(seriesId, { timeNs: p.timeNs, fieldsetId, values: p.values });
       }
       this.#insertStatement(end - start).run(...params);
     }
-    for (const [id, p] of newest) this.#stmts.latest.run(id, p.timeNs, p.fields);
+    for (const [id, n] of newest) this.#stmts.latest.run(id, n.timeNs, n.fieldsetId, n.values);
   }
 
   #insertStatement(rows: number): StatementSync {
@@ -153,23 +141,8 @@ export class BatchWriter {
     return stmt;
   }
 
-  #measurementId(name: string, created: Created): bigint {
-    const known = this.#measurements.get(name) ?? created.measurements.get(name);
-    if (known !== undefined) return known;
-    const id = BigInt(this.#stmts.measurement.run(name).lastInsertRowid);
-    created.measurements.set(name, id);
-    return id;
-  }
-
-  #seriesId(p: PreparedPoint, created: Created): bigint {
-    const known = this.#series.get(p.seriesKey) ?? created.series.get(p.seriesKey);
-    if (known !== undefined) return known;
-    const id = BigInt(this.#stmts.series.run(p.measurement, p.tagKey, sortedTagsJson(p.tags)).lastInsertRowid);
-    created.series.set(p.seriesKey, id);
-    return id;
-  }
-
   #rollback(): void {
+    this.#ids.rollback();
     try {
       if (this.#db.isOpen && this.#db.isTransaction) this.#db.exec("ROLLBACK");
     } catch {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { FieldValue } from "@eastwest/common";
-import { decodeFields, encodeFields, sortedTagsJson, tagKey } from "@eastwest/collector/store/codec";
+import { decodeFields, decodeNames, encodeFields, sortedTagsJson, tagKey } from "@eastwest/collector/store/codec";
 import { parseExact, stringifyExact } from "@eastwest/collector/store/json";
 
 const I64_MAX = 2n ** 63n - 1n;
@@ -10,7 +10,7 @@ const U64_MAX = 2n ** 64n - 1n;
 function roundTrip(fields: Record<string, FieldValue>): Record<string, FieldValue> {
   const enc = encodeFields(fields);
   assert.ok(enc.ok, enc.ok ? "" : enc.reason);
-  return decodeFields(enc.text);
+  return decodeFields(decodeNames(enc.names), enc.values);
 }
 
 describe("store codec: fields", () => {
@@ -20,6 +20,14 @@ describe("store codec: fields", () => {
     assert.deepEqual(back, fields);
     assert.equal(typeof back.f, "number");
     assert.ok(Object.is(back.g, -0));
+  });
+
+  it("splits names from values, with the type in the number syntax", () => {
+    assert.deepEqual(encodeFields({ a: 1, b: 1n, c: "1", d: true }), {
+      ok: true,
+      names: '["a","b","c","d"]',
+      values: '[1.0,1,"1",true]',
+    });
   });
 
   it("keeps 2^63-1, 2^53+1, 2^64-1 and -2^63 exact", () => {

@@ -92,6 +92,14 @@ describe("netstate: sampler", () => {
     assert.deepEqual(r.points.filter((p) => p.measurement === "netstate").map((p) => p.tags["interface"]), ["lo"]);
   });
 
+  it("keeps the interface points when the congestion-control sysctl is unreadable", async () => {
+    const fs: HostFs = { ...liveFs(0), proc: async (rel) => Promise.reject(Object.assign(new Error(`ENOENT ${rel}`), { code: "ENOENT" })) };
+    const r = await netstateSampler().sample(ctx(fs, T0, { exec: fixtureExec("live-t0").exec }));
+    assert.equal(r.points.filter((p) => p.measurement === "netstate").length, 3);
+    assert.equal(r.points.filter((p) => p.measurement === "netstate_stack").length, 0);
+    assert.match(r.errors?.[0] ?? "", /tcp_congestion_control not readable/);
+  });
+
   it("reports a missing tool once and keeps the other fields", async () => {
     const s = netstateSampler();
     const rec = fixtureExec("live-t0", ["ethtool"]);

@@ -115,7 +115,11 @@ export const netstateSampler: SamplerFactory = (): Sampler => {
       const ifaces = await listInterfaces(ctx, filter, tick.errors);
       const points: Sample[] = [];
       for (const p of await mapLimit(ifaces, TOOL_CONCURRENCY, (i) => interfacePoint(tick, i))) pushPoint(points, p);
-      pushPoint(points, await stackPoint(tick));
+      try {
+        pushPoint(points, await stackPoint(tick));
+      } catch (err) {
+        tick.errors.push(`netstate: ${errorMessage(err)}`); // why: keep the interface points when a sysctl is unreadable.
+      }
       return { points, errors: tick.errors };
     },
   };
