@@ -29,7 +29,7 @@ import {
 export interface EmbeddedStoreOptions {
   /** The database file; created with its directory when missing. */
   path: string;
-  /** How long SQLite waits on a lock held by another process before "busy" (ms). */
+  /** How long SQLite waits on a lock held by another connection before "busy" (ms); the wait blocks the event loop. Default 250. */
   busyTimeoutMs?: number;
   /** Clock for record timestamps (Unix epoch ns); tests inject one. */
   clock?: () => bigint;
@@ -83,14 +83,14 @@ export class EmbeddedStore implements Store {
   }
 
   async highestSeq(agentId: string): Promise<bigint> {
-    return this.#read("highestSeq", (o) => {
+    return this.#run("highestSeq", (o) => {
       const row = o.stmt(HIGHEST_SEQ_SQL).get(agentId);
       return (row?.seq as bigint | null) ?? 0n;
     });
   }
 
   async gaps(agentId: string): Promise<SeqGap[]> {
-    return this.#read("gaps", (o) =>
+    return this.#run("gaps", (o) =>
       o
         .stmt(GAPS_SQL)
         .all(agentId)
@@ -99,35 +99,35 @@ export class EmbeddedStore implements Store {
   }
 
   async query(q: SeriesQuery): Promise<Series[]> {
-    return this.#read("query", (o) => o.reader.query(q));
+    return this.#run("query", (o) => o.reader.query(q));
   }
 
   async latest(q: LatestQuery): Promise<LatestRow[]> {
-    return this.#read("latest", (o) => o.reader.latest(q));
+    return this.#run("latest", (o) => o.reader.latest(q));
   }
 
   async upsertAgent(a: AgentRecord): Promise<void> {
-    this.#read("upsertAgent", (o) => o.docs.upsertAgent(a));
+    this.#run("upsertAgent", (o) => o.docs.upsertAgent(a));
   }
 
   async listAgents(): Promise<AgentRecord[]> {
-    return this.#read("listAgents", (o) => o.docs.listAgents());
+    return this.#run("listAgents", (o) => o.docs.listAgents());
   }
 
   async getAgent(agentId: string): Promise<AgentRecord | undefined> {
-    return this.#read("getAgent", (o) => o.docs.getAgent(agentId));
+    return this.#run("getAgent", (o) => o.docs.getAgent(agentId));
   }
 
   async putRecord(kind: string, id: string, doc: unknown): Promise<void> {
-    this.#read("putRecord", (o) => o.docs.putRecord(kind, id, doc));
+    this.#run("putRecord", (o) => o.docs.putRecord(kind, id, doc));
   }
 
   async getRecord(kind: string, id: string): Promise<StoredRecord | undefined> {
-    return this.#read("getRecord", (o) => o.docs.getRecord(kind, id));
+    return this.#run("getRecord", (o) => o.docs.getRecord(kind, id));
   }
 
   async listRecords(kind: string, limit: number): Promise<StoredRecord[]> {
-    return this.#read("listRecords", (o) => o.docs.listRecords(kind, limit));
+    return this.#run("listRecords", (o) => o.docs.listRecords(kind, limit));
   }
 
   /** Safe twice and without open. A failing close still leaves the store closed. */
@@ -143,7 +143,7 @@ export class EmbeddedStore implements Store {
   }
 
   /** Runs fn on the open database; any failure becomes a StoreError naming the operation. */
-  #read<T>(operation: string, fn: (o: Open) => T): T {
+  #run<T>(operation: string, fn: (o: Open) => T): T {
     const open = this.#open;
     if (open === undefined) throw new StoreError(`${operation}: store is not open`, true);
     try {

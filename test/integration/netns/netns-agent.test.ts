@@ -71,7 +71,7 @@ describe("agent inside a network namespace", function () {
     // Traffic through the veth: 2 s of iperf3 from the namespace to the host side.
     await waitFor(() => (server.stdout().includes("listening") ? true : undefined), 10_000, "iperf3 server");
     execFileSync("ip", ["netns", "exec", NS, "iperf3", "-c", HOST_IP, "-t", "2", "-J"], { encoding: "utf8" });
-    const agentInfo = await getJson<{ agent: { netns: string } }>(`${http}/api/v1/agents/in-ns`);
+    const agentInfo = await waitFor(() => getJson<{ agent: { netns: string } }>(`${http}/api/v1/agents/in-ns`), 20_000, "the namespace agent to register");
     const hostNetns = execFileSync("readlink", ["/proc/self/ns/net"], { encoding: "utf8" }).trim();
     assert.notEqual(agentInfo.agent.netns, hostNetns, "agent reports its own namespace");
     // Wait for a sample taken after the traffic ended, then read ip -s link.

@@ -1,7 +1,7 @@
 // Ingest rate of the embedded store: durable batches (one fsync each) of
 // netdev-like points, written back to back on a temp file.
 // Run: node integration/store/embedded.bench.ts [batches] [points-per-batch ...]
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Sample } from "@eastwest/common";
@@ -43,11 +43,12 @@ async function run(batches: number, size: number): Promise<void> {
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await store.close();
+  const bytes = (await stat(join(dir, "store.db"))).size;
   await rm(dir, { recursive: true, force: true });
   const points = batches * size;
   console.log(
     `${size} points/batch: ${points} points in ${seconds.toFixed(2)} s = ${Math.round(points / seconds)} points/s, ` +
-      `${Math.round(batches / seconds)} batches/s`,
+      `${Math.round(batches / seconds)} batches/s, ${(bytes / points).toFixed(0)} bytes/point on disk`,
   );
 }
 

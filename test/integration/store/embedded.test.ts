@@ -70,6 +70,15 @@ describe("embedded store", () => {
     assert.equal(typeof series[0]!.values[0]![2], "number");
   });
 
+  it("reads points whose field sets differ within one series", async () => {
+    const points = [point("eth0", T0, { a: 1n, b: 2.5 }), point("eth0", T0 + S, { b: 3.5, c: "x" }), point("eth0", T0 + 2n * S, { a: 4n })];
+    await store.writeBatch({ agentId: "a1", seq: 1n, points, receivedNs: T0 });
+    await reopen();
+    const [s] = await store.query({ measurement: "netdev", fromNs: T0, toNs: T0 + 2n * S });
+    assert.deepEqual(s!.columns, ["time_ns", "a", "b", "c"]);
+    assert.deepEqual(s!.values, [[T0, 1n, 2.5, null], [T0 + S, null, 3.5, "x"], [T0 + 2n * S, 4n, null, null]]);
+  });
+
   it("keeps 64-bit integers exact: 2^63-1, 2^53+1, 2^64-1 and int64 min", async () => {
     const fields = { a: I64_MAX, b: 2n ** 53n + 1n, c: U64_MAX, d: -(2n ** 63n), e: 2 ** 53 + 2 };
     await store.writeBatch({ agentId: "a1", seq: 1n, points: [point("eth0", T0, fields)], receivedNs: T0 });

@@ -301,6 +301,11 @@ export interface RestoreSettings {
   token: string;
 }
 
+/** Aborts a running command (by its id); the agent kills what it started. */
+export interface Cancel {
+  commandId: string;
+}
+
 export interface Command {
   id: string;
   deadlineMs: number;
@@ -312,6 +317,7 @@ export interface Command {
     | { $case: "calibrate"; value: Calibrate }
     | { $case: "applySettings"; value: ApplySettings }
     | { $case: "restoreSettings"; value: RestoreSettings }
+    | { $case: "cancel"; value: Cancel }
     | undefined;
 }
 
@@ -2791,6 +2797,79 @@ export const RestoreSettings: MessageFns<RestoreSettings> = {
   },
 };
 
+function createBaseCancel(): Cancel {
+  return { commandId: "" };
+}
+
+export const Cancel: MessageFns<Cancel> = {
+  encode(message: Cancel, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.commandId !== "") {
+      writer.uint32(10).string(message.commandId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Cancel {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancel();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.commandId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Cancel {
+    return {
+      commandId: isSet(object.commandId)
+        ? globalThis.String(object.commandId)
+        : isSet(object.command_id)
+        ? globalThis.String(object.command_id)
+        : "",
+    };
+  },
+
+  toJSON(message: Cancel): unknown {
+    const obj: any = {};
+    if (message.commandId !== "") {
+      obj.commandId = message.commandId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Cancel>): Cancel {
+    return Cancel.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Cancel>): Cancel {
+    const message = createBaseCancel();
+    message.commandId = object.commandId ?? "";
+    return message;
+  },
+};
+
 function createBaseCommand(): Command {
   return { id: "", deadlineMs: 0, kind: undefined };
 }
@@ -2824,6 +2903,9 @@ export const Command: MessageFns<Command> = {
         break;
       case "restoreSettings":
         RestoreSettings.encode(message.kind.value, writer.uint32(130).fork()).join();
+        break;
+      case "cancel":
+        Cancel.encode(message.kind.value, writer.uint32(138).fork()).join();
         break;
     }
     return writer;
@@ -2914,6 +2996,14 @@ export const Command: MessageFns<Command> = {
             message.kind = { $case: "restoreSettings", value: RestoreSettings.decode(reader, reader.uint32()) };
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.kind = { $case: "cancel", value: Cancel.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2960,6 +3050,8 @@ export const Command: MessageFns<Command> = {
         ? { $case: "restoreSettings", value: RestoreSettings.fromJSON(object.restoreSettings) }
         : isSet(object.restore_settings)
         ? { $case: "restoreSettings", value: RestoreSettings.fromJSON(object.restore_settings) }
+        : isSet(object.cancel)
+        ? { $case: "cancel", value: Cancel.fromJSON(object.cancel) }
         : undefined,
     };
   },
@@ -2986,6 +3078,8 @@ export const Command: MessageFns<Command> = {
       obj.applySettings = ApplySettings.toJSON(message.kind.value);
     } else if (message.kind?.$case === "restoreSettings") {
       obj.restoreSettings = RestoreSettings.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "cancel") {
+      obj.cancel = Cancel.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -3037,6 +3131,12 @@ export const Command: MessageFns<Command> = {
       case "restoreSettings": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {
           message.kind = { $case: "restoreSettings", value: RestoreSettings.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "cancel": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "cancel", value: Cancel.fromPartial(object.kind.value) };
         }
         break;
       }
