@@ -5,7 +5,7 @@ import type { AgentConfig } from "./config.ts";
 import { identify, type Identity } from "./identity.ts";
 import { Batcher } from "./runtime/batcher.ts";
 import { realExec, type Exec } from "./runtime/exec.ts";
-import { hostFs } from "./runtime/hostfs.ts";
+import { hostFs, type HostFs } from "./runtime/hostfs.ts";
 import { Outbox } from "./runtime/outbox.ts";
 import { Scheduler, type ScheduledSampler } from "./runtime/scheduler.ts";
 import { SAMPLERS } from "./samplers/index.ts";
@@ -24,6 +24,7 @@ export class Agent {
   readonly config: AgentConfig;
   readonly outbox: Outbox;
   readonly #deps: AgentDeps;
+  readonly #fs: HostFs;
   #identity: Identity | undefined;
   #scheduler: Scheduler | undefined;
   #batcher: Batcher | undefined;
@@ -31,10 +32,13 @@ export class Agent {
   #selfTimer: NodeJS.Timeout | undefined;
   #calibration: Calibration | undefined;
   #closed = false;
+  /** Aborted on stop(): running commands (iperf3) end with the agent. */
+  readonly #commands = new AbortController();
 
   constructor(config: AgentConfig, deps: AgentDeps) {
     this.config = config;
     this.#deps = deps;
+    this.#fs = hostFs(config.procRoot, config.sysRoot);
     this.outbox = new Outbox(config.buffer.maxBatches);
   }
 
@@ -58,7 +62,7 @@ export class Agent {
   }
 
   async start(): Promise<void> {
-    const fs = hostFs(this.config.procRoot, this.config.sysRoot);
+    const fs = this.#fs;
     const exec = this.#deps.exec ?? realExec;
     this.#identity = await identify(fs);
     const baseTags = { agent_id: this.config.id, host: this.#identity.hostname, netns: this.#identity.netns };
@@ -138,6 +142,8 @@ export class Agent {
       scheduler: this.#scheduler,
       logger: this.#deps.logger,
       exec: this.#deps.exec ?? realExec,
+      fs: this.#fs,
+      signal: this.#commands.signal,
       calibrate: async () => {
         this.#calibration = await this.#deps.calibrate?.();
         return this.#calibration;
@@ -150,6 +156,7 @@ export class Agent {
   async stop(drainMs = 2000): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#commands.abort(new Error("agent stopping"));
     clearInterval(this.#selfTimer);
     await this.#scheduler?.stop();
     this.#batcher?.close();

@@ -13,6 +13,10 @@ import { Registry } from "./registry.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
 import { EmbeddedStore } from "./store/embedded.ts";
 import type { Store } from "./store/types.ts";
+import { PAPER_CONSTANTS, type ModelConstants } from "./model/cost-model.ts";
+import { executeRun, type RunRecord } from "./run/runner.ts";
+import { parseRunRequest } from "./run/spec.ts";
+import type { RunSpec } from "./run/types.ts";
 
 export class Collector {
   readonly config: CollectorConfig;
@@ -22,6 +26,8 @@ export class Collector {
   readonly sessions = new Sessions();
   readonly stats: PipelineStats = newStats();
   readonly ingestor: Ingestor;
+  /** Cost-model constants used to explain runs. */
+  constants: ModelConstants = PAPER_CONSTANTS;
   #grpc: GrpcReceiver | undefined;
   #http: HttpApi | undefined;
   #stopped = false;
@@ -63,8 +69,20 @@ export class Collector {
       onDisconnect: (id) => this.registry.onDisconnect(id, nowNs()),
     });
     await this.#grpc.start();
-    this.#http = await startHttpApi({ store: this.store, registry: this.registry, host: this.config.http.host, port: this.config.http.port, logger: this.logger });
+    this.#http = await startHttpApi({
+      store: this.store,
+      registry: this.registry,
+      host: this.config.http.host,
+      port: this.config.http.port,
+      logger: this.logger,
+      actions: { run: (body) => this.run(parseRunRequest(body)) },
+    });
     this.logger.info({ grpc: `${this.config.grpc.host}:${this.grpcPort}`, http: `${this.config.http.host}:${this.httpPort}`, store: this.config.store.path }, "collector started");
+  }
+
+  /** Executes a traffic run between two connected agents (see run/runner.ts). */
+  run(spec: RunSpec, onProgress?: (msg: string) => void): Promise<RunRecord> {
+    return executeRun(spec, { sessions: this.sessions, store: this.store, logger: this.logger, constants: this.constants, onProgress });
   }
 
   async stop(): Promise<void> {

@@ -3,16 +3,34 @@
 import { errorMessage, nowNs, toJson, type Logger } from "@eastwest/common";
 import type { Calibration, Command, CommandResult } from "@eastwest/proto";
 import type { Exec } from "../runtime/exec.ts";
+import type { HostFs } from "../runtime/hostfs.ts";
 import type { Scheduler } from "../runtime/scheduler.ts";
+import { iperf3Client, iperf3Server, type Iperf3Deps } from "./iperf3/iperf3.action.ts";
+import { realRunTool, type RunTool } from "./iperf3/iperf3.run.ts";
+import { watchFlows } from "./watchflows/watchflows.action.ts";
 
 export interface CommandDeps {
   scheduler: Scheduler | undefined;
   logger: Logger;
   exec: Exec;
+  /** The agent's /proc and /sys (e.g. the available congestion-control algorithms). */
+  fs: HostFs;
   calibrate: () => Promise<Calibration | undefined>;
+  /** Runs long-lived tools (iperf3); default: realRunTool. */
+  runTool?: RunTool;
+  /** Aborts every running command too (e.g. the agent stopping), besides each command's deadline. */
+  signal?: AbortSignal;
 }
 
+/** `signal` aborts when the command's deadline (deadline_ms, default 600 s) passes, a `cancel` names it, or deps.signal aborts. */
 type Handler = (cmd: Command, deps: CommandDeps, signal: AbortSignal) => Promise<unknown>;
+
+function iperf3Deps(deps: CommandDeps, signal: AbortSignal): Iperf3Deps {
+  return { run: deps.runTool ?? realRunTool, fs: deps.fs, logger: deps.logger, signal };
+}
+
+/** Commands in progress by id; `cancel` aborts their signal. Ids are unique per collector session. */
+const running = new Map<string, AbortController>();
 
 const handlers: Partial<Record<NonNullable<Command["kind"]>["$case"], Handler>> = {
   setInterval: async (cmd, deps) => {
@@ -24,6 +42,24 @@ const handlers: Partial<Record<NonNullable<Command["kind"]>["$case"], Handler>> 
     return { changed };
   },
   calibrate: async (_cmd, deps) => deps.calibrate(),
+  iperf3Server: async (cmd, deps, signal) => {
+    if (cmd.kind?.$case !== "iperf3Server") throw new Error("bad command");
+    return iperf3Server(cmd.kind.value, iperf3Deps(deps, signal));
+  },
+  iperf3Client: async (cmd, deps, signal) => {
+    if (cmd.kind?.$case !== "iperf3Client") throw new Error("bad command");
+    return iperf3Client(cmd.kind.value, iperf3Deps(deps, signal));
+  },
+  cancel: async (cmd) => {
+    if (cmd.kind?.$case !== "cancel") throw new Error("bad command");
+    const target = running.get(cmd.kind.value.commandId);
+    target?.abort();
+    return { commandId: cmd.kind.value.commandId, cancelled: target !== undefined };
+  },
+  watchFlows: async (cmd, deps) => {
+    if (cmd.kind?.$case !== "watchFlows") throw new Error("bad command");
+    return watchFlows(cmd.kind.value, deps.scheduler);
+  },
 };
 
 export function registerHandler(kind: NonNullable<Command["kind"]>["$case"], handler: Handler): void {
@@ -35,12 +71,18 @@ export async function handleCommand(cmd: Command, deps: CommandDeps): Promise<Co
   const kind = cmd.kind?.$case;
   const handler = kind ? handlers[kind] : undefined;
   if (!handler) return { id: cmd.id, ok: false, error: `unsupported command ${kind ?? "(empty)"}`, json: "", startedNs, finishedNs: nowNs() };
-  const signal = AbortSignal.timeout(cmd.deadlineMs > 0 ? cmd.deadlineMs : 600_000);
+  const own = new AbortController();
+  const deadline = AbortSignal.timeout(cmd.deadlineMs > 0 ? cmd.deadlineMs : 600_000);
+  const signal = AbortSignal.any(deps.signal ? [deadline, own.signal, deps.signal] : [deadline, own.signal]);
+  const tracked = cmd.id !== "" && !running.has(cmd.id);
+  if (tracked) running.set(cmd.id, own);
   try {
     const out = await handler(cmd, deps, signal);
     return { id: cmd.id, ok: true, error: "", json: toJson(out ?? null), startedNs, finishedNs: nowNs() };
   } catch (err) {
     deps.logger.warn({ command: kind, id: cmd.id, err: errorMessage(err) }, "command failed");
     return { id: cmd.id, ok: false, error: errorMessage(err), json: "", startedNs, finishedNs: nowNs() };
+  } finally {
+    if (tracked) running.delete(cmd.id);
   }
 }

@@ -32,7 +32,15 @@ export interface SchedulerDeps {
   emit: (points: Sample[]) => void;
 }
 
-type Entry = ScheduledSampler & { state: SamplerState; timer?: NodeJS.Timeout; running: boolean; defaultIntervalMs: number; revertTimer?: NodeJS.Timeout };
+type Entry = ScheduledSampler & {
+  state: SamplerState;
+  timer?: NodeJS.Timeout;
+  running: boolean;
+  defaultIntervalMs: number;
+  revertTimer?: NodeJS.Timeout;
+  configuredOptions: Record<string, unknown>;
+  optionsRevertTimer?: NodeJS.Timeout;
+};
 
 export class Scheduler {
   readonly #deps: SchedulerDeps;
@@ -45,6 +53,7 @@ export class Scheduler {
       ...s,
       running: false,
       defaultIntervalMs: s.intervalMs,
+      configuredOptions: s.options,
       state: { name: s.sampler.name, intervalMs: s.intervalMs, availability: { available: true }, ticks: 0n, errors: 0n, points: 0n, lastDurationNs: 0n, lastError: undefined },
     }));
   }
@@ -138,11 +147,44 @@ export class Scheduler {
   #applyInterval(e: Entry, intervalMs: number): void {
     e.intervalMs = intervalMs;
     e.state.intervalMs = intervalMs;
+    this.#tickSoon(e);
+  }
+
+  /**
+   * Overrides options of the sampler named `name`: `options` are merged (shallow) over its configured
+   * options, the next tick starts at once and uses them; after forMs > 0 the configured options return
+   * (forMs 0: until the next call). The caller validates the options. Returns the number changed (0 or 1).
+   */
+  setOptions(name: string, options: Readonly<Record<string, unknown>>, forMs = 0): number {
+    const e = this.#entries.find((x) => x.sampler.name === name);
+    if (!e) return 0;
+    this.#applyOptions(e, { ...e.configuredOptions, ...options });
+    clearTimeout(e.optionsRevertTimer);
+    e.optionsRevertTimer = undefined;
+    if (forMs > 0) {
+      e.optionsRevertTimer = setTimeout(() => this.#applyOptions(e, e.configuredOptions), forMs);
+      e.optionsRevertTimer.unref();
+    }
+    return 1;
+  }
+
+  #applyOptions(e: Entry, options: Record<string, unknown>): void {
+    e.options = options;
+    this.#tickSoon(e);
+  }
+
+  /** Reschedules an idle, available sampler to tick now; a running tick reschedules itself. */
+  #tickSoon(e: Entry): void {
     if (!e.state.availability.available || this.#stopped) return;
     if (!e.running && e.timer) {
       clearTimeout(e.timer);
       this.#schedule(e, 0);
     }
+  }
+
+  /** Options the next tick of `name` uses (configured or overridden), undefined for an unknown sampler. */
+  options(name: string): Readonly<Record<string, unknown>> | undefined {
+    return this.#entries.find((x) => x.sampler.name === name)?.options;
   }
 
   states(): SamplerState[] {
@@ -155,6 +197,7 @@ export class Scheduler {
     for (const e of this.#entries) {
       clearTimeout(e.timer);
       clearTimeout(e.revertTimer);
+      clearTimeout(e.optionsRevertTimer);
     }
     await Promise.all(this.#entries.map((e) => e.sampler.close?.().catch(() => undefined)));
   }

@@ -10,8 +10,10 @@ interface Entry {
 
 export const COMMANDS: readonly Entry[] = [
   { name: "up", summary: "collector + local agent on the embedded store (the one-machine main job)", load: async () => (await import("./commands/up.ts")).upCommand },
+  { name: "demo", summary: "namespaces on a bridge, collector, three agents, an iperf3 run and its per-64 KiB breakdown", load: async () => (await import("./commands/demo.ts")).demoCommand },
   { name: "collector", summary: "run the collector: gRPC ingest, embedded store, HTTP API", load: async () => (await import("./commands/collector.ts")).collectorCommand },
   { name: "agent", summary: "run an agent: sample /proc, TCP flows, offloads; stream to a collector", load: async () => (await import("./commands/agent.ts")).agentCommand },
+  { name: "run", summary: "run iperf3 between two agents via the collector and explain it per 64 KiB packet", load: async () => (await import("./commands/run.ts")).runCommand },
   { name: "model", summary: "print the per-64 KiB cost model breakdown and ceiling", load: async () => (await import("./commands/model.ts")).modelCommand },
   { name: "calibrate", summary: "measure this host's copy bandwidth and system-call cost", load: async () => (await import("./commands/calibrate.ts")).calibrateCommand },
 ];
@@ -52,7 +54,8 @@ if (import.meta.main) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`eastwest: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      const detail = err instanceof Error ? (process.env["EASTWEST_DEBUG"] ? (err.stack ?? err.message) : err.message) : String(err);
+      process.stderr.write(`eastwest: ${detail}\n`);
       process.exitCode = 1;
     },
   );

@@ -10,6 +10,7 @@ import { stringifyExact } from "../store/json.ts";
 import { StoreError, type Store } from "../store/types.ts";
 import { handle, type AgentDirectory, type ApiDeps, type Reply } from "./handlers.ts";
 import { matchRoute } from "./routes.ts";
+import { handlePost, type ApiActions } from "./post.ts";
 
 export interface HttpApiOptions {
   store: Store;
@@ -21,6 +22,8 @@ export interface HttpApiOptions {
   logger: Logger;
   /** Unix epoch ns; tests inject one. */
   clock?: () => bigint;
+  /** POST actions (runs); absent: read-only API. */
+  actions?: ApiActions;
 }
 
 export interface HttpApi {
@@ -37,7 +40,7 @@ export class HttpApiError extends EastwestError {}
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const deps: ApiDeps = { store: opts.store, registry: opts.registry, clock: opts.clock ?? nowNs };
   const server = createServer((req, res) => {
-    serve(req, res, deps, opts.logger).catch((err: unknown) => {
+    serve(req, res, deps, opts.logger, opts.actions ?? {}).catch((err: unknown) => {
       opts.logger.error({ err: errorMessage(err) }, "http response failed");
       res.destroy();
     });
@@ -65,11 +68,12 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, logger: Logger): Promise<void> {
+async function serve(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, logger: Logger, actions: ApiActions): Promise<void> {
   const startedNs = process.hrtime.bigint();
   let reply: Reply;
   try {
-    reply = await route(req, deps);
+    const posted = req.method === "POST" ? await handlePost(req, new URL(req.url ?? "/", "http://localhost").pathname, actions) : undefined;
+    reply = posted ?? (await route(req, deps));
   } catch (err) {
     reply = failure(err, req, logger);
   }

@@ -57,12 +57,17 @@ export class Sessions {
     });
   }
 
-  /** Sends a command and waits for its result (deadline: cmd.deadlineMs, default 60 s). */
+  /** Sends a command and waits for its result (deadline: deadlineMs, default 60 s). */
   command(agentId: string, kind: Command["kind"], deadlineMs = 60_000): Promise<CommandResult> {
-    const s = this.#byAgent.get(agentId);
-    if (!s) return Promise.reject(new CommandError(`agent ${agentId} is not connected`));
+    return this.commandWithId(agentId, kind, deadlineMs).result;
+  }
+
+  /** Like command(), also giving the command's id (to cancel it). */
+  commandWithId(agentId: string, kind: Command["kind"], deadlineMs = 60_000): { id: string; result: Promise<CommandResult> } {
     const id = randomUUID();
-    return new Promise((resolve, reject) => {
+    const s = this.#byAgent.get(agentId);
+    if (!s) return { id, result: Promise.reject(new CommandError(`agent ${agentId} is not connected`)) };
+    const result = new Promise<CommandResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new CommandError(`agent ${agentId} did not answer ${kind?.$case ?? "command"} within ${deadlineMs} ms`));
@@ -70,6 +75,7 @@ export class Sessions {
       this.#pending.set(id, { agentId, resolve, reject, timer });
       s.send({ id, deadlineMs, kind });
     });
+    return { id, result };
   }
 
   onResult(r: CommandResult): void {

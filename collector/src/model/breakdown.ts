@@ -1,10 +1,13 @@
 // The breakdown of one run: model time per term, from observed counts, against the measured time per
 // packet (1 / measured packets/s). The remainder is "unexplained" and is reported with its sign. Pure.
 import { MODEL_VERSION, type ModelConstants } from "./constants.ts";
-import { copyBasis, copyUnit, finiteOrNull, makeTerm, sumTotals, unitOf, usedConstants, valid, type CopyBasis, type Term, type Unit } from "./terms.ts";
+import { copyBasis, copyUnit, finiteOrNull, makeTerm, sumTotals, unitOf, usedConstants, valid, type CopyBasis, type Term, type TermName, type Unit } from "./terms.ts";
 
-/** Where a term's count came from: the run's counters, the model's constant, or nowhere (term is 0). */
-export type CountSource = "observed" | "model" | "none";
+/**
+ * Where a term's count came from: the run's counters, a figure computed from other measurements (see
+ * Observed.derived), the model's constant, or nowhere (term is 0).
+ */
+export type CountSource = "observed" | "derived" | "model" | "none";
 
 export interface BreakdownTerm extends Term {
   source: CountSource;
@@ -28,6 +31,8 @@ export interface Observed {
   copies_per_packet?: number;
   /** Bytes moved by copies per payload byte: the same quantity as copies per packet, from byte counters. */
   bytes_moved_per_payload_byte?: number;
+  /** Terms whose count above was computed from other figures rather than counted; their source is "derived". */
+  derived?: readonly TermName[];
 }
 
 /**
@@ -86,8 +91,9 @@ function copyCount(obs: Observed, c: ModelConstants): Count {
   return observedOr(obs.copies_per_packet, "copies_per_packet", fromBytes);
 }
 
-function row(name: BreakdownTerm["term"], n: Count, unit: Unit): BreakdownTerm {
-  return { ...makeTerm(name, n.count, unit, n.reason), source: n.source };
+function row(name: BreakdownTerm["term"], n: Count, unit: Unit, derived: readonly TermName[]): BreakdownTerm {
+  const source = n.source === "observed" && derived.includes(name) ? "derived" : n.source;
+  return { ...makeTerm(name, n.count, unit, n.reason), source };
 }
 
 /** Packet size the copy term is priced at: observed, else packet_bytes (0 when that is unusable too). */
@@ -124,10 +130,11 @@ function measuredRate(obs: Observed, notes: string[]): number | null {
 export function breakdown(constants: ModelConstants, observed: Observed): Breakdown {
   const notes: string[] = [];
   const bytes = packetBytes(observed, constants, notes);
+  const derived = observed.derived ?? [];
   const terms = [
-    row("copies", copyCount(observed, constants), copyUnit(constants, bytes)),
-    row("syscalls", syscallCount(observed, constants), unitOf("syscall_us", constants.syscall_us)),
-    row("exits", exitCount(observed), unitOf("exit_us", constants.exit_us)),
+    row("copies", copyCount(observed, constants), copyUnit(constants, bytes), derived),
+    row("syscalls", syscallCount(observed, constants), unitOf("syscall_us", constants.syscall_us), derived),
+    row("exits", exitCount(observed), unitOf("exit_us", constants.exit_us), derived),
   ];
   const model = sumTotals(terms);
   const pps = measuredRate(observed, notes);

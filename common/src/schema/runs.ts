@@ -1,12 +1,42 @@
 // Measurements written by the collector for traffic runs and the cost model.
-import type { MeasurementDef } from "../schema.ts";
+import type { FieldType, MeasurementDef } from "../schema.ts";
+
+function floats(names: readonly string[]): Record<string, FieldType> {
+  return Object.fromEntries(names.map((n) => [n, "float" as const]));
+}
 
 export const RUN_MEASUREMENTS: Record<string, MeasurementDef> = {
+  run: {
+    doc:
+      "One correlated traffic run (collector/src/run/correlate.ts), at the end of its window: iperf3's receiver and sender throughput, " +
+      "netdev throughput at the data sender (tx) and receiver (rx) with their agreement (netdev / iperf3 receiver), retransmits " +
+      "(iperf3's and the sender's RetransSegs delta), the model's ceiling and the efficiency against it. direction: forward | reverse | bidir. " +
+      "Figures that could not be computed are left out; warning_count counts the run's plain-language warnings.",
+    tags: ["run_id", "server_agent_id", "client_agent_id", "direction", "protocol", "congestion", "model_version"],
+    fields: floats([
+      "duration_s", "window_s", "streams", "length_bytes",
+      "iperf3_receiver_bits_per_s", "iperf3_sender_bits_per_s", "iperf3_retransmits",
+      "netdev_sender_bits_per_s", "netdev_receiver_bits_per_s", "sender_agreement", "receiver_agreement",
+      "sender_retrans_segs", "ceiling_gbit_s", "efficiency_pct", "warning_count",
+    ]),
+  },
+  run_endpoint: {
+    doc:
+      "One end of a correlated run over its window: the run's interface in the direction this end moved data (tx on the sender, " +
+      "rx on the receiver; bytes_per_packet is the GSO/TSO or GRO size), mean CPU of cpu=all, the TCP RetransSegs delta and iperf3's " +
+      "own process CPU. side: server | client; role: sender | receiver; interface \"\" when none was found.",
+    tags: ["run_id", "agent_id", "host", "side", "role", "interface"],
+    fields: floats([
+      "netdev_bits_per_s", "netdev_packets_per_s", "netdev_bytes_per_packet", "netdev_bytes", "netdev_packets", "netdev_span_s",
+      "user_pct", "system_pct", "softirq_pct", "irq_pct", "steal_pct", "guest_pct", "idle_pct", "busy_pct",
+      "retrans_segs", "iperf3_cpu_pct",
+    ]),
+  },
   cost_breakdown: {
     doc:
       "Cost-model breakdown of one window (collector/src/model/breakdown.ts): model time per term from observed counts per packet " +
       "against the measured time per packet (1 / packets/s); unexplained_us = measured - model, negative when the model over-predicts. " +
-      "Carries the model version (tag) and the constants used (const_*). *_source: observed | model | none; fit: remainder | over_predicts | unmeasured.",
+      "Carries the model version (tag) and the constants used (const_*). *_source: observed | derived | model | none; fit: remainder | over_predicts | unmeasured.",
     tags: ["agent_id", "host", "vm", "run_id", "model_version", "copies_source", "syscalls_source", "exits_source", "fit"],
     fields: {
       model_per_packet_us: "float",

@@ -1,0 +1,109 @@
+// `eastwest run`: ask a running collector to execute a traffic run between two
+// of its agents, then print the breakdown. `eastwest run show ID` / `run list`
+// print stored runs.
+import { ConfigError, errorMessage, toJson } from "@eastwest/common";
+import { parseExact } from "../../store/json.ts";
+import { formatRun } from "../../run/format.ts";
+import type { RunRecord } from "../../run/runner.ts";
+import type { CliCommand, CliIo } from "../types.ts";
+import { parseFlags, withConfigErrors, type FlagMap } from "../flags.ts";
+
+const USAGE = `usage: eastwest run --server AGENT --client AGENT --server-address IP [flags]
+       eastwest run show RUN_ID [--json]
+       eastwest run list
+
+Orders the collector's agents to run iperf3 (server on one, client on the other),
+samples both ends faster for the run window, and prints throughput (iperf3 and
+netdev at both ends), packets/s, bytes per packet, CPU incl. softirq,
+retransmits, the flow's TCP_INFO and the per-64 KiB cost-model breakdown.
+
+flags:
+  --api URL               collector HTTP API (http://127.0.0.1:7471)  env EASTWEST_API
+  --server AGENT          agent that runs iperf3 -s
+  --client AGENT          agent that runs iperf3 -c
+  --server-address IP     address the client connects to
+  --server-interface IF   interface on the server agent (default: busiest in the window)
+  --client-interface IF   interface on the client agent
+  --port N                (5201)
+  --duration-s N          (10)
+  --streams N             (1)
+  --length BYTES          iperf3 --length (iperf3's default)
+  --congestion NAME       congestion control (host default)
+  --reverse               server sends
+  --interval-ms N         sampling interval during the run (200)
+  --json                  print the run record as JSON
+`;
+
+const MAP: FlagMap = {
+  server: { path: ["server", "agentId"], type: "string" },
+  client: { path: ["client", "agentId"], type: "string" },
+  "server-address": { path: ["serverAddress"], type: "string" },
+  "server-interface": { path: ["server", "interface"], type: "string" },
+  "client-interface": { path: ["client", "interface"], type: "string" },
+  port: { path: ["port"], type: "number" },
+  "duration-s": { path: ["durationS"], type: "number" },
+  streams: { path: ["streams"], type: "number" },
+  length: { path: ["lengthBytes"], type: "number" },
+  congestion: { path: ["congestion"], type: "string" },
+  reverse: { path: ["reverse"], type: "boolean" },
+  "interval-ms": { path: ["sampleIntervalMs"], type: "number" },
+};
+
+const OPTIONS = {
+  ...Object.fromEntries(Object.entries(MAP).map(([k, v]) => [k, { type: v.type === "boolean" ? ("boolean" as const) : ("string" as const) }])),
+  api: { type: "string" as const },
+  json: { type: "boolean" as const },
+};
+
+async function call(url: string, init?: RequestInit): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch (err) {
+    throw new Error(`cannot reach the collector at ${url}: ${errorMessage(err)} (is 'eastwest collector' running? --api)`);
+  }
+  const text = await res.text();
+  const body = text ? parseExact(text) : {};
+  if (!res.ok) {
+    const b = body as { error?: string; problems?: string[] };
+    if (res.status === 400 && b.problems) throw new ConfigError(b.problems);
+    throw new Error(`collector answered ${res.status}: ${b.error ?? text}`);
+  }
+  return body;
+}
+
+async function show(io: CliIo, api: string, id: string | undefined, json: boolean): Promise<number> {
+  if (!id) throw new ConfigError(["run show: a run id is required"]);
+  const rec = (await call(`${api}/api/v1/records/run/${encodeURIComponent(id)}`)) as { doc: RunRecord };
+  io.stdout(json ? toJson(rec.doc, 2) + "\n" : formatRun(rec.doc) + "\n");
+  return 0;
+}
+
+async function list(io: CliIo, api: string): Promise<number> {
+  const r = (await call(`${api}/api/v1/records/run?limit=50`)) as { records: Array<{ id: string; doc: RunRecord }> };
+  for (const { id, doc } of r.records) {
+    const gbit = doc.results?.throughput?.iperf3_receiver_gbit_s;
+    io.stdout(`${id}  ${doc.spec.client.agentId} -> ${doc.spec.server.agentId}  ${doc.spec.durationS}s  ${typeof gbit === "number" ? gbit.toFixed(2) + " Gbit/s" : "-"}\n`);
+  }
+  return 0;
+}
+
+export const runCommand: CliCommand = {
+  name: "run",
+  summary: "run iperf3 between two agents and explain it per 64 KiB packet",
+  usage: USAGE,
+  run: (argv, io) =>
+    withConfigErrors(io, async () => {
+      const { values, flags, problems, positionals } = parseFlags(argv, OPTIONS, MAP, true);
+      if (values["help"]) return io.stdout(USAGE), 0;
+      const api = ((values["api"] as string | undefined) ?? process.env["EASTWEST_API"] ?? "http://127.0.0.1:7471").replace(/\/$/, "");
+      if (positionals[0] === "show") return show(io, api, positionals[1], Boolean(values["json"]));
+      if (positionals[0] === "list") return list(io, api);
+      if (positionals.length > 0) problems.push(`unknown subcommand ${JSON.stringify(positionals[0])}`);
+      if (problems.length > 0) throw new ConfigError(problems);
+      io.stderr(`run: starting (${(flags["durationS"] as number | undefined) ?? 10} s of traffic)\n`);
+      const record = (await call(`${api}/api/v1/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: toJson(flags) })) as RunRecord;
+      io.stdout(values["json"] ? toJson(record, 2) + "\n" : formatRun(record) + "\n");
+      return 0;
+    }),
+};

@@ -1,0 +1,142 @@
+// A run as a text report for the CLI: header, results table (metric | server | client | iperf3), flows, the
+// per-packet breakdown, efficiency and warnings. Pure. Accepts a record read back from JSON, where a bigint
+// may arrive as a number or a decimal string.
+import { fmtGbit, fmtInt, fmtPct, formatBreakdown, renderTable } from "../model/format.ts";
+import type { CpuField, EndpointResults, FlowSnapshot, RunResults } from "./results.ts";
+
+/** What the report needs; a stored run record has these and more. */
+export interface RunReport {
+  id?: string;
+  /** Every agent whose sampling was raised for the run. */
+  agents?: readonly string[];
+  results: RunResults;
+}
+
+const NA = "-";
+
+/** Epoch ns (bigint, number or decimal string) as ISO 8601 UTC with milliseconds; "-" when unreadable. */
+export function fmtTimeNs(ns: unknown): string {
+  let ms: number | undefined;
+  if (typeof ns === "bigint") ms = Number(ns / 1_000_000n);
+  else if (typeof ns === "number") ms = ns / 1e6;
+  else if (typeof ns === "string" && /^\d+$/.test(ns)) ms = Number(BigInt(ns) / 1_000_000n);
+  if (ms === undefined || !Number.isFinite(ms)) return NA;
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? NA : d.toISOString();
+}
+
+/** Bits per second: "14.03 Gbit/s", below 1 Gbit/s "99.9 Mbit/s". */
+export function fmtBits(bps: number | null | undefined): string {
+  if (typeof bps !== "number" || !Number.isFinite(bps)) return NA;
+  return bps >= 1e9 ? `${(bps / 1e9).toFixed(2)} Gbit/s` : `${(bps / 1e6).toFixed(1)} Mbit/s`;
+}
+
+function fmtNum(x: number | null | undefined, suffix = ""): string {
+  return typeof x === "number" && Number.isFinite(x) ? `${fmtInt(x)}${suffix}` : NA;
+}
+
+function fmtPct1(x: number | null | undefined): string {
+  return typeof x === "number" && Number.isFinite(x) ? `${x.toFixed(1)} %` : NA;
+}
+
+/** A netdev / iperf3 ratio as a signed percent difference: 1.07 -> "+7 %". */
+function fmtAgreement(r: number | null | undefined): string {
+  if (typeof r !== "number" || !Number.isFinite(r)) return NA;
+  const p = Math.round((r - 1) * 100);
+  return `${p > 0 ? "+" : ""}${p} % vs iperf3`;
+}
+
+function header(run: RunReport): string[] {
+  const r = run.results;
+  const s = r.spec;
+  const arrow = r.sender === "server" ? `${s.server.agentId} -> ${s.client.agentId}` : `${s.client.agentId} -> ${s.server.agentId}`;
+  const agents = run.agents && run.agents.length > 0 ? run.agents.join(", ") : `${s.server.agentId}, ${s.client.agentId}`;
+  const length = s.lengthBytes > 0 ? `${fmtInt(s.lengthBytes)} B` : "iperf3 default";
+  return [
+    `run ${run.id ?? r.run_id}: ${arrow} (${r.direction}), server ${s.server.agentId}, client ${s.client.agentId}`,
+    `agents: ${agents}`,
+    `window: ${fmtTimeNs(r.window.fromNs)} .. ${fmtTimeNs(r.window.toNs)} (${r.window_s.toFixed(1)} s)`,
+    `spec: ${s.serverAddress}:${s.port}, ${s.durationS} s, ${s.streams} stream(s), length ${length}, ` +
+      `congestion ${s.congestion || "host default"}${s.reverse ? ", reverse" : ""}, sampling every ${s.sampleIntervalMs} ms`,
+    `iperf3: ${r.iperf3.protocol}, ${r.iperf3.streams} stream(s), ${fmtInt(r.iperf3.length_bytes)} B per call, ` +
+      `congestion ${r.iperf3.sender_congestion ?? NA} (sender) / ${r.iperf3.receiver_congestion ?? NA} (receiver)`,
+  ];
+}
+
+function ifaceCell(e: EndpointResults): string {
+  const n = e.netdev;
+  return n.interface === null ? NA : `${n.interface} ${n.direction} (${n.chosen_by})`;
+}
+
+const CPU_ROWS: ReadonlyArray<[string, CpuField]> = [
+  ["cpu user", "user_pct"],
+  ["cpu system", "system_pct"],
+  ["cpu softirq", "softirq_pct"],
+  ["cpu irq", "irq_pct"],
+  ["cpu steal", "steal_pct"],
+  ["cpu guest", "guest_pct"],
+  ["cpu idle", "idle_pct"],
+];
+
+/** Rows of metric | server | client | iperf3. */
+function resultRows(r: RunResults): string[][] {
+  const { server: sv, client: cl, iperf3: ip, throughput: tp } = r;
+  const both = (f: (e: EndpointResults) => string) => [f(sv), f(cl)];
+  const agreement = (e: EndpointResults) => fmtAgreement(e.role === "sender" ? tp.sender_agreement : tp.receiver_agreement);
+  const retrans = (e: EndpointResults) => (e.retrans_segs === null ? NA : `${fmtInt(e.retrans_segs.delta)} RetransSegs`);
+  return [
+    ["metric", "server", "client", "iperf3"],
+    ["agent", sv.agent_id, cl.agent_id, ""],
+    ["role", sv.role, cl.role, ""],
+    ["interface", ...both(ifaceCell), ""],
+    ["throughput", ...both((e) => fmtBits(e.netdev.bits_per_s)), `${fmtBits(tp.iperf3_receiver_bits_per_s)} received`],
+    ["", ...both(agreement), `${fmtBits(tp.iperf3_sender_bits_per_s)} sent`],
+    ["packets/s", ...both((e) => fmtNum(e.netdev.packets_per_s)), ""],
+    ["bytes/packet", ...both((e) => fmtNum(e.netdev.bytes_per_packet, " B")), ""],
+    ...CPU_ROWS.map(([label, f]) => [label, fmtPct1(sv.cpu[f]), fmtPct1(cl.cpu[f]), ""]),
+    ["iperf3 process cpu", fmtPct1(ip.server_cpu_pct), fmtPct1(ip.client_cpu_pct), ""],
+    ["retransmits", ...both(retrans), fmtNum(r.retransmits.iperf3)],
+    ["samples (netdev/cpu/tcp/flow)", ...both((e) => `${e.samples.netdev}/${e.samples.cpu}/${e.samples.tcp}/${e.samples.tcp_flow}`), ""],
+  ];
+}
+
+function flowField(f: FlowSnapshot, name: string): number | null {
+  const v = f.fields[name];
+  if (typeof v === "bigint") return Number(v);
+  return typeof v === "number" ? v : null;
+}
+
+function flowLine(side: string, f: FlowSnapshot): string {
+  const rtt = flowField(f, "rtt_ns");
+  const parts = [
+    `cwnd ${fmtNum(flowField(f, "cwnd"))}`,
+    `rtt ${rtt === null ? NA : `${(rtt / 1e3).toFixed(0)} us`}`,
+    `retrans ${fmtNum(flowField(f, "retrans_total"))}`,
+    `delivery ${fmtBits(flowField(f, "delivery_rate_bits_per_s"))}`,
+  ];
+  return `  ${side} ${f.local} -> ${f.remote} (${f.state}): ${parts.join(", ")}`;
+}
+
+function flowLines(r: RunResults): string[] {
+  const lines = [...r.server.flows.map((f) => flowLine("server", f)), ...r.client.flows.map((f) => flowLine("client", f))];
+  return lines.length === 0 ? [] : ["flows (last TCP_INFO in the window):", ...lines, ""];
+}
+
+function modelLines(r: RunResults): string[] {
+  const m = r.model;
+  const size = fmtInt(m.breakdown.bytes_per_packet);
+  const ceil = m.ceiling.max_gbit_s;
+  const eff =
+    m.efficiency === null || ceil === null || m.measured_gbit_s === null
+      ? `efficiency: n/a (${m.measured_gbit_s === null ? "no measured throughput" : "no finite ceiling"})`
+      : `efficiency: ${fmtPct(m.efficiency)} of the ${fmtGbit(ceil)} Gbit/s ceiling (${m.measured_gbit_s.toFixed(2)} Gbit/s measured by iperf3)`;
+  const derived = Object.entries(m.derivations).map(([k, how]) => `  ${k}: ${how}`);
+  return [`cost model per ${size} B packet (model version ${m.model_version}):`, formatBreakdown(m.breakdown).trimEnd(), "", eff, "counts:", ...derived];
+}
+
+/** The run report: lines joined by newlines, no trailing newline. */
+export function formatRun(run: RunReport): string {
+  const r = run.results;
+  const warnings = r.warnings.length === 0 ? ["warnings: none"] : ["warnings:", ...r.warnings.map((w) => `  - ${w}`)];
+  return [...header(run), "", ...renderTable(resultRows(r), true), "", ...flowLines(r), ...modelLines(r), "", ...warnings].join("\n");
+}

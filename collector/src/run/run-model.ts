@@ -1,0 +1,78 @@
+// The cost model's reading of a run, per packet of constants.packet_bytes (64 KiB in the study). Pure.
+import { breakdown, ceiling, efficiency, type ModelConstants, type Observed } from "../model/cost-model.ts";
+import { fmtInt } from "../model/format.ts";
+import type { RunModel } from "./results.ts";
+
+/** Why the exit term is 0 for every run today. */
+export const NO_EXIT_SOURCE = "VM-exit counters are not correlated with runs yet";
+
+export interface RunModelInput {
+  /** iperf3 receiver throughput, bits/s (the reference). */
+  receiverBitsPerS: number;
+  /** Bytes per write/read (iperf3's blksize, else the spec's --length); 0 or less: unknown. */
+  lengthBytes: number;
+  constants: ModelConstants;
+}
+
+function usable(x: number): boolean {
+  return Number.isFinite(x) && x > 0;
+}
+
+/**
+ * Syscalls per packet from the message length: each packet of S bytes takes S / length writes on the sender
+ * and as many reads on the receiver (a lower bound: a read may return less than length).
+ */
+function syscalls(packet: number, length: number): { count: number; how: string } | undefined {
+  if (!usable(packet) || !usable(length)) return undefined;
+  const each = packet / length;
+  if (!Number.isFinite(2 * each)) return undefined;
+  const how =
+    `derived from the message length: ${fmtInt(packet)} B / ${fmtInt(length)} B per call = ` +
+    `${Number(each.toFixed(3))} writes on the sender + the same reads on the receiver`;
+  return { count: 2 * each, how };
+}
+
+/** Observed counts per packet, each with how it was obtained; notes for what is missing. */
+export function observedCounts(input: RunModelInput, warn: (s: string) => void): { observed: Observed; derivations: Record<string, string> } {
+  const packet = input.constants.packet_bytes;
+  const observed: Observed = { exit_source: NO_EXIT_SOURCE };
+  if (Number.isFinite(input.receiverBitsPerS)) observed.bytes_per_s = input.receiverBitsPerS / 8;
+  if (usable(packet)) observed.bytes_per_packet = packet;
+  const derivations: Record<string, string> = {
+    bytes_per_s: "iperf3 receiver throughput (end.sum_received) / 8",
+    bytes_per_packet: usable(packet) ? `the model's packet size: figures are per ${fmtInt(packet)} B packet` : "none: the model's packet_bytes is not usable",
+    exits_per_packet: `none: ${NO_EXIT_SOURCE}`,
+    copies_per_packet: "none: the model's count is used",
+    bytes_moved_per_payload_byte: "none: no byte-movement counter yet",
+  };
+  const sc = syscalls(packet, input.lengthBytes);
+  if (sc === undefined) {
+    derivations.syscalls_per_packet = "none: message length unknown, the model's count is used";
+    warn("iperf3 message length unknown: syscalls per packet taken from the model");
+  } else {
+    observed.syscalls_per_packet = sc.count;
+    observed.derived = ["syscalls"];
+    derivations.syscalls_per_packet = sc.how;
+  }
+  return { observed, derivations };
+}
+
+/** Breakdown, ceiling and efficiency of a run; the breakdown's notes become warnings. */
+export function runModel(input: RunModelInput, warn: (s: string) => void): RunModel {
+  const { observed, derivations } = observedCounts(input, warn);
+  const b = breakdown(input.constants, observed);
+  const ceil = ceiling(input.constants);
+  for (const n of b.notes) warn(`model: ${n}`);
+  const gbit = input.receiverBitsPerS / 1e9;
+  const measuredGbitS = Number.isFinite(gbit) && gbit >= 0 ? gbit : null;
+  return {
+    model_version: b.model_version,
+    constants: b.constants,
+    observed,
+    derivations,
+    breakdown: b,
+    ceiling: ceil,
+    measured_gbit_s: measuredGbitS,
+    efficiency: measuredGbitS === null ? null : efficiency(measuredGbitS, ceil),
+  };
+}

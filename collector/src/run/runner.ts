@@ -1,0 +1,147 @@
+// Orchestrates one traffic run: raise sampling on the agents, watch the flow,
+// start iperf3 server and client on their agents, wait for samples after the
+// traffic, then correlate what the store holds for the window with iperf3's
+// own figures and the cost model. The run record is stored and returned.
+import { randomUUID } from "node:crypto";
+import { EastwestError, errorMessage, nowNs, type Logger } from "@eastwest/common";
+import type { Command, CommandResult } from "@eastwest/proto";
+import type { Sessions } from "../ingest/sessions.ts";
+import type { Store } from "../store/types.ts";
+import type { ModelConstants } from "../model/cost-model.ts";
+import type { EndpointData, RunSpec, Window } from "./types.ts";
+import { correlate } from "./correlate.ts";
+import { parseIperf3 } from "./iperf3.parse.ts";
+
+export class RunError extends EastwestError {}
+
+export interface RunnerDeps {
+  sessions: Sessions;
+  store: Store;
+  logger: Logger;
+  constants: ModelConstants;
+  /** Extra agents whose sampling is raised for the window (e.g. the host's). */
+  observers?: string[];
+  onProgress?: (msg: string) => void;
+}
+
+export interface RunRecord {
+  id: string;
+  spec: RunSpec;
+  agents: string[];
+  window: Window;
+  startedNs: bigint;
+  finishedNs: bigint;
+  results: ReturnType<typeof correlate>;
+  iperf3: { client: unknown; server: unknown };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function resultJson(r: CommandResult, what: string): unknown {
+  if (!r.ok) throw new RunError(`${what} failed: ${r.error}`);
+  try {
+    return JSON.parse(r.json);
+  } catch (err) {
+    throw new RunError(`${what}: result is not JSON: ${errorMessage(err)}`);
+  }
+}
+
+/** The raw iperf3 document inside an agent's result ({"iperf3": {...}}). */
+function iperfDoc(doc: unknown): unknown {
+  return typeof doc === "object" && doc !== null && "iperf3" in doc ? (doc as { iperf3: unknown }).iperf3 : doc;
+}
+
+export function defaultSpec(partial: Partial<RunSpec> & Pick<RunSpec, "server" | "client" | "serverAddress">): RunSpec {
+  return { id: randomUUID(), port: 5201, durationS: 10, streams: 1, lengthBytes: 0, congestion: "", reverse: false, sampleIntervalMs: 200, ...partial };
+}
+
+export async function executeRun(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
+  const { sessions } = deps;
+  const progress = deps.onProgress ?? (() => undefined);
+  const agents = [...new Set([spec.server.agentId, spec.client.agentId, ...(deps.observers ?? [])])];
+  for (const a of agents) await sessions.waitFor(a, 15_000);
+  const holdMs = (spec.durationS + 30) * 1000;
+  progress(`run ${spec.id}: sampling every ${spec.sampleIntervalMs} ms on ${agents.join(", ")}`);
+  await Promise.all(agents.map((a) => expectOk(sessions.command(a, { $case: "setInterval", value: { sampler: "", intervalMs: spec.sampleIntervalMs, forMs: holdMs } }, 10_000), `set interval on ${a}`)));
+  await Promise.all(
+    [spec.server.agentId, spec.client.agentId].map((a) =>
+      expectOk(sessions.command(a, { $case: "watchFlows", value: { flows: [{ port: spec.port, address: "" }], forMs: holdMs } }, 10_000), `watch flows on ${a}`),
+    ),
+  );
+  // why: the netdev delta must start from a sample taken before the traffic.
+  await sleep(spec.sampleIntervalMs * 3);
+  const startedNs = nowNs();
+  progress(`run ${spec.id}: iperf3 ${spec.client.agentId} -> ${spec.server.agentId} (${spec.serverAddress}:${spec.port}) for ${spec.durationS} s`);
+  const server = commandWithCancel(sessions, spec.server.agentId, { $case: "iperf3Server", value: { port: spec.port, bind: spec.serverAddress, oneOffTimeoutMs: holdMs } }, holdMs + 5000);
+  const client = commandWithCancel(
+    sessions,
+    spec.client.agentId,
+    { $case: "iperf3Client", value: { server: spec.serverAddress, port: spec.port, durationS: spec.durationS, streams: spec.streams, lengthBytes: spec.lengthBytes, congestion: spec.congestion, reverse: spec.reverse, bidir: false } },
+    holdMs,
+  );
+  // why: a server that fails (port taken) must stop the client at once, and the reverse.
+  const serverFailed = server.result.then((r) => (r.ok ? undefined : r.error), (err: unknown) => errorMessage(err));
+  const first = await Promise.race([client.result.then((r) => ({ who: "client" as const, r }), (err: unknown) => ({ who: "client" as const, err })), serverFailed.then((e) => (e === undefined ? new Promise<never>(() => undefined) : { who: "server" as const, e }))]);
+  if (first.who === "server") {
+    await client.cancel();
+    throw new RunError(`run ${spec.id}: iperf3 server on ${spec.server.agentId} failed: ${first.e}`);
+  }
+  if ("err" in first || !first.r.ok) {
+    await server.cancel();
+    const why = "err" in first ? errorMessage(first.err) : first.r.error;
+    throw new RunError(`run ${spec.id}: iperf3 client on ${spec.client.agentId} failed: ${why}`);
+  }
+  const clientRes = first.r;
+  const serverRes = await server.result.catch((err: unknown) => {
+    throw new RunError(`run ${spec.id}: iperf3 server on ${spec.server.agentId} failed: ${errorMessage(err)}`);
+  });
+  const clientDoc = iperfDoc(resultJson(clientRes, "iperf3 client"));
+  const serverDoc = serverRes.ok ? iperfDoc(resultJson(serverRes, "iperf3 server")) : undefined;
+  const finishedNs = nowNs();
+  // why: and end at a sample taken after the traffic; wait until both agents' samples past the end are stored.
+  const window: Window = { fromNs: startedNs - BigInt(spec.sampleIntervalMs * 2) * 1_000_000n, toNs: finishedNs + BigInt(spec.sampleIntervalMs * 2) * 1_000_000n };
+  await waitForSamples(deps.store, [spec.server.agentId, spec.client.agentId], window.toNs, 15_000);
+  const [serverData, clientData] = await Promise.all([endpointData(deps.store, spec.server.agentId, window), endpointData(deps.store, spec.client.agentId, window)]);
+  const iperf = parseIperf3(clientDoc);
+  const iperfServer = serverDoc ? parseIperf3(serverDoc) : undefined;
+  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants });
+  const record: RunRecord = { id: spec.id, spec, agents, window, startedNs, finishedNs, results, iperf3: { client: clientDoc, server: serverDoc } };
+  await deps.store.putRecord("run", spec.id, record);
+  progress(`run ${spec.id}: stored`);
+  return record;
+}
+
+async function expectOk(p: Promise<CommandResult>, what: string): Promise<void> {
+  const r = await p;
+  if (!r.ok) throw new RunError(`${what} failed: ${r.error}`);
+}
+
+/** Sends a command and gives a way to abort it on the agent. */
+function commandWithCancel(sessions: Sessions, agentId: string, kind: Command["kind"], deadlineMs: number): { result: Promise<CommandResult>; cancel: () => Promise<void> } {
+  const sent = sessions.commandWithId(agentId, kind, deadlineMs);
+  return {
+    result: sent.result,
+    cancel: async () => {
+      await sessions.command(agentId, { $case: "cancel", value: { commandId: sent.id } }, 5000).catch(() => undefined);
+      await sent.result.catch(() => undefined);
+    },
+  };
+}
+
+async function waitForSamples(store: Store, agentIds: string[], afterNs: bigint, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const agentId of agentIds) {
+    for (;;) {
+      const rows = await store.latest({ measurement: "netdev", tags: { agent_id: agentId } });
+      if (rows.some((r) => r.timeNs >= afterNs)) break;
+      if (Date.now() > deadline) throw new RunError(`no samples from ${agentId} after the run within ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  }
+}
+
+async function endpointData(store: Store, agentId: string, w: Window): Promise<EndpointData> {
+  const q = (measurement: string, tags: Record<string, string> = {}) => store.query({ measurement, fromNs: w.fromNs, toNs: w.toNs, tags: { agent_id: agentId, ...tags } });
+  const [netdev, cpu, tcp, flows] = await Promise.all([q("netdev"), q("cpu", { cpu: "all" }), q("tcp"), q("tcp_flow")]);
+  return { agentId, netdev, cpu, tcp, flows };
+}

@@ -1,0 +1,127 @@
+// eastwest benchmarks: one table, each figure next to its reference measured
+// in the same run. Not run in CI. Progress goes to stderr, the table to stdout.
+//   node bench/run.ts [--only a,b,c] [--seconds 60] [--ingest-seconds 10] [--pairs 3] ...
+import { parseArgs } from "node:util";
+import { killAll } from "../helpers/procs.ts";
+import { runCleanups } from "./host.ts";
+import { ingestBench } from "./ingest.ts";
+import { overheadBench } from "./overhead.ts";
+import { perturbationBench } from "./perturbation.ts";
+import { renderNotes, renderTable, statusRow, type BenchOutcome, type Row } from "./table.ts";
+
+const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run bench -w @eastwest/test -- [flags])
+
+  --only LIST            benchmarks to run, comma separated (default a,b,c):
+                           a | overhead      agent vs prometheus-node-exporter: CPU and RSS
+                           b | ingest        collector ingest vs a raw grpc-js server
+                           c | perturbation  iperf3 between namespaces with and without agents (root)
+  --seconds N            (a) measured window (60)
+  --warmup-seconds N     (a), (b) warm-up before measuring (5 for a, 2 for b)
+  --ingest-seconds N     (b) measured window per server (10)
+  --window N             (b) unacked batches in flight (64, the agent's default)
+  --points N             (b) points per batch (500)
+  --pairs N              (c) pairs of runs, none then agents (3)
+  --iperf-seconds N      (c) length of each iperf3 run (5)
+  --help
+
+Runs as root may install Debian packages that are missing (prometheus-node-exporter, iperf3) and say so.`;
+
+const NAMES: Record<string, "a" | "b" | "c"> = { a: "a", overhead: "a", b: "b", ingest: "b", c: "c", perturbation: "c" };
+
+function parse(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      only: { type: "string", default: "a,b,c" },
+      seconds: { type: "string", default: "60" },
+      "warmup-seconds": { type: "string" },
+      "ingest-seconds": { type: "string", default: "10" },
+      window: { type: "string", default: "64" },
+      points: { type: "string", default: "500" },
+      pairs: { type: "string", default: "3" },
+      "iperf-seconds": { type: "string", default: "5" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  const problems: string[] = [];
+  const num = (name: keyof typeof values, min: number): number => {
+    const raw = values[name];
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min) problems.push(`--${name}: expected a number >= ${min}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+  const only = new Set<"a" | "b" | "c">();
+  for (const name of (values.only ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const key = NAMES[name];
+    if (key) only.add(key);
+    else problems.push(`--only: unknown benchmark ${JSON.stringify(name)} (a|overhead, b|ingest, c|perturbation)`);
+  }
+  const warmup = values["warmup-seconds"] === undefined ? undefined : num("warmup-seconds", 0);
+  const opts = {
+    help: values.help ?? false,
+    only,
+    seconds: num("seconds", 1),
+    overheadWarmupS: warmup ?? 5,
+    ingestWarmupS: warmup ?? 2,
+    ingestSeconds: num("ingest-seconds", 0.5),
+    window: Math.floor(num("window", 1)),
+    points: Math.floor(num("points", 1)),
+    pairs: Math.floor(num("pairs", 1)),
+    iperfSeconds: Math.floor(num("iperf-seconds", 1)),
+  };
+  return { opts, problems };
+}
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+async function guarded(bench: string, fn: () => Promise<BenchOutcome>): Promise<BenchOutcome & { failed: boolean }> {
+  try {
+    return { ...(await fn()), failed: false };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(`${bench} failed: ${err instanceof Error && err.stack ? err.stack : message}`);
+    return { rows: [statusRow(bench, `failed: ${message.split("\n")[0]?.slice(0, 160)}`)], notes: [], failed: true };
+  } finally {
+    await killAll();
+    await runCleanups(log);
+  }
+}
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
+    return 64;
+  }
+  const { opts, problems } = parsed;
+  if (opts.help) return (process.stdout.write(`${USAGE}\n`), 0);
+  if (problems.length > 0) return (process.stderr.write(`${problems.join("\n")}\n\n${USAGE}\n`), 64);
+
+  const outcomes: Array<BenchOutcome & { failed: boolean }> = [];
+  if (opts.only.has("a")) outcomes.push(await guarded("(a) overhead", () => overheadBench({ seconds: opts.seconds, warmupS: opts.overheadWarmupS, log })));
+  if (opts.only.has("b")) {
+    const o = { seconds: opts.ingestSeconds, warmupS: opts.ingestWarmupS, window: opts.window, pointsPerBatch: opts.points, log };
+    outcomes.push(await guarded("(b) ingest", () => ingestBench(o)));
+  }
+  if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, log })));
+
+  const rows: Row[] = outcomes.flatMap((o) => o.rows);
+  const notes = outcomes.flatMap((o) => o.notes);
+  process.stdout.write(`\n${renderTable(rows)}\n`);
+  if (notes.length > 0) process.stdout.write(`\n${renderNotes(notes)}\n`);
+  return outcomes.some((o) => o.failed) ? 1 : 0;
+}
+
+// Ctrl-C / kill: stop what the benchmarks started and remove what they created (namespaces, bridge, temp dirs).
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    log(`${sig}: cleaning up`);
+    void killAll()
+      .then(() => runCleanups(log))
+      .finally(() => process.exit(130));
+  });
+}
+
+process.exitCode = await main();

@@ -1,0 +1,57 @@
+// eastwest programs as the benchmarks run them: a collector and agents, each
+// its own process started through the CLI (test/helpers/procs.ts), killed by pid.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { getJson, jsonLine, start, waitFor, type Proc } from "../helpers/procs.ts";
+
+export interface RunningCollector {
+  proc: Proc;
+  grpcPort: number;
+  http: string;
+}
+
+export async function startCollector(dir: string, grpcHost = "127.0.0.1"): Promise<RunningCollector> {
+  const proc = start(["collector", "--grpc-host", grpcHost, "--grpc-port", "0", "--http-port", "0", "--data", join(dir, "collector.db"), "--log-level", "warn"]);
+  const ports = await jsonLine<{ grpc_port: number; http_port: number }>(proc);
+  return { proc, grpcPort: ports.grpc_port, http: `http://127.0.0.1:${ports.http_port}` };
+}
+
+export interface SamplerSetting {
+  intervalMs?: number;
+  options?: Record<string, unknown>;
+}
+
+/** Writes an agent config file (JSON, an "agent:" section) and returns its path. */
+export function agentConfigFile(dir: string, name: string, samplers: Record<string, SamplerSetting>): string {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify({ agent: { samplers } }, null, 2));
+  return path;
+}
+
+export function startAgent(opts: { id: string; collector: string; config: string; intervalMs: number; prefix?: string[] }): Proc {
+  const args = ["agent", "--id", opts.id, "--collector", opts.collector, "--config", opts.config, "--interval-ms", String(opts.intervalMs), "--log-level", "warn"];
+  return start(args, opts.prefix ? { prefix: opts.prefix } : {});
+}
+
+/** The highest seq the collector has stored for the agent (0 when unknown). */
+export async function agentHighestSeq(http: string, id: string): Promise<number> {
+  try {
+    const r = await getJson<{ agent: { highestSeq: number } }>(`${http}/api/v1/agents/${encodeURIComponent(id)}`);
+    return Number(r.agent.highestSeq);
+  } catch {
+    return 0;
+  }
+}
+
+/** Resolves once the collector has stored a batch of the agent's with seq > `after`. */
+export async function waitForAgentData(http: string, id: string, agent: Proc, after = 0, timeoutMs = 30_000): Promise<number> {
+  return waitFor(async () => {
+    if (agent.child.exitCode !== null) throw new Error(`process exited ${agent.child.exitCode}: agent ${id}: ${agent.stderr().slice(-2000)}`);
+    const seq = await agentHighestSeq(http, id);
+    return seq > after ? seq : undefined;
+  }, timeoutMs, `stored batches of agent ${id}`);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,62 @@
+// The benchmarks' one output: a table of figures, each next to its reference
+// measured in the same run, the ratio, the target and whether it was met;
+// then the notes each benchmark attached (windows, counts, caveats).
+
+export interface Row {
+  bench: string;
+  metric: string;
+  /** eastwest's figure (formatted); empty when skipped or failed. */
+  value: string;
+  /** the reference's figure (formatted). */
+  reference: string;
+  ratio: string;
+  target: string;
+  /** "ok", "MISS", "skipped: <why>" or "failed: <why>". */
+  result: string;
+}
+
+export interface BenchOutcome {
+  rows: Row[];
+  notes: string[];
+}
+
+const HEADERS: Record<keyof Row, string> = {
+  bench: "benchmark",
+  metric: "metric",
+  value: "eastwest",
+  reference: "reference",
+  ratio: "ratio",
+  target: "target",
+  result: "result",
+};
+
+const COLUMNS = Object.keys(HEADERS) as Array<keyof Row>;
+const RIGHT = new Set<keyof Row>(["value", "reference", "ratio"]);
+
+/** Fixed-point with thousands separators, e.g. fmt(141234.5, 0) = "141,235". */
+export function fmt(n: number, digits: number): string {
+  if (!Number.isFinite(n)) return "n/a";
+  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function verdict(met: boolean): string {
+  return met ? "ok" : "MISS";
+}
+
+/** A single row standing for a benchmark that did not produce figures. */
+export function statusRow(bench: string, result: string): Row {
+  return { bench, metric: "-", value: "", reference: "", ratio: "", target: "", result };
+}
+
+export function renderTable(rows: readonly Row[]): string {
+  const width = (c: keyof Row) => Math.max(HEADERS[c].length, ...rows.map((r) => r[c].length));
+  const widths = COLUMNS.map(width);
+  const line = (cells: string[]) =>
+    "| " + cells.map((cell, i) => (RIGHT.has(COLUMNS[i] as keyof Row) ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number))).join(" | ") + " |";
+  const rule = "|" + widths.map((w, i) => (RIGHT.has(COLUMNS[i] as keyof Row) ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2))).join("|") + "|";
+  return [line(COLUMNS.map((c) => HEADERS[c])), rule, ...rows.map((r) => line(COLUMNS.map((c) => r[c])))].join("\n");
+}
+
+export function renderNotes(notes: readonly string[]): string {
+  return notes.map((n) => `- ${n}`).join("\n");
+}

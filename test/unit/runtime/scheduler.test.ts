@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { fakeSampler, harness } from "./fakes.ts";
+
+describe("Scheduler", () => {
+  let stop: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await stop?.();
+    stop = undefined;
+  });
+
+  it("a failing sampler does not stop a good one; each tick reports up, errors and duration", async () => {
+    const good = fakeSampler("good");
+    const bad = fakeSampler("bad", { fail: true });
+    const h = harness([{ sampler: good.sampler, intervalMs: 10, options: {} }, { sampler: bad.sampler, intervalMs: 10, options: {} }]);
+    stop = () => h.scheduler.stop();
+    await h.scheduler.init();
+    h.scheduler.start();
+    await h.until(() => good.seen.length >= 3 && bad.seen.length >= 3, "three ticks of each");
+    const badSelf = h.selfPoints("bad");
+    const goodSelf = h.selfPoints("good");
+    assert.ok(badSelf.every((p) => p.fields["up"] === false) && goodSelf.every((p) => p.fields["up"] === true));
+    assert.ok((badSelf.at(-1)?.fields["errors_total"] as bigint) >= 3n);
+    assert.ok(goodSelf.every((p) => typeof p.fields["duration_ns"] === "bigint" && p.tags["agent_id"] === "a1"));
+    const state = h.scheduler.states().find((s) => s.name === "bad");
+    assert.equal(state?.lastError, "bad broke");
+    assert.ok(h.emitted.some((p) => p.measurement === "good"));
+  });
+
+  it("skips and reports unavailable samplers (declared or failing init)", async () => {
+    const good = fakeSampler("good");
+    const missing = fakeSampler("missing", { init: async () => ({ available: false, reason: "unavailable: no source" }) });
+    const broken = fakeSampler("broken", { init: async () => Promise.reject(new Error("boom")) });
+    const h = harness([
+      { sampler: good.sampler, intervalMs: 10, options: {} },
+      { sampler: missing.sampler, intervalMs: 10, options: {} },
+      { sampler: broken.sampler, intervalMs: 10, options: {} },
+    ]);
+    stop = () => h.scheduler.stop();
+    const states = await h.scheduler.init();
+    assert.deepEqual(
+      states.map((s) => [s.name, s.availability]),
+      [
+        ["good", { available: true }],
+        ["missing", { available: false, reason: "unavailable: no source" }],
+        ["broken", { available: false, reason: "unavailable: init failed: boom" }],
+      ],
+    );
+    h.scheduler.start();
+    await h.until(() => good.seen.length >= 3, "three good ticks");
+    assert.deepEqual([missing.seen.length, broken.seen.length, h.selfPoints("missing").length], [0, 0, 0]);
+  });
+
+  it("setInterval takes effect at once and reverts after forMs", async () => {
+    const slow = fakeSampler("slow");
+    const h = harness([{ sampler: slow.sampler, intervalMs: 60_000, options: {} }]);
+    stop = () => h.scheduler.stop();
+    await h.scheduler.init();
+    h.scheduler.start();
+    await h.until(() => slow.seen.length === 1, "the first tick");
+    assert.equal(h.scheduler.setInterval("nosuch", 10), 0);
+    assert.equal(h.scheduler.setInterval("slow", 10, 200), 1);
+    await h.until(() => slow.seen.length >= 4, "fast ticks");
+    assert.equal(h.scheduler.states()[0]?.intervalMs, 10);
+    assert.equal(h.selfPoints("slow").at(-1)?.fields["interval_ms"], 10n);
+    await h.until(() => h.selfPoints("slow").at(-1)?.fields["interval_ms"] === 60_000n, "a tick after the revert");
+    assert.equal(h.scheduler.states()[0]?.intervalMs, 60_000);
+  });
+
+  it("setOptions merges over the configured options for the next tick and reverts after forMs", async () => {
+    const s = fakeSampler("tcpinfo");
+    const configured = { flows: [{ port: 22 }], maxFlows: 4 };
+    const h = harness([{ sampler: s.sampler, intervalMs: 30, options: configured }]);
+    stop = () => h.scheduler.stop();
+    await h.scheduler.init();
+    h.scheduler.start();
+    await h.until(() => s.seen.length >= 1, "the first tick");
+    assert.equal(h.scheduler.setOptions("nosuch", {}), 0);
+    assert.equal(h.scheduler.setOptions("tcpinfo", { flows: [{ port: 5201 }] }, 150), 1);
+    const watched = { flows: [{ port: 5201 }], maxFlows: 4 };
+    assert.deepEqual(h.scheduler.options("tcpinfo"), watched);
+    await h.until(() => s.seen.some((o) => JSON.stringify(o) === JSON.stringify(watched)), "a tick with the override");
+    const at = s.seen.length;
+    await h.until(() => s.seen.length > at && s.seen.at(-1) === configured, "a tick with the configured options again");
+    assert.equal(h.scheduler.options("tcpinfo"), configured);
+  });
+
+  it("setOptions with forMs 0 keeps the override; a later call replaces it; stop is safe twice and closes samplers", async () => {
+    const s = fakeSampler("x");
+    const h = harness([{ sampler: s.sampler, intervalMs: 20, options: { a: 1 } }]);
+    await h.scheduler.init();
+    h.scheduler.start();
+    h.scheduler.setOptions("x", { b: 2 });
+    h.scheduler.setOptions("x", { a: 3 });
+    assert.deepEqual(h.scheduler.options("x"), { a: 3 }, "merged over the configured options, not over the previous override");
+    await h.until(() => JSON.stringify(s.seen.at(-1)) === JSON.stringify({ a: 3 }), "a tick with the override");
+    await h.scheduler.stop();
+    await h.scheduler.stop();
+    assert.equal(s.closedCount(), 1);
+  });
+});
