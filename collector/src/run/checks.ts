@@ -7,8 +7,9 @@ type Warn = (note: string) => void;
 
 const SECOND = 1_000_000_000n;
 
-/** Percent difference of a ratio from 1, signed and rounded: 1.07 -> "+7 %". */
+/** Difference of a ratio from 1: signed whole percent up to 10x (1.07 -> "+7 %"), beyond that a factor ("250x"). */
 export function pctDiff(ratio: number): string {
+  if (ratio > 10) return `${Number(ratio.toPrecision(3))}x`;
   const p = Math.round((ratio - 1) * 100);
   return `${p > 0 ? "+" : ""}${p} %`;
 }

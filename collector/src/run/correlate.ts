@@ -29,8 +29,14 @@ function endpoint(input: CorrelateInput, side: Side, sender: Side, loopback: boo
   const data = input[side];
   const spec = input.spec[side];
   if (spec.agentId !== "" && spec.agentId !== data.agentId) warn(`spec names ${spec.agentId} as the ${side}, but its data is from ${data.agentId}`);
-  const ctx: ReadCtx = { w: input.window, warn, who: `${side} agent ${data.agentId}`, activeS: input.iperf.durationS > 0 ? input.iperf.durationS : undefined };
+  const ctx: ReadCtx = { w: input.window, warn, who: `${side} agent ${data.agentId}`, activeS: activeSeconds(input.iperf) };
   return endpointResults({ side, role: side === sender ? "sender" : "receiver", spec, data, loopback }, ctx);
+}
+
+/** iperf3's measured test time (the receiver's), else the requested duration; undefined when neither is > 0. */
+function activeSeconds(iperf: Iperf3Summary): number | undefined {
+  if (iperf.received.seconds > 0) return iperf.received.seconds;
+  return iperf.durationS > 0 ? iperf.durationS : undefined;
 }
 
 function throughput(iperf: Iperf3Summary, senderEnd: EndpointResults, receiverEnd: EndpointResults): ThroughputResults {

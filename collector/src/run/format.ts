@@ -2,6 +2,7 @@
 // per-packet breakdown, efficiency and warnings. Pure. Accepts a record read back from JSON, where a bigint
 // may arrive as a number or a decimal string.
 import { fmtGbit, fmtInt, fmtPct, formatBreakdown, renderTable } from "../model/format.ts";
+import { pctDiff } from "./checks.ts";
 import type { CpuField, EndpointResults, FlowSnapshot, RunResults } from "./results.ts";
 
 /** What the report needs; a stored run record has these and more. */
@@ -39,11 +40,9 @@ function fmtPct1(x: number | null | undefined): string {
   return typeof x === "number" && Number.isFinite(x) ? `${x.toFixed(1)} %` : NA;
 }
 
-/** A netdev / iperf3 ratio as a signed percent difference: 1.07 -> "+7 %". */
+/** A netdev / iperf3 ratio as its difference: "+7 % vs iperf3". */
 function fmtAgreement(r: number | null | undefined): string {
-  if (typeof r !== "number" || !Number.isFinite(r)) return NA;
-  const p = Math.round((r - 1) * 100);
-  return `${p > 0 ? "+" : ""}${p} % vs iperf3`;
+  return typeof r === "number" && Number.isFinite(r) ? `${pctDiff(r)} vs iperf3` : NA;
 }
 
 function header(run: RunReport): string[] {
@@ -66,6 +65,13 @@ function header(run: RunReport): string[] {
 function ifaceCell(e: EndpointResults): string {
   const n = e.netdev;
   return n.interface === null ? NA : `${n.interface} ${n.direction} (${n.chosen_by})`;
+}
+
+/** The seconds netdev deltas were divided by, and why. */
+function rateOver(e: EndpointResults): string {
+  const n = e.netdev;
+  if (n.rate_seconds === null || n.rate_seconds === undefined) return NA;
+  return `${n.rate_seconds.toFixed(2)} s (${n.rate_basis === "iperf3_duration" ? "iperf3 test" : "samples"})`;
 }
 
 const CPU_ROWS: ReadonlyArray<[string, CpuField]> = [
@@ -91,6 +97,7 @@ function resultRows(r: RunResults): string[][] {
     ["interface", ...both(ifaceCell), ""],
     ["throughput", ...both((e) => fmtBits(e.netdev.bits_per_s)), `${fmtBits(tp.iperf3_receiver_bits_per_s)} received`],
     ["", ...both(agreement), `${fmtBits(tp.iperf3_sender_bits_per_s)} sent`],
+    ["rate over", ...both(rateOver), ""],
     ["packets/s", ...both((e) => fmtNum(e.netdev.packets_per_s)), ""],
     ["bytes/packet", ...both((e) => fmtNum(e.netdev.bytes_per_packet, " B")), ""],
     ...CPU_ROWS.map(([label, f]) => [label, fmtPct1(sv.cpu[f]), fmtPct1(cl.cpu[f]), ""]),

@@ -77,6 +77,8 @@ export function interfaceRates(ifaces: Map<string, Series[]>, choice: Choice, di
     direction,
     bytes: null,
     packets: null,
+    rate_seconds: null,
+    rate_basis: null,
     bits_per_s: null,
     packets_per_s: null,
     bytes_per_packet: null,
@@ -91,7 +93,9 @@ export function interfaceRates(ifaces: Map<string, Series[]>, choice: Choice, di
   const seconds = (span: { seconds: number }) => (ctx.activeS !== undefined && ctx.activeS > 0 && ctx.activeS <= span.seconds ? ctx.activeS : span.seconds);
   if ("span" in bytes) {
     out.bytes = bytes.span;
-    out.bits_per_s = ratio(bytes.span.delta * 8, seconds(bytes.span));
+    out.rate_seconds = seconds(bytes.span);
+    out.rate_basis = out.rate_seconds === bytes.span.seconds ? "sample_span" : "iperf3_duration";
+    out.bits_per_s = ratio(bytes.span.delta * 8, out.rate_seconds);
   }
   if ("span" in packets) {
     out.packets = packets.span;

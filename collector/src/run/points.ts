@@ -54,6 +54,7 @@ function endpointSample(r: RunResults, e: EndpointResults, timeNs: bigint): Samp
   put(f, "netdev_bytes", n.bytes?.delta);
   put(f, "netdev_packets", n.packets?.delta);
   put(f, "netdev_span_s", n.bytes?.seconds);
+  put(f, "netdev_rate_s", n.rate_seconds);
   for (const c of CPU_FIELDS) put(f, c, e.cpu[c]);
   put(f, "retrans_segs", e.retrans_segs?.delta);
   put(f, "iperf3_cpu_pct", e.side === "server" ? r.iperf3.server_cpu_pct : r.iperf3.client_cpu_pct);

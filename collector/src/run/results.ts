@@ -34,6 +34,12 @@ export interface InterfaceRates {
   direction: "tx" | "rx";
   bytes: CounterSpan | null;
   packets: CounterSpan | null;
+  /**
+   * Seconds the deltas are divided by: iperf3's measured test time when the samples bracket the whole run
+   * (the window has idle samples on both sides), else the sample span.
+   */
+  rate_seconds: number | null;
+  rate_basis: "iperf3_duration" | "sample_span" | null;
   bits_per_s: number | null;
   packets_per_s: number | null;
   /** bytes / packets: the GSO/TSO size on tx, the GRO size on rx. */

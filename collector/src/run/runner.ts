@@ -11,8 +11,12 @@ import type { ModelConstants } from "../model/cost-model.ts";
 import type { EndpointData, RunSpec, Window } from "./types.ts";
 import { correlate } from "./correlate.ts";
 import { parseIperf3 } from "./iperf3.parse.ts";
+import { runPoints } from "./points.ts";
 
 export class RunError extends EastwestError {}
+
+/** The writer id under which the collector stores run points (its own seq space). */
+export const RUNS_WRITER = "eastwest-runs";
 
 export interface RunnerDeps {
   sessions: Sessions;
@@ -107,6 +111,10 @@ export async function executeRun(spec: RunSpec, deps: RunnerDeps): Promise<RunRe
   const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants });
   const record: RunRecord = { id: spec.id, spec, agents, window, startedNs, finishedNs, results, iperf3: { client: clientDoc, server: serverDoc } };
   await deps.store.putRecord("run", spec.id, record);
+  // The run's figures also go in as points (measurements run, run_endpoint, cost_breakdown) for dashboards.
+  const seq = (await deps.store.highestSeq(RUNS_WRITER)) + 1n;
+  const out = await deps.store.writeBatch({ agentId: RUNS_WRITER, seq, points: runPoints(results), receivedNs: nowNs() });
+  if (out.kind !== "ok") deps.logger.warn({ run: spec.id, outcome: out.kind }, "run points not stored");
   progress(`run ${spec.id}: stored`);
   return record;
 }

@@ -12,7 +12,7 @@ export interface ReadCtx {
   /** e.g. "server agent a1". */
   who: string;
   /**
-   * Seconds the traffic ran (iperf3's test duration), when the window brackets
+   * Seconds the traffic ran (iperf3's measured test time), when the window brackets
    * the whole run with idle samples on both sides: counter deltas over the
    * window are then divided by this, not by the sample span (which includes idle time).
    */
@@ -26,10 +26,15 @@ export interface Point<V> {
 
 type Cell = bigint | FieldValue | null | undefined;
 
-/** Exact non-negative integer of a counter cell (bigint, or an integral float); undefined otherwise. */
+const U64_MAX = (1n << 64n) - 1n;
+
+/** A counter cell as an exact integer in [0, 2^64 - 1] (bigint, or a float rounded); undefined otherwise. */
 export function counterValue(x: Cell): bigint | undefined {
-  if (typeof x === "bigint") return x >= 0n ? x : undefined;
-  if (typeof x === "number" && Number.isFinite(x) && x >= 0) return BigInt(Math.round(x));
+  if (typeof x === "bigint") return x >= 0n && x <= U64_MAX ? x : undefined;
+  if (typeof x === "number" && Number.isFinite(x) && x >= 0 && x <= 2 ** 64) {
+    const v = BigInt(Math.round(x));
+    return v <= U64_MAX ? v : U64_MAX;
+  }
   return undefined;
 }
 

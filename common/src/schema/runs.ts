@@ -23,11 +23,11 @@ export const RUN_MEASUREMENTS: Record<string, MeasurementDef> = {
   run_endpoint: {
     doc:
       "One end of a correlated run over its window: the run's interface in the direction this end moved data (tx on the sender, " +
-      "rx on the receiver; bytes_per_packet is the GSO/TSO or GRO size), mean CPU of cpu=all, the TCP RetransSegs delta and iperf3's " +
+      "rx on the receiver; bytes_per_packet is the GSO/TSO or GRO size; rates are deltas over netdev_rate_s: iperf3's test time when the samples bracket the run, else netdev_span_s), mean CPU of cpu=all, the TCP RetransSegs delta and iperf3's " +
       "own process CPU. side: server | client; role: sender | receiver; interface \"\" when none was found.",
     tags: ["run_id", "agent_id", "host", "side", "role", "interface"],
     fields: floats([
-      "netdev_bits_per_s", "netdev_packets_per_s", "netdev_bytes_per_packet", "netdev_bytes", "netdev_packets", "netdev_span_s",
+      "netdev_bits_per_s", "netdev_packets_per_s", "netdev_bytes_per_packet", "netdev_bytes", "netdev_packets", "netdev_span_s", "netdev_rate_s",
       "user_pct", "system_pct", "softirq_pct", "irq_pct", "steal_pct", "guest_pct", "idle_pct", "busy_pct",
       "retrans_segs", "iperf3_cpu_pct",
     ]),

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { parseExact } from "@eastwest/collector/store/json";
+import { EmbeddedStore } from "@eastwest/collector/store/embedded";
 import type { RunRecord } from "@eastwest/collector/run/runner";
 import { requireBinary, start, tempDir } from "../../helpers/procs.ts";
 
@@ -59,5 +60,12 @@ describe("eastwest demo (namespaces on a bridge)", function () {
     assert.deepEqual(leftovers(), [], "no namespace or link left");
     assert.deepEqual(iperfProcesses(), before, "no iperf3 left");
     assert.match(text, /data kept in/);
+    const store = new EmbeddedStore(join(dir.path, "d.db"));
+    await store.open();
+    const stored = await store.getRecord("run", record.id);
+    assert.ok(stored, "the run record is kept in the store");
+    const points = await store.latest({ measurement: "cost_breakdown" });
+    assert.ok(points.length > 0, "the breakdown is stored as points");
+    await store.close();
   });
 });

@@ -4,7 +4,7 @@ import { PAPER_CONSTANTS } from "@eastwest/collector/model/cost-model";
 import { correlate, type CorrelateInput } from "@eastwest/collector/run/correlate";
 import { parseIperf3 } from "@eastwest/collector/run/iperf3.parse";
 import type { EndpointData } from "@eastwest/collector/run/types";
-import { SECOND, T0, endpoint, iperfFixture, iperfSummary, netdevLinear, numbers, series, spec } from "./helpers.ts";
+import { SECOND, T0, endpoint, iperfFixture, iperfSummary, netdevLinear, numbers, series, spec, type Row } from "./helpers.ts";
 
 const GBIT8 = 8e9;
 const WINDOW = { fromNs: T0, toNs: T0 + 10n * SECOND };
@@ -124,6 +124,24 @@ describe("correlate: counters and interfaces", () => {
     const inside = netdevLinear("cli", "eth0", { txBytesPerS: 1e9, rxBytesPerS: 0 });
     const r = correlate(input({ client: { ...endpoint("cli", "tx", 1e9), netdev: [before, inside, after] } }));
     assert.equal(r.throughput.netdev_sender_bits_per_s, GBIT8);
+  });
+
+  it("divides by iperf3's test time when the window brackets the run with idle samples", () => {
+    const fields = ["rx_bytes_total", "tx_bytes_total", "rx_packets_total", "tx_packets_total"];
+    const rows: Row[] = [];
+    for (let i = -2; i <= 12; i++) {
+      const b = BigInt(1e6 + 1e9 * Math.min(10, Math.max(0, i)));
+      rows.push([T0 + BigInt(i) * SECOND, b, b, b / 65_536n, b / 65_536n]);
+    }
+    const eth = (agent: string) => ({ ...endpoint(agent, "tx", 1e9), netdev: [series("netdev", { agent_id: agent, interface: "eth0" }, fields, rows)] });
+    const r = correlate(input({ window: { fromNs: T0 - 2n * SECOND, toNs: T0 + 12n * SECOND }, server: eth("srv"), client: eth("cli") }));
+    assert.equal(r.client.netdev.bytes?.seconds, 14);
+    assert.deepEqual([r.client.netdev.rate_seconds, r.client.netdev.rate_basis], [10, "iperf3_duration"]);
+    assert.equal(r.throughput.netdev_sender_bits_per_s, GBIT8);
+    assert.equal(r.throughput.receiver_agreement, 1);
+    const inside = correlate(input({ window: { fromNs: T0 + 2n * SECOND, toNs: T0 + 6n * SECOND }, server: eth("srv"), client: eth("cli") }));
+    assert.deepEqual([inside.client.netdev.rate_seconds, inside.client.netdev.rate_basis], [4, "sample_span"]);
+    assert.equal(inside.throughput.netdev_sender_bits_per_s, GBIT8);
   });
 
   it("warns with a signed percentage when netdev and iperf3 disagree", () => {

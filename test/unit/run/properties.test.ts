@@ -57,7 +57,8 @@ describe("correlate: properties", () => {
           assert.ok(!/NaN|Infinity/.test(table), table);
           for (const p of runPoints(r)) for (const v of Object.values(p.fields)) assert.ok(typeof v !== "number" || Number.isFinite(v));
         }),
-      { numRuns: 300 },
+      // why: shrinking these nested series takes minutes; the first counterexample is readable enough.
+      { numRuns: 300, endOnFailure: true },
     );
   });
 
