@@ -68,3 +68,15 @@ export async function runCleanups(log: (line: string) => void): Promise<void> {
     }
   }
 }
+
+/** Last resort at process exit (only synchronous work runs there): starts every cleanup, newest first, ignoring failures. */
+export function runCleanupsAtExit(): void {
+  while (cleanups.length > 0) {
+    const fn = cleanups.pop() as Cleanup;
+    try {
+      void Promise.resolve(fn()).catch(() => undefined);
+    } catch {
+      /* exiting anyway */
+    }
+  }
+}

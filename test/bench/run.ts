@@ -3,7 +3,7 @@
 //   node bench/run.ts [--only a,b,c] [--seconds 60] [--ingest-seconds 10] [--pairs 3] ...
 import { parseArgs } from "node:util";
 import { killAll } from "../helpers/procs.ts";
-import { runCleanups } from "./host.ts";
+import { runCleanups, runCleanupsAtExit } from "./host.ts";
 import { ingestBench } from "./ingest.ts";
 import { overheadBench } from "./overhead.ts";
 import { perturbationBench } from "./perturbation.ts";
@@ -24,7 +24,8 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
   --iperf-seconds N      (c) length of each iperf3 run (5)
   --help
 
-Runs as root may install Debian packages that are missing (prometheus-node-exporter, iperf3) and say so.`;
+Runs as root may install Debian packages that are missing (prometheus-node-exporter, iperf3) and say so.
+Exit status: 0 when every benchmark produced figures (a MISS is a finding, not a failure), 1 when one failed, 64 on bad flags.`;
 
 const NAMES: Record<string, "a" | "b" | "c"> = { a: "a", overhead: "a", b: "b", ingest: "b", c: "c", perturbation: "c" };
 
@@ -115,7 +116,7 @@ async function main(): Promise<number> {
 }
 
 // Ctrl-C / kill: stop what the benchmarks started and remove what they created (namespaces, bridge, temp dirs).
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.once(sig, () => {
     log(`${sig}: cleaning up`);
     void killAll()
@@ -123,5 +124,17 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
       .finally(() => process.exit(130));
   });
 }
+// A closed stdout/stderr (e.g. piped into head) must not kill the run before its cleanups.
+process.stdout.on("error", () => undefined);
+process.stderr.on("error", () => undefined);
+process.on("uncaughtException", (err) => {
+  log(`uncaught: ${err.stack ?? err.message}`);
+  process.exit(70);
+});
+// Any other way out: signal the children (sync) and run the sync cleanups.
+process.on("exit", () => {
+  void killAll();
+  runCleanupsAtExit();
+});
 
 process.exitCode = await main();

@@ -51,7 +51,3 @@ export async function waitForAgentData(http: string, id: string, agent: Proc, af
     return seq > after ? seq : undefined;
   }, timeoutMs, `stored batches of agent ${id}`);
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
