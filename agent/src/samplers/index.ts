@@ -7,6 +7,10 @@ import { softirqsSampler } from "./softirqs/softirqs.sampler.ts";
 import { softnetSampler } from "./softnet/softnet.sampler.ts";
 import { tcpinfoSampler } from "./tcpinfo/tcpinfo.sampler.ts";
 import { netstateSampler } from "./netstate/netstate.sampler.ts";
+import { pmuSampler } from "./pmu/pmu.sampler.ts";
+import { kvmexitsSampler } from "./kvmexits/kvmexits.sampler.ts";
+import { membwSampler } from "./membw/membw.sampler.ts";
+import { vmSampler } from "./vm/vm.sampler.ts";
 
 export const SAMPLERS: Readonly<Record<string, SamplerFactory>> = {
   cpu: cpuSampler,
@@ -16,4 +20,8 @@ export const SAMPLERS: Readonly<Record<string, SamplerFactory>> = {
   softnet: softnetSampler,
   tcpinfo: tcpinfoSampler,
   netstate: netstateSampler,
+  pmu: pmuSampler,
+  kvmexits: kvmexitsSampler,
+  membw: membwSampler,
+  vm: vmSampler,
 };

@@ -60,6 +60,7 @@ function outputFile(file: string, args: readonly string[]): string {
   if (file === "ss") return args[0] === "-V" ? "META" : "ss-tinH.txt";
   if (file === "ethtool" && args[0] === "-k") return `ethtool-k-${args[1]}.txt`;
   if (file === "tc" && args.join(" ").startsWith("qdisc show dev ")) return `tc-qdisc-${args[3]}.txt`;
+  if (file === "tc" && args.join(" ") === "qdisc show") return "tc-qdisc-all.txt";
   throw new Error(`fixtureExec: no fixture for ${file} ${args.join(" ")}`);
 }
 

@@ -67,7 +67,23 @@ describe("netstate: sampler", () => {
     assert.deepEqual(stack.tags, { agent_id: "test-agent", host: "test-host", netns: "test-ns", congestion_control: "bbr", cc_available: "bbr cubic reno" });
     assert.deepEqual(stack.fields, { cc_available_count: 3n, busy_poll_us: 0n, busy_read_us: 0n });
     assert.ok(rec.calls.some((c) => c.file === "ethtool" && c.args.join(" ") === "-k eth0"));
-    assert.ok(rec.calls.some((c) => c.file === "tc" && c.args.join(" ") === "qdisc show dev ifb1"));
+    assert.equal(rec.calls.filter((c) => c.file === "tc").length, 1, "one tc for every device");
+    assert.deepEqual(rec.calls.find((c) => c.file === "tc")?.args, ["qdisc", "show"]);
+  });
+
+  it("re-reads offloads with ethtool only every refreshMs", async () => {
+    const s = netstateSampler();
+    const rec = fixtureExec("live-t0");
+    const opts = { refreshMs: 5000 };
+    await s.sample(ctx(liveFs(0), T0, { exec: rec.exec, options: opts }));
+    const ethtoolCalls = () => rec.calls.filter((c) => c.file === "ethtool").length;
+    const first = ethtoolCalls();
+    assert.ok(first >= 3);
+    const cached = await s.sample(ctx(liveFs(1), T0 + SECOND, { exec: rec.exec, options: opts }));
+    assert.equal(ethtoolCalls(), first, "cached within the refresh interval");
+    assert.equal(pointWith(cached.points, "netstate", "interface", "eth0").fields["generic_receive_offload"] !== undefined, true, "cached fields still emitted");
+    await s.sample(ctx(liveFs(1), T0 + 6n * SECOND, { exec: rec.exec, options: opts }));
+    assert.equal(ethtoolCalls(), 2 * first, "re-read after the interval");
   });
 
   it("honours the interfaces option", async () => {

@@ -80,3 +80,20 @@ export function parseWordList(text: string, source: string): string[] {
   for (const w of list) if (!/^[A-Za-z0-9_.-]+$/.test(w)) throw new ParseError(source, `bad name ${excerpt(w)}`);
   return [...list].sort();
 }
+
+/**
+ * `tc qdisc show` for every device at once: each line "qdisc <kind> <handle> dev <if> root|parent ...";
+ * returns the root qdisc kind per device. Lines of another shape throw.
+ */
+export function parseAllRootQdiscs(text: string, source = "tc qdisc show"): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of lines(text)) {
+    const w = words(line);
+    const dev = w.indexOf("dev");
+    if (w[0] !== "qdisc" || w[1] === undefined || dev < 0 || w[dev + 1] === undefined) {
+      throw new ParseError(source, `expected "qdisc <kind> <handle> dev <if> ...", got ${excerpt(line)}`);
+    }
+    if (w[dev + 2] === "root") out.set(w[dev + 1] as string, w[1]);
+  }
+  return out;
+}

@@ -3,9 +3,9 @@
 import { ConfigError, errorMessage, type FieldValue, type Sample } from "@eastwest/common";
 import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
 import { point, pushPoint } from "../shared/points.ts";
-import { interfaceFilter, unknownKeys, type NameFilter } from "../shared/options.ts";
+import { intOption, interfaceFilter, unknownKeys, type NameFilter } from "../shared/options.ts";
 import { isNotFound, mapLimit, readProc } from "../shared/sources.ts";
-import { parseEthtoolFeatures, parseQdiscs, parseUintFile, parseWordFile, parseWordList, rootQdisc } from "./netstate.parse.ts";
+import { parseAllRootQdiscs, parseEthtoolFeatures, parseUintFile, parseWordFile, parseWordList } from "./netstate.parse.ts";
 import { FEATURES, featureField } from "./netstate.fields.ts";
 import { listInterfaces } from "./netstate.ifaces.ts";
 
@@ -17,13 +17,24 @@ interface Tick {
   errors: string[];
   /** Tools found missing: reported once, then not run again. */
   missing: Set<string>;
+  /** Root qdisc kind per device from one `tc qdisc show` (undefined: tc unavailable this tick). */
+  qdiscs: Map<string, string> | undefined;
+  /** Offload fields per interface (ethtool) and root qdiscs (tc), re-read at most every refreshMs. */
+  cache: Map<string, { atNs: bigint; fields: Record<string, FieldValue> }>;
+  refreshNs: bigint;
 }
 
-function options(ctx: SampleContext): NameFilter | undefined {
+interface Options {
+  filter: NameFilter | undefined;
+  refreshMs: number;
+}
+
+function options(ctx: SampleContext): Options {
   const filter = interfaceFilter(ctx.options);
-  const problems = [...unknownKeys(ctx.options, ["interfaces"]), ...filter.problems].map((p) => `netstate: ${p}`);
+  const refresh = intOption(ctx.options, "refreshMs", 30_000, 0, 3_600_000);
+  const problems = [...unknownKeys(ctx.options, ["interfaces", "refreshMs"]), ...filter.problems, ...refresh.problems].map((p) => `netstate: ${p}`);
   if (problems.length > 0) throw new ConfigError(problems);
-  return filter.value;
+  return { filter: filter.value, refreshMs: refresh.value };
 }
 
 /** Runs a tool; undefined when it is missing (reported once) or failed (reported every tick). */
@@ -33,14 +44,29 @@ async function tool(tick: Tick, file: string, args: string[]): Promise<string | 
     return (await tick.ctx.exec(file, args, { signal: tick.ctx.signal, timeoutMs: TOOL_TIMEOUT_MS })).stdout;
   } catch (err) {
     if (isNotFound(err)) {
+      // why: concurrent calls for several interfaces can all find it missing; report it once.
+      if (!tick.missing.has(file)) tick.errors.push(`netstate: unavailable: ${file} not found (its fields are omitted)`);
       tick.missing.add(file);
-      tick.errors.push(`netstate: unavailable: ${file} not found (its fields are omitted)`);
     } else tick.errors.push(`netstate: ${file} ${args.join(" ")}: ${errorMessage(err)}`);
     return undefined;
   }
 }
 
+// why: offloads and qdiscs change only when an operator (or a campaign) sets them, and one ethtool and
+// tc process per interface per tick was most of the agent's CPU at 1 Hz; refreshMs 0 re-reads every tick.
 async function features(tick: Tick, iface: string, fields: Record<string, FieldValue>): Promise<void> {
+  const cached = tick.cache.get(iface);
+  if (cached && tick.ctx.nowNs - cached.atNs < tick.refreshNs) {
+    Object.assign(fields, cached.fields);
+    return;
+  }
+  const fresh: Record<string, FieldValue> = {};
+  await readFeatures(tick, iface, fresh);
+  if (Object.keys(fresh).length > 0) tick.cache.set(iface, { atNs: tick.ctx.nowNs, fields: fresh });
+  Object.assign(fields, fresh);
+}
+
+async function readFeatures(tick: Tick, iface: string, fields: Record<string, FieldValue>): Promise<void> {
   const text = await tool(tick, "ethtool", ["-k", iface]);
   if (text === undefined) return;
   try {
@@ -57,16 +83,21 @@ async function features(tick: Tick, iface: string, fields: Record<string, FieldV
   }
 }
 
-async function qdisc(tick: Tick, iface: string): Promise<string> {
-  const text = await tool(tick, "tc", ["qdisc", "show", "dev", iface]);
-  if (text === undefined) return "";
+/** One `tc qdisc show` for every device (one process per tick, not one per interface). */
+async function allQdiscs(tick: Tick): Promise<Map<string, string> | undefined> {
+  const text = await tool(tick, "tc", ["qdisc", "show"]);
+  if (text === undefined) return undefined;
   try {
-    // "none": the device has no root qdisc (tc prints nothing for a device never brought up).
-    return rootQdisc(parseQdiscs(text, `tc qdisc show dev ${iface}`)) ?? "none";
+    return parseAllRootQdiscs(text);
   } catch (err) {
     tick.errors.push(errorMessage(err));
-    return "";
+    return undefined;
   }
+}
+
+function qdisc(tick: Tick, iface: string): string {
+  // "none": the device has no root qdisc (tc prints nothing for a device never brought up); "": tc unavailable.
+  return tick.qdiscs === undefined ? "" : (tick.qdiscs.get(iface) ?? "none");
 }
 
 async function interfacePoint(tick: Tick, iface: string): Promise<Sample | undefined> {
@@ -81,8 +112,8 @@ async function interfacePoint(tick: Tick, iface: string): Promise<Sample | undef
     return undefined; // why: the interface vanished between listing and reading.
   }
   const fields: Record<string, FieldValue> = { mtu_bytes: mtu };
-  const [, kind] = await Promise.all([features(tick, iface, fields), qdisc(tick, iface)]);
-  return point(ctx, "netstate", { interface: iface, qdisc: kind, operstate }, fields);
+  await features(tick, iface, fields);
+  return point(ctx, "netstate", { interface: iface, qdisc: qdisc(tick, iface), operstate }, fields);
 }
 
 async function stackPoint(tick: Tick): Promise<Sample | undefined> {
@@ -102,6 +133,8 @@ async function stackPoint(tick: Tick): Promise<Sample | undefined> {
 
 export const netstateSampler: SamplerFactory = (): Sampler => {
   const missing = new Set<string>();
+  const cache: Tick["cache"] = new Map();
+  let qdiscCache: { atNs: bigint; value: Map<string, string> } | undefined;
   return {
     name: "netstate",
     defaultIntervalMs: 10_000,
@@ -110,9 +143,15 @@ export const netstateSampler: SamplerFactory = (): Sampler => {
       return { available: true };
     },
     async sample(ctx) {
-      const filter = options(ctx);
-      const tick: Tick = { ctx, errors: [], missing };
+      const { filter, refreshMs } = options(ctx);
+      const tick: Tick = { ctx, errors: [], missing, qdiscs: undefined, cache, refreshNs: BigInt(refreshMs) * 1_000_000n };
       const ifaces = await listInterfaces(ctx, filter, tick.errors);
+      if (qdiscCache === undefined || ctx.nowNs - qdiscCache.atNs >= tick.refreshNs) {
+        const fresh = await allQdiscs(tick);
+        qdiscCache = fresh === undefined ? undefined : { atNs: ctx.nowNs, value: fresh };
+        tick.qdiscs = fresh;
+      } else tick.qdiscs = qdiscCache.value;
+      for (const name of cache.keys()) if (!ifaces.includes(name)) cache.delete(name);
       const points: Sample[] = [];
       for (const p of await mapLimit(ifaces, TOOL_CONCURRENCY, (i) => interfacePoint(tick, i))) pushPoint(points, p);
       try {

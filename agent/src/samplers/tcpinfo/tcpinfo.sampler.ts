@@ -4,7 +4,8 @@ import type { Availability, SampleContext, Sampler, SamplerFactory } from "../ty
 import { RateMemory, addRates } from "../shared/rates.ts";
 import { point, pushPoint } from "../shared/points.ts";
 import { isNotFound } from "../shared/sources.ts";
-import { parseTcpInfoOptions, ssArgs, type TcpInfoOptions } from "./tcpinfo.filter.ts";
+import { parseTcpInfoOptions, ssArgs, type FlowSelector, type TcpInfoOptions } from "./tcpinfo.filter.ts";
+import { anySocketMatches, parseProcNetTcp } from "./tcpinfo.proc.ts";
 import { parseSs, type TcpFlow } from "./tcpinfo.parse.ts";
 
 const RATES: ReadonlyArray<readonly [string, string]> = [
@@ -48,9 +49,22 @@ async function probeSs(ctx: SampleContext): Promise<Availability> {
   }
 }
 
+/** True when /proc/net/tcp{,6} holds a matching socket, or when it cannot be read (then ss decides). */
+async function socketsPresent(ctx: SampleContext, flows: readonly FlowSelector[]): Promise<boolean> {
+  const texts = await Promise.all(["net/tcp", "net/tcp6"].map((f) => ctx.fs.proc(f).catch(() => undefined)));
+  if (texts.every((t) => t === undefined)) return true;
+  return texts.some((t) => t !== undefined && anySocketMatches(parseProcNetTcp(t), flows));
+}
+
+/** While no socket matches, look again at most this often (ms); a change of the flows option looks at once. */
+const IDLE_RECHECK_MS = 5000n;
+
 export const tcpinfoSampler: SamplerFactory = (): Sampler => {
   // why: tcp_info byte and segment counters are u64.
   const memory = new RateMemory(64);
+  // why: reading /proc/net/tcp{,6} walks the kernel's whole TCP hash table (milliseconds on a large host),
+  // so when nothing matched, the next look waits IDLE_RECHECK_MS unless the flows option changes.
+  let idle: { untilNs: bigint; flows: string } | undefined;
   return {
     name: "tcpinfo",
     defaultIntervalMs: 1000,
@@ -61,6 +75,14 @@ export const tcpinfoSampler: SamplerFactory = (): Sampler => {
     async sample(ctx) {
       const { flows, maxFlows } = options(ctx);
       if (flows.length === 0) return { points: [] };
+      const key = JSON.stringify(flows);
+      if (idle && idle.flows === key && ctx.nowNs < idle.untilNs) return { points: [] };
+      if (!(await socketsPresent(ctx, flows))) {
+        idle = { untilNs: ctx.nowNs + IDLE_RECHECK_MS * 1_000_000n, flows: key };
+        memory.sweep();
+        return { points: [] };
+      }
+      idle = undefined;
       const { stdout } = await ctx.exec("ss", ssArgs(flows), { signal: ctx.signal });
       const parsed = parseSs(stdout);
       const { kept, matched } = selectFlows(parsed.flows, maxFlows);

@@ -1,0 +1,91 @@
+// pmu: hardware counters (cycles, instructions, cache and branch misses) from long-lived `perf stat -I` children:
+// one system-wide (scope "host"), plus one per selected QEMU process (scope "vm", bounded by MAX_VMS).
+import { ConfigError, type Sample } from "@eastwest/common";
+import type { Availability, SampleContext, Sampler } from "../types.ts";
+import { spawnTool, type SpawnTool } from "../../runtime/spawn.ts";
+import { point, pushPoint } from "../shared/points.ts";
+import { PerfStreams, perfStatArgs, type StreamSpec } from "./perf-stat.stream.ts";
+import { perfStatOnce, statusText } from "./perf-probe.ts";
+import { PMU_EVENTS, pmuEventKey, pmuFields } from "./pmu.parse.ts";
+import { parsePmuOptions, vmTargets, type PmuOptions } from "./pmu.targets.ts";
+
+export interface PerfDeps {
+  /** Starts the long-lived perf children (tests pass a fake that replays captures). */
+  spawn?: SpawnTool;
+}
+
+function options(ctx: SampleContext): PmuOptions {
+  const parsed = parsePmuOptions(ctx.options);
+  if (parsed.problems.length > 0) throw new ConfigError(parsed.problems.map((p) => `pmu: ${p}`));
+  return parsed.value;
+}
+
+/**
+ * Probes what the host child will run: `perf stat -x, -a -e cycles -- true`. Unavailable when perf is missing,
+ * may not count system-wide (perf_event_paranoid, capabilities), or the CPU exposes no cycles counter.
+ */
+export async function probePmu(ctx: SampleContext): Promise<Availability> {
+  const probe = await perfStatOnce(ctx, ["-a", "-e", "cycles", "--", "true"]);
+  if (!probe.ok) return { available: false, reason: `unavailable: ${probe.reason}` };
+  const cycles = probe.records.find((r) => pmuEventKey(r.event) === "cycles");
+  if (cycles === undefined) return { available: false, reason: "unavailable: perf stat printed no cycles count" };
+  if (cycles.status === "not_supported") return { available: false, reason: "unavailable: no hardware PMU (perf stat: cycles <not supported>)" };
+  if (cycles.status === "not_counted") {
+    return { available: false, reason: "unavailable: hardware counters busy (perf stat: cycles <not counted>; NMI watchdog or another profiler?)" };
+  }
+  return { available: true };
+}
+
+async function wanted(ctx: SampleContext, o: PmuOptions, errors: string[]): Promise<Map<string, StreamSpec>> {
+  const out = new Map<string, StreamSpec>();
+  const spec = (target: Parameters<typeof perfStatArgs>[2], tags: Record<string, string>): StreamSpec => ({
+    args: perfStatArgs(PMU_EVENTS, o.perfIntervalMs, target),
+    expectedRecords: PMU_EVENTS.length,
+    tags,
+  });
+  out.set("host", spec({ kind: "system" }, { scope: "host", vm: "" }));
+  if (o.pids.length === 0 && !o.vmPids) return out;
+  const { vms, dropped, problems } = await vmTargets(ctx.fs, o);
+  errors.push(...problems.map((p) => `pmu: ${p}`));
+  if (dropped > 0) errors.push(`pmu: ${dropped} more processes not counted (maxVms ${o.maxVms})`);
+  for (const vm of vms) out.set(`vm:${vm.pid}`, spec({ kind: "pid", pid: vm.pid }, { scope: "vm", vm: vm.vm }));
+  return out;
+}
+
+export const pmuSampler = (deps: PerfDeps = {}): Sampler => {
+  const streams = new PerfStreams(deps.spawn ?? spawnTool);
+  const reported = new Set<string>();
+  let ready = false;
+  return {
+    name: "pmu",
+    defaultIntervalMs: 1000,
+    async init(ctx) {
+      options(ctx);
+      const availability = await probePmu(ctx);
+      ready = availability.available;
+      return availability;
+    },
+    /** Nothing before a successful init(); the first points follow the first complete perf interval. */
+    async sample(ctx) {
+      if (!ready) return { points: [] };
+      const o = options(ctx);
+      const points: Sample[] = [];
+      const errors: string[] = [];
+      for (const { key, tags, intervals } of streams.drainAll()) {
+        const { fields, missing } = pmuFields(intervals);
+        for (const [event, status] of missing) {
+          const what = `pmu: ${key}: ${event} ${statusText(status)}`;
+          if (!reported.has(what)) errors.push(what);
+          reported.add(what);
+        }
+        pushPoint(points, point(ctx, "pmu", tags, fields));
+      }
+      errors.push(...(await streams.reconcile(await wanted(ctx, o, errors))).map((p) => `pmu: ${p}`));
+      return { points, errors };
+    },
+    async close() {
+      ready = false;
+      await streams.closeAll();
+    },
+  };
+};

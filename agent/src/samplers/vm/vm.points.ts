@@ -1,0 +1,77 @@
+// Points of one guest: vm_info, vm_kvm, vcpu_kvm, vm_thread (names in common/src/schema/vm.ts).
+import type { FieldValue, Sample } from "@eastwest/common";
+import type { SampleContext } from "../types.ts";
+import { perSecond, type RateMemory } from "../shared/rates.ts";
+import { point, pushPoint } from "../shared/points.ts";
+import type { Guest } from "./vm.discover.ts";
+import type { KvmRead } from "./vm.source.ts";
+import type { KvmValues } from "./vm.stats.ts";
+import type { ThreadGroup } from "./vm.threads.ts";
+
+/** `<stat>_total` and gauges as they are; `<stat>_per_s` from the previous tick of the same series. */
+function kvmFields(memory: RateMemory, series: string, nowNs: bigint, values: KvmValues): Record<string, FieldValue> {
+  const fields: Record<string, FieldValue> = {};
+  for (const [stat, v] of Object.entries(values.counters)) fields[`${stat}_total`] = v;
+  for (const [stat, v] of Object.entries(values.gauges)) fields[stat] = v;
+  const interval = memory.step(series, nowNs, values.counters);
+  for (const stat of Object.keys(interval?.deltas ?? {})) {
+    const perS = perSecond(interval, stat);
+    if (perS !== undefined) fields[`${stat}_per_s`] = perS;
+  }
+  return fields;
+}
+
+/** Share of the interval, %, from a ns delta. */
+function pct(deltaNs: bigint | undefined, dtNs: bigint): number | undefined {
+  return deltaNs === undefined ? undefined : (Number(deltaNs) / Number(dtNs)) * 100;
+}
+
+function threadFields(memory: RateMemory, series: string, nowNs: bigint, g: ThreadGroup): Record<string, FieldValue> {
+  const counters = { run_ns: g.sched.runNs, wait_ns: g.sched.waitNs, timeslices: g.sched.timeslices };
+  const fields: Record<string, FieldValue> = {
+    run_ns_total: counters.run_ns,
+    wait_ns_total: counters.wait_ns,
+    timeslices_total: counters.timeslices,
+    threads: BigInt(g.threads),
+  };
+  const interval = memory.step(series, nowNs, counters);
+  if (interval !== undefined) {
+    const run = pct(interval.deltas["run_ns"], interval.dtNs);
+    const wait = pct(interval.deltas["wait_ns"], interval.dtNs);
+    if (run !== undefined) fields["run_pct"] = run;
+    if (wait !== undefined) fields["wait_pct"] = wait;
+  }
+  return fields;
+}
+
+export interface GuestTick {
+  guest: Guest;
+  kvm: KvmRead;
+  threads: ThreadGroup[];
+  tasks: number;
+}
+
+/** vCPU count: QMP's, else named vCPU threads, else -smp. */
+function vcpuCount(t: GuestTick): number {
+  if (t.kvm.vcpus !== undefined && t.kvm.vcpus.length > 0) return t.kvm.vcpus.length;
+  if (t.kvm.vcpuTids.size > 0) return t.kvm.vcpuTids.size;
+  const named = t.threads.filter((g) => g.kind === "vcpu").length;
+  return named > 0 ? named : (t.guest.smp ?? 0);
+}
+
+export function guestPoints(ctx: SampleContext, memory: RateMemory, t: GuestTick): Sample[] {
+  const { guest, kvm } = t;
+  const vmTags = { vm: guest.name, vm_uuid: guest.uuid };
+  const key = `${guest.pid}`;
+  const out: Sample[] = [];
+  pushPoint(out, point(ctx, "vm_info", { ...vmTags, accel: kvm.accel, kvm_stats: kvm.kind }, { pid: BigInt(guest.pid), vcpus: BigInt(vcpuCount(t)), threads: BigInt(t.tasks) }));
+  if (kvm.vm !== undefined) pushPoint(out, point(ctx, "vm_kvm", vmTags, kvmFields(memory, `${key} vm`, ctx.nowNs, kvm.vm)));
+  for (const v of kvm.vcpus ?? []) {
+    pushPoint(out, point(ctx, "vcpu_kvm", { ...vmTags, vcpu: String(v.index) }, kvmFields(memory, `${key} vcpu ${v.index}`, ctx.nowNs, v.values)));
+  }
+  for (const g of t.threads) {
+    const fields = threadFields(memory, `${key} thread ${g.kind} ${g.name}`, ctx.nowNs, g);
+    pushPoint(out, point(ctx, "vm_thread", { ...vmTags, thread_kind: g.kind, thread: g.name }, fields));
+  }
+  return out;
+}

@@ -1,0 +1,126 @@
+// vm: QEMU guests on this host — KVM exit counters per guest and per vCPU (QMP query-stats, else debugfs) and the CPU
+// time of their vCPU, IO, main and vhost threads (/proc/<pid>/task/*/schedstat).
+import { ConfigError, type Sample } from "@eastwest/common";
+import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
+import { RateMemory } from "../shared/rates.ts";
+import { intOption, unknownKeys } from "../shared/options.ts";
+import { mapLimit } from "../shared/sources.ts";
+import { discoverGuests, type Guest } from "./vm.discover.ts";
+import { LIBVIRT_DIR } from "./vm.libvirt.ts";
+import { guestPoints } from "./vm.points.ts";
+import { readTasks, scanProc } from "./vm.proc.ts";
+import { KvmSource, type KvmRead } from "./vm.source.ts";
+import { groupThreads } from "./vm.threads.ts";
+
+interface VmOptions {
+  maxVms: number;
+  libvirtDir: string;
+  rediscoverMs: number;
+}
+
+/** Options: `maxVms` (default 32), `libvirtDir` (default libvirt's system directory), `rediscoverMs` (default 10 s). */
+function options(ctx: SampleContext): VmOptions {
+  const maxVms = intOption(ctx.options, "maxVms", 32, 1, 1024);
+  const rediscoverMs = intOption(ctx.options, "rediscoverMs", 10_000, 1000, 3_600_000);
+  const dir = ctx.options["libvirtDir"] ?? LIBVIRT_DIR;
+  const problems = [...unknownKeys(ctx.options, ["maxVms", "libvirtDir", "rediscoverMs"]), ...maxVms.problems, ...rediscoverMs.problems];
+  if (typeof dir !== "string" || dir === "") problems.push(`libvirtDir: expected a non-empty path, got ${JSON.stringify(dir)}`);
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => `vm: ${p}`));
+  return { maxVms: maxVms.value, libvirtDir: dir as string, rediscoverMs: rediscoverMs.value };
+}
+
+interface GuestState {
+  guest: Guest;
+  source: KvmSource;
+  /** tid -> comm, read once per thread. */
+  comms: Map<number, string>;
+  /** The last problem reported for this guest (reported again only when it changes). */
+  reported: string | undefined;
+}
+
+/** The guest's problem in operator terms, or undefined when its counters flow over QMP. */
+function problem(name: string, kvm: KvmRead): string | undefined {
+  if (kvm.kind === "unavailable") return `vm ${name}: unavailable: ${kvm.reason ?? "?"}`;
+  if (kvm.kind === "debugfs") return `vm ${name}: counters from debugfs; QMP: ${kvm.reason ?? "?"}`;
+  return undefined;
+}
+
+class VmSampler implements Sampler {
+  readonly name = "vm";
+  readonly defaultIntervalMs = 1000;
+  // why: KVM binary stats are u64.
+  readonly #memory = new RateMemory(64);
+  #guests = new Map<number, GuestState>();
+  #discoveredAtNs: bigint | undefined;
+  #said = new Set<string>();
+
+  async init(ctx: SampleContext): Promise<{ available: true }> {
+    options(ctx);
+    // No QEMU (or no /dev/kvm) is no data, not unavailability: guests may start later.
+    return { available: true };
+  }
+
+  async sample(ctx: SampleContext): Promise<{ points: Sample[]; errors: string[] }> {
+    const opts = options(ctx);
+    const errors: string[] = [];
+    const due = this.#discoveredAtNs === undefined || ctx.nowNs - this.#discoveredAtNs >= BigInt(opts.rediscoverMs) * 1_000_000n;
+    if (due) await this.#discover(ctx, opts, errors);
+    const states = [...this.#guests.values()];
+    const perGuest = await mapLimit(states, 8, (s) => this.#sampleGuest(ctx, s, errors));
+    this.#memory.sweep();
+    return { points: perGuest.flat(), errors };
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.#guests.values()) s.source.close();
+    this.#guests.clear();
+  }
+
+  /** Reports `message` the first time only. */
+  #once(errors: string[], message: string): void {
+    if (this.#said.has(message)) return;
+    this.#said.add(message);
+    errors.push(message);
+  }
+
+  async #discover(ctx: SampleContext, opts: VmOptions, errors: string[]): Promise<void> {
+    const { guests, dropped } = await discoverGuests(await scanProc(ctx), opts.libvirtDir, opts.maxVms);
+    if (dropped > 0) this.#once(errors, `vm: ${guests.length + dropped} QEMU guests, following the first ${guests.length} by name (maxVms)`);
+    const next = new Map<number, GuestState>();
+    for (const guest of guests) {
+      const old = this.#guests.get(guest.pid);
+      if (old !== undefined && old.guest.qmpSocket === guest.qmpSocket) next.set(guest.pid, { ...old, guest });
+      else {
+        old?.source.close();
+        next.set(guest.pid, { guest, source: new KvmSource(guest), comms: new Map(), reported: undefined });
+      }
+    }
+    for (const [pid, s] of this.#guests) if (!next.has(pid)) s.source.close();
+    this.#guests = next;
+    this.#discoveredAtNs = ctx.nowNs;
+  }
+
+  async #sampleGuest(ctx: SampleContext, s: GuestState, errors: string[]): Promise<Sample[]> {
+    const { guest } = s;
+    let tasks;
+    try {
+      tasks = await readTasks(ctx, guest.pid, guest.vhost, s.comms);
+    } catch {
+      // The guest exited: forget it and look again next tick.
+      s.source.close();
+      this.#guests.delete(guest.pid);
+      this.#discoveredAtNs = undefined;
+      return [];
+    }
+    const kvm = await s.source.read(ctx);
+    const said = problem(guest.name, kvm);
+    if (said !== undefined && said !== s.reported) errors.push(said);
+    s.reported = said;
+    const unknown = [...(kvm.vm?.unknown ?? []), ...(kvm.vcpus ?? []).flatMap((v) => v.values.unknown)];
+    for (const stat of new Set(unknown)) this.#once(errors, `vm: KVM stat ${stat} is not in the schema, not sent`);
+    const threads = groupThreads(tasks, guest.pid, kvm.vcpuTids);
+    return guestPoints(ctx, this.#memory, { guest, kvm, threads, tasks: tasks.length });
+  }
+}
+
+export const vmSampler: SamplerFactory = (): Sampler => new VmSampler();

@@ -1,0 +1,145 @@
+// Where one guest's KVM counters come from: QMP query-stats, else debugfs, else a reason.
+// One short QMP session per tick, not a connection held across ticks. why: a QEMU monitor socket serves one client at
+// a time; holding it locks out operators' tools and other agents (seen here: a second agent's held session made every
+// connect() fail with EAGAIN). What a session learns once (accelerator, vCPU ids, stat units) is kept across sessions.
+// Failed connects back off so an unreachable monitor (libvirtd holds its own) does not cost every tick.
+import { errorMessage } from "@eastwest/common";
+import type { SampleContext } from "../types.ts";
+import { openQmp, type QmpClient } from "./qmp.ts";
+import { QmpError } from "./qmp.protocol.ts";
+import { readDebugfs } from "./vm.debugfs.ts";
+import { parseCpusFast, parseQueryStats, parseStatsSchemas, vcpuValues, vmValues, type CpuInfo, type KvmValues, type StatsSchema } from "./vm.stats.ts";
+
+export type KvmSourceKind = "qmp" | "debugfs" | "unavailable";
+
+export interface KvmRead {
+  kind: KvmSourceKind;
+  /** Accelerator in use: from QMP query-kvm when connected, else the command line's. */
+  accel: string;
+  vm?: KvmValues;
+  /** Per vCPU (cpu-index) values; QMP only. */
+  vcpus?: Array<{ index: number; values: KvmValues }>;
+  /** vCPU thread id -> cpu-index (QMP query-cpus-fast), for vm_thread. */
+  vcpuTids: ReadonlyMap<number, number>;
+  /** Why there are no counters (kind "unavailable"), or why QMP was passed over for debugfs. */
+  reason?: string;
+}
+
+export interface GuestRef {
+  pid: number;
+  accel: string;
+  qmpSocket: string | undefined;
+  /** Why the command line's monitor cannot be used, or why none was found. */
+  qmpProblem: string | undefined;
+}
+
+const CONNECT_TIMEOUT_MS = 1000;
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 60_000;
+const TCG = "no KVM stats: VM runs under tcg";
+const stats = (target: string) => ({ target, providers: [{ provider: "kvm" }] });
+
+export class KvmSource {
+  readonly #guest: GuestRef;
+  #session: QmpClient | undefined;
+  #learned = false;
+  #schema: StatsSchema | undefined;
+  #cpus: CpuInfo[] = [];
+  #accel: string;
+  #retryAtMs = 0;
+  #backoffMs = BACKOFF_MIN_MS;
+  #qmpReason: string | undefined;
+
+  constructor(guest: GuestRef) {
+    this.#guest = guest;
+    this.#accel = guest.accel;
+  }
+
+  async read(ctx: SampleContext): Promise<KvmRead> {
+    const viaQmp = await this.#viaQmp(ctx);
+    if (typeof viaQmp !== "string") return viaQmp;
+    if (this.#accel !== "kvm") return this.#none(this.#accel === "tcg" ? TCG : `no KVM stats: VM runs under ${this.#accel}`);
+    const fs = await readDebugfs(ctx, this.#guest.pid);
+    if (fs.ok) return { kind: "debugfs", accel: this.#accel, vm: vmValues(fs.stats, []), vcpuTids: this.#tids(), reason: viaQmp };
+    return this.#none(`${viaQmp}; ${fs.reason}`);
+  }
+
+  /** Idempotent: ends a session in flight. */
+  close(): void {
+    this.#session?.close();
+    this.#session = undefined;
+  }
+
+  #none(reason: string): KvmRead {
+    return { kind: "unavailable", accel: this.#accel, vcpuTids: this.#tids(), reason };
+  }
+
+  #tids(): Map<number, number> {
+    return new Map(this.#cpus.filter((c) => c.threadId > 0).map((c) => [c.threadId, c.index]));
+  }
+
+  /** Counters over one QMP session, or why not. */
+  async #viaQmp(ctx: SampleContext): Promise<KvmRead | string> {
+    if (this.#learned && this.#accel !== "kvm") return TCG;
+    const client = await this.#open(ctx);
+    if (typeof client === "string") return client;
+    try {
+      if (!this.#learned) await this.#learn(client, ctx.signal);
+      return await this.#query(client, ctx.signal);
+    } catch (err) {
+      if (err instanceof QmpError && err.errorClass === "CommandNotFound") return `QMP query-stats not supported by QEMU ${client.version} (needs >= 7.1)`;
+      return errorMessage(err);
+    } finally {
+      this.close();
+    }
+  }
+
+  async #query(client: QmpClient, signal: AbortSignal): Promise<KvmRead | string> {
+    const [vmRet, vcpuRet] = await Promise.all([client.execute("query-stats", stats("vm"), signal), client.execute("query-stats", stats("vcpu"), signal)]);
+    let parsed = parseQueryStats(vmRet, vcpuRet, this.#cpus);
+    if (parsed.vcpus.some((v) => !this.#cpus.some((c) => c.qomPath === v.qomPath))) {
+      // why: a vCPU was hot-plugged since the ids were learned.
+      this.#cpus = parseCpusFast(await client.execute("query-cpus-fast", undefined, signal));
+      parsed = parseQueryStats(vmRet, vcpuRet, this.#cpus);
+    }
+    if (parsed.vcpus.length === 0 && Object.keys(parsed.vm).length === 0) {
+      return this.#accel === "kvm" ? "QMP query-stats returned no KVM stats (Linux < 5.14 has no binary stats)" : TCG;
+    }
+    const vcpus = parsed.vcpus.map((v) => ({ index: v.index, values: vcpuValues(v.stats, this.#schema?.vcpu) }));
+    const vm = vmValues(parsed.vm, vcpus.map((v) => v.values), this.#schema);
+    return { kind: "qmp", accel: this.#accel, vm, vcpus, vcpuTids: this.#tids() };
+  }
+
+  /** A greeted session, or why there is none (a failed connect backs off). */
+  async #open(ctx: SampleContext): Promise<QmpClient | string> {
+    const path = this.#guest.qmpSocket;
+    if (path === undefined) return this.#guest.qmpProblem ?? "no QMP socket";
+    const nowMs = Number(ctx.nowNs / 1_000_000n);
+    if (nowMs < this.#retryAtMs) return this.#qmpReason ?? "QMP: waiting to reconnect";
+    try {
+      this.#session = await openQmp(path, ctx.signal, CONNECT_TIMEOUT_MS);
+    } catch (err) {
+      this.#retryAtMs = nowMs + this.#backoffMs;
+      this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
+      this.#qmpReason = errorMessage(err);
+      return this.#qmpReason;
+    }
+    this.#backoffMs = BACKOFF_MIN_MS;
+    this.#qmpReason = undefined;
+    return this.#session;
+  }
+
+  /** Once: the accelerator in use, vCPU ids and threads, and stat units (optional: QEMU < 7.1 has no schemas). */
+  async #learn(client: QmpClient, signal: AbortSignal): Promise<void> {
+    const kvm = (await client.execute("query-kvm", undefined, signal)) as { enabled?: unknown } | undefined;
+    // why: "-machine accel=kvm:tcg" falls back to tcg when /dev/kvm cannot be opened; query-kvm tells which ran.
+    this.#accel = kvm?.enabled === true ? "kvm" : this.#guest.accel === "kvm" ? "tcg" : this.#guest.accel;
+    this.#cpus = parseCpusFast(await client.execute("query-cpus-fast", undefined, signal));
+    try {
+      this.#schema = parseStatsSchemas(await client.execute("query-stats-schemas", undefined, signal));
+    } catch (err) {
+      if (!(err instanceof QmpError && err.errorClass === "CommandNotFound")) throw err;
+    }
+    this.#learned = true;
+  }
+}
