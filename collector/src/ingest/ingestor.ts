@@ -1,9 +1,11 @@
-// Validated batches -> store, one write at a time, with retries for
-// retryable store outcomes. The returned Ack is what the agent sees: it is
-// sent only after the store reported the batch durable (or duplicate/invalid).
+// Validated batches -> store, with group commit: batches that arrive while a
+// write is in progress are written together in the next transaction (one
+// durable commit for many acks). A batch's Ack is resolved only after the
+// store reported it durable (or duplicate/invalid). Retryable store outcomes
+// are retried here with the store's back-off.
 import { AckCode, type Ack, type Batch } from "@eastwest/proto";
-import { nowNs, type Logger } from "@eastwest/common";
-import type { Store } from "../store/types.ts";
+import { nowNs, type Logger, type Sample } from "@eastwest/common";
+import type { Store, StoredBatch, WriteOutcome } from "../store/types.ts";
 import { validateBatch } from "./validate.ts";
 import type { PipelineStats } from "./stats.ts";
 
@@ -12,18 +14,28 @@ export interface IngestorOptions {
   logger: Logger;
   stats: PipelineStats;
   maxRetries?: number;
+  /** Upper bound of points per group commit. */
+  maxGroupPoints?: number;
   onStored?: (agentId: string, seq: bigint) => void;
+}
+
+interface Job {
+  batch: StoredBatch;
+  resolve: (a: Ack) => void;
+  reject: (e: Error) => void;
+  attempts: number;
 }
 
 export class Ingestor {
   readonly #o: IngestorOptions;
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue: Job[] = [];
+  #writing: Promise<void> | undefined;
 
   constructor(o: IngestorOptions) {
     this.#o = o;
   }
 
-  /** Validates and stores one batch; resolves with the ack to send. Never rejects. */
+  /** Validates and stores one batch; resolves with the ack to send; rejects when the store stays unavailable. */
   ingest(batch: Batch, helloAgentId?: string): Promise<Ack> {
     const received = nowNs();
     this.#o.stats.batchesReceived += 1n;
@@ -33,41 +45,81 @@ export class Ingestor {
       this.#o.logger.warn({ agentId: batch.agentId, seq: String(batch.seq), reason: v.reason }, "batch rejected");
       return Promise.resolve({ seq: batch.seq, code: AckCode.ACK_CODE_INVALID, reason: v.reason, pointsStored: 0 });
     }
-    const job = this.#queue.then(() => this.#write(batch.agentId, batch.seq, v.points, received));
-    this.#queue = job.catch(() => undefined);
-    return job;
+    return this.#enqueue({ agentId: batch.agentId, seq: batch.seq, points: v.points as Sample[], receivedNs: received });
   }
 
-  async #write(agentId: string, seq: bigint, points: Parameters<Store["writeBatch"]>[0]["points"], receivedNs: bigint): Promise<Ack> {
-    const maxRetries = this.#o.maxRetries ?? 20;
-    for (let attempt = 0; ; attempt++) {
-      const out = await this.#o.store.writeBatch({ agentId, seq, points, receivedNs });
-      switch (out.kind) {
-        case "ok":
-          this.#o.stats.batchesStored += 1n;
-          this.#o.stats.pointsStored += BigInt(out.stored);
-          this.#o.stats.lagNs = nowNs() - receivedNs;
-          this.#o.onStored?.(agentId, seq);
-          return { seq, code: AckCode.ACK_CODE_STORED, reason: "", pointsStored: out.stored };
-        case "duplicate":
-          this.#o.stats.batchesDuplicate += 1n;
-          this.#o.onStored?.(agentId, seq);
-          return { seq, code: AckCode.ACK_CODE_DUPLICATE, reason: "already stored", pointsStored: 0 };
-        case "rejected":
-          this.#o.stats.storeErrors += 1n;
-          this.#o.logger.error({ agentId, seq: String(seq), reason: out.reason }, "store rejected batch");
-          return { seq, code: AckCode.ACK_CODE_INVALID, reason: `store rejected: ${out.reason}`, pointsStored: 0 };
-        case "retryable":
-          this.#o.stats.storeErrors += 1n;
-          if (attempt >= maxRetries) throw new Error(`store unavailable after ${attempt + 1} attempts: ${out.reason}`);
-          this.#o.logger.warn({ agentId, seq: String(seq), reason: out.reason, afterMs: out.afterMs }, "store busy, retrying");
-          await new Promise((r) => setTimeout(r, out.afterMs));
+  #enqueue(batch: StoredBatch): Promise<Ack> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ batch, resolve, reject, attempts: 0 });
+      this.#kick();
+    });
+  }
+
+  #kick(): void {
+    if (this.#writing || this.#queue.length === 0) return;
+    // why: setImmediate lets frames that arrived during the last (synchronous) commit join the next group.
+    this.#writing = new Promise<void>((r) => setImmediate(r)).then(() => this.#drain()).finally(() => {
+      this.#writing = undefined;
+      this.#kick();
+    });
+  }
+
+  #takeGroup(): Job[] {
+    const max = this.#o.maxGroupPoints ?? 50_000;
+    const group: Job[] = [];
+    let points = 0;
+    while (this.#queue.length > 0 && (group.length === 0 || points + (this.#queue[0] as Job).batch.points.length <= max)) {
+      const job = this.#queue.shift() as Job;
+      points += job.batch.points.length;
+      group.push(job);
+    }
+    return group;
+  }
+
+  async #drain(): Promise<void> {
+    const group = this.#takeGroup();
+    const outcomes = await this.#o.store.writeBatches(group.map((j) => j.batch));
+    let retryAfterMs = 0;
+    const retries: Job[] = [];
+    group.forEach((job, i) => {
+      const out = outcomes[i] as WriteOutcome;
+      if (out.kind === "retryable") {
+        this.#o.stats.storeErrors += 1n;
+        job.attempts += 1;
+        if (job.attempts > (this.#o.maxRetries ?? 20)) return job.reject(new Error(`store unavailable after ${job.attempts} attempts: ${out.reason}`));
+        this.#o.logger.warn({ agentId: job.batch.agentId, seq: String(job.batch.seq), reason: out.reason, afterMs: out.afterMs }, "store busy, retrying");
+        retryAfterMs = Math.max(retryAfterMs, out.afterMs);
+        retries.push(job);
+        return;
       }
+      job.resolve(this.#ack(job.batch, out));
+    });
+    this.#queue.unshift(...retries);
+    if (retryAfterMs > 0) await new Promise((r) => setTimeout(r, retryAfterMs));
+  }
+
+  #ack(b: StoredBatch, out: Exclude<WriteOutcome, { kind: "retryable" }>): Ack {
+    const { stats } = this.#o;
+    switch (out.kind) {
+      case "ok":
+        stats.batchesStored += 1n;
+        stats.pointsStored += BigInt(out.stored);
+        stats.lagNs = nowNs() - b.receivedNs;
+        this.#o.onStored?.(b.agentId, b.seq);
+        return { seq: b.seq, code: AckCode.ACK_CODE_STORED, reason: "", pointsStored: out.stored };
+      case "duplicate":
+        stats.batchesDuplicate += 1n;
+        this.#o.onStored?.(b.agentId, b.seq);
+        return { seq: b.seq, code: AckCode.ACK_CODE_DUPLICATE, reason: "already stored", pointsStored: 0 };
+      case "rejected":
+        stats.storeErrors += 1n;
+        this.#o.logger.error({ agentId: b.agentId, seq: String(b.seq), reason: out.reason }, "store rejected batch");
+        return { seq: b.seq, code: AckCode.ACK_CODE_INVALID, reason: `store rejected: ${out.reason}`, pointsStored: 0 };
     }
   }
 
   /** Resolves when every queued write has finished. */
   async idle(): Promise<void> {
-    await this.#queue;
+    while (this.#writing) await this.#writing;
   }
 }

@@ -21,43 +21,79 @@ export type Validation = { ok: true; points: Sample[] } | { ok: false; reason: s
 
 const TYPE_OF: Record<string, string> = { f: "float", i: "int", u: "uint", b: "bool", s: "string" };
 
-function pointProblems(p: Batch["points"][number], i: number, nowNs: bigint): string[] {
-  const at = `point ${i} (${p.measurement || "?"})`;
+type WirePoint = Batch["points"][number];
+
+// why: a batch repeats a few point shapes (measurement, tag keys, field names and types) hundreds of
+// times; names and schema conformance are checked once per shape, values on every point.
+const shapeCache = new Map<string, readonly string[]>();
+const SHAPE_CACHE_MAX = 10_000;
+
+function shapeKey(p: WirePoint): string {
+  let key = p.measurement + "\u0000";
+  for (const k in p.tags) key += k + ",";
+  key += "\u0000";
+  for (const k in p.fields) key += k + ":" + (p.fields[k]?.value?.$case ?? "-") + ",";
+  return key;
+}
+
+/** Problems that depend only on the point's shape, without the "point i" prefix. */
+function shapeProblems(p: WirePoint): readonly string[] {
+  const key = shapeKey(p);
+  const cached = shapeCache.get(key);
+  if (cached) return cached;
   const out: string[] = [];
-  if (!NAME_RE.test(p.measurement)) out.push(`${at}: measurement name must be snake_case`);
-  if (p.timeNs < LIMITS.minTimeNs || p.timeNs > nowNs + LIMITS.maxFutureNs) out.push(`${at}: time_ns ${p.timeNs} outside 2000-01-01 .. now+24h`);
+  if (!NAME_RE.test(p.measurement)) out.push("measurement name must be snake_case");
   const tagKeys = Object.keys(p.tags);
   const fieldKeys = Object.keys(p.fields);
-  if (tagKeys.length > LIMITS.maxTags) out.push(`${at}: more than ${LIMITS.maxTags} tags`);
-  if (fieldKeys.length === 0) out.push(`${at}: no fields`);
-  if (fieldKeys.length > LIMITS.maxFields) out.push(`${at}: more than ${LIMITS.maxFields} fields`);
-  for (const [k, v] of Object.entries(p.tags)) {
-    if (!NAME_RE.test(k)) out.push(`${at}: tag ${JSON.stringify(k)} must be snake_case`);
-    if (v.length > LIMITS.maxTagValueLength) out.push(`${at}: tag ${k} longer than ${LIMITS.maxTagValueLength}`);
-    if (k in p.fields) out.push(`${at}: tag ${k} shares a name with a field`);
+  if (tagKeys.length > LIMITS.maxTags) out.push(`more than ${LIMITS.maxTags} tags`);
+  if (fieldKeys.length === 0) out.push("no fields");
+  if (fieldKeys.length > LIMITS.maxFields) out.push(`more than ${LIMITS.maxFields} fields`);
+  for (const k of tagKeys) {
+    if (!NAME_RE.test(k)) out.push(`tag ${JSON.stringify(k)} must be snake_case`);
+    if (k in p.fields) out.push(`tag ${k} shares a name with a field`);
   }
   const def = measurement(p.measurement);
   if (def) {
     const want = [...def.tags].sort().join(",");
     const got = [...tagKeys].sort().join(",");
-    if (want !== got) out.push(`${at}: tags {${got}} differ from the schema's {${want}}`);
+    if (want !== got) out.push(`tags {${got}} differ from the schema's {${want}}`);
   }
-  for (const [k, f] of Object.entries(p.fields)) {
-    if (!NAME_RE.test(k)) out.push(`${at}: field ${JSON.stringify(k)} must be snake_case`);
-    const v = f.value;
-    if (!v) {
-      out.push(`${at}: field ${k} has no value`);
-      continue;
-    }
-    if (v.$case === "f" && !Number.isFinite(v.value)) out.push(`${at}: field ${k} is not finite`);
-    if (v.$case === "s" && v.value.length > LIMITS.maxStringFieldLength) out.push(`${at}: field ${k} longer than ${LIMITS.maxStringFieldLength}`);
+  for (const k of fieldKeys) {
+    if (!NAME_RE.test(k)) out.push(`field ${JSON.stringify(k)} must be snake_case`);
+    const c = p.fields[k]?.value?.$case;
+    if (c === undefined) continue;
     const declared = def?.fields[k];
-    if (def && !declared) out.push(`${at}: field ${k} is not in the schema`);
-    if (declared && declared !== TYPE_OF[v.$case] && !(declared === "uint" && v.$case === "i" && v.value >= 0n) && !(declared === "int" && v.$case === "u")) {
-      out.push(`${at}: field ${k} is ${TYPE_OF[v.$case]}, schema says ${declared}`);
+    if (def && !declared) out.push(`field ${k} is not in the schema`);
+    // uint accepts non-negative int values: checked per value in valueProblems.
+    if (declared && declared !== TYPE_OF[c] && !(declared === "uint" && c === "i") && !(declared === "int" && c === "u")) {
+      out.push(`field ${k} is ${TYPE_OF[c]}, schema says ${declared}`);
     }
   }
+  if (shapeCache.size >= SHAPE_CACHE_MAX) shapeCache.clear();
+  shapeCache.set(key, out);
   return out;
+}
+
+/** Problems of this point's values (time, tag lengths, floats, strings, signs). */
+function valueProblems(p: WirePoint, nowNs: bigint, out: string[]): void {
+  if (p.timeNs < LIMITS.minTimeNs || p.timeNs > nowNs + LIMITS.maxFutureNs) out.push(`time_ns ${p.timeNs} outside 2000-01-01 .. now+24h`);
+  for (const k in p.tags) if ((p.tags[k] as string).length > LIMITS.maxTagValueLength) out.push(`tag ${k} longer than ${LIMITS.maxTagValueLength}`);
+  const def = measurement(p.measurement);
+  for (const k in p.fields) {
+    const v = p.fields[k]?.value;
+    if (!v) out.push(`field ${k} has no value`);
+    else if (v.$case === "f" && !Number.isFinite(v.value)) out.push(`field ${k} is not finite`);
+    else if (v.$case === "s" && v.value.length > LIMITS.maxStringFieldLength) out.push(`field ${k} longer than ${LIMITS.maxStringFieldLength}`);
+    else if (v.$case === "i" && v.value < 0n && def?.fields[k] === "uint") out.push(`field ${k} is int, schema says uint`);
+  }
+}
+
+function pointProblems(p: WirePoint, i: number, nowNs: bigint): string[] {
+  const found = [...shapeProblems(p)];
+  valueProblems(p, nowNs, found);
+  if (found.length === 0) return found;
+  const at = `point ${i} (${p.measurement || "?"})`;
+  return found.map((f) => `${at}: ${f}`);
 }
 
 /** Checks a batch against the wire rules and the schema. `helloAgentId` is the stream's identity, if any. */

@@ -8,7 +8,7 @@ import { retryableOutcome } from "./sqlite-errors.ts";
 import type { StoredBatch, WriteOutcome } from "./types.ts";
 
 /** One point, ready for the points table. */
-interface PreparedPoint {
+export interface PreparedPoint {
   measurement: string;
   tagKey: string;
   tags: Record<string, string>;
@@ -19,7 +19,15 @@ interface PreparedPoint {
   values: string;
 }
 
-type Prepared = { ok: true; points: PreparedPoint[] } | { ok: false; reason: string };
+export type Prepared = { ok: true; points: PreparedPoint[] } | { ok: false; reason: string };
+
+/** A batch already encoded by prepareBatch. */
+interface PreparedBatch {
+  agentId: string;
+  seq: bigint;
+  receivedNs: bigint;
+  prepared: Prepared;
+}
 
 /** Checks that a batch can be stored and encodes it. Pure. */
 export function prepareBatch(b: StoredBatch): Prepared {
@@ -108,6 +116,37 @@ export class BatchWriter {
     }
     this.#ids.commit();
     return { kind: "ok", stored: prepared.points.length };
+  }
+
+  /**
+   * Group commit: several batches in one transaction (one fsync), each still idempotent on
+   * (agent_id, seq). Invalid batches are rejected alone; a store error makes every batch retryable.
+   */
+  writeMany(batches: readonly StoredBatch[]): WriteOutcome[] {
+    return this.writePrepared(batches.map((b) => ({ agentId: b.agentId, seq: b.seq, receivedNs: b.receivedNs, prepared: prepareBatch(b) })));
+  }
+
+  writePrepared(batches: readonly PreparedBatch[]): WriteOutcome[] {
+    const prepared = batches.map((b) => b.prepared);
+    const out: WriteOutcome[] = prepared.map((p) => (p.ok ? { kind: "ok", stored: p.points.length } : { kind: "rejected", reason: p.reason }));
+    if (out.every((o) => o.kind === "rejected")) return out;
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+      batches.forEach((b, i) => {
+        const p = prepared[i];
+        if (!p?.ok) return;
+        const res = this.#stmts.batch.run(b.agentId, b.seq, b.receivedNs, p.points.length);
+        if (Number(res.changes) === 0) out[i] = { kind: "duplicate" };
+        else this.#insertPoints(p.points);
+      });
+      this.#db.exec("COMMIT");
+    } catch (err) {
+      this.#rollback();
+      const retry = retryableOutcome(err);
+      return prepared.map((p, i) => (p.ok ? retry : (out[i] as WriteOutcome)));
+    }
+    this.#ids.commit();
+    return out;
   }
 
   #insertPoints(points: PreparedPoint[]): void {

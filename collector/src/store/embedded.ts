@@ -82,6 +82,12 @@ export class EmbeddedStore implements Store {
     return open.writer.write(b);
   }
 
+  async writeBatches(bs: readonly StoredBatch[]): Promise<WriteOutcome[]> {
+    const open = this.#open;
+    if (open === undefined) return bs.map(() => ({ kind: "retryable", afterMs: 1_000, reason: "store is not open" }));
+    return open.writer.writeMany(bs);
+  }
+
   async highestSeq(agentId: string): Promise<bigint> {
     return this.#run("highestSeq", (o) => {
       const row = o.stmt(HIGHEST_SEQ_SQL).get(agentId);

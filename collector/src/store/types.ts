@@ -134,6 +134,8 @@ export interface SeqGap {
 export interface Store {
   open(): Promise<void>;
   writeBatch(b: StoredBatch): Promise<WriteOutcome>;
+  /** Several batches with one durable commit where the store can (group commit); outcomes in order. Never throws for I/O. */
+  writeBatches(bs: readonly StoredBatch[]): Promise<WriteOutcome[]>;
   /** 0n when the agent has no stored batch. */
   highestSeq(agentId: string): Promise<bigint>;
   /** Missing seq ranges in 1..highestSeq, ascending. */

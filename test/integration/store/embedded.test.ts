@@ -260,3 +260,24 @@ describe("embedded store", () => {
     assert.deepEqual(out, { kind: "ok", stored: 1 });
   });
 });
+
+describe("embedded store: group commit", () => {
+  it("writes several batches in one call, each idempotent, outcomes in order", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { EmbeddedStore } = await import("@eastwest/collector/store/embedded");
+    const dir = mkdtempSync(join(tmpdir(), "eastwest-group-"));
+    const store = new EmbeddedStore(join(dir, "g.db"));
+    await store.open();
+    const t = 1_700_000_000_000_000_000n;
+    const mk = (seq: bigint, fields: Record<string, number | bigint>) => ({ agentId: "g1", seq, receivedNs: t, points: [{ measurement: "m", tags: { k: "v" }, fields, timeNs: t + seq }] });
+    assert.deepEqual(await store.writeBatches([mk(1n, { x: 1 })]), [{ kind: "ok", stored: 1 }]);
+    const out = await store.writeBatches([mk(1n, { x: 1 }), mk(2n, { x: Number.NaN }), mk(3n, { x: 3 })]);
+    assert.deepEqual(out.map((o) => o.kind), ["duplicate", "rejected", "ok"]);
+    assert.equal(await store.highestSeq("g1"), 3n);
+    assert.deepEqual(await store.gaps("g1"), [{ from: 2n, to: 2n }]);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
