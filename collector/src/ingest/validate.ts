@@ -29,11 +29,7 @@ const shapeCache = new Map<string, readonly string[]>();
 const SHAPE_CACHE_MAX = 10_000;
 
 function shapeKey(p: WirePoint): string {
-  let key = p.measurement + "\u0000";
-  for (const k in p.tags) key += k + ",";
-  key += "\u0000";
-  for (const k in p.fields) key += k + ":" + (p.fields[k]?.value?.$case ?? "-") + ",";
-  return key;
+  return `${p.measurement}\u0000${Object.keys(p.tags).join(",")}\u0000${Object.keys(p.fields).join(",")}`;
 }
 
 /** Problems that depend only on the point's shape, without the "point i" prefix. */
@@ -60,14 +56,7 @@ function shapeProblems(p: WirePoint): readonly string[] {
   }
   for (const k of fieldKeys) {
     if (!NAME_RE.test(k)) out.push(`field ${JSON.stringify(k)} must be snake_case`);
-    const c = p.fields[k]?.value?.$case;
-    if (c === undefined) continue;
-    const declared = def?.fields[k];
-    if (def && !declared) out.push(`field ${k} is not in the schema`);
-    // uint accepts non-negative int values: checked per value in valueProblems.
-    if (declared && declared !== TYPE_OF[c] && !(declared === "uint" && c === "i") && !(declared === "int" && c === "u")) {
-      out.push(`field ${k} is ${TYPE_OF[c]}, schema says ${declared}`);
-    }
+    if (def && !def.fields[k]) out.push(`field ${k} is not in the schema`);
   }
   if (shapeCache.size >= SHAPE_CACHE_MAX) shapeCache.clear();
   shapeCache.set(key, out);
@@ -78,14 +67,23 @@ function shapeProblems(p: WirePoint): readonly string[] {
 function valueProblems(p: WirePoint, nowNs: bigint, out: string[]): void {
   if (p.timeNs < LIMITS.minTimeNs || p.timeNs > nowNs + LIMITS.maxFutureNs) out.push(`time_ns ${p.timeNs} outside 2000-01-01 .. now+24h`);
   for (const k in p.tags) if ((p.tags[k] as string).length > LIMITS.maxTagValueLength) out.push(`tag ${k} longer than ${LIMITS.maxTagValueLength}`);
-  const def = measurement(p.measurement);
+  const declaredTypes = measurement(p.measurement)?.fields;
   for (const k in p.fields) {
     const v = p.fields[k]?.value;
-    if (!v) out.push(`field ${k} has no value`);
-    else if (v.$case === "f" && !Number.isFinite(v.value)) out.push(`field ${k} is not finite`);
+    if (!v) {
+      out.push(`field ${k} has no value`);
+      continue;
+    }
+    if (v.$case === "f" && !Number.isFinite(v.value)) out.push(`field ${k} is not finite`);
     else if (v.$case === "s" && v.value.length > LIMITS.maxStringFieldLength) out.push(`field ${k} longer than ${LIMITS.maxStringFieldLength}`);
-    else if (v.$case === "i" && v.value < 0n && def?.fields[k] === "uint") out.push(`field ${k} is int, schema says uint`);
+    const declared = declaredTypes?.[k];
+    if (declared !== undefined && declared !== TYPE_OF[v.$case] && !typeCompatible(declared, v)) out.push(`field ${k} is ${TYPE_OF[v.$case]}, schema says ${declared}`);
   }
+}
+
+/** uint accepts a non-negative int; int accepts a uint (range is the store's concern). */
+function typeCompatible(declared: string, v: NonNullable<WirePoint["fields"][string]["value"]>): boolean {
+  return (declared === "uint" && v.$case === "i" && v.value >= 0n) || (declared === "int" && v.$case === "u");
 }
 
 function pointProblems(p: WirePoint, i: number, nowNs: bigint): string[] {
