@@ -21,6 +21,7 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
   --window N             (b) unacked batches in flight (64, the agent's default)
   --points N             (b) points per batch (500)
   --pairs N              (c) pairs of runs, none then agents (3)
+  --rounds N             (b) alternating reference/collector rounds, median ratio reported (3)
   --iperf-seconds N      (c) length of each iperf3 run (5)
   --help
 
@@ -40,6 +41,7 @@ function parse(argv: string[]) {
       window: { type: "string", default: "64" },
       points: { type: "string", default: "500" },
       pairs: { type: "string", default: "3" },
+      rounds: { type: "string", default: "3" },
       "iperf-seconds": { type: "string", default: "5" },
       help: { type: "boolean", default: false },
     },
@@ -68,6 +70,7 @@ function parse(argv: string[]) {
     window: Math.floor(num("window", 1)),
     points: Math.floor(num("points", 1)),
     pairs: Math.floor(num("pairs", 1)),
+    rounds: Math.floor(num("rounds", 1)),
     iperfSeconds: Math.floor(num("iperf-seconds", 1)),
   };
   return { opts, problems };
@@ -103,7 +106,7 @@ async function main(): Promise<number> {
   const outcomes: Array<BenchOutcome & { failed: boolean }> = [];
   if (opts.only.has("a")) outcomes.push(await guarded("(a) overhead", () => overheadBench({ seconds: opts.seconds, warmupS: opts.overheadWarmupS, log })));
   if (opts.only.has("b")) {
-    const o = { seconds: opts.ingestSeconds, warmupS: opts.ingestWarmupS, window: opts.window, pointsPerBatch: opts.points, log };
+    const o = { seconds: opts.ingestSeconds, warmupS: opts.ingestWarmupS, window: opts.window, pointsPerBatch: opts.points, rounds: opts.rounds, log };
     outcomes.push(await guarded("(b) ingest", () => ingestBench(o)));
   }
   if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, log })));
