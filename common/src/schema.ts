@@ -22,10 +22,12 @@ export const NAME_RE = /^[a-z][a-z0-9_]{0,62}$/;
 import { SAMPLER_MEASUREMENTS } from "./schema/samplers.ts";
 import { SELF_MEASUREMENTS } from "./schema/self.ts";
 import { RUN_MEASUREMENTS } from "./schema/runs.ts";
+import { PERF_MEASUREMENTS } from "./schema/perf.ts";
+import { VM_MEASUREMENTS } from "./schema/vm.ts";
 
 // One static table, assembled from per-producer files in ./schema/ so each
 // producer's names sit together; checked once at load.
-const registry: ReadonlyMap<string, MeasurementDef> = build([SAMPLER_MEASUREMENTS, SELF_MEASUREMENTS, RUN_MEASUREMENTS]);
+const registry: ReadonlyMap<string, MeasurementDef> = build([SAMPLER_MEASUREMENTS, VM_MEASUREMENTS, SELF_MEASUREMENTS, RUN_MEASUREMENTS, PERF_MEASUREMENTS]);
 
 export function measurement(name: string): MeasurementDef | undefined {
   return registry.get(name);

@@ -71,7 +71,8 @@ export const spawnTool: SpawnTool = (file, args, options = {}) => {
   // why: a child that already exited makes stdin writes/ends fail with EPIPE; nothing is ever written.
   child.stdin?.on("error", () => undefined);
   const exited = new Promise<ToolExit>((resolve) => {
-    child.once("error", (e: NodeJS.ErrnoException) => {
+    // why: `on`, not `once`: a second "error" (e.g. a failed kill) without a listener would throw.
+    child.on("error", (e: NodeJS.ErrnoException) => {
       if (exit !== undefined || child.pid !== undefined) return;
       exit = { code: null, signal: null, error: e.code === "ENOENT" ? `${file}: not found` : `${file}: ${e.message}` };
       resolve(exit);

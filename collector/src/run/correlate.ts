@@ -16,6 +16,8 @@ export interface CorrelateInput {
   window: Window;
   /** The client's iperf3 -J report (parseIperf3). */
   iperf: Iperf3Summary;
+  /** VM exits over the window on the VMs carrying the run (see runner's exitObservation). */
+  exits?: { exits: number; source: string };
   /** The server's own report, when captured: checked against the client's. */
   iperfServer?: Iperf3Summary;
   server: EndpointData;
@@ -115,7 +117,8 @@ export function correlate(input: CorrelateInput): RunResults {
   const tp = throughput(iperf, senderEnd, receiverEnd);
   checkNetdev(senderEnd, tp.sender_agreement, windowS, warn);
   checkNetdev(receiverEnd, tp.receiver_agreement, windowS, warn);
-  const model = runModel({ receiverBitsPerS: iperf.received.bitsPerS, lengthBytes: lengthOf(iperf, spec), constants: input.constants }, warn);
+  const exits = input.exits ? { ...input.exits, payloadBytes: iperf.received.bytes } : undefined;
+  const model = runModel({ receiverBitsPerS: iperf.received.bitsPerS, lengthBytes: lengthOf(iperf, spec), constants: input.constants, exits }, warn);
   const result: RunResults = {
     run_id: spec.id,
     spec,

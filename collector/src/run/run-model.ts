@@ -3,8 +3,18 @@ import { breakdown, ceiling, efficiency, type ModelConstants, type Observed } fr
 import { fmtInt } from "../model/format.ts";
 import type { RunModel } from "./results.ts";
 
-/** Why the exit term is 0 for every run today. */
-export const NO_EXIT_SOURCE = "VM-exit counters are not correlated with runs yet";
+/** Why the exit term is 0 when no VM carrying the run has an exit counter. */
+export const NO_EXIT_SOURCE = "no VM with KVM exit counters carries this run (guest agents' machine UUIDs match no host-side VM)";
+
+/** VM exits counted over the run window on the VMs that carry the flow. */
+export interface ExitObservation {
+  /** Exits counted in the window (sum over the VMs). */
+  exits: number;
+  /** Payload bytes the run moved (iperf3 receiver bytes). */
+  payloadBytes: number;
+  /** e.g. "QMP query-stats exits on vm guest-a (host hv1) + vm guest-b". */
+  source: string;
+}
 
 export interface RunModelInput {
   /** iperf3 receiver throughput, bits/s (the reference). */
@@ -12,6 +22,8 @@ export interface RunModelInput {
   /** Bytes per write/read (iperf3's blksize, else the spec's --length); 0 or less: unknown. */
   lengthBytes: number;
   constants: ModelConstants;
+  /** Observed VM exits, when a source exists; else the exit term is 0 with the reason. */
+  exits?: ExitObservation;
 }
 
 function usable(x: number): boolean {
@@ -45,6 +57,13 @@ export function observedCounts(input: RunModelInput, warn: (s: string) => void):
     copies_per_packet: "none: the model's count is used",
     bytes_moved_per_payload_byte: "none: no byte-movement counter yet",
   };
+  const ex = input.exits;
+  const packets = ex && usable(packet) && usable(ex.payloadBytes) ? ex.payloadBytes / packet : 0;
+  if (ex && packets > 0 && Number.isFinite(ex.exits) && ex.exits >= 0) {
+    observed.exits_per_packet = ex.exits / packets;
+    observed.exit_source = ex.source;
+    derivations.exits_per_packet = `observed: ${fmtInt(ex.exits)} exits / ${Number(packets.toFixed(1))} packets of ${fmtInt(packet)} B (${ex.source})`;
+  }
   const sc = syscalls(packet, input.lengthBytes);
   if (sc === undefined) {
     derivations.syscalls_per_packet = "none: message length unknown, the model's count is used";

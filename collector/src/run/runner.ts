@@ -12,6 +12,7 @@ import type { EndpointData, RunSpec, Window } from "./types.ts";
 import { correlate } from "./correlate.ts";
 import { parseIperf3 } from "./iperf3.parse.ts";
 import { runPoints } from "./points.ts";
+import { exitObservation } from "./exits.ts";
 
 export class RunError extends EastwestError {}
 
@@ -108,7 +109,9 @@ export async function executeRun(spec: RunSpec, deps: RunnerDeps): Promise<RunRe
   const [serverData, clientData] = await Promise.all([endpointData(deps.store, spec.server.agentId, window), endpointData(deps.store, spec.client.agentId, window)]);
   const iperf = parseIperf3(clientDoc);
   const iperfServer = serverDoc ? parseIperf3(serverDoc) : undefined;
-  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants });
+  const exits = await exitObservation(deps.store, [spec.server.agentId, spec.client.agentId], window);
+  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: exits.found });
+  for (const n of exits.notes) results.warnings.push(`exits: ${n}`);
   const record: RunRecord = { id: spec.id, spec, agents, window, startedNs, finishedNs, results, iperf3: { client: clientDoc, server: serverDoc } };
   await deps.store.putRecord("run", spec.id, record);
   // The run's figures also go in as points (measurements run, run_endpoint, cost_breakdown) for dashboards.

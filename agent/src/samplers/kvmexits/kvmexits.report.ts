@@ -34,7 +34,7 @@ const ROW = new RegExp(
   String.raw`^\s*(.+?)\s+(\d+)\s+${NUM}%\s+${NUM}%\s+(?:${NUM}us\s+${NUM}us\s+)?${NUM}us\s+\(\s*\+-\s*${NUM}%\s*\)\s*$`,
 );
 const HEADER = /^\s*(VM-EXIT|MMIO Access|IO Port Access)\s+Samples\s+Samples%\s+Time%/;
-const TOTAL = /^Total Samples:(\d+), Total events handled time:([\d.]+)us\.?$/;
+const TOTAL = /^Total Samples:(\d+), Total events handled time:(\d+(?:\.\d+)?)us\.?$/;
 const LOST = /^Lost events: (\d+)$/;
 const SKIP = /^(Analyze events for |#|Warning|\s*Processed \d+ events)/;
 

@@ -32,10 +32,10 @@ async function dir(fs: HostFs, rel: string): Promise<string[] | undefined> {
 export async function resctrlProblem(fs: HostFs): Promise<string | undefined> {
   const domains = await dir(fs, `${ROOT}/mon_data`);
   if (domains?.some((d) => d.startsWith("mon_L3_"))) return undefined;
-  if ((await dir(fs, `${ROOT}/info`)) !== undefined) return "resctrl is mounted without L3 monitoring (no mon_data/mon_L3_*)";
+  if ((await dir(fs, `${ROOT}/info`)) !== undefined) return "resctrl is mounted without L3 monitoring: no mon_data/mon_L3_*";
   const filesystems = await fs.proc("filesystems").catch(() => "");
-  if (!/\bresctrl\b/.test(filesystems)) return "this kernel has no resctrl filesystem (CONFIG_X86_CPU_RESCTRL, Intel RDT / AMD PQoS)";
-  return "resctrl is not mounted (mount -t resctrl resctrl /sys/fs/resctrl)";
+  if (!/\bresctrl\b/.test(filesystems)) return "this kernel has no resctrl filesystem: needs CONFIG_X86_CPU_RESCTRL and a CPU with Intel RDT or AMD PQoS";
+  return "resctrl is not mounted: mount -t resctrl resctrl /sys/fs/resctrl";
 }
 
 /** Group paths (relative to /sys/fs/resctrl, "" for root) that have mon_data, root first, at most `max`. */

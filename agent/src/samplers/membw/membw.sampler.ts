@@ -66,67 +66,76 @@ function resctrlPoint(ctx: SampleContext, memory: RateMemory, group: string, val
   return point(ctx, "membw", { source: "resctrl", group }, fields);
 }
 
-export const membwSampler = (deps: PerfDeps = {}): Sampler => {
-  const streams = new PerfStreams(deps.spawn ?? spawnTool);
+interface State {
+  streams: PerfStreams;
   // why: the kernel extends the MBM hardware counters (24..62 bits) to 64-bit byte counts.
-  const memory = new RateMemory(64);
-  let imc: ImcScale | undefined;
-  let resctrl = false;
-  let notes: string[] = [];
+  memory: RateMemory;
+  /** Set when the IMC source is usable (init). */
+  imc?: ImcScale;
+  resctrl: boolean;
+  /** Said once, on the first tick: a source that is present but unusable. */
+  notes: string[];
+}
 
-  async function imcTick(ctx: SampleContext, o: MembwOptions, points: Sample[], errors: string[]): Promise<void> {
-    if (imc === undefined) return;
-    for (const { tags, intervals } of streams.drainAll()) {
-      const { fields, missing } = imcFields(intervals, imc);
-      if (missing.length > 0) errors.push(`membw: uncore_imc ${missing.join(", ")} not counted`);
-      pushPoint(points, point(ctx, "membw", tags, fields));
-    }
-    const spec = { args: perfStatArgs(IMC_EVENTS, o.perfIntervalMs, { kind: "system" }), expectedRecords: IMC_EVENTS.length, tags: { source: "imc", group: "" } };
-    errors.push(...(await streams.reconcile(new Map([["imc", spec]]))).map((p) => `membw: ${p}`));
+async function imcTick(st: State, ctx: SampleContext, o: MembwOptions, points: Sample[], errors: string[]): Promise<void> {
+  const scale = st.imc;
+  if (scale === undefined) return;
+  for (const { tags, intervals } of st.streams.drainAll()) {
+    const { fields, missing } = imcFields(intervals, scale);
+    if (missing.length > 0) errors.push(`membw: uncore_imc ${missing.join(", ")} not counted`);
+    pushPoint(points, point(ctx, "membw", tags, fields));
   }
+  const args = perfStatArgs(IMC_EVENTS, o.perfIntervalMs, { kind: "system" });
+  const spec = { args, expectedRecords: IMC_EVENTS.length, tags: { source: "imc", group: "" } };
+  errors.push(...(await st.streams.reconcile(new Map([["imc", spec]]))).map((p) => `membw: ${p}`));
+}
 
-  async function resctrlTick(ctx: SampleContext, o: MembwOptions, points: Sample[], errors: string[]): Promise<void> {
-    if (!resctrl) return;
-    const { groups, dropped } = await mbmGroups(ctx.fs, o.maxGroups);
-    if (dropped > 0) errors.push(`membw: ${dropped} more resctrl groups not read (maxGroups ${o.maxGroups})`);
-    for (const group of groups) {
-      const g = await readMbmGroup(ctx.fs, group);
-      errors.push(...g.problems.map((p) => `membw: ${p}`));
-      pushPoint(points, resctrlPoint(ctx, memory, group, g.values));
-    }
-    memory.sweep();
+async function resctrlTick(st: State, ctx: SampleContext, o: MembwOptions, points: Sample[], errors: string[]): Promise<void> {
+  if (!st.resctrl) return;
+  const { groups, dropped } = await mbmGroups(ctx.fs, o.maxGroups);
+  if (dropped > 0) errors.push(`membw: ${dropped} more resctrl groups not read (maxGroups ${o.maxGroups})`);
+  for (const group of groups) {
+    const g = await readMbmGroup(ctx.fs, group);
+    errors.push(...g.problems.map((p) => `membw: ${p}`));
+    pushPoint(points, resctrlPoint(ctx, st.memory, group, g.values));
   }
+  st.memory.sweep();
+}
 
+async function init(st: State, ctx: SampleContext): Promise<Availability> {
+  options(ctx);
+  const probe = await probeImc(ctx);
+  const noResctrl = await resctrlProblem(ctx.fs);
+  st.imc = probe.ok ? probe.scale : undefined;
+  st.resctrl = noResctrl === undefined;
+  if (!probe.ok && noResctrl !== undefined) {
+    const imcWhy = probe.present ? `uncore_imc: ${probe.reason}` : "no uncore_imc PMU";
+    return { available: false, reason: `unavailable: ${imcWhy} and no resctrl (${noResctrl})` };
+  }
+  st.notes = !probe.ok && probe.present ? [`membw: uncore_imc: ${probe.reason} (resctrl only)`] : [];
+  return { available: true };
+}
+
+export const membwSampler = (deps: PerfDeps = {}): Sampler => {
+  const st: State = { streams: new PerfStreams(deps.spawn ?? spawnTool), memory: new RateMemory(64), resctrl: false, notes: [] };
   return {
     name: "membw",
     defaultIntervalMs: 1000,
-    async init(ctx): Promise<Availability> {
-      options(ctx);
-      const probe = await probeImc(ctx);
-      const noResctrl = await resctrlProblem(ctx.fs);
-      imc = probe.ok ? probe.scale : undefined;
-      resctrl = noResctrl === undefined;
-      if (!probe.ok && noResctrl !== undefined) {
-        const imcWhy = probe.present ? `uncore_imc: ${probe.reason}` : "no uncore_imc PMU";
-        return { available: false, reason: `unavailable: ${imcWhy} and no resctrl (${noResctrl})` };
-      }
-      notes = !probe.ok && probe.present ? [`membw: uncore_imc: ${probe.reason} (resctrl only)`] : [];
-      return { available: true };
-    },
+    init: (ctx) => init(st, ctx),
     /** Nothing before a successful init(); IMC points follow the first complete perf interval. */
     async sample(ctx) {
       const o = options(ctx);
       const points: Sample[] = [];
-      const errors = notes;
-      notes = [];
-      await imcTick(ctx, o, points, errors);
-      await resctrlTick(ctx, o, points, errors);
+      const errors = st.notes;
+      st.notes = [];
+      await imcTick(st, ctx, o, points, errors);
+      await resctrlTick(st, ctx, o, points, errors);
       return { points, errors };
     },
     async close() {
-      imc = undefined;
-      resctrl = false;
-      await streams.closeAll();
+      st.imc = undefined;
+      st.resctrl = false;
+      await st.streams.closeAll();
     },
   };
 };

@@ -20,27 +20,33 @@ function options(ctx: SampleContext): PmuOptions {
   return parsed.value;
 }
 
+export interface PmuProbe {
+  availability: Availability;
+  /** Lines perf prints per event: 1, or one per core type on hybrid CPUs (cpu_core, cpu_atom). */
+  linesPerEvent: number;
+}
+
 /**
  * Probes what the host child will run: `perf stat -x, -a -e cycles -- true`. Unavailable when perf is missing,
  * may not count system-wide (perf_event_paranoid, capabilities), or the CPU exposes no cycles counter.
  */
-export async function probePmu(ctx: SampleContext): Promise<Availability> {
+export async function probePmu(ctx: SampleContext): Promise<PmuProbe> {
+  const no = (reason: string): PmuProbe => ({ availability: { available: false, reason: `unavailable: ${reason}` }, linesPerEvent: 1 });
   const probe = await perfStatOnce(ctx, ["-a", "-e", "cycles", "--", "true"]);
-  if (!probe.ok) return { available: false, reason: `unavailable: ${probe.reason}` };
-  const cycles = probe.records.find((r) => pmuEventKey(r.event) === "cycles");
-  if (cycles === undefined) return { available: false, reason: "unavailable: perf stat printed no cycles count" };
-  if (cycles.status === "not_supported") return { available: false, reason: "unavailable: no hardware PMU (perf stat: cycles <not supported>)" };
-  if (cycles.status === "not_counted") {
-    return { available: false, reason: "unavailable: hardware counters busy (perf stat: cycles <not counted>; NMI watchdog or another profiler?)" };
-  }
-  return { available: true };
+  if (!probe.ok) return no(probe.reason);
+  const cycles = probe.records.filter((r) => pmuEventKey(r.event) === "cycles");
+  const counted = cycles.filter((r) => r.status === "counted");
+  if (cycles.length === 0) return no("perf stat printed no cycles count");
+  if (counted.length > 0) return { availability: { available: true }, linesPerEvent: cycles.length };
+  if (cycles.some((r) => r.status === "not_counted")) return no("hardware counters busy (perf stat: cycles <not counted>; NMI watchdog or another profiler?)");
+  return no("no hardware PMU (perf stat: cycles <not supported>)");
 }
 
-async function wanted(ctx: SampleContext, o: PmuOptions, errors: string[]): Promise<Map<string, StreamSpec>> {
+async function wanted(ctx: SampleContext, o: PmuOptions, linesPerEvent: number, errors: string[]): Promise<Map<string, StreamSpec>> {
   const out = new Map<string, StreamSpec>();
   const spec = (target: Parameters<typeof perfStatArgs>[2], tags: Record<string, string>): StreamSpec => ({
     args: perfStatArgs(PMU_EVENTS, o.perfIntervalMs, target),
-    expectedRecords: PMU_EVENTS.length,
+    expectedRecords: PMU_EVENTS.length * linesPerEvent,
     tags,
   });
   out.set("host", spec({ kind: "system" }, { scope: "host", vm: "" }));
@@ -56,14 +62,16 @@ export const pmuSampler = (deps: PerfDeps = {}): Sampler => {
   const streams = new PerfStreams(deps.spawn ?? spawnTool);
   const reported = new Set<string>();
   let ready = false;
+  let linesPerEvent = 1;
   return {
     name: "pmu",
     defaultIntervalMs: 1000,
     async init(ctx) {
       options(ctx);
-      const availability = await probePmu(ctx);
-      ready = availability.available;
-      return availability;
+      const probe = await probePmu(ctx);
+      ready = probe.availability.available;
+      linesPerEvent = probe.linesPerEvent;
+      return probe.availability;
     },
     /** Nothing before a successful init(); the first points follow the first complete perf interval. */
     async sample(ctx) {
@@ -80,7 +88,7 @@ export const pmuSampler = (deps: PerfDeps = {}): Sampler => {
         }
         pushPoint(points, point(ctx, "pmu", tags, fields));
       }
-      errors.push(...(await streams.reconcile(await wanted(ctx, o, errors))).map((p) => `pmu: ${p}`));
+      errors.push(...(await streams.reconcile(await wanted(ctx, o, linesPerEvent, errors))).map((p) => `pmu: ${p}`));
       return { points, errors };
     },
     async close() {

@@ -1,8 +1,10 @@
 // Pure parser of `perf stat -x,` CSV (tools/perf/Documentation/perf-stat.txt, "CSV FORMAT"), with or without -I:
 //   [time,]counter-value,unit,event,run-time(ns),pct-running[,metric-value,metric-unit]
 // The value is "<not supported>" / "<not counted>" when the event could not be counted. perf writes this to stderr.
-// Out of scope: per-cpu / aggregation columns (-A, --per-socket, --per-core ...) and -r variance; such lines are
-// reported as errors, never misread.
+// Out of scope: per-cpu / aggregation columns (-A, --per-socket, --per-core ...), reported as errors, never misread;
+// -r (its variance column lands where the metric columns are).
+// why: perf does not quote fields, so an event name with a comma (raw "cpu/event=0x3c,umask=0/") would split; the
+// samplers' events have none.
 import { ParseError } from "@eastwest/common";
 import { excerpt } from "./text.ts";
 
@@ -235,6 +237,8 @@ export function perfFailureReason(stderr: string): string | undefined {
   if (paranoid !== null) {
     return `perf_event_paranoid is ${paranoid[1]}: system-wide counting needs CAP_PERFMON (or root) or kernel.perf_event_paranoid <= 0`;
   }
+  const pmu = /Cannot find PMU `([^']+)'/.exec(stderr);
+  if (pmu !== null) return `no ${pmu[1]} PMU (perf: Cannot find PMU)`;
   const tracepoint = /event syntax error: '([^']*)'[\s\S]*?unknown tracepoint/.exec(stderr);
   if (tracepoint !== null) return `tracepoint ${tracepoint[1]} not found (kvm module not loaded?)`;
   if (/can't access trace events|No permissions to read/.test(stderr)) {

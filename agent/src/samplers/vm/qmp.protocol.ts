@@ -21,13 +21,13 @@ export type QmpMessage =
   | { kind: "return"; id: unknown; value: unknown }
   | { kind: "error"; id: unknown; errorClass: string; desc: string };
 
-/** Bytes in, complete lines out; a partial line waits for the rest. Bounded: a line may not exceed `maxBytes`. */
+/** Text in, complete lines out; a partial line waits for the rest. Bounded: a line may not exceed `maxChars`. */
 export class LineSplitter {
   #buf = "";
-  readonly #maxBytes: number;
+  readonly #maxChars: number;
 
-  constructor(maxBytes = 16 * 1024 * 1024) {
-    this.#maxBytes = maxBytes;
+  constructor(maxChars = 16 * 1024 * 1024) {
+    this.#maxChars = maxChars;
   }
 
   /** Complete lines (without "\r\n") in arrival order; throws ParseError when a line grows past the bound. */
@@ -35,21 +35,26 @@ export class LineSplitter {
     this.#buf += chunk;
     const parts = this.#buf.split("\n");
     this.#buf = parts.pop() ?? "";
-    if (this.#buf.length > this.#maxBytes) throw new ParseError("QMP", `a line longer than ${this.#maxBytes} bytes`);
+    if (this.#buf.length > this.#maxChars) throw new ParseError("QMP", `a line longer than ${this.#maxChars} characters`);
     return parts.map((l) => l.replace(/\r$/, "")).filter((l) => l.trim() !== "");
   }
 
-  /** Bytes received after the last complete line. */
+  /** Characters received after the last complete line. */
   get pending(): number {
     return this.#buf.length;
   }
 }
 
+// Any integer of up to 15 digits is exact as a double (2^53 has 16).
+const LONG_NUMBER = /\d{16}/;
+
 /**
- * JSON with every integer as a bigint, exact beyond 2^53 (KVM counters are u64).
+ * JSON whose integers are exact: a line with a number of 16 or more digits (a u64 KVM counter past 2^53) is parsed
+ * with every integer as a bigint; other lines parse plainly (numbers), ~15x cheaper.
  * why: the reviver's third argument (source text) needs V8 >= 11.4 (Node >= 21).
  */
 export function parseJsonExact(text: string): unknown {
+  if (!LONG_NUMBER.test(text)) return JSON.parse(text);
   return JSON.parse(text, (_key: string, value: unknown, context?: { source?: string }) =>
     typeof value === "number" && context?.source !== undefined && /^-?\d+$/.test(context.source) ? BigInt(context.source) : value,
   );

@@ -53,11 +53,6 @@ export class QmpClient {
     this.path = path;
   }
 
-  /** Usable: connected, greeted, not failed or closed. */
-  get ready(): boolean {
-    return this.#socket !== undefined && this.version !== "" && this.#failure === undefined && !this.#closed;
-  }
-
   /** Connects, waits for the greeting and enters command mode; `timeoutMs` bounds the greeting (a busy monitor never greets). */
   async open(signal: AbortSignal, timeoutMs: number): Promise<void> {
     if (this.#socket !== undefined) throw new QmpError(`QMP ${this.path}: open() called twice`);

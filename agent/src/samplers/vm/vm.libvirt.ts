@@ -1,5 +1,6 @@
-// The QMP socket of a libvirt-started guest: libvirt passes its monitor to QEMU as fd= (libvirt >= 7.9), so the
-// socket is found in libvirt's state directory, <libvirtDir>/domain-<id>-<short name>/monitor.sock.
+// The QMP socket of a libvirt-started guest: libvirt opens the monitor socket itself and passes it to QEMU as fd=,
+// so the path is found only in libvirt's state directory, <libvirtDir>/domain-<id>-<short name>/monitor.sock.
+// Note that libvirtd keeps its own session on that socket open, so QEMU will not greet a second client.
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 

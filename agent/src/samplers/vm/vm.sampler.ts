@@ -41,7 +41,7 @@ interface GuestState {
 /** The guest's problem in operator terms, or undefined when its counters flow over QMP. */
 function problem(name: string, kvm: KvmRead): string | undefined {
   if (kvm.kind === "unavailable") return `vm ${name}: unavailable: ${kvm.reason ?? "?"}`;
-  if (kvm.kind === "debugfs") return `vm ${name}: counters from debugfs; QMP: ${kvm.reason ?? "?"}`;
+  if (kvm.kind === "debugfs") return `vm ${name}: counters from debugfs (${kvm.reason ?? "?"})`;
   return undefined;
 }
 
@@ -116,8 +116,11 @@ class VmSampler implements Sampler {
     const said = problem(guest.name, kvm);
     if (said !== undefined && said !== s.reported) errors.push(said);
     s.reported = said;
-    const unknown = [...(kvm.vm?.unknown ?? []), ...(kvm.vcpus ?? []).flatMap((v) => v.values.unknown)];
-    for (const stat of new Set(unknown)) this.#once(errors, `vm: KVM stat ${stat} is not in the schema, not sent`);
+    const unknown = [...(kvm.vm?.unknown ?? []), ...(kvm.vcpus ?? []).flatMap((v) => v.values.unknown)].filter((u) => !this.#said.has(u));
+    if (unknown.length > 0) {
+      for (const stat of unknown) this.#said.add(stat);
+      errors.push(`vm: KVM stats not in the schema, not sent: ${[...new Set(unknown)].sort().join(", ")}`);
+    }
     const threads = groupThreads(tasks, guest.pid, kvm.vcpuTids);
     return guestPoints(ctx, this.#memory, { guest, kvm, threads, tasks: tasks.length });
   }

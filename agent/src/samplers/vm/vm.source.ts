@@ -1,8 +1,8 @@
 // Where one guest's KVM counters come from: QMP query-stats, else debugfs, else a reason.
 // One short QMP session per tick, not a connection held across ticks. why: a QEMU monitor socket serves one client at
-// a time; holding it locks out operators' tools and other agents (seen here: a second agent's held session made every
-// connect() fail with EAGAIN). What a session learns once (accelerator, vCPU ids, stat units) is kept across sessions.
-// Failed connects back off so an unreachable monitor (libvirtd holds its own) does not cost every tick.
+// a time (further connect()s fail with EAGAIN or wait ungreeted), so a held session would lock out operators' tools
+// and other agents. What a session learns once (accelerator, vCPU ids, stat units) is kept across sessions.
+// Failures back off so an unreachable or stuck monitor (libvirtd holds its own) does not cost every tick.
 import { errorMessage } from "@eastwest/common";
 import type { SampleContext } from "../types.ts";
 import { openQmp, type QmpClient } from "./qmp.ts";
@@ -49,6 +49,8 @@ export class KvmSource {
   #retryAtMs = 0;
   #backoffMs = BACKOFF_MIN_MS;
   #qmpReason: string | undefined;
+  /** Set when this QEMU has no query-stats (it cannot gain it without a restart, i.e. a new pid). */
+  #unsupported: string | undefined;
 
   constructor(guest: GuestRef) {
     this.#guest = guest;
@@ -78,20 +80,33 @@ export class KvmSource {
     return new Map(this.#cpus.filter((c) => c.threadId > 0).map((c) => [c.threadId, c.index]));
   }
 
-  /** Counters over one QMP session, or why not. */
+  /** Counters over one QMP session, or why not. What cannot change while the process lives is not asked again. */
   async #viaQmp(ctx: SampleContext): Promise<KvmRead | string> {
     if (this.#learned && this.#accel !== "kvm") return TCG;
+    if (this.#unsupported !== undefined) return this.#unsupported;
     const client = await this.#open(ctx);
     if (typeof client === "string") return client;
     try {
       if (!this.#learned) await this.#learn(client, ctx.signal);
       return await this.#query(client, ctx.signal);
     } catch (err) {
-      if (err instanceof QmpError && err.errorClass === "CommandNotFound") return `QMP query-stats not supported by QEMU ${client.version} (needs >= 7.1)`;
-      return errorMessage(err);
+      if (err instanceof QmpError && err.errorClass === "CommandNotFound") {
+        this.#unsupported = `QMP query-stats not supported by QEMU ${client.version} (needs >= 7.1)`;
+        return this.#unsupported;
+      }
+      // A lost connection or a missed deadline: back off like a failed connect, so a stuck monitor costs no tick.
+      return this.#backOff(ctx, errorMessage(err));
     } finally {
       this.close();
     }
+  }
+
+  /** Remembers `reason` and the time of the next attempt (1 s, doubling to 60 s). */
+  #backOff(ctx: SampleContext, reason: string): string {
+    this.#retryAtMs = Number(ctx.nowNs / 1_000_000n) + this.#backoffMs;
+    this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
+    this.#qmpReason = reason;
+    return reason;
   }
 
   async #query(client: QmpClient, signal: AbortSignal): Promise<KvmRead | string> {
@@ -119,10 +134,7 @@ export class KvmSource {
     try {
       this.#session = await openQmp(path, ctx.signal, CONNECT_TIMEOUT_MS);
     } catch (err) {
-      this.#retryAtMs = nowMs + this.#backoffMs;
-      this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
-      this.#qmpReason = errorMessage(err);
-      return this.#qmpReason;
+      return this.#backOff(ctx, errorMessage(err));
     }
     this.#backoffMs = BACKOFF_MIN_MS;
     this.#qmpReason = undefined;

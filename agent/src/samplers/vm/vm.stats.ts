@@ -69,16 +69,17 @@ export function parseStatsSchemas(ret: unknown): StatsSchema {
   return { vm, vcpu };
 }
 
-/** The integer stats of one provider entry; a negative or fractional value is a ParseError. */
+/** The integer stats of one provider entry (numbers or bigints); a negative, fractional or inexact value is a ParseError. */
 function scalars(stats: unknown, where: string): Record<string, bigint> {
   const out: Record<string, bigint> = {};
   for (const s of list(stats, `${where} stats`)) {
     if (!isObject(s) || typeof s["name"] !== "string") throw new ParseError(SOURCE, `${where}: a stat without a name`);
-    const v = s["value"];
-    if (typeof v === "bigint") {
-      if (v < 0n) throw new ParseError(SOURCE, `${where}: ${s["name"]} is negative (${v})`);
-      out[s["name"]] = v;
-    } else if (typeof v === "number") throw new ParseError(SOURCE, `${where}: ${s["name"]} is not an integer (${v})`);
+    const raw = s["value"];
+    if (typeof raw === "number" && !Number.isSafeInteger(raw)) throw new ParseError(SOURCE, `${where}: ${s["name"]} is not an exact integer (${raw})`);
+    const v = typeof raw === "number" ? BigInt(raw) : raw;
+    if (typeof v !== "bigint") continue;
+    if (v < 0n) throw new ParseError(SOURCE, `${where}: ${s["name"]} is negative (${v})`);
+    out[s["name"]] = v;
   }
   return out;
 }
