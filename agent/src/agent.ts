@@ -56,6 +56,7 @@ export class Agent {
       const c = this.config.samplers[name];
       if (c && !c.enabled) continue;
       const sampler = factory();
+      if (sampler.hostOnly && this.config.role === "guest") continue;
       out.push({ sampler, intervalMs: c?.intervalMs ?? Math.max(this.config.intervalMs, sampler.defaultIntervalMs), options: c?.options ?? {} });
     }
     return out;

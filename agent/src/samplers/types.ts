@@ -31,6 +31,8 @@ export interface SampleResult {
 export interface Sampler {
   readonly name: string;
   readonly defaultIntervalMs: number;
+  /** Only meaningful on a hypervisor host (e.g. QEMU discovery): not run by agents with role guest. */
+  readonly hostOnly?: boolean;
   /** Optional: probe the source once. A reason must start with "unavailable: ". */
   init?(ctx: SampleContext): Promise<Availability>;
   sample(ctx: SampleContext): Promise<SampleResult>;

@@ -48,6 +48,7 @@ function problem(name: string, kvm: KvmRead): string | undefined {
 class VmSampler implements Sampler {
   readonly name = "vm";
   readonly defaultIntervalMs = 1000;
+  readonly hostOnly = true;
   // why: KVM binary stats are u64.
   readonly #memory = new RateMemory(64);
   #guests = new Map<number, GuestState>();

@@ -54,7 +54,9 @@ function cleanupStack(): Cleanup {
 }
 
 function spawnAgent(id: string, collector: string, prefix: string[], logLevel: string): ChildProcess {
-  const argv = [...prefix, process.execPath, MAIN, "agent", "--id", id, "--collector", collector, "--log-level", logLevel];
+  // why: a namespace stands in for a guest: its agent takes the guest role (no host-only samplers).
+  const role = prefix.length > 0 ? "guest" : "host";
+  const argv = [...prefix, process.execPath, MAIN, "agent", "--id", id, "--role", role, "--collector", collector, "--log-level", logLevel];
   return spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", "ignore", "inherit"] });
 }
 
