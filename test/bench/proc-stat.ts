@@ -1,12 +1,16 @@
 // CPU time and resident memory of a process, from /proc/<pid>/stat and
 // /proc/<pid>/status (proc(5)). CPU is in clock ticks of USER_HZ (getconf CLK_TCK).
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 
 export interface CpuTicks {
   /** utime + stime of the process itself. */
   self: number;
-  /** cutime + cstime: children it has waited for (e.g. the agent's ethtool, tc, ss). */
+  /**
+   * cutime + cstime of children it has waited for (e.g. the agent's ethtool, tc, ss), plus utime + stime of
+   * descendants still running (e.g. a long-lived perf stat): a child's time moves from the second to the first
+   * when it is reaped, so deltas over a window count each child once.
+   */
   children: number;
 }
 
@@ -29,8 +33,41 @@ export function parseCpuTicks(stat: string): CpuTicks {
   return out;
 }
 
+/** Pids of running children of pid (all its threads), from /proc/<pid>/task/<tid>/children. */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim().split(/\s+/)) if (c) out.push(Number(c));
+    } catch {
+      // the thread or process ended meanwhile
+    }
+  }
+  return out;
+}
+
+function liveDescendantTicks(pid: number): number {
+  let sum = 0;
+  for (const c of childPids(pid)) {
+    try {
+      const t = parseCpuTicks(readFileSync(`/proc/${c}/stat`, "utf8"));
+      sum += t.self + t.children + liveDescendantTicks(c);
+    } catch {
+      // exited between listing and reading: its time shows up in the parent's cutime once reaped
+    }
+  }
+  return sum;
+}
+
 export function cpuTicks(pid: number): CpuTicks {
-  return parseCpuTicks(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  const t = parseCpuTicks(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  return { self: t.self, children: t.children + liveDescendantTicks(pid) };
 }
 
 /** VmRSS in bytes. */

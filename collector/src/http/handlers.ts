@@ -4,6 +4,7 @@ import { allMeasurements } from "@eastwest/common";
 import type { AgentRecord, Store } from "../store/types.ts";
 import { checkRecordKey, parseLatestParams, parseRecordsParams, parseSeriesParams } from "./params.ts";
 import type { Route } from "./routes.ts";
+import { summarizeVms, type VmSummary } from "../vms.ts";
 import type { Parsed } from "./time.ts";
 
 /** What the API needs of the agent registry. */
@@ -37,6 +38,8 @@ export async function handle(route: Route, params: URLSearchParams, deps: ApiDep
       return withParams(noParams(params), () => agent(route.id, deps));
     case "measurements":
       return withParams(noParams(params), async () => ok({ measurements: measurements() }));
+    case "vms":
+      return withParams(noParams(params), async () => ok({ vms: await vms(deps) }));
     case "latest":
       return withParams(parseLatestParams(params), async (q) => ok({ rows: await deps.store.latest(q) }));
     case "series":
@@ -56,6 +59,11 @@ function noParams(params: URLSearchParams): Parsed<null> {
   const keys = [...new Set(params.keys())];
   if (keys.length === 0) return { ok: true, value: null };
   return { ok: false, error: `this route takes no parameters (got ${keys.map((k) => `"${k}"`).join(", ")})` };
+}
+
+async function vms(deps: ApiDeps): Promise<VmSummary[]> {
+  const [info, kvm, agents] = await Promise.all([deps.store.latest({ measurement: "vm_info" }), deps.store.latest({ measurement: "vm_kvm" }), deps.registry.list()]);
+  return summarizeVms(info, kvm, agents);
 }
 
 async function agent(id: string, deps: ApiDeps): Promise<Reply> {

@@ -4,6 +4,7 @@ export type Route =
   | { name: "agents" }
   | { name: "agent"; id: string }
   | { name: "measurements" }
+  | { name: "vms" }
   | { name: "latest" }
   | { name: "series" }
   | { name: "records"; kind: string }
@@ -22,6 +23,7 @@ const API: ReadonlyArray<{ pattern: string[]; build: (p: string[]) => Route }> =
   { pattern: ["agents"], build: () => ({ name: "agents" }) },
   { pattern: ["agents", ":id"], build: ([id]) => ({ name: "agent", id: id as string }) },
   { pattern: ["measurements"], build: () => ({ name: "measurements" }) },
+  { pattern: ["vms"], build: () => ({ name: "vms" }) },
   { pattern: ["latest"], build: () => ({ name: "latest" }) },
   { pattern: ["series"], build: () => ({ name: "series" }) },
   { pattern: ["records", ":kind"], build: ([kind]) => ({ name: "records", kind: kind as string }) },

@@ -55,6 +55,7 @@ export const kvmexitsSampler = (deps: PerfDeps = {}): Sampler => {
   let ready = false;
   return {
     name: "kvmexits",
+    hostOnly: true,
     defaultIntervalMs: 1000,
     async init(ctx) {
       perfIntervalMs(ctx);

@@ -120,6 +120,7 @@ export const membwSampler = (deps: PerfDeps = {}): Sampler => {
   const st: State = { streams: new PerfStreams(deps.spawn ?? spawnTool), memory: new RateMemory(64), resctrl: false, notes: [] };
   return {
     name: "membw",
+    hostOnly: true,
     defaultIntervalMs: 1000,
     init: (ctx) => init(st, ctx),
     /** Nothing before a successful init(); IMC points follow the first complete perf interval. */
