@@ -301,6 +301,15 @@ export interface RestoreSettings {
   token: string;
 }
 
+/**
+ * Counts VM exits by reason on a KVM host for duration_ms (perf kvm stat);
+ * the result's json is the reasons table or {"available": false, "reason": ...}.
+ */
+export interface CollectExitReasons {
+  durationMs: number;
+  pids: number[];
+}
+
 /** Aborts a running command (by its id); the agent kills what it started. */
 export interface Cancel {
   commandId: string;
@@ -318,6 +327,7 @@ export interface Command {
     | { $case: "applySettings"; value: ApplySettings }
     | { $case: "restoreSettings"; value: RestoreSettings }
     | { $case: "cancel"; value: Cancel }
+    | { $case: "collectExitReasons"; value: CollectExitReasons }
     | undefined;
 }
 
@@ -2797,6 +2807,109 @@ export const RestoreSettings: MessageFns<RestoreSettings> = {
   },
 };
 
+function createBaseCollectExitReasons(): CollectExitReasons {
+  return { durationMs: 0, pids: [] };
+}
+
+export const CollectExitReasons: MessageFns<CollectExitReasons> = {
+  encode(message: CollectExitReasons, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.durationMs !== 0) {
+      writer.uint32(8).uint32(message.durationMs);
+    }
+    if (message.pids.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.pids) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CollectExitReasons {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCollectExitReasons();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.durationMs = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.pids.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.pids.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CollectExitReasons {
+    return {
+      durationMs: isSet(object.durationMs)
+        ? globalThis.Number(object.durationMs)
+        : isSet(object.duration_ms)
+        ? globalThis.Number(object.duration_ms)
+        : 0,
+      pids: globalThis.Array.isArray(object?.pids) ? object.pids.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: CollectExitReasons): unknown {
+    const obj: any = {};
+    if (message.durationMs !== 0) {
+      obj.durationMs = Math.round(message.durationMs);
+    }
+    if (message.pids?.length) {
+      obj.pids = message.pids.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CollectExitReasons>): CollectExitReasons {
+    return CollectExitReasons.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CollectExitReasons>): CollectExitReasons {
+    const message = createBaseCollectExitReasons();
+    message.durationMs = object.durationMs ?? 0;
+    message.pids = object.pids?.map((e) => e) || [];
+    return message;
+  },
+};
+
 function createBaseCancel(): Cancel {
   return { commandId: "" };
 }
@@ -2907,6 +3020,9 @@ export const Command: MessageFns<Command> = {
       case "cancel":
         Cancel.encode(message.kind.value, writer.uint32(138).fork()).join();
         break;
+      case "collectExitReasons":
+        CollectExitReasons.encode(message.kind.value, writer.uint32(146).fork()).join();
+        break;
     }
     return writer;
   },
@@ -3004,6 +3120,14 @@ export const Command: MessageFns<Command> = {
             message.kind = { $case: "cancel", value: Cancel.decode(reader, reader.uint32()) };
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.kind = { $case: "collectExitReasons", value: CollectExitReasons.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3052,6 +3176,10 @@ export const Command: MessageFns<Command> = {
         ? { $case: "restoreSettings", value: RestoreSettings.fromJSON(object.restore_settings) }
         : isSet(object.cancel)
         ? { $case: "cancel", value: Cancel.fromJSON(object.cancel) }
+        : isSet(object.collectExitReasons)
+        ? { $case: "collectExitReasons", value: CollectExitReasons.fromJSON(object.collectExitReasons) }
+        : isSet(object.collect_exit_reasons)
+        ? { $case: "collectExitReasons", value: CollectExitReasons.fromJSON(object.collect_exit_reasons) }
         : undefined,
     };
   },
@@ -3080,6 +3208,8 @@ export const Command: MessageFns<Command> = {
       obj.restoreSettings = RestoreSettings.toJSON(message.kind.value);
     } else if (message.kind?.$case === "cancel") {
       obj.cancel = Cancel.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "collectExitReasons") {
+      obj.collectExitReasons = CollectExitReasons.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -3137,6 +3267,12 @@ export const Command: MessageFns<Command> = {
       case "cancel": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {
           message.kind = { $case: "cancel", value: Cancel.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "collectExitReasons": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "collectExitReasons", value: CollectExitReasons.fromPartial(object.kind.value) };
         }
         break;
       }
