@@ -11,6 +11,7 @@ import { Scheduler, type ScheduledSampler } from "./runtime/scheduler.ts";
 import { SAMPLERS } from "./samplers/index.ts";
 import { GrpcTransport } from "./transport/grpc.ts";
 import { handleCommand, type CommandDeps } from "./actions/dispatch.ts";
+import "./actions/exitreasons/index.ts";
 
 export const AGENT_VERSION = "0.1.0";
 

@@ -59,7 +59,7 @@ export class Scheduler {
   }
 
   #ctx(e: ScheduledSampler, signal: AbortSignal): SampleContext {
-    return { nowNs: nowNs(), signal, fs: this.#deps.fs, exec: this.#deps.exec, baseTags: this.#deps.baseTags, options: e.options };
+    return { nowNs: nowNs(), signal, fs: this.#deps.fs, exec: this.#deps.exec, baseTags: this.#deps.baseTags, options: e.options, intervalMs: e.intervalMs };
   }
 
   /** Probes every sampler once; unavailable ones are reported and skipped. */

@@ -16,6 +16,8 @@ export interface SampleContext {
   exec: Exec;
   /** Tags every point carries (agent_id, host, netns); samplers add their own. */
   baseTags: Readonly<Record<string, string>>;
+  /** This sampler's current interval (ms); raised during runs. */
+  intervalMs?: number;
   /** Per-sampler options from config (e.g. interface filters, flow filters). */
   options: Readonly<Record<string, unknown>>;
 }

@@ -18,6 +18,8 @@ export interface CorrelateInput {
   iperf: Iperf3Summary;
   /** VM exits over the window on the VMs carrying the run (see runner's exitObservation). */
   exits?: { exits: number; source: string };
+  /** Host memory traffic per payload byte over the window (membw sampler), when measured. */
+  bytesMoved?: { perPayloadByte: number; source: string };
   /** The server's own report, when captured: checked against the client's. */
   iperfServer?: Iperf3Summary;
   server: EndpointData;
@@ -118,7 +120,7 @@ export function correlate(input: CorrelateInput): RunResults {
   checkNetdev(senderEnd, tp.sender_agreement, windowS, warn);
   checkNetdev(receiverEnd, tp.receiver_agreement, windowS, warn);
   const exits = input.exits ? { ...input.exits, payloadBytes: iperf.received.bytes } : undefined;
-  const model = runModel({ receiverBitsPerS: iperf.received.bitsPerS, lengthBytes: lengthOf(iperf, spec), constants: input.constants, exits }, warn);
+  const model = runModel({ receiverBitsPerS: iperf.received.bitsPerS, lengthBytes: lengthOf(iperf, spec), constants: input.constants, exits, bytesMoved: input.bytesMoved }, warn);
   const result: RunResults = {
     run_id: spec.id,
     spec,

@@ -11,14 +11,16 @@ export interface ExitsFound {
   source: string;
 }
 
-export async function exitObservation(store: Store, agentIds: readonly string[], w: Window): Promise<{ found?: ExitsFound; notes: string[] }> {
+/** Exits on the VMs of the run's guest agents; hostAgents are the agents that report those VMs. */
+export async function exitObservation(store: Store, agentIds: readonly string[], w: Window): Promise<{ found?: ExitsFound; notes: string[]; hostAgents: string[] }> {
   const notes: string[] = [];
   const uuids = new Set<string>();
   for (const id of agentIds) {
     const a = await store.getAgent(id);
     if (a?.role === "guest" && a.machineUuid) uuids.add(a.machineUuid.toLowerCase());
   }
-  if (uuids.size === 0) return { notes: ["no guest agent in this run: no VM to read exits from"] };
+  const hostAgents = new Set<string>();
+  if (uuids.size === 0) return { notes: ["no guest agent in this run: no VM to read exits from"], hostAgents: [] };
   let exits = 0;
   const parts: string[] = [];
   for (const uuid of uuids) {
@@ -30,8 +32,9 @@ export async function exitObservation(store: Store, agentIds: readonly string[],
     }
     exits += span.span.delta;
     const s = series[0];
+    if (s?.tags["agent_id"]) hostAgents.add(s.tags["agent_id"]);
     parts.push(`vm ${s?.tags["vm"] || uuid} on ${s?.tags["agent_id"] ?? "?"}`);
   }
-  if (parts.length === 0) return { notes };
-  return { found: { exits, source: `KVM exits_total (QMP query-stats) of ${parts.join(" + ")}` }, notes };
+  if (parts.length === 0) return { notes, hostAgents: [...hostAgents] };
+  return { found: { exits, source: `KVM exits_total (QMP query-stats) of ${parts.join(" + ")}` }, notes, hostAgents: [...hostAgents] };
 }

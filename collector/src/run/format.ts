@@ -3,6 +3,7 @@
 // may arrive as a number or a decimal string.
 import { fmtGbit, fmtInt, fmtPct, formatBreakdown, renderTable } from "../model/format.ts";
 import { pctDiff } from "./checks.ts";
+import type { HostSide } from "./hostside.ts";
 import type { CpuField, EndpointResults, FlowSnapshot, RunResults } from "./results.ts";
 
 /** What the report needs; a stored run record has these and more. */
@@ -142,8 +143,19 @@ function modelLines(r: RunResults): string[] {
 }
 
 /** The run report: lines joined by newlines, no trailing newline. */
-export function formatRun(run: RunReport): string {
+export function formatRun(run: RunReport & { hostSide?: HostSide }): string {
   const r = run.results;
   const warnings = r.warnings.length === 0 ? ["warnings: none"] : ["warnings:", ...r.warnings.map((w) => `  - ${w}`)];
-  return [...header(run), "", ...renderTable(resultRows(r), true), "", ...flowLines(r), ...modelLines(r), "", ...warnings].join("\n");
+  const host = run.hostSide ? ["", ...hostLines(run.hostSide)] : [];
+  return [...header(run), "", ...renderTable(resultRows(r), true), "", ...flowLines(r), ...modelLines(r), ...host, "", ...warnings].join("\n");
+}
+
+/** The host side: PMU, memory bandwidth, exits by reason (absent figures are explained in the warnings). */
+function hostLines(h: HostSide): string[] {
+  const out = [`host side (${h.hostAgents.join(", ") || "no host agent"}):`];
+  out.push(h.pmu ? `  PMU: IPC ${fmtNum(h.pmu.ipc)}, ${fmtNum(h.pmu.cyclesPerByte)} cycles per payload byte` : "  PMU: -");
+  out.push(h.membw ? `  memory traffic: ${fmtNum(h.membw.perPayloadByte)} bytes per payload byte (${h.membw.source})` : "  memory traffic: -");
+  if (h.exitReasons.length === 0) out.push("  exits by reason: -");
+  else for (const e of h.exitReasons.slice(0, 10)) out.push(`  exits ${e.reason} (${e.agentId}): ${e.count} = ${fmtNum(e.perPacket)} per packet`);
+  return out;
 }

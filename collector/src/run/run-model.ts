@@ -24,6 +24,8 @@ export interface RunModelInput {
   constants: ModelConstants;
   /** Observed VM exits, when a source exists; else the exit term is 0 with the reason. */
   exits?: ExitObservation;
+  /** Memory traffic per payload byte (host memory-bandwidth counters), when measured: drives the copies term. */
+  bytesMoved?: { perPayloadByte: number; source: string };
 }
 
 function usable(x: number): boolean {
@@ -55,7 +57,7 @@ export function observedCounts(input: RunModelInput, warn: (s: string) => void):
     bytes_per_packet: usable(packet) ? `the model's packet size: figures are per ${fmtInt(packet)} B packet` : "none: the model's packet_bytes is not usable",
     exits_per_packet: `none: ${NO_EXIT_SOURCE}`,
     copies_per_packet: "none: the model's count is used",
-    bytes_moved_per_payload_byte: "none: no byte-movement counter yet",
+    bytes_moved_per_payload_byte: "none: no memory-bandwidth counter on the run's hosts (membw sampler unavailable or no host agent)",
   };
   const ex = input.exits;
   const packets = ex && usable(packet) && usable(ex.payloadBytes) ? ex.payloadBytes / packet : 0;
@@ -63,6 +65,11 @@ export function observedCounts(input: RunModelInput, warn: (s: string) => void):
     observed.exits_per_packet = ex.exits / packets;
     observed.exit_source = ex.source;
     derivations.exits_per_packet = `observed: ${fmtInt(ex.exits)} exits / ${Number(packets.toFixed(1))} packets of ${fmtInt(packet)} B (${ex.source})`;
+  }
+  const bm = input.bytesMoved;
+  if (bm && Number.isFinite(bm.perPayloadByte) && bm.perPayloadByte >= 0) {
+    observed.bytes_moved_per_payload_byte = bm.perPayloadByte;
+    derivations.bytes_moved_per_payload_byte = `observed: ${bm.perPayloadByte.toFixed(2)} bytes of memory traffic per payload byte (${bm.source})`;
   }
   const sc = syscalls(packet, input.lengthBytes);
   if (sc === undefined) {

@@ -13,6 +13,7 @@ import { correlate } from "./correlate.ts";
 import { parseIperf3 } from "./iperf3.parse.ts";
 import { runPoints } from "./points.ts";
 import { exitObservation } from "./exits.ts";
+import { exitReasonRows, hostSide, type HostSide } from "./hostside.ts";
 
 export class RunError extends EastwestError {}
 
@@ -37,6 +38,8 @@ export interface RunRecord {
   startedNs: bigint;
   finishedNs: bigint;
   results: ReturnType<typeof correlate>;
+  /** PMU, memory bandwidth and exit reasons from the host agents carrying the run. */
+  hostSide: HostSide;
   iperf3: { client: unknown; server: unknown };
 }
 
@@ -77,6 +80,8 @@ export async function executeRun(spec: RunSpec, deps: RunnerDeps): Promise<RunRe
   await sleep(spec.sampleIntervalMs * 3);
   const startedNs = nowNs();
   progress(`run ${spec.id}: iperf3 ${spec.client.agentId} -> ${spec.server.agentId} (${spec.serverAddress}:${spec.port}) for ${spec.durationS} s`);
+  const hostAgents = await runHostAgents(deps, [spec.server.agentId, spec.client.agentId]);
+  const exitReasonCmds = hostAgents.map((agentId) => ({ agentId, result: sessions.command(agentId, { $case: "collectExitReasons", value: { durationMs: spec.durationS * 1000, pids: [] } }, spec.durationS * 1000 + 90_000) }));
   const server = commandWithCancel(sessions, spec.server.agentId, { $case: "iperf3Server", value: { port: spec.port, bind: spec.serverAddress, oneOffTimeoutMs: holdMs } }, holdMs + 5000);
   const client = commandWithCancel(
     sessions,
@@ -100,6 +105,7 @@ export async function executeRun(spec: RunSpec, deps: RunnerDeps): Promise<RunRe
   const serverRes = await server.result.catch((err: unknown) => {
     throw new RunError(`run ${spec.id}: iperf3 server on ${spec.server.agentId} failed: ${errorMessage(err)}`);
   });
+  const reasonDocs = await Promise.all(exitReasonCmds.map(async (c) => ({ agentId: c.agentId, doc: await c.result.then((r) => (r.ok ? JSON.parse(r.json) : { available: false, reason: r.error }), (err: unknown) => ({ available: false, reason: errorMessage(err) })) })));
   const clientDoc = iperfDoc(resultJson(clientRes, "iperf3 client"));
   const serverDoc = serverRes.ok ? iperfDoc(resultJson(serverRes, "iperf3 server")) : undefined;
   const finishedNs = nowNs();
@@ -110,9 +116,14 @@ export async function executeRun(spec: RunSpec, deps: RunnerDeps): Promise<RunRe
   const iperf = parseIperf3(clientDoc);
   const iperfServer = serverDoc ? parseIperf3(serverDoc) : undefined;
   const exits = await exitObservation(deps.store, [spec.server.agentId, spec.client.agentId], window);
-  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: exits.found });
+  const payload = iperf.received.bytes;
+  const host = await hostSide(deps.store, [...new Set([...hostAgents, ...exits.hostAgents])], window, payload);
+  host.exitReasons = exitReasonRows(reasonDocs, payload, deps.constants.packet_bytes, host.notes);
+  const bytesMoved = host.membw?.perPayloadByte != null ? { perPayloadByte: host.membw.perPayloadByte, source: `${host.membw.source} memory-bandwidth counters` } : undefined;
+  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: exits.found, bytesMoved });
   for (const n of exits.notes) results.warnings.push(`exits: ${n}`);
-  const record: RunRecord = { id: spec.id, spec, agents, window, startedNs, finishedNs, results, iperf3: { client: clientDoc, server: serverDoc } };
+  for (const n of host.notes) results.warnings.push(`host: ${n}`);
+  const record: RunRecord = { id: spec.id, spec, agents, window, startedNs, finishedNs, results, hostSide: host, iperf3: { client: clientDoc, server: serverDoc } };
   await deps.store.putRecord("run", spec.id, record);
   // The run's figures also go in as points (measurements run, run_endpoint, cost_breakdown) for dashboards.
   const seq = (await deps.store.highestSeq(RUNS_WRITER)) + 1n;
@@ -120,6 +131,18 @@ export async function executeRun(spec: RunSpec, deps: RunnerDeps): Promise<RunRe
   if (out.kind !== "ok") deps.logger.warn({ run: spec.id, outcome: out.kind }, "run points not stored");
   progress(`run ${spec.id}: stored`);
   return record;
+}
+
+/** Host agents that observe the run: observers with role host, and the hosts of the run's guests' VMs. */
+async function runHostAgents(deps: RunnerDeps, runAgents: readonly string[]): Promise<string[]> {
+  const out = new Set<string>();
+  for (const id of deps.observers ?? []) if ((await deps.store.getAgent(id))?.role === "host") out.add(id);
+  for (const id of runAgents) {
+    const a = await deps.store.getAgent(id);
+    if (a?.role !== "guest" || !a.machineUuid) continue;
+    for (const r of await deps.store.latest({ measurement: "vm_kvm", tags: { vm_uuid: a.machineUuid.toLowerCase() } })) if (r.tags["agent_id"]) out.add(r.tags["agent_id"]);
+  }
+  return [...out].filter((id) => deps.sessions.isConnected(id));
 }
 
 async function expectOk(p: Promise<CommandResult>, what: string): Promise<void> {

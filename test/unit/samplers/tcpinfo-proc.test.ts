@@ -61,5 +61,10 @@ describe("tcpinfo: skipping ss while no socket matches", () => {
     await at(T0 + 7n * SECOND, 22);
     assert.equal(reads, 6, "a new flows option looks at once");
     assert.deepEqual(spawned, ["ss"], "ss runs only when a socket matches (port 22)");
+    // Sampling faster than 1 Hz (a run raised it): no back-off, every tick looks.
+    const fast = tcpinfoSampler();
+    const before = reads;
+    for (let i = 0n; i < 3n; i++) await fast.sample(ctx(fs, T0 + i * 200_000_000n, { exec, options: { flows: [{ port: 5201 }] }, intervalMs: 200 }));
+    assert.equal(reads - before, 6, "three ticks, tcp and tcp6 each");
   });
 });

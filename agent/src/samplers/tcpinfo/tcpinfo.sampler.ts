@@ -56,7 +56,10 @@ async function socketsPresent(ctx: SampleContext, flows: readonly FlowSelector[]
   return texts.some((t) => t !== undefined && anySocketMatches(parseProcNetTcp(t), flows));
 }
 
-/** While no socket matches, look again at most this often (ms); a change of the flows option looks at once. */
+/**
+ * While no socket matches, look again at most this often (ms) when sampling at 1 Hz or slower; a change of the
+ * flows option looks at once, and faster sampling (a run raised it) looks every tick.
+ */
 const IDLE_RECHECK_MS = 5000n;
 
 export const tcpinfoSampler: SamplerFactory = (): Sampler => {
@@ -76,7 +79,8 @@ export const tcpinfoSampler: SamplerFactory = (): Sampler => {
       const { flows, maxFlows } = options(ctx);
       if (flows.length === 0) return { points: [] };
       const key = JSON.stringify(flows);
-      if (idle && idle.flows === key && ctx.nowNs < idle.untilNs) return { points: [] };
+      const relaxed = (ctx.intervalMs ?? 1000) >= 1000;
+      if (relaxed && idle && idle.flows === key && ctx.nowNs < idle.untilNs) return { points: [] };
       if (!(await socketsPresent(ctx, flows))) {
         idle = { untilNs: ctx.nowNs + IDLE_RECHECK_MS * 1_000_000n, flows: key };
         memory.sweep();
