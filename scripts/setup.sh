@@ -8,8 +8,9 @@ export TURBO_TELEMETRY_DISABLED=1 NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FU
 
 # binary -> Debian package
 _ew_pkgs=(ip:iproute2 ss:iproute2 tc:iproute2 ethtool:ethtool iperf3:iperf3 perf:linux-perf)
-# The tests also start real QEMU guests (VM-exit sampler); the main job does not need QEMU.
-[ -n "${EASTWEST_TEST_DEPS:-}" ] && _ew_pkgs+=(qemu-system-x86_64:qemu-system-x86)
+# The tests also start real QEMU guests (VM-exit sampler) and render the campaign report in Chromium;
+# the main job needs neither.
+[ -n "${EASTWEST_TEST_DEPS:-}" ] && _ew_pkgs+=(qemu-system-x86_64:qemu-system-x86 chromium:chromium)
 _ew_missing=()
 for pair in "${_ew_pkgs[@]}"; do
   bin="${pair%%:*}"; pkg="${pair##*:}"

@@ -91,7 +91,7 @@ export interface LegendItem {
   label: string;
   /** A fill colour, or a paint reference such as a hatch pattern. */
   fill: string;
-  kind?: "box" | "dash" | "dot" | "hollow";
+  kind?: "box" | "line" | "dash" | "dot" | "hollow" | "diamond";
   stroke?: string;
 }
 
@@ -112,8 +112,12 @@ function swatch(x: number, y: number, it: LegendItem): string {
   switch (it.kind ?? "box") {
     case "dash":
       return el("line", { x1: x, x2: x + 14, y1: y, y2: y, stroke: it.fill, "stroke-width": 2, "stroke-dasharray": "4 3" });
+    case "line":
+      return el("line", { x1: x, x2: x + 14, y1: y, y2: y, stroke: it.fill, "stroke-width": 2.5 });
     case "dot":
       return el("circle", { cx: x + 7, cy: y, r: 3, fill: it.fill });
+    case "diamond":
+      return el("path", { d: `M${coord(x + 7)} ${coord(y - 5)}l5 5l-5 5l-5 -5Z`, fill: "#fff", stroke: it.fill, "stroke-width": 1.5 });
     case "hollow":
       return el("circle", { cx: x + 7, cy: y, r: 3, fill: "#fff", stroke: it.fill });
     default:
