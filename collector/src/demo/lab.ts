@@ -1,0 +1,114 @@
+// A lab for demos, campaigns and tests: as root, two network namespaces on a
+// Linux bridge with an agent in each (guest role: they stand in for VMs) and
+// one on the host; otherwise two agents over loopback. A collector runs
+// in-process. Everything started is stopped by the returned cleanup, which is
+// safe to call twice and runs in reverse order.
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "@eastwest/common";
+import { Collector } from "../collector.ts";
+import type { CollectorConfig } from "../config.ts";
+import type { RunEndpoint } from "../run/types.ts";
+import { BridgeTopology, leftovers, removeLeftovers } from "./topology.ts";
+
+const MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
+
+export interface LabOptions {
+  config: CollectorConfig;
+  logger: Logger;
+  /** Namespaces on a bridge (needs root); false: loopback. */
+  bridge: boolean;
+  /** Name prefix (<= 6 chars) and /24 for the bridge lab. */
+  prefix: string;
+  net: string;
+  /** Agent id prefix, e.g. "demo" -> demo-ns0, demo-ns1, demo-host. */
+  idPrefix: string;
+  say: (line: string) => void;
+  agentLogLevel?: string;
+}
+
+export interface Lab {
+  collector: Collector;
+  client: RunEndpoint;
+  server: RunEndpoint;
+  serverAddress: string;
+  /** Every agent of the lab (their sampling is raised during runs). */
+  agents: string[];
+  cleanup: () => Promise<void>;
+}
+
+function stopChild(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => c.kill("SIGKILL"), 5000);
+    c.once("exit", () => (clearTimeout(t), resolve()));
+    c.kill("SIGTERM");
+  });
+}
+
+function spawnAgent(id: string, collector: string, prefix: string[], logLevel: string): ChildProcess {
+  // why: a namespace stands in for a guest: its agent takes the guest role (no host-only samplers).
+  const role = prefix.length > 0 ? "guest" : "host";
+  const argv = [...prefix, process.execPath, MAIN, "agent", "--id", id, "--role", role, "--collector", collector, "--log-level", logLevel];
+  return spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+/**
+ * Starts the lab; on failure cleans up what it started and rethrows. `onCleanup` receives the cleanup at once,
+ * before anything starts, so a signal handler can undo a half-built lab.
+ */
+export async function startLab(o: LabOptions, onCleanup?: (cleanup: () => Promise<void>) => void): Promise<Lab> {
+  const steps: Array<() => Promise<unknown>> = [];
+  let done: Promise<void> | undefined;
+  const cleanup = () =>
+    (done ??= (async () => {
+      for (const step of steps.reverse()) await step().catch(() => undefined);
+    })());
+  onCleanup?.(cleanup);
+  try {
+    return await build(o, steps, cleanup);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+async function build(o: LabOptions, steps: Array<() => Promise<unknown>>, cleanup: () => Promise<void>): Promise<Lab> {
+  let grpcHost = "127.0.0.1";
+  const agents: Array<{ id: string; prefix: string[] }> = [];
+  let client: RunEndpoint;
+  let server: RunEndpoint;
+  let serverAddress = "127.0.0.1";
+  if (o.bridge) {
+    const stale = await leftovers(o.prefix);
+    if (stale.length > 0) o.say(`removing leftovers of an earlier run: ${stale.join(", ")}`);
+    await removeLeftovers(o.prefix);
+    const topo = new BridgeTopology({ prefix: o.prefix, net: o.net, count: 2 });
+    steps.push(() => topo.teardown());
+    const t = await topo.build();
+    const [a, b] = t.namespaces as [Ns, Ns];
+    o.say(`bridge ${t.bridge} ${t.hostIp}/24; ${a.name} ${a.ip} (${a.ifname}), ${b.name} ${b.ip} (${b.ifname})`);
+    grpcHost = t.hostIp;
+    const ns0 = `${o.idPrefix}-ns0`;
+    const ns1 = `${o.idPrefix}-ns1`;
+    agents.push({ id: ns0, prefix: ["ip", "netns", "exec", a.name] }, { id: ns1, prefix: ["ip", "netns", "exec", b.name] }, { id: `${o.idPrefix}-host`, prefix: [] });
+    client = { agentId: ns0, interface: a.ifname };
+    server = { agentId: ns1, interface: b.ifname };
+    serverAddress = b.ip;
+  } else {
+    agents.push({ id: `${o.idPrefix}-client`, prefix: [] }, { id: `${o.idPrefix}-server`, prefix: [] });
+    client = { agentId: `${o.idPrefix}-client`, interface: "lo" };
+    server = { agentId: `${o.idPrefix}-server`, interface: "lo" };
+  }
+  const collector = new Collector({ ...o.config, grpc: { host: grpcHost, port: 0 } }, o.logger);
+  steps.push(() => collector.stop());
+  await collector.start();
+  for (const a of agents) {
+    const child = spawnAgent(a.id, `${grpcHost}:${collector.grpcPort}`, a.prefix, o.agentLogLevel ?? "warn");
+    steps.push(() => stopChild(child));
+  }
+  for (const a of agents) await collector.sessions.waitFor(a.id, 20_000);
+  return { collector, client, server, serverAddress, agents: agents.map((a) => a.id), cleanup };
+}
+
+type Ns = { name: string; ip: string; ifname: string };
