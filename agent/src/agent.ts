@@ -11,6 +11,7 @@ import { Scheduler, type ScheduledSampler } from "./runtime/scheduler.ts";
 import { SAMPLERS } from "./samplers/index.ts";
 import { GrpcTransport } from "./transport/grpc.ts";
 import { handleCommand, type CommandDeps } from "./actions/dispatch.ts";
+import { defaultJournalDir, restoreAll, restorePending } from "./actions/settings/settings.action.ts";
 import "./actions/exitreasons/index.ts";
 
 export const AGENT_VERSION = "0.1.0";
@@ -67,6 +68,7 @@ export class Agent {
     const fs = this.#fs;
     const exec = this.#deps.exec ?? realExec;
     this.#identity = await identify(fs);
+    await restorePending(defaultJournalDir(), { exec, fs, logger: this.#deps.logger });
     const baseTags = { agent_id: this.config.id, host: this.#identity.hostname, netns: this.#identity.netns };
     this.#batcher = new Batcher({ ...this.config.batch, emit: (points) => this.#enqueue(points) });
     this.#scheduler = new Scheduler(this.#samplers(), { fs, exec, baseTags, logger: this.#deps.logger, emit: (p) => this.#batcher?.add(p) });
@@ -159,6 +161,7 @@ export class Agent {
     if (this.#closed) return;
     this.#closed = true;
     this.#commands.abort(new Error("agent stopping"));
+    await restoreAll({ exec: this.#deps.exec ?? realExec, fs: this.#fs, logger: this.#deps.logger });
     clearInterval(this.#selfTimer);
     await this.#scheduler?.stop();
     this.#batcher?.close();

@@ -16,6 +16,7 @@ import type { Store } from "./store/types.ts";
 import { PAPER_CONSTANTS, type ModelConstants } from "./model/cost-model.ts";
 import { executeRun, type RunRecord } from "./run/runner.ts";
 import { parseRunRequest } from "./run/spec.ts";
+import { CampaignManager } from "./campaign/manager.ts";
 import type { RunSpec } from "./run/types.ts";
 
 export class Collector {
@@ -28,6 +29,7 @@ export class Collector {
   readonly ingestor: Ingestor;
   /** Cost-model constants used to explain runs. */
   constants: ModelConstants = PAPER_CONSTANTS;
+  readonly campaigns: CampaignManager;
   #grpc: GrpcReceiver | undefined;
   #http: HttpApi | undefined;
   #stopped = false;
@@ -38,6 +40,7 @@ export class Collector {
     if (!store) mkdirSync(dirname(config.store.path), { recursive: true });
     this.store = store ?? new EmbeddedStore(config.store.path);
     this.registry = new Registry(this.store);
+    this.campaigns = new CampaignManager({ sessions: this.sessions, store: this.store, logger, constants: () => this.constants });
     this.ingestor = new Ingestor({
       store: this.store,
       logger,
@@ -75,7 +78,7 @@ export class Collector {
       host: this.config.http.host,
       port: this.config.http.port,
       logger: this.logger,
-      actions: { run: (body) => this.run(parseRunRequest(body)) },
+      actions: { run: (body) => this.run(parseRunRequest(body)), campaign: (body) => this.campaigns.start(body) },
     });
     this.logger.info({ grpc: `${this.config.grpc.host}:${this.grpcPort}`, http: `${this.config.http.host}:${this.httpPort}`, store: this.config.store.path }, "collector started");
   }
@@ -88,6 +91,7 @@ export class Collector {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    await this.campaigns.stop();
     await this.#grpc?.close();
     await this.ingestor.idle();
     await this.#http?.close();

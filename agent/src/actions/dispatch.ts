@@ -8,6 +8,7 @@ import type { Scheduler } from "../runtime/scheduler.ts";
 import { iperf3Client, iperf3Server, type Iperf3Deps } from "./iperf3/iperf3.action.ts";
 import { realRunTool, type RunTool } from "./iperf3/iperf3.run.ts";
 import { watchFlows } from "./watchflows/watchflows.action.ts";
+import { applySettings, restoreSettings } from "./settings/settings.action.ts";
 
 export interface CommandDeps {
   scheduler: Scheduler | undefined;
@@ -59,6 +60,15 @@ const handlers: Partial<Record<NonNullable<Command["kind"]>["$case"], Handler>> 
   watchFlows: async (cmd, deps) => {
     if (cmd.kind?.$case !== "watchFlows") throw new Error("bad command");
     return watchFlows(cmd.kind.value, deps.scheduler);
+  },
+  applySettings: async (cmd, deps, signal) => {
+    if (cmd.kind?.$case !== "applySettings") throw new Error("bad command");
+    return applySettings(cmd.kind.value, { exec: deps.exec, fs: deps.fs, logger: deps.logger, signal });
+  },
+  // why: no signal: a restore runs to the end even past its deadline; a half-done restore is worse than a late one.
+  restoreSettings: async (cmd, deps) => {
+    if (cmd.kind?.$case !== "restoreSettings") throw new Error("bad command");
+    return restoreSettings(cmd.kind.value, { exec: deps.exec, fs: deps.fs, logger: deps.logger });
   },
 };
 

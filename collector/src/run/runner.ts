@@ -86,7 +86,7 @@ export async function executeRun(spec: RunSpec, deps: RunnerDeps): Promise<RunRe
   const client = commandWithCancel(
     sessions,
     spec.client.agentId,
-    { $case: "iperf3Client", value: { server: spec.serverAddress, port: spec.port, durationS: spec.durationS, streams: spec.streams, lengthBytes: spec.lengthBytes, congestion: spec.congestion, reverse: spec.reverse, bidir: false } },
+    { $case: "iperf3Client", value: { server: spec.serverAddress, port: spec.port, durationS: spec.durationS, streams: spec.streams, lengthBytes: spec.lengthBytes, congestion: spec.congestion, reverse: spec.reverse, bidir: spec.bidir ?? false } },
     holdMs,
   );
   // why: a server that fails (port taken) must stop the client at once, and the reverse.

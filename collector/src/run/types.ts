@@ -21,6 +21,8 @@ export interface RunSpec {
   /** Congestion control for the run; empty: the host's default. */
   congestion: string;
   reverse: boolean;
+  /** iperf3 --bidir: both directions at once (exclusive with reverse). */
+  bidir?: boolean;
   /** Sampling interval during the run window (ms). */
   sampleIntervalMs: number;
 }

@@ -8,6 +8,7 @@ import { isNotFound, mapLimit, readProc } from "../shared/sources.ts";
 import { parseAllRootQdiscs, parseEthtoolFeatures, parseUintFile, parseWordFile, parseWordList } from "./netstate.parse.ts";
 import { FEATURES, featureField } from "./netstate.fields.ts";
 import { listInterfaces } from "./netstate.ifaces.ts";
+import { settingsGeneration } from "../../runtime/generation.ts";
 
 const TOOL_CONCURRENCY = 4;
 const TOOL_TIMEOUT_MS = 5000;
@@ -135,6 +136,7 @@ export const netstateSampler: SamplerFactory = (): Sampler => {
   const missing = new Set<string>();
   const cache: Tick["cache"] = new Map();
   let qdiscCache: { atNs: bigint; value: Map<string, string> } | undefined;
+  let seenGeneration = settingsGeneration();
   return {
     name: "netstate",
     defaultIntervalMs: 10_000,
@@ -144,6 +146,12 @@ export const netstateSampler: SamplerFactory = (): Sampler => {
     },
     async sample(ctx) {
       const { filter, refreshMs } = options(ctx);
+      if (seenGeneration !== settingsGeneration()) {
+        // why: the agent changed a setting (campaign cell): cached ethtool/tc state is stale.
+        cache.clear();
+        qdiscCache = undefined;
+        seenGeneration = settingsGeneration();
+      }
       const tick: Tick = { ctx, errors: [], missing, qdiscs: undefined, cache, refreshNs: BigInt(refreshMs) * 1_000_000n };
       const ifaces = await listInterfaces(ctx, filter, tick.errors);
       if (qdiscCache === undefined || ctx.nowNs - qdiscCache.atNs >= tick.refreshNs) {

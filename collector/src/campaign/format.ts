@@ -1,0 +1,29 @@
+// The Table-1 style text table of a campaign for the CLI.
+import type { CampaignRecord } from "./runner.ts";
+import type { CampaignVerdict } from "./verdict.ts";
+
+const f = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(d));
+
+export function formatCampaign(rec: CampaignRecord): string {
+  const rows = [["cell", "setting", "Gbit/s", "95 % CI", "n", "vs baseline", "verdict", "restored"]];
+  for (const c of rec.cells) {
+    const t = c.result?.throughput;
+    const v = rec.verdicts[c.cell.id];
+    const ci = t && t.ci_low !== null && t.ci_high !== null ? `${f(t.ci_low / 1e9)}..${f(t.ci_high / 1e9)}` : "-";
+    const restored = c.restores.length === 0 ? "-" : c.restores.every((r) => r.verified) ? "verified" : "NOT VERIFIED";
+    rows.push([c.cell.id, c.cell.name, t?.mean == null ? "-" : f(t.mean / 1e9), ci, String(t?.n ?? 0), c.cell.isBaseline ? "baseline" : v?.delta_pct == null ? "-" : `${v.delta_pct >= 0 ? "+" : ""}${f(v.delta_pct, 1)} %`, c.cell.isBaseline ? "-" : (v?.verdict ?? (c.error ? "failed" : "-")), restored]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd());
+  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  const head = `campaign ${rec.name} (${rec.id}): ${rec.status}${rec.error ? ` — ${rec.error}` : ""}`;
+  const errors = rec.cells.filter((c) => c.error).map((c) => `  ${c.cell.id}: ${c.error}`);
+  const cmp = rec.comparison ? [`against campaign ${rec.comparison.previousId}: ${summarizeComparison(rec.comparison.verdict)}`] : [];
+  return [head, "", ...lines, ...(errors.length ? ["", "errors:", ...errors] : []), ...(cmp.length ? ["", ...cmp] : [])].join("\n") + "\n";
+}
+
+function summarizeComparison(v: CampaignVerdict): string {
+  const counts = Object.entries(v.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(", ");
+  const regress = v.regressions.length > 0 ? `; ${v.regressions.length} regression(s)` : "";
+  return `${v.comparable ? "" : "(not comparable: " + v.reason + ") "}${counts || "no cells"}${regress}`;
+}

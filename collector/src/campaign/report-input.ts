@@ -1,0 +1,66 @@
+// Maps a stored campaign record onto the report's input (Gbit/s, per-packet
+// microseconds, verdict labels). Pure.
+import type { Summary } from "./stats.ts";
+import type { CampaignRecord, CellRecord } from "./runner.ts";
+import { changesName } from "./matrix.ts";
+import type { ReportCell, ReportInput, ThroughputStats, Verdict } from "./report-types.ts";
+
+const G = 1e9;
+const g = (x: number | null): number | null => (x === null ? null : x / G);
+
+function stats(s: Summary, samples: readonly number[]): ThroughputStats {
+  return {
+    n: s.n,
+    meanGbitS: (s.mean ?? 0) / G,
+    stddevGbitS: (s.stddev ?? 0) / G,
+    ciLowGbitS: g(s.ci_low),
+    ciHighGbitS: g(s.ci_high),
+    samplesGbitS: samples.map((x) => x / G),
+    outliersGbitS: s.outliers.map((x) => x / G),
+  };
+}
+
+const mean = (xs: number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+function breakdownUs(c: CellRecord): ReportCell["breakdownUs"] {
+  const term = (name: string) => mean(c.runs.map((r) => r.breakdown.breakdown.terms.find((t) => t.term === name)?.total_us ?? 0)) ?? 0;
+  const measured = mean(c.runs.flatMap((r) => (r.breakdown.breakdown.measured_per_packet_us === null ? [] : [r.breakdown.breakdown.measured_per_packet_us])));
+  const model = mean(c.runs.map((r) => r.breakdown.breakdown.model_per_packet_us)) ?? 0;
+  return { copies: term("copies"), syscalls: term("syscalls"), exits: term("exits"), unexplained: measured === null ? 0 : measured - model, measuredPerPacketUs: measured, modelPerPacketUs: model };
+}
+
+function verdictOf(rec: CampaignRecord, c: CellRecord): ReportCell["verdict"] {
+  if (c.cell.isBaseline) return { verdict: "baseline", deltaPct: null, reason: "the baseline" };
+  const v = rec.verdicts[c.cell.id];
+  if (!v) return { verdict: "same", deltaPct: null, reason: c.error ?? "no verdict" };
+  const kind: Verdict = v.verdict === "inconclusive" ? "same" : v.verdict;
+  return { verdict: kind, deltaPct: v.delta_pct, reason: v.verdict === "inconclusive" ? `inconclusive: ${v.reason}` : v.reason };
+}
+
+export function reportInput(rec: CampaignRecord): ReportInput {
+  const first = rec.cells.find((c) => c.runs.length > 0)?.runs[0]?.breakdown;
+  const cells: ReportCell[] = rec.cells
+    .filter((c) => c.result !== null)
+    .map((c) => {
+      const r = c.result!;
+      return {
+        id: c.cell.id,
+        name: c.cell.name,
+        settings: c.cell.isBaseline ? "baseline" : changesName(c.cell.changes),
+        throughput: stats(r.throughput, r.samples_bits_per_s),
+        ...(r.directions ? { reverseThroughput: stats(r.directions.reverse, c.runs.map((x) => x.reverseBitsPerS ?? 0)) } : {}),
+        verdict: verdictOf(rec, c),
+        breakdownUs: breakdownUs(c),
+        perPacket: { exits: mean(c.runs.flatMap((x) => (x.exitsPerPacket === null ? [] : [x.exitsPerPacket]))), cpuUs: mean(c.runs.flatMap((x) => (x.cpuUsPerPacket === null ? [] : [x.cpuUsPerPacket]))) },
+        runIds: r.run_ids,
+      };
+    });
+  const m = rec.cells[0]?.result?.manifests[0];
+  return {
+    campaign: { id: rec.id, name: rec.name, startedNs: rec.startedNs, finishedNs: rec.finishedNs ?? rec.startedNs, manifest: m ? { ...m } : {} },
+    ceilingGbitS: first?.ceiling.max_gbit_s ?? 0,
+    modelVersion: first?.model_version ?? "",
+    packetBytes: first?.constants.packet_bytes,
+    cells,
+  };
+}

@@ -1,0 +1,168 @@
+// `eastwest campaign run|report|show|list`: Table-1 style campaigns.
+import { readFileSync, writeFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { ConfigError, createLogger, errorMessage, toJson } from "@eastwest/common";
+import { loadCollectorConfig } from "../../config.ts";
+import { startLab } from "../../demo/lab.ts";
+import { EmbeddedStore } from "../../store/embedded.ts";
+import { parseExact } from "../../store/json.ts";
+import { formatCampaign } from "../../campaign/format.ts";
+import { validateSpec } from "../../campaign/manager.ts";
+import { parseCampaignSpec } from "../../campaign/spec.ts";
+import { renderReport } from "../../campaign/report.ts";
+import { reportInput } from "../../campaign/report-input.ts";
+import { runCampaign, type CampaignRecord, type Progress } from "../../campaign/runner.ts";
+import type { CliCommand, CliIo } from "../types.ts";
+import { parseFlags, withConfigErrors } from "../flags.ts";
+
+const USAGE = `usage: eastwest campaign run SPEC.yaml [--api URL | --lab] [--report FILE] [--json]
+       eastwest campaign report ID [--api URL | --data FILE] [--out FILE]
+       eastwest campaign show ID [--api URL | --data FILE] [--json]
+       eastwest campaign list [--api URL | --data FILE]
+
+run      validates the spec (every error at once, before anything changes), then for each
+         cell snapshots and applies its settings on the agents, repeats iperf3 runs until
+         the throughput's confidence interval is within the target (or the maximum count),
+         and restores and verifies the settings, also after a failure or Ctrl-C.
+         --api URL   a running collector's HTTP API (default http://127.0.0.1:7471)
+         --lab       build the namespace/bridge lab (as root; loopback otherwise) and run the
+                     spec's cells there; the spec's endpoints are replaced by the lab's pair
+         --data FILE embedded store for --lab (eastwest-data/eastwest.db)
+report   writes a self-contained HTML report (plots and the Table-1 style table)
+`;
+
+const OPTIONS = { api: { type: "string" as const }, lab: { type: "boolean" as const }, data: { type: "string" as const }, out: { type: "string" as const }, report: { type: "string" as const }, json: { type: "boolean" as const } };
+
+function apiOf(values: Record<string, unknown>): string {
+  return ((values["api"] as string | undefined) ?? process.env["EASTWEST_API"] ?? "http://127.0.0.1:7471").replace(/\/$/, "");
+}
+
+async function call(url: string, init?: RequestInit): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch (err) {
+    throw new Error(`cannot reach the collector at ${url}: ${errorMessage(err)}`);
+  }
+  const body = parseExact(await res.text()) as { error?: string; problems?: string[] };
+  if (res.status === 400 && body.problems) throw new ConfigError(body.problems);
+  if (!res.ok) throw new Error(`collector answered ${res.status}: ${body.error ?? ""}`);
+  return body;
+}
+
+/** The stored record from the API or an embedded store file. */
+async function load(values: Record<string, unknown>, id: string): Promise<CampaignRecord> {
+  if (values["data"]) {
+    const store = new EmbeddedStore(values["data"] as string);
+    await store.open();
+    try {
+      const r = await store.getRecord("campaign", id);
+      if (!r) throw new Error(`no campaign ${id} in ${values["data"] as string}`);
+      return r.doc as CampaignRecord;
+    } finally {
+      await store.close();
+    }
+  }
+  return ((await call(`${apiOf(values)}/api/v1/records/campaign/${encodeURIComponent(id)}`)) as { doc: CampaignRecord }).doc;
+}
+
+function progressLine(io: CliIo): (p: Progress) => void {
+  return (p) => io.stderr(`campaign: ${p.cellsDone}/${p.cellsTotal} cells done${p.etaS === null ? "" : `, ETA ${p.etaS} s`} — ${p.message}\n`);
+}
+
+async function runLab(io: CliIo, values: Record<string, unknown>, specPath: string): Promise<CampaignRecord> {
+  const doc = (specPath.endsWith(".json") ? JSON.parse(readFileSync(specPath, "utf8")) : parseYaml(readFileSync(specPath, "utf8"))) as Record<string, unknown>;
+  const asRoot = process.getuid?.() === 0;
+  // why: reject a bad spec before building anything, with the lab's future endpoints standing in.
+  const placeholder = asRoot
+    ? { name: "lab", server: { agentId: "lab-ns1", interface: "ewcn1" }, client: { agentId: "lab-ns0", interface: "ewcn0" }, serverAddress: "10.78.0.3" }
+    : { name: "lab", server: { agentId: "lab-server", interface: "lo" }, client: { agentId: "lab-client", interface: "lo" }, serverAddress: "127.0.0.1" };
+  parseCampaignSpec(JSON.stringify({ ...doc, endpoints: [placeholder] }), "json");
+  const config = loadCollectorConfig({ env: process.env, flags: { http: { port: 0 }, grpc: { port: 0 }, ...(values["data"] ? { store: { path: values["data"] } } : {}) } });
+  const logger = createLogger("campaign", "warn");
+  if (!asRoot) io.stderr("campaign: not root: the lab runs over loopback, and offload settings on lo may be refused\n");
+  let cleanup: (() => Promise<void>) | undefined;
+  const abort = new AbortController();
+  const onSignal = () => {
+    io.stderr("campaign: interrupted: restoring the current cell's settings, then cleaning up\n");
+    abort.abort();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const lab = await startLab({ config, logger, bridge: asRoot, prefix: "ewc", net: "10.78.0", idPrefix: "lab", say: (l) => io.stderr(`campaign: ${l}\n`) }, (c) => (cleanup = c));
+    doc["endpoints"] = [{ name: "lab", server: lab.server, client: lab.client, serverAddress: lab.serverAddress }];
+    const spec = await validateSpec(JSON.stringify(doc), "json", lab.collector.store);
+    return await runCampaign(spec, { sessions: lab.collector.sessions, store: lab.collector.store, logger, constants: lab.collector.constants, observers: lab.agents, signal: abort.signal, onProgress: progressLine(io) });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await cleanup?.();
+  }
+}
+
+async function runApi(io: CliIo, values: Record<string, unknown>, specPath: string): Promise<CampaignRecord> {
+  const api = apiOf(values);
+  const { id } = (await call(`${api}/api/v1/campaigns`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ spec: readFileSync(specPath, "utf8"), format: specPath.endsWith(".json") ? "json" : "yaml" }) })) as { id: string };
+  io.stderr(`campaign: started ${id}\n`);
+  const t0 = Date.now();
+  let seen = -1;
+  for (;;) {
+    const rec = await load(values, id);
+    if (rec.cells.length !== seen) {
+      seen = rec.cells.length;
+      const eta = seen > 0 ? Math.round((((Date.now() - t0) / seen) * (rec.cellsTotal - seen)) / 1000) : null;
+      io.stderr(`campaign: ${seen}/${rec.cellsTotal} cells done${eta === null ? "" : `, ETA ${eta} s`}\n`);
+    }
+    if (rec.status !== "running") return rec;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function run(io: CliIo, values: Record<string, unknown>, positionals: string[]): Promise<number> {
+  const [sub, arg] = positionals;
+  if (sub === "list") {
+    const list = values["data"] ? await listData(values["data"] as string) : ((await call(`${apiOf(values)}/api/v1/records/campaign?limit=50`)) as { records: Array<{ doc: CampaignRecord }> }).records.map((r) => r.doc);
+    for (const c of list) io.stdout(`${c.id}  ${c.name}  ${c.status}  ${c.cells.length}/${c.cellsTotal} cells\n`);
+    return 0;
+  }
+  if (!arg) throw new ConfigError([`campaign ${sub ?? ""}: an argument is required (see --help)`]);
+  if (sub === "run") {
+    const rec = values["lab"] ? await runLab(io, values, arg) : await runApi(io, values, arg);
+    io.stdout(values["json"] ? toJson(rec, 2) + "\n" : formatCampaign(rec));
+    if (values["report"]) writeFileSync(values["report"] as string, renderReport(reportInput(rec)));
+    return rec.status === "done" ? 0 : 1;
+  }
+  if (sub === "report" || sub === "show") {
+    const rec = await load(values, arg);
+    if (sub === "show") return io.stdout(values["json"] ? toJson(rec, 2) + "\n" : formatCampaign(rec)), 0;
+    const out = (values["out"] as string | undefined) ?? `campaign-${rec.id}.html`;
+    writeFileSync(out, renderReport(reportInput(rec)));
+    io.stdout(`${out}\n`);
+    return 0;
+  }
+  throw new ConfigError([`unknown subcommand ${JSON.stringify(sub)}: run, report, show, list`]);
+}
+
+async function listData(path: string): Promise<CampaignRecord[]> {
+  const store = new EmbeddedStore(path);
+  await store.open();
+  try {
+    return (await store.listRecords("campaign", 50)).map((r) => r.doc as CampaignRecord);
+  } finally {
+    await store.close();
+  }
+}
+
+export const campaignCommand: CliCommand = {
+  name: "campaign",
+  summary: "run Table-1 style campaigns safely; reports with confidence intervals and verdicts",
+  usage: USAGE,
+  run: (argv, io) =>
+    withConfigErrors(io, async () => {
+      const { values, positionals, problems } = parseFlags(argv, OPTIONS, {}, true);
+      if (values["help"]) return io.stdout(USAGE), 0;
+      if (problems.length > 0) throw new ConfigError(problems);
+      return run(io, values, positionals);
+    }),
+};
