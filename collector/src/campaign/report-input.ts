@@ -15,7 +15,8 @@ function stats(s: Summary, samples: readonly number[]): ThroughputStats {
     stddevGbitS: (s.stddev ?? 0) / G,
     ciLowGbitS: g(s.ci_low),
     ciHighGbitS: g(s.ci_high),
-    samplesGbitS: samples.map((x) => x / G),
+    // the report draws outliers separately (hollow): samples here exclude them
+    samplesGbitS: samples.filter((x) => !s.outliers.includes(x)).map((x) => x / G),
     outliersGbitS: s.outliers.map((x) => x / G),
   };
 }

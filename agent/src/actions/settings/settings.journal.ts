@@ -58,6 +58,7 @@ function entryProblems(e: Entry, i: number): string[] {
   const setting: Setting = describe(e.change);
   const problems = parseSettings({ token: "journal", settings: [setting] }).problems.map((p) => `entries[${i}]: ${p}`);
   if (e.kind === "sysctl" && (typeof e.before !== "string" || SYSCTLS[e.change.key]?.check(e.before) !== undefined)) problems.push(`entries[${i}].before: bad value`);
+  if (e.kind === "sysctl" && e.module !== undefined && e.module !== `tcp_${e.change.value}`) problems.push(`entries[${i}].module: expected tcp_${e.change.value}`);
   if (e.kind === "mtu" && !Number.isInteger(e.before)) problems.push(`entries[${i}].before: bad MTU`);
   if (e.kind === "qdisc" && e.before !== null && !e.before.isDefault && !(QDISCS as readonly string[]).includes(e.before.kind)) problems.push(`entries[${i}].before: bad qdisc`);
   if (e.kind === "ethtool_feature" && (typeof e.before !== "object" || e.before === null)) problems.push(`entries[${i}].before: bad features`);
