@@ -9,6 +9,7 @@ import { iperf3Client, iperf3Server, type Iperf3Deps } from "./iperf3/iperf3.act
 import { realRunTool, type RunTool } from "./iperf3/iperf3.run.ts";
 import { watchFlows } from "./watchflows/watchflows.action.ts";
 import { applySettings, restoreSettings } from "./settings/settings.action.ts";
+import { bumpSettingsGeneration } from "../runtime/generation.ts";
 
 export interface CommandDeps {
   scheduler: Scheduler | undefined;
@@ -63,12 +64,21 @@ const handlers: Partial<Record<NonNullable<Command["kind"]>["$case"], Handler>> 
   },
   applySettings: async (cmd, deps, signal) => {
     if (cmd.kind?.$case !== "applySettings") throw new Error("bad command");
-    return applySettings(cmd.kind.value, { exec: deps.exec, fs: deps.fs, logger: deps.logger, signal });
+    // why: samplers caching host state (netstate) must re-read it, also after a failed (rolled back) apply.
+    try {
+      return await applySettings(cmd.kind.value, { exec: deps.exec, fs: deps.fs, logger: deps.logger, signal });
+    } finally {
+      bumpSettingsGeneration();
+    }
   },
   // why: no signal: a restore runs to the end even past its deadline; a half-done restore is worse than a late one.
   restoreSettings: async (cmd, deps) => {
     if (cmd.kind?.$case !== "restoreSettings") throw new Error("bad command");
-    return restoreSettings(cmd.kind.value, { exec: deps.exec, fs: deps.fs, logger: deps.logger });
+    try {
+      return await restoreSettings(cmd.kind.value, { exec: deps.exec, fs: deps.fs, logger: deps.logger });
+    } finally {
+      bumpSettingsGeneration();
+    }
   },
 };
 

@@ -19,7 +19,9 @@ function nsRead(rel: string): string {
   return run("ip", "netns", "exec", NS, "cat", `/proc/${rel}`).trim();
 }
 
-type Step = { step: string; value: { error?: string; state?: string; verified?: boolean; settings?: Array<Record<string, unknown>> } & Array<{ token: string; state: string; verified: boolean }> };
+/** One line of settings-child.ts: a report, an error, or (restore-pending) a list of reports. */
+type Report = { error?: string; state?: string; verified?: boolean; settings?: Array<Record<string, unknown>> };
+type Step = { step: string; value: Report & Array<{ token: string; state: string; verified: boolean }> };
 
 function child(...args: string[]): Step[] {
   const out = run("ip", "netns", "exec", NS, process.execPath, CHILD, ...args);

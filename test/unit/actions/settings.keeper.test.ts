@@ -8,12 +8,16 @@ import { CommandError, silentLogger } from "@eastwest/common";
 import type { ApplySettings, Setting } from "@eastwest/proto";
 import { handleCommand } from "@eastwest/agent/actions/dispatch";
 import { restorePending } from "@eastwest/agent/actions/settings/settings.action";
+import { journalFileName } from "@eastwest/agent/actions/settings/settings.journal";
 import { SettingsError, SettingsKeeper } from "@eastwest/agent/actions/settings/settings.keeper";
 import type { Exec } from "@eastwest/agent/runtime/exec";
 import type { HostFs } from "@eastwest/agent/runtime/hostfs";
 
 const BOOT = "6a1c3e6e-0000-4000-8000-000000000001";
-const SHORT: Record<string, string> = { tx: "tx-checksumming", rx: "rx-checksumming", sg: "scatter-gather", tso: "tcp-segmentation-offload", gso: "generic-segmentation-offload", gro: "generic-receive-offload", lro: "large-receive-offload" };
+const SHORT: Record<string, string> = {
+  tx: "tx-checksumming", rx: "rx-checksumming", sg: "scatter-gather", tso: "tcp-segmentation-offload",
+  gso: "generic-segmentation-offload", gro: "generic-receive-offload", lro: "large-receive-offload",
+};
 type F = { name: string; on: boolean; fixed?: boolean; parent?: string };
 const VETH: F[] = [
   { name: "rx-checksumming", on: true }, { name: "tx-checksumming", on: true },
@@ -44,7 +48,10 @@ class FakeHost {
 
   #run(a: string[]): string {
     const key = a.join(" ");
-    if (key === "ethtool -k v0") return `Features for v0:\n${this.features.map((f) => `${f.parent ? "\t" : ""}${f.name}: ${f.on ? "on" : "off"}${f.fixed ? " [fixed]" : ""}`).join("\n")}\n`;
+    if (key === "ethtool -k v0") {
+      const line = (f: F): string => `${f.parent ? "\t" : ""}${f.name}: ${f.on ? "on" : "off"}${f.fixed ? " [fixed]" : ""}`;
+      return `Features for v0:\n${this.features.map(line).join("\n")}\n`;
+    }
     if (a[0] === "ethtool" && a[1] === "-K" && a[2] === "v0") return this.#ethtoolSet(a.slice(3));
     if (key === "tc qdisc show dev v0") return `qdisc ${this.qdisc.kind} ${this.qdisc.handle} root refcnt 2 ${this.qdisc.options}\n`;
     if (key.startsWith("tc qdisc replace dev v0 root ")) {
@@ -115,7 +122,13 @@ class FakeHost {
 }
 
 const S = (kind: string, target: string, name: string, value: string): Setting => ({ kind, target, name, value });
-const CELL: ApplySettings = { token: "cell-1", settings: [S("ethtool_feature", "v0", "tx", "off"), S("ethtool_feature", "v0", "gro", "on"), S("qdisc", "v0", "", "fq"), S("mtu", "v0", "", "9000"), S("sysctl", "net.ipv4.tcp_rmem", "", "4096 262144 8388608")] };
+const CELL: ApplySettings = {
+  token: "cell-1",
+  settings: [
+    S("ethtool_feature", "v0", "tx", "off"), S("ethtool_feature", "v0", "gro", "on"), S("qdisc", "v0", "", "fq"), S("mtu", "v0", "", "9000"),
+    S("sysctl", "net.ipv4.tcp_rmem", "", "4096 262144 8388608"),
+  ],
+};
 
 describe("settings keeper (simulated host)", () => {
   let dir: string;
@@ -144,10 +157,14 @@ describe("settings keeper (simulated host)", () => {
         { kind: "sysctl", target: "net.ipv4.tcp_rmem", name: "", value: "4096 262144 8388608", before: "4096 131072 6291456", applied: "4096 262144 8388608" },
       ],
     });
-    assert.deepEqual(journals(), ["cell-1.json"]);
+    assert.deepEqual(journals(), [journalFileName("cell-1")]);
     host.calls = [];
     const restored = await keeper.restore("cell-1", host.deps());
-    assert.deepEqual(host.changes(), ["ip link set dev v0 mtu 1500", "tc qdisc del dev v0 root", "ethtool -K v0 gro off", "ethtool -K v0 tx on"], "newest first; the default qdisc comes back by delete");
+    assert.deepEqual(
+      host.changes(),
+      ["ip link set dev v0 mtu 1500", "tc qdisc del dev v0 root", "ethtool -K v0 gro off", "ethtool -K v0 tx on"],
+      "newest first; the default qdisc comes back by delete",
+    );
     assert.equal(host.state(), initial.replace("4096\\t131072\\t6291456\\n", "4096 131072 6291456\\n"));
     assert.equal(restored.state, "restored");
     assert.equal(restored.verified, true);
@@ -164,9 +181,11 @@ describe("settings keeper (simulated host)", () => {
 
   it("rolls back what was applied when a step fails, and says why", async () => {
     const initial = host.state();
-    const err = await keeper.apply({ token: "cell-2", settings: [S("mtu", "v0", "", "9000"), S("ethtool_feature", "v0", "tx", "off"), S("qdisc", "v0", "", "sfq")] }, host.deps()).catch((e: unknown) => e);
+    const settings = [S("mtu", "v0", "", "9000"), S("ethtool_feature", "v0", "tx", "off"), S("qdisc", "v0", "", "sfq")];
+    const err = await keeper.apply({ token: "cell-2", settings }, host.deps()).catch((e: unknown) => e);
     assert.ok(err instanceof SettingsError);
-    assert.equal(err.message, "apply_settings cell-2: settings[2] (qdisc v0) failed: qdisc sfq is not supported by this kernel (no sch_sfq): Error: Specified qdisc kind is unknown.; every setting was restored to its snapshot (verified)");
+    assert.equal(err.message, "apply_settings cell-2: settings[2] (qdisc v0) failed: qdisc sfq is not supported by this kernel (no sch_sfq): "
+      + "Error: Specified qdisc kind is unknown.; every setting was restored to its snapshot (verified)");
     assert.equal(host.state(), initial);
     assert.deepEqual(journals(), []);
     assert.equal((await keeper.restore("cell-2", host.deps())).state, "already-restored");
@@ -209,10 +228,18 @@ describe("settings keeper (simulated host)", () => {
     assert.ok(err instanceof SettingsError);
     assert.match(err.message, /^restore_settings m: not verified: mtu v0: restore step failed: ip: RTNETLINK answers: Device or resource busy/);
     assert.equal(err.report.settings[0]?.restored, "9000");
-    assert.deepEqual(journals(), ["m.json"]);
+    assert.deepEqual(journals(), [journalFileName("m")]);
     assert.equal((await keeper.restore("m", host.deps())).state, "restored");
     assert.equal(host.mtu, 1500);
     assert.deepEqual(journals(), []);
+  });
+
+  it("takes a campaign token longer than a file name may be", async () => {
+    const token = `6f1c0e7a-3b9d-4c52-9a41-2f7d8e0b1c33:pair-a.${"tx-checksum-off_gro-off_".repeat(8)}mtu-9000`;
+    assert.ok(token.length > 200);
+    await keeper.apply({ token, settings: [S("mtu", "v0", "", "9000")] }, host.deps());
+    assert.deepEqual(journals(), [journalFileName(token)]);
+    assert.equal((await keeper.restore(token, host.deps())).state, "restored");
   });
 
   it("refuses a pending token again and a setting another token holds", async () => {
@@ -228,17 +255,20 @@ describe("settings keeper (simulated host)", () => {
     const initial = host.state();
     await keeper.apply(CELL, host.deps());
     const ns = join(dir, "net-4026531840");
-    const other = (token: string, over: object) => writeFileSync(join(ns, `${token}.json`), JSON.stringify({ version: 1, token, pid: process.pid, bootId: BOOT, netns: "", createdMs: 0, entries: [], ...over }));
+    const other = (token: string, over: object): void => {
+      const doc = { version: 1, token, pid: process.pid, bootId: BOOT, netns: "", createdMs: 0, entries: [], ...over };
+      writeFileSync(join(ns, journalFileName(token)), JSON.stringify(doc));
+    };
     other("old-boot", { bootId: "another-boot" });
     other("live", { pid: 1 });
     writeFileSync(join(ns, "junk.json"), "{");
     const fresh = new SettingsKeeper(dir);
     const reports = await fresh.restoreJournals(host.deps());
-    assert.deepEqual(reports.map((r) => [r.token, r.state, r.verified]), [
+    assert.deepEqual(reports.map((r) => [r.token, r.state, r.verified]).sort(), [
       ["cell-1", "restored", true], [join(ns, "junk.json"), "skipped", false], ["live", "skipped", false], ["old-boot", "discarded", true],
-    ]);
+    ].sort());
     assert.equal(host.state(), initial.replace("4096\\t131072\\t6291456\\n", "4096 131072 6291456\\n"));
-    assert.deepEqual(journals(), ["junk.json", "live.json"]);
+    assert.deepEqual(journals(), ["junk.json", journalFileName("live")].sort());
   });
 
   it("is wired into the dispatcher: apply_settings and restore_settings commands", async () => {

@@ -74,7 +74,8 @@ describe("settings state: tc qdisc show dev", () => {
     assert.equal(eth?.options, "bands 3 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1");
     const pfifo = rootQdisc("qdisc pfifo 8003: root refcnt 3 limit 1000p\nqdisc clsact ffff: parent ffff:fff1\n", "tc");
     assert.deepEqual(pfifo, { kind: "pfifo", handle: "8003:", isDefault: false, options: "limit 1000p", children: 0 });
-    const mq = rootQdisc("qdisc mq 0: root \nqdisc pfifo_fast 0: parent :2 bands 3 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1\nqdisc pfifo_fast 0: parent :1 bands 3 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1\n", "tc");
+    const prio = "bands 3 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1";
+    const mq = rootQdisc(`qdisc mq 0: root \nqdisc pfifo_fast 0: parent :2 ${prio}\nqdisc pfifo_fast 0: parent :1 ${prio}\n`, "tc");
     assert.deepEqual([mq?.kind, mq?.isDefault, mq?.children], ["mq", true, 2]);
     assert.equal(rootQdisc("", "tc"), null);
     assert.equal(renderQdisc(veth), "noqueue (default)");

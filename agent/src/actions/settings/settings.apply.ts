@@ -11,7 +11,8 @@ function mismatch(what: string, asked: string, got: string): CommandError {
 /** `tc` says "Specified qdisc kind is unknown." when the kernel has no sch_<kind> (built in or as a module). */
 function qdiscError(err: unknown, kind: string): unknown {
   if (err instanceof CommandError && /qdisc kind is unknown/i.test(`${err.message} ${err.stderr}`)) {
-    return new CommandError(`qdisc ${kind} is not supported by this kernel (no sch_${kind}): ${err.stderr.trim() || err.message}`, err.exitCode, err.stderr, { cause: err });
+    const text = `qdisc ${kind} is not supported by this kernel (no sch_${kind}): ${err.stderr.trim() || err.message}`;
+    return new CommandError(text, err.exitCode, err.stderr, { cause: err });
   }
   return err;
 }

@@ -1,7 +1,8 @@
 // The snapshot journal: one JSON file per pending token, written (atomically, fsync'd) before the first
 // change and removed after a verified restore, so an agent restarted after a crash can restore.
-// Layout: <journalDir>/<netns tag>/<token>.json — a sysctl or interface belongs to one network namespace,
-// and only an agent in that namespace can restore it.
+// Layout: <journalDir>/<netns tag>/<sha256(token), 32 hex>.json — a sysctl or interface belongs to one
+// network namespace, and only an agent in that namespace can restore it. The token itself is inside.
+import { createHash } from "node:crypto";
 import { mkdir, open, readFile, readdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { errorMessage } from "@eastwest/common";
@@ -31,10 +32,15 @@ export function netnsTag(netns: string): string {
   return inode === undefined ? "net-unknown" : `net-${inode}`;
 }
 
-/** Writes <dir>/<token>.json via a temporary file, fsync and rename. Resolves with the path. */
+/** why hashed: a campaign token ("<uuid>:<pair>.<cell id>") can outgrow a file name (255 bytes). */
+export function journalFileName(token: string): string {
+  return `${createHash("sha256").update(token).digest("hex").slice(0, 32)}.json`;
+}
+
+/** Writes <dir>/<journalFileName(token)> via a temporary file, fsync and rename. Resolves with the path. */
 export async function writeJournal(dir: string, doc: JournalDoc): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, `${doc.token}.json`);
+  const path = join(dir, journalFileName(doc.token));
   const tmp = `${path}.${process.pid}.tmp`;
   const fh = await open(tmp, "w", 0o600);
   try {
@@ -60,7 +66,8 @@ function entryProblems(e: Entry, i: number): string[] {
   if (e.kind === "sysctl" && (typeof e.before !== "string" || SYSCTLS[e.change.key]?.check(e.before) !== undefined)) problems.push(`entries[${i}].before: bad value`);
   if (e.kind === "sysctl" && e.module !== undefined && e.module !== `tcp_${e.change.value}`) problems.push(`entries[${i}].module: expected tcp_${e.change.value}`);
   if (e.kind === "mtu" && !Number.isInteger(e.before)) problems.push(`entries[${i}].before: bad MTU`);
-  if (e.kind === "qdisc" && e.before !== null && !e.before.isDefault && !(QDISCS as readonly string[]).includes(e.before.kind)) problems.push(`entries[${i}].before: bad qdisc`);
+  const qdisc = e.kind === "qdisc" ? e.before : null;
+  if (qdisc !== null && !qdisc.isDefault && !(QDISCS as readonly string[]).includes(qdisc.kind)) problems.push(`entries[${i}].before: bad qdisc`);
   if (e.kind === "ethtool_feature" && (typeof e.before !== "object" || e.before === null)) problems.push(`entries[${i}].before: bad features`);
   return problems;
 }
@@ -79,7 +86,7 @@ export function parseJournal(text: string, source: string): JournalDoc {
 
 export type JournalFile = { path: string; doc: JournalDoc } | { path: string; error: string };
 
-/** Every <token>.json in `dir` (none when the directory does not exist). */
+/** Every journal (*.json) in `dir`, sorted by file name (none when the directory does not exist). */
 export async function listJournals(dir: string): Promise<JournalFile[]> {
   let names: string[];
   try {

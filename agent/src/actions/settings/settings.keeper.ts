@@ -124,7 +124,8 @@ export class SettingsKeeper {
       if (problems.length > 0) throw new ValidationError(`invalid apply_settings command: ${problems.join("; ")}`);
       const entries = drafts.map((d) => entryOf(d, probe));
       const scope = await this.#scopeOf(deps);
-      const doc: JournalDoc = { version: JOURNAL_VERSION, token: spec.token, pid: process.pid, bootId: scope.bootId, netns: scope.netns, createdMs: Date.now(), entries };
+      const { bootId, netns } = scope;
+      const doc: JournalDoc = { version: JOURNAL_VERSION, token: spec.token, pid: process.pid, bootId, netns, createdMs: Date.now(), entries };
       const pending: Pending = { entries, applied: [], journal: await writeJournal(scope.dir, doc) };
       this.#pending.set(spec.token, pending);
       this.#done.delete(spec.token);
@@ -166,11 +167,14 @@ export class SettingsKeeper {
   /** Restores the token's snapshot and verifies it; a restored or unknown token is a no-op success. */
   restore(token: string, deps: SettingsDeps): Promise<RestoreReport> {
     return this.#serial(async () => {
-      if (typeof token !== "string" || !TOKEN.test(token)) throw new ValidationError(`invalid restore_settings command: token: expected ${TOKEN.source}, got ${JSON.stringify(token)}`);
+      if (typeof token !== "string" || !TOKEN.test(token)) {
+        throw new ValidationError(`invalid restore_settings command: token: expected ${TOKEN.source}, got ${JSON.stringify(token)}`);
+      }
       const pending = this.#pending.get(token);
       if (pending === undefined) return { token, state: this.#done.has(token) ? "already-restored" : "unknown", verified: true, settings: [] };
       const report = await this.#restoreToken(token, pending, deps);
-      if (!report.verified) throw new SettingsError(`restore_settings ${token}: not verified: ${unverified(report)}; the journal is kept and a second restore_settings retries`, report);
+      const kept = "the journal is kept and a second restore_settings retries";
+      if (!report.verified) throw new SettingsError(`restore_settings ${token}: not verified: ${unverified(report)}; ${kept}`, report);
       return report;
     });
   }

@@ -38,8 +38,8 @@ export const MTU_MAX = 65535;
 
 /** dev_valid_name's limit (IFNAMSIZ - 1) and a conservative character set; existence is checked separately. */
 export const INTERFACE_NAME = /^[A-Za-z0-9_.:-]{1,15}$/;
-/** ApplySettings.token: also the journal file's name. */
-export const TOKEN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** ApplySettings.token, e.g. a campaign's "<campaign uuid>:<pair>.<cell id>". */
+export const TOKEN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$/;
 /** A congestion-control name (TCP_CA_NAME_MAX is 16 bytes with the NUL). */
 export const CONGESTION_NAME = /^[a-z0-9_]{1,15}$/;
 
@@ -75,7 +75,9 @@ const tripleRule: SysctlRule = {
 
 const busyRule: SysctlRule = {
   ...intRule(0, 1_000_000),
-  warn: (v) => (Number(v) > 0 ? "busy polling > 0: in the study eastwest is built from, rx busy poll hung the kernel under bulk traffic; keep such cells short" : undefined),
+  warn: (v) => (Number(v) > 0
+    ? "busy polling > 0: in the study eastwest is built from, rx busy poll hung the kernel under bulk traffic; keep such cells short"
+    : undefined),
 };
 
 /** The allow-listed sysctl keys; the file is /proc/sys/<key with '.' -> '/'> in the agent's network namespace. */

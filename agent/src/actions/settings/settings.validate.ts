@@ -18,6 +18,8 @@ export interface Draft {
 }
 
 const q = (v: unknown): string => JSON.stringify(v);
+/** Why a read failed. */
+const why = (r: { ok: boolean; error?: string } | undefined): string => r?.error ?? "not read";
 
 function ifaceProblem(target: string): string | undefined {
   if (typeof target !== "string" || !INTERFACE_NAME.test(target)) return `target: expected an interface name matching ${INTERFACE_NAME.source}, got ${q(target)}`;
@@ -40,7 +42,8 @@ function parseInterfaceSetting(s: Setting): Parsed {
     const feature = featureNamed(s.name);
     if (feature === undefined) problems.push(`name: expected one of ${Object.entries(FEATURE_SHORT).map(([l, sh]) => `${l} (${sh})`).join(", ")}, got ${q(s.name)}`);
     if (s.value !== "on" && s.value !== "off") problems.push(`value: expected "on" or "off", got ${q(s.value)}`);
-    return problems.length > 0 || feature === undefined ? { problems } : { change: { kind: "ethtool_feature", iface, feature, value: s.value as "on" | "off" }, problems };
+    if (problems.length > 0 || feature === undefined) return { problems };
+    return { change: { kind: "ethtool_feature", iface, feature, value: s.value as "on" | "off" }, problems };
   }
   problems.push(...emptyName(s));
   if (s.kind === "qdisc") {
@@ -104,7 +107,7 @@ function ifaceStateProblem(d: Draft, probe: Probe): string | undefined {
 
 function ethtoolProblem(c: Extract<Change, { kind: "ethtool_feature" }>, probe: Probe): string | undefined {
   const read = probe.features.get(c.iface);
-  if (read === undefined || !read.ok) return `cannot read ethtool -k ${c.iface}: ${read?.ok === false ? read.error : "not read"}`;
+  if (read === undefined || !read.ok) return `cannot read ethtool -k ${c.iface}: ${why(read)}`;
   const f = read.value[c.feature];
   if (f === undefined) return `ethtool -k ${c.iface} does not list ${c.feature}`;
   if (f.fixed) return `${c.feature} is [fixed] on ${c.iface}: the driver does not allow changing it`;
@@ -113,11 +116,13 @@ function ethtoolProblem(c: Extract<Change, { kind: "ethtool_feature" }>, probe: 
 
 function qdiscProblem(c: Extract<Change, { kind: "qdisc" }>, probe: Probe): string | undefined {
   const read = probe.qdiscs.get(c.iface);
-  if (read === undefined || !read.ok) return `cannot read tc qdisc show dev ${c.iface}: ${read?.ok === false ? read.error : "not read"}`;
+  if (read === undefined || !read.ok) return `cannot read tc qdisc show dev ${c.iface}: ${why(read)}`;
   const root = read.value;
   if (root === null || root.isDefault) return undefined;
   if (!(QDISCS as readonly string[]).includes(root.kind) || root.children > 0) {
-    return `the root qdisc of ${c.iface} is ${root.kind} ${root.handle}${root.children > 0 ? ` with ${root.children} child qdiscs` : ""}, set by someone else; only an allow-listed kind without children or the kernel default can be restored`;
+    const children = root.children > 0 ? ` with ${root.children} child qdiscs` : "";
+    return `the root qdisc of ${c.iface} is ${root.kind} ${root.handle}${children}, set by someone else; `
+      + "only an allow-listed kind without children or the kernel default can be restored";
   }
   return undefined;
 }
@@ -125,14 +130,15 @@ function qdiscProblem(c: Extract<Change, { kind: "qdisc" }>, probe: Probe): stri
 function sysctlProblem(c: Extract<Change, { kind: "sysctl" }>, probe: Probe): string | undefined {
   const read = probe.sysctls.get(c.key);
   if (read === undefined || !read.ok) {
-    return `cannot read ${c.key} in this network namespace (global sysctls such as net.core.busy_poll exist only in the initial one): ${read?.ok === false ? read.error : "not read"}`;
+    return `cannot read ${c.key} in this network namespace (global sysctls such as net.core.busy_poll exist only in the initial one): ${why(read)}`;
   }
   if (c.key !== "net.ipv4.tcp_congestion_control") return undefined;
-  if (probe.congestion === undefined || !probe.congestion.ok) return `cannot read tcp_available_congestion_control: ${probe.congestion?.ok === false ? probe.congestion.error : "not read"}`;
+  if (probe.congestion === undefined || !probe.congestion.ok) return `cannot read tcp_available_congestion_control: ${why(probe.congestion)}`;
   if (probe.congestion.value.includes(c.value)) return undefined;
   const mod = probe.modules.get(c.value);
   if (mod?.ok) return undefined;
-  return `congestion control ${q(c.value)} is not available (available: ${probe.congestion.value.join(" ") || "none"}) and module tcp_${c.value} cannot be loaded: ${mod?.ok === false ? mod.error : "not probed"}`;
+  const available = probe.congestion.value.join(" ") || "none";
+  return `congestion control ${q(c.value)} is not available (available: ${available}) and module tcp_${c.value} cannot be loaded: ${why(mod)}`;
 }
 
 function stateProblem(d: Draft, probe: Probe): string | undefined {
@@ -144,7 +150,7 @@ function stateProblem(d: Draft, probe: Probe): string | undefined {
       return qdiscProblem(c, probe);
     case "mtu": {
       const read = probe.mtus.get(c.iface);
-      return read?.ok ? undefined : `cannot read /sys/class/net/${c.iface}/mtu: ${read?.ok === false ? read.error : "not read"}`;
+      return read?.ok ? undefined : `cannot read /sys/class/net/${c.iface}/mtu: ${why(read)}`;
     }
     case "sysctl":
       return sysctlProblem(c, probe);
