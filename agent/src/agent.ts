@@ -10,6 +10,7 @@ import { Outbox } from "./runtime/outbox.ts";
 import { Scheduler, type ScheduledSampler } from "./runtime/scheduler.ts";
 import { SAMPLERS } from "./samplers/index.ts";
 import { GrpcTransport } from "./transport/grpc.ts";
+import { NatsTransport } from "./transport/nats.ts";
 import { handleCommand, type CommandDeps } from "./actions/dispatch.ts";
 import { defaultJournalDir, restoreAll, restorePending } from "./actions/settings/settings.action.ts";
 import "./actions/exitreasons/index.ts";
@@ -30,7 +31,7 @@ export class Agent {
   #identity: Identity | undefined;
   #scheduler: Scheduler | undefined;
   #batcher: Batcher | undefined;
-  #transport: GrpcTransport | undefined;
+  #transport: GrpcTransport | NatsTransport | undefined;
   #selfTimer: NodeJS.Timeout | undefined;
   #calibration: Calibration | undefined;
   #closed = false;
@@ -44,7 +45,7 @@ export class Agent {
     this.outbox = new Outbox(config.buffer.maxBatches);
   }
 
-  get transport(): GrpcTransport | undefined {
+  get transport(): GrpcTransport | NatsTransport | undefined {
     return this.#transport;
   }
 
@@ -67,30 +68,35 @@ export class Agent {
   async start(): Promise<void> {
     const fs = this.#fs;
     const exec = this.#deps.exec ?? realExec;
-    this.#identity = await identify(fs);
+    this.#identity = await identify(fs, exec);
     await restorePending(defaultJournalDir(), { exec, fs, logger: this.#deps.logger });
     const baseTags = { agent_id: this.config.id, host: this.#identity.hostname, netns: this.#identity.netns };
     this.#batcher = new Batcher({ ...this.config.batch, emit: (points) => this.#enqueue(points) });
     this.#scheduler = new Scheduler(this.#samplers(), { fs, exec, baseTags, logger: this.#deps.logger, emit: (p) => this.#batcher?.add(p) });
     await this.#scheduler.init();
     if (this.config.calibrate && this.#deps.calibrate) this.#calibration = await this.#deps.calibrate();
-    this.#transport = new GrpcTransport({
-      address: this.config.collector.address,
-      outbox: this.outbox,
-      hello: () => this.hello(),
-      logger: this.#deps.logger,
-      maxInFlight: this.config.buffer.maxInFlight,
-      connectTimeoutMs: this.config.collector.connectTimeoutMs,
-      ackTimeoutMs: this.config.collector.ackTimeoutMs,
-      backoffMinMs: this.config.collector.backoffMinMs,
-      backoffMaxMs: this.config.collector.backoffMaxMs,
-      keepaliveMs: this.config.collector.keepaliveMs,
-      onCommand: (cmd) => this.#onCommand(cmd),
-    });
+    this.#transport = this.#createTransport();
     this.#transport.start();
     this.#scheduler.start();
     this.#selfTimer = setInterval(() => this.#batcher?.add([this.#selfPoint()]), this.config.intervalMs);
     this.#selfTimer.unref();
+  }
+
+  #createTransport(): GrpcTransport | NatsTransport {
+    const c = this.config.collector;
+    const common = {
+      outbox: this.outbox,
+      hello: () => this.hello(),
+      logger: this.#deps.logger,
+      maxInFlight: this.config.buffer.maxInFlight,
+      connectTimeoutMs: c.connectTimeoutMs,
+      ackTimeoutMs: c.ackTimeoutMs,
+      backoffMinMs: c.backoffMinMs,
+      backoffMaxMs: c.backoffMaxMs,
+      onCommand: (cmd: Command) => this.#onCommand(cmd),
+    };
+    if (c.transport === "nats") return new NatsTransport({ ...common, ...this.config.nats });
+    return new GrpcTransport({ ...common, address: c.address, keepaliveMs: c.keepaliveMs });
   }
 
   #enqueue(points: Sample[]): void {
@@ -116,6 +122,8 @@ export class Agent {
       agentVersion: AGENT_VERSION,
       calibration: this.#calibration,
       pid: process.pid,
+      cpuModel: id?.cpuModel ?? "",
+      toolVersions: id?.toolVersions ?? {},
     };
   }
 
@@ -166,6 +174,6 @@ export class Agent {
     await this.#scheduler?.stop();
     this.#batcher?.close();
     if (this.#transport && this.#transport.connected) await this.#transport.drain(drainMs);
-    this.#transport?.close();
+    await this.#transport?.close();
   }
 }

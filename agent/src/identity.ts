@@ -2,12 +2,41 @@
 import { readFile } from "node:fs/promises";
 import { hostname, release } from "node:os";
 import type { HostFs } from "./runtime/hostfs.ts";
+import type { Exec } from "./runtime/exec.ts";
 
 export interface Identity {
   hostname: string;
   kernel: string;
   machineUuid: string;
   netns: string;
+  cpuModel: string;
+  toolVersions: Record<string, string>;
+}
+
+/** The first "model name" of /proc/cpuinfo ("" when absent, e.g. on some ARM kernels). */
+export async function cpuModel(fs: HostFs): Promise<string> {
+  try {
+    return /^model name\s*:\s*(.+)$/m.exec(await fs.proc("cpuinfo"))?.[1]?.trim() ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** First line of `<tool> --version` for the tools whose versions go in reproducibility manifests. */
+export async function toolVersions(exec: Exec): Promise<Record<string, string>> {
+  const tools: Array<[string, string]> = [["iperf3", "iperf3"], ["qemu", "qemu-system-x86_64"]];
+  const out: Record<string, string> = {};
+  await Promise.all(
+    tools.map(async ([key, bin]) => {
+      try {
+        const r = await exec(bin, ["--version"], { timeoutMs: 5000 });
+        out[key] = (r.stdout || r.stderr).split("\n")[0]?.trim() ?? "";
+      } catch {
+        out[key] = "";
+      }
+    }),
+  );
+  return out;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -38,6 +67,6 @@ export async function netnsId(fs: HostFs): Promise<string> {
   }
 }
 
-export async function identify(fs: HostFs): Promise<Identity> {
-  return { hostname: hostname(), kernel: release(), machineUuid: await machineUuid(fs), netns: await netnsId(fs) };
+export async function identify(fs: HostFs, exec: Exec): Promise<Identity> {
+  return { hostname: hostname(), kernel: release(), machineUuid: await machineUuid(fs), netns: await netnsId(fs), cpuModel: await cpuModel(fs), toolVersions: await toolVersions(exec) };
 }

@@ -171,6 +171,8 @@ export function fromHello(h: Hello): Identity {
     agentVersion: h.agentVersion,
     pid: h.pid,
     calibration: h.calibration ?? null,
+    cpuModel: h.cpuModel,
+    toolVersions: h.toolVersions,
   };
 }
 

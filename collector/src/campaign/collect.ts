@@ -1,7 +1,7 @@
 // The reproducibility manifest of an agent as the collector knows it: its
 // registry record (kernel, agent version) and its latest netstate samples
 // (offloads, qdisc, MTU, congestion control), plus iperf3's version from the
-// run. cpu_model and qemu_version are not reported by agents yet ("" / null).
+// run (else the agent's own iperf3 --version). cpu_model and tool versions come from the agent's hello.
 import type { Store } from "../store/types.ts";
 import type { Manifest } from "./manifest.ts";
 import { ETHTOOL_FEATURE } from "./types.ts";
@@ -18,9 +18,9 @@ export async function manifestOf(store: Store, agentId: string, iperf3Version: s
     agent_id: agentId,
     agent_version: agent?.agentVersion ?? "",
     kernel: agent?.kernel ?? "",
-    qemu_version: null,
-    iperf3_version: iperf3Version,
-    cpu_model: "",
+    qemu_version: agent?.toolVersions?.["qemu"] || null,
+    iperf3_version: iperf3Version ?? (agent?.toolVersions?.["iperf3"] || null),
+    cpu_model: agent?.cpuModel ?? "",
     congestion: stack[0]?.tags["congestion_control"] ?? "",
     offloads: {},
     qdisc: {},

@@ -93,6 +93,10 @@ export interface AgentRecord {
   role: AgentRole;
   hostname: string;
   kernel: string;
+  /** /proc/cpuinfo model name; "" when unknown (older agents). */
+  cpuModel?: string;
+  /** First line of each tool's --version (iperf3, qemu); "" when missing. */
+  toolVersions?: Record<string, string>;
   machineUuid: string;
   netns: string;
   capabilities: AgentCapability[];

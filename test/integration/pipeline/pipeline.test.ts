@@ -1,12 +1,12 @@
 // Collector + agent as real processes on loopback: samples arrive and are
 // stored; kill -9 of the collector mid-stream loses and duplicates nothing.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, getJson, jsonLine, killAll, start, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
 
 interface Agents {
-  agents: Array<{ agentId: string; highestSeq: number; connected: boolean; capabilities: Array<{ sampler: string; available: boolean; reason: string }> }>;
+  agents: Array<{ agentId: string; highestSeq: number; connected: boolean; cpuModel?: string; toolVersions?: Record<string, string>; capabilities: Array<{ sampler: string; available: boolean; reason: string }> }>;
 }
 interface AgentDetail {
   agent: { agentId: string; highestSeq: number };
@@ -64,6 +64,10 @@ describe("pipeline: agent -> gRPC -> collector -> embedded store", function () {
     const a = agents.agents.find((x) => x.agentId === "host-a");
     assert.ok(a && a.connected, "agent registered and connected");
     assert.ok(a.capabilities.some((cap) => cap.sampler === "netdev" && cap.available));
+    // identity for reproducibility manifests: the CPU model and tool versions travel in the hello
+    const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+    assert.equal(a.cpuModel, /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? "");
+    assert.match(a.toolVersions?.["iperf3"] ?? "", /^iperf 3/);
     const series = await waitFor(async () => {
       const s = await getJson<SeriesResp>(`${c.http}/api/v1/series?measurement=netdev&from=-5m&to=now&tag.agent_id=host-a&tag.interface=lo`);
       return s.series.length > 0 && (s.series[0]?.values.length ?? 0) >= 2 ? s.series : undefined;

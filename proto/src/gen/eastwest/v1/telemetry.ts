@@ -179,6 +179,15 @@ export interface Hello {
   agentVersion: string;
   calibration: Calibration | undefined;
   pid: number;
+  /** /proc/cpuinfo "model name" */
+  cpuModel: string;
+  /** e.g. iperf3, qemu: first line of --version ("" when missing) */
+  toolVersions: { [key: string]: string };
+}
+
+export interface Hello_ToolVersionsEntry {
+  key: string;
+  value: string;
 }
 
 export interface FieldValue {
@@ -712,6 +721,8 @@ function createBaseHello(): Hello {
     agentVersion: "",
     calibration: undefined,
     pid: 0,
+    cpuModel: "",
+    toolVersions: {},
   };
 }
 
@@ -747,6 +758,12 @@ export const Hello: MessageFns<Hello> = {
     if (message.pid !== 0) {
       writer.uint32(80).uint32(message.pid);
     }
+    if (message.cpuModel !== "") {
+      writer.uint32(90).string(message.cpuModel);
+    }
+    globalThis.Object.entries(message.toolVersions).forEach(([key, value]: [string, string]) => {
+      Hello_ToolVersionsEntry.encode({ key: key as any, value }, writer.uint32(98).fork()).join();
+    });
     return writer;
   },
 
@@ -843,6 +860,25 @@ export const Hello: MessageFns<Hello> = {
             message.pid = reader.uint32();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.cpuModel = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            const entry12 = Hello_ToolVersionsEntry.decode(reader, reader.uint32());
+            if (entry12.value !== undefined) {
+              message.toolVersions[entry12.key] = entry12.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -881,6 +917,38 @@ export const Hello: MessageFns<Hello> = {
         : "",
       calibration: isSet(object.calibration) ? Calibration.fromJSON(object.calibration) : undefined,
       pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      cpuModel: isSet(object.cpuModel)
+        ? globalThis.String(object.cpuModel)
+        : isSet(object.cpu_model)
+        ? globalThis.String(object.cpu_model)
+        : "",
+      toolVersions: isObject(object.toolVersions)
+        ? (globalThis.Object.entries(object.toolVersions) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.tool_versions)
+        ? (globalThis.Object.entries(object.tool_versions) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -916,6 +984,18 @@ export const Hello: MessageFns<Hello> = {
     if (message.pid !== 0) {
       obj.pid = Math.round(message.pid);
     }
+    if (message.cpuModel !== "") {
+      obj.cpuModel = message.cpuModel;
+    }
+    if (message.toolVersions) {
+      const entries = globalThis.Object.entries(message.toolVersions) as [string, string][];
+      if (entries.length > 0) {
+        obj.toolVersions = {};
+        entries.forEach(([k, v]) => {
+          obj.toolVersions[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -936,6 +1016,101 @@ export const Hello: MessageFns<Hello> = {
       ? Calibration.fromPartial(object.calibration)
       : undefined;
     message.pid = object.pid ?? 0;
+    message.cpuModel = object.cpuModel ?? "";
+    message.toolVersions = (globalThis.Object.entries(object.toolVersions ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseHello_ToolVersionsEntry(): Hello_ToolVersionsEntry {
+  return { key: "", value: "" };
+}
+
+export const Hello_ToolVersionsEntry: MessageFns<Hello_ToolVersionsEntry> = {
+  encode(message: Hello_ToolVersionsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Hello_ToolVersionsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHello_ToolVersionsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Hello_ToolVersionsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Hello_ToolVersionsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Hello_ToolVersionsEntry>): Hello_ToolVersionsEntry {
+    return Hello_ToolVersionsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Hello_ToolVersionsEntry>): Hello_ToolVersionsEntry {
+    const message = createBaseHello_ToolVersionsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
