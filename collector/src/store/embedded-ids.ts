@@ -28,11 +28,23 @@ class Dictionary {
   }
 }
 
+// why: another connection (a second collector on the same file) may have interned the same key since this
+// cache was loaded; the insert then does nothing and the id is read back.
 const SQL = {
-  measurement: "INSERT INTO measurements (name) VALUES (?)",
-  series: "INSERT INTO series (measurement, tag_key, tags) VALUES (?, ?, ?)",
-  fieldset: "INSERT INTO fieldsets (names) VALUES (?)",
+  measurement: "INSERT INTO measurements (name) VALUES (?) ON CONFLICT DO NOTHING",
+  series: "INSERT INTO series (measurement, tag_key, tags) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+  fieldset: "INSERT INTO fieldsets (names) VALUES (?) ON CONFLICT DO NOTHING",
+  measurementId: "SELECT id FROM measurements WHERE name = ?",
+  seriesId: "SELECT id FROM series WHERE measurement = ? AND tag_key = ?",
+  fieldsetId: "SELECT id FROM fieldsets WHERE names = ?",
 } as const;
+
+function insertedOr(res: { changes: number | bigint; lastInsertRowid: number | bigint }, lookup: () => unknown): bigint {
+  if (Number(res.changes) > 0) return BigInt(res.lastInsertRowid);
+  const row = lookup() as { id?: bigint | number } | undefined;
+  if (row?.id === undefined) throw new Error("interned id vanished between insert and lookup");
+  return BigInt(row.id);
+}
 
 export class InternedIds {
   readonly #stmts: Record<keyof typeof SQL, StatementSync>;
@@ -44,6 +56,9 @@ export class InternedIds {
       measurement: db.prepare(SQL.measurement),
       series: db.prepare(SQL.series),
       fieldset: db.prepare(SQL.fieldset),
+      measurementId: db.prepare(SQL.measurementId),
+      seriesId: db.prepare(SQL.seriesId),
+      fieldsetId: db.prepare(SQL.fieldsetId),
     };
     for (const row of db.prepare("SELECT id, name FROM measurements").iterate()) {
       this.#committed.set("m", String(row.name), row.id as bigint);
@@ -58,19 +73,19 @@ export class InternedIds {
 
   /** Must run inside the caller's transaction. */
   measurement(name: string): bigint {
-    return this.#intern("m", name, () => this.#stmts.measurement.run(name).lastInsertRowid);
+    return this.#intern("m", name, () => insertedOr(this.#stmts.measurement.run(name), () => this.#stmts.measurementId.get(name)));
   }
 
   /** tagKey is the canonical key of tags (codec.ts). Must run inside the caller's transaction. */
   series(measurement: string, tagKey: string, tags: Record<string, string>): bigint {
     return this.#intern("s" + measurement, tagKey, () =>
-      this.#stmts.series.run(measurement, tagKey, sortedTagsJson(tags)).lastInsertRowid,
+      insertedOr(this.#stmts.series.run(measurement, tagKey, sortedTagsJson(tags)), () => this.#stmts.seriesId.get(measurement, tagKey)),
     );
   }
 
   /** names is a JSON array of field names (codec.ts). Must run inside the caller's transaction. */
   fieldset(names: string): bigint {
-    return this.#intern("f", names, () => this.#stmts.fieldset.run(names).lastInsertRowid);
+    return this.#intern("f", names, () => insertedOr(this.#stmts.fieldset.run(names), () => this.#stmts.fieldsetId.get(names)));
   }
 
   /** The transaction committed: staged ids become known. */

@@ -281,3 +281,28 @@ describe("embedded store: group commit", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("embedded store: two writers on one file", () => {
+  it("lets two stores (two collectors) intern the same series without conflict", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { EmbeddedStore } = await import("@eastwest/collector/store/embedded");
+    const dir = mkdtempSync(join(tmpdir(), "eastwest-two-"));
+    const a = new EmbeddedStore({ path: join(dir, "s.db"), busyTimeoutMs: 2000 });
+    const b = new EmbeddedStore({ path: join(dir, "s.db"), busyTimeoutMs: 2000 });
+    await a.open();
+    await b.open();
+    const t = 1_700_000_000_000_000_000n;
+    const batch = (agentId: string, seq: bigint) => ({ agentId, seq, receivedNs: t, points: [{ measurement: "shared_m", tags: { k: "same" }, fields: { x: 1 }, timeNs: t + seq }] });
+    assert.equal((await a.writeBatch(batch("one", 1n))).kind, "ok");
+    assert.equal((await b.writeBatch(batch("two", 1n))).kind, "ok", "b interns ids a created after b loaded its cache");
+    assert.equal((await a.writeBatch(batch("one", 2n))).kind, "ok");
+    const series = await a.query({ measurement: "shared_m", fromNs: t, toNs: t + 10n });
+    assert.equal(series.length, 1, "one series for both writers");
+    assert.equal(series[0]?.values.length, 3);
+    await a.close();
+    await b.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
