@@ -2,6 +2,9 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import { loadConfig, type EnvBinding } from "@eastwest/common";
+import { OTLP_ENV, otlpConfigSchema, otlpDefaults } from "@eastwest/common/telemetry-config";
+import { jsName, natsServers, subjectPrefix } from "./transport/nats-config.ts";
+import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from "./transport/nats-subjects.ts";
 
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
@@ -19,13 +22,23 @@ export const agentConfigSchema = z
     role: z.enum(["host", "guest"]),
     collector: z
       .object({
-        transport: z.enum(["grpc"]),
+        transport: z.enum(["grpc", "nats"]),
         address: z.string().regex(/^[^\s/]+:\d{1,5}$/, "expected host:port"),
         connectTimeoutMs: z.number().int().min(100).max(600_000),
         ackTimeoutMs: z.number().int().min(100).max(600_000),
         backoffMinMs: z.number().int().min(1),
         backoffMaxMs: z.number().int().min(1),
         keepaliveMs: z.number().int().min(1000),
+      })
+      .strict(),
+    /** Used when collector.transport is "nats"; see transport/nats-subjects.ts for the subject scheme. */
+    nats: z
+      .object({
+        servers: natsServers,
+        subjectPrefix,
+        site: z.string().min(1).max(64),
+        stream: jsName,
+        helloEveryMs: z.number().int().min(1000).max(3_600_000),
       })
       .strict(),
     intervalMs: z.number().int().min(10).max(3_600_000),
@@ -35,6 +48,8 @@ export const agentConfigSchema = z
     procRoot: z.string().min(1),
     sysRoot: z.string().min(1),
     calibrate: z.boolean(),
+    /** Self-instrumentation over OTLP/HTTP; off without otlp.endpoint. */
+    otlp: otlpConfigSchema,
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
   })
   .strict()
@@ -58,6 +73,7 @@ export function agentDefaults(): Record<string, unknown> {
       backoffMaxMs: 5000,
       keepaliveMs: 10_000,
     },
+    nats: { servers: ["nats://127.0.0.1:4222"], subjectPrefix: DEFAULT_SUBJECT_PREFIX, site: "default", stream: DEFAULT_STREAM, helloEveryMs: 30_000 },
     intervalMs: 1000,
     samplers: {},
     batch: { maxPoints: 500, maxDelayMs: 1000 },
@@ -65,6 +81,7 @@ export function agentDefaults(): Record<string, unknown> {
     procRoot: "/proc",
     sysRoot: "/sys",
     calibrate: false,
+    otlp: otlpDefaults(),
     logLevel: "info",
   };
 }
@@ -73,11 +90,15 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_AGENT_ID", path: ["id"], type: "string" },
   { name: "EASTWEST_AGENT_ROLE", path: ["role"], type: "string" },
   { name: "EASTWEST_COLLECTOR", path: ["collector", "address"], type: "string" },
+  { name: "EASTWEST_TRANSPORT", path: ["collector", "transport"], type: "string" },
+  { name: "EASTWEST_NATS_SERVERS", path: ["nats", "servers"], type: "string" },
+  { name: "EASTWEST_NATS_SITE", path: ["nats", "site"], type: "string" },
   { name: "EASTWEST_INTERVAL_MS", path: ["intervalMs"], type: "number" },
   { name: "EASTWEST_PROC_ROOT", path: ["procRoot"], type: "string" },
   { name: "EASTWEST_SYS_ROOT", path: ["sysRoot"], type: "string" },
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
   { name: "EASTWEST_AGENT_SAMPLERS", path: ["samplers"], type: "json" },
+  ...OTLP_ENV,
 ];
 
 export function loadAgentConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Record<string, unknown>; problems?: string[] }): AgentConfig {

@@ -1,5 +1,7 @@
-// The collector: gRPC receiver -> validate -> store -> ack; agent registry;
-// HTTP JSON API; command sessions to agents. start()/stop() (stop is safe twice).
+// The collector: gRPC receiver (and the NATS JetStream receiver when
+// nats.enabled) -> validate -> store -> ack; agent registry;
+// HTTP JSON API; command sessions to agents; self-telemetry over OTLP when
+// config.otlp.endpoint is set. start()/stop() (stop is safe twice).
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "@eastwest/common";
@@ -7,11 +9,15 @@ import { nowNs } from "@eastwest/common";
 import type { CollectorConfig } from "./config.ts";
 import { GrpcReceiver } from "./ingest/grpc.ts";
 import { Ingestor } from "./ingest/ingestor.ts";
+import { NatsReceiver } from "./ingest/nats.ts";
 import { Sessions } from "./ingest/sessions.ts";
 import { newStats, type PipelineStats } from "./ingest/stats.ts";
+import { observePipeline } from "./ingest/metrics.ts";
+import { startTelemetry, type Telemetry } from "@eastwest/common/telemetry";
+import { telemetryOptions } from "@eastwest/common/telemetry-config";
 import { Registry } from "./registry.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
-import { EmbeddedStore } from "./store/embedded.ts";
+import { createStore } from "./store/influx-factory.ts";
 import type { Store } from "./store/types.ts";
 import { PAPER_CONSTANTS, type ModelConstants } from "./model/cost-model.ts";
 import { executeRun, type RunRecord } from "./run/runner.ts";
@@ -31,14 +37,16 @@ export class Collector {
   constants: ModelConstants = PAPER_CONSTANTS;
   readonly campaigns: CampaignManager;
   #grpc: GrpcReceiver | undefined;
+  #nats: NatsReceiver | undefined;
   #http: HttpApi | undefined;
+  #telemetry: Telemetry | undefined;
   #stopped = false;
 
   constructor(config: CollectorConfig, logger: Logger, store?: Store) {
     this.config = config;
     this.logger = logger;
     if (!store) mkdirSync(dirname(config.store.path), { recursive: true });
-    this.store = store ?? new EmbeddedStore(config.store.path);
+    this.store = store ?? createStore(config.store, logger);
     this.registry = new Registry(this.store);
     this.campaigns = new CampaignManager({ sessions: this.sessions, store: this.store, logger, constants: () => this.constants });
     this.ingestor = new Ingestor({
@@ -51,6 +59,11 @@ export class Collector {
 
   get grpcPort(): number {
     return this.#grpc?.port ?? 0;
+  }
+
+  /** The NATS receiver when nats.enabled, after start(). */
+  get nats(): NatsReceiver | undefined {
+    return this.#nats;
   }
 
   get httpPort(): number {
@@ -72,6 +85,7 @@ export class Collector {
       onDisconnect: (id) => this.registry.onDisconnect(id, nowNs()),
     });
     await this.#grpc.start();
+    if (this.config.nats.enabled) await this.#startNats();
     this.#http = await startHttpApi({
       store: this.store,
       registry: this.registry,
@@ -80,7 +94,24 @@ export class Collector {
       logger: this.logger,
       actions: { run: (body) => this.run(parseRunRequest(body)), campaign: (body) => this.campaigns.start(body) },
     });
+    this.#telemetry = await startTelemetry(telemetryOptions(this.config.otlp, "eastwest-collector", this.config.id, this.logger));
+    observePipeline(this.#telemetry.meter, this.stats);
     this.logger.info({ grpc: `${this.config.grpc.host}:${this.grpcPort}`, http: `${this.config.http.host}:${this.httpPort}`, store: this.config.store.path }, "collector started");
+  }
+
+  async #startNats(): Promise<void> {
+    this.#nats = new NatsReceiver({
+      config: this.config.nats,
+      collectorId: this.config.id,
+      ingestor: this.ingestor,
+      sessions: this.sessions,
+      stats: this.stats,
+      logger: this.logger,
+      highestSeq: (id) => this.store.highestSeq(id),
+      onHello: (hello) => this.registry.onHello(hello, nowNs()),
+      onDisconnect: (id) => this.registry.onDisconnect(id, nowNs()),
+    });
+    await this.#nats.start();
   }
 
   /** Executes a traffic run between two connected agents (see run/runner.ts). */
@@ -93,8 +124,10 @@ export class Collector {
     this.#stopped = true;
     await this.campaigns.stop();
     await this.#grpc?.close();
+    await this.#nats?.close();
     await this.ingestor.idle();
     await this.#http?.close();
     await this.store.close();
+    await this.#telemetry?.shutdown();
   }
 }

@@ -1,16 +1,53 @@
 // The collector's configuration: one zod schema; defaults < file < env < flags.
 import { z } from "zod";
 import { loadConfig, type EnvBinding } from "@eastwest/common";
+import { jsName, natsServers, subjectPrefix } from "@eastwest/agent/transport/nats-config";
+import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from "@eastwest/agent/transport/nats-subjects";
+import { OTLP_ENV, otlpConfigSchema, otlpDefaults } from "@eastwest/common/telemetry-config";
+import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/influx-config.ts";
 
 const listen = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict();
+
+/** The NATS JetStream receiver (off unless enabled); see ingest/nats.ts. */
+const nats = z
+  .object({
+    enabled: z.boolean(),
+    servers: natsServers,
+    subjectPrefix,
+    stream: jsName,
+    consumer: jsName,
+    /** Stream retention by age (0: unlimited) and size (-1: unlimited). */
+    maxAgeMs: z.number().int().min(0),
+    maxBytes: z.number().int().min(-1),
+    duplicateWindowMs: z.number().int().min(1000),
+    replicas: z.number().int().min(1).max(5),
+    /** Redelivery of a batch a collector took but did not ack (crash, hang). */
+    ackWaitMs: z.number().int().min(1000),
+    /** -1: redeliver until acked or terminated. */
+    maxDeliver: z.number().int().min(-1).refine((n) => n !== 0, "must be -1 or >= 1"),
+    /** Messages per pull request, and batches being stored at once by this collector. */
+    fetchBatch: z.number().int().min(1).max(10_000),
+    maxInFlight: z.number().int().min(1).max(100_000),
+    /** Redelivery delay after the store stayed unavailable. */
+    nakDelayMs: z.number().int().min(0),
+    connectTimeoutMs: z.number().int().min(100).max(600_000),
+  })
+  .strict()
+  .superRefine((n, ctx) => {
+    if (n.maxAgeMs > 0 && n.duplicateWindowMs > n.maxAgeMs) ctx.addIssue({ code: "custom", path: ["duplicateWindowMs"], message: "must be <= maxAgeMs" });
+  });
 
 export const collectorConfigSchema = z
   .object({
     id: z.string().min(1).max(128),
     grpc: listen,
     http: listen,
-    store: z.object({ kind: z.enum(["embedded"]), path: z.string().min(1) }).strict(),
+    /** Embedded SQLite, or InfluxDB beside a local SQLite file; see store/influx-config.ts. */
+    store: storeConfigSchema,
+    nats,
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
+    /** Self-instrumentation over OTLP/HTTP; off without otlp.endpoint. */
+    otlp: otlpConfigSchema,
   })
   .strict();
 
@@ -21,8 +58,26 @@ export function collectorDefaults(): Record<string, unknown> {
     id: "collector",
     grpc: { host: "127.0.0.1", port: 7470 },
     http: { host: "127.0.0.1", port: 7471 },
-    store: { kind: "embedded", path: "eastwest-data/eastwest.db" },
+    store: storeDefaults(),
+    nats: {
+      enabled: false,
+      servers: ["nats://127.0.0.1:4222"],
+      subjectPrefix: DEFAULT_SUBJECT_PREFIX,
+      stream: DEFAULT_STREAM,
+      consumer: DEFAULT_CONSUMER,
+      maxAgeMs: 7 * 86_400_000,
+      maxBytes: -1,
+      duplicateWindowMs: 120_000,
+      replicas: 1,
+      ackWaitMs: 30_000,
+      maxDeliver: -1,
+      fetchBatch: 128,
+      maxInFlight: 256,
+      nakDelayMs: 1000,
+      connectTimeoutMs: 5000,
+    },
     logLevel: "info",
+    otlp: otlpDefaults(),
   };
 }
 
@@ -32,8 +87,11 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_GRPC_PORT", path: ["grpc", "port"], type: "number" },
   { name: "EASTWEST_HTTP_HOST", path: ["http", "host"], type: "string" },
   { name: "EASTWEST_HTTP_PORT", path: ["http", "port"], type: "number" },
-  { name: "EASTWEST_STORE_PATH", path: ["store", "path"], type: "string" },
+  ...STORE_ENV,
+  { name: "EASTWEST_NATS_ENABLED", path: ["nats", "enabled"], type: "boolean" },
+  { name: "EASTWEST_NATS_SERVERS", path: ["nats", "servers"], type: "string" },
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
+  ...OTLP_ENV,
 ];
 
 export function loadCollectorConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Record<string, unknown>; problems?: string[] }): CollectorConfig {

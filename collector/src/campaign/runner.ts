@@ -5,6 +5,7 @@
 // Progress and the result are stored as a "campaign" record after every cell.
 import { randomUUID } from "node:crypto";
 import { EastwestError, errorMessage, nowNs, type Logger } from "@eastwest/common";
+import { failSpan, inSpan, SPAN_ATTR, tracedCommands, type CommandSender } from "@eastwest/common/telemetry-spans";
 import type { Sessions } from "../ingest/sessions.ts";
 import type { ModelConstants } from "../model/cost-model.ts";
 import type { Store } from "../store/types.ts";
@@ -96,9 +97,19 @@ export function toCampaignResult(rec: CampaignRecord): CampaignResult {
   return { campaign_id: rec.id, name: rec.name, spec_digest: rec.spec_digest, cells: rec.cells.flatMap((c) => (c.result ? [c.result] : [])) };
 }
 
-export async function runCampaign(spec: CampaignSpec, deps: CampaignDeps): Promise<CampaignRecord> {
+/** Traced as span "campaign" (campaign.id), a child span "cell" per cell, and one per apply/restore command. */
+export function runCampaign(spec: CampaignSpec, deps: CampaignDeps): Promise<CampaignRecord> {
+  const id = deps.id ?? randomUUID();
+  return inSpan("campaign", { [SPAN_ATTR.campaignId]: id }, async (span) => {
+    const rec = await campaign(spec, { ...deps, id });
+    if (rec.status === "failed") failSpan(span, rec.error ?? "failed");
+    return rec;
+  });
+}
+
+async function campaign(spec: CampaignSpec, deps: CampaignDeps & { id: string }): Promise<CampaignRecord> {
   const cells = expandCells(spec);
-  const rec: CampaignRecord = { id: deps.id ?? randomUUID(), name: spec.name, spec, spec_digest: specDigest(spec), status: "running", error: null, startedNs: nowNs(), finishedNs: null, cellsTotal: cells.length, cells: [], verdicts: {}, comparison: null };
+  const rec: CampaignRecord = { id: deps.id, name: spec.name, spec, spec_digest: specDigest(spec), status: "running", error: null, startedNs: nowNs(), finishedNs: null, cellsTotal: cells.length, cells: [], verdicts: {}, comparison: null };
   await deps.store.putRecord("campaign", rec.id, rec);
   const started = Date.now();
   for (const cell of cells) {
@@ -106,7 +117,11 @@ export async function runCampaign(spec: CampaignSpec, deps: CampaignDeps): Promi
       rec.status = "aborted";
       break;
     }
-    const cr = await runCell(cell, spec, deps, rec, started);
+    const cr = await inSpan("cell", { [SPAN_ATTR.campaignId]: rec.id, [SPAN_ATTR.cellId]: cell.id }, async (span) => {
+      const r = await runCell(cell, spec, deps, rec, started);
+      if (r.error) failSpan(span, r.error);
+      return r;
+    });
     rec.cells.push(cr);
     if (cr.restores.some((r) => !r.ok || !r.verified)) {
       rec.status = "failed";
@@ -127,6 +142,7 @@ export async function runCampaign(spec: CampaignSpec, deps: CampaignDeps): Promi
 async function runCell(cell: Cell, spec: CampaignSpec, deps: CampaignDeps, rec: CampaignRecord, startedMs: number): Promise<CellRecord> {
   const cr: CellRecord = { cell, result: null, runs: [], restores: [], error: null, startedNs: nowNs(), finishedNs: nowNs() };
   const token = `${rec.id}:${cell.id}`;
+  const actions = tracedCommands(deps.sessions, { [SPAN_ATTR.campaignId]: rec.id, [SPAN_ATTR.cellId]: cell.id });
   const groups = settingsByAgent(cell);
   const applied: string[] = [];
   const progress = (message: string) => {
@@ -140,7 +156,7 @@ async function runCell(cell: Cell, spec: CampaignSpec, deps: CampaignDeps, rec: 
     for (const g of groups) {
       progress(`cell ${cell.id}: applying ${g.settings.length} setting(s) on ${g.agentId}`);
       applied.push(g.agentId);
-      const r = await deps.sessions.command(g.agentId, { $case: "applySettings", value: { settings: g.settings.map(toWireSetting), token } }, 30_000);
+      const r = await actions.command(g.agentId, { $case: "applySettings", value: { settings: g.settings.map(toWireSetting), token } }, 30_000);
       if (!r.ok) throw new CampaignError(`apply on ${g.agentId} failed: ${r.error}`);
     }
     let iperfVersion: string | null = null;
@@ -157,7 +173,7 @@ async function runCell(cell: Cell, spec: CampaignSpec, deps: CampaignDeps, rec: 
     cr.error = errorMessage(err);
     deps.logger.warn({ cell: cell.id, err: cr.error }, "campaign cell failed");
   } finally {
-    for (const agentId of applied) cr.restores.push(await restore(deps.sessions, agentId, token));
+    for (const agentId of applied) cr.restores.push(await restore(actions, agentId, token));
   }
   cr.result = samples.length === 0 ? null : cellResult(cell, samples, cr, manifests, spec);
   cr.finishedNs = nowNs();
@@ -188,7 +204,7 @@ function cellResult(cell: Cell, samples: number[], cr: CellRecord, manifests: Ma
   return { cell_id: cell.id, samples_bits_per_s: samples, throughput: summarize(samples, conf), directions, manifests, run_ids: cr.runs.map((r) => r.id) };
 }
 
-async function restore(sessions: Sessions, agentId: string, token: string): Promise<RestoreCheck> {
+async function restore(sessions: CommandSender, agentId: string, token: string): Promise<RestoreCheck> {
   try {
     const r = await sessions.command(agentId, { $case: "restoreSettings", value: { token } }, 60_000);
     if (!r.ok) return { agentId, ok: false, verified: false, detail: r.error };

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { EastwestError, errorMessage, nowNs, type Logger } from "@eastwest/common";
 import type { Command, CommandResult } from "@eastwest/proto";
+import { inSpan, SPAN_ATTR, tracedCommands, type CommandSender } from "@eastwest/common/telemetry-spans";
 import type { Sessions } from "../ingest/sessions.ts";
 import type { Store } from "../store/types.ts";
 import type { ModelConstants } from "../model/cost-model.ts";
@@ -63,11 +64,16 @@ export function defaultSpec(partial: Partial<RunSpec> & Pick<RunSpec, "server" |
   return { id: randomUUID(), port: 5201, durationS: 10, streams: 1, lengthBytes: 0, congestion: "", reverse: false, sampleIntervalMs: 200, ...partial };
 }
 
-export async function executeRun(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
-  const { sessions } = deps;
+/** Traced as span "run" (run.id), with a child span per agent command. */
+export function executeRun(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
+  return inSpan("run", { [SPAN_ATTR.runId]: spec.id }, () => execute(spec, deps));
+}
+
+async function execute(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
+  const sessions = tracedCommands(deps.sessions, { [SPAN_ATTR.runId]: spec.id });
   const progress = deps.onProgress ?? (() => undefined);
   const agents = [...new Set([spec.server.agentId, spec.client.agentId, ...(deps.observers ?? [])])];
-  for (const a of agents) await sessions.waitFor(a, 15_000);
+  for (const a of agents) await deps.sessions.waitFor(a, 15_000);
   const holdMs = (spec.durationS + 30) * 1000;
   progress(`run ${spec.id}: sampling every ${spec.sampleIntervalMs} ms on ${agents.join(", ")}`);
   await Promise.all(agents.map((a) => expectOk(sessions.command(a, { $case: "setInterval", value: { sampler: "", intervalMs: spec.sampleIntervalMs, forMs: holdMs } }, 10_000), `set interval on ${a}`)));
@@ -151,7 +157,7 @@ async function expectOk(p: Promise<CommandResult>, what: string): Promise<void> 
 }
 
 /** Sends a command and gives a way to abort it on the agent. */
-function commandWithCancel(sessions: Sessions, agentId: string, kind: Command["kind"], deadlineMs: number): { result: Promise<CommandResult>; cancel: () => Promise<void> } {
+function commandWithCancel(sessions: CommandSender, agentId: string, kind: Command["kind"], deadlineMs: number): { result: Promise<CommandResult>; cancel: () => Promise<void> } {
   const sent = sessions.commandWithId(agentId, kind, deadlineMs);
   return {
     result: sent.result,

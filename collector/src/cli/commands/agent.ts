@@ -1,5 +1,9 @@
-// `eastwest agent`: samplers -> collector over gRPC, until SIGINT/SIGTERM.
+// `eastwest agent`: samplers -> collector over gRPC, until SIGINT/SIGTERM; its
+// outbox as OpenTelemetry metrics when otlp.endpoint is set.
+import type { Meter } from "@opentelemetry/api";
 import { createLogger } from "@eastwest/common";
+import { startTelemetry } from "@eastwest/common/telemetry";
+import { telemetryOptions } from "@eastwest/common/telemetry-config";
 import { Agent } from "@eastwest/agent/agent";
 import { loadAgentConfig } from "@eastwest/agent/config";
 import { calibrate } from "@eastwest/agent/calibrate/index";
@@ -17,6 +21,7 @@ const MAP: FlagMap = {
   "sys-root": { path: ["sysRoot"], type: "string" },
   "log-level": { path: ["logLevel"], type: "string" },
   calibrate: { path: ["calibrate"], type: "boolean" },
+  "otlp-endpoint": { path: ["otlp", "endpoint"], type: "string" },
 };
 
 const USAGE = `usage: eastwest agent [flags]
@@ -33,8 +38,24 @@ flags:
   --sys-root DIR         read /sys from DIR (tests)             env EASTWEST_SYS_ROOT
   --calibrate            measure cost-model constants at start
   --log-level LEVEL      trace|debug|info|warn|error|silent     env EASTWEST_LOG_LEVEL
+  --otlp-endpoint URL    export own metrics over OTLP/HTTP (off) env OTEL_EXPORTER_OTLP_ENDPOINT
   --print-config         print the effective configuration and exit
 `;
+
+/** The agent's outbox as OpenTelemetry instruments, read once per collection. */
+function observeOutbox(meter: Meter, agent: Agent): void {
+  const buffered = meter.createObservableGauge("eastwest.agent.buffered_batches", { unit: "{batch}", description: "batches waiting for an ack" });
+  const acked = meter.createObservableCounter("eastwest.agent.batches_acked", { unit: "{batch}", description: "batches acked by the collector" });
+  const resent = meter.createObservableCounter("eastwest.agent.batches_resent", { unit: "{batch}", description: "batches sent again after a reconnect or timeout" });
+  const dropped = meter.createObservableCounter("eastwest.agent.points_dropped", { unit: "{point}", description: "points dropped because the outbox was full" });
+  meter.addBatchObservableCallback((r) => {
+    const s = agent.outbox.stats();
+    r.observe(buffered, s.bufferedBatches);
+    r.observe(acked, Number(s.ackedBatches));
+    r.observe(resent, Number(s.resentBatches));
+    r.observe(dropped, Number(s.droppedPoints));
+  }, [buffered, acked, resent, dropped]);
+}
 
 export const agentCommand: CliCommand = {
   name: "agent",
@@ -42,18 +63,24 @@ export const agentCommand: CliCommand = {
   usage: USAGE,
   run: (argv, io) =>
     withConfigErrors(io, async () => {
-      const opts = { "interval-ms": { type: "string" as const }, id: { type: "string" as const }, role: { type: "string" as const }, collector: { type: "string" as const }, "proc-root": { type: "string" as const }, "sys-root": { type: "string" as const }, "log-level": { type: "string" as const }, calibrate: { type: "boolean" as const } };
+      const opts = { "interval-ms": { type: "string" as const }, id: { type: "string" as const }, role: { type: "string" as const }, collector: { type: "string" as const }, "proc-root": { type: "string" as const }, "sys-root": { type: "string" as const }, "log-level": { type: "string" as const }, calibrate: { type: "boolean" as const }, "otlp-endpoint": { type: "string" as const } };
       const { values, flags, problems } = parseFlags(argv, opts, MAP);
       if (values["help"]) return io.stdout(USAGE), 0;
       const config = loadAgentConfig({ file: values["config"] as string | undefined, env: process.env, flags, problems });
       if (values["print-config"]) return printConfig(io, config);
       const logger = createLogger("agent", config.logLevel);
+      const telemetry = await startTelemetry(telemetryOptions(config.otlp, "eastwest-agent", config.id, logger));
       const agent = new Agent(config, { logger, calibrate: () => calibrate({ exec: realExec }) });
-      await agent.start();
-      logger.info({ id: config.id, collector: config.collector.address }, "agent started");
-      await untilSignal();
-      logger.info("agent stopping");
-      await agent.stop();
+      observeOutbox(telemetry.meter, agent);
+      try {
+        await agent.start();
+        logger.info({ id: config.id, collector: config.collector.address }, "agent started");
+        await untilSignal();
+        logger.info("agent stopping");
+        await agent.stop();
+      } finally {
+        await telemetry.shutdown();
+      }
       return 0;
     }),
 };

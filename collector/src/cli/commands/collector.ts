@@ -13,6 +13,7 @@ export const COLLECTOR_FLAGS: FlagMap = {
   "http-port": { path: ["http", "port"], type: "number" },
   data: { path: ["store", "path"], type: "string" },
   "log-level": { path: ["logLevel"], type: "string" },
+  "otlp-endpoint": { path: ["otlp", "endpoint"], type: "string" },
 };
 
 export const COLLECTOR_OPTIONS = Object.fromEntries(Object.keys(COLLECTOR_FLAGS).map((k) => [k, { type: "string" as const }]));
@@ -30,6 +31,8 @@ flags:
   --http-port PORT     (7471; 0 picks a free port)      env EASTWEST_HTTP_PORT
   --data FILE          embedded store file (eastwest-data/eastwest.db) env EASTWEST_STORE_PATH
   --log-level LEVEL    trace|debug|info|warn|error|silent env EASTWEST_LOG_LEVEL
+  --otlp-endpoint URL  export own traces and metrics over OTLP/HTTP (off)
+                                                        env OTEL_EXPORTER_OTLP_ENDPOINT
   --print-config       print the effective configuration and exit
 
 On start it prints one JSON line to stdout: {"grpc_port":N,"http_port":N}.

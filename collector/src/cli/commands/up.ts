@@ -22,9 +22,11 @@ that samples this host, and serves the HTTP API. Stops on Ctrl-C, or after
   --interval-ms N      the agent's sampling interval (1000)
 `;
 
-function spawnAgent(grpcPort: number, intervalMs: string | undefined, logLevel: string): ChildProcess {
+/** The local agent exports its own telemetry where the collector does (otlpEndpoint). */
+function spawnAgent(grpcPort: number, intervalMs: string | undefined, logLevel: string, otlpEndpoint: string | undefined): ChildProcess {
   const args = [MAIN, "agent", "--collector", `127.0.0.1:${grpcPort}`, "--log-level", logLevel];
   if (intervalMs) args.push("--interval-ms", intervalMs);
+  if (otlpEndpoint) args.push("--otlp-endpoint", otlpEndpoint);
   return spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] });
 }
 
@@ -43,7 +45,7 @@ export const upCommand: CliCommand = {
       const logger = createLogger("collector", config.logLevel);
       const collector = new Collector(config, logger);
       await collector.start();
-      const agent = spawnAgent(collector.grpcPort, values["interval-ms"] as string | undefined, config.logLevel);
+      const agent = spawnAgent(collector.grpcPort, values["interval-ms"] as string | undefined, config.logLevel, config.otlp.endpoint);
       const api = `http://${config.http.host}:${collector.httpPort}`;
       io.stdout(`eastwest up: collector gRPC :${collector.grpcPort}, store ${config.store.path}\n`);
       io.stdout(`  agents:  curl ${api}/api/v1/agents\n  latest:  curl '${api}/api/v1/latest?measurement=netdev'\n  series:  curl '${api}/api/v1/series?measurement=cpu&from=-5m&tag.cpu=all'\n`);

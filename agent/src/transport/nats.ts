@@ -1,0 +1,240 @@
+// The agent's NATS JetStream transport (the alternative to grpc.ts).
+//
+// Contract, same Outbox rules as gRPC: after connecting, the agent sends Hello
+// as a request on its hello subject; a collector answers with a Welcome
+// holding the highest seq it holds for this agent, counting both its store
+// and batches still waiting in the stream, and only then are batches numbered.
+// Batches are published with JetStream publish and Nats-Msg-Id "<agent>:<seq>"
+// (the stream drops a repeat inside its duplicate window; the store dedups
+// beyond it). A batch leaves the Outbox on its PubAck: the file-backed stream
+// is the durable buffer from then on, and collectors ack the stream only after
+// their store write. A failed publish pauses publishing until every in-flight
+// publish settled, then everything unacked is resent after a backoff.
+// Hello is repeated every helloEveryMs so a restarted collector learns the
+// agent; commands arrive as requests on the command subject.
+import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
+import { Batch, CollectorMessage, Hello, type Command, type CommandResult } from "@eastwest/proto";
+import { EastwestError, errorMessage, toWirePoint, type Logger } from "@eastwest/common";
+import type { Outbox, OutboxEntry } from "../runtime/outbox.ts";
+import { backoffDelayMs } from "./backoff.ts";
+import { serveCommands } from "./nats-commands.ts";
+import { batchSubject, commandSubject, helloSubject, msgIdOf, type SubjectParts } from "./nats-subjects.ts";
+
+/** A collector refused the agent's Hello, or answered with something other than a Welcome. */
+export class HelloRefusedError extends EastwestError {}
+
+export interface NatsTransportOptions {
+  servers: string[];
+  subjectPrefix: string;
+  site: string;
+  /** The stream batches must land in (publish expectation). */
+  stream: string;
+  outbox: Outbox;
+  hello: () => Hello;
+  logger: Logger;
+  /** Publishes awaiting their PubAck at once. */
+  maxInFlight: number;
+  /** Connect and hello-request timeout. */
+  connectTimeoutMs: number;
+  /** PubAck timeout. */
+  ackTimeoutMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  helloEveryMs: number;
+  onCommand: (cmd: Command) => Promise<CommandResult>;
+}
+
+export class NatsTransport {
+  readonly #o: NatsTransportOptions;
+  #nc: NatsConnection | undefined;
+  #js: JetStreamClient | undefined;
+  #subject = "";
+  #cmdSub: Subscription | undefined;
+  #welcomed = false;
+  #closed = false;
+  #attempt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #helloTimer: NodeJS.Timeout | undefined;
+  #publishing = 0;
+  #paused: string | undefined;
+  #connects = 0;
+  #waiters: Array<() => void> = [];
+
+  constructor(o: NatsTransportOptions) {
+    this.#o = o;
+  }
+
+  get connected(): boolean {
+    return this.#welcomed && this.#nc !== undefined && !this.#nc.isClosed();
+  }
+
+  /** Number of welcomed connections so far. */
+  get connects(): number {
+    return this.#connects;
+  }
+
+  start(): void {
+    void this.#connect();
+  }
+
+  #parts(): SubjectParts {
+    const h = this.#o.hello();
+    return { prefix: this.#o.subjectPrefix, site: this.#o.site, host: h.hostname, agentId: h.agentId };
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closed) return;
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: this.#o.servers, name: `eastwest-agent ${this.#o.hello().agentId}`, timeout: this.#o.connectTimeoutMs, maxReconnectAttempts: -1 });
+    } catch (err) {
+      return this.#retry(() => void this.#connect(), `connect: ${errorMessage(err)}`);
+    }
+    if (this.#closed) return void nc.close();
+    const parts = this.#parts();
+    this.#nc = nc;
+    this.#js = jetstream(nc, { timeout: this.#o.ackTimeoutMs });
+    this.#subject = batchSubject(parts);
+    this.#cmdSub = serveCommands(nc, commandSubject(parts), this.#o.onCommand, this.#o.logger);
+    void nc.closed().then((err) => this.#onClosed(nc, err));
+    void this.#logStatus(nc);
+    void this.#hello(nc, helloSubject(parts));
+  }
+
+  async #logStatus(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect" || s.type === "reconnect") this.#o.logger.warn({ server: s.server }, `nats ${s.type}`);
+    }
+  }
+
+  /** First hello numbers the Outbox; later ones only keep the collectors' registries current. */
+  async #hello(nc: NatsConnection, subj: string): Promise<void> {
+    if (this.#closed || nc !== this.#nc) return;
+    const first = !this.#welcomed;
+    try {
+      const reply = await nc.request(subj, Hello.encode(this.#o.hello()).finish(), { timeout: this.#o.connectTimeoutMs });
+      const welcome = parseWelcome(reply.data);
+      if (first) {
+        this.#o.outbox.setBase(welcome.highestSeq);
+        this.#welcomed = true;
+        this.#attempt = 0;
+        this.#connects += 1;
+        this.#o.logger.info({ collector: welcome.collectorId, highestSeq: String(welcome.highestSeq), buffered: this.#o.outbox.size() }, "connected to collectors over NATS");
+        this.pump();
+      }
+    } catch (err) {
+      if (first) return this.#retry(() => void this.#hello(nc, subj), `hello: ${errorMessage(err)}`);
+      this.#o.logger.warn({ why: errorMessage(err) }, "periodic hello unanswered");
+    }
+    if (!this.#closed && nc === this.#nc) {
+      this.#helloTimer = setTimeout(() => void this.#hello(nc, subj), this.#o.helloEveryMs);
+      this.#helloTimer.unref();
+    }
+  }
+
+  /** Publishes whatever the outbox has ready, up to maxInFlight awaiting PubAck. */
+  pump(): void {
+    if (!this.#js || !this.#welcomed || this.#paused !== undefined || this.#closed) return;
+    const room = this.#o.maxInFlight - this.#publishing;
+    if (room <= 0) return;
+    for (const e of this.#o.outbox.takeSendable(room)) void this.#publish(this.#js, e);
+  }
+
+  async #publish(js: JetStreamClient, e: OutboxEntry): Promise<void> {
+    const seq = e.seq as bigint;
+    const agentId = this.#o.hello().agentId;
+    const data = Batch.encode({ agentId, seq, points: e.points.map(toWirePoint), createdNs: e.createdNs }).finish();
+    const maxPayload = this.#nc?.info?.max_payload ?? Infinity;
+    if (data.length > maxPayload) {
+      this.#o.logger.error({ seq: String(seq), bytes: data.length, maxPayload }, "batch larger than the server's max_payload: dropped (lower batch.maxPoints or raise max_payload)");
+      this.#o.outbox.ack(seq, true);
+      return this.#notifyIfDrained();
+    }
+    this.#publishing += 1;
+    try {
+      await js.publish(this.#subject, data, { msgID: msgIdOf(agentId, seq), timeout: this.#o.ackTimeoutMs, expect: { streamName: this.#o.stream } });
+      this.#o.outbox.ack(seq);
+      this.#attempt = 0;
+    } catch (err) {
+      this.#paused ??= `publish seq ${seq}: ${errorMessage(err)}`;
+    } finally {
+      this.#publishing -= 1;
+      this.#afterPublish();
+    }
+  }
+
+  #afterPublish(): void {
+    if (this.#closed) return;
+    if (this.#paused === undefined) {
+      this.pump();
+      return this.#notifyIfDrained();
+    }
+    if (this.#publishing > 0) return;
+    const why = this.#paused;
+    this.#o.outbox.requeueInFlight();
+    this.#retry(() => {
+      this.#paused = undefined;
+      this.pump();
+    }, why);
+  }
+
+  #onClosed(nc: NatsConnection, err: void | Error): void {
+    if (nc !== this.#nc || this.#closed) return;
+    this.#nc = undefined;
+    this.#js = undefined;
+    this.#welcomed = false;
+    clearTimeout(this.#helloTimer);
+    this.#o.outbox.requeueInFlight();
+    this.#retry(() => void this.#connect(), `connection closed${err ? `: ${err.message}` : ""}`);
+  }
+
+  #retry(fn: () => void, why: string): void {
+    if (this.#closed) return;
+    const delay = backoffDelayMs(this.#attempt++, this.#o.backoffMinMs, this.#o.backoffMaxMs);
+    this.#o.logger.warn({ why, retryInMs: delay, buffered: this.#o.outbox.size() }, "collectors unreachable over NATS");
+    this.#timer = setTimeout(fn, delay);
+  }
+
+  #notifyIfDrained(): void {
+    if (this.#o.outbox.size() > 0) return;
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  /** Resolves true once every buffered batch is in the stream, false on timeout. */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.#o.outbox.size() === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), timeoutMs);
+      this.#waiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Safe twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    clearTimeout(this.#helloTimer);
+    this.#cmdSub?.unsubscribe();
+    const nc = this.#nc;
+    this.#nc = undefined;
+    await nc?.close();
+  }
+}
+
+/** The Welcome in a hello reply; throws HelloRefusedError for anything else. */
+function parseWelcome(data: Uint8Array): { collectorId: string; highestSeq: bigint } {
+  let m: CollectorMessage;
+  try {
+    m = CollectorMessage.decode(data);
+  } catch (err) {
+    throw new HelloRefusedError("undecodable hello reply", { cause: err });
+  }
+  if (m.msg?.$case === "welcome") return m.msg.value;
+  if (m.msg?.$case === "error") throw new HelloRefusedError(`collector refused hello: ${m.msg.value.reason}`);
+  throw new HelloRefusedError(`unexpected hello reply ${m.msg?.$case ?? "(empty)"}`);
+}

@@ -1,0 +1,36 @@
+// The collector's pipeline counters (PipelineStats) as OpenTelemetry observable
+// instruments, read once per collection. With a no-op meter this costs nothing.
+import type { BatchObservableResult, Meter } from "@opentelemetry/api";
+import type { PipelineStats } from "./stats.ts";
+
+/** Monotonic counters: metric name (OTLP) -> the PipelineStats field it reads. */
+export const PIPELINE_COUNTERS = {
+  "eastwest.pipeline.batches_received": { field: "batchesReceived", unit: "{batch}", description: "batches received from agents" },
+  "eastwest.pipeline.batches_stored": { field: "batchesStored", unit: "{batch}", description: "batches durably stored and acked" },
+  "eastwest.pipeline.batches_duplicate": { field: "batchesDuplicate", unit: "{batch}", description: "resent batches already stored (acked, not stored again)" },
+  "eastwest.pipeline.batches_rejected": { field: "batchesRejected", unit: "{batch}", description: "batches that failed validation" },
+  "eastwest.pipeline.points_stored": { field: "pointsStored", unit: "{point}", description: "points stored" },
+  "eastwest.pipeline.store_errors": { field: "storeErrors", unit: "{error}", description: "store writes that failed" },
+  "eastwest.pipeline.frames_undecodable": { field: "framesUndecodable", unit: "{frame}", description: "frames that did not decode" },
+} as const satisfies Record<string, { field: keyof PipelineStats; unit: string; description: string }>;
+
+/** Gauge: time from a batch's receipt to its durable store, for the latest stored batch. */
+export const PIPELINE_LAG = "eastwest.pipeline.lag";
+
+/** Registers the instruments on `meter`; the returned function unregisters them (safe twice). */
+export function observePipeline(meter: Meter, stats: PipelineStats): () => void {
+  const counters = Object.entries(PIPELINE_COUNTERS).map(([name, c]) => ({ c, inst: meter.createObservableCounter(name, { unit: c.unit, description: c.description }) }));
+  const lag = meter.createObservableGauge(PIPELINE_LAG, { unit: "s", description: "receipt-to-store time of the latest stored batch" });
+  const callback = (result: BatchObservableResult) => {
+    for (const { c, inst } of counters) result.observe(inst, Number(stats[c.field]));
+    result.observe(lag, Number(stats.lagNs) / 1e9);
+  };
+  const instruments = [...counters.map((x) => x.inst), lag];
+  meter.addBatchObservableCallback(callback, instruments);
+  let registered = true;
+  return () => {
+    if (!registered) return;
+    registered = false;
+    meter.removeBatchObservableCallback(callback, instruments);
+  };
+}

@@ -1,0 +1,116 @@
+// Answers agents' Hello requests on <prefix>.hello.> and keeps a command
+// session per agent. Every collector answers (no queue group): each one then
+// knows the agent and can send it commands; the agent takes the first reply.
+//
+// The Welcome's highest seq is the larger of the store's and the stream's
+// (the newest batch of that agent still in the stream, by its Nats-Msg-Id):
+// a restarted agent must number above batches no collector has stored yet,
+// or the stream's dedup window would drop its new batches as repeats. When
+// either cannot be read the reply is an error and the agent asks again.
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import { CollectorMessage, Command, CommandResult, Hello } from "@eastwest/proto";
+import { errorMessage, nowNs, type Logger } from "@eastwest/common";
+import { agentBatchFilter, agentTokenOf, commandSubjectOf, helloWildcard, seqOfMsgId, tokenOf } from "@eastwest/agent/transport/nats-subjects";
+import type { Session, Sessions } from "./sessions.ts";
+import { validateHello } from "./validate.ts";
+
+const INVALID_ARGUMENT = 3;
+const UNAVAILABLE = 14;
+
+export interface HelloResponderOptions {
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  subjectPrefix: string;
+  stream: string;
+  collectorId: string;
+  logger: Logger;
+  sessions: Sessions;
+  highestSeq: (agentId: string) => Promise<bigint>;
+  onHello: (hello: Hello) => Promise<void>;
+  onDisconnect: (agentId: string) => Promise<void>;
+}
+
+/** Highest seq of agentId's batches in the stream; 0n when it has none. */
+export async function streamHighestSeq(jsm: JetStreamManager, stream: string, prefix: string, agentId: string): Promise<bigint> {
+  const m = await jsm.streams.getMessage(stream, { last_by_subj: agentBatchFilter(prefix, agentId) });
+  const id = m?.header?.get("Nats-Msg-Id") ?? "";
+  return seqOfMsgId(id, agentId) ?? 0n;
+}
+
+export class HelloResponder {
+  readonly #o: HelloResponderOptions;
+  readonly #sessions = new Map<string, Session>();
+  #sub: Subscription | undefined;
+
+  constructor(o: HelloResponderOptions) {
+    this.#o = o;
+  }
+
+  start(): void {
+    this.#sub = this.#o.nc.subscribe(helloWildcard(this.#o.subjectPrefix), {
+      callback: (err, msg) => {
+        if (err) return void this.#o.logger.warn({ why: errorMessage(err) }, "hello subscription failed");
+        void this.#answer(msg);
+      },
+    });
+  }
+
+  async #answer(msg: Msg): Promise<void> {
+    const reply = (m: CollectorMessage) => void msg.respond(CollectorMessage.encode(m).finish());
+    const refuse = (code: number, reason: string) => reply({ msg: { $case: "error", value: { code, reason } } });
+    let hello: Hello;
+    try {
+      hello = Hello.decode(msg.data);
+    } catch (err) {
+      return refuse(INVALID_ARGUMENT, `undecodable hello: ${errorMessage(err)}`);
+    }
+    const problems = validateHello(hello);
+    if (tokenOf(hello.agentId) !== agentTokenOf(msg.subject)) problems.push(`agent_id ${hello.agentId} does not match subject ${msg.subject}`);
+    if (problems.length > 0) return refuse(INVALID_ARGUMENT, `hello rejected: ${problems.join("; ")}`);
+    try {
+      const repeat = this.#sessions.has(hello.agentId);
+      await this.#o.onHello(hello);
+      // why: the registry counts streams per agent; a repeated hello is the same session, not another one.
+      if (repeat) await this.#o.onDisconnect(hello.agentId);
+      const [stored, streamed] = await Promise.all([this.#o.highestSeq(hello.agentId), streamHighestSeq(this.#o.jsm, this.#o.stream, this.#o.subjectPrefix, hello.agentId)]);
+      const highestSeq = stored > streamed ? stored : streamed;
+      this.#attach(hello.agentId, commandSubjectOf(msg.subject, this.#o.subjectPrefix));
+      this.#o.logger.debug({ agentId: hello.agentId, highestSeq: String(highestSeq), stored: String(stored), streamed: String(streamed) }, "agent hello over NATS");
+      reply({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq } } });
+    } catch (err) {
+      refuse(UNAVAILABLE, `hello failed: ${errorMessage(err)}`);
+    }
+  }
+
+  #attach(agentId: string, cmdSubject: string): void {
+    if (this.#sessions.has(agentId) && this.#o.sessions.isConnected(agentId)) return;
+    const session: Session = { agentId, send: (cmd) => this.#send(session, cmdSubject, cmd) };
+    this.#sessions.set(agentId, session);
+    this.#o.sessions.attach(session);
+  }
+
+  /** One request per command; its reply is the CommandResult. An agent that no longer listens is detached. */
+  #send(session: Session, subject: string, cmd: Command): void {
+    const { nc, sessions, logger } = this.#o;
+    nc.request(subject, Command.encode(cmd).finish(), { timeout: cmd.deadlineMs + 1000 }).then(
+      (m) => sessions.onResult(CommandResult.decode(m.data)),
+      (err: unknown) => {
+        const gone = err instanceof Error && "isNoResponders" in err && typeof err.isNoResponders === "function" && err.isNoResponders() === true;
+        if (!gone) return sessions.onResult({ id: cmd.id, ok: false, error: `command over NATS: ${errorMessage(err)}`, json: "", startedNs: nowNs(), finishedNs: nowNs() });
+        logger.warn({ agentId: session.agentId }, "agent does not answer commands over NATS: detached");
+        this.#sessions.delete(session.agentId);
+        sessions.detach(session);
+        void this.#o.onDisconnect(session.agentId).catch(() => undefined);
+      },
+    );
+  }
+
+  /** Safe twice. */
+  close(): void {
+    this.#sub?.unsubscribe();
+    this.#sub = undefined;
+    for (const s of this.#sessions.values()) this.#o.sessions.detach(s);
+    this.#sessions.clear();
+  }
+}

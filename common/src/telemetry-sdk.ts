@@ -1,0 +1,61 @@
+// The OpenTelemetry Node SDK as eastwest runs it: manual spans only (no
+// auto-instrumentation), OTLP/HTTP JSON exporters for traces and metrics, no
+// logs, no resource detectors. Loaded on demand by telemetry.ts only.
+import { context, diag, DiagLogLevel, metrics, propagation, trace, type DiagLogger } from "@opentelemetry/api";
+import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import { NodeSDK } from "@opentelemetry/sdk-node";
+import { BatchSpanProcessor } from "@opentelemetry/sdk-trace";
+import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+import { errorMessage } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import type { TelemetryOptions } from "./telemetry.ts";
+
+function diagLogger(logger: Logger): DiagLogger {
+  const warn = (msg: string, ...args: unknown[]) => logger.warn({ args: args.map((a) => errorMessage(a)) }, `opentelemetry: ${msg}`);
+  const drop = () => undefined;
+  return { error: warn, warn, info: drop, debug: drop, verbose: drop };
+}
+
+/** Starts the SDK and registers it globally; the returned stop() flushes, shuts down and unregisters, never throwing. */
+export function startSdk(o: TelemetryOptions & { otlpEndpoint: string }): () => Promise<void> {
+  const base = o.otlpEndpoint.replace(/\/+$/, "");
+  const intervalMs = o.exportIntervalMs ?? 60_000;
+  const exporterOpts = { headers: o.headers ?? {}, timeoutMillis: o.timeoutMs ?? 10_000 };
+  const attributes: Record<string, string> = { [ATTR_SERVICE_NAME]: o.serviceName };
+  if (o.instanceId) attributes[ATTR_SERVICE_INSTANCE_ID] = o.instanceId;
+  if (o.version) attributes[ATTR_SERVICE_VERSION] = o.version;
+  const sdk = new NodeSDK({
+    resource: resourceFromAttributes(attributes),
+    autoDetectResources: false,
+    instrumentations: [],
+    textMapPropagator: null,
+    logRecordProcessors: [],
+    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${base}/v1/traces`, ...exporterOpts }), exportTimeoutMillis: exporterOpts.timeoutMillis })],
+    metricReaders: [
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${base}/v1/metrics`, ...exporterOpts }),
+        exportIntervalMillis: intervalMs,
+        exportTimeoutMillis: Math.min(exporterOpts.timeoutMillis, intervalMs),
+      }),
+    ],
+  });
+  // why: after the constructor, which installs a console diag logger when OTEL_LOG_LEVEL is set.
+  if (o.logger) diag.setLogger(diagLogger(o.logger), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  sdk.start();
+  return async () => {
+    try {
+      await sdk.shutdown();
+    } catch (err) {
+      o.logger?.warn({ err: errorMessage(err) }, "telemetry: final export failed");
+    } finally {
+      trace.disable();
+      metrics.disable();
+      propagation.disable();
+      context.disable();
+      diag.disable();
+    }
+  };
+}
