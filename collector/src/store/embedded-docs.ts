@@ -80,6 +80,8 @@ export function decodeAgent(text: string): AgentRecord {
     role: ROLES.has(role) ? (role as AgentRole) : "unspecified",
     hostname: String(d.hostname ?? ""),
     kernel: String(d.kernel ?? ""),
+    cpuModel: String(d.cpuModel ?? ""),
+    toolVersions: typeof d.toolVersions === "object" && d.toolVersions !== null ? (d.toolVersions as Record<string, string>) : {},
     machineUuid: String(d.machineUuid ?? ""),
     netns: String(d.netns ?? ""),
     capabilities: Array.isArray(d.capabilities) ? (d.capabilities as AgentRecord["capabilities"]) : [],

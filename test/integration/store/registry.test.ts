@@ -21,6 +21,8 @@ function hello(agentId: string): Hello {
     agentVersion: "0.1.0",
     calibration: { constants: [{ name: "syscall_ns", value: 480.5, measured: true, method: "perf bench syscall basic" }], timeNs: T0 },
     pid: 77,
+    cpuModel: "Example CPU @ 2.50GHz",
+    toolVersions: { iperf3: "iperf 3.12", qemu: "" },
   });
 }
 
@@ -48,6 +50,7 @@ describe("agent registry", () => {
     assert.equal(a?.connected, true);
     assert.equal(a?.highestSeq, 4n, "highest seq comes from the store");
     assert.deepEqual(a?.capabilities, [{ sampler: "qmp", available: false, reason: "unavailable: no QMP socket", intervalMs: 1000 }]);
+    assert.equal((await store.getAgent("vm1"))?.cpuModel, "Example CPU @ 2.50GHz", "the CPU model is kept for manifests");
     assert.deepEqual(await store.getAgent("vm1"), a);
   });
 

@@ -21,6 +21,11 @@ function scan(text: string, from: number, stops: string): [string, number] {
   return [text.slice(from, Math.min(i, text.length)), Math.min(i, text.length)];
 }
 
+/** Sets an own property, "__proto__" included. */
+function put<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function unescape(raw: string, chars: string): string {
   return raw.replace(/\\(.)/gsu, (all, c: string) => (chars.includes(c) ? c : all));
 }
@@ -53,7 +58,7 @@ function parseLine(text: string): Parsed {
     [raw, i] = scan(text, i + 1, "=");
     const key = unescape(raw, ",= ");
     [raw, i] = scan(text, i + 1, ", ");
-    out.tags[key] = unescape(raw, ",= ");
+    put(out.tags, key, unescape(raw, ",= "));
   }
   if (text[i] !== " ") throw new Error("no field section");
   do {
@@ -62,7 +67,7 @@ function parseLine(text: string): Parsed {
     const key = unescape(raw, ",= ");
     let value: FieldValue;
     [value, i] = parseValue(text, i + 1);
-    out.fields[key] = value;
+    put(out.fields, key, value);
   } while (text[i] === ",");
   if (text[i] !== " " || !/^-?\d+$/.test(text.slice(i + 1))) throw new Error("bad timestamp");
   out.time = BigInt(text.slice(i + 1));
