@@ -39,7 +39,8 @@ export interface Telemetry {
 interface Shared {
   endpoint: string;
   holders: number;
-  stop: Promise<() => Promise<void>>;
+  /** Resolves, once the SDK runs, with the function that stops it. */
+  started: Promise<() => Promise<void>>;
 }
 
 let shared: Shared | undefined;
@@ -62,15 +63,16 @@ export function noopTelemetry(serviceName: string): Telemetry {
   return handle({ serviceName }, false, async () => undefined);
 }
 
+/** Starts (or joins) the process's SDK when o.otlpEndpoint is set; otherwise, or when it cannot start, a no-op handle. */
 export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
   const endpoint = o.otlpEndpoint;
   if (!endpoint) return noopTelemetry(o.serviceName);
   if (shared && shared.endpoint !== endpoint) o.logger?.warn({ endpoint, active: shared.endpoint }, "telemetry: this process already exports to another endpoint; sharing it");
-  const s = (shared ??= { endpoint, holders: 0, stop: lastStop.then(() => import("./telemetry-sdk.ts")).then((m) => m.startSdk({ ...o, otlpEndpoint: endpoint })) });
+  const s = (shared ??= { endpoint, holders: 0, started: lastStop.then(() => import("./telemetry-sdk.ts")).then((m) => m.startSdk({ ...o, otlpEndpoint: endpoint })) });
   s.holders += 1;
   let stopSdk: () => Promise<void>;
   try {
-    stopSdk = await s.stop;
+    stopSdk = await s.started;
   } catch (err) {
     s.holders -= 1;
     if (shared === s) shared = undefined;

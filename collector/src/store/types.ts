@@ -1,5 +1,5 @@
-// The collector's store contract. The embedded (node:sqlite) store implements it
-// today; an InfluxDB store implements the same contract later.
+// The collector's store contract, implemented by the embedded (node:sqlite)
+// store and by the InfluxDB store (which keeps its ledger in an embedded one).
 //
 // Time is Unix epoch nanoseconds (bigint) everywhere. Field values keep their
 // type end to end: number = float, bigint = integer (exact to 64 bits),

@@ -23,7 +23,13 @@ const container = z.looseObject({
   volumeMounts: z.array(mount).optional(),
   readinessProbe: probe.optional(),
   livenessProbe: probe.optional(),
-  securityContext: z.looseObject({ capabilities: z.looseObject({ add: z.array(z.string()).optional(), drop: z.array(z.string()).optional() }).optional() }).optional(),
+  securityContext: z
+    .looseObject({
+      privileged: z.boolean().optional(),
+      allowPrivilegeEscalation: z.boolean().optional(),
+      capabilities: z.looseObject({ add: z.array(z.string().regex(/^(?!CAP_)[A-Z_]+$/, "a capability without CAP_ (the API's spelling)")).optional(), drop: z.array(z.string()).optional() }).optional(),
+    })
+    .optional(),
 });
 const volume = z.looseObject({
   name: z.string().min(1),
@@ -84,6 +90,9 @@ export function podProblems(where: string, pod: PodSpec, maps: readonly ConfigMa
       const named = p?.httpGet?.port;
       if (typeof named === "string" && !portNames.has(named)) problems.push(`${where}/${c.name}: probe port ${named} is not a container port`);
     }
+    // why: rules the API server applies that its OpenAPI schema does not carry.
+    const sc = c.securityContext;
+    if (sc?.allowPrivilegeEscalation === false && (sc.privileged || sc.capabilities?.add?.includes("SYS_ADMIN"))) problems.push(`${where}/${c.name}: allowPrivilegeEscalation false with privileged or SYS_ADMIN`);
     const at = (c.args ?? []).indexOf("--config");
     if (at < 0) continue;
     const file = c.args?.[at + 1] ?? "";
