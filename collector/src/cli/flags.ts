@@ -8,7 +8,7 @@ export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
 export interface FlagMap {
   /** flag name -> config path and type */
-  [flag: string]: { path: string[]; type: "string" | "number" | "boolean" };
+  [flag: string]: { path: string[]; type: "string" | "number" | "boolean" | "list" };
 }
 
 export const COMMON_OPTIONS: OptionSpec = {
@@ -43,7 +43,8 @@ export function parseFlags(argv: string[], options: OptionSpec, map: FlagMap, al
       const n = Number(v);
       if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n)) problems.push(`--${flag}: expected a number, got ${JSON.stringify(v)}`);
       else setPath(flags, spec.path, n);
-    } else setPath(flags, spec.path, v);
+    } else if (spec.type === "list") setPath(flags, spec.path, String(v).split(",").map((x) => x.trim()).filter(Boolean));
+    else setPath(flags, spec.path, v);
   }
   return { values, positionals: parsed.positionals, flags, problems };
 }
@@ -61,7 +62,17 @@ export async function withConfigErrors(io: CliIo, body: () => Promise<number>): 
   }
 }
 
+const SECRET = /token|password|headers/i;
+
+/** A copy with secrets (tokens, passwords, header values) replaced, for printing. */
+export function redact(value: unknown, key = ""): unknown {
+  if (SECRET.test(key) && value !== "" && value !== undefined && value !== null && !(typeof value === "object" && Object.keys(value).length === 0)) return "<redacted>";
+  if (Array.isArray(value)) return value.map((v) => redact(v));
+  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]));
+  return value;
+}
+
 export function printConfig(io: CliIo, config: unknown): number {
-  io.stdout(toJson(config, 2) + "\n");
+  io.stdout(toJson(redact(config), 2) + "\n");
   return 0;
 }

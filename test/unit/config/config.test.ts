@@ -65,6 +65,25 @@ describe("config", () => {
     assert.equal(JSON.parse(c.out()).id, "printed");
   });
 
+  it("takes list flags and never prints secrets", async () => {
+    const c = capture();
+    assert.equal(await main(["agent", "--transport", "nats", "--nats-servers", "nats://a:4222, nats://b:4222", "--print-config"], c.io), 0);
+    const cfg = JSON.parse(c.out());
+    assert.equal(cfg.collector.transport, "nats");
+    assert.deepEqual(cfg.nats.servers, ["nats://a:4222", "nats://b:4222"]);
+    const prev = process.env["EASTWEST_INFLUX_TOKEN"];
+    process.env["EASTWEST_INFLUX_TOKEN"] = "s3cr3t-token";
+    try {
+      const c2 = capture();
+      assert.equal(await main(["collector", "--print-config"], c2.io), 0);
+      assert.ok(!c2.out().includes("s3cr3t-token"), "token redacted");
+      assert.match(c2.out(), /"token": "<redacted>"/);
+    } finally {
+      if (prev === undefined) delete process.env["EASTWEST_INFLUX_TOKEN"];
+      else process.env["EASTWEST_INFLUX_TOKEN"] = prev;
+    }
+  });
+
   it("--help and unknown commands", async () => {
     const c = capture();
     assert.equal(await main(["--help"], c.io), 0);

@@ -22,6 +22,8 @@ const MAP: FlagMap = {
   "log-level": { path: ["logLevel"], type: "string" },
   calibrate: { path: ["calibrate"], type: "boolean" },
   "otlp-endpoint": { path: ["otlp", "endpoint"], type: "string" },
+  transport: { path: ["collector", "transport"], type: "string" },
+  "nats-servers": { path: ["nats", "servers"], type: "list" },
 };
 
 const USAGE = `usage: eastwest agent [flags]
@@ -39,6 +41,8 @@ flags:
   --calibrate            measure cost-model constants at start
   --log-level LEVEL      trace|debug|info|warn|error|silent     env EASTWEST_LOG_LEVEL
   --otlp-endpoint URL    export own metrics over OTLP/HTTP (off) env OTEL_EXPORTER_OTLP_ENDPOINT
+  --transport grpc|nats  how batches travel (grpc)               env EASTWEST_TRANSPORT
+  --nats-servers A,B     NATS servers for --transport nats       env EASTWEST_NATS_SERVERS
   --print-config         print the effective configuration and exit
 `;
 
@@ -63,7 +67,7 @@ export const agentCommand: CliCommand = {
   usage: USAGE,
   run: (argv, io) =>
     withConfigErrors(io, async () => {
-      const opts = { "interval-ms": { type: "string" as const }, id: { type: "string" as const }, role: { type: "string" as const }, collector: { type: "string" as const }, "proc-root": { type: "string" as const }, "sys-root": { type: "string" as const }, "log-level": { type: "string" as const }, calibrate: { type: "boolean" as const }, "otlp-endpoint": { type: "string" as const } };
+      const opts = Object.fromEntries(Object.entries(MAP).map(([k, v]) => [k, { type: v.type === "boolean" ? ("boolean" as const) : ("string" as const) }]));
       const { values, flags, problems } = parseFlags(argv, opts, MAP);
       if (values["help"]) return io.stdout(USAGE), 0;
       const config = loadAgentConfig({ file: values["config"] as string | undefined, env: process.env, flags, problems });

@@ -14,9 +14,11 @@ export const COLLECTOR_FLAGS: FlagMap = {
   data: { path: ["store", "path"], type: "string" },
   "log-level": { path: ["logLevel"], type: "string" },
   "otlp-endpoint": { path: ["otlp", "endpoint"], type: "string" },
+  nats: { path: ["nats", "enabled"], type: "boolean" },
+  "nats-servers": { path: ["nats", "servers"], type: "list" },
 };
 
-export const COLLECTOR_OPTIONS = Object.fromEntries(Object.keys(COLLECTOR_FLAGS).map((k) => [k, { type: "string" as const }]));
+export const COLLECTOR_OPTIONS = Object.fromEntries(Object.entries(COLLECTOR_FLAGS).map(([k, v]) => [k, { type: v.type === "boolean" ? ("boolean" as const) : ("string" as const) }]));
 
 const USAGE = `usage: eastwest collector [flags]
 
@@ -32,6 +34,8 @@ flags:
   --data FILE          embedded store file (eastwest-data/eastwest.db) env EASTWEST_STORE_PATH
   --log-level LEVEL    trace|debug|info|warn|error|silent env EASTWEST_LOG_LEVEL
   --otlp-endpoint URL  export own traces and metrics over OTLP/HTTP (off)
+  --nats               also consume batches from NATS JetStream  env EASTWEST_NATS_ENABLED
+  --nats-servers A,B   NATS servers (nats://127.0.0.1:4222)      env EASTWEST_NATS_SERVERS
                                                         env OTEL_EXPORTER_OTLP_ENDPOINT
   --print-config       print the effective configuration and exit
 
