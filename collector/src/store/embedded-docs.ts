@@ -80,8 +80,9 @@ export function decodeAgent(text: string): AgentRecord {
     role: ROLES.has(role) ? (role as AgentRole) : "unspecified",
     hostname: String(d.hostname ?? ""),
     kernel: String(d.kernel ?? ""),
-    cpuModel: String(d.cpuModel ?? ""),
-    toolVersions: typeof d.toolVersions === "object" && d.toolVersions !== null ? (d.toolVersions as Record<string, string>) : {},
+    // optional (agents older than these fields): kept absent so a record round-trips unchanged
+    ...(d.cpuModel !== undefined ? { cpuModel: String(d.cpuModel) } : {}),
+    ...(typeof d.toolVersions === "object" && d.toolVersions !== null ? { toolVersions: d.toolVersions as Record<string, string> } : {}),
     machineUuid: String(d.machineUuid ?? ""),
     netns: String(d.netns ?? ""),
     capabilities: Array.isArray(d.capabilities) ? (d.capabilities as AgentRecord["capabilities"]) : [],

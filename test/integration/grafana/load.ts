@@ -1,7 +1,6 @@
 // Loads a real influxd with what a collector stored: every point of every schema measurement in an
-// embedded store, as line protocol (the collector's own encoder), through the v1 /write endpoint.
+// embedded store, written again through the collector's own InfluxDB store (v1 /write path).
 import { allMeasurements, type FieldValue, type Sample } from "@eastwest/common";
-import { toLine } from "@eastwest/collector/store/line-protocol";
 import type { Store } from "@eastwest/collector/store/types";
 
 const INT64_MAX = (1n << 63n) - 1n;
@@ -24,19 +23,23 @@ export async function storedSamples(store: Store): Promise<Sample[]> {
   return out;
 }
 
-/** Line protocol at ns precision, uint fields as InfluxDB 1.x integers; throws on a point it cannot encode. */
-export function linesOf(samples: readonly Sample[]): string[] {
-  return samples.map((s) => {
-    const l = toLine(s, { precision: "ns", uint: "integer" });
-    if (!l.ok) throw new Error(`${s.measurement}: ${l.reason}`);
-    return l.line;
-  });
-}
-
-/** POSTs the lines to /write in chunks; throws with the server's message on a rejected chunk. */
-export async function writeLines(url: string, db: string, lines: readonly string[], chunk = 5000): Promise<void> {
-  for (let i = 0; i < lines.length; i += chunk) {
-    const res = await fetch(`${url}/write?${new URLSearchParams({ db, precision: "ns" })}`, { method: "POST", body: lines.slice(i, i + chunk).join("\n") });
-    if (res.status !== 204) throw new Error(`influxd /write: HTTP ${res.status}: ${await res.text()}`);
+/** Writes the samples through the collector's InfluxStore (api v1) as batches of one writer; throws on any outcome but ok. */
+export async function loadThroughCollectorStore(url: string, db: string, samples: readonly Sample[], ledgerPath: string): Promise<void> {
+  const { storeConfigSchema, storeDefaults } = await import("@eastwest/collector/store/influx-config");
+  const { createStore } = await import("@eastwest/collector/store/influx-factory");
+  const defaults = storeDefaults() as { influx: Record<string, unknown> };
+  const cfg = storeConfigSchema.parse({ ...defaults, kind: "influx", path: ledgerPath, influx: { ...defaults.influx, api: "v1", url, db } });
+  const store = createStore(cfg);
+  await store.open();
+  try {
+    const per = 500;
+    let seq = 0n;
+    for (let i = 0; i < samples.length; i += per) {
+      seq += 1n;
+      const [out] = await store.writeBatches([{ agentId: "grafana-load", seq, points: samples.slice(i, i + per), receivedNs: 0n }]);
+      if (out?.kind !== "ok") throw new Error(`collector InfluxDB store: ${JSON.stringify(out)}`);
+    }
+  } finally {
+    await store.close();
   }
 }

@@ -13,7 +13,7 @@ import { EmbeddedStore } from "@eastwest/collector/store/embedded";
 import { startInfluxd, type Influxd, type InfluxQlSeries } from "../../helpers/tsdb.ts";
 import { requireBinary, start, startProcess, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
 import { expand, expectedColumns, measurementsOf, targetsOf, variablesOf, type Chosen, type Range } from "./expand.ts";
-import { linesOf, storedSamples, writeLines } from "./load.ts";
+import { loadThroughCollectorStore, storedSamples } from "./load.ts";
 
 const GRAFANA = fileURLToPath(new URL("../../../grafana/", import.meta.url));
 const DB = "eastwest";
@@ -112,7 +112,7 @@ describe("grafana dashboards: every panel query against real influxd with collec
     samples = await collect(dir.path, guestName, live);
     influx = await startInfluxd();
     await influx.query(`CREATE DATABASE "${DB}"`);
-    await writeLines(influx.url, DB, linesOf(samples));
+    await loadThroughCollectorStore(influx.url, DB, samples, join(dir.path, "ledger.db"));
     const times = samples.map((s) => Number(s.timeNs / 1_000_000n));
     range = { fromMs: Math.min(...times) - 1000, toMs: Math.max(...times) + 1000, interval: "1s" };
     runId = samples.find((s) => s.measurement === "run")?.tags["run_id"] ?? "";
