@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "@eastwest/common";
+import type { Hello } from "@eastwest/proto";
 import { nowNs } from "@eastwest/common";
 import type { CollectorConfig } from "./config.ts";
 import { GrpcReceiver } from "./ingest/grpc.ts";
@@ -72,18 +73,7 @@ export class Collector {
 
   async start(): Promise<void> {
     await this.store.open();
-    this.#grpc = new GrpcReceiver({
-      host: this.config.grpc.host,
-      port: this.config.grpc.port,
-      collectorId: this.config.id,
-      ingestor: this.ingestor,
-      sessions: this.sessions,
-      stats: this.stats,
-      logger: this.logger,
-      highestSeq: (id) => this.store.highestSeq(id),
-      onHello: (hello) => this.registry.onHello(hello, nowNs()),
-      onDisconnect: (id) => this.registry.onDisconnect(id, nowNs()),
-    });
+    this.#grpc = new GrpcReceiver({ ...this.#receiverDeps(), host: this.config.grpc.host, port: this.config.grpc.port });
     await this.#grpc.start();
     if (this.config.nats.enabled) await this.#startNats();
     this.#http = await startHttpApi({
@@ -99,18 +89,22 @@ export class Collector {
     this.logger.info({ grpc: `${this.config.grpc.host}:${this.grpcPort}`, http: `${this.config.http.host}:${this.httpPort}`, store: this.config.store.path }, "collector started");
   }
 
-  async #startNats(): Promise<void> {
-    this.#nats = new NatsReceiver({
-      config: this.config.nats,
+  /** What every receiver (gRPC, NATS) shares: the ingest pipeline, sessions and the registry hooks. */
+  #receiverDeps() {
+    return {
       collectorId: this.config.id,
       ingestor: this.ingestor,
       sessions: this.sessions,
       stats: this.stats,
       logger: this.logger,
-      highestSeq: (id) => this.store.highestSeq(id),
-      onHello: (hello) => this.registry.onHello(hello, nowNs()),
-      onDisconnect: (id) => this.registry.onDisconnect(id, nowNs()),
-    });
+      highestSeq: (id: string) => this.store.highestSeq(id),
+      onHello: (hello: Hello) => this.registry.onHello(hello, nowNs()),
+      onDisconnect: (id: string) => this.registry.onDisconnect(id, nowNs()),
+    };
+  }
+
+  async #startNats(): Promise<void> {
+    this.#nats = new NatsReceiver({ ...this.#receiverDeps(), config: this.config.nats });
     await this.#nats.start();
   }
 

@@ -8,6 +8,7 @@ import { AckCode, TelemetryClient, type AgentMessage, type CollectorMessage, typ
 import { errorMessage, nowNs, toWirePoint, type Logger } from "@eastwest/common";
 import type { Outbox } from "../runtime/outbox.ts";
 import { backoffDelayMs } from "./backoff.ts";
+import { DrainWaiters } from "./drain.ts";
 
 export interface GrpcTransportOptions {
   address: string;
@@ -36,7 +37,7 @@ export class GrpcTransport {
   #watchdog: NodeJS.Timeout | undefined;
   #sentAt = new Map<bigint, number>();
   #connects = 0;
-  #waiters: Array<() => void> = [];
+  readonly #drain = new DrainWaiters();
 
   constructor(o: GrpcTransportOptions) {
     this.#o = o;
@@ -166,20 +167,12 @@ export class GrpcTransport {
   }
 
   #notifyIfDrained(): void {
-    if (this.#o.outbox.size() > 0) return;
-    for (const w of this.#waiters.splice(0)) w();
+    this.#drain.notify(this.#o.outbox.size());
   }
 
   /** Resolves true once every buffered batch is acked, false on timeout. */
   drain(timeoutMs: number): Promise<boolean> {
-    if (this.#o.outbox.size() === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), timeoutMs);
-      this.#waiters.push(() => {
-        clearTimeout(t);
-        resolve(true);
-      });
-    });
+    return this.#drain.wait(this.#o.outbox.size(), timeoutMs);
   }
 
   /** Safe twice. */

@@ -18,6 +18,7 @@ import { Batch, CollectorMessage, Hello, type Command, type CommandResult } from
 import { EastwestError, errorMessage, toWirePoint, type Logger } from "@eastwest/common";
 import type { Outbox, OutboxEntry } from "../runtime/outbox.ts";
 import { backoffDelayMs } from "./backoff.ts";
+import { DrainWaiters } from "./drain.ts";
 import { serveCommands } from "./nats-commands.ts";
 import { batchSubject, commandSubject, helloSubject, msgIdOf, type SubjectParts } from "./nats-subjects.ts";
 
@@ -59,7 +60,7 @@ export class NatsTransport {
   #publishing = 0;
   #paused: string | undefined;
   #connects = 0;
-  #waiters: Array<() => void> = [];
+  readonly #drain = new DrainWaiters();
 
   constructor(o: NatsTransportOptions) {
     this.#o = o;
@@ -197,20 +198,12 @@ export class NatsTransport {
   }
 
   #notifyIfDrained(): void {
-    if (this.#o.outbox.size() > 0) return;
-    for (const w of this.#waiters.splice(0)) w();
+    this.#drain.notify(this.#o.outbox.size());
   }
 
   /** Resolves true once every buffered batch is in the stream, false on timeout. */
   drain(timeoutMs: number): Promise<boolean> {
-    if (this.#o.outbox.size() === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), timeoutMs);
-      this.#waiters.push(() => {
-        clearTimeout(t);
-        resolve(true);
-      });
-    });
+    return this.#drain.wait(this.#o.outbox.size(), timeoutMs);
   }
 
   /** Safe twice. */
