@@ -153,7 +153,7 @@ function outcome(s: Series, c: Context, o: PerturbationOptions): BenchOutcome {
   return {
     rows: [row("b_to_a", `${b.name.slice(-1)}->${a.name.slice(-1)}`), row("a_to_b", `${a.name.slice(-1)}->${b.name.slice(-1)}`)],
     notes: [
-      `(c) eastwest = with an agent in each namespace (cpu, netdev, tcp, softirqs, softnet, tcpinfo on port ${IPERF_PORT} at 10 Hz; netstate 10 s) streaming to a collector on the bridge (${c.topo.hostIp}); ` +
+      `(c) eastwest = with an agent in each namespace (cpu, netdev, tcp, softirqs, softnet at 10 Hz; tcpinfo on port ${IPERF_PORT}, ss at most every 500 ms by its minIntervalMs; netstate 10 s) streaming to a collector on the bridge (${c.topo.hostIp}); ` +
         `reference = no agents. ${o.pairs} pairs (none, agents) of ${o.iperfSeconds} s iperf3 -J runs per direction, single TCP stream, namespaces ${a.name} ${a.ip} and ${b.name} ${b.ip} on bridge ${c.topo.bridge}.`,
       `(c) runs, Gbit/s: b->a none [${runs("none", "b_to_a")}], agents [${runs("agents", "b_to_a")}]; a->b none [${runs("none", "a_to_b")}], agents [${runs("agents", "a_to_b")}].`,
       `(c) ratio column: agents/none and the difference of the means ± its standard error (run-to-run spread); "within noise" = |diff| < 2 standard errors: more or longer pairs (--pairs, --iperf-seconds) are needed to resolve 1 %.`,

@@ -32,6 +32,13 @@ export interface SchedulerDeps {
   emit: (points: Sample[]) => void;
 }
 
+/** Delay to the next multiple of intervalMs after now, and at least to the next one after the tick's start. */
+export function untilNextGridMs(nowMs: number, intervalMs: number, startedMs: number): number {
+  const next = (Math.floor(startedMs / intervalMs) + 1) * intervalMs;
+  const due = next > nowMs ? next : (Math.floor(nowMs / intervalMs) + 1) * intervalMs;
+  return Math.max(0, due - nowMs);
+}
+
 type Entry = ScheduledSampler & {
   state: SamplerState;
   timer?: NodeJS.Timeout;
@@ -115,8 +122,10 @@ export class Scheduler {
     e.state.lastDurationNs = durationNs;
     points.push(this.#selfPoint(e, ctx.nowNs, durationNs, ok));
     this.#deps.emit(points);
-    // why: schedule from the tick's start so the cadence does not drift by the sampling time.
-    this.#schedule(e, Math.max(0, e.intervalMs - (Date.now() - startedMs)));
+    // why: ticks sit on a wall-clock grid of the interval, so samplers sharing an interval wake the process
+    // once per tick, not once each (fewer wake-ups steal less CPU from the traffic being measured), and the
+    // cadence does not drift by the sampling time.
+    this.#schedule(e, untilNextGridMs(Date.now(), e.intervalMs, startedMs));
   }
 
   #selfPoint(e: Entry, timeNs: bigint, durationNs: bigint, ok: boolean): Sample {

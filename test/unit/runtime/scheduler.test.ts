@@ -98,3 +98,17 @@ describe("Scheduler", () => {
     assert.equal(s.closedCount(), 1);
   });
 });
+
+describe("Scheduler: wall-clock grid", () => {
+  it("puts the next tick on the next multiple of the interval", async () => {
+    const { untilNextGridMs } = await import("@eastwest/agent/runtime/scheduler");
+    assert.equal(untilNextGridMs(1_000_030, 100, 1_000_000), 70, "tick started on the grid, took 30 ms");
+    assert.equal(untilNextGridMs(1_000_130, 100, 1_000_000), 70, "a tick longer than the interval skips to the next grid point");
+    assert.equal(untilNextGridMs(1_000_047, 100, 1_000_041), 53, "an off-grid start joins the grid");
+    for (const [now, iv, start] of [[5, 1000, 0], [999_999, 7, 999_990], [123_456_789, 250, 123_456_700]] as const) {
+      const d = untilNextGridMs(now, iv, start);
+      assert.equal((now + d) % iv, 0, "lands on the grid");
+      assert.ok(d > 0 && d <= iv);
+    }
+  });
+});

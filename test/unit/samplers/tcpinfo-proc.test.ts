@@ -68,3 +68,21 @@ describe("tcpinfo: skipping ss while no socket matches", () => {
     assert.equal(reads - before, 6, "three ticks, tcp and tcp6 each");
   });
 });
+
+describe("tcpinfo: ss at most every minIntervalMs", () => {
+  it("skips ss on ticks closer than minIntervalMs to the last run", async () => {
+    const { tcpinfoSampler } = await import("@eastwest/agent/samplers/tcpinfo/tcpinfo.sampler");
+    const { hostFs } = await import("@eastwest/agent/runtime/hostfs");
+    const { ctx, SECOND } = await import("./helpers.ts");
+    const base = hostFs("/nonexistent", "/nonexistent");
+    const fs = { ...base, proc: async (rel: string) => (rel === "net/tcp" ? HEADER + "   1: 0100007F:1451 0100007F:D431 01 0 0 0 0 0\n" : HEADER) };
+    const spawned: bigint[] = [];
+    const T0 = 1_700_000_000n * SECOND;
+    const s = tcpinfoSampler();
+    for (let i = 0n; i < 10n; i++) {
+      const t = T0 + i * 100_000_000n;
+      await s.sample(ctx(fs, t, { exec: async () => (spawned.push(t), { stdout: "", stderr: "" }), options: { flows: [{ port: 5201 }] }, intervalMs: 100 }));
+    }
+    assert.deepEqual(spawned.map((t) => Number((t - T0) / 100_000_000n)), [0, 5], "10 ticks at 10 Hz, ss twice (default 500 ms)");
+  });
+});

@@ -42,8 +42,8 @@ describe("tcpinfo: ss filter arguments", () => {
     assert.equal(r.problems.length, 11, r.problems.join("\n"));
     assert.deepEqual(r.value.flows, []);
     const ok = parseTcpInfoOptions({ flows: [{ port: 5201 }, { address: "127.0.0.1", port: 22 }], maxFlows: 4 });
-    assert.deepEqual(ok, { value: { flows: [{ port: 5201 }, { port: 22, address: "127.0.0.1" }], maxFlows: 4 }, problems: [] });
-    assert.deepEqual(parseTcpInfoOptions({}).value, { flows: [], maxFlows: 16 });
+    assert.deepEqual(ok, { value: { flows: [{ port: 5201 }, { port: 22, address: "127.0.0.1" }], maxFlows: 4, minIntervalMs: 500 }, problems: [] });
+    assert.deepEqual(parseTcpInfoOptions({}).value, { flows: [], maxFlows: 16, minIntervalMs: 500 });
   });
 });
 

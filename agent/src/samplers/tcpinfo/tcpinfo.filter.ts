@@ -12,13 +12,18 @@ export interface TcpInfoOptions {
   flows: FlowSelector[];
   /** Cardinality bound: at most this many sockets are emitted per tick. */
   maxFlows: number;
+  /** ss runs at most this often (ms), whatever the sampler's interval: each run is a process spawn. */
+  minIntervalMs: number;
 }
+
+export const DEFAULT_MIN_INTERVAL_MS = 500;
 
 export const DEFAULT_MAX_FLOWS = 16;
 
 export function parseTcpInfoOptions(options: Readonly<Record<string, unknown>>): Parsed<TcpInfoOptions> {
   const maxFlows = intOption(options, "maxFlows", DEFAULT_MAX_FLOWS, 1, 1024);
-  const problems = [...unknownKeys(options, ["flows", "maxFlows"]), ...maxFlows.problems];
+  const minInterval = intOption(options, "minIntervalMs", DEFAULT_MIN_INTERVAL_MS, 0, 3_600_000);
+  const problems = [...unknownKeys(options, ["flows", "maxFlows", "minIntervalMs"]), ...maxFlows.problems, ...minInterval.problems];
   const raw = options["flows"] ?? [];
   const flows: FlowSelector[] = [];
   if (!Array.isArray(raw)) problems.push("flows: expected a list of {port?, address?}");
@@ -26,7 +31,7 @@ export function parseTcpInfoOptions(options: Readonly<Record<string, unknown>>):
     const flow = parseSelector(entry, `flows[${i}]`, problems);
     if (flow !== undefined) flows.push(flow);
   });
-  return { value: { flows, maxFlows: maxFlows.value }, problems };
+  return { value: { flows, maxFlows: maxFlows.value, minIntervalMs: minInterval.value }, problems };
 }
 
 function parseSelector(entry: unknown, at: string, problems: string[]): FlowSelector | undefined {
