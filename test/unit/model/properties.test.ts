@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { breakdown, ceiling, efficiency, PAPER_CONSTANTS, type ModelConstants, type Observed } from "@eastwest/collector/model/cost-model";
 import { formatBreakdown, formatCeiling } from "@eastwest/collector/model/format";
+import { anyConstants, anyNumber } from "../../helpers/arbitraries.ts";
 
 /** Every number anywhere in a value. */
 function numbers(v: unknown, out: number[] = []): number[] {
@@ -12,19 +13,8 @@ function numbers(v: unknown, out: number[] = []): number[] {
 }
 
 /** Any double, including NaN, +-Infinity, -0, negatives, huge and subnormal values. */
-const anyNumber = fc.oneof(fc.double(), fc.constantFrom(0, -0, -1, 1e308, 5e-324, Number.NaN, Number.POSITIVE_INFINITY));
 const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 
-const anyConstants: fc.Arbitrary<ModelConstants> = fc.record({
-  packet_bytes: anyNumber,
-  copies: anyNumber,
-  copy_us: fc.option(anyNumber, { nil: null }),
-  copy_bytes_per_s: anyNumber,
-  syscalls: anyNumber,
-  syscall_us: anyNumber,
-  exits: anyNumber,
-  exit_us: anyNumber,
-});
 
 const anyObserved: fc.Arbitrary<Observed> = fc.record(
   {

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { toJson } from "@eastwest/common";
-import { PAPER_CONSTANTS, type ModelConstants } from "@eastwest/collector/model/cost-model";
+import { PAPER_CONSTANTS } from "@eastwest/collector/model/cost-model";
 import { correlate } from "@eastwest/collector/run/correlate";
 import { formatRun } from "@eastwest/collector/run/format";
 import { runPoints } from "@eastwest/collector/run/points";
 import type { EndpointData } from "@eastwest/collector/run/types";
 import { SECOND, T0, iperfSummary, numbers, series, spec, type Row } from "./helpers.ts";
+import { anyConstants, anyNumber } from "../../helpers/arbitraries.ts";
 
-const anyNumber = fc.oneof(fc.double(), fc.constantFrom(0, -0, -1, 1e308, 5e-324, Number.NaN, Number.POSITIVE_INFINITY));
 const counterCell = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: 1_000_000n }), anyNumber, fc.constant(null));
 const time = fc.bigInt({ min: T0 - 20n * SECOND, max: T0 + 20n * SECOND });
 
@@ -30,16 +30,6 @@ function endpointArb(agent: string): fc.Arbitrary<EndpointData> {
   }).map((d) => ({ agentId: agent, ...d }));
 }
 
-const anyConstants: fc.Arbitrary<ModelConstants> = fc.record({
-  packet_bytes: anyNumber,
-  copies: anyNumber,
-  copy_us: fc.option(anyNumber, { nil: null }),
-  copy_bytes_per_s: anyNumber,
-  syscalls: anyNumber,
-  syscall_us: anyNumber,
-  exits: anyNumber,
-  exit_us: anyNumber,
-});
 
 const finiteNonNeg = (max: number) => fc.double({ min: 0, max, noNaN: true, noDefaultInfinity: true });
 
