@@ -3,10 +3,11 @@
 // durable commit for many acks). A batch's Ack is resolved only after the
 // store reported it durable (or duplicate/invalid). Retryable store outcomes
 // are retried here with the store's back-off.
-import { AckCode, type Ack, type Batch } from "@eastwest/proto";
-import { nowNs, type Logger, type Sample } from "@eastwest/common";
+import { AckCode, type Ack } from "@eastwest/proto";
+import { nowNs, type Logger } from "@eastwest/common";
 import type { Store, StoredBatch, WriteOutcome } from "../store/types.ts";
 import { validateBatch } from "./validate.ts";
+import type { DecodedBatch } from "./batch-decode.ts";
 import type { PipelineStats } from "./stats.ts";
 
 export interface IngestorOptions {
@@ -36,7 +37,7 @@ export class Ingestor {
   }
 
   /** Validates and stores one batch; resolves with the ack to send; rejects when the store stays unavailable. */
-  ingest(batch: Batch, helloAgentId?: string): Promise<Ack> {
+  ingest(batch: DecodedBatch, helloAgentId?: string): Promise<Ack> {
     const received = nowNs();
     this.#o.stats.batchesReceived += 1n;
     const v = validateBatch(batch, received, helloAgentId);
@@ -45,7 +46,7 @@ export class Ingestor {
       this.#o.logger.warn({ agentId: batch.agentId, seq: String(batch.seq), reason: v.reason }, "batch rejected");
       return Promise.resolve({ seq: batch.seq, code: AckCode.ACK_CODE_INVALID, reason: v.reason, pointsStored: 0 });
     }
-    return this.#enqueue({ agentId: batch.agentId, seq: batch.seq, points: v.points as Sample[], receivedNs: received });
+    return this.#enqueue({ agentId: batch.agentId, seq: batch.seq, points: v.points, receivedNs: received, keys: { series: batch.series, shapes: batch.shapes } });
   }
 
   #enqueue(batch: StoredBatch): Promise<Ack> {

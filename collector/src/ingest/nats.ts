@@ -11,7 +11,7 @@
 // ackWaitMs; the store's (agent_id, seq) idempotence makes that harmless.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import { AckCode, Batch, type Hello } from "@eastwest/proto";
+import { AckCode, type Hello } from "@eastwest/proto";
 import { errorMessage, type Logger } from "@eastwest/common";
 import { agentTokenOf, tokenOf } from "@eastwest/agent/transport/nats-subjects";
 import type { CollectorConfig } from "../config.ts";
@@ -19,6 +19,8 @@ import type { Ingestor } from "./ingestor.ts";
 import { HelloResponder } from "./nats-hello.ts";
 import { ensureConsumer, ensureStream, NatsSetupError } from "./nats-setup.ts";
 import type { Sessions } from "./sessions.ts";
+import type { DecodedBatch } from "./batch-decode.ts";
+import { decodeWithLimits } from "./validate.ts";
 import type { PipelineStats } from "./stats.ts";
 
 export interface NatsReceiverOptions {
@@ -115,9 +117,9 @@ export class NatsReceiver {
     const s = this.natsStats;
     s.messages += 1n;
     if (m.redelivered) s.redelivered += 1n;
-    let batch: Batch;
+    let batch: DecodedBatch;
     try {
-      batch = Batch.decode(m.data);
+      batch = decodeWithLimits(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
     } catch (err) {
       this.#o.stats.framesUndecodable += 1n;
       return this.#term(m, `undecodable batch (${m.data.length} bytes): ${errorMessage(err)}`);

@@ -26,17 +26,28 @@ export type Encoded =
 
 /** Encodes fields; fails on a non-finite float, an integer outside int64/uint64, or a foreign type. */
 export function encodeFields(fields: Record<string, FieldValue>): Encoded {
+  const values = encodeValues(fields);
+  if (!values.ok) return values;
+  return { ok: true, names: encodeNames(fields), values: values.values };
+}
+
+/** The field set of fields: their names as a JSON array, in point order. */
+export function encodeNames(fields: Record<string, FieldValue>): string {
   let names = "";
+  for (const name in fields) names += (names === "" ? "" : ",") + quoted(name);
+  return "[" + names + "]";
+}
+
+/** The values of fields as a JSON array, in point order (the part of encodeFields that changes per point). */
+export function encodeValues(fields: Record<string, FieldValue>): { ok: true; values: string } | { ok: false; reason: string } {
   let values = "";
   for (const name in fields) {
     const value = encodeValue(fields[name]);
     if (value === undefined) return { ok: false, reason: `field ${name}: ${describe(fields[name])} cannot be stored` };
-    const sep = values === "" ? "" : ",";
-    names += sep + quoted(name);
-    values += sep + value;
+    values += (values === "" ? "" : ",") + value;
   }
   if (values === "") return { ok: false, reason: "a point needs at least one field" };
-  return { ok: true, names: "[" + names + "]", values: "[" + values + "]" };
+  return { ok: true, values: "[" + values + "]" };
 }
 
 /** Inverse of encodeFields. Throws SyntaxError on text it did not write. */

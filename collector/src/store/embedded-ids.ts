@@ -46,10 +46,21 @@ function insertedOr(res: { changes: number | bigint; lastInsertRowid: number | b
   return BigInt(row.id);
 }
 
+/** The three kinds of interned names; series are scoped by their measurement, the others by "". */
+interface Dictionaries {
+  m: Dictionary;
+  s: Dictionary;
+  f: Dictionary;
+}
+
+function dictionaries(): Dictionaries {
+  return { m: new Dictionary(), s: new Dictionary(), f: new Dictionary() };
+}
+
 export class InternedIds {
   readonly #stmts: Record<keyof typeof SQL, StatementSync>;
-  readonly #committed = new Dictionary();
-  readonly #staged = new Dictionary();
+  readonly #committed = dictionaries();
+  readonly #staged = dictionaries();
 
   constructor(db: DatabaseSync) {
     this.#stmts = {
@@ -61,49 +72,51 @@ export class InternedIds {
       fieldsetId: db.prepare(SQL.fieldsetId),
     };
     for (const row of db.prepare("SELECT id, name FROM measurements").iterate()) {
-      this.#committed.set("m", String(row.name), row.id as bigint);
+      this.#committed.m.set("", String(row.name), row.id as bigint);
     }
     for (const row of db.prepare("SELECT id, measurement, tag_key FROM series").iterate()) {
-      this.#committed.set("s" + String(row.measurement), String(row.tag_key), row.id as bigint);
+      this.#committed.s.set(String(row.measurement), String(row.tag_key), row.id as bigint);
     }
     for (const row of db.prepare("SELECT id, names FROM fieldsets").iterate()) {
-      this.#committed.set("f", String(row.names), row.id as bigint);
+      this.#committed.f.set("", String(row.names), row.id as bigint);
     }
   }
 
   /** Must run inside the caller's transaction. */
   measurement(name: string): bigint {
-    return this.#intern("m", name, () => insertedOr(this.#stmts.measurement.run(name), () => this.#stmts.measurementId.get(name)));
+    return this.#intern("m", "", name, () => insertedOr(this.#stmts.measurement.run(name), () => this.#stmts.measurementId.get(name)));
   }
 
   /** tagKey is the canonical key of tags (codec.ts). Must run inside the caller's transaction. */
   series(measurement: string, tagKey: string, tags: Record<string, string>): bigint {
-    return this.#intern("s" + measurement, tagKey, () =>
+    return this.#intern("s", measurement, tagKey, () =>
       insertedOr(this.#stmts.series.run(measurement, tagKey, sortedTagsJson(tags)), () => this.#stmts.seriesId.get(measurement, tagKey)),
     );
   }
 
   /** names is a JSON array of field names (codec.ts). Must run inside the caller's transaction. */
   fieldset(names: string): bigint {
-    return this.#intern("f", names, () => insertedOr(this.#stmts.fieldset.run(names), () => this.#stmts.fieldsetId.get(names)));
+    return this.#intern("f", "", names, () => insertedOr(this.#stmts.fieldset.run(names), () => this.#stmts.fieldsetId.get(names)));
   }
 
   /** The transaction committed: staged ids become known. */
   commit(): void {
-    this.#committed.addAll(this.#staged);
-    this.#staged.clear();
+    for (const kind of ["m", "s", "f"] as const) {
+      this.#committed[kind].addAll(this.#staged[kind]);
+      this.#staged[kind].clear();
+    }
   }
 
   /** The transaction rolled back: staged ids never existed. */
   rollback(): void {
-    this.#staged.clear();
+    for (const kind of ["m", "s", "f"] as const) this.#staged[kind].clear();
   }
 
-  #intern(scope: string, key: string, insert: () => number | bigint): bigint {
-    const known = this.#committed.get(scope, key) ?? this.#staged.get(scope, key);
+  #intern(kind: keyof Dictionaries, scope: string, key: string, insert: () => number | bigint): bigint {
+    const known = this.#committed[kind].get(scope, key) ?? this.#staged[kind].get(scope, key);
     if (known !== undefined) return known;
     const id = BigInt(insert());
-    this.#staged.set(scope, key, id);
+    this.#staged[kind].set(scope, key, id);
     return id;
   }
 }

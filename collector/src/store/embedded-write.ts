@@ -2,7 +2,7 @@
 // (agent_id, seq). Synchronous: nothing else runs between BEGIN and COMMIT.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Sample } from "@eastwest/common";
-import { encodeFields, INT64_MAX, INT64_MIN, tagKey } from "./codec.ts";
+import { encodeNames, encodeValues, INT64_MAX, INT64_MIN, tagKey } from "./codec.ts";
 import { InternedIds } from "./embedded-ids.ts";
 import { retryableOutcome } from "./sqlite-errors.ts";
 import type { StoredBatch, WriteOutcome } from "./types.ts";
@@ -29,7 +29,35 @@ interface PreparedBatch {
   prepared: Prepared;
 }
 
-/** Checks that a batch can be stored and encodes it. Pure. */
+/**
+ * What a point's tags and field names encode to, by the decoder's series and
+ * shape keys (StoredBatch.keys): computed for the first point of a series or
+ * shape, then reused. Bounded; emptied when full.
+ */
+class KeyCache {
+  readonly #max: number;
+  readonly #map = new Map<string, string>();
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get(key: string | undefined, compute: () => string): string {
+    if (key === undefined) return compute();
+    let v = this.#map.get(key);
+    if (v === undefined) {
+      v = compute();
+      if (this.#map.size >= this.#max) this.#map.clear();
+      this.#map.set(key, v);
+    }
+    return v;
+  }
+}
+
+const TAG_KEYS = new KeyCache(50_000);
+const FIELD_SETS = new KeyCache(10_000);
+
+/** Checks that a batch can be stored and encodes it. Pure but for the caches above. */
 export function prepareBatch(b: StoredBatch): Prepared {
   if (typeof b.agentId !== "string" || b.agentId === "") return { ok: false, reason: "agent_id is empty" };
   if (typeof b.seq !== "bigint" || b.seq < 1n || b.seq > INT64_MAX) {
@@ -40,29 +68,28 @@ export function prepareBatch(b: StoredBatch): Prepared {
   }
   const points: PreparedPoint[] = new Array(b.points.length);
   for (let i = 0; i < b.points.length; i++) {
-    const p = preparePoint(b.points[i] as Sample);
+    const p = preparePoint(b.points[i] as Sample, b.keys?.series[i], b.keys?.shapes[i]);
     if (typeof p === "string") return { ok: false, reason: `point ${i}: ${p}` };
     points[i] = p;
   }
   return { ok: true, points };
 }
 
-function preparePoint(s: Sample): PreparedPoint | string {
+function preparePoint(s: Sample, series: string | undefined, shape: string | undefined): PreparedPoint | string {
   if (typeof s.measurement !== "string" || s.measurement === "") return "measurement is empty";
   if (typeof s.timeNs !== "bigint" || s.timeNs < INT64_MIN || s.timeNs > INT64_MAX) {
     return `time_ns ${String(s.timeNs)} is not a 64-bit integer`;
   }
   for (const name in s.tags) if (typeof s.tags[name] !== "string") return `tag ${name} is not a string`;
-  const fields = encodeFields(s.fields);
-  if (!fields.ok) return fields.reason;
-  const key = tagKey(s.tags);
+  const values = encodeValues(s.fields);
+  if (!values.ok) return values.reason;
   return {
     measurement: s.measurement,
-    tagKey: key,
+    tagKey: TAG_KEYS.get(series, () => tagKey(s.tags)),
     tags: s.tags,
     timeNs: s.timeNs,
-    names: fields.names,
-    values: fields.values,
+    names: FIELD_SETS.get(shape, () => encodeNames(s.fields)),
+    values: values.values,
   };
 }
 

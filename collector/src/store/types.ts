@@ -14,6 +14,13 @@ export interface StoredBatch {
   points: Sample[];
   /** When the collector received the batch. */
   receivedNs: bigint;
+  /**
+   * Optional per-point identity keys from the decoder, which a store may use to
+   * cache what it derives from a point's tags or field names. Points with equal
+   * series keys have equal measurements and tag sets; points with equal shape
+   * keys have equal measurements and field names in the same order.
+   */
+  keys?: { series: readonly string[]; shapes: readonly string[] };
 }
 
 /**

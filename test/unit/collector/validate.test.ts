@@ -1,8 +1,11 @@
 // Batch validation: shape checks are cached per shape, value checks run on every point.
+// Batches go through the wire and the collector's decoder, as they do in production.
 import assert from "node:assert/strict";
 import { nowNs, toWirePoint } from "@eastwest/common";
-import type { Batch } from "@eastwest/proto";
-import { validateBatch } from "@eastwest/collector/ingest/validate";
+import { Batch } from "@eastwest/proto";
+import { decodeWithLimits, validateBatch as validateDecoded } from "@eastwest/collector/ingest/validate";
+
+const validateBatch = (b: Batch, now: bigint, hello?: string) => validateDecoded(decodeWithLimits(Buffer.from(Batch.encode(b).finish())), now, hello);
 
 const now = nowNs();
 const agentPoint = (fields: Record<string, number | bigint | boolean>) =>
@@ -37,6 +40,32 @@ describe("validateBatch", () => {
       assert.match(v.reason, /point 1 \(eastwest_agent\): tags \{agent_id,extra\} differ/);
       assert.match(v.reason, /field connected is float, schema says bool/);
     }
+  });
+
+  it("reports value problems found while decoding with the point index", () => {
+    const p = agentPoint({ connected: true });
+    p.fields["rss_bytes"] = { value: undefined };
+    p.fields["cpu_seconds_total"] = { value: { $case: "f", value: Number.POSITIVE_INFINITY } };
+    const v = validateBatch(batch([agentPoint({ connected: true }), p]), now);
+    assert.ok(!v.ok);
+    assert.match(v.reason, /point 1 \(eastwest_agent\): field rss_bytes has no value/);
+    assert.match(v.reason, /point 1 \(eastwest_agent\): field cpu_seconds_total is not finite/);
+  });
+
+  it("accepts a non-negative int where the schema says uint and an uint where it says int", () => {
+    const p = agentPoint({ connected: true });
+    p.fields["rss_bytes"] = { value: { $case: "i", value: 7n } };
+    const v = validateBatch(batch([p]), now);
+    assert.ok(v.ok, v.ok ? "" : v.reason);
+    assert.equal(v.points[0]?.fields["rss_bytes"], 7n);
+  });
+
+  it("caps the reasons and says there are more", () => {
+    const bad = Array.from({ length: 30 }, () => toWirePoint({ measurement: "Bad-Name", tags: {}, fields: { x: 1 }, timeNs: now }));
+    const v = validateBatch(batch(bad), now);
+    assert.ok(!v.ok);
+    assert.equal(v.reason.split("; ").length, 11);
+    assert.match(v.reason, /; and more$/);
   });
 
   it("refuses an agent id that differs from the stream's hello", () => {
