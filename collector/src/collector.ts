@@ -1,5 +1,5 @@
 // The collector: gRPC receiver (and the NATS JetStream receiver when
-// nats.enabled) -> validate -> store -> ack; agent registry;
+// nats.enabled) -> validate -> store -> ack; agent registry; retention;
 // HTTP JSON API; command sessions to agents; self-telemetry over OTLP when
 // config.otlp.endpoint is set. start()/stop() (stop is safe twice).
 import { mkdirSync } from "node:fs";
@@ -19,6 +19,7 @@ import { telemetryOptions } from "@eastwest/common/telemetry-config";
 import { Registry } from "./registry.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
 import { createStore } from "./store/influx-factory.ts";
+import { Retention } from "./store/retention.ts";
 import type { Store } from "./store/types.ts";
 import { PAPER_CONSTANTS, type ModelConstants } from "./model/cost-model.ts";
 import { executeRun, type RunRecord } from "./run/runner.ts";
@@ -41,6 +42,7 @@ export class Collector {
   #nats: NatsReceiver | undefined;
   #http: HttpApi | undefined;
   #telemetry: Telemetry | undefined;
+  readonly #retention: Retention;
   #stopped = false;
 
   constructor(config: CollectorConfig, logger: Logger, store?: Store) {
@@ -49,6 +51,7 @@ export class Collector {
     if (!store) mkdirSync(dirname(config.store.path), { recursive: true });
     this.store = store ?? createStore(config.store, logger);
     this.registry = new Registry(this.store);
+    this.#retention = new Retention({ store: this.store, days: config.store.retentionDays, logger, stats: this.stats });
     this.campaigns = new CampaignManager({ sessions: this.sessions, store: this.store, logger, constants: () => this.constants });
     this.ingestor = new Ingestor({
       store: this.store,
@@ -73,6 +76,7 @@ export class Collector {
 
   async start(): Promise<void> {
     await this.store.open();
+    this.#retention.start();
     this.#grpc = new GrpcReceiver({ ...this.#receiverDeps(), host: this.config.grpc.host, port: this.config.grpc.port });
     await this.#grpc.start();
     if (this.config.nats.enabled) await this.#startNats();
@@ -121,6 +125,7 @@ export class Collector {
     await this.#nats?.close();
     await this.ingestor.idle();
     await this.#http?.close();
+    await this.#retention.stop();
     await this.store.close();
     await this.#telemetry?.shutdown();
   }

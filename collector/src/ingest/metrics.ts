@@ -12,6 +12,7 @@ export const PIPELINE_COUNTERS = {
   "eastwest.pipeline.points_stored": { field: "pointsStored", unit: "{point}", description: "points stored" },
   "eastwest.pipeline.store_errors": { field: "storeErrors", unit: "{error}", description: "store writes that failed" },
   "eastwest.pipeline.frames_undecodable": { field: "framesUndecodable", unit: "{frame}", description: "frames that did not decode" },
+  "eastwest.pipeline.points_pruned": { field: "pointsPruned", unit: "{point}", description: "points removed by retention (store.retentionDays)" },
 } as const satisfies Record<string, { field: keyof PipelineStats; unit: string; description: string }>;
 
 /** Gauge: time from a batch's receipt to its durable store, for the latest stored batch. */

@@ -7,9 +7,11 @@ export interface PipelineStats {
   pointsStored: bigint;
   storeErrors: bigint;
   framesUndecodable: bigint;
+  /** Points removed by retention. */
+  pointsPruned: bigint;
   lagNs: bigint;
 }
 
 export function newStats(): PipelineStats {
-  return { batchesReceived: 0n, batchesStored: 0n, batchesDuplicate: 0n, batchesRejected: 0n, pointsStored: 0n, storeErrors: 0n, framesUndecodable: 0n, lagNs: 0n };
+  return { batchesReceived: 0n, batchesStored: 0n, batchesDuplicate: 0n, batchesRejected: 0n, pointsStored: 0n, storeErrors: 0n, framesUndecodable: 0n, pointsPruned: 0n, lagNs: 0n };
 }

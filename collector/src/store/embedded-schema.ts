@@ -1,19 +1,26 @@
 // The embedded store's file layout (SQLite, one file plus its WAL).
 //
-// batches  one row per stored (agent_id, seq): the idempotency and gap record.
+// batches  one row per stored (agent_id, seq): the idempotency and gap record;
+//          indexed by received_ns for retention.
 // measurements  one row per measurement name; points refer to it by id.
 // series   one row per (measurement, canonical tag set); ids are stable.
 // fieldsets  one row per list of field names (JSON array), in point order.
 // points   one row per point: its field set and a JSON array of values
 //          (type-preserving, codec.ts); indexed by (measurement_id, time_ns, series_id).
 // latest   the newest point per series, kept in step with points.
+// pruned   per agent, the highest seq whose batch row retention removed: seqs up
+//          to it count as stored (a resend is a duplicate, never a gap).
 // agents   the registry's view of each agent (JSON document).
 // records  JSON documents by (kind, id): runs, calibrations, campaigns.
 import type { DatabaseSync } from "node:sqlite";
 import { StoreError } from "./types.ts";
 
-/** Bumped on every incompatible layout change; stored in PRAGMA user_version. */
-export const LAYOUT_VERSION = 1;
+/**
+ * Bumped on every layout change; stored in PRAGMA user_version. Older layouts
+ * are upgraded on open (1 -> 2 adds the pruned table and batches_by_received);
+ * a newer one is refused.
+ */
+export const LAYOUT_VERSION = 2;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS batches (
@@ -23,6 +30,7 @@ CREATE TABLE IF NOT EXISTS batches (
   points INTEGER NOT NULL,
   PRIMARY KEY (agent_id, seq)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS batches_by_received ON batches (received_ns);
 CREATE TABLE IF NOT EXISTS measurements (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE
@@ -52,6 +60,10 @@ CREATE TABLE IF NOT EXISTS latest (
   fieldset_id INTEGER NOT NULL,
   vals TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pruned (
+  agent_id TEXT PRIMARY KEY,
+  through_seq INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS agents (
   agent_id TEXT PRIMARY KEY,
   doc TEXT NOT NULL

@@ -118,16 +118,30 @@ export class BatchWriter {
   /** Multi-row point inserts by row count. */
   readonly #inserts = new Map<number, StatementSync>();
   readonly #ids: InternedIds;
+  /** Per agent, the highest seq retention removed (the pruned table): at or below it, a batch is a duplicate. */
+  readonly #pruned = new Map<string, bigint>();
 
   constructor(db: DatabaseSync) {
     this.#db = db;
     this.#stmts = { batch: db.prepare(SQL.batch), latest: db.prepare(SQL.latest) };
     this.#ids = new InternedIds(db);
+    for (const row of db.prepare("SELECT agent_id, through_seq FROM pruned").iterate()) this.#pruned.set(String(row.agent_id), BigInt(row.through_seq as bigint));
+  }
+
+  /** Retention committed the removal of the agent's batch rows up to seq. */
+  pruned(agentId: string, throughSeq: bigint): void {
+    if (throughSeq > (this.#pruned.get(agentId) ?? 0n)) this.#pruned.set(agentId, throughSeq);
+  }
+
+  #wasPruned(b: { agentId: string; seq: bigint }): boolean {
+    const through = this.#pruned.get(b.agentId);
+    return through !== undefined && b.seq <= through;
   }
 
   write(b: StoredBatch): WriteOutcome {
     const prepared = prepareBatch(b);
     if (!prepared.ok) return { kind: "rejected", reason: prepared.reason };
+    if (this.#wasPruned(b)) return { kind: "duplicate" };
     try {
       this.#db.exec("BEGIN IMMEDIATE");
       const res = this.#stmts.batch.run(b.agentId, b.seq, b.receivedNs, prepared.points.length);
@@ -162,6 +176,7 @@ export class BatchWriter {
       batches.forEach((b, i) => {
         const p = prepared[i];
         if (!p?.ok) return;
+        if (this.#wasPruned(b)) return void (out[i] = { kind: "duplicate" });
         const res = this.#stmts.batch.run(b.agentId, b.seq, b.receivedNs, p.points.length);
         if (Number(res.changes) === 0) out[i] = { kind: "duplicate" };
         else this.#insertPoints(p.points);

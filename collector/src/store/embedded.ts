@@ -11,12 +11,14 @@ import { DocStore } from "./embedded-docs.ts";
 import { Reader } from "./embedded-read.ts";
 import { prepareFile } from "./embedded-schema.ts";
 import { BatchWriter } from "./embedded-write.ts";
+import { PRUNE_CHUNK, PruneSteps } from "./embedded-prune.ts";
 import { storeError } from "./sqlite-errors.ts";
 import {
   StoreError,
   type AgentRecord,
   type LatestQuery,
   type LatestRow,
+  type PruneResult,
   type SeqGap,
   type Series,
   type SeriesQuery,
@@ -42,13 +44,16 @@ interface Open {
   writer: BatchWriter;
   reader: Reader;
   docs: DocStore;
+  prune: PruneSteps;
 }
 
 const HIGHEST_SEQ_SQL = "SELECT max(seq) AS seq FROM batches WHERE agent_id = ?";
+// Seqs at or below the agent's pruned watermark (retention) count as stored.
 const GAPS_SQL =
   "SELECT prev + 1 AS gap_from, seq - 1 AS gap_to FROM (" +
-  "SELECT seq, lag(seq, 1, 0) OVER (ORDER BY seq) AS prev FROM batches WHERE agent_id = ?" +
+  "SELECT seq, lag(seq, 1, ?2) OVER (ORDER BY seq) AS prev FROM batches WHERE agent_id = ?1 AND seq > ?2" +
   ") WHERE seq - prev > 1 ORDER BY seq";
+const WATERMARK_SQL = "SELECT through_seq FROM pruned WHERE agent_id = ?";
 
 export class EmbeddedStore implements Store {
   readonly #opts: EmbeddedStoreOptions;
@@ -69,7 +74,8 @@ export class EmbeddedStore implements Store {
       db = new DatabaseSync(path, { timeout: this.#opts.busyTimeoutMs ?? 250, readBigInts: true });
       prepareFile(db, path);
       const docs = new DocStore(db, this.#opts.clock ?? nowNs);
-      this.#open = { db, stmt: statementCache(db), writer: new BatchWriter(db), reader: new Reader(db), docs };
+      const stmt = statementCache(db);
+      this.#open = { db, stmt, writer: new BatchWriter(db), reader: new Reader(db), docs, prune: new PruneSteps(db, stmt) };
     } catch (err) {
       if (db?.isOpen) db.close();
       throw err instanceof StoreError ? err : storeError(`cannot open store ${path}`, err);
@@ -99,9 +105,38 @@ export class EmbeddedStore implements Store {
     return this.#run("gaps", (o) =>
       o
         .stmt(GAPS_SQL)
-        .all(agentId)
+        .all(agentId, (o.stmt(WATERMARK_SQL).get(agentId)?.through_seq as bigint | undefined) ?? 0n)
         .map((r) => ({ from: r.gap_from as bigint, to: r.gap_to as bigint })),
     );
+  }
+
+  /**
+   * Retention: removes points older than beforeNs, latest rows of series silent since, and batch
+   * rows received before it (see embedded-prune.ts). Runs in small transactions and yields to the
+   * event loop between them; stops early, with what it removed so far, when signal aborts.
+   */
+  async prune(beforeNs: bigint, signal?: AbortSignal): Promise<PruneResult> {
+    const done: PruneResult = { points: 0, latest: 0, batches: 0 };
+    for (const id of this.#run("prune", (o) => o.prune.measurementIds())) done.points += await this.#chunks((o) => o.prune.points(id, beforeNs), signal);
+    if (signal?.aborted) return done;
+    done.latest = this.#run("prune", (o) => o.prune.latest(beforeNs));
+    for (const range of this.#run("prune", (o) => o.prune.batchRanges(beforeNs))) {
+      this.#run("prune", (o) => o.writer.pruned(range.agentId, o.prune.watermark(range)));
+      done.batches += await this.#chunks((o) => o.prune.batchRows(range), signal);
+    }
+    return done;
+  }
+
+  /** Repeats a chunked prune step until it removes less than a chunk or signal aborts; yields in between. */
+  async #chunks(step: (o: Open) => number, signal?: AbortSignal): Promise<number> {
+    let total = 0;
+    while (!signal?.aborted) {
+      const n = this.#run("prune", step);
+      total += n;
+      if (n < PRUNE_CHUNK) break;
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    return total;
   }
 
   async query(q: SeriesQuery): Promise<Series[]> {

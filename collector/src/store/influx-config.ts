@@ -43,6 +43,11 @@ export const storeConfigSchema = z
     kind: z.enum(["embedded", "influx"]),
     /** The SQLite file: everything (embedded); batches, agents, records and a copy of the points for reads (influx). */
     path: z.string().min(1),
+    /**
+     * Retention in days of the local file (points, and the batch record but each agent's highest;
+     * runs, campaigns and agents stay). 0 keeps everything. Checked at start and every hour.
+     */
+    retentionDays: z.number().int().min(0).max(36_500),
     influx: influxConfigSchema,
   })
   .strict()
@@ -74,6 +79,7 @@ export function storeDefaults(): Record<string, unknown> {
   return {
     kind: "embedded",
     path: "eastwest-data/eastwest.db",
+    retentionDays: 0,
     influx: {
       url: "http://127.0.0.1:8086",
       api: "v2",
@@ -100,6 +106,7 @@ const influxEnv = (name: string, key: string, type: EnvBinding["type"] = "string
 export const STORE_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_STORE_KIND", path: ["store", "kind"], type: "string" },
   { name: "EASTWEST_STORE_PATH", path: ["store", "path"], type: "string" },
+  { name: "EASTWEST_STORE_RETENTION_DAYS", path: ["store", "retentionDays"], type: "number" },
   influxEnv("URL", "url"),
   influxEnv("API", "api"),
   influxEnv("ORG", "org"),

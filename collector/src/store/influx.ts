@@ -29,6 +29,7 @@ import type {
   SeriesQuery,
   Store,
   StoredBatch,
+  PruneResult,
   StoredRecord,
   WriteOutcome,
 } from "./types.ts";
@@ -154,6 +155,11 @@ export class InfluxStore implements Store {
 
   gaps(agentId: string): Promise<SeqGap[]> {
     return this.#o.local.gaps(agentId);
+  }
+
+  /** The local ledger and its copy of the points; InfluxDB keeps its own retention (bucket or policy). */
+  prune(beforeNs: bigint, signal?: AbortSignal): Promise<PruneResult> {
+    return this.#o.local.prune(beforeNs, signal);
   }
 
   /** Answered by the local store, which holds every point InfluxDB was sent and took. */

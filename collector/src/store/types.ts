@@ -149,8 +149,10 @@ export interface Store {
   writeBatches(bs: readonly StoredBatch[]): Promise<WriteOutcome[]>;
   /** 0n when the agent has no stored batch. */
   highestSeq(agentId: string): Promise<bigint>;
-  /** Missing seq ranges in 1..highestSeq, ascending. */
+  /** Missing seq ranges in 1..highestSeq, ascending (seqs removed by retention count as stored). */
   gaps(agentId: string): Promise<SeqGap[]>;
+  /** Retention: removes what is older than beforeNs (points, and the batch record but each agent's highest). */
+  prune(beforeNs: bigint, signal?: AbortSignal): Promise<PruneResult>;
   query(q: SeriesQuery): Promise<Series[]>;
   latest(q: LatestQuery): Promise<LatestRow[]>;
   upsertAgent(a: AgentRecord): Promise<void>;
@@ -163,6 +165,15 @@ export interface Store {
   /** Newest first (by updatedNs), at most limit. */
   listRecords(kind: string, limit: number): Promise<StoredRecord[]>;
   close(): Promise<void>;
+}
+
+/** What a prune removed. */
+export interface PruneResult {
+  points: number;
+  /** Latest-point rows of series silent since the cut-off. */
+  latest: number;
+  /** Batch rows (idempotency and gap record). */
+  batches: number;
 }
 
 /** A store operation failed (I/O, lock, corruption, not open). `retryable`: worth trying again later. */

@@ -1,0 +1,96 @@
+// Retention for the embedded store: removes points older than a cut-off, the
+// latest rows of series silent since then, and batch rows received before it.
+// Work is done in small transactions (PRUNE_CHUNK rows each) so that ingest
+// commits run in between; every step is idempotent, so an interrupted prune
+// (crash, close, abort) is finished by the next one.
+//
+// Batch rows are the idempotency and gap record. Removing them is safe because
+// the agent's highest row always stays (highestSeq, the Welcome) and the
+// removed range is recorded per agent in the pruned table: a resend of a seq at
+// or below it is a duplicate, and gaps are only looked for above it.
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+export const PRUNE_CHUNK = 5_000;
+
+const SQL = {
+  measurements: "SELECT id FROM measurements ORDER BY id",
+  points: "DELETE FROM points WHERE rowid IN (SELECT rowid FROM points WHERE measurement_id = ? AND time_ns < ? LIMIT ?)",
+  latest: "DELETE FROM latest WHERE time_ns < ?",
+  oldBatches:
+    "SELECT b.agent_id AS agent_id, max(b.seq) AS through, (SELECT max(seq) FROM batches WHERE agent_id = b.agent_id) AS highest " +
+    "FROM batches b WHERE b.received_ns < ? GROUP BY b.agent_id",
+  watermark:
+    "INSERT INTO pruned (agent_id, through_seq) VALUES (?, ?) ON CONFLICT (agent_id) DO UPDATE " +
+    "SET through_seq = max(through_seq, excluded.through_seq)",
+  batchRows: "DELETE FROM batches WHERE agent_id = ?1 AND seq IN (SELECT seq FROM batches WHERE agent_id = ?1 AND seq <= ?2 LIMIT ?3)",
+  through: "SELECT through_seq FROM pruned WHERE agent_id = ?",
+} as const;
+
+/** One agent's batch rows to remove: seq 1..through (its highest row stays). */
+export interface BatchRange {
+  agentId: string;
+  through: bigint;
+}
+
+/** The synchronous steps of a prune; the caller decides when each runs. */
+export class PruneSteps {
+  readonly #db: DatabaseSync;
+  readonly #stmt: (sql: string) => StatementSync;
+
+  constructor(db: DatabaseSync, stmt: (sql: string) => StatementSync) {
+    this.#db = db;
+    this.#stmt = stmt;
+  }
+
+  measurementIds(): bigint[] {
+    return this.#stmt(SQL.measurements)
+      .all()
+      .map((r) => BigInt(r.id as bigint));
+  }
+
+  /** Removes up to PRUNE_CHUNK points of one measurement older than beforeNs; returns how many. */
+  points(measurementId: bigint, beforeNs: bigint): number {
+    return this.#tx(() => Number(this.#stmt(SQL.points).run(measurementId, beforeNs, PRUNE_CHUNK).changes));
+  }
+
+  latest(beforeNs: bigint): number {
+    return this.#tx(() => Number(this.#stmt(SQL.latest).run(beforeNs).changes));
+  }
+
+  /** Per agent with batches received before beforeNs, the range to remove, the highest row excluded. */
+  batchRanges(beforeNs: bigint): BatchRange[] {
+    const out: BatchRange[] = [];
+    for (const r of this.#stmt(SQL.oldBatches).all(beforeNs)) {
+      const highest = BigInt(r.highest as bigint);
+      const through = BigInt(r.through as bigint);
+      const keep = through < highest ? through : highest - 1n;
+      if (keep >= 1n) out.push({ agentId: String(r.agent_id), through: keep });
+    }
+    return out;
+  }
+
+  /** Records that seqs up to r.through count as stored; returns the agent's watermark after. */
+  watermark(r: BatchRange): bigint {
+    return this.#tx(() => {
+      this.#stmt(SQL.watermark).run(r.agentId, r.through);
+      return BigInt(this.#stmt(SQL.through).get(r.agentId)?.through_seq as bigint);
+    });
+  }
+
+  /** Removes up to PRUNE_CHUNK of the agent's batch rows at or below r.through; returns how many. */
+  batchRows(r: BatchRange): number {
+    return this.#tx(() => Number(this.#stmt(SQL.batchRows).run(r.agentId, r.through, PRUNE_CHUNK).changes));
+  }
+
+  #tx<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.#db.exec("COMMIT");
+      return out;
+    } catch (err) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+}
