@@ -10,10 +10,9 @@ import { Outbox } from "./runtime/outbox.ts";
 import { Scheduler, type ScheduledSampler } from "./runtime/scheduler.ts";
 import { SAMPLERS } from "./samplers/index.ts";
 import { GrpcTransport } from "./transport/grpc.ts";
-import { NatsTransport } from "./transport/nats.ts";
-import { handleCommand, type CommandDeps } from "./actions/dispatch.ts";
+import type { NatsTransport } from "./transport/nats.ts";
+import type { CommandDeps } from "./actions/dispatch.ts";
 import { defaultJournalDir, restoreAll, restorePending } from "./actions/settings/settings.action.ts";
-import "./actions/exitreasons/index.ts";
 
 export const AGENT_VERSION = "0.1.0";
 
@@ -32,7 +31,6 @@ export class Agent {
   #scheduler: Scheduler | undefined;
   #batcher: Batcher | undefined;
   #transport: GrpcTransport | NatsTransport | undefined;
-  #selfTimer: NodeJS.Timeout | undefined;
   #calibration: Calibration | undefined;
   #closed = false;
   /** Aborted on stop(): running commands (iperf3) end with the agent. */
@@ -75,14 +73,13 @@ export class Agent {
     this.#scheduler = new Scheduler(this.#samplers(), { fs, exec, baseTags, logger: this.#deps.logger, emit: (p) => this.#batcher?.add(p) });
     await this.#scheduler.init();
     if (this.config.calibrate && this.#deps.calibrate) this.#calibration = await this.#deps.calibrate();
-    this.#transport = this.#createTransport();
+    this.#transport = await this.#createTransport();
     this.#transport.start();
+    this.#scheduler.every(this.config.intervalMs, () => this.#batcher?.add([this.#selfPoint()]));
     this.#scheduler.start();
-    this.#selfTimer = setInterval(() => this.#batcher?.add([this.#selfPoint()]), this.config.intervalMs);
-    this.#selfTimer.unref();
   }
 
-  #createTransport(): GrpcTransport | NatsTransport {
+  async #createTransport(): Promise<GrpcTransport | NatsTransport> {
     const c = this.config.collector;
     const common = {
       outbox: this.outbox,
@@ -95,7 +92,8 @@ export class Agent {
       backoffMaxMs: c.backoffMaxMs,
       onCommand: (cmd: Command) => this.#onCommand(cmd),
     };
-    if (c.transport === "nats") return new NatsTransport({ ...common, ...this.config.nats });
+    // why: loaded only when used, like the command actions below: modules an agent never runs cost it memory.
+    if (c.transport === "nats") return new (await import("./transport/nats.ts")).NatsTransport({ ...common, ...this.config.nats });
     return new GrpcTransport({ ...common, address: c.address, keepaliveMs: c.keepaliveMs });
   }
 
@@ -149,7 +147,9 @@ export class Agent {
     };
   }
 
-  #onCommand(cmd: Command): Promise<CommandResult> {
+  async #onCommand(cmd: Command): Promise<CommandResult> {
+    const { handleCommand } = await import("./actions/dispatch.ts");
+    await import("./actions/exitreasons/index.ts");
     const deps: CommandDeps = {
       scheduler: this.#scheduler,
       logger: this.#deps.logger,
@@ -170,7 +170,6 @@ export class Agent {
     this.#closed = true;
     this.#commands.abort(new Error("agent stopping"));
     await restoreAll({ exec: this.#deps.exec ?? realExec, fs: this.#fs, logger: this.#deps.logger });
-    clearInterval(this.#selfTimer);
     await this.#scheduler?.stop();
     this.#batcher?.close();
     if (this.#transport && this.#transport.connected) await this.#transport.drain(drainMs);

@@ -25,12 +25,17 @@ const RANGE: Readonly<Record<CounterBits, bigint>> = { 32: 1n << 32n, 64: 1n << 
  * A reset yields delta 0: what was counted since the reset is unknown, so no increase is claimed (never a spike).
  */
 export function counterDelta(prev: bigint, cur: bigint, bits: CounterBits): CounterStep {
+  const delta = counterIncrease(prev, cur, bits);
+  return delta === undefined ? { delta: 0n, reset: true } : { delta, reset: false };
+}
+
+/** counterDelta's delta, or undefined for a reset; allocates no result object (it runs per counter per tick). */
+export function counterIncrease(prev: bigint, cur: bigint, bits: CounterBits): bigint | undefined {
   const range = RANGE[bits];
-  if (prev < 0n || cur < 0n || prev >= range || cur >= range) return { delta: 0n, reset: true };
-  if (cur >= prev) return { delta: cur - prev, reset: false };
+  if (prev < 0n || cur < 0n || prev >= range || cur >= range) return undefined;
+  if (cur >= prev) return cur - prev;
   const wrapped = range - prev + cur;
-  if (bits === 32 && wrapped < range / 2n) return { delta: wrapped, reset: false };
-  return { delta: 0n, reset: true };
+  return bits === 32 && wrapped < range / 2n ? wrapped : undefined;
 }
 
 /**

@@ -1,13 +1,22 @@
 // The one module that reads /proc and /sys. Roots are configurable so tests
 // (and the whole agent) can run against a fixture tree.
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statfsSync } from "node:fs";
 import { join } from "node:path";
+
+export interface ProcReadOptions {
+  /**
+   * The file is a seq_file of records shorter than this many bytes (e.g. /proc/net/tcp): a read that returns less
+   * than a page minus one record reached the end, so the read that would return nothing is skipped. why: that
+   * last read regenerates the file from its start: for /proc/net/tcp a second walk of the whole TCP hash table.
+   */
+  recordsUnder?: number;
+}
 
 export interface HostFs {
   readonly procRoot: string;
   readonly sysRoot: string;
   /** Read a file under /proc, e.g. proc("net/dev"). */
-  proc(rel: string): Promise<string>;
+  proc(rel: string, options?: ProcReadOptions): Promise<string>;
   /** Read a file under /sys, e.g. sys("class/dmi/id/product_uuid"). */
   sys(rel: string): Promise<string>;
   procDir(rel: string): Promise<string[]>;
@@ -26,12 +35,105 @@ function sync<T>(read: () => T): Promise<T> {
   }
 }
 
+const PROC_SUPER_MAGIC = 0x9fa0;
+const SYSFS_MAGIC = 0x62656572;
+/** The smallest page: a seq_file read fills up to a page of whole records (or ends the file). */
+const MIN_PAGE = 4096;
+/** Open files kept, at most (a sampler reads a handful of files per tick). */
+const MAX_KEPT = 64;
+
+/**
+ * Reads files of a pseudo-filesystem (procfs, sysfs) through descriptors kept open, from offset 0 each time:
+ * these files are generated afresh by every read from the start, so a kept descriptor reads current content.
+ * why: at 10 Hz the open, fstat and close around each read were as costly as the read itself.
+ * Per-process files (/proc/<pid>/...) are read once each, as processes come and go.
+ */
+class KeptFiles {
+  readonly #fds = new Map<string, number>();
+  #buf = Buffer.allocUnsafe(64 * 1024);
+
+  read(path: string, rel: string, recordsUnder: number): string {
+    if (isPerProcess(rel)) return readFileSync(path, "utf8");
+    const kept = this.#fds.get(path);
+    if (kept !== undefined) {
+      try {
+        return this.#readAll(kept, recordsUnder);
+      } catch {
+        // The file went away (an interface removed) or broke: forget it, and open it afresh below.
+        this.#forget(path, kept);
+      }
+    }
+    const fd = openSync(path, "r");
+    try {
+      const text = this.#readAll(fd, recordsUnder);
+      this.#keep(path, fd);
+      return text;
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** Reads from offset 0 to the end; `recordsUnder` > 0: see ProcReadOptions. */
+  #readAll(fd: number, recordsUnder: number): string {
+    let n = 0;
+    for (;;) {
+      if (n === this.#buf.length) {
+        const bigger = Buffer.allocUnsafe(this.#buf.length * 2);
+        this.#buf.copy(bigger, 0, 0, n);
+        this.#buf = bigger;
+      }
+      const got = readSync(fd, this.#buf, n, this.#buf.length - n, n);
+      n += got;
+      if (got === 0 || (recordsUnder > 0 && got + recordsUnder <= MIN_PAGE)) return this.#buf.toString("utf8", 0, n);
+    }
+  }
+
+  #keep(path: string, fd: number): void {
+    if (this.#fds.size >= MAX_KEPT) {
+      const [oldest, oldFd] = this.#fds.entries().next().value as [string, number];
+      this.#forget(oldest, oldFd);
+    }
+    this.#fds.set(path, fd);
+  }
+
+  #forget(path: string, fd: number): void {
+    this.#fds.delete(path);
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** "1234/cmdline": a file of one process (or thread), not worth keeping open. */
+function isPerProcess(rel: string): boolean {
+  const c = rel.charCodeAt(0);
+  return c >= 48 && c <= 57;
+}
+
+/** A reader for files under `root`: kept descriptors on procfs/sysfs, plain reads elsewhere (fixture trees). */
+function fileReader(root: string, magic: number): (rel: string, recordsUnder?: number) => string {
+  let pseudo = false;
+  try {
+    pseudo = statfsSync(root).type === magic;
+  } catch {
+    // a missing root: every read fails as it would anyway
+  }
+  if (!pseudo) return (rel) => readFileSync(join(root, rel), "utf8");
+  const kept = new KeptFiles();
+  return (rel, recordsUnder = 0) => kept.read(join(root, rel), rel, recordsUnder);
+}
+
 export function hostFs(procRoot = "/proc", sysRoot = "/sys"): HostFs {
+  const readProc = fileReader(procRoot, PROC_SUPER_MAGIC);
+  const readSys = fileReader(sysRoot, SYSFS_MAGIC);
   return {
     procRoot,
     sysRoot,
-    proc: (rel) => sync(() => readFileSync(join(procRoot, rel), "utf8")),
-    sys: (rel) => sync(() => readFileSync(join(sysRoot, rel), "utf8")),
+    proc: (rel, options) => sync(() => readProc(rel, options?.recordsUnder)),
+    sys: (rel) => sync(() => readSys(rel)),
     procDir: (rel) => sync(() => readdirSync(join(procRoot, rel))),
     sysDir: (rel) => sync(() => readdirSync(join(sysRoot, rel))),
     procLink: (rel) => sync(() => readlinkSync(join(procRoot, rel))),

@@ -1,6 +1,10 @@
 // Runs each sampler on its own interval. A sampler that throws, times out or
 // is unavailable never stops the others; each tick reports its own duration,
 // success and point count as an eastwest_sampler point.
+//
+// why: samplers sharing an interval share one timer (a lane) on a wall-clock grid of that interval, so the
+// process wakes once per grid tick, not once per sampler: at 10 Hz each extra wake-up (timer, epoll, microtask
+// round) costs about as much as parsing a small /proc file.
 import type { Logger, Sample } from "@eastwest/common";
 import { errorMessage, nowNs } from "@eastwest/common";
 import type { Availability, SampleContext, Sampler } from "../samplers/types.ts";
@@ -39,9 +43,54 @@ export function untilNextGridMs(nowMs: number, intervalMs: number, startedMs: nu
   return Math.max(0, due - nowMs);
 }
 
+/**
+ * A tick's deadline as an AbortSignal, made on first use. why: most samplers never look at it, and a timer armed
+ * per tick (AbortSignal.timeout) fires after every tick, waking the process and building a DOMException each time.
+ */
+class Deadline {
+  readonly #atMs: number;
+  #controller: AbortController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(atMs: number) {
+    this.#atMs = atMs;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      const controller = new AbortController();
+      const abort = () => controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError"));
+      const leftMs = this.#atMs - Date.now();
+      if (leftMs <= 0) abort();
+      else {
+        this.#timer = setTimeout(abort, leftMs);
+        this.#timer.unref();
+      }
+      this.#controller = controller;
+    }
+    return this.#controller.signal;
+  }
+
+  /** The tick is over: its deadline no longer matters. */
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+/** Samplers (and other periodic work) on one interval, woken by one timer on its grid. */
+interface Lane {
+  intervalMs: number;
+  timer: NodeJS.Timeout | undefined;
+  entries: Set<Entry>;
+  extras: Array<() => void>;
+}
+
 type Entry = ScheduledSampler & {
   state: SamplerState;
-  timer?: NodeJS.Timeout;
+  /** The lane it ticks in, once started. */
+  lane?: Lane;
+  /** An out-of-grid tick asked for by setInterval/setOptions. */
+  soon?: NodeJS.Timeout;
   running: boolean;
   defaultIntervalMs: number;
   revertTimer?: NodeJS.Timeout;
@@ -52,6 +101,8 @@ type Entry = ScheduledSampler & {
 export class Scheduler {
   readonly #deps: SchedulerDeps;
   readonly #entries: Entry[];
+  readonly #lanes = new Map<number, Lane>();
+  #started = false;
   #stopped = false;
 
   constructor(samplers: ScheduledSampler[], deps: SchedulerDeps) {
@@ -65,8 +116,19 @@ export class Scheduler {
     }));
   }
 
-  #ctx(e: ScheduledSampler, signal: AbortSignal): SampleContext {
-    return { nowNs: nowNs(), signal, fs: this.#deps.fs, exec: this.#deps.exec, baseTags: this.#deps.baseTags, options: e.options, intervalMs: e.intervalMs };
+  #ctx(e: ScheduledSampler, tickNs: bigint, signal: () => AbortSignal): SampleContext {
+    const deps = this.#deps;
+    return {
+      nowNs: tickNs,
+      get signal() {
+        return signal();
+      },
+      fs: deps.fs,
+      exec: deps.exec,
+      baseTags: deps.baseTags,
+      options: e.options,
+      intervalMs: e.intervalMs,
+    };
   }
 
   /** Probes every sampler once; unavailable ones are reported and skipped. */
@@ -74,8 +136,9 @@ export class Scheduler {
     await Promise.all(
       this.#entries.map(async (e) => {
         if (!e.sampler.init) return;
+        const signal = AbortSignal.timeout(Math.max(e.intervalMs, 5000));
         try {
-          e.state.availability = await e.sampler.init(this.#ctx(e, AbortSignal.timeout(Math.max(e.intervalMs, 5000))));
+          e.state.availability = await e.sampler.init(this.#ctx(e, nowNs(), () => signal));
         } catch (err) {
           e.state.availability = { available: false, reason: `unavailable: init failed: ${errorMessage(err)}` };
         }
@@ -85,20 +148,64 @@ export class Scheduler {
     return this.states();
   }
 
+  /** Ticks every available sampler now, then on the grid of its interval. */
   start(): void {
-    for (const e of this.#entries) if (e.state.availability.available) this.#schedule(e, 0);
+    if (this.#started || this.#stopped) return;
+    this.#started = true;
+    for (const e of this.#entries) {
+      if (!e.state.availability.available) continue;
+      e.lane = this.#lane(e.intervalMs);
+      e.lane.entries.add(e);
+    }
+    for (const lane of this.#lanes.values()) this.#arm(lane, 0);
   }
 
-  #schedule(e: Entry, delayMs: number): void {
+  /** Runs `fn` on the grid of intervalMs, in the same wake-up as the samplers of that interval (e.g. the agent's own point). */
+  every(intervalMs: number, fn: () => void): void {
+    const fresh = !this.#lanes.has(intervalMs);
+    const lane = this.#lane(intervalMs);
+    lane.extras.push(fn);
+    if (fresh && this.#started) this.#armOnGrid(lane);
+  }
+
+  #lane(intervalMs: number): Lane {
+    let lane = this.#lanes.get(intervalMs);
+    if (lane === undefined) {
+      lane = { intervalMs, timer: undefined, entries: new Set(), extras: [] };
+      this.#lanes.set(intervalMs, lane);
+    }
+    return lane;
+  }
+
+  #arm(lane: Lane, delayMs: number): void {
     if (this.#stopped) return;
-    e.timer = setTimeout(() => void this.#tick(e), delayMs);
+    lane.timer = setTimeout(() => this.#fire(lane), delayMs);
   }
 
-  async #tick(e: Entry): Promise<void> {
-    const started = process.hrtime.bigint();
+  #armOnGrid(lane: Lane): void {
+    const now = Date.now();
+    this.#arm(lane, untilNextGridMs(now, lane.intervalMs, now));
+  }
+
+  #fire(lane: Lane): void {
+    lane.timer = undefined;
+    if (lane.entries.size === 0 && lane.extras.length === 0) {
+      this.#lanes.delete(lane.intervalMs);
+      return;
+    }
     const startedMs = Date.now();
+    const tickNs = nowNs();
+    for (const fn of lane.extras) fn();
+    // why: a sampler still in its previous tick (slower than its interval) skips this grid point.
+    for (const e of lane.entries) if (!e.running) void this.#tick(e, tickNs, startedMs);
+    this.#arm(lane, untilNextGridMs(Date.now(), lane.intervalMs, startedMs));
+  }
+
+  async #tick(e: Entry, tickNs: bigint, startedMs: number): Promise<void> {
+    const started = process.hrtime.bigint();
     e.running = true;
-    const ctx = this.#ctx(e, AbortSignal.timeout(e.intervalMs));
+    let deadline: Deadline | undefined;
+    const ctx = this.#ctx(e, tickNs, () => (deadline ??= new Deadline(startedMs + e.intervalMs)).signal);
     let ok = true;
     let points: Sample[] = [];
     try {
@@ -115,17 +222,14 @@ export class Scheduler {
       e.state.lastError = errorMessage(err);
       this.#deps.logger.warn({ sampler: e.sampler.name, err: e.state.lastError }, "sampler tick failed");
     }
+    deadline?.clear();
     e.running = false;
     const durationNs = process.hrtime.bigint() - started;
     e.state.ticks += 1n;
     e.state.points += BigInt(points.length);
     e.state.lastDurationNs = durationNs;
-    points.push(this.#selfPoint(e, ctx.nowNs, durationNs, ok));
+    points.push(this.#selfPoint(e, tickNs, durationNs, ok));
     this.#deps.emit(points);
-    // why: ticks sit on a wall-clock grid of the interval, so samplers sharing an interval wake the process
-    // once per tick, not once each (fewer wake-ups steal less CPU from the traffic being measured), and the
-    // cadence does not drift by the sampling time.
-    this.#schedule(e, untilNextGridMs(Date.now(), e.intervalMs, startedMs));
   }
 
   #selfPoint(e: Entry, timeNs: bigint, durationNs: bigint, ok: boolean): Sample {
@@ -156,6 +260,13 @@ export class Scheduler {
   #applyInterval(e: Entry, intervalMs: number): void {
     e.intervalMs = intervalMs;
     e.state.intervalMs = intervalMs;
+    if (e.lane !== undefined && e.lane.intervalMs !== intervalMs && !this.#stopped) {
+      e.lane.entries.delete(e);
+      const fresh = !this.#lanes.has(intervalMs);
+      e.lane = this.#lane(intervalMs);
+      e.lane.entries.add(e);
+      if (fresh) this.#armOnGrid(e.lane);
+    }
     this.#tickSoon(e);
   }
 
@@ -182,13 +293,13 @@ export class Scheduler {
     this.#tickSoon(e);
   }
 
-  /** Reschedules an idle, available sampler to tick now; a running tick reschedules itself. */
+  /** Ticks an idle, started sampler now (off the grid); a running tick is followed by its lane's next grid tick. */
   #tickSoon(e: Entry): void {
-    if (!e.state.availability.available || this.#stopped) return;
-    if (!e.running && e.timer) {
-      clearTimeout(e.timer);
-      this.#schedule(e, 0);
-    }
+    if (e.lane === undefined || e.running || e.soon !== undefined || this.#stopped) return;
+    e.soon = setTimeout(() => {
+      e.soon = undefined;
+      if (!e.running && !this.#stopped) void this.#tick(e, nowNs(), Date.now());
+    }, 0);
   }
 
   /** Options the next tick of `name` uses (configured or overridden), undefined for an unknown sampler. */
@@ -203,8 +314,9 @@ export class Scheduler {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    for (const lane of this.#lanes.values()) clearTimeout(lane.timer);
     for (const e of this.#entries) {
-      clearTimeout(e.timer);
+      clearTimeout(e.soon);
       clearTimeout(e.revertTimer);
       clearTimeout(e.optionsRevertTimer);
     }

@@ -4,10 +4,11 @@
 // failure or an ack overdue past ackTimeoutMs reconnects with backoff and
 // resends everything unacked (the collector dedups on (agent_id, seq)).
 import { credentials, type ClientDuplexStream } from "@grpc/grpc-js";
-import { AckCode, TelemetryClient, type AgentMessage, type CollectorMessage, type Command, type CommandResult, type Hello } from "@eastwest/proto";
-import { errorMessage, nowNs, toWirePoint, type Logger } from "@eastwest/common";
+import { AckCode, TelemetryClient, TelemetryService, type AgentMessage, type CollectorMessage, type Command, type CommandResult, type Hello } from "@eastwest/proto";
+import { errorMessage, nowNs, type Logger } from "@eastwest/common";
 import type { Outbox } from "../runtime/outbox.ts";
 import { backoffDelayMs } from "./backoff.ts";
+import { BatchEncoder } from "./batch-wire.ts";
 import { DrainWaiters } from "./drain.ts";
 
 export interface GrpcTransportOptions {
@@ -24,7 +25,18 @@ export interface GrpcTransportOptions {
   onCommand: (cmd: Command) => Promise<CommandResult>;
 }
 
-type Call = ClientDuplexStream<AgentMessage, CollectorMessage>;
+/**
+ * What the stream writes: a message, or a batch as a function that encodes it (BatchEncoder) when gRPC
+ * serializes it, so an encoding failure fails the stream as a ts-proto one would.
+ */
+type Outgoing = AgentMessage | (() => Buffer);
+type Call = ClientDuplexStream<Outgoing, CollectorMessage>;
+
+const CONNECT = TelemetryService.connect;
+
+function serialize(m: Outgoing): Buffer {
+  return typeof m === "function" ? m() : CONNECT.requestSerialize(m);
+}
 
 export class GrpcTransport {
   readonly #o: GrpcTransportOptions;
@@ -37,6 +49,9 @@ export class GrpcTransport {
   #watchdog: NodeJS.Timeout | undefined;
   #sentAt = new Map<bigint, number>();
   #connects = 0;
+  /** The agent id batches carry, from the hello of the current stream. */
+  #agentId = "";
+  readonly #encoder = new BatchEncoder();
   readonly #drain = new DrainWaiters();
 
   constructor(o: GrpcTransportOptions) {
@@ -61,8 +76,6 @@ export class GrpcTransport {
 
   start(): void {
     this.#connect();
-    this.#watchdog = setInterval(() => this.#checkAcks(), Math.min(1000, this.#o.ackTimeoutMs));
-    this.#watchdog.unref();
   }
 
   #connect(): void {
@@ -76,12 +89,14 @@ export class GrpcTransport {
   }
 
   #open(): void {
-    const call = this.#client.connect();
+    const call = this.#client.makeBidiStreamRequest(CONNECT.path, serialize, CONNECT.responseDeserialize);
     this.#call = call;
     call.on("data", (m: CollectorMessage) => this.#onMessage(call, m));
     call.on("error", (err: Error) => this.#onDown(call, `stream: ${err.message}`));
     call.on("end", () => this.#onDown(call, "stream ended by collector"));
-    call.write({ msg: { $case: "hello", value: this.#o.hello() } });
+    const hello = this.#o.hello();
+    this.#agentId = hello.agentId;
+    call.write({ msg: { $case: "hello", value: hello } });
   }
 
   #onMessage(call: Call, m: CollectorMessage): void {
@@ -130,19 +145,37 @@ export class GrpcTransport {
     if (!call || !this.#welcomed || this.#closed) return;
     const room = this.#o.maxInFlight - this.#o.outbox.inFlightCount();
     if (room <= 0) return;
-    const agentId = this.#o.hello().agentId;
     for (const e of this.#o.outbox.takeSendable(room)) {
       const seq = e.seq as bigint;
       this.#sentAt.set(seq, Date.now());
-      call.write({ msg: { $case: "batch", value: { agentId, seq, points: e.points.map(toWirePoint), createdNs: e.createdNs } } });
+      const agentId = this.#agentId;
+      call.write(() => this.#encoder.encode(agentId, seq, e.points, e.createdNs));
     }
+    this.#armWatchdog();
+  }
+
+  /**
+   * Wakes when the oldest batch in flight would be overdue. why: not a periodic check: acks come within
+   * milliseconds, so a timer every second found nothing almost always and was one more wake-up per second.
+   */
+  #armWatchdog(): void {
+    if (this.#watchdog !== undefined || this.#closed) return;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const t of this.#sentAt.values()) oldest = Math.min(oldest, t);
+    if (oldest === Number.POSITIVE_INFINITY) return;
+    this.#watchdog = setTimeout(() => {
+      this.#watchdog = undefined;
+      this.#checkAcks();
+      this.#armWatchdog();
+    }, Math.max(0, oldest + this.#o.ackTimeoutMs - Date.now()));
+    this.#watchdog.unref();
   }
 
   #checkAcks(): void {
     if (!this.#call || !this.#welcomed) return;
     const now = Date.now();
     for (const t of this.#sentAt.values()) {
-      if (now - t > this.#o.ackTimeoutMs) {
+      if (now - t >= this.#o.ackTimeoutMs) {
         this.#o.logger.warn({ ackTimeoutMs: this.#o.ackTimeoutMs }, "ack overdue: reconnecting");
         this.#call.cancel();
         return;
@@ -180,7 +213,7 @@ export class GrpcTransport {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#reconnectTimer);
-    clearInterval(this.#watchdog);
+    clearTimeout(this.#watchdog);
     const call = this.#call;
     this.#call = undefined;
     if (call) {

@@ -33,14 +33,17 @@ export interface ProcStat {
 }
 
 const KERNEL_KEYS = ["ctxt", "intr", "softirq", "processes", "procs_running", "procs_blocked"] as const;
+/** A line's key and first value. why: not words(line): the "intr" line holds a count per interrupt (thousands). */
+const HEAD = /^\s*(\S+)(?:\s+(\S+))?/;
 const SOURCE = "/proc/stat";
 
 export function parseProcStat(text: string): ProcStat {
   const out: ProcStat = { cpus: [], kernel: {}, errors: [] };
   let columns = 0;
   for (const line of lines(text)) {
-    const [key = "", ...rest] = words(line);
+    const [, key = "", first] = HEAD.exec(line) ?? [];
     if (key.startsWith("cpu")) {
+      const rest = words(line).slice(1);
       const parsed = parseCpuLine(key, rest, columns);
       if (typeof parsed === "string") out.errors.push(parsed);
       else {
@@ -48,7 +51,7 @@ export function parseProcStat(text: string): ProcStat {
         out.cpus.push(parsed);
       }
     } else if ((KERNEL_KEYS as readonly string[]).includes(key)) {
-      const value = uint(rest[0]);
+      const value = uint(first);
       if (value === undefined) out.errors.push(`${SOURCE}: bad ${key} line ${excerpt(line)}`);
       else out.kernel[key as (typeof KERNEL_KEYS)[number]] = value;
     }

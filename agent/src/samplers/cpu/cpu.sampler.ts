@@ -3,13 +3,15 @@ import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
 import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
 import { RateMemory, addRates, type Interval } from "../shared/rates.ts";
 import { point, pushPoint } from "../shared/points.ts";
-import { intOption, unknownKeys } from "../shared/options.ts";
+import { intOption, perOptions, unknownKeys } from "../shared/options.ts";
 import { probeProc, readProc } from "../shared/sources.ts";
 import { CPU_STATES, parseProcStat, type CpuTicks, type KernelStat } from "./cpu.parse.ts";
 
 // why: guest and guest_nice are already included in user and nice (kernel account_guest_time),
 // so the interval's total time is the sum of the other eight states.
 const TOTAL_STATES = CPU_STATES.filter((s) => s !== "guest" && s !== "guest_nice");
+/** [state, total field, % field]: names built once, not per row and tick. */
+const STATE_FIELDS = CPU_STATES.map((s) => [s, `${s}_ns_total`, `${s}_pct`] as const);
 
 const KERNEL_FIELDS: ReadonlyArray<readonly [keyof KernelStat, string]> = [
   ["ctxt", "context_switches_total"],
@@ -25,26 +27,28 @@ const KERNEL_RATES: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** Options: `userHz` (default 100): ticks per second of /proc/stat. */
-function options(ctx: SampleContext): { nsPerTick: bigint } {
+function parseOptions(ctx: SampleContext): { nsPerTick: bigint } {
   const hz = intOption(ctx.options, "userHz", 100, 1, 1_000_000);
   const problems = [...unknownKeys(ctx.options, ["userHz"]), ...hz.problems].map((p) => `cpu: ${p}`);
   if (problems.length > 0) throw new ConfigError(problems);
   return { nsPerTick: 1_000_000_000n / BigInt(hz.value) };
 }
 
+const options = perOptions(parseOptions);
+
 function cpuFields(row: CpuTicks, nsPerTick: bigint, interval: Interval | undefined): Record<string, FieldValue> {
   const fields: Record<string, FieldValue> = {};
-  for (const state of CPU_STATES) {
+  for (const [state, totalField] of STATE_FIELDS) {
     const ticks = row.ticks[state];
-    if (ticks !== undefined) fields[`${state}_ns_total`] = ticks * nsPerTick;
+    if (ticks !== undefined) fields[totalField] = ticks * nsPerTick;
   }
   if (interval === undefined) return fields;
   let total = 0n;
   for (const s of TOTAL_STATES) total += interval.deltas[s] ?? 0n;
   if (total === 0n) return fields;
-  for (const state of CPU_STATES) {
+  for (const [state, , pctField] of STATE_FIELDS) {
     const d = interval.deltas[state];
-    if (d !== undefined) fields[`${state}_pct`] = (Number(d) * 100) / Number(total);
+    if (d !== undefined) fields[pctField] = (Number(d) * 100) / Number(total);
   }
   const idle = (interval.deltas["idle"] ?? 0n) + (interval.deltas["iowait"] ?? 0n);
   fields["busy_pct"] = (Number(total - idle) * 100) / Number(total);
@@ -62,7 +66,10 @@ function kernelFields(k: KernelStat, interval: Interval | undefined): Record<str
 
 function counters(record: object): Record<string, bigint> {
   const out: Record<string, bigint> = {};
-  for (const [k, v] of Object.entries(record)) if (typeof v === "bigint") out[k] = v;
+  for (const k in record) {
+    const v = (record as Record<string, unknown>)[k];
+    if (typeof v === "bigint") out[k] = v;
+  }
   return out;
 }
 

@@ -3,9 +3,12 @@ import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
 import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
 import { RateMemory, addRates } from "../shared/rates.ts";
 import { point, pushPoint } from "../shared/points.ts";
-import { interfaceFilter, unknownKeys, type NameFilter } from "../shared/options.ts";
+import { interfaceFilter, perOptions, unknownKeys, type NameFilter } from "../shared/options.ts";
 import { probeProc, readProc } from "../shared/sources.ts";
 import { NETDEV_COLUMNS, parseNetDev } from "./netdev.parse.ts";
+
+/** [column, field]: names built once, not per interface and tick. */
+const TOTALS = NETDEV_COLUMNS.map((c) => [c, `${c}_total`] as const);
 
 const RATES: ReadonlyArray<readonly [string, string]> = [
   ["rx_bytes", "rx_bytes_per_s"],
@@ -15,12 +18,14 @@ const RATES: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** Options: `interfaces` (names or "/regex/"), default all. */
-function options(ctx: SampleContext): NameFilter {
+function parseOptions(ctx: SampleContext): NameFilter {
   const filter = interfaceFilter(ctx.options);
   const problems = [...unknownKeys(ctx.options, ["interfaces"]), ...filter.problems].map((p) => `netdev: ${p}`);
   if (problems.length > 0) throw new ConfigError(problems);
   return filter.value ?? (() => true);
 }
+
+const options = perOptions(parseOptions);
 
 export const netdevSampler: SamplerFactory = (): Sampler => {
   // why: rtnl_link_stats64 counters are u64 since kernel 2.6.35.
@@ -40,7 +45,7 @@ export const netdevSampler: SamplerFactory = (): Sampler => {
         if (!include(row.interface)) continue;
         const interval = memory.step(row.interface, ctx.nowNs, row.counters);
         const fields: Record<string, FieldValue> = {};
-        for (const column of NETDEV_COLUMNS) fields[`${column}_total`] = row.counters[column];
+        for (const [column, field] of TOTALS) fields[field] = row.counters[column];
         addRates(fields, interval, RATES);
         pushPoint(points, point(ctx, "netdev", { interface: row.interface }, fields));
       }

@@ -3,7 +3,7 @@
 import { ConfigError, errorMessage, type FieldValue, type Sample } from "@eastwest/common";
 import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
 import { point, pushPoint } from "../shared/points.ts";
-import { intOption, interfaceFilter, unknownKeys, type NameFilter } from "../shared/options.ts";
+import { interfaceFilter, intOption, perOptions, unknownKeys, type NameFilter } from "../shared/options.ts";
 import { isNotFound, mapLimit, readProc } from "../shared/sources.ts";
 import { parseAllRootQdiscs, parseEthtoolFeatures, parseUintFile, parseWordFile, parseWordList } from "./netstate.parse.ts";
 import { FEATURES, featureField } from "./netstate.fields.ts";
@@ -30,13 +30,15 @@ interface Options {
   refreshMs: number;
 }
 
-function options(ctx: SampleContext): Options {
+function parseOptions(ctx: SampleContext): Options {
   const filter = interfaceFilter(ctx.options);
   const refresh = intOption(ctx.options, "refreshMs", 30_000, 0, 3_600_000);
   const problems = [...unknownKeys(ctx.options, ["interfaces", "refreshMs"]), ...filter.problems, ...refresh.problems].map((p) => `netstate: ${p}`);
   if (problems.length > 0) throw new ConfigError(problems);
   return { filter: filter.value, refreshMs: refresh.value };
 }
+
+const options = perOptions(parseOptions);
 
 /** Runs a tool; undefined when it is missing (reported once) or failed (reported every tick). */
 async function tool(tick: Tick, file: string, args: string[]): Promise<string | undefined> {

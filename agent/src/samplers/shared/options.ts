@@ -1,4 +1,5 @@
 // Reading per-sampler options (ctx.options) into typed values; every problem is reported, none thrown.
+import type { SampleContext } from "../types.ts";
 
 export type NameFilter = (name: string) => boolean;
 
@@ -48,4 +49,17 @@ export function unknownKeys(options: Readonly<Record<string, unknown>>, known: r
   return Object.keys(options)
     .filter((k) => !known.includes(k))
     .map((k) => `${k}: unknown option (known: ${known.join(", ") || "none"})`);
+}
+
+/**
+ * A sampler's options parser that parses each options object once: the scheduler hands every tick the same
+ * object until setOptions replaces it. why: re-parsing (interface regexes, flow selectors) every tick was
+ * waste at 10 Hz. A parse that throws is not remembered, so every tick reports it.
+ */
+export function perOptions<T>(parse: (ctx: SampleContext) => T): (ctx: SampleContext) => T {
+  let last: { options: SampleContext["options"]; value: T } | undefined;
+  return (ctx) => {
+    if (last === undefined || last.options !== ctx.options) last = { options: ctx.options, value: parse(ctx) };
+    return last.value;
+  };
 }

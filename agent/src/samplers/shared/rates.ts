@@ -1,5 +1,5 @@
 // Per-series counter memory between ticks: turns totals into deltas and per-second rates.
-import { counterDelta, rate, type CounterBits } from "../../runtime/counters.ts";
+import { counterIncrease, rate, type CounterBits } from "../../runtime/counters.ts";
 
 /** Counter increases of one series over one interval. */
 export interface Interval {
@@ -32,11 +32,11 @@ export class RateMemory {
     this.#touched.add(series);
     if (prev === undefined || nowNs <= prev.timeNs) return undefined;
     const deltas: Record<string, bigint> = {};
-    for (const [name, cur] of Object.entries(counters)) {
+    for (const name in counters) {
       const before = prev.counters[name];
       if (before === undefined) continue;
-      const step = counterDelta(before, cur, this.#bits);
-      if (!step.reset) deltas[name] = step.delta;
+      const delta = counterIncrease(before, counters[name] as bigint, this.#bits);
+      if (delta !== undefined) deltas[name] = delta;
     }
     return { dtNs: nowNs - prev.timeNs, deltas };
   }

@@ -3,11 +3,13 @@ import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
 import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
 import { RateMemory, addRates } from "../shared/rates.ts";
 import { point, pushPoint } from "../shared/points.ts";
-import { unknownKeys } from "../shared/options.ts";
+import { perOptions, unknownKeys } from "../shared/options.ts";
 import { probeProc, readProc } from "../shared/sources.ts";
 import { parseSoftnet, type SoftnetRow } from "./softnet.parse.ts";
 
 const COUNTERS = ["processed", "dropped", "time_squeeze", "received_rps", "flow_limit_count"] as const;
+/** Counter -> field: names built once, not per cpu and tick. */
+const TOTALS: Readonly<Record<string, string>> = Object.fromEntries(COUNTERS.map((c) => [c, `${c}_total`]));
 const RATES: ReadonlyArray<readonly [string, string]> = [
   ["processed", "processed_per_s"],
   ["dropped", "dropped_per_s"],
@@ -23,10 +25,12 @@ function counters(row: SoftnetRow): Record<string, bigint> {
   return out;
 }
 
-function options(ctx: SampleContext): void {
+function parseOptions(ctx: SampleContext): void {
   const problems = unknownKeys(ctx.options, []).map((p) => `softnet: ${p}`);
   if (problems.length > 0) throw new ConfigError(problems);
 }
+
+const options = perOptions(parseOptions);
 
 export const softnetSampler: SamplerFactory = (): Sampler => {
   // why: softnet_data counters are `unsigned int`, printed as %08x, and wrap at 2^32.
@@ -47,7 +51,7 @@ export const softnetSampler: SamplerFactory = (): Sampler => {
         const totals = counters(row);
         const interval = memory.step(cpu, ctx.nowNs, totals);
         const fields: Record<string, FieldValue> = {};
-        for (const [key, v] of Object.entries(totals)) fields[`${key}_total`] = v;
+        for (const key in totals) fields[TOTALS[key] as string] = totals[key] as bigint;
         if (row.backlog_len !== undefined) fields["backlog_len"] = row.backlog_len;
         addRates(fields, interval, RATES);
         pushPoint(points, point(ctx, "softnet", { cpu }, fields));

@@ -3,9 +3,9 @@ import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
 import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
 import { RateMemory, addRates, type Interval } from "../shared/rates.ts";
 import { point, pushPoint } from "../shared/points.ts";
-import { unknownKeys } from "../shared/options.ts";
+import { perOptions, unknownKeys } from "../shared/options.ts";
 import { probeProc, readProc } from "../shared/sources.ts";
-import { mergeSnmp, parseSnmp, type SnmpGroups } from "./tcp.parse.ts";
+import { mergeSnmp, parseSnmp, type SnmpGroups, type SnmpWanted } from "./tcp.parse.ts";
 import { IP_FIELDS, RATES, TCP_FIELDS, UDP_FIELDS, type Selection } from "./tcp.fields.ts";
 
 const MEASUREMENTS: ReadonlyArray<readonly ["tcp" | "udp" | "ip", Selection]> = [
@@ -13,6 +13,12 @@ const MEASUREMENTS: ReadonlyArray<readonly ["tcp" | "udp" | "ip", Selection]> = 
   ["udp", UDP_FIELDS],
   ["ip", IP_FIELDS],
 ];
+
+const WANTED: SnmpWanted = (() => {
+  const out = new Map<string, Set<string>>();
+  for (const [, selection] of MEASUREMENTS) for (const [group, name] of selection) out.set(group, (out.get(group) ?? new Set()).add(name));
+  return out;
+})();
 
 /** Selected values as fields; counters must be >= 0 to be emitted as uint. */
 function select(groups: SnmpGroups, selection: Selection): { fields: Record<string, bigint>; missing: string[] } {
@@ -32,10 +38,12 @@ function ratioPct(interval: Interval | undefined, part: string, whole: string): 
   return p === undefined || w === undefined || w === 0n ? undefined : (Number(p) * 100) / Number(w);
 }
 
-function options(ctx: SampleContext): void {
+function parseOptions(ctx: SampleContext): void {
   const problems = unknownKeys(ctx.options, []).map((p) => `tcp: ${p}`);
   if (problems.length > 0) throw new ConfigError(problems);
 }
+
+const options = perOptions(parseOptions);
 
 export const tcpSampler: SamplerFactory = (): Sampler => {
   // why: MIB counters are `unsigned long` (64-bit on 64-bit kernels); on a 32-bit kernel a wrap reads as a reset (rate skipped).
@@ -50,8 +58,8 @@ export const tcpSampler: SamplerFactory = (): Sampler => {
     },
     async sample(ctx) {
       options(ctx);
-      const snmp = parseSnmp(await readProc(ctx, "net/snmp"), "/proc/net/snmp");
-      const netstat = parseSnmp(await readProc(ctx, "net/netstat"), "/proc/net/netstat");
+      const snmp = parseSnmp(await readProc(ctx, "net/snmp"), "/proc/net/snmp", WANTED);
+      const netstat = parseSnmp(await readProc(ctx, "net/netstat"), "/proc/net/netstat", WANTED);
       const all = mergeSnmp(snmp, netstat);
       const points: Sample[] = [];
       const errors = [...all.errors];

@@ -3,6 +3,7 @@ import { ConfigError, errorMessage, type FieldValue, type Sample } from "@eastwe
 import type { Availability, SampleContext, Sampler, SamplerFactory } from "../types.ts";
 import { RateMemory, addRates } from "../shared/rates.ts";
 import { point, pushPoint } from "../shared/points.ts";
+import { perOptions } from "../shared/options.ts";
 import { isNotFound } from "../shared/sources.ts";
 import { parseTcpInfoOptions, ssArgs, type FlowSelector, type TcpInfoOptions } from "./tcpinfo.filter.ts";
 import { anySocketMatches, parseProcNetTcp } from "./tcpinfo.proc.ts";
@@ -14,11 +15,14 @@ const RATES: ReadonlyArray<readonly [string, string]> = [
   ["retrans_total", "retrans_per_s"],
 ];
 
-function options(ctx: SampleContext): TcpInfoOptions {
+/** The options, and the flows as one string (the key of the state kept per flows option). */
+function parseOptions(ctx: SampleContext): TcpInfoOptions & { flowsKey: string } {
   const parsed = parseTcpInfoOptions(ctx.options);
   if (parsed.problems.length > 0) throw new ConfigError(parsed.problems.map((p) => `tcpinfo: ${p}`));
-  return parsed.value;
+  return { ...parsed.value, flowsKey: JSON.stringify(parsed.value.flows) };
 }
+
+const options = perOptions(parseOptions);
 
 /** Deterministic selection: one socket per (state, local, remote), sorted, at most `max`. */
 export function selectFlows(flows: readonly TcpFlow[], max: number): { kept: TcpFlow[]; matched: number } {
@@ -49,9 +53,13 @@ async function probeSs(ctx: SampleContext): Promise<Availability> {
   }
 }
 
+/** Longest line of /proc/net/tcp6 (tcp4 lines are 150 bytes), with room to spare. */
+const PROC_TCP_LINE_MAX = 512;
+
 /** True when /proc/net/tcp{,6} holds a matching socket, or when it cannot be read (then ss decides). */
 async function socketsPresent(ctx: SampleContext, flows: readonly FlowSelector[]): Promise<boolean> {
-  const texts = await Promise.all(["net/tcp", "net/tcp6"].map((f) => ctx.fs.proc(f).catch(() => undefined)));
+  const read = (f: string) => ctx.fs.proc(f, { recordsUnder: PROC_TCP_LINE_MAX }).catch(() => undefined);
+  const texts = await Promise.all(["net/tcp", "net/tcp6"].map(read));
   if (texts.every((t) => t === undefined)) return true;
   return texts.some((t) => t !== undefined && anySocketMatches(parseProcNetTcp(t), flows));
 }
@@ -68,6 +76,9 @@ export const tcpinfoSampler: SamplerFactory = (): Sampler => {
   // why: reading /proc/net/tcp{,6} walks the kernel's whole TCP hash table (milliseconds on a large host),
   // so when nothing matched, the next look waits IDLE_RECHECK_MS unless the flows option changes.
   let idle: { untilNs: bigint; flows: string } | undefined;
+  // why: while ss's last run (for these flows) found sockets, ss itself is the check: the /proc pre-check would
+  // only confirm them, at the cost of two walks of the whole TCP hash table per file.
+  let foundFlows: string | undefined;
   let lastSsNs: bigint | undefined;
   return {
     name: "tcpinfo",
@@ -77,15 +88,14 @@ export const tcpinfoSampler: SamplerFactory = (): Sampler => {
       return probeSs(ctx);
     },
     async sample(ctx) {
-      const { flows, maxFlows, minIntervalMs } = options(ctx);
+      const { flows, maxFlows, minIntervalMs, flowsKey: key } = options(ctx);
       if (flows.length === 0) return { points: [] };
       // why: measured on a 2-core host, ss at 10 Hz (a fork of the agent each time) cost ~10 % of a core and
       // about half of the agent's perturbation of a saturated iperf3; TCP_INFO at 2 Hz is enough for a run.
       if (lastSsNs !== undefined && ctx.nowNs - lastSsNs < BigInt(minIntervalMs) * 1_000_000n) return { points: [] };
-      const key = JSON.stringify(flows);
       const relaxed = (ctx.intervalMs ?? 1000) >= 1000;
       if (relaxed && idle && idle.flows === key && ctx.nowNs < idle.untilNs) return { points: [] };
-      if (!(await socketsPresent(ctx, flows))) {
+      if (foundFlows !== key && !(await socketsPresent(ctx, flows))) {
         idle = { untilNs: ctx.nowNs + IDLE_RECHECK_MS * 1_000_000n, flows: key };
         memory.sweep();
         return { points: [] };
@@ -94,6 +104,7 @@ export const tcpinfoSampler: SamplerFactory = (): Sampler => {
       lastSsNs = ctx.nowNs;
       const { stdout } = await ctx.exec("ss", ssArgs(flows), { signal: ctx.signal });
       const parsed = parseSs(stdout);
+      foundFlows = parsed.flows.length > 0 ? key : undefined;
       const { kept, matched } = selectFlows(parsed.flows, maxFlows);
       const errors = [...parsed.errors];
       if (matched > kept.length) errors.push(`tcpinfo: ${matched} sockets matched, kept ${kept.length} (maxFlows)`);
