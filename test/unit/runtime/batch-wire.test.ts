@@ -1,0 +1,67 @@
+// The agent's batch encoder writes exactly the bytes ts-proto writes for the same batch.
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { toWirePoint, type FieldValue, type Sample } from "@eastwest/common";
+import { AgentMessage } from "@eastwest/proto";
+import { BatchEncoder } from "@eastwest/agent/transport/batch-wire";
+
+function reference(agentId: string, seq: bigint, points: Sample[], createdNs: bigint): Buffer {
+  return Buffer.from(AgentMessage.encode({ msg: { $case: "batch", value: { agentId, seq, points: points.map(toWirePoint), createdNs } } }).finish());
+}
+
+const I64_MIN = -(1n << 63n);
+const U64_MAX = (1n << 64n) - 1n;
+// why: not "__proto__": toWirePoint copies fields by assignment, which turns that key into a prototype and drops it.
+const name = fc
+  .oneof(fc.constantFrom("", "cpu", "rx_bytes_total", "agent_id", "ünïcode ✓"), fc.string({ maxLength: 12 }), fc.string({ minLength: 120, maxLength: 300 }))
+  .filter((s) => s !== "__proto__");
+const field: fc.Arbitrary<FieldValue> = fc.oneof(
+  fc.double(),
+  fc.constantFrom(0, -0, Number.NaN, Number.POSITIVE_INFINITY, 1e300),
+  fc.bigInt({ min: 0n, max: 1n << 53n }),
+  fc.bigInt({ min: I64_MIN, max: (1n << 66n) }),
+  fc.constantFrom(0n, 127n, 128n, (1n << 53n) - 1n, 1n << 53n, U64_MAX, U64_MAX + 5n, -1n, I64_MIN),
+  fc.boolean(),
+  name,
+);
+const sample: fc.Arbitrary<Sample> = fc.record({
+  measurement: name,
+  tags: fc.dictionary(name, name, { maxKeys: 5 }),
+  fields: fc.dictionary(name, field, { maxKeys: 8 }),
+  timeNs: fc.oneof(fc.constant(0n), fc.bigInt({ min: I64_MIN, max: (1n << 63n) - 1n }), fc.constant(1_800_000_000_123_456_789n)),
+});
+
+describe("BatchEncoder", () => {
+  it("encodes what ts-proto encodes, byte for byte", () => {
+    const encoder = new BatchEncoder();
+    fc.assert(
+      fc.property(name, fc.bigInt({ min: 0n, max: U64_MAX }), fc.array(sample, { maxLength: 12 }), fc.bigInt({ min: I64_MIN, max: (1n << 63n) - 1n }), (agentId, seq, points, createdNs) => {
+        assert.deepEqual(encoder.encode(agentId, seq, points, createdNs), reference(agentId, seq, points, createdNs));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("handles batches past 2 MiB (a longer length prefix) and more distinct tags than it caches", () => {
+    const encoder = new BatchEncoder();
+    const points: Sample[] = Array.from({ length: 20_000 }, (_, i) => ({
+      measurement: "tcp_flow",
+      tags: { agent_id: "a1", local: `10.0.0.1:${i}`, remote: "10.0.0.2:5201" },
+      fields: { rtt_ns: BigInt(i) * 1000n, cwnd: 10n, send_rate_bits_per_s: i * 1.5, app_limited: i % 2 === 0 },
+      timeNs: 1_800_000_000_000_000_000n + BigInt(i),
+    }));
+    const mine = encoder.encode("a1", 42n, points, 7n);
+    assert.ok(mine.length > 2 * 1024 * 1024);
+    assert.deepEqual(mine, reference("a1", 42n, points, 7n));
+    assert.deepEqual(encoder.encode("a1", 43n, points.slice(0, 3), 8n), reference("a1", 43n, points.slice(0, 3), 8n), "the buffer is reused");
+  });
+
+  it("refuses an int64 out of range as ts-proto does, then encodes the next batch cleanly", () => {
+    const encoder = new BatchEncoder();
+    const bad: Sample = { measurement: "m", tags: {}, fields: { x: I64_MIN - 1n }, timeNs: 1n };
+    assert.throws(() => encoder.encode("a", 1n, [bad], 1n), /too large/);
+    assert.throws(() => reference("a", 1n, [bad], 1n), /too large/);
+    const good: Sample = { measurement: "m", tags: { t: "v" }, fields: { x: 1n }, timeNs: 1n };
+    assert.deepEqual(encoder.encode("a", 2n, [good], 1n), reference("a", 2n, [good], 1n));
+  });
+});

@@ -1,0 +1,55 @@
+// hostFs reads /proc and /sys through descriptors it keeps open; each read still sees the file as it is now.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hostFs } from "@eastwest/agent/runtime/hostfs";
+
+function openFds(): number {
+  return readdirSync("/proc/self/fd").length;
+}
+
+describe("hostFs", () => {
+  it("reads /proc and /sys afresh on every call, with one descriptor per file", async () => {
+    const fs = hostFs();
+    const before = openFds();
+    const first = await fs.proc("uptime");
+    await new Promise((r) => setTimeout(r, 30));
+    const second = await fs.proc("uptime");
+    assert.notEqual(second, first, "uptime moved on");
+    assert.equal(openFds(), before + 1, "one descriptor, kept open between reads");
+    assert.equal(await fs.proc("net/dev"), readFileSync("/proc/net/dev", "utf8"));
+    assert.equal(await fs.sys("class/net/lo/mtu"), readFileSync("/sys/class/net/lo/mtu", "utf8"));
+    await assert.rejects(fs.proc("no/such/file"), /ENOENT/);
+    await assert.rejects(fs.sys("class/net/no-such-iface/mtu"), /ENOENT/);
+  });
+
+  it("recordsUnder: one read of /proc/net/tcp gives the whole file, however many sockets", async () => {
+    const servers = Array.from({ length: 60 }, () => createServer().listen(0, "127.0.0.1"));
+    await Promise.all(servers.map((s) => new Promise((r) => s.once("listening", r))));
+    try {
+      const fs = hostFs();
+      const text = await fs.proc("net/tcp", { recordsUnder: 512 });
+      const ports = servers.map((s) => (s.address() as AddressInfo).port.toString(16).toUpperCase().padStart(4, "0"));
+      for (const p of ports) assert.ok(text.includes(`:${p} `), `port ${p} listed`);
+      assert.equal(text.split("\n").length, readFileSync("/proc/net/tcp", "utf8").split("\n").length);
+    } finally {
+      for (const s of servers) s.close();
+    }
+  });
+
+  it("reads a fixture tree plainly: a file replaced between reads is seen", async () => {
+    const root = mkdtempSync(join(tmpdir(), "eastwest-hostfs-"));
+    try {
+      writeFileSync(join(root, "stat"), "one");
+      const fs = hostFs(root, root);
+      assert.equal(await fs.proc("stat"), "one");
+      writeFileSync(join(root, "stat.new"), "two");
+      renameSync(join(root, "stat.new"), join(root, "stat"));
+      assert.equal(await fs.proc("stat"), "two");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
