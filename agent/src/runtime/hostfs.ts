@@ -25,7 +25,7 @@ export interface HostFs {
 }
 
 // why: /proc and /sys files are small, generated in memory and never block on a disk; a synchronous
-// read costs one open/read/close on this thread instead of four thread-pool round trips per file,
+// read costs a read or two on this thread instead of four thread-pool round trips per file,
 // which was a measurable share of an idle agent's CPU.
 function sync<T>(read: () => T): Promise<T> {
   try {
@@ -49,24 +49,33 @@ const MAX_KEPT = 64;
  * Per-process files (/proc/<pid>/...) are read once each, as processes come and go.
  */
 class KeptFiles {
+  readonly #root: string;
+  readonly #onePiece: (rel: string) => boolean;
   readonly #fds = new Map<string, number>();
   #buf = Buffer.allocUnsafe(64 * 1024);
 
-  read(path: string, rel: string, recordsUnder: number): string {
-    if (isPerProcess(rel)) return readFileSync(path, "utf8");
-    const kept = this.#fds.get(path);
+  /** `onePiece(rel)`: the file is written whole by one read (up to a page): a shorter read ended it. */
+  constructor(root: string, onePiece: (rel: string) => boolean) {
+    this.#root = root;
+    this.#onePiece = onePiece;
+  }
+
+  read(rel: string, recordsUnder = 0): string {
+    if (isPerProcess(rel)) return readFileSync(join(this.#root, rel), "utf8");
+    const under = this.#onePiece(rel) ? Math.max(recordsUnder, 1) : recordsUnder;
+    const kept = this.#fds.get(rel);
     if (kept !== undefined) {
       try {
-        return this.#readAll(kept, recordsUnder);
+        return this.#readAll(kept, under);
       } catch {
         // The file went away (an interface removed) or broke: forget it, and open it afresh below.
-        this.#forget(path, kept);
+        this.#forget(rel, kept);
       }
     }
-    const fd = openSync(path, "r");
+    const fd = openSync(join(this.#root, rel), "r");
     try {
-      const text = this.#readAll(fd, recordsUnder);
-      this.#keep(path, fd);
+      const text = this.#readAll(fd, under);
+      this.#keep(rel, fd);
       return text;
     } catch (err) {
       closeSync(fd);
@@ -89,16 +98,16 @@ class KeptFiles {
     }
   }
 
-  #keep(path: string, fd: number): void {
+  #keep(rel: string, fd: number): void {
     if (this.#fds.size >= MAX_KEPT) {
       const [oldest, oldFd] = this.#fds.entries().next().value as [string, number];
       this.#forget(oldest, oldFd);
     }
-    this.#fds.set(path, fd);
+    this.#fds.set(rel, fd);
   }
 
-  #forget(path: string, fd: number): void {
-    this.#fds.delete(path);
+  #forget(rel: string, fd: number): void {
+    this.#fds.delete(rel);
     try {
       closeSync(fd);
     } catch {
@@ -113,8 +122,11 @@ function isPerProcess(rel: string): boolean {
   return c >= 48 && c <= 57;
 }
 
+/** Kept files by root, shared by every hostFs of the process: at most MAX_KEPT descriptors per root. */
+const KEPT = new Map<string, KeptFiles>();
+
 /** A reader for files under `root`: kept descriptors on procfs/sysfs, plain reads elsewhere (fixture trees). */
-function fileReader(root: string, magic: number): (rel: string, recordsUnder?: number) => string {
+function fileReader(root: string, magic: number, onePiece: (rel: string) => boolean): (rel: string, recordsUnder?: number) => string {
   let pseudo = false;
   try {
     pseudo = statfsSync(root).type === magic;
@@ -122,13 +134,20 @@ function fileReader(root: string, magic: number): (rel: string, recordsUnder?: n
     // a missing root: every read fails as it would anyway
   }
   if (!pseudo) return (rel) => readFileSync(join(root, rel), "utf8");
-  const kept = new KeptFiles();
-  return (rel, recordsUnder = 0) => kept.read(join(root, rel), rel, recordsUnder);
+  let kept = KEPT.get(root);
+  if (kept === undefined) KEPT.set(root, (kept = new KeptFiles(root, onePiece)));
+  const files = kept;
+  return (rel, recordsUnder) => files.read(rel, recordsUnder);
 }
 
+// why: these are written in one piece, so the read that would return nothing is skipped: a sysfs attribute is
+// shown whole (at most a page; binary attributes are read a page at a time), and so is a sysctl (/proc/sys).
+const SYSCTL = (rel: string) => rel.startsWith("sys/");
+const SYSFS = () => true;
+
 export function hostFs(procRoot = "/proc", sysRoot = "/sys"): HostFs {
-  const readProc = fileReader(procRoot, PROC_SUPER_MAGIC);
-  const readSys = fileReader(sysRoot, SYSFS_MAGIC);
+  const readProc = fileReader(procRoot, PROC_SUPER_MAGIC, SYSCTL);
+  const readSys = fileReader(sysRoot, SYSFS_MAGIC, SYSFS);
   return {
     procRoot,
     sysRoot,

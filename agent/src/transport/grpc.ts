@@ -145,10 +145,10 @@ export class GrpcTransport {
     if (!call || !this.#welcomed || this.#closed) return;
     const room = this.#o.maxInFlight - this.#o.outbox.inFlightCount();
     if (room <= 0) return;
+    const agentId = this.#agentId;
     for (const e of this.#o.outbox.takeSendable(room)) {
       const seq = e.seq as bigint;
       this.#sentAt.set(seq, Date.now());
-      const agentId = this.#agentId;
       call.write(() => this.#encoder.encode(agentId, seq, e.points, e.createdNs));
     }
     this.#armWatchdog();
