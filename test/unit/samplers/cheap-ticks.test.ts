@@ -62,7 +62,7 @@ describe("tcpinfo: no /proc pre-check while ss finds the flows", () => {
     let stdout = fixture("cmd", "live-t0", "ss-tinH.txt");
     const s = tcpinfoSampler();
     const T0 = 1_700_000_000n * SECOND;
-    const at = (i: bigint) => s.sample(ctx(fs, T0 + i * SECOND, { exec: async () => ({ stdout, stderr: "" }), options: { flows: [{ port: 5201 }] } }));
+    const at = (i: bigint) => s.sample(ctx(fs, T0 + i * SECOND, { exec: async () => ({ stdout, stderr: "" }), options: { flows: [{ port: 5201 }], backend: "ss" } }));
     assert.equal((await at(0n)).points.length, 4);
     assert.equal(reads, 2, "the first look");
     await at(1n);

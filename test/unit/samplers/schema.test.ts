@@ -9,7 +9,8 @@ import type { HostFs } from "@eastwest/agent/runtime/hostfs";
 import { SAMPLERS } from "@eastwest/agent/samplers/index";
 import { SECOND, T0, ctx, fixtureExec, liveFs } from "./helpers.ts";
 
-const OPTIONS: Readonly<Record<string, Record<string, unknown>>> = { tcpinfo: { flows: [{ port: 5201 }] } };
+// why: the fixture tree holds ss output, so tcpinfo reads it with its ss backend; "live host" uses the default.
+const OPTIONS: Readonly<Record<string, Record<string, unknown>>> = { tcpinfo: { flows: [{ port: 5201 }], backend: "ss" } };
 
 function typeOf(value: unknown): FieldType[] {
   if (typeof value === "number") return ["float"];

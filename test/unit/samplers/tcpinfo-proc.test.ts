@@ -51,7 +51,7 @@ describe("tcpinfo: skipping ss while no socket matches", () => {
     const exec = async (file: string) => (spawned.push(file), { stdout: "", stderr: "" });
     const s = tcpinfoSampler();
     const T0 = 1_700_000_000n * SECOND;
-    const at = (t: bigint, port: number) => s.sample(ctx(fs, t, { exec, options: { flows: [{ port }] } }));
+    const at = (t: bigint, port: number) => s.sample(ctx(fs, t, { exec, options: { flows: [{ port }], backend: "ss" } }));
     assert.deepEqual((await at(T0, 5201)).points, []);
     assert.equal(reads, 2, "tcp and tcp6 read once");
     await at(T0 + SECOND, 5201);
@@ -64,7 +64,7 @@ describe("tcpinfo: skipping ss while no socket matches", () => {
     // Sampling faster than 1 Hz (a run raised it): no back-off, every tick looks.
     const fast = tcpinfoSampler();
     const before = reads;
-    for (let i = 0n; i < 3n; i++) await fast.sample(ctx(fs, T0 + i * 200_000_000n, { exec, options: { flows: [{ port: 5201 }] }, intervalMs: 200 }));
+    for (let i = 0n; i < 3n; i++) await fast.sample(ctx(fs, T0 + i * 200_000_000n, { exec, options: { flows: [{ port: 5201 }], backend: "ss" }, intervalMs: 200 }));
     assert.equal(reads - before, 6, "three ticks, tcp and tcp6 each");
   });
 });
@@ -81,7 +81,7 @@ describe("tcpinfo: ss at most every minIntervalMs", () => {
     const s = tcpinfoSampler();
     for (let i = 0n; i < 10n; i++) {
       const t = T0 + i * 100_000_000n;
-      await s.sample(ctx(fs, t, { exec: async () => (spawned.push(t), { stdout: "", stderr: "" }), options: { flows: [{ port: 5201 }] }, intervalMs: 100 }));
+      await s.sample(ctx(fs, t, { exec: async () => (spawned.push(t), { stdout: "", stderr: "" }), options: { flows: [{ port: 5201 }], backend: "ss" }, intervalMs: 100 }));
     }
     assert.deepEqual(spawned.map((t) => Number((t - T0) / 100_000_000n)), [0, 5], "10 ticks at 10 Hz, ss twice (default 500 ms)");
   });

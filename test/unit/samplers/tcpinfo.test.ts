@@ -42,8 +42,10 @@ describe("tcpinfo: ss filter arguments", () => {
     assert.equal(r.problems.length, 11, r.problems.join("\n"));
     assert.deepEqual(r.value.flows, []);
     const ok = parseTcpInfoOptions({ flows: [{ port: 5201 }, { address: "127.0.0.1", port: 22 }], maxFlows: 4 });
-    assert.deepEqual(ok, { value: { flows: [{ port: 5201 }, { port: 22, address: "127.0.0.1" }], maxFlows: 4, minIntervalMs: 500 }, problems: [] });
-    assert.deepEqual(parseTcpInfoOptions({}).value, { flows: [], maxFlows: 16, minIntervalMs: 500 });
+    assert.deepEqual(ok, { value: { flows: [{ port: 5201 }, { port: 22, address: "127.0.0.1" }], maxFlows: 4, minIntervalMs: 500, backend: "auto" }, problems: [] });
+    assert.deepEqual(parseTcpInfoOptions({}).value, { flows: [], maxFlows: 16, minIntervalMs: 500, backend: "auto" });
+    assert.equal(parseTcpInfoOptions({ backend: "ss" }).value.backend, "ss");
+    assert.deepEqual(parseTcpInfoOptions({ backend: "netlink" }).problems, ['backend: expected one of auto, sockdiag, ss, got "netlink"']);
   });
 });
 
@@ -145,8 +147,8 @@ describe("tcpinfo: parseSs", () => {
   });
 });
 
-describe("tcpinfo: sampler", () => {
-  const options = { flows: [{ port: 5201 }] };
+describe("tcpinfo: sampler (ss backend)", () => {
+  const options = { flows: [{ port: 5201 }], backend: "ss" };
 
   it("runs ss with the filter argv and emits tcp_flow points, then per-flow rates", async () => {
     const s = tcpinfoSampler();
@@ -186,7 +188,7 @@ describe("tcpinfo: sampler", () => {
     assert.match(r.errors?.[0] ?? "", /no TCP_INFO .*inet_diag/);
   });
 
-  it("init: unavailable when ss is missing; ConfigError on bad flows", async () => {
+  it("init (backend ss): unavailable when ss is missing; ConfigError on bad flows", async () => {
     const missing = fixtureExec("live-t0", ["ss"]);
     assert.deepEqual(await tcpinfoSampler().init?.(ctx(liveFs(0), T0, { exec: missing.exec, options })), { available: false, reason: "unavailable: ss not found" });
     await assert.rejects(tcpinfoSampler().init?.(ctx(liveFs(0), T0, { options: { flows: [{ port: -1 }] } })) ?? Promise.reject(), ConfigError);
@@ -226,7 +228,7 @@ describe("tcpinfo: real ss on a loopback connection", () => {
 
   it("finds the flow by port with a positive rtt", async () => {
     const s = tcpinfoSampler();
-    const c = ctx(hostFs(), T0, { exec: realExec, options: { flows: [{ port, address: "127.0.0.1" }] } });
+    const c = ctx(hostFs(), T0, { exec: realExec, options: { flows: [{ port, address: "127.0.0.1" }], backend: "ss" } });
     assert.deepEqual(await s.init?.(c), { available: true });
     const r = await s.sample(c);
     const mine = r.points.filter((p) => p.tags["remote"]?.endsWith(`:${port}`));

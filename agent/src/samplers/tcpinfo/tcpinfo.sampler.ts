@@ -1,13 +1,15 @@
-// tcpinfo: per-socket TCP_INFO for the configured flows only (ss -tinH with a filter), bounded by maxFlows.
+// tcpinfo: per-socket TCP_INFO for the configured flows only, bounded by maxFlows. Read with netlink sock_diag
+// through one long-lived perl helper (sockdiag.ts), or with `ss -tinH <filter>` (a process per read) as the fallback.
 import { ConfigError, errorMessage, type FieldValue, type Sample } from "@eastwest/common";
-import type { Availability, SampleContext, Sampler, SamplerFactory } from "../types.ts";
+import type { Availability, SampleContext, SampleResult, Sampler } from "../types.ts";
 import { RateMemory, addRates } from "../shared/rates.ts";
 import { point, pushPoint } from "../shared/points.ts";
 import { perOptions } from "../shared/options.ts";
-import { isNotFound } from "../shared/sources.ts";
-import { parseTcpInfoOptions, ssArgs, type FlowSelector, type TcpInfoOptions } from "./tcpinfo.filter.ts";
-import { anySocketMatches, parseProcNetTcp } from "./tcpinfo.proc.ts";
-import { parseSs, type TcpFlow } from "./tcpinfo.parse.ts";
+import { parseTcpInfoOptions, type FlowSelector, type TcpInfoOptions } from "./tcpinfo.filter.ts";
+import type { TcpFlow } from "./tcpinfo.parse.ts";
+import { probeSs, SsReader } from "./tcpinfo.ss.ts";
+import { SockDiagClient, SockDiagError, type SockDiagQuery } from "./sockdiag.ts";
+import { IfNames, sockDiagFlows } from "./sockdiag.flows.ts";
 
 const RATES: ReadonlyArray<readonly [string, string]> = [
   ["acked_bytes_total", "acked_bytes_per_s"],
@@ -44,80 +46,142 @@ function counters(fields: Record<string, FieldValue>): Record<string, bigint> {
   return out;
 }
 
-async function probeSs(ctx: SampleContext): Promise<Availability> {
+function reasonOf(a: Availability): string {
+  return a.available ? "available" : a.reason.replace(/^unavailable: /, "");
+}
+
+/** The sockdiag probe: one real query for the configured ports (port 0 when none: cheap, matches nothing). */
+async function probeSockDiag(client: SockDiagQuery, ctx: SampleContext, flows: readonly FlowSelector[]): Promise<Availability> {
   try {
-    await ctx.exec("ss", ["-V"], { signal: ctx.signal, timeoutMs: 5000 });
+    await sockDiagFlows(client, ctx.fs, new IfNames(), flows.length > 0 ? flows : [{ port: 0 }]);
     return { available: true };
   } catch (err) {
-    return { available: false, reason: isNotFound(err) ? "unavailable: ss not found" : `unavailable: ss -V failed: ${errorMessage(err)}` };
+    return { available: false, reason: `unavailable: sockdiag: ${errorMessage(err)}` };
   }
 }
 
-/** Longest line of /proc/net/tcp6 (tcp4 lines are 150 bytes), with room to spare. */
-const PROC_TCP_LINE_MAX = 512;
+/** "auto" gives up on sockdiag after this many helper failures in a row (at once without perl or on a kernel errno). */
+const SOCKDIAG_FAILURES_BEFORE_SS = 3;
 
-/** True when /proc/net/tcp{,6} holds a matching socket, or when it cannot be read (then ss decides). */
-async function socketsPresent(ctx: SampleContext, flows: readonly FlowSelector[]): Promise<boolean> {
-  const read = (f: string) => ctx.fs.proc(f, { recordsUnder: PROC_TCP_LINE_MAX }).catch(() => undefined);
-  const texts = await Promise.all(["net/tcp", "net/tcp6"].map(read));
-  if (texts.every((t) => t === undefined)) return true;
-  return texts.some((t) => t !== undefined && anySocketMatches(parseProcNetTcp(t), flows));
+export interface TcpInfoDeps {
+  /** The sock_diag query (default: a SockDiagClient running sockdiag.pl); tests pass one only to inject faults. */
+  sockDiag?: () => SockDiagQuery;
 }
 
-/**
- * While no socket matches, look again at most this often (ms) when sampling at 1 Hz or slower; a change of the
- * flows option looks at once, and faster sampling (a run raised it) looks every tick.
- */
-const IDLE_RECHECK_MS = 5000n;
+export type ActiveBackend = "sockdiag" | "ss";
 
-export const tcpinfoSampler: SamplerFactory = (): Sampler => {
+export interface TcpInfoSampler extends Sampler {
+  /** The backend reading TCP_INFO now; undefined before init() or the first tick. */
+  readonly backend: ActiveBackend | undefined;
+  /** Idempotent: stops the sockdiag helper. */
+  close(): Promise<void>;
+}
+
+export const tcpinfoSampler = (deps: TcpInfoDeps = {}): TcpInfoSampler => {
   // why: tcp_info byte and segment counters are u64.
   const memory = new RateMemory(64);
-  // why: reading /proc/net/tcp{,6} walks the kernel's whole TCP hash table (milliseconds on a large host),
-  // so when nothing matched, the next look waits IDLE_RECHECK_MS unless the flows option changes.
-  let idle: { untilNs: bigint; flows: string } | undefined;
-  // why: while ss's last run (for these flows) found sockets, ss itself is the check: the /proc pre-check would
-  // only confirm them, at the cost of two walks of the whole TCP hash table per file.
-  let foundFlows: string | undefined;
-  let lastSsNs: bigint | undefined;
+  const ss = new SsReader();
+  const ifNames = new IfNames();
+  let client: SockDiagQuery | undefined;
+  const sockDiag = () => (client ??= (deps.sockDiag ?? (() => new SockDiagClient()))());
+  /** The backend in use, and the backend option it was chosen for. */
+  let active: { backend: ActiveBackend; option: string } | undefined;
+  /** Said once in a tick's errors: which backend "auto" fell back to, and why. */
+  let notice: string | undefined;
+  let failures = 0;
+
+  const fallBack = (why: string) => {
+    active = { backend: "ss", option: "auto" };
+    notice = `tcpinfo: backend ss (sockdiag unusable: ${why})`;
+    void client?.close();
+    client = undefined;
+  };
+
+  const emit = (ctx: SampleContext, flows: readonly TcpFlow[], errors: string[], maxFlows: number): SampleResult => {
+    const { kept, matched } = selectFlows(flows, maxFlows);
+    if (matched > kept.length) errors.push(`tcpinfo: ${matched} sockets matched, kept ${kept.length} (maxFlows)`);
+    const points: Sample[] = [];
+    for (const flow of kept) {
+      // why: without the inet_diag/tcp_diag modules ss falls back to /proc/net/tcp, which has no TCP_INFO.
+      if (!flow.hasInfo) errors.push(`tcpinfo: no TCP_INFO for ${flow.local} -> ${flow.remote} (inet_diag/tcp_diag modules loaded?)`);
+      const fields = flowFields(flow);
+      addRates(fields, memory.step(`${flow.local} ${flow.remote} ${flow.state}`, ctx.nowNs, counters(fields)), RATES);
+      pushPoint(points, point(ctx, "tcp_flow", { local: flow.local, remote: flow.remote, state: flow.state }, fields));
+    }
+    memory.sweep();
+    return { points, errors };
+  };
+
+  let lastQueryNs: bigint | undefined;
+
+  const viaSockDiag = async (ctx: SampleContext, o: TcpInfoOptions): Promise<SampleResult> => {
+    // why: a query is cheap for the agent but not free (the kernel walks its whole established hash table, the
+    // helper formats every tcp_info): at 10 Hz it was ~1.5 % of a core on a 2-core host, at 2 Hz a fifth of that.
+    if (lastQueryNs !== undefined && ctx.nowNs - lastQueryNs < BigInt(o.minIntervalMs) * 1_000_000n) return { points: [] };
+    lastQueryNs = ctx.nowNs;
+    try {
+      const flows = await sockDiagFlows(sockDiag(), ctx.fs, ifNames, o.flows, ctx.signal);
+      failures = 0;
+      return emit(ctx, flows, [], o.maxFlows);
+    } catch (err) {
+      if (!(err instanceof SockDiagError)) throw err;
+      // why: a missed tick deadline is load, not a broken helper (and ss would be slower still).
+      if (err.failure !== "deadline" && err.failure !== "closed") failures++;
+      const permanent = err.failure === "start" || err.failure === "kernel";
+      if (o.backend === "auto" && (permanent || failures >= SOCKDIAG_FAILURES_BEFORE_SS)) fallBack(err.message);
+      // why: one failed query (a helper that died, a missed deadline) is this tick's error; the next query restarts it.
+      return { points: [], errors: [`tcpinfo: ${err.message}`] };
+    }
+  };
+
+  const viaSs = async (ctx: SampleContext, o: TcpInfoOptions & { flowsKey: string }): Promise<SampleResult> => {
+    const read = await ss.read(ctx, o);
+    if (read.kind === "throttled") return { points: [] };
+    if (read.kind === "none") {
+      memory.sweep();
+      return { points: [] };
+    }
+    return emit(ctx, read.output.flows, [...read.output.errors], o.maxFlows);
+  };
+
   return {
     name: "tcpinfo",
     defaultIntervalMs: 1000,
+    get backend() {
+      return active?.backend;
+    },
     async init(ctx) {
-      options(ctx);
-      return probeSs(ctx);
+      const o = options(ctx);
+      if (o.backend === "ss") {
+        active = { backend: "ss", option: o.backend };
+        return probeSs(ctx);
+      }
+      const viaNetlink = await probeSockDiag(sockDiag(), ctx, o.flows);
+      if (viaNetlink.available || o.backend === "sockdiag") {
+        active = { backend: "sockdiag", option: o.backend };
+        return viaNetlink;
+      }
+      const viaSsTool = await probeSs(ctx);
+      if (!viaSsTool.available) return { available: false, reason: `unavailable: ${reasonOf(viaNetlink)}; ${reasonOf(viaSsTool)}` };
+      fallBack(reasonOf(viaNetlink));
+      return viaSsTool;
     },
     async sample(ctx) {
-      const { flows, maxFlows, minIntervalMs, flowsKey: key } = options(ctx);
-      if (flows.length === 0) return { points: [] };
-      // why: measured on a 2-core host, ss at 10 Hz (a fork of the agent each time) cost ~10 % of a core and
-      // about half of the agent's perturbation of a saturated iperf3; TCP_INFO at 2 Hz is enough for a run.
-      if (lastSsNs !== undefined && ctx.nowNs - lastSsNs < BigInt(minIntervalMs) * 1_000_000n) return { points: [] };
-      const relaxed = (ctx.intervalMs ?? 1000) >= 1000;
-      if (relaxed && idle && idle.flows === key && ctx.nowNs < idle.untilNs) return { points: [] };
-      if (foundFlows !== key && !(await socketsPresent(ctx, flows))) {
-        idle = { untilNs: ctx.nowNs + IDLE_RECHECK_MS * 1_000_000n, flows: key };
-        memory.sweep();
-        return { points: [] };
+      const o = options(ctx);
+      if (o.flows.length === 0) return { points: [] };
+      // A changed backend option (setOptions) chooses again; "auto" starts with sockdiag.
+      if (active === undefined || active.option !== o.backend) active = { backend: o.backend === "ss" ? "ss" : "sockdiag", option: o.backend };
+      const result = active.backend === "ss" ? await viaSs(ctx, o) : await viaSockDiag(ctx, o);
+      if (notice !== undefined) {
+        result.errors = [notice, ...(result.errors ?? [])];
+        notice = undefined;
       }
-      idle = undefined;
-      lastSsNs = ctx.nowNs;
-      const { stdout } = await ctx.exec("ss", ssArgs(flows), { signal: ctx.signal });
-      const parsed = parseSs(stdout);
-      foundFlows = parsed.flows.length > 0 ? key : undefined;
-      const { kept, matched } = selectFlows(parsed.flows, maxFlows);
-      const errors = [...parsed.errors];
-      if (matched > kept.length) errors.push(`tcpinfo: ${matched} sockets matched, kept ${kept.length} (maxFlows)`);
-      const points: Sample[] = [];
-      for (const flow of kept) {
-        // why: without the inet_diag/tcp_diag modules ss falls back to /proc/net/tcp, which has no TCP_INFO.
-        if (!flow.hasInfo) errors.push(`tcpinfo: no TCP_INFO for ${flow.local} -> ${flow.remote} (inet_diag/tcp_diag modules loaded?)`);
-        const fields = flowFields(flow);
-        addRates(fields, memory.step(`${flow.local} ${flow.remote} ${flow.state}`, ctx.nowNs, counters(fields)), RATES);
-        pushPoint(points, point(ctx, "tcp_flow", { local: flow.local, remote: flow.remote, state: flow.state }, fields));
-      }
-      memory.sweep();
-      return { points, errors };
+      return result;
+    },
+    async close() {
+      const c = client;
+      client = undefined;
+      await c?.close();
     },
   };
 };
