@@ -115,6 +115,19 @@ describe("tcpinfo sockdiag client: faults", () => {
     await s.close();
   });
 
+  it("while queries find nothing, 1 Hz sampling looks again every 5 s; faster sampling (a run) keeps looking", async () => {
+    const log = join(dir, "idle.log");
+    const empty = script("empty", `open(my $log, ">>", "${log}") or die; $log->autoflush(1);\n` + helper(`print $log "$id\\n"; print "E $id 0\\n";`));
+    const queries = () => readFileSync(log, "utf8").split("\n").filter(Boolean).length;
+    const s = tcpinfoSampler({ sockDiag: () => new SockDiagClient({ script: empty }) });
+    const options = { flows: [{ port: 5201 }] };
+    for (let i = 0n; i <= 10n; i++) await s.sample(ctx(liveFs(0), T0 + i * 1_000_000_000n, { options, intervalMs: 1000 }));
+    assert.equal(queries(), 3, "at 0, 5 and 10 s");
+    for (let i = 0n; i < 4n; i++) await s.sample(ctx(liveFs(0), T0 + 11n * 1_000_000_000n + i * 500_000_000n, { options, intervalMs: 100 }));
+    assert.equal(queries(), 7, "every minIntervalMs at 10 Hz");
+    await s.close();
+  });
+
   describe("the sampler never throws for a helper's fault", () => {
     // why: these ticks share one timestamp; minIntervalMs 0 makes each of them a query.
     const options = { flows: [{ port: 5201 }], minIntervalMs: 0 };

@@ -29,9 +29,9 @@ async function socketsPresent(ctx: SampleContext, flows: readonly FlowSelector[]
 
 /**
  * While no socket matches, look again at most this often (ms) when sampling at 1 Hz or slower; a change of the
- * flows option looks at once, and faster sampling (a run raised it) looks every tick.
+ * flows option looks at once, and faster sampling (a run raised it) looks every tick. Both backends.
  */
-const IDLE_RECHECK_MS = 5000n;
+export const IDLE_RECHECK_MS = 5000n;
 
 export interface SsRead {
   flows: readonly FlowSelector[];
