@@ -1,23 +1,44 @@
 // (c) Perturbation: iperf3 throughput between two namespaces on a bridge,
-// with agents sampling at 10 Hz inside both namespaces vs no agents. Paired
-// runs alternate (none, agents, none, agents, ...) so drift hits both sides;
-// each run measures both directions with iperf3 -J.
+// with agents sampling at 10 Hz inside both namespaces vs no agents.
+//
+// Two measurements, both paired:
+// - runs: separate iperf3 -J runs with and without agents, in ABBA order
+//   (none, agents, agents, none, ...) so linear drift cancels; the difference
+//   is the mean of the per-pair differences. Run-to-run spread on a 2-core
+//   host is large (the scheduler places sender, receiver and softirq work
+//   differently each run), so this resolves a few per cent at best.
+// - interleaved: one long iperf3 run per direction while the (warmed-up)
+//   agents are alternately stopped (SIGSTOP: no agent work at all) and running,
+//   in ABBA phases of PHASE_MS; each phase's throughput comes from the
+//   receiving veth's byte counter, read by the bench at the phase's edges.
+//   Pairs of phases share one TCP connection and CPU placement, so this
+//   resolves differences well under 1 %.
+import { readFileSync } from "node:fs";
 import { startProcess, tempDir, waitFor, type Proc } from "../helpers/procs.ts";
 import { ensureBinaries, isRoot, onCleanup } from "./host.ts";
 import { createTopology, destroyTopology, inNamespace, nsCommand, type Namespace, type Topology } from "./netns.ts";
-import { ProcessMeter } from "./proc-stat.ts";
+import { ProcessMeter, cpuTicks, clockTicksPerSecond } from "./proc-stat.ts";
 import { agentConfigFile, agentHighestSeq, startAgent, startCollector, waitForAgentData, type RunningCollector, type SamplerSetting } from "./stack.ts";
 import { fmt, statusRow, verdict, type BenchOutcome, type Row } from "./table.ts";
 
 export interface PerturbationOptions {
   pairs: number;
   iperfSeconds: number;
+  /** Agents run this long before any measurement (JIT compiling and first-tick allocations). */
+  warmupS: number;
+  /** Length of the interleaved run per direction; 0 skips it. */
+  interleavedSeconds: number;
   log: (line: string) => void;
 }
 
 const BENCH = "(c) perturbation";
 const MAX_DIFF_PCT = 1;
 const IPERF_PORT = 5201;
+/** Interleaved phases: each is PHASE_MS long; its first SETTLE_MS are not counted (the state just changed). */
+const PHASE_MS = 2000;
+const SETTLE_MS = 250;
+/** iperf3 ramp-up (connection, slow start) before the first phase, and slack after the last. */
+const RAMP_MS = 1500;
 
 // 10 Hz for every sampler that reads counters; tcpinfo watches the iperf3 flow; netstate
 // (offload/qdisc state via ethtool and tc) keeps its 10 s default, as in a campaign.
@@ -32,19 +53,33 @@ const SAMPLERS_10HZ: Record<string, SamplerSetting> = {
 
 type Mode = "none" | "agents";
 type Direction = "b_to_a" | "a_to_b";
-type Series = Record<Mode, Record<Direction, number[]>>;
+const DIRECTIONS: readonly Direction[] = ["b_to_a", "a_to_b"];
+
+interface Agent {
+  proc: Proc;
+  meter: ProcessMeter;
+}
+
+/** Throughputs of one measurement per direction, as pairs (none, agents) in bits/s. */
+type Pairs = Record<Direction, Array<{ none: number; agents: number }>>;
 
 interface Context {
   topo: Topology;
   col: RunningCollector;
   config: string;
-  iperfSeconds: number;
+  o: PerturbationOptions;
+  /** Each agent's CPU in % of a core while it was sampling (runs: whole runs; interleaved: running phases). */
   agentCpuPct: number[];
+  collectorCpuPct: number[];
 }
 
-/** One iperf3 -J client run from namespace b to a's server; reverse: a sends to b. Resolves with bits/s received. */
-async function iperf(topo: Topology, seconds: number, reverse: boolean): Promise<number> {
-  const p = startProcess(...nsCommand(topo.b, ["iperf3", "-c", topo.a.ip, "-p", String(IPERF_PORT), "-t", String(seconds), "-J", ...(reverse ? ["-R"] : [])]));
+function iperfArgs(c: Context, seconds: number, reverse: boolean): [string, string[]] {
+  const { topo } = c;
+  return nsCommand(topo.b, ["iperf3", "-c", topo.a.ip, "-p", String(IPERF_PORT), "-t", String(seconds), "-J", ...(reverse ? ["-R"] : [])]);
+}
+
+/** iperf3 -J's received bits/s; throws with iperf3's own error otherwise. */
+async function iperfResult(p: Proc): Promise<number> {
   const code = await p.exited;
   let doc: { error?: string; end?: { sum_received?: { bits_per_second?: number } } };
   try {
@@ -57,36 +92,146 @@ async function iperf(topo: Topology, seconds: number, reverse: boolean): Promise
   return bps;
 }
 
-async function startAgents(c: Context): Promise<Array<{ proc: Proc; meter: ProcessMeter }>> {
-  const out: Array<{ proc: Proc; meter: ProcessMeter }> = [];
+/** One iperf3 -J client run from namespace b to a's server; reverse: a sends to b. Resolves with bits/s received. */
+function iperf(c: Context, seconds: number, reverse: boolean): Promise<number> {
+  return iperfResult(startProcess(...iperfArgs(c, seconds, reverse)));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function startAgents(c: Context): Promise<Agent[]> {
+  const out: Agent[] = [];
   for (const ns of [c.topo.a, c.topo.b]) {
     const id = `bench-${ns.name}`;
     const before = await agentHighestSeq(c.col.http, id);
-    const proc = startAgent({ id, collector: `${c.topo.hostIp}:${c.col.grpcPort}`, config: c.config, intervalMs: 100, prefix: inNamespace(ns) });
+    // why: a namespace stands in for a VM, as in `eastwest demo`: its agent has the guest role (no host-only samplers).
+    const proc = startAgent({ id, collector: `${c.topo.hostIp}:${c.col.grpcPort}`, config: c.config, intervalMs: 100, prefix: inNamespace(ns), role: "guest" });
     out.push({ proc, meter: new ProcessMeter(proc.pid) });
     await waitForAgentData(c.col.http, id, proc, before);
   }
-  for (const a of out) a.meter.start();
+  // why: an agent's first seconds (JIT compiling, first allocations) cost more than its steady state.
+  await sleep(c.o.warmupS * 1000);
+  checkAlive(out);
   return out;
 }
 
-async function stopAgents(c: Context, agents: Array<{ proc: Proc; meter: ProcessMeter }>): Promise<void> {
+function checkAlive(agents: readonly Agent[]): void {
   for (const a of agents) {
-    if (a.proc.child.exitCode !== null) throw new Error(`agent pid ${a.proc.pid} exited during the run: ${a.proc.stderr().slice(-500)}`);
-    const u = a.meter.finish();
-    c.agentCpuPct.push((u.cpuS / u.windowS) * 100);
-    await a.proc.kill("SIGTERM");
+    if (a.proc.child.exitCode !== null) throw new Error(`agent pid ${a.proc.pid} exited during the benchmark: ${a.proc.stderr().slice(-500)}`);
   }
 }
 
-async function runOnce(c: Context, mode: Mode, series: Series): Promise<void> {
-  const agents = mode === "agents" ? await startAgents(c) : [];
-  try {
-    series[mode].b_to_a.push(await iperf(c.topo, c.iperfSeconds, false));
-    series[mode].a_to_b.push(await iperf(c.topo, c.iperfSeconds, true));
-  } finally {
-    if (agents.length > 0) await stopAgents(c, agents);
+async function stopAgents(agents: readonly Agent[]): Promise<void> {
+  checkAlive(agents);
+  for (const a of agents) await a.proc.kill("SIGTERM");
+}
+
+/** Runs fn while metering the agents' and the collector's CPU; records % of a core per agent. */
+async function metered<T>(c: Context, agents: readonly Agent[], fn: () => Promise<T>): Promise<T> {
+  const collector = new ProcessMeter(c.col.proc.pid);
+  collector.start();
+  for (const a of agents) a.meter.start();
+  const out = await fn();
+  checkAlive(agents);
+  for (const a of agents) {
+    const u = a.meter.finish();
+    c.agentCpuPct.push((u.cpuS / u.windowS) * 100);
   }
+  const u = collector.finish();
+  if (agents.length > 0) c.collectorCpuPct.push((u.cpuS / u.windowS) * 100);
+  return out;
+}
+
+/** ABBA: pair 1 runs none first, pair 2 agents first, and so on. */
+const order = (pair: number): readonly Mode[] => (pair % 2 === 1 ? ["none", "agents"] : ["agents", "none"]);
+
+async function pairedRuns(c: Context): Promise<Pairs> {
+  const out: Pairs = { b_to_a: [], a_to_b: [] };
+  for (let pair = 1; pair <= c.o.pairs; pair++) {
+    const got: Record<Mode, Record<Direction, number>> = { none: { b_to_a: 0, a_to_b: 0 }, agents: { b_to_a: 0, a_to_b: 0 } };
+    for (const mode of order(pair)) {
+      c.o.log(`(c) perturbation: pair ${pair}/${c.o.pairs}, ${mode}: 2 x ${c.o.iperfSeconds} s iperf3`);
+      const agents = mode === "agents" ? await startAgents(c) : [];
+      try {
+        await metered(c, agents, async () => {
+          for (const dir of DIRECTIONS) got[mode][dir] = await iperf(c, c.o.iperfSeconds, dir === "a_to_b");
+        });
+      } finally {
+        if (agents.length > 0) await stopAgents(agents);
+      }
+    }
+    for (const dir of DIRECTIONS) out[dir].push({ none: got.none[dir], agents: got.agents[dir] });
+  }
+  return out;
+}
+
+/** Bytes the host end of a namespace's veth has sent into it: what that namespace received over the bridge. */
+function receivedBytes(ns: Namespace): number {
+  return Number(readFileSync(`/sys/class/net/${ns.hostVeth}/statistics/tx_bytes`, "utf8"));
+}
+
+function signalAgents(agents: readonly Agent[], mode: Mode): void {
+  for (const a of agents) process.kill(a.proc.pid, mode === "agents" ? "SIGCONT" : "SIGSTOP");
+}
+
+/**
+ * One iperf3 run per direction with the agents alternately stopped and running in ABBA phases; each
+ * quartet gives one pair (mean of its two none phases, mean of its two agents phases).
+ */
+async function interleavedRuns(c: Context): Promise<{ pairs: Pairs; iperfBps: Record<Direction, number> }> {
+  const pairs: Pairs = { b_to_a: [], a_to_b: [] };
+  const iperfBps: Record<Direction, number> = { b_to_a: 0, a_to_b: 0 };
+  const quartets = Math.floor((c.o.interleavedSeconds * 1000 - 2 * RAMP_MS) / (4 * PHASE_MS));
+  if (quartets < 1) throw new Error(`--interleaved-seconds ${c.o.interleavedSeconds} leaves no room for 4 phases of ${PHASE_MS} ms`);
+  c.o.log(`(c) perturbation: interleaved, agents warming up for ${c.o.warmupS} s`);
+  const agents = await startAgents(c);
+  const hz = clockTicksPerSecond();
+  try {
+    for (const dir of DIRECTIONS) {
+      c.o.log(`(c) perturbation: interleaved ${dir}: ${c.o.interleavedSeconds} s iperf3, ${quartets * 4} phases of ${PHASE_MS} ms`);
+      const receiver = dir === "b_to_a" ? c.topo.a : c.topo.b;
+      const client = startProcess(...iperfArgs(c, c.o.interleavedSeconds, dir === "a_to_b"));
+      let runningS = 0;
+      const agentTicks0 = agents.map((a) => cpuTicks(a.proc.pid));
+      const colTicks0 = cpuTicks(c.col.proc.pid);
+      try {
+        await sleep(RAMP_MS);
+        for (let q = 0; q < quartets; q++) {
+          const bps: Record<Mode, number[]> = { none: [], agents: [] };
+          // why: ABBA within a quartet, and the quartets alternate which mode leads, so drift cancels.
+          const modes: Mode[] = q % 2 === 0 ? ["none", "agents", "agents", "none"] : ["agents", "none", "none", "agents"];
+          for (const mode of modes) {
+            if (client.child.exitCode !== null) throw new Error(`iperf3 ended before the phases did: ${client.stderr().slice(-300)}`);
+            signalAgents(agents, mode);
+            const phaseStart = performance.now();
+            await sleep(SETTLE_MS);
+            const [t0, b0] = [performance.now(), receivedBytes(receiver)];
+            await sleep(PHASE_MS - SETTLE_MS);
+            const [t1, b1] = [performance.now(), receivedBytes(receiver)];
+            bps[mode].push(((b1 - b0) * 8) / ((t1 - t0) / 1000));
+            if (mode === "agents") runningS += (performance.now() - phaseStart) / 1000;
+          }
+          const mean2 = (xs: number[]) => ((xs[0] ?? 0) + (xs[1] ?? 0)) / 2;
+          pairs[dir].push({ none: mean2(bps.none), agents: mean2(bps.agents) });
+        }
+      } finally {
+        signalAgents(agents, "agents");
+      }
+      iperfBps[dir] = await iperfResult(client);
+      checkAlive(agents);
+      // why: stopped agents use no CPU, so their CPU over the run is all spent in the running phases.
+      agents.forEach((a, i) => {
+        const t = cpuTicks(a.proc.pid);
+        const t0 = agentTicks0[i] as { self: number; children: number };
+        c.agentCpuPct.push(((t.self + t.children - t0.self - t0.children) / hz / runningS) * 100);
+      });
+      const ct = cpuTicks(c.col.proc.pid);
+      c.collectorCpuPct.push(((ct.self + ct.children - colTicks0.self - colTicks0.children) / hz / runningS) * 100);
+    }
+  } finally {
+    await stopAgents(agents).catch(() => undefined);
+  }
+  return { pairs, iperfBps };
 }
 
 async function startIperfServer(ns: Namespace): Promise<Proc> {
@@ -107,57 +252,72 @@ export async function perturbationBench(o: PerturbationOptions): Promise<BenchOu
   onCleanup(() => dir.remove());
   const col = await startCollector(dir.path, topo.hostIp);
   await startIperfServer(topo.a);
-  const c: Context = { topo, col, config: agentConfigFile(dir.path, "agent-10hz", SAMPLERS_10HZ), iperfSeconds: o.iperfSeconds, agentCpuPct: [] };
-  const series: Series = { none: { b_to_a: [], a_to_b: [] }, agents: { b_to_a: [], a_to_b: [] } };
-  for (let pair = 1; pair <= o.pairs; pair++) {
-    for (const mode of ["none", "agents"] as const) {
-      o.log(`(c) perturbation: pair ${pair}/${o.pairs}, ${mode}: 2 x ${o.iperfSeconds} s iperf3`);
-      await runOnce(c, mode, series);
-    }
-  }
-  return outcome(series, c, o);
+  const c: Context = { topo, col, config: agentConfigFile(dir.path, "agent-10hz", SAMPLERS_10HZ), o, agentCpuPct: [], collectorCpuPct: [] };
+  const runs = o.pairs > 0 ? await pairedRuns(c) : undefined;
+  const runsCpu = { agents: [...c.agentCpuPct], collector: [...c.collectorCpuPct] };
+  c.agentCpuPct.length = 0;
+  c.collectorCpuPct.length = 0;
+  const interleaved = o.interleavedSeconds > 0 ? await interleavedRuns(c) : undefined;
+  return outcome(c, runs, runsCpu, interleaved);
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const variance = (xs: number[]) => (xs.length < 2 ? Number.NaN : xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs: readonly number[]) => (xs.length < 2 ? Number.NaN : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
 const gbit = (bps: number) => bps / 1e9;
 
-/** Difference of the means in % of the reference, and its standard error in the same unit (NaN with one pair). */
-function difference(none: number[], agents: number[]): { pct: number; sePct: number } {
-  const ref = mean(none);
-  const se = Math.sqrt(variance(none) / none.length + variance(agents) / agents.length);
-  return { pct: ((mean(agents) - ref) / ref) * 100, sePct: (se / ref) * 100 };
+/** Mean of the per-pair differences (agents - none) in % of that pair's none, and its standard error. */
+export function pairedDifference(pairs: ReadonlyArray<{ none: number; agents: number }>): { pct: number; sePct: number } {
+  const d = pairs.map((p) => ((p.agents - p.none) / p.none) * 100);
+  return { pct: mean(d), sePct: sd(d) / Math.sqrt(d.length) };
 }
 
-function outcome(s: Series, c: Context, o: PerturbationOptions): BenchOutcome {
-  const row = (dir: Direction, label: string): Row => {
-    const none = mean(s.none[dir]);
-    const agents = mean(s.agents[dir]);
-    const d = difference(s.none[dir], s.agents[dir]);
-    const noise = Number.isFinite(d.sePct) ? ` ± ${fmt(d.sePct, 1)}` : "";
-    // why: a miss within two standard errors is not evidence of perturbation; say so instead of a bare MISS.
-    const met = Math.abs(d.pct) < MAX_DIFF_PCT;
-    const withinNoise = !met && Math.abs(d.pct) < 2 * d.sePct;
-    return {
-      bench: BENCH,
-      metric: `Gbit/s ${label}`,
-      value: fmt(gbit(agents), 2),
-      reference: fmt(gbit(none), 2),
-      ratio: `${fmt(agents / none, 3)} (${d.pct >= 0 ? "+" : ""}${fmt(d.pct, 1)}${noise} %)`,
-      target: `|diff| < ${MAX_DIFF_PCT} %`,
-      result: withinNoise ? "MISS (within noise)" : verdict(met),
-    };
-  };
-  const runs = (mode: Mode, dir: Direction) => s[mode][dir].map((b) => fmt(gbit(b), 2)).join(", ");
+function row(method: string, dir: Direction, pairs: ReadonlyArray<{ none: number; agents: number }>, c: Context): Row {
   const { a, b } = c.topo;
+  const label = dir === "b_to_a" ? `${b.name.slice(-1)}->${a.name.slice(-1)}` : `${a.name.slice(-1)}->${b.name.slice(-1)}`;
+  const d = pairedDifference(pairs);
+  const noise = Number.isFinite(d.sePct) ? ` ± ${fmt(d.sePct, 2)}` : "";
+  // why: a miss within two standard errors is not evidence of perturbation; say so instead of a bare MISS.
+  const met = Math.abs(d.pct) < MAX_DIFF_PCT;
+  const withinNoise = !met && Math.abs(d.pct) < 2 * d.sePct;
   return {
-    rows: [row("b_to_a", `${b.name.slice(-1)}->${a.name.slice(-1)}`), row("a_to_b", `${a.name.slice(-1)}->${b.name.slice(-1)}`)],
-    notes: [
-      `(c) eastwest = with an agent in each namespace (cpu, netdev, tcp, softirqs, softnet at 10 Hz; tcpinfo on port ${IPERF_PORT}, ss at most every 500 ms by its minIntervalMs; netstate 10 s) streaming to a collector on the bridge (${c.topo.hostIp}); ` +
-        `reference = no agents. ${o.pairs} pairs (none, agents) of ${o.iperfSeconds} s iperf3 -J runs per direction, single TCP stream, namespaces ${a.name} ${a.ip} and ${b.name} ${b.ip} on bridge ${c.topo.bridge}.`,
-      `(c) runs, Gbit/s: b->a none [${runs("none", "b_to_a")}], agents [${runs("agents", "b_to_a")}]; a->b none [${runs("none", "a_to_b")}], agents [${runs("agents", "a_to_b")}].`,
-      `(c) ratio column: agents/none and the difference of the means ± its standard error (run-to-run spread); "within noise" = |diff| < 2 standard errors: more or longer pairs (--pairs, --iperf-seconds) are needed to resolve 1 %.`,
-      `(c) each agent used ${fmt(mean(c.agentCpuPct), 2)} % of a core on average during its runs (incl. ss children).`,
-    ],
+    bench: BENCH,
+    metric: `Gbit/s ${label}, ${method} (${pairs.length} pairs)`,
+    value: fmt(gbit(mean(pairs.map((p) => p.agents))), 2),
+    reference: fmt(gbit(mean(pairs.map((p) => p.none))), 2),
+    ratio: `${d.pct >= 0 ? "+" : ""}${fmt(d.pct, 2)}${noise} %`,
+    target: `|diff| < ${MAX_DIFF_PCT} %`,
+    result: withinNoise ? "MISS (within noise)" : verdict(met),
   };
+}
+
+function outcome(
+  c: Context,
+  runs: Pairs | undefined,
+  runsCpu: { agents: number[]; collector: number[] },
+  interleaved: { pairs: Pairs; iperfBps: Record<Direction, number> } | undefined,
+): BenchOutcome {
+  const { a, b } = c.topo;
+  const rows: Row[] = [];
+  const notes: string[] = [
+    `(c) eastwest = an agent in each namespace, guest role as in \`eastwest demo\` (cpu, netdev, tcp, softirqs, softnet at 10 Hz; tcpinfo on port ${IPERF_PORT}; netstate 10 s) streaming to a collector on the bridge (${c.topo.hostIp}); ` +
+      `reference = no agent work. Namespaces ${a.name} ${a.ip} and ${b.name} ${b.ip} on bridge ${c.topo.bridge}, single TCP stream, agents warmed up ${c.o.warmupS} s before measuring. ` +
+      `Ratio column: mean of the per-pair differences (agents - none) in % ± its standard error; "within noise" = |diff| < 2 standard errors.`,
+  ];
+  const list = (xs: number[]) => xs.map((x) => fmt(gbit(x), 2)).join(", ");
+  if (runs) {
+    for (const dir of DIRECTIONS) rows.push(row("runs", dir, runs[dir], c));
+    notes.push(
+      `(c) runs: ${c.o.pairs} pairs of separate ${c.o.iperfSeconds} s iperf3 -J runs per direction in ABBA order, agents started anew for each. Gbit/s b->a none [${list(runs.b_to_a.map((p) => p.none))}], agents [${list(runs.b_to_a.map((p) => p.agents))}]; ` +
+        `a->b none [${list(runs.a_to_b.map((p) => p.none))}], agents [${list(runs.a_to_b.map((p) => p.agents))}]. Each agent used ${fmt(mean(runsCpu.agents), 2)} % of a core, the collector ${fmt(mean(runsCpu.collector), 2)} %, during the agents' runs.`,
+    );
+  }
+  if (interleaved) {
+    for (const dir of DIRECTIONS) rows.push(row("interleaved", dir, interleaved.pairs[dir], c));
+    notes.push(
+      `(c) interleaved: one ${c.o.interleavedSeconds} s iperf3 run per direction (iperf3's own figure: b->a ${fmt(gbit(interleaved.iperfBps.b_to_a), 2)}, a->b ${fmt(gbit(interleaved.iperfBps.a_to_b), 2)} Gbit/s) while the agents were alternately stopped (SIGSTOP) and running, ` +
+        `in ABBA phases of ${PHASE_MS} ms; a phase's throughput is the receiving veth's tx_bytes over its last ${PHASE_MS - SETTLE_MS} ms; each ABBA quartet is one pair. ` +
+        `Each agent used ${fmt(mean(c.agentCpuPct), 2)} % of a core while running, the collector ${fmt(mean(c.collectorCpuPct), 2)} %.`,
+    );
+  }
+  return { rows, notes };
 }

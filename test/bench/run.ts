@@ -16,13 +16,14 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
                            b | ingest        collector ingest vs a raw grpc-js server
                            c | perturbation  iperf3 between namespaces with and without agents (root)
   --seconds N            (a) measured window (60)
-  --warmup-seconds N     (a), (b) warm-up before measuring (5 for a, 2 for b)
+  --warmup-seconds N     warm-up before measuring (5 for a, 2 for b, 10 for c's agents)
   --ingest-seconds N     (b) measured window per server (10)
   --window N             (b) unacked batches in flight (64, the agent's default)
   --points N             (b) points per batch (500)
-  --pairs N              (c) pairs of runs, none then agents (3)
+  --pairs N              (c) pairs of separate runs, ABBA order (3; 0 skips them)
   --rounds N             (b) alternating reference/collector rounds, median ratio reported (3)
-  --iperf-seconds N      (c) length of each iperf3 run (5)
+  --iperf-seconds N      (c) length of each separate iperf3 run (5)
+  --interleaved-seconds N (c) one run per direction with agents stopped/running in 2 s phases (40; 0 skips)
   --help
 
 Runs as root may install Debian packages that are missing (prometheus-node-exporter, iperf3) and say so.
@@ -43,6 +44,7 @@ function parse(argv: string[]) {
       pairs: { type: "string", default: "3" },
       rounds: { type: "string", default: "3" },
       "iperf-seconds": { type: "string", default: "5" },
+      "interleaved-seconds": { type: "string", default: "40" },
       help: { type: "boolean", default: false },
     },
   });
@@ -69,9 +71,11 @@ function parse(argv: string[]) {
     ingestSeconds: num("ingest-seconds", 0.5),
     window: Math.floor(num("window", 1)),
     points: Math.floor(num("points", 1)),
-    pairs: Math.floor(num("pairs", 1)),
+    pairs: Math.floor(num("pairs", 0)),
     rounds: Math.floor(num("rounds", 1)),
     iperfSeconds: Math.floor(num("iperf-seconds", 1)),
+    perturbationWarmupS: warmup ?? 10,
+    interleavedSeconds: Math.floor(num("interleaved-seconds", 0)),
   };
   return { opts, problems };
 }
@@ -109,7 +113,7 @@ async function main(): Promise<number> {
     const o = { seconds: opts.ingestSeconds, warmupS: opts.ingestWarmupS, window: opts.window, pointsPerBatch: opts.points, rounds: opts.rounds, log };
     outcomes.push(await guarded("(b) ingest", () => ingestBench(o)));
   }
-  if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, log })));
+  if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, warmupS: opts.perturbationWarmupS, interleavedSeconds: opts.interleavedSeconds, log })));
 
   const rows: Row[] = outcomes.flatMap((o) => o.rows);
   const notes = outcomes.flatMap((o) => o.notes);

@@ -28,8 +28,9 @@ export function agentConfigFile(dir: string, name: string, samplers: Record<stri
   return path;
 }
 
-export function startAgent(opts: { id: string; collector: string; config: string; intervalMs: number; prefix?: string[] }): Proc {
+export function startAgent(opts: { id: string; collector: string; config: string; intervalMs: number; prefix?: string[]; role?: "host" | "guest" }): Proc {
   const args = ["agent", "--id", opts.id, "--collector", opts.collector, "--config", opts.config, "--interval-ms", String(opts.intervalMs), "--log-level", "warn"];
+  if (opts.role !== undefined) args.push("--role", opts.role);
   return start(args, opts.prefix ? { prefix: opts.prefix } : {});
 }
 
