@@ -33,6 +33,8 @@ export function counterDelta(prev: bigint, cur: bigint, bits: CounterBits): Coun
 export function counterIncrease(prev: bigint, cur: bigint, bits: CounterBits): bigint | undefined {
   const range = RANGE[bits];
   if (prev < 0n || cur < 0n || prev >= range || cur >= range) return undefined;
+  // why: most counters do not move between two reads at 10 Hz; 0n is a constant, `cur - prev` a new bigint.
+  if (cur === prev) return 0n;
   if (cur >= prev) return cur - prev;
   const wrapped = range - prev + cur;
   return bits === 32 && wrapped < range / 2n ? wrapped : undefined;
@@ -44,6 +46,7 @@ export function counterIncrease(prev: bigint, cur: bigint, bits: CounterBits): b
  */
 export function rate(delta: bigint, dtNs: bigint): number | undefined {
   if (dtNs <= 0n || delta < 0n) return undefined;
+  if (delta === 0n) return 0; // what the division below gives, without its bigints
   // why: bigint division first keeps whole rates exact (5e9 bytes over 1 s is 5e9, not 4999999999.999999).
   const scaled = delta * 1_000_000_000n;
   const perS = Number(scaled / dtNs) + Number(scaled % dtNs) / Number(dtNs);

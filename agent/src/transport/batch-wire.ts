@@ -70,6 +70,7 @@ function delimited(key: number, body: Buffer): Buffer {
 class ByteCache {
   #names = new Map<string, Buffer>();
   #tags = new Map<string, Map<string, Buffer>>();
+  #frozen = new WeakMap<object, Buffer>();
   #size = 0;
 
   // why: the lookups are hot and the misses cold; kept apart, the hot functions stay small to compile (the JIT's
@@ -83,6 +84,21 @@ class ByteCache {
   /** A Point.tags entry, whole. */
   tag(key: string, value: string): Buffer {
     return this.#tags.get(key)?.get(value) ?? this.#newTag(key, value);
+  }
+
+  /**
+   * All entries of a frozen tags object, whole (samplers share one frozen tags object per series between ticks);
+   * undefined for other tags objects. why: one lookup per point instead of two per tag. Only frozen objects:
+   * their entries cannot change after their bytes are made.
+   */
+  tagsOf(tags: Readonly<Record<string, string>>): Buffer | undefined {
+    return this.#frozen.get(tags) ?? (Object.isFrozen(tags) ? this.#newTags(tags) : undefined);
+  }
+
+  #newTags(tags: Readonly<Record<string, string>>): Buffer {
+    const bytes = Buffer.concat(Object.entries(tags).map(([key, value]) => this.tag(key, value)));
+    this.#frozen.set(tags, bytes);
+    return bytes;
   }
 
   #newName(s: string): Buffer {
@@ -106,14 +122,19 @@ class ByteCache {
     if (++this.#size <= MAX_CACHED) return;
     this.#names.clear();
     this.#tags.clear();
+    this.#frozen = new WeakMap();
     this.#size = 1;
   }
 }
 
 /** A growable buffer; points and the batch get their length patched in after their body. */
 class Writer {
-  buf = Buffer.allocUnsafe(64 * 1024);
+  buf: Buffer;
   pos = 0;
+
+  constructor(size = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -269,6 +290,8 @@ function fieldPatched(w: Writer, key: Buffer, v: bigint | string): void {
 export class BatchEncoder {
   readonly #w = new Writer();
   readonly #cache = new ByteCache();
+  #timeNs = 0n;
+  #timeBytes: Buffer = EMPTY;
 
   /** AgentMessage{batch: {agentId, seq, points, createdNs}} as protobuf bytes. */
   encode(agentId: string, seq: bigint, points: readonly Sample[], createdNs: bigint): Buffer {
@@ -295,12 +318,22 @@ export class BatchEncoder {
     const cache = this.#cache;
     const at = w.open(BATCH_POINTS, 2);
     w.bytes(cache.name(p.measurement));
-    for (const key in p.tags) w.bytes(cache.tag(key, p.tags[key] as string));
+    const tags = cache.tagsOf(p.tags);
+    if (tags !== undefined) w.bytes(tags);
+    else for (const key in p.tags) w.bytes(cache.tag(key, p.tags[key] as string));
     for (const key in p.fields) field(w, cache.name(key), p.fields[key] as FieldValue);
-    if (p.timeNs !== 0n) {
-      w.byte(POINT_TIME_NS);
-      w.int64(p.timeNs, "message.timeNs");
-    }
+    if (p.timeNs !== 0n) w.bytes(this.#time(p.timeNs));
     w.close(at, 2);
+  }
+
+  /** Point.time_ns, whole. why: the points of a batch mostly share their tick's time; made once per time. */
+  #time(timeNs: bigint): Buffer {
+    if (timeNs === this.#timeNs) return this.#timeBytes;
+    const w = new Writer(16);
+    w.byte(POINT_TIME_NS);
+    w.int64(timeNs, "message.timeNs");
+    this.#timeNs = timeNs;
+    this.#timeBytes = w.take();
+    return this.#timeBytes;
   }
 }

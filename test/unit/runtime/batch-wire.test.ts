@@ -42,6 +42,20 @@ describe("BatchEncoder", () => {
     );
   });
 
+  it("frozen tags (shared by samplers between ticks) and a shared time encode as any others", () => {
+    const encoder = new BatchEncoder();
+    fc.assert(
+      fc.property(fc.array(sample, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 20 }), (points, picks) => {
+        // why: the same frozen tags objects again and again, in other batches, beside unfrozen copies of them.
+        const frozen = points.map((p) => ({ ...p, tags: Object.freeze({ ...p.tags }) }));
+        for (const batch of [frozen, frozen.slice().reverse(), picks.map((i) => frozen[i % frozen.length] as Sample), [...points, ...frozen]]) {
+          assert.deepEqual(encoder.encode("a", 1n, batch, 2n), reference("a", 1n, batch, 2n));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("handles batches past 2 MiB (a longer length prefix) and more distinct tags than it caches", () => {
     const encoder = new BatchEncoder();
     const points: Sample[] = Array.from({ length: 20_000 }, (_, i) => ({

@@ -1,6 +1,7 @@
 // Pure parser of /proc/stat: per-cpu tick counters and the kernel activity lines.
 import { ParseError } from "@eastwest/common";
 import { excerpt, lines, uint, words } from "../shared/text.ts";
+import { SKIP, Shape, UINT, WORD } from "../shared/shape.ts";
 
 /** Column order of a "cpu" line (Documentation/filesystems/proc.rst). Older kernels print fewer columns. */
 export const CPU_STATES = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice"] as const;
@@ -32,7 +33,7 @@ export interface ProcStat {
   errors: string[];
 }
 
-const KERNEL_KEYS = ["ctxt", "intr", "softirq", "processes", "procs_running", "procs_blocked"] as const;
+export const KERNEL_KEYS = ["ctxt", "intr", "softirq", "processes", "procs_running", "procs_blocked"] as const;
 /** A line's key and first value. why: not words(line): the "intr" line holds a count per interrupt (thousands). */
 const HEAD = /^\s*(\S+)(?:\s+(\S+))?/;
 const SOURCE = "/proc/stat";
@@ -75,4 +76,69 @@ function parseCpuLine(key: string, values: string[], columns: number): CpuTicks 
     ticks[CPU_STATES[i] as CpuState] = v;
   }
   return { cpu, ticks };
+}
+
+/**
+ * /proc/stat as the cpu sampler reads it: values by position, and where each line's values are. A full parse and
+ * a read through the shape of an earlier text give the same.
+ */
+export interface StatLayout {
+  /** "all", "cpu0", ... per cpu line, in file order. */
+  cpus: string[];
+  /** Per cpu line: position of its first state (CPU_STATES order) in the values. */
+  first: number[];
+  /** Per cpu line: states printed (at most CPU_STATES.length). */
+  columns: number[];
+  /** Per KERNEL_KEYS key: position of its value, or -1 when absent. */
+  kernel: number[];
+}
+
+export interface StatValues {
+  layout: StatLayout;
+  values: ReadonlyArray<bigint | undefined>;
+}
+
+/** A full parse in the positional form. */
+export function statValues(stat: ProcStat): StatValues {
+  const layout: StatLayout = { cpus: [], first: [], columns: [], kernel: [] };
+  const values: Array<bigint | undefined> = [];
+  for (const row of stat.cpus) {
+    layout.cpus.push(row.cpu);
+    layout.first.push(values.length);
+    let columns = 0;
+    for (const state of CPU_STATES) {
+      if (row.ticks[state] !== undefined) columns++;
+      values.push(row.ticks[state]);
+    }
+    layout.columns.push(columns);
+  }
+  for (const key of KERNEL_KEYS) {
+    const v = stat.kernel[key];
+    layout.kernel.push(v === undefined ? -1 : values.length);
+    if (v !== undefined) values.push(v);
+  }
+  return { layout, values };
+}
+
+/** The shape of a /proc/stat text that parsed without errors, and its layout; undefined when it has none. */
+export function statShape(text: string): { shape: Shape; layout: StatLayout } | undefined {
+  const layout: StatLayout = { cpus: [], first: [], columns: [], kernel: KERNEL_KEYS.map(() => -1) };
+  let slot = 0;
+  const shape = Shape.of(text, (words) => {
+    const [key = "", ...rest] = words;
+    if (key.startsWith("cpu")) {
+      const columns = Math.min(rest.length, CPU_STATES.length);
+      layout.cpus.push(key === "cpu" ? "all" : key);
+      layout.first.push(slot);
+      layout.columns.push(columns);
+      slot += columns;
+      return [key, ...rest.map((_, i) => (i < columns ? UINT : WORD))];
+    }
+    const k = (KERNEL_KEYS as readonly string[]).indexOf(key);
+    if (k < 0) return [key, SKIP];
+    if (rest.length === 0) return undefined;
+    layout.kernel[k] = slot++;
+    return [key, UINT, SKIP];
+  });
+  return shape === undefined ? undefined : { shape, layout };
 }

@@ -1,29 +1,37 @@
 // cpu: /proc/stat per-cpu time (ns totals and % of the interval) and kernel activity counters.
 import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
 import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
-import { RateMemory, addRates, type Interval } from "../shared/rates.ts";
-import { point, pushPoint } from "../shared/points.ts";
+import { SeriesMemory, type CounterSeries } from "../shared/series.ts";
+import { TagCache } from "../shared/tags.ts";
 import { intOption, perOptions, unknownKeys } from "../shared/options.ts";
 import { probeProc, readProc } from "../shared/sources.ts";
-import { CPU_STATES, parseProcStat, type CpuTicks, type KernelStat } from "./cpu.parse.ts";
+import type { Shape } from "../shared/shape.ts";
+import { CPU_STATES, KERNEL_KEYS, parseProcStat, statShape, statValues, type StatLayout, type StatValues } from "./cpu.parse.ts";
 
 // why: guest and guest_nice are already included in user and nice (kernel account_guest_time),
 // so the interval's total time is the sum of the other eight states.
-const TOTAL_STATES = CPU_STATES.filter((s) => s !== "guest" && s !== "guest_nice");
-/** [state, total field, % field]: names built once, not per row and tick. */
-const STATE_FIELDS = CPU_STATES.map((s) => [s, `${s}_ns_total`, `${s}_pct`] as const);
+const TOTAL_STATES = CPU_STATES.map((_, i) => i).filter((i) => CPU_STATES[i] !== "guest" && CPU_STATES[i] !== "guest_nice");
+const IDLE = CPU_STATES.indexOf("idle");
+const IOWAIT = CPU_STATES.indexOf("iowait");
+/** Total and % field per state (CPU_STATES order): names built once, not per row and tick. */
+const TOTAL_FIELDS = CPU_STATES.map((s) => `${s}_ns_total`);
+const PCT_FIELDS = CPU_STATES.map((s) => `${s}_pct`);
 
-const KERNEL_FIELDS: ReadonlyArray<readonly [keyof KernelStat, string]> = [
-  ["ctxt", "context_switches_total"],
-  ["intr", "interrupts_total"],
-  ["softirq", "softirqs_total"],
-  ["processes", "forks_total"],
+const kernelIndex = (key: (typeof KERNEL_KEYS)[number]): number => KERNEL_KEYS.indexOf(key);
+/** [KERNEL_KEYS position, field], in field order. */
+const KERNEL_FIELDS: ReadonlyArray<readonly [number, string]> = [
+  [kernelIndex("ctxt"), "context_switches_total"],
+  [kernelIndex("intr"), "interrupts_total"],
+  [kernelIndex("softirq"), "softirqs_total"],
+  [kernelIndex("processes"), "forks_total"],
+  [kernelIndex("procs_running"), "procs_running"],
+  [kernelIndex("procs_blocked"), "procs_blocked"],
 ];
-const KERNEL_RATES: ReadonlyArray<readonly [string, string]> = [
-  ["ctxt", "context_switches_per_s"],
-  ["intr", "interrupts_per_s"],
-  ["softirq", "softirqs_per_s"],
-  ["processes", "forks_per_s"],
+const KERNEL_RATES: ReadonlyArray<readonly [number, string]> = [
+  [kernelIndex("ctxt"), "context_switches_per_s"],
+  [kernelIndex("intr"), "interrupts_per_s"],
+  [kernelIndex("softirq"), "softirqs_per_s"],
+  [kernelIndex("processes"), "forks_per_s"],
 ];
 
 /** Options: `userHz` (default 100): ticks per second of /proc/stat. */
@@ -36,46 +44,54 @@ function parseOptions(ctx: SampleContext): { nsPerTick: bigint } {
 
 const options = perOptions(parseOptions);
 
-function cpuFields(row: CpuTicks, nsPerTick: bigint, interval: Interval | undefined): Record<string, FieldValue> {
+/** A cpu line's fields; `s` has been stepped with this tick's ticks. */
+function cpuFields(s: CounterSeries, ticks: ReadonlyArray<bigint | undefined>, nsPerTick: bigint): Record<string, FieldValue> {
   const fields: Record<string, FieldValue> = {};
-  for (const [state, totalField] of STATE_FIELDS) {
-    const ticks = row.ticks[state];
-    if (ticks !== undefined) fields[totalField] = ticks * nsPerTick;
+  for (let i = 0; i < ticks.length; i++) {
+    const t = ticks[i];
+    if (t !== undefined) fields[TOTAL_FIELDS[i] as string] = t * nsPerTick;
   }
-  if (interval === undefined) return fields;
+  if (!s.hasInterval) return fields;
+  const d = s.deltas;
   let total = 0n;
-  for (const s of TOTAL_STATES) total += interval.deltas[s] ?? 0n;
+  for (const i of TOTAL_STATES) total += d[i] ?? 0n;
   if (total === 0n) return fields;
-  for (const [state, , pctField] of STATE_FIELDS) {
-    const d = interval.deltas[state];
-    if (d !== undefined) fields[pctField] = (Number(d) * 100) / Number(total);
+  for (let i = 0; i < d.length; i++) {
+    const delta = d[i];
+    if (delta !== undefined) fields[PCT_FIELDS[i] as string] = (Number(delta) * 100) / Number(total);
   }
-  const idle = (interval.deltas["idle"] ?? 0n) + (interval.deltas["iowait"] ?? 0n);
+  const idle = (d[IDLE] ?? 0n) + (d[IOWAIT] ?? 0n);
   fields["busy_pct"] = (Number(total - idle) * 100) / Number(total);
   return fields;
 }
 
-function kernelFields(k: KernelStat, interval: Interval | undefined): Record<string, FieldValue> {
+function kernelFields(s: CounterSeries, kernel: ReadonlyArray<bigint | undefined>): Record<string, FieldValue> {
   const fields: Record<string, FieldValue> = {};
-  for (const [key, field] of KERNEL_FIELDS) if (k[key] !== undefined) fields[field] = k[key];
-  if (k.procs_running !== undefined) fields["procs_running"] = k.procs_running;
-  if (k.procs_blocked !== undefined) fields["procs_blocked"] = k.procs_blocked;
-  addRates(fields, interval, KERNEL_RATES);
-  return fields;
-}
-
-function counters(record: object): Record<string, bigint> {
-  const out: Record<string, bigint> = {};
-  for (const k in record) {
-    const v = (record as Record<string, unknown>)[k];
-    if (typeof v === "bigint") out[k] = v;
+  for (const [i, field] of KERNEL_FIELDS) if (kernel[i] !== undefined) fields[field] = kernel[i];
+  for (const [i, field] of KERNEL_RATES) {
+    const perS = s.perSecond(i);
+    if (perS !== undefined) fields[field] = perS;
   }
-  return out;
+  return fields;
 }
 
 export const cpuSampler: SamplerFactory = (): Sampler => {
   // why: /proc/stat times are u64 (kernel cputime in ns, printed as clock_t).
-  const memory = new RateMemory(64);
+  const cpus = new SeriesMemory(64, CPU_STATES.length);
+  const kernelMemory = new SeriesMemory(64, KERNEL_KEYS.length);
+  const tags = new TagCache("cpu");
+  let known: { shape: Shape; layout: StatLayout } | undefined;
+  const read: Array<bigint | undefined> = [];
+  const kernel: Array<bigint | undefined> = KERNEL_KEYS.map(() => undefined);
+
+  /** This read by position: through the shape of the last clean parse while the text keeps it, else parsed. */
+  function values(text: string): StatValues & { errors: string[] } {
+    if (known !== undefined && known.shape.read(text, read)) return { layout: known.layout, values: read, errors: [] };
+    const stat = parseProcStat(text);
+    known = stat.errors.length === 0 ? statShape(text) : undefined;
+    return { ...statValues(stat), errors: stat.errors };
+  }
+
   return {
     name: "cpu",
     defaultIntervalMs: 1000,
@@ -85,16 +101,31 @@ export const cpuSampler: SamplerFactory = (): Sampler => {
     },
     async sample(ctx) {
       const { nsPerTick } = options(ctx);
-      const stat = parseProcStat(await readProc(ctx, "stat"));
+      const { layout, values: v, errors } = values(await readProc(ctx, "stat"));
       const points: Sample[] = [];
-      for (const row of stat.cpus) {
-        const interval = memory.step(`cpu:${row.cpu}`, ctx.nowNs, counters(row.ticks));
-        pushPoint(points, point(ctx, "cpu", { cpu: row.cpu }, cpuFields(row, nsPerTick, interval)));
+      for (let row = 0; row < layout.cpus.length; row++) {
+        const cpu = layout.cpus[row] as string;
+        const s = cpus.get(cpu);
+        const first = layout.first[row] as number;
+        const columns = layout.columns[row] as number;
+        for (let i = 0; i < columns; i++) s.values[i] = v[first + i];
+        const ticks = s.values;
+        cpus.step(s, ctx.nowNs);
+        // why: step() hands the stepped values back as the previous read; the totals are this tick's.
+        const fields = cpuFields(s, ticks, nsPerTick);
+        points.push({ measurement: "cpu", tags: tags.get(ctx, cpu), fields, timeNs: ctx.nowNs });
       }
-      const interval = memory.step("kernel", ctx.nowNs, counters(stat.kernel));
-      pushPoint(points, point(ctx, "kernel", {}, kernelFields(stat.kernel, interval)));
-      memory.sweep();
-      return { points, errors: stat.errors };
+      const k = kernelMemory.get("kernel");
+      for (let i = 0; i < KERNEL_KEYS.length; i++) {
+        const at = layout.kernel[i] as number;
+        kernel[i] = k.values[i] = at < 0 ? undefined : v[at];
+      }
+      kernelMemory.step(k, ctx.nowNs);
+      const fields = kernelFields(k, kernel);
+      if (Object.keys(fields).length > 0) points.push({ measurement: "kernel", tags: tags.bare(ctx), fields, timeNs: ctx.nowNs });
+      cpus.sweep();
+      kernelMemory.sweep();
+      return { points, errors };
     },
   };
 };

@@ -1,6 +1,7 @@
 // Pure parser of /proc/net/dev: per-interface counters of the reader's network namespace.
 import { ParseError } from "@eastwest/common";
 import { excerpt, lines, uint, words } from "../shared/text.ts";
+import { Shape, UINT } from "../shared/shape.ts";
 
 /** The 16 columns after "iface:", in kernel order (net/core/net-procfs.c dev_seq_printf_stats). */
 export const NETDEV_COLUMNS = [
@@ -53,4 +54,30 @@ function parseLine(line: string): NetDevStats | string {
     counters[column] = v;
   }
   return { interface: name, counters };
+}
+
+/** /proc/net/dev by position: per interface (file order) its NETDEV_COLUMNS.length counters, one after another. */
+export interface NetDevValues {
+  interfaces: string[];
+  values: ReadonlyArray<bigint | undefined>;
+}
+
+/** A full parse in the positional form. */
+export function netDevValues(dev: NetDev): NetDevValues {
+  return { interfaces: dev.interfaces.map((r) => r.interface), values: dev.interfaces.flatMap((r) => NETDEV_COLUMNS.map((c) => r.counters[c])) };
+}
+
+/** The shape of a /proc/net/dev text that parsed without errors, and its interfaces; undefined when it has none. */
+export function netDevShape(text: string): { shape: Shape; interfaces: string[] } | undefined {
+  const interfaces: string[] = [];
+  const shape = Shape.of(text, (words) => {
+    if (words.some((w) => w.includes("|"))) return words;
+    // why: only the kernel's own layout ("name:" then exactly the 16 counters) is described; older layouts
+    // ("eth0:123") and extra columns are left to the full parser.
+    const [name = "", ...values] = words;
+    if (!name.endsWith(":") || name.length < 2 || values.length !== NETDEV_COLUMNS.length) return undefined;
+    interfaces.push(name.slice(0, -1));
+    return [name, ...values.map(() => UINT)];
+  });
+  return shape === undefined ? undefined : { shape, interfaces };
 }

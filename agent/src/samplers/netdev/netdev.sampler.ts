@@ -1,20 +1,23 @@
 // netdev: /proc/net/dev counters per interface (the agent's network namespace) plus byte and packet rates.
 import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
 import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
-import { RateMemory, addRates } from "../shared/rates.ts";
-import { point, pushPoint } from "../shared/points.ts";
+import { SeriesMemory } from "../shared/series.ts";
+import { TagCache } from "../shared/tags.ts";
+import type { Shape } from "../shared/shape.ts";
 import { interfaceFilter, perOptions, unknownKeys, type NameFilter } from "../shared/options.ts";
 import { probeProc, readProc } from "../shared/sources.ts";
-import { NETDEV_COLUMNS, parseNetDev } from "./netdev.parse.ts";
+import { NETDEV_COLUMNS, netDevShape, netDevValues, parseNetDev, type NetDevColumn, type NetDevValues } from "./netdev.parse.ts";
 
-/** [column, field]: names built once, not per interface and tick. */
-const TOTALS = NETDEV_COLUMNS.map((c) => [c, `${c}_total`] as const);
+const WIDTH = NETDEV_COLUMNS.length;
+/** Field per column: names built once, not per interface and tick. */
+const TOTALS = NETDEV_COLUMNS.map((c) => `${c}_total`);
 
-const RATES: ReadonlyArray<readonly [string, string]> = [
-  ["rx_bytes", "rx_bytes_per_s"],
-  ["tx_bytes", "tx_bytes_per_s"],
-  ["rx_packets", "rx_packets_per_s"],
-  ["tx_packets", "tx_packets_per_s"],
+const column = (c: NetDevColumn): number => NETDEV_COLUMNS.indexOf(c);
+const RATES: ReadonlyArray<readonly [number, string]> = [
+  [column("rx_bytes"), "rx_bytes_per_s"],
+  [column("tx_bytes"), "tx_bytes_per_s"],
+  [column("rx_packets"), "rx_packets_per_s"],
+  [column("tx_packets"), "tx_packets_per_s"],
 ];
 
 /** Options: `interfaces` (names or "/regex/"), default all. */
@@ -29,7 +32,19 @@ const options = perOptions(parseOptions);
 
 export const netdevSampler: SamplerFactory = (): Sampler => {
   // why: rtnl_link_stats64 counters are u64 since kernel 2.6.35.
-  const memory = new RateMemory(64);
+  const memory = new SeriesMemory(64, WIDTH);
+  const tags = new TagCache("interface");
+  let known: { shape: Shape; interfaces: string[] } | undefined;
+  const read: Array<bigint | undefined> = [];
+
+  /** This read by position: through the shape of the last clean parse while the text keeps it, else parsed. */
+  function values(text: string): NetDevValues & { errors: string[] } {
+    if (known !== undefined && known.shape.read(text, read)) return { interfaces: known.interfaces, values: read, errors: [] };
+    const dev = parseNetDev(text);
+    known = dev.errors.length === 0 ? netDevShape(text) : undefined;
+    return { ...netDevValues(dev), errors: dev.errors };
+  }
+
   return {
     name: "netdev",
     defaultIntervalMs: 1000,
@@ -39,18 +54,25 @@ export const netdevSampler: SamplerFactory = (): Sampler => {
     },
     async sample(ctx) {
       const include = options(ctx);
-      const dev = parseNetDev(await readProc(ctx, "net/dev"));
+      const { interfaces, values: v, errors } = values(await readProc(ctx, "net/dev"));
       const points: Sample[] = [];
-      for (const row of dev.interfaces) {
-        if (!include(row.interface)) continue;
-        const interval = memory.step(row.interface, ctx.nowNs, row.counters);
+      for (let row = 0; row < interfaces.length; row++) {
+        const name = interfaces[row] as string;
+        if (!include(name)) continue;
+        const s = memory.get(name);
+        const counters = s.values;
+        for (let i = 0; i < WIDTH; i++) counters[i] = v[row * WIDTH + i];
+        memory.step(s, ctx.nowNs);
         const fields: Record<string, FieldValue> = {};
-        for (const [column, field] of TOTALS) fields[field] = row.counters[column];
-        addRates(fields, interval, RATES);
-        pushPoint(points, point(ctx, "netdev", { interface: row.interface }, fields));
+        for (let i = 0; i < WIDTH; i++) fields[TOTALS[i] as string] = counters[i] as bigint;
+        for (const [i, field] of RATES) {
+          const perS = s.perSecond(i);
+          if (perS !== undefined) fields[field] = perS;
+        }
+        points.push({ measurement: "netdev", tags: tags.get(ctx, name), fields, timeNs: ctx.nowNs });
       }
       memory.sweep();
-      return { points, errors: dev.errors };
+      return { points, errors };
     },
   };
 };

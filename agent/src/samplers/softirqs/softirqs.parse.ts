@@ -1,6 +1,7 @@
 // Pure parser of /proc/softirqs: a "CPU0 CPU1 ..." header, then "NAME: count count ..." per softirq type.
 import { ParseError } from "@eastwest/common";
 import { excerpt, lines, uint, words } from "../shared/text.ts";
+import { Shape, UINT } from "../shared/shape.ts";
 
 export interface SoftirqRow {
   /** Kernel name as printed, e.g. "NET_RX". */
@@ -47,4 +48,35 @@ function parseRow(line: string, ncpu: number): SoftirqRow | string {
     counts.push(n);
   }
   return { name, counts };
+}
+
+/** /proc/softirqs by position: per row (file order) one count per cpu (header order), one row after another. */
+export interface SoftirqValues {
+  cpus: string[];
+  names: string[];
+  values: ReadonlyArray<bigint | undefined>;
+}
+
+/** A full parse in the positional form. */
+export function softirqValues(parsed: Softirqs): SoftirqValues {
+  return { cpus: parsed.cpus, names: parsed.rows.map((r) => r.name), values: parsed.rows.flatMap((r) => r.counts) };
+}
+
+const NAME = /^[A-Z][A-Z0-9_]*:$/;
+
+/** The shape of a /proc/softirqs text that parsed without errors, with its cpus and rows; undefined when it has none. */
+export function softirqShape(text: string): { shape: Shape; cpus: string[]; names: string[] } | undefined {
+  const cpus: string[] = [];
+  const names: string[] = [];
+  const shape = Shape.of(text, (words, index) => {
+    if (index === 0) {
+      cpus.push(...words.map((c) => c.toLowerCase()));
+      return words;
+    }
+    const [name = "", ...counts] = words;
+    if (!NAME.test(name) || counts.length !== cpus.length) return undefined;
+    names.push(name.slice(0, -1));
+    return [name, ...counts.map(() => UINT)];
+  });
+  return shape === undefined ? undefined : { shape, cpus, names };
 }

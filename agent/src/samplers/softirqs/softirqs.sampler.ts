@@ -1,34 +1,36 @@
 // softirqs: /proc/softirqs counts per cpu and softirq type, with NET_RX / NET_TX rates.
 import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
 import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
-import { RateMemory, addRates } from "../shared/rates.ts";
-import { point, pushPoint } from "../shared/points.ts";
+import { SeriesMemory } from "../shared/series.ts";
+import { TagCache } from "../shared/tags.ts";
+import type { Shape } from "../shared/shape.ts";
 import { perOptions, unknownKeys } from "../shared/options.ts";
 import { probeProc, readProc } from "../shared/sources.ts";
-import { parseSoftirqs, type Softirqs } from "./softirqs.parse.ts";
+import { parseSoftirqs, softirqShape, softirqValues, type SoftirqValues } from "./softirqs.parse.ts";
 
 /** Softirq types emitted as <name>_total (lower case). BLOCK_IOPOLL was renamed IRQ_POLL in 4.5. */
 export const SOFTIRQ_NAMES = ["HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "BLOCK_IOPOLL", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU"] as const;
 
-/** Softirq name -> field: names built once, not per cpu and tick. */
-const TOTALS: ReadonlyMap<string, string> = new Map(SOFTIRQ_NAMES.map((n) => [n, `${n.toLowerCase()}_total`]));
+/** Field per SOFTIRQ_NAMES position: names built once, not per cpu and tick. */
+const TOTALS = SOFTIRQ_NAMES.map((n) => `${n.toLowerCase()}_total`);
 
-const RATES: ReadonlyArray<readonly [string, string]> = [
-  ["NET_RX", "net_rx_per_s"],
-  ["NET_TX", "net_tx_per_s"],
+const RATES: ReadonlyArray<readonly [number, string]> = [
+  [SOFTIRQ_NAMES.indexOf("NET_RX"), "net_rx_per_s"],
+  [SOFTIRQ_NAMES.indexOf("NET_TX"), "net_tx_per_s"],
 ];
 
-/** Per cpu: softirq name -> count, only the known names. */
-function byCpu(parsed: Softirqs): Map<string, Record<string, bigint>> {
-  const out = new Map<string, Record<string, bigint>>(parsed.cpus.map((c) => [c, {}]));
-  for (const row of parsed.rows) {
-    if (!TOTALS.has(row.name)) continue;
-    row.counts.forEach((count, i) => {
-      const cpu = out.get(parsed.cpus[i] ?? "");
-      if (cpu !== undefined) cpu[row.name] = count;
-    });
-  }
-  return out;
+/** Per cpu (header order, once each): [SOFTIRQ_NAMES position, position of its count], known names in row order. */
+type Plan = Array<{ cpu: string; counts: Array<readonly [number, number]> }>;
+
+/** Where each cpu's counts are. A name or cpu printed twice counts as its last print. */
+function plan(layout: Omit<SoftirqValues, "values">): Plan {
+  const byCpu = new Map<string, Map<number, number>>(layout.cpus.map((c) => [c, new Map()]));
+  layout.names.forEach((name, row) => {
+    const k = (SOFTIRQ_NAMES as readonly string[]).indexOf(name);
+    if (k < 0) return;
+    layout.cpus.forEach((cpu, i) => byCpu.get(cpu)?.set(k, row * layout.cpus.length + i));
+  });
+  return [...byCpu].map(([cpu, counts]) => ({ cpu, counts: [...counts] }));
 }
 
 function parseOptions(ctx: SampleContext): void {
@@ -40,7 +42,21 @@ const options = perOptions(parseOptions);
 
 export const softirqsSampler: SamplerFactory = (): Sampler => {
   // why: per-cpu softirq counts are `unsigned int` (kstat_softirqs_cpu) and wrap at 2^32.
-  const memory = new RateMemory(32);
+  const memory = new SeriesMemory(32, SOFTIRQ_NAMES.length);
+  const tags = new TagCache("cpu");
+  let known: { shape: Shape; plan: Plan } | undefined;
+  const read: Array<bigint | undefined> = [];
+
+  /** This read's plan and values: through the shape of the last clean parse while the text keeps it, else parsed. */
+  function values(text: string): { plan: Plan; values: ReadonlyArray<bigint | undefined>; errors: string[] } {
+    if (known !== undefined && known.shape.read(text, read)) return { plan: known.plan, values: read, errors: [] };
+    const parsed = parseSoftirqs(text);
+    const shape = parsed.errors.length === 0 ? softirqShape(text) : undefined;
+    known = shape === undefined ? undefined : { shape: shape.shape, plan: plan(shape) };
+    const v = softirqValues(parsed);
+    return { plan: plan(v), values: v.values, errors: parsed.errors };
+  }
+
   return {
     name: "softirqs",
     defaultIntervalMs: 1000,
@@ -50,17 +66,23 @@ export const softirqsSampler: SamplerFactory = (): Sampler => {
     },
     async sample(ctx) {
       options(ctx);
-      const parsed = parseSoftirqs(await readProc(ctx, "softirqs"));
+      const { plan: cpus, values: v, errors } = values(await readProc(ctx, "softirqs"));
       const points: Sample[] = [];
-      for (const [cpu, counts] of byCpu(parsed)) {
-        const interval = memory.step(cpu, ctx.nowNs, counts);
+      for (const { cpu, counts } of cpus) {
+        const s = memory.get(cpu);
+        const now = s.values;
+        for (const [k, at] of counts) now[k] = v[at];
+        memory.step(s, ctx.nowNs);
         const fields: Record<string, FieldValue> = {};
-        for (const name in counts) fields[TOTALS.get(name) as string] = counts[name] as bigint;
-        addRates(fields, interval, RATES);
-        pushPoint(points, point(ctx, "softirqs", { cpu }, fields));
+        for (const [k] of counts) fields[TOTALS[k] as string] = now[k] as bigint;
+        for (const [k, field] of RATES) {
+          const perS = s.perSecond(k);
+          if (perS !== undefined) fields[field] = perS;
+        }
+        if (counts.length > 0) points.push({ measurement: "softirqs", tags: tags.get(ctx, cpu), fields, timeNs: ctx.nowNs });
       }
       memory.sweep();
-      return { points, errors: parsed.errors };
+      return { points, errors };
     },
   };
 };

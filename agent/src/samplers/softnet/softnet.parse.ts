@@ -6,6 +6,7 @@
 //   14 input_qlen and 15 process_qlen (6.x). Older kernels print fewer columns.
 import { ParseError } from "@eastwest/common";
 import { excerpt, hex, lines, words } from "../shared/text.ts";
+import { HEX, SKIP_HEX, Shape } from "../shared/shape.ts";
 
 export interface SoftnetRow {
   /** The cpu id column when present, else the row index. */
@@ -61,4 +62,50 @@ function toRow(values: Array<bigint | undefined>, index: number, columns: number
   };
   for (const [i, key] of OPTIONAL) if (v[i] !== undefined) row[key] = v[i];
   return row;
+}
+
+/** What a row gives, in this order: SoftnetRow's counters, then backlog_len. */
+export const SOFTNET_ITEMS = ["processed", "dropped", "time_squeeze", "received_rps", "flow_limit_count", "backlog_len"] as const;
+/** The columns read (0-based): those of SOFTNET_ITEMS in order, then the cpu id. */
+const READ_COLUMNS = [0, 1, 2, 9, 10, 11, 12];
+
+/** /proc/net/softnet_stat by position: per row its cpu, and its SOFTNET_ITEMS (undefined: not printed) row after row. */
+export interface SoftnetValues {
+  cpus: number[];
+  values: Array<bigint | undefined>;
+}
+
+/** A full parse in the positional form. */
+export function softnetValues(parsed: Softnet): SoftnetValues {
+  return { cpus: parsed.rows.map((r) => r.cpu), values: parsed.rows.flatMap((r) => SOFTNET_ITEMS.map((k) => r[k])) };
+}
+
+/**
+ * The shape of a softnet_stat text that parsed without errors, and per row how many of READ_COLUMNS it has;
+ * undefined when it has none.
+ */
+export function softnetShape(text: string): { shape: Shape; read: number[] } | undefined {
+  const read: number[] = [];
+  const shape = Shape.of(text, (words) => {
+    read.push(READ_COLUMNS.filter((c) => c < words.length).length);
+    return words.map((_, i) => (READ_COLUMNS.includes(i) ? HEX : SKIP_HEX));
+  });
+  return shape === undefined ? undefined : { shape, read };
+}
+
+/**
+ * A read through softnetShape in the positional form, into `out`. The cpu id is read every time: a row's cpu
+ * changes when cpus go offline.
+ */
+export function softnetShapeValues(read: readonly number[], v: ReadonlyArray<bigint | undefined>, out: SoftnetValues): void {
+  out.cpus.length = 0;
+  out.values.length = 0;
+  let slot = 0;
+  for (let r = 0; r < read.length; r++) {
+    const n = read[r] as number;
+    // why: as parseSoftnet: kernels >= 5.10 print the cpu id in column 13, else the row index stands for it.
+    out.cpus.push(n > SOFTNET_ITEMS.length ? Number(v[slot + SOFTNET_ITEMS.length]) : r);
+    for (let i = 0; i < SOFTNET_ITEMS.length; i++) out.values.push(i < n ? v[slot + i] : undefined);
+    slot += n;
+  }
 }

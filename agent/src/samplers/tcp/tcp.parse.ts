@@ -2,6 +2,7 @@
 // followed by its "Group: value value ..." line, generically.
 import { ParseError } from "@eastwest/common";
 import { excerpt, int, lines, words as splitWords } from "../shared/text.ts";
+import { INT, REST, Shape, WORD } from "../shared/shape.ts";
 
 /** group ("Tcp", "TcpExt", ...) -> counter name ("InSegs", ...) -> value. Values are signed: Tcp MaxConn is -1. */
 export type SnmpGroups = Map<string, Map<string, bigint>>;
@@ -118,4 +119,57 @@ export function mergeSnmp(...parts: Snmp[]): Snmp {
     merged.errors.push(...part.errors);
   }
   return merged;
+}
+
+/**
+ * A snmp or netstat file by position: where each kept counter's value is (group -> name -> position in values).
+ * A full parse and a read through the shape of an earlier text give the same.
+ */
+export interface SnmpValues {
+  positions: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  values: ReadonlyArray<bigint | undefined>;
+  errors: string[];
+}
+
+/** A full parse in the positional form. */
+export function snmpValues(snmp: Snmp): SnmpValues {
+  const positions = new Map<string, Map<string, number>>();
+  const values: bigint[] = [];
+  for (const [group, counters] of snmp.groups) {
+    const at = new Map<string, number>();
+    for (const [name, v] of counters) at.set(name, values.push(v) - 1);
+    positions.set(group, at);
+  }
+  return { positions, values, errors: snmp.errors };
+}
+
+const GROUP = /^[A-Za-z][A-Za-z0-9]*:$/;
+
+/**
+ * The shape of a snmp or netstat text that parseSnmp(text, source, wanted) parsed without errors, and where the
+ * wanted counters are; undefined when it has none. Groups not wanted are matched by their name only, as
+ * parseSnmp skips them unparsed; the values not wanted of a wanted group only need to be words.
+ */
+export function snmpShape(text: string, wanted: SnmpWanted): { shape: Shape; positions: Map<string, Map<string, number>> } | undefined {
+  const positions = new Map<string, Map<string, number>>();
+  let header: readonly string[] = [];
+  let slot = 0;
+  const shape = Shape.of(text, (words, index) => {
+    const [group = "", ...items] = words;
+    if (!GROUP.test(group)) return undefined;
+    const keep = wanted.get(group.slice(0, -1));
+    if (index % 2 === 0) {
+      header = words;
+      return keep === undefined ? [group, REST] : [...words];
+    }
+    if (group !== header[0]) return undefined;
+    if (keep === undefined) return [group, REST];
+    const names = header.slice(1);
+    if (names.length !== items.length) return undefined;
+    // why: a group printed twice counts as its last print, as in parseSnmp.
+    const at = new Map<string, number>();
+    positions.set(group.slice(0, -1), at);
+    return [group, ...names.map((name) => (keep.has(name) ? (at.set(name, slot++), INT) : WORD))];
+  });
+  return shape === undefined ? undefined : { shape, positions };
 }

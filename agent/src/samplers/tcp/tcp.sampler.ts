@@ -1,41 +1,58 @@
 // tcp: TCP, UDP and IP stack counters of the agent's network namespace (/proc/net/snmp, /proc/net/netstat).
 import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
 import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
-import { RateMemory, addRates, type Interval } from "../shared/rates.ts";
-import { point, pushPoint } from "../shared/points.ts";
+import { SeriesMemory, type CounterSeries } from "../shared/series.ts";
+import { TagCache } from "../shared/tags.ts";
 import { perOptions, unknownKeys } from "../shared/options.ts";
 import { probeProc, readProc } from "../shared/sources.ts";
-import { mergeSnmp, parseSnmp, type SnmpGroups, type SnmpWanted } from "./tcp.parse.ts";
+import type { SnmpWanted } from "./tcp.parse.ts";
+import { SnmpFile, Selector } from "./tcp.values.ts";
 import { IP_FIELDS, RATES, TCP_FIELDS, UDP_FIELDS, type Selection } from "./tcp.fields.ts";
 
-const MEASUREMENTS: ReadonlyArray<readonly ["tcp" | "udp" | "ip", Selection]> = [
-  ["tcp", TCP_FIELDS],
-  ["udp", UDP_FIELDS],
-  ["ip", IP_FIELDS],
-];
+interface Measurement {
+  name: "tcp" | "udp" | "ip";
+  selection: Selection;
+  /** Per selection entry: "Group.Name", for the missing-counter report. */
+  counters: string[];
+  /** [selection position, rate field]. */
+  rates: ReadonlyArray<readonly [number, string]>;
+}
+
+function measurement(name: Measurement["name"], selection: Selection): Measurement {
+  const at = (field: string): number => selection.findIndex(([, , f]) => f === field);
+  return { name, selection, counters: selection.map(([g, n]) => `${g}.${n}`), rates: RATES[name].map(([counter, field]) => [at(counter), field] as const) };
+}
+
+const MEASUREMENTS: readonly Measurement[] = [measurement("tcp", TCP_FIELDS), measurement("udp", UDP_FIELDS), measurement("ip", IP_FIELDS)];
+/** Every measurement's selection, one after another. */
+const SELECTED: Selection = MEASUREMENTS.flatMap((m) => m.selection);
+const RETRANS = TCP_FIELDS.findIndex(([, , f]) => f === "retrans_segs_total");
+const OUT_SEGS = TCP_FIELDS.findIndex(([, , f]) => f === "out_segs_total");
 
 const WANTED: SnmpWanted = (() => {
   const out = new Map<string, Set<string>>();
-  for (const [, selection] of MEASUREMENTS) for (const [group, name] of selection) out.set(group, (out.get(group) ?? new Set()).add(name));
+  for (const { selection } of MEASUREMENTS) for (const [group, name] of selection) out.set(group, (out.get(group) ?? new Set()).add(name));
   return out;
 })();
 
-/** Selected values as fields; counters must be >= 0 to be emitted as uint. */
-function select(groups: SnmpGroups, selection: Selection): { fields: Record<string, bigint>; missing: string[] } {
-  const fields: Record<string, bigint> = {};
-  const missing: string[] = [];
-  for (const [group, name, field] of selection) {
-    const v = groups.get(group)?.get(name);
-    if (v === undefined) missing.push(`${group}.${name}`);
-    else if (v >= 0n) fields[field] = v;
-  }
-  return { fields, missing };
+function ratioPct(s: CounterSeries, part: number, whole: number): number | undefined {
+  const p = s.deltas[part];
+  const w = s.deltas[whole];
+  return !s.hasInterval || p === undefined || w === undefined || w === 0n ? undefined : (Number(p) * 100) / Number(w);
 }
 
-function ratioPct(interval: Interval | undefined, part: string, whole: string): number | undefined {
-  const p = interval?.deltas[part];
-  const w = interval?.deltas[whole];
-  return p === undefined || w === undefined || w === 0n ? undefined : (Number(p) * 100) / Number(w);
+function fieldsOf(m: Measurement, s: CounterSeries, values: ReadonlyArray<bigint | undefined>): Record<string, FieldValue> {
+  const fields: Record<string, FieldValue> = {};
+  for (let j = 0; j < values.length; j++) if (values[j] !== undefined) fields[m.selection[j]?.[2] as string] = values[j] as bigint;
+  for (const [j, field] of m.rates) {
+    const perS = s.perSecond(j);
+    if (perS !== undefined) fields[field] = perS;
+  }
+  if (m.name === "tcp") {
+    const pct = ratioPct(s, RETRANS, OUT_SEGS);
+    if (pct !== undefined) fields["retrans_segs_pct"] = pct;
+  }
+  return fields;
 }
 
 function parseOptions(ctx: SampleContext): void {
@@ -47,8 +64,13 @@ const options = perOptions(parseOptions);
 
 export const tcpSampler: SamplerFactory = (): Sampler => {
   // why: MIB counters are `unsigned long` (64-bit on 64-bit kernels); on a 32-bit kernel a wrap reads as a reset (rate skipped).
-  const memory = new RateMemory(64);
+  const memories = MEASUREMENTS.map((m) => new SeriesMemory(64, m.selection.length));
+  const tags = new TagCache();
   const reported = new Set<string>();
+  const snmp = new SnmpFile("/proc/net/snmp", WANTED);
+  const netstat = new SnmpFile("/proc/net/netstat", WANTED);
+  const selector = new Selector(SELECTED);
+  const selected: Array<bigint | undefined> = [];
   return {
     name: "tcp",
     defaultIntervalMs: 1000,
@@ -58,28 +80,36 @@ export const tcpSampler: SamplerFactory = (): Sampler => {
     },
     async sample(ctx) {
       options(ctx);
-      const snmp = parseSnmp(await readProc(ctx, "net/snmp"), "/proc/net/snmp", WANTED);
-      const netstat = parseSnmp(await readProc(ctx, "net/netstat"), "/proc/net/netstat", WANTED);
-      const all = mergeSnmp(snmp, netstat);
+      const snmpValues = snmp.read(await readProc(ctx, "net/snmp"));
+      const netstatValues = netstat.read(await readProc(ctx, "net/netstat"));
+      const files = [snmpValues, netstatValues];
       const points: Sample[] = [];
-      const errors = [...all.errors];
-      for (const [name, selection] of MEASUREMENTS) {
-        const { fields, missing } = select(all.groups, selection);
-        const interval = memory.step(name, ctx.nowNs, fields);
-        const out: Record<string, FieldValue> = { ...fields };
-        addRates(out, interval, RATES[name]);
-        if (name === "tcp") {
-          const pct = ratioPct(interval, "retrans_segs_total", "out_segs_total");
-          if (pct !== undefined) out["retrans_segs_pct"] = pct;
+      const errors = [...snmpValues.errors, ...netstatValues.errors];
+      selector.select(files, selected);
+      let offset = 0;
+      for (const [k, m] of MEASUREMENTS.entries()) {
+        const memory = memories[k] as SeriesMemory;
+        const s = memory.get(m.name);
+        const values = s.values;
+        let missing: string[] | undefined;
+        for (let j = 0; j < m.selection.length; j++) {
+          const v = selected[offset + j];
+          if (v === undefined) (missing ??= []).push(m.counters[j] as string);
+          // why: counters must be >= 0 to be emitted as uint (Tcp MaxConn is -1).
+          else if (v >= 0n) values[j] = v;
         }
-        pushPoint(points, point(ctx, name, {}, out));
+        memory.step(s, ctx.nowNs);
+        const fields = fieldsOf(m, s, values);
+        if (Object.keys(fields).length > 0) points.push({ measurement: m.name, tags: tags.bare(ctx), fields, timeNs: ctx.nowNs });
         // why: counters differ by kernel version (e.g. TCPDelivered since 4.18); say so once, not every tick.
-        for (const m of missing.filter((x) => !reported.has(x))) {
-          errors.push(`tcp: ${m} not provided by this kernel`);
-          reported.add(m);
+        for (const c of missing ?? []) {
+          if (reported.has(c)) continue;
+          errors.push(`tcp: ${c} not provided by this kernel`);
+          reported.add(c);
         }
+        memory.sweep();
+        offset += m.selection.length;
       }
-      memory.sweep();
       return { points, errors };
     },
   };
