@@ -50,6 +50,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 if (import.meta.main) {
+  if (process.argv[2] === "agent") {
+    const { reexecWithAgentFlags } = await import("./agent-v8.ts");
+    reexecWithAgentFlags({ execArgv: process.execArgv, argv: process.argv, execPath: process.execPath, env: process.env, ...(process.execve ? { execve: process.execve.bind(process) } : {}) });
+  }
   const io: CliIo = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
   main(process.argv.slice(2), io).then(
     (code) => {
