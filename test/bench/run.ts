@@ -77,6 +77,9 @@ function parse(argv: string[]) {
     perturbationWarmupS: warmup ?? 10,
     interleavedSeconds: Math.floor(num("interleaved-seconds", 0)),
   };
+  // why: each interleaved quartet is 4 phases of 2 s, after and before 1.5 s of ramp.
+  if (opts.interleavedSeconds > 0 && opts.interleavedSeconds < 11) problems.push(`--interleaved-seconds: expected 0 or >= 11 (one ABBA quartet of 2 s phases plus ramp), got ${opts.interleavedSeconds}`);
+  if (only.has("c") && opts.pairs === 0 && opts.interleavedSeconds === 0) problems.push("(c) needs --pairs or --interleaved-seconds above 0");
   return { opts, problems };
 }
 
