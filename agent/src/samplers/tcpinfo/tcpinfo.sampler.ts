@@ -7,7 +7,8 @@ import { point, pushPoint } from "../shared/points.ts";
 import { perOptions } from "../shared/options.ts";
 import { parseTcpInfoOptions, type FlowSelector, type TcpInfoOptions } from "./tcpinfo.filter.ts";
 import type { TcpFlow } from "./tcpinfo.parse.ts";
-import { IDLE_RECHECK_MS, probeSs, SsReader } from "./tcpinfo.ss.ts";
+import { probeSs, SsReader } from "./tcpinfo.ss.ts";
+import { ReadPacer } from "./tcpinfo.pace.ts";
 import { SockDiagClient, SockDiagError, type SockDiagQuery } from "./sockdiag.ts";
 import { IfNames, sockDiagFlows } from "./sockdiag.flows.ts";
 
@@ -112,22 +113,18 @@ export const tcpinfoSampler = (deps: TcpInfoDeps = {}): TcpInfoSampler => {
     return { points, errors };
   };
 
-  let lastQueryNs: bigint | undefined;
-  /** While queries for these flows find nothing, sampling at 1 Hz or slower looks again only at untilNs. */
-  let idle: { untilNs: bigint; flows: string } | undefined;
+  // why: a query is cheap for the agent but not free (the kernel walks its whole established hash table, the
+  // helper formats every tcp_info): at 10 Hz it was ~1.5 % of a core on a 2-core host, at 2 Hz a fifth of that;
+  // an idle query at 1 Hz was ~0.2 % of a core for nothing.
+  const pace = new ReadPacer();
 
   const viaSockDiag = async (ctx: SampleContext, o: TcpInfoOptions & { flowsKey: string }): Promise<SampleResult> => {
-    // why: a query is cheap for the agent but not free (the kernel walks its whole established hash table, the
-    // helper formats every tcp_info): at 10 Hz it was ~1.5 % of a core on a 2-core host, at 2 Hz a fifth of that.
-    if (lastQueryNs !== undefined && ctx.nowNs - lastQueryNs < BigInt(o.minIntervalMs) * 1_000_000n) return { points: [] };
-    // why: an idle query still walks the hash table; at 1 Hz it was ~0.2 % of a core for nothing (as ss's pre-check).
-    const relaxed = (ctx.intervalMs ?? 1000) >= 1000;
-    if (relaxed && idle !== undefined && idle.flows === o.flowsKey && ctx.nowNs < idle.untilNs) return { points: [] };
-    lastQueryNs = ctx.nowNs;
+    if (!pace.due(ctx.nowNs, ctx.intervalMs, o)) return { points: [] };
+    pace.reading(ctx.nowNs);
     try {
       const flows = await sockDiagFlows(sockDiag(), ctx.fs, ifNames, o.flows, ctx.signal);
       failures = 0;
-      idle = flows.length === 0 ? { untilNs: ctx.nowNs + IDLE_RECHECK_MS * 1_000_000n, flows: o.flowsKey } : undefined;
+      if (flows.length === 0) pace.nothing(ctx.nowNs, o.flowsKey);
       return emit(ctx, flows, [], o.maxFlows);
     } catch (err) {
       if (!(err instanceof SockDiagError)) throw err;

@@ -6,6 +6,7 @@ import { isNotFound } from "../shared/sources.ts";
 import { ssArgs, type FlowSelector } from "./tcpinfo.filter.ts";
 import { anySocketMatches, parseProcNetTcp } from "./tcpinfo.proc.ts";
 import { parseSs, type SsOutput } from "./tcpinfo.parse.ts";
+import { ReadPacer, type PaceOptions } from "./tcpinfo.pace.ts";
 
 export async function probeSs(ctx: SampleContext): Promise<Availability> {
   try {
@@ -27,44 +28,29 @@ async function socketsPresent(ctx: SampleContext, flows: readonly FlowSelector[]
   return texts.some((t) => t !== undefined && anySocketMatches(parseProcNetTcp(t), flows));
 }
 
-/**
- * While no socket matches, look again at most this often (ms) when sampling at 1 Hz or slower; a change of the
- * flows option looks at once, and faster sampling (a run raised it) looks every tick. Both backends.
- */
-export const IDLE_RECHECK_MS = 5000n;
-
-export interface SsRead {
+export interface SsRead extends PaceOptions {
   flows: readonly FlowSelector[];
-  /** The flows as one string: the state below is kept per flows option. */
-  flowsKey: string;
-  minIntervalMs: number;
 }
 
 /** "throttled": nothing read this tick (keep rate memory); "none": no matching socket; else ss's output. */
 export type SsResult = { kind: "throttled" } | { kind: "none" } | { kind: "read"; output: SsOutput };
 
 export class SsReader {
-  // why: reading /proc/net/tcp{,6} walks the kernel's whole TCP hash table (milliseconds on a large host),
-  // so when nothing matched, the next look waits IDLE_RECHECK_MS unless the flows option changes.
-  #idle: { untilNs: bigint; flows: string } | undefined;
+  // why: measured on a 2-core host, ss at 10 Hz (a fork of the agent each time) cost ~10 % of a core and
+  // about half of the agent's perturbation of a saturated iperf3; TCP_INFO at 2 Hz is enough for a run.
+  readonly #pace = new ReadPacer();
   // why: while ss's last run (for these flows) found sockets, ss itself is the check: the /proc pre-check would
   // only confirm them, at the cost of two walks of the whole TCP hash table per file.
   #foundFlows: string | undefined;
-  #lastSsNs: bigint | undefined;
 
   async read(ctx: SampleContext, o: SsRead): Promise<SsResult> {
     const key = o.flowsKey;
-    // why: measured on a 2-core host, ss at 10 Hz (a fork of the agent each time) cost ~10 % of a core and
-    // about half of the agent's perturbation of a saturated iperf3; TCP_INFO at 2 Hz is enough for a run.
-    if (this.#lastSsNs !== undefined && ctx.nowNs - this.#lastSsNs < BigInt(o.minIntervalMs) * 1_000_000n) return { kind: "throttled" };
-    const relaxed = (ctx.intervalMs ?? 1000) >= 1000;
-    if (relaxed && this.#idle && this.#idle.flows === key && ctx.nowNs < this.#idle.untilNs) return { kind: "throttled" };
+    if (!this.#pace.due(ctx.nowNs, ctx.intervalMs, o)) return { kind: "throttled" };
     if (this.#foundFlows !== key && !(await socketsPresent(ctx, o.flows))) {
-      this.#idle = { untilNs: ctx.nowNs + IDLE_RECHECK_MS * 1_000_000n, flows: key };
+      this.#pace.nothing(ctx.nowNs, key);
       return { kind: "none" };
     }
-    this.#idle = undefined;
-    this.#lastSsNs = ctx.nowNs;
+    this.#pace.reading(ctx.nowNs);
     const { stdout } = await ctx.exec("ss", ssArgs(o.flows), { signal: ctx.signal });
     const output = parseSs(stdout);
     this.#foundFlows = output.flows.length > 0 ? key : undefined;
