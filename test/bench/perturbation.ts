@@ -17,7 +17,7 @@ import { readFileSync } from "node:fs";
 import { startProcess, tempDir, waitFor, type Proc } from "../helpers/procs.ts";
 import { ensureBinaries, isRoot, onCleanup } from "./host.ts";
 import { createTopology, destroyTopology, inNamespace, nsCommand, type Namespace, type Topology } from "./netns.ts";
-import { ProcessMeter, cpuTicks, clockTicksPerSecond } from "./proc-stat.ts";
+import { ProcessMeter } from "./proc-stat.ts";
 import { agentConfigFile, agentHighestSeq, startAgent, startCollector, waitForAgentData, type RunningCollector, type SamplerSetting } from "./stack.ts";
 import { fmt, statusRow, verdict, type BenchOutcome, type Row } from "./table.ts";
 
@@ -185,15 +185,15 @@ async function interleavedRuns(c: Context): Promise<{ pairs: Pairs; iperfBps: Re
   if (quartets < 1) throw new Error(`--interleaved-seconds ${c.o.interleavedSeconds} leaves no room for 4 phases of ${PHASE_MS} ms`);
   c.o.log(`(c) perturbation: interleaved, agents warming up for ${c.o.warmupS} s`);
   const agents = await startAgents(c);
-  const hz = clockTicksPerSecond();
   try {
     for (const dir of DIRECTIONS) {
       c.o.log(`(c) perturbation: interleaved ${dir}: ${c.o.interleavedSeconds} s iperf3, ${quartets * 4} phases of ${PHASE_MS} ms`);
       const receiver = dir === "b_to_a" ? c.topo.a : c.topo.b;
       const client = startProcess(...iperfArgs(c, c.o.interleavedSeconds, dir === "a_to_b"));
       let runningS = 0;
-      const agentTicks0 = agents.map((a) => cpuTicks(a.proc.pid));
-      const colTicks0 = cpuTicks(c.col.proc.pid);
+      const collector = new ProcessMeter(c.col.proc.pid);
+      collector.start();
+      for (const a of agents) a.meter.start();
       try {
         await sleep(RAMP_MS);
         for (let q = 0; q < quartets; q++) {
@@ -219,14 +219,10 @@ async function interleavedRuns(c: Context): Promise<{ pairs: Pairs; iperfBps: Re
       }
       iperfBps[dir] = await iperfResult(client);
       checkAlive(agents);
-      // why: stopped agents use no CPU, so their CPU over the run is all spent in the running phases.
-      agents.forEach((a, i) => {
-        const t = cpuTicks(a.proc.pid);
-        const t0 = agentTicks0[i] as { self: number; children: number };
-        c.agentCpuPct.push(((t.self + t.children - t0.self - t0.children) / hz / runningS) * 100);
-      });
-      const ct = cpuTicks(c.col.proc.pid);
-      c.collectorCpuPct.push(((ct.self + ct.children - colTicks0.self - colTicks0.children) / hz / runningS) * 100);
+      // why: stopped agents use no CPU (nor does the collector get their points), so the CPU over the run is
+      // all spent in the running phases.
+      for (const a of agents) c.agentCpuPct.push((a.meter.finish().cpuS / runningS) * 100);
+      c.collectorCpuPct.push((collector.finish().cpuS / runningS) * 100);
     }
   } finally {
     await stopAgents(agents).catch(() => undefined);
