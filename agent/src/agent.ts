@@ -70,12 +70,14 @@ export class Agent {
     await restorePending(defaultJournalDir(), { exec, fs, logger: this.#deps.logger });
     const baseTags = { agent_id: this.config.id, host: this.#identity.hostname, netns: this.#identity.netns };
     this.#batcher = new Batcher({ ...this.config.batch, emit: (points) => this.#enqueue(points) });
-    this.#scheduler = new Scheduler(this.#samplers(), { fs, exec, baseTags, logger: this.#deps.logger, emit: (p) => this.#batcher?.add(p) });
+    const selfIntervalMs = this.config.selfIntervalMs;
+    this.#scheduler = new Scheduler(this.#samplers(), { fs, exec, baseTags, logger: this.#deps.logger, emit: (p) => this.#batcher?.add(p), selfIntervalMs });
     await this.#scheduler.init();
     if (this.config.calibrate && this.#deps.calibrate) this.#calibration = await this.#deps.calibrate();
     this.#transport = await this.#createTransport();
     this.#transport.start();
-    this.#scheduler.every(this.config.intervalMs, () => this.#batcher?.add([this.#selfPoint()]));
+    // why: on the samplers' lane when they are as slow, so that it costs no wake-up of its own.
+    this.#scheduler.every(Math.max(this.config.intervalMs, selfIntervalMs), () => this.#batcher?.add([this.#selfPoint()]));
     this.#scheduler.start();
   }
 

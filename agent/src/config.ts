@@ -42,6 +42,8 @@ export const agentConfigSchema = z
       })
       .strict(),
     intervalMs: z.number().int().min(10).max(3_600_000),
+    /** The agent's own health points (eastwest_agent, eastwest_sampler) at most this often, whatever the sampling rate. */
+    selfIntervalMs: z.number().int().min(100).max(3_600_000),
     samplers: z.record(z.string(), samplerConfig).default({}),
     batch: z.object({ maxPoints: z.number().int().min(1).max(50_000), maxDelayMs: z.number().int().min(1) }).strict(),
     buffer: z.object({ maxBatches: z.number().int().min(1), maxInFlight: z.number().int().min(1) }).strict(),
@@ -75,6 +77,7 @@ export function agentDefaults(): Record<string, unknown> {
     },
     nats: { servers: ["nats://127.0.0.1:4222"], subjectPrefix: DEFAULT_SUBJECT_PREFIX, site: "default", stream: DEFAULT_STREAM, helloEveryMs: 30_000 },
     intervalMs: 1000,
+    selfIntervalMs: 1000,
     samplers: {},
     batch: { maxPoints: 500, maxDelayMs: 1000 },
     buffer: { maxBatches: 2000, maxInFlight: 64 },

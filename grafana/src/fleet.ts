@@ -77,9 +77,9 @@ function hypervisor() {
 }
 
 function health() {
-  const sampler = ["up", "duration_ns", "errors_total", "points_total", "interval_ms"].map((field) => ({ field, agg: "last" as const }));
+  const sampler = ["up", "duration_ns", "ticks_total", "errors_total", "points_total", "interval_ms"].map((field) => ({ field, agg: "last" as const }));
   return [
-    table("Samplers (last tick)", { text: select({ from: "eastwest_sampler", cols: sampler, where: [AGENT], by: ["agent_id", "sampler"] }) }, { h: 9 }),
+    table("Samplers (since the last report: slowest tick, any failure; totals)", { text: select({ from: "eastwest_sampler", cols: sampler, where: [AGENT], by: ["agent_id", "sampler"] }) }, { h: 9 }),
     timeseries("Agent outbox: buffered and dropped points", "short", [{
       text: select({ from: "eastwest_agent", cols: ["buffered_points", "dropped_points_total", "resent_batches_total"].map((field) => ({ field, agg: "last" as const })), where: [AGENT], byTime: true, by: ["agent_id"], fill: "null" }),
       alias: "$tag_agent_id $col",

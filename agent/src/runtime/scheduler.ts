@@ -1,6 +1,11 @@
 // Runs each sampler on its own interval. A sampler that throws, times out or
-// is unavailable never stops the others; each tick reports its own duration,
-// success and point count as an eastwest_sampler point.
+// is unavailable never stops the others. Each sampler reports its health as an
+// eastwest_sampler point: its slowest tick, success, errors and points since
+// the last report, on every tick when it samples at selfIntervalMs or slower,
+// else once per selfIntervalMs.
+//
+// why: at 10 Hz a point per sampler per tick was a third of everything an agent
+// sent, and its cost (encoding, ingest, storage) was paid by the hosts being measured.
 //
 // why: samplers sharing an interval share one timer (a lane) on a wall-clock grid of that interval, so the
 // process wakes once per grid tick, not once per sampler (at 10 Hz each extra wake-up costs about as much as
@@ -28,12 +33,22 @@ export interface SamplerState {
   lastError: string | undefined;
 }
 
+/** What a sampler's ticks since its last eastwest_sampler point add up to. */
+interface SelfWindow {
+  /** Time of the tick that made the last report (undefined: none yet). */
+  reportedNs: bigint | undefined;
+  maxDurationNs: bigint;
+  allOk: boolean;
+}
+
 export interface SchedulerDeps {
   fs: HostFs;
   exec: Exec;
   baseTags: Record<string, string>;
   logger: Logger;
   emit: (points: Sample[]) => void;
+  /** eastwest_sampler points at most this often per sampler (0: every tick). */
+  selfIntervalMs?: number;
 }
 
 /** Delay to the next multiple of intervalMs after now, and at least to the next one after the tick's start. */
@@ -126,6 +141,7 @@ type Entry = ScheduledSampler & {
   optionsRevertTimer?: NodeJS.Timeout;
   /** Tags of its eastwest_sampler point, made once and frozen (points share them; the encoder keeps their bytes). */
   selfTags?: Readonly<Record<string, string>>;
+  self: SelfWindow;
 };
 
 export class Scheduler {
@@ -142,6 +158,7 @@ export class Scheduler {
       running: false,
       defaultIntervalMs: s.intervalMs,
       configuredOptions: s.options,
+      self: { reportedNs: undefined, maxDurationNs: 0n, allOk: true },
       state: { name: s.sampler.name, intervalMs: s.intervalMs, availability: { available: true }, ticks: 0n, errors: 0n, points: 0n, lastDurationNs: 0n, lastError: undefined },
     }));
   }
@@ -253,17 +270,43 @@ export class Scheduler {
     e.state.ticks += 1n;
     e.state.points += BigInt(points.length);
     e.state.lastDurationNs = durationNs;
-    points.push(this.#selfPoint(e, tickNs, durationNs, ok));
-    this.#deps.emit(points);
+    const w = e.self;
+    if (durationNs > w.maxDurationNs) w.maxDurationNs = durationNs;
+    w.allOk &&= ok;
+    if (this.#selfDue(e, tickNs)) points.push(this.#selfPoint(e, tickNs));
+    if (points.length > 0) this.#deps.emit(points);
   }
 
-  #selfPoint(e: Entry, timeNs: bigint, durationNs: bigint, ok: boolean): Sample {
-    return {
+  /**
+   * Whether this tick reports: the first one does, and then the first at least selfIntervalMs after the last report,
+   * less half an interval so that grid jitter does not skip a report.
+   */
+  #selfDue(e: Entry, tickNs: bigint): boolean {
+    const last = e.self.reportedNs;
+    const selfMs = this.#deps.selfIntervalMs ?? 0;
+    if (last === undefined || e.intervalMs >= selfMs) return true;
+    return (tickNs - last) * 2n >= BigInt(2 * selfMs - e.intervalMs) * 1_000_000n;
+  }
+
+  #selfPoint(e: Entry, timeNs: bigint): Sample {
+    const w = e.self;
+    const point: Sample = {
       measurement: "eastwest_sampler",
       tags: (e.selfTags ??= Object.freeze({ agent_id: this.#deps.baseTags["agent_id"] ?? "", sampler: e.sampler.name })),
-      fields: { duration_ns: durationNs, up: ok, errors_total: e.state.errors, points_total: e.state.points, interval_ms: BigInt(e.intervalMs) },
+      fields: {
+        duration_ns: w.maxDurationNs,
+        up: w.allOk,
+        ticks_total: e.state.ticks,
+        errors_total: e.state.errors,
+        points_total: e.state.points,
+        interval_ms: BigInt(e.intervalMs),
+      },
       timeNs,
     };
+    w.reportedNs = timeNs;
+    w.maxDurationNs = 0n;
+    w.allOk = true;
+    return point;
   }
 
   /** Changes the interval of one sampler (or all with name ""), optionally reverting after forMs. */

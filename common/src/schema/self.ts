@@ -3,11 +3,12 @@ import type { MeasurementDef } from "../schema.ts";
 
 export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
   eastwest_sampler: {
-    doc: "One sampler's last tick on an agent: duration, success, errors and points (agent scheduler).",
+    doc: "One sampler's health on an agent since its previous report: slowest tick (duration_ns), up (no tick failed), and running totals of ticks, errors and points. Reported every tick when the sampler's interval is at least the agent's selfIntervalMs (1 s), else once per selfIntervalMs.",
     tags: ["agent_id", "sampler"],
     fields: {
       duration_ns: "uint",
       up: "bool",
+      ticks_total: "uint",
       errors_total: "uint",
       points_total: "uint",
       interval_ms: "uint",

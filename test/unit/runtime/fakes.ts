@@ -6,8 +6,11 @@ import type { Exec } from "@eastwest/agent/runtime/exec";
 import { Scheduler, type ScheduledSampler } from "@eastwest/agent/runtime/scheduler";
 import type { Availability, SampleContext, Sampler } from "@eastwest/agent/samplers/types";
 
-/** A fake sampler (the Sampler seam): records each tick's options; `fail` makes ticks throw. */
-export function fakeSampler(name: string, opts: { fail?: boolean; init?: () => Promise<Availability> } = {}) {
+/**
+ * A fake sampler (the Sampler seam): records each tick's options; `fail` makes ticks throw; `during` runs in
+ * tick n (1-based) and may wait or throw.
+ */
+export function fakeSampler(name: string, opts: { fail?: boolean; init?: () => Promise<Availability>; during?: (n: number) => Promise<void> } = {}) {
   const seen: Array<Readonly<Record<string, unknown>>> = [];
   let closed = 0;
   const sampler: Sampler = {
@@ -16,6 +19,7 @@ export function fakeSampler(name: string, opts: { fail?: boolean; init?: () => P
     async sample(ctx: SampleContext) {
       seen.push(ctx.options);
       if (opts.fail) throw new Error(`${name} broke`);
+      await opts.during?.(seen.length);
       return { points: [{ measurement: name, tags: {}, fields: { n: BigInt(seen.length) }, timeNs: ctx.nowNs }] };
     },
     async close() {
@@ -31,7 +35,7 @@ const noExec: Exec = async (file) => {
 };
 
 /** A Scheduler whose emitted points are kept; `until(pred)` resolves on the emit that makes pred true. */
-export function harness(samplers: ScheduledSampler[]) {
+export function harness(samplers: ScheduledSampler[], selfIntervalMs?: number) {
   const emitted: Sample[] = [];
   const waiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
   const scheduler = new Scheduler(samplers, {
@@ -39,6 +43,7 @@ export function harness(samplers: ScheduledSampler[]) {
     exec: noExec,
     baseTags: { agent_id: "a1" },
     logger: silentLogger(),
+    ...(selfIntervalMs === undefined ? {} : { selfIntervalMs }),
     emit: (points) => {
       emitted.push(...points);
       for (const w of waiters.splice(0)) if (w.pred()) w.resolve();

@@ -99,6 +99,63 @@ describe("Scheduler", () => {
   });
 });
 
+describe("Scheduler: eastwest_sampler points at most once per selfIntervalMs", () => {
+  let stop: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await stop?.();
+    stop = undefined;
+  });
+
+  it("a fast sampler reports its slowest tick, any failure and running totals once per window", async () => {
+    // Tick 3 waits 50 ms (the slowest), tick 5 throws; ticks are 10 ms apart, reports 100 ms apart.
+    const s = fakeSampler("fast", {
+      during: async (n) => {
+        if (n === 3) await new Promise((r) => setTimeout(r, 50));
+        if (n === 5) throw new Error("tick 5 broke");
+      },
+    });
+    const h = harness([{ sampler: s.sampler, intervalMs: 10, options: {} }], 100);
+    stop = () => h.scheduler.stop();
+    await h.scheduler.init();
+    h.scheduler.start();
+    await h.until(() => h.selfPoints("fast").length >= 5, "five reports", 10_000);
+    await h.scheduler.stop();
+    const self = h.selfPoints("fast");
+    const ticks = self.map((p) => p.fields["ticks_total"] as bigint);
+    const data = h.emitted.filter((p) => p.measurement === "fast").length;
+    assert.equal(ticks[0], 1n, "the first tick reports at once");
+    assert.ok(self.length < data / 2, `${self.length} reports for ${data} ticks: not one per tick`);
+    for (let i = 1; i < self.length; i++) {
+      const gapMs = Number((self[i]?.timeNs as bigint) - (self[i - 1]?.timeNs as bigint)) / 1e6;
+      assert.ok(gapMs >= 95, `reports ${gapMs} ms apart`);
+      assert.ok((ticks[i] as bigint) > (ticks[i - 1] as bigint), "ticks_total grows");
+    }
+    // The reports whose windows hold tick 3 (slow) and tick 5 (failed); later windows start afresh.
+    const slow = ticks.findIndex((t) => t >= 3n);
+    const failed = ticks.findIndex((t) => t >= 5n);
+    assert.ok((self[slow]?.fields["duration_ns"] as bigint) >= 45_000_000n, "duration_ns is the slowest tick in the window (50 ms; a timer may fire a millisecond early)");
+    assert.equal(self[failed]?.fields["up"], false, "a failed tick in the window makes up false");
+    assert.equal(self[failed]?.fields["errors_total"], 1n);
+    const later = self.slice(Math.max(slow, failed) + 1);
+    assert.ok(later.length >= 1);
+    assert.ok(later.every((p) => p.fields["up"] === true && (p.fields["duration_ns"] as bigint) < 45_000_000n), "later windows start afresh");
+  });
+
+  it("a sampler as slow as selfIntervalMs reports every tick", async () => {
+    const s = fakeSampler("slow");
+    const h = harness([{ sampler: s.sampler, intervalMs: 30, options: {} }], 30);
+    stop = () => h.scheduler.stop();
+    await h.scheduler.init();
+    h.scheduler.start();
+    await h.until(() => s.seen.length >= 4, "four ticks");
+    await h.scheduler.stop();
+    assert.deepEqual(
+      h.selfPoints("slow").map((p) => p.fields["ticks_total"]),
+      s.seen.map((_, i) => BigInt(i + 1)),
+    );
+  });
+});
+
 describe("Scheduler: wall-clock grid", () => {
   it("puts the next tick on the next multiple of the interval", async () => {
     const { untilNextGridMs } = await import("@eastwest/agent/runtime/scheduler");
