@@ -19,7 +19,7 @@ import { ensureBinaries, isRoot, onCleanup } from "./host.ts";
 import { createTopology, destroyTopology, inNamespace, nsCommand, type Namespace, type Topology } from "./netns.ts";
 import { ProcessMeter } from "./proc-stat.ts";
 import { agentConfigFile, agentHighestSeq, startAgent, startCollector, waitForAgentData, type RunningCollector, type SamplerSetting } from "./stack.ts";
-import { differences, judge, meanDifference, trimmedDifference, TRIM, type Estimate, type Pair } from "./paired.ts";
+import { differences, judge, meanDifference, type Estimate, type Pair } from "./paired.ts";
 import { fmt, statusRow, verdict, type BenchOutcome, type Row } from "./table.ts";
 
 export interface PerturbationOptions {
@@ -266,7 +266,7 @@ const withSe = (e: Estimate) => `${signed(e.pct, 2)}${Number.isFinite(e.sePct) ?
 function row(method: string, dir: Direction, pairs: readonly Pair[], c: Context): Row {
   const { a, b } = c.topo;
   const label = dir === "b_to_a" ? `${b.name.slice(-1)}->${a.name.slice(-1)}` : `${a.name.slice(-1)}->${b.name.slice(-1)}`;
-  const e = trimmedDifference(pairs);
+  const e = meanDifference(pairs);
   const v = judge(e, MAX_DIFF_PCT);
   return {
     bench: BENCH,
@@ -279,10 +279,9 @@ function row(method: string, dir: Direction, pairs: readonly Pair[], c: Context)
   };
 }
 
-/** The plain mean ± SE and the per-pair differences, for the notes. */
+/** The per-pair differences, for the notes. */
 function spread(label: string, pairs: readonly Pair[]): string {
-  const d = differences(pairs).map((x) => signed(x, 1));
-  return `${label}: mean ${withSe(meanDifference(pairs))}, pairs [${d.join(", ")}]`;
+  return `${label} [${differences(pairs).map((x) => signed(x, 1)).join(", ")}]`;
 }
 
 function outcome(
@@ -296,8 +295,7 @@ function outcome(
   const notes: string[] = [
     `(c) eastwest = an agent in each namespace, guest role as in \`eastwest demo\` (cpu, netdev, tcp, softirqs, softnet at 10 Hz; tcpinfo on port ${IPERF_PORT}; netstate 10 s) streaming to a collector on the bridge (${c.topo.hostIp}); ` +
       `reference = no agent work. Namespaces ${a.name} ${a.ip} and ${b.name} ${b.ip} on bridge ${c.topo.bridge}, single TCP stream, agents warmed up ${c.o.warmupS} s before measuring. ` +
-      `Ratio column: ${TRIM * 100} % trimmed mean of the per-pair differences (agents - none) in % ± its standard error (SE, Tukey-McLaughlin), robust to the few pairs that catch a stall of the whole VM; ` +
-      `ok = the whole interval diff ± 2 SE lies within ±${MAX_DIFF_PCT} %, MISS = it lies wholly outside, "not resolved" = it spans the target (more pairs or longer runs needed).`,
+      `Ratio column: mean of the per-pair differences (agents - none) in % ± its standard error (SE); ok = the whole interval diff ± 2 SE lies within ±${MAX_DIFF_PCT} %, MISS = it lies wholly outside, "not resolved" = it spans the target (more pairs or longer runs needed).`,
   ];
   const list = (xs: number[]) => xs.map((x) => fmt(gbit(x), 2)).join(", ");
   if (runs) {
@@ -305,7 +303,7 @@ function outcome(
     notes.push(
       `(c) runs: ${c.o.pairs} pairs of separate ${c.o.iperfSeconds} s iperf3 -J runs per direction in ABBA order, agents started anew for each. Gbit/s b->a none [${list(runs.b_to_a.map((p) => p.none))}], agents [${list(runs.b_to_a.map((p) => p.agents))}]; ` +
         `a->b none [${list(runs.a_to_b.map((p) => p.none))}], agents [${list(runs.a_to_b.map((p) => p.agents))}]. Each agent used ${fmt(mean(runsCpu.agents), 2)} % of a core, the collector ${fmt(mean(runsCpu.collector), 2)} %, during the agents' runs. ` +
-        `${spread("b->a", runs.b_to_a)}; ${spread("a->b", runs.a_to_b)}.`,
+        `Differences per pair, %: ${spread("b->a", runs.b_to_a)}; ${spread("a->b", runs.a_to_b)}.`,
     );
   }
   if (interleaved) {
@@ -314,7 +312,7 @@ function outcome(
       `(c) interleaved: one ${c.o.interleavedSeconds} s iperf3 run per direction (iperf3's own figure: b->a ${fmt(gbit(interleaved.iperfBps.b_to_a), 2)}, a->b ${fmt(gbit(interleaved.iperfBps.a_to_b), 2)} Gbit/s) while the agents were alternately stopped (SIGSTOP) and running, ` +
         `in ABBA phases of ${PHASE_MS} ms; a phase's throughput is the receiving veth's tx_bytes over its last ${PHASE_MS - SETTLE_MS} ms; each ABBA quartet is one pair. ` +
         `Each agent used ${fmt(mean(c.agentCpuPct), 2)} % of a core while running, the collector ${fmt(mean(c.collectorCpuPct), 2)} %. ` +
-        `${spread("b->a", interleaved.pairs.b_to_a)}; ${spread("a->b", interleaved.pairs.a_to_b)}.`,
+        `Differences per pair, %: ${spread("b->a", interleaved.pairs.b_to_a)}; ${spread("a->b", interleaved.pairs.a_to_b)}.`,
     );
   }
   return { rows, notes };
