@@ -67,7 +67,7 @@ export class Agent {
     const fs = this.#fs;
     const exec = this.#deps.exec ?? realExec;
     this.#identity = await identify(fs, exec);
-    await restorePending(defaultJournalDir(), { exec, fs, logger: this.#deps.logger });
+    await restorePending(this.config.settingsJournalDir || defaultJournalDir(), { exec, fs, logger: this.#deps.logger });
     const baseTags = { agent_id: this.config.id, host: this.#identity.hostname, netns: this.#identity.netns };
     this.#batcher = new Batcher({ ...this.config.batch, emit: (points) => this.#enqueue(points) });
     const selfIntervalMs = this.config.selfIntervalMs;

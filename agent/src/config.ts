@@ -50,6 +50,8 @@ export const agentConfigSchema = z
     procRoot: z.string().min(1),
     sysRoot: z.string().min(1),
     calibrate: z.boolean(),
+    /** Where apply_settings journals what it changed, so that a restarted agent puts it back; "": the default (see settings.action.ts). */
+    settingsJournalDir: z.string(),
     /** Self-instrumentation over OTLP/HTTP; off without otlp.endpoint. */
     otlp: otlpConfigSchema,
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
@@ -84,6 +86,7 @@ export function agentDefaults(): Record<string, unknown> {
     procRoot: "/proc",
     sysRoot: "/sys",
     calibrate: false,
+    settingsJournalDir: "",
     otlp: otlpDefaults(),
     logLevel: "info",
   };
@@ -99,6 +102,7 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_INTERVAL_MS", path: ["intervalMs"], type: "number" },
   { name: "EASTWEST_PROC_ROOT", path: ["procRoot"], type: "string" },
   { name: "EASTWEST_SYS_ROOT", path: ["sysRoot"], type: "string" },
+  { name: "EASTWEST_SETTINGS_JOURNAL_DIR", path: ["settingsJournalDir"], type: "string" },
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
   { name: "EASTWEST_AGENT_SAMPLERS", path: ["samplers"], type: "json" },
   ...OTLP_ENV,

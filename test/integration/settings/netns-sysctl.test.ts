@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { requireBinary, startProcess, tempDir, waitFor } from "../../helpers/procs.ts";
+import { requireBinary, start, startProcess, tempDir, waitFor } from "../../helpers/procs.ts";
 
 const NS = `ews${process.pid % 100000}`;
 const CHILD = fileURLToPath(new URL("./settings-child.ts", import.meta.url));
@@ -80,6 +80,26 @@ describe("sysctl settings inside a network namespace (root)", function () {
     const [pending] = child("restore-pending", dir.path);
     assert.deepEqual(pending?.value.map((r) => [r.token, r.state, r.verified]), [["cc-2", "restored", true]]);
     assert.equal(nsRead(CC), original);
+  });
+
+  it("an agent started with EASTWEST_SETTINGS_JOURNAL_DIR restores, at start, a change journaled there", async () => {
+    const [, applied] = child("apply", dir.path, cell(), "cc-4");
+    assert.equal(applied?.value.error, undefined, JSON.stringify(applied));
+    assert.equal(nsRead(CC), target);
+    // why: no collector is listening there; the agent restores before it connects, and keeps retrying after.
+    const agent = start(["agent", "--id", "journal-dir-test", "--collector", "127.0.0.1:9", "--role", "guest", "--log-level", "info"], {
+      prefix: ["ip", "netns", "exec", NS],
+      env: { EASTWEST_SETTINGS_JOURNAL_DIR: dir.path },
+    });
+    try {
+      await waitFor(() => {
+        if (agent.child.exitCode !== null) throw new Error(`agent exited ${agent.child.exitCode}: ${agent.stderr().slice(-2000)}`);
+        return nsRead(CC) === original ? true : undefined;
+      }, 30_000, "the agent to restore the journaled change");
+    } finally {
+      await agent.kill("SIGTERM");
+    }
+    assert.match(agent.stdout() + agent.stderr(), /cc-4/, "the agent logs the token it restored");
   });
 
   it("Ctrl-C: restoreAll (the agent's stop()) puts the value back", async () => {
