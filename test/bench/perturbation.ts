@@ -14,6 +14,7 @@
 //   Pairs of phases share one TCP connection and CPU placement, so this
 //   resolves differences well under 1 %.
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { startProcess, tempDir, waitFor, type Proc } from "../helpers/procs.ts";
 import { ensureBinaries, isRoot, onCleanup } from "./host.ts";
 import { createTopology, destroyTopology, inNamespace, nsCommand, type Namespace, type Topology } from "./netns.ts";
@@ -279,6 +280,17 @@ function row(method: string, dir: Direction, pairs: readonly Pair[], c: Context)
   };
 }
 
+/**
+ * The stack's CPU as a share of the machine. why: iperf3's two ends saturate every core here, so the CPU eastwest
+ * takes is CPU iperf3 does not get: this share is what the measured difference should come to.
+ */
+function cpuShare(agentPct: readonly number[], collectorPct: readonly number[]): string {
+  const cores = availableParallelism();
+  const agents = 2; // one per namespace
+  const total = agents * mean(agentPct) + mean(collectorPct);
+  return `together ${fmt(total, 2)} % of one core, ${fmt(total / cores, 2)} % of this machine's ${cores} cores (the difference to expect where iperf3 saturates them all)`;
+}
+
 /** The per-pair differences, for the notes. */
 function spread(label: string, pairs: readonly Pair[]): string {
   return `${label} [${differences(pairs).map((x) => signed(x, 1)).join(", ")}]`;
@@ -302,7 +314,7 @@ function outcome(
     for (const dir of DIRECTIONS) rows.push(row("runs", dir, runs[dir], c));
     notes.push(
       `(c) runs: ${c.o.pairs} pairs of separate ${c.o.iperfSeconds} s iperf3 -J runs per direction in ABBA order, agents started anew for each. Gbit/s b->a none [${list(runs.b_to_a.map((p) => p.none))}], agents [${list(runs.b_to_a.map((p) => p.agents))}]; ` +
-        `a->b none [${list(runs.a_to_b.map((p) => p.none))}], agents [${list(runs.a_to_b.map((p) => p.agents))}]. Each agent used ${fmt(mean(runsCpu.agents), 2)} % of a core, the collector ${fmt(mean(runsCpu.collector), 2)} %, during the agents' runs. ` +
+        `a->b none [${list(runs.a_to_b.map((p) => p.none))}], agents [${list(runs.a_to_b.map((p) => p.agents))}]. Each agent used ${fmt(mean(runsCpu.agents), 2)} % of a core, the collector ${fmt(mean(runsCpu.collector), 2)} %, during the agents' runs: ${cpuShare(runsCpu.agents, runsCpu.collector)}. ` +
         `Differences per pair, %: ${spread("b->a", runs.b_to_a)}; ${spread("a->b", runs.a_to_b)}.`,
     );
   }
@@ -311,7 +323,7 @@ function outcome(
     notes.push(
       `(c) interleaved: one ${c.o.interleavedSeconds} s iperf3 run per direction (iperf3's own figure: b->a ${fmt(gbit(interleaved.iperfBps.b_to_a), 2)}, a->b ${fmt(gbit(interleaved.iperfBps.a_to_b), 2)} Gbit/s) while the agents were alternately stopped (SIGSTOP) and running, ` +
         `in ABBA phases of ${PHASE_MS} ms; a phase's throughput is the receiving veth's tx_bytes over its last ${PHASE_MS - SETTLE_MS} ms; each ABBA quartet is one pair. ` +
-        `Each agent used ${fmt(mean(c.agentCpuPct), 2)} % of a core while running, the collector ${fmt(mean(c.collectorCpuPct), 2)} %. ` +
+        `Each agent used ${fmt(mean(c.agentCpuPct), 2)} % of a core while running, the collector ${fmt(mean(c.collectorCpuPct), 2)} %: ${cpuShare(c.agentCpuPct, c.collectorCpuPct)}. ` +
         `Differences per pair, %: ${spread("b->a", interleaved.pairs.b_to_a)}; ${spread("a->b", interleaved.pairs.a_to_b)}.`,
     );
   }
