@@ -1,5 +1,5 @@
 // The agent: samplers -> scheduler -> batcher -> outbox -> transport.
-import { nowNs, type Logger, type Sample } from "@eastwest/common";
+import { errorMessage, nowNs, type Logger, type Sample } from "@eastwest/common";
 import { Role, type Calibration, type Command, type CommandResult, type Hello } from "@eastwest/proto";
 import type { AgentConfig } from "./config.ts";
 import { identify, type Identity } from "./identity.ts";
@@ -8,6 +8,7 @@ import { realExec, type Exec } from "./runtime/exec.ts";
 import { hostFs, type HostFs } from "./runtime/hostfs.ts";
 import { Outbox } from "./runtime/outbox.ts";
 import { Scheduler, type ScheduledSampler } from "./runtime/scheduler.ts";
+import { defaultSpoolDir, spoolFile, takeSpool, writeSpool } from "./runtime/spool.ts";
 import { SAMPLERS } from "./samplers/index.ts";
 import { GrpcTransport } from "./transport/grpc.ts";
 import type { NatsTransport } from "./transport/nats.ts";
@@ -74,6 +75,7 @@ export class Agent {
     this.#scheduler = new Scheduler(this.#samplers(), { fs, exec, baseTags, logger: this.#deps.logger, emit: (p) => this.#batcher?.add(p), selfIntervalMs });
     await this.#scheduler.init();
     if (this.config.calibrate && this.#deps.calibrate) this.#calibration = await this.#deps.calibrate();
+    this.#restoreSpool();
     this.#transport = await this.#createTransport();
     this.#transport.start();
     // why: on the samplers' lane when they are as slow, so that it costs no wake-up of its own.
@@ -176,5 +178,36 @@ export class Agent {
     this.#batcher?.close();
     if (this.#transport && this.#transport.connected) await this.#transport.drain(drainMs);
     await this.#transport?.close();
+    this.#writeSpool();
+  }
+
+  #spoolFile(): string {
+    return spoolFile(this.config.spoolDir || defaultSpoolDir(), this.config.id);
+  }
+
+  /** Batches an earlier run of this agent spooled go out first. A spool that cannot be read costs nothing else. */
+  #restoreSpool(): void {
+    const file = this.#spoolFile();
+    try {
+      const spool = takeSpool(file);
+      if (spool.problems.length > 0) this.#deps.logger.error({ spool: file, keptAs: spool.keptAs, problems: spool.problems.slice(0, 5) }, "spool lines unreadable; kept aside, the rest restored");
+      if (spool.batches.length === 0) return;
+      this.outbox.restore(spool.batches);
+      this.#deps.logger.info({ spool: file, batches: spool.batches.length }, "batches spooled at the last stop restored; they are sent first");
+    } catch (err) {
+      this.#deps.logger.error({ spool: file, err: errorMessage(err) }, "spool not readable; left in place");
+    }
+  }
+
+  /** What the collector has not acked stays on disk for the next start. */
+  #writeSpool(): void {
+    const file = this.#spoolFile();
+    const unacked = this.outbox.unacked();
+    try {
+      writeSpool(file, unacked);
+      if (unacked.length > 0) this.#deps.logger.warn({ spool: file, batches: unacked.length }, "unacked batches spooled for the next start");
+    } catch (err) {
+      this.#deps.logger.error({ spool: file, batches: unacked.length, err: errorMessage(err) }, "unacked batches could not be spooled; they are lost");
+    }
   }
 }

@@ -52,6 +52,8 @@ export const agentConfigSchema = z
     calibrate: z.boolean(),
     /** Where apply_settings journals what it changed, so that a restarted agent puts it back; "": the default (see settings.action.ts). */
     settingsJournalDir: z.string(),
+    /** Where unacked batches are kept across a stop (<dir>/<id>.jsonl); "": the default (runtime/spool.ts). */
+    spoolDir: z.string(),
     /** Self-instrumentation over OTLP/HTTP; off without otlp.endpoint. */
     otlp: otlpConfigSchema,
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
@@ -87,6 +89,7 @@ export function agentDefaults(): Record<string, unknown> {
     sysRoot: "/sys",
     calibrate: false,
     settingsJournalDir: "",
+    spoolDir: "",
     otlp: otlpDefaults(),
     logLevel: "info",
   };
@@ -103,6 +106,7 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_PROC_ROOT", path: ["procRoot"], type: "string" },
   { name: "EASTWEST_SYS_ROOT", path: ["sysRoot"], type: "string" },
   { name: "EASTWEST_SETTINGS_JOURNAL_DIR", path: ["settingsJournalDir"], type: "string" },
+  { name: "EASTWEST_SPOOL_DIR", path: ["spoolDir"], type: "string" },
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
   { name: "EASTWEST_AGENT_SAMPLERS", path: ["samplers"], type: "json" },
   ...OTLP_ENV,

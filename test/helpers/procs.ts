@@ -23,7 +23,23 @@ const live = new Set<Proc>();
 /** Starts the eastwest CLI. `prefix` runs it under another command (e.g. ip netns exec NS). */
 export function start(args: string[], opts: { env?: Record<string, string>; prefix?: string[]; cwd?: string } = {}): Proc {
   const argv = [...(opts.prefix ?? []), process.execPath, CLI, ...args];
-  return startProcess(argv[0] as string, argv.slice(1), opts);
+  // why: an agent stopped while its collector is down spools its unacked batches for its next start; each agent
+  // a test starts gets a spool directory of its own (unless the test gives one), so that no later test's agent
+  // of the same id sends them.
+  const env = args[0] === "agent" && opts.env?.["EASTWEST_SPOOL_DIR"] === undefined ? { ...opts.env, EASTWEST_SPOOL_DIR: spoolDir() } : opts.env;
+  return startProcess(argv[0] as string, argv.slice(1), { ...opts, env });
+}
+
+let spools: string | undefined;
+
+/** A fresh directory under one per test process, removed when it exits. */
+function spoolDir(): string {
+  if (spools === undefined) {
+    const root = mkdtempSync(join(tmpdir(), "eastwest-spools-"));
+    process.once("exit", () => rmSync(root, { recursive: true, force: true }));
+    spools = root;
+  }
+  return mkdtempSync(join(spools, "agent-"));
 }
 
 /** Starts any program (an argument array, no shell), capturing output. */

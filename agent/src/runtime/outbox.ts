@@ -51,6 +51,27 @@ export class Outbox {
     }
   }
 
+  /**
+   * Batches spooled by an earlier run of this agent: queued ahead of everything, without a seq (they get theirs,
+   * in this order, once the collector says what it holds). Overflow drops the oldest, as for add.
+   */
+  restore(batches: ReadonlyArray<{ points: Sample[]; createdNs: bigint }>): void {
+    // why: seqs rise with age in the outbox; once one is given out, older batches could not be numbered below it.
+    if (this.#nextSeq !== undefined) throw new Error("outbox: restore only before the collector's Welcome");
+    const restored: OutboxEntry[] = batches.filter((b) => b.points.length > 0).map((b) => ({ seq: undefined, points: b.points, createdNs: b.createdNs, inFlight: false, sends: 0 }));
+    this.#entries = [...restored, ...this.#entries];
+    while (this.#entries.length > this.#max) {
+      const dropped = this.#entries.shift() as OutboxEntry;
+      this.#stats.droppedBatches += 1n;
+      this.#stats.droppedPoints += BigInt(dropped.points.length);
+    }
+  }
+
+  /** Every batch not yet acked, oldest first (what the agent spools when it stops). */
+  unacked(): Array<{ points: Sample[]; createdNs: bigint }> {
+    return this.#entries.map((e) => ({ points: e.points, createdNs: e.createdNs }));
+  }
+
   /** The collector holds seqs up to `highest` for us: continue above it, and above our own. */
   setBase(highest: bigint): void {
     let next = highest + 1n;

@@ -1,8 +1,9 @@
 // Collector + agent as real processes on loopback: samples arrive and are
 // stored; kill -9 of the collector mid-stream loses and duplicates nothing.
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { decodeSpool } from "@eastwest/agent/runtime/spool";
 import { freePort, getJson, jsonLine, killAll, start, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
 
 interface Agents {
@@ -98,5 +99,39 @@ describe("pipeline: agent -> gRPC -> collector -> embedded store", function () {
       const times = series.values.map((row) => String(row[0]));
       assert.equal(new Set(times).size, times.length, `duplicate points in ${JSON.stringify(series.tags)}`);
     }
+  });
+
+  it("an agent stopped while the collector is down spools its batches; the next start sends them first", async () => {
+    const grpcPort = await freePort();
+    const spoolDir = join(dir.path, "spool");
+    const env = { EASTWEST_SPOOL_DIR: spoolDir };
+    const config = agentConfig(dir.path, "host-s", grpcPort);
+    const firstNs = BigInt(Date.now()) * 1_000_000n;
+    const first = start(["agent", "--config", config, "--log-level", "warn"], { env });
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.equal(await first.kill("SIGTERM"), 0, first.stderr());
+    const stoppedNs = BigInt(Date.now()) * 1_000_000n;
+    const file = join(spoolDir, "host-s.jsonl");
+    const spool = decodeSpool(readFileSync(file, "utf8"));
+    assert.deepEqual(spool.problems, []);
+    const spooled = spool.batches.length;
+    const cpuAll = spool.batches.flatMap((b) => b.points).filter((p) => p.measurement === "cpu" && p.tags["cpu"] === "all").length;
+    assert.ok(spooled >= 2 && cpuAll >= 2, `batches spooled: ${spooled}, cpu points in them: ${cpuAll}`);
+    assert.match(first.stderr(), /unacked batches spooled for the next start/);
+
+    const c = await startCollector(join(dir.path, "store.db"), grpcPort);
+    const second = start(["agent", "--config", config, "--log-level", "info"], { env });
+    const old = await waitFor(async () => {
+      const s = await getJson<SeriesResp>(`${c.http}/api/v1/series?measurement=cpu&from=${firstNs}&to=${stoppedNs}&tag.agent_id=host-s&tag.cpu=all`);
+      return (s.series[0]?.values.length ?? 0) >= cpuAll ? s.series[0]?.values : undefined;
+    }, 30_000, "the spooled cpu points, stored");
+    assert.equal(old.length, cpuAll, "every spooled point once, and no other from that window");
+    assert.equal(existsSync(file), false, "the spool is taken at start");
+    assert.match(second.stderr(), /batches spooled at the last stop restored/);
+    const detail = await waitFor(async () => {
+      const d = await getJson<AgentDetail>(`${c.http}/api/v1/agents/host-s`);
+      return d.agent.highestSeq > spooled ? d : undefined;
+    }, 30_000, "batches of the second run");
+    assert.deepEqual(detail.gaps, [], `no seq missing: ${JSON.stringify(detail.gaps)}`);
   });
 });
