@@ -31,6 +31,8 @@ export class Agent {
   #identity: Identity | undefined;
   #scheduler: Scheduler | undefined;
   #batcher: Batcher | undefined;
+  /** The spool was read (or found absent) at start, so writing it at stop loses nothing. */
+  #spoolTaken = false;
   #transport: GrpcTransport | NatsTransport | undefined;
   #calibration: Calibration | undefined;
   #closed = false;
@@ -190,6 +192,7 @@ export class Agent {
     const file = this.#spoolFile();
     try {
       const spool = takeSpool(file);
+      this.#spoolTaken = true;
       if (spool.problems.length > 0) this.#deps.logger.error({ spool: file, keptAs: spool.keptAs, problems: spool.problems.slice(0, 5) }, "spool lines unreadable; kept aside, the rest restored");
       if (spool.batches.length === 0) return;
       this.outbox.restore(spool.batches);
@@ -203,6 +206,11 @@ export class Agent {
   #writeSpool(): void {
     const file = this.#spoolFile();
     const unacked = this.outbox.unacked();
+    // why: a spool this run did not take (start failed before, or it was unreadable) is not overwritten.
+    if (!this.#spoolTaken) {
+      if (unacked.length > 0) this.#deps.logger.error({ spool: file, batches: unacked.length }, "unacked batches not spooled: the spool was not taken at start; they are lost");
+      return;
+    }
     try {
       writeSpool(file, unacked);
       if (unacked.length > 0) this.#deps.logger.warn({ spool: file, batches: unacked.length }, "unacked batches spooled for the next start");

@@ -44,6 +44,11 @@ export class Outbox {
     const seq = this.#nextSeq;
     if (seq !== undefined) this.#nextSeq = seq + 1n;
     this.#entries.push({ seq, points, createdNs, inFlight: false, sends: 0 });
+    this.#dropOverflow();
+  }
+
+  /** Over maxBatches: the oldest go, counted. */
+  #dropOverflow(): void {
     while (this.#entries.length > this.#max) {
       const dropped = this.#entries.shift() as OutboxEntry;
       this.#stats.droppedBatches += 1n;
@@ -60,11 +65,7 @@ export class Outbox {
     if (this.#nextSeq !== undefined) throw new Error("outbox: restore only before the collector's Welcome");
     const restored: OutboxEntry[] = batches.filter((b) => b.points.length > 0).map((b) => ({ seq: undefined, points: b.points, createdNs: b.createdNs, inFlight: false, sends: 0 }));
     this.#entries = [...restored, ...this.#entries];
-    while (this.#entries.length > this.#max) {
-      const dropped = this.#entries.shift() as OutboxEntry;
-      this.#stats.droppedBatches += 1n;
-      this.#stats.droppedPoints += BigInt(dropped.points.length);
-    }
+    this.#dropOverflow();
   }
 
   /** Every batch not yet acked, oldest first (what the agent spools when it stops). */

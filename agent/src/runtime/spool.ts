@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { FieldValue, Sample } from "@eastwest/common";
+import { errorMessage, type FieldValue, type Sample } from "@eastwest/common";
 
 export interface SpooledBatch {
   points: Sample[];
@@ -65,7 +65,7 @@ function valueOf(f: unknown, where: string): [string, FieldValue] {
   switch (kind) {
     case "f": {
       const x = Number(text);
-      if (Number.isNaN(x) && text !== "NaN") throw new Error(`${where} ${name}: not a number: ${JSON.stringify(text)}`);
+      if ((Number.isNaN(x) && text !== "NaN") || text.trim() !== text || text === "") throw new Error(`${where} ${name}: not a number: ${JSON.stringify(text)}`);
       return [name, x];
     }
     case "i":
@@ -107,7 +107,7 @@ export function decodeSpool(text: string): { batches: SpooledBatch[]; problems: 
       const points = doc.points.map((p, j) => pointOf(p, `point ${j}`));
       batches.push({ points, createdNs: bigintOf(doc.createdNs, "createdNs") });
     } catch (err) {
-      problems.push(`line ${i + 1}: ${err instanceof Error ? err.message : String(err)}`);
+      problems.push(`line ${i + 1}: ${errorMessage(err)}`);
     }
   });
   return { batches, problems };

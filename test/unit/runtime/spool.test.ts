@@ -46,6 +46,7 @@ describe("agent spool: unacked batches across a stop", () => {
       JSON.stringify({ v: 1, createdNs: "1", points: [{ m: "m", t: { a: 1 }, f: [["x", "b", "1"]], ns: "1" }] }),
       JSON.stringify({ v: 1, createdNs: "x", points: [{ m: "m", t: {}, f: [["x", "f", "1"]], ns: "1" }] }),
       JSON.stringify({ v: 1, createdNs: "1", points: [{ m: "m", t: {}, f: [["x", "f", "one"]], ns: "1" }] }),
+      JSON.stringify({ v: 1, createdNs: "1", points: [{ m: "m", t: {}, f: [["x", "f", ""]], ns: "1" }] }),
       good,
     ];
     writeFileSync(file, lines.join("\n") + "\n");
@@ -53,13 +54,14 @@ describe("agent spool: unacked batches across a stop", () => {
     assert.equal(got.batches.length, 2, "the two good lines");
     assert.deepEqual(
       got.problems.map((p) => p.replace(/:.*/, "")),
-      ["line 2", "line 3", "line 4", "line 5", "line 6", "line 7"],
+      ["line 2", "line 3", "line 4", "line 5", "line 6", "line 7", "line 8"],
     );
     assert.match(got.problems[1] ?? "", /unknown version 2/);
     assert.match(got.problems[2] ?? "", /point 0 x: expected an integer string, got "1.5"/);
     assert.match(got.problems[3] ?? "", /tags must be strings/);
     assert.match(got.problems[4] ?? "", /createdNs: expected an integer string/);
     assert.match(got.problems[5] ?? "", /not a number: "one"/);
+    assert.match(got.problems[6] ?? "", /not a number: ""/, "an empty text is not 0");
     assert.equal(existsSync(file), false);
     assert.ok(got.keptAs && readFileSync(got.keptAs, "utf8") === lines.join("\n") + "\n", "the whole file kept, byte for byte");
   });
