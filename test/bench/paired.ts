@@ -16,7 +16,7 @@ export interface Estimate {
   sePct: number;
 }
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+export const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: readonly number[]) => (xs.length < 2 ? Number.NaN : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
 
 /** Per-pair differences in % of that pair's none. */
@@ -30,6 +30,7 @@ export function meanDifference(pairs: readonly Pair[]): Estimate {
   return { pct: mean(d), sePct: sd(d) / Math.sqrt(d.length) };
 }
 
+/** The words of the results table (table.ts verdict): ok, MISS; and "not resolved". */
 export type Verdict = "ok" | "MISS" | "not resolved";
 
 /**

@@ -20,8 +20,8 @@ import { ensureBinaries, isRoot, onCleanup } from "./host.ts";
 import { createTopology, destroyTopology, inNamespace, nsCommand, type Namespace, type Topology } from "./netns.ts";
 import { ProcessMeter } from "./proc-stat.ts";
 import { agentConfigFile, agentHighestSeq, startAgent, startCollector, waitForAgentData, type RunningCollector, type SamplerSetting } from "./stack.ts";
-import { differences, judge, meanDifference, type Estimate, type Pair } from "./paired.ts";
-import { fmt, statusRow, verdict, type BenchOutcome, type Row } from "./table.ts";
+import { differences, judge, mean, meanDifference, type Estimate, type Pair } from "./paired.ts";
+import { fmt, statusRow, type BenchOutcome, type Row } from "./table.ts";
 
 export interface PerturbationOptions {
   pairs: number;
@@ -213,8 +213,7 @@ async function interleavedRuns(c: Context): Promise<{ pairs: Pairs; iperfBps: Re
             bps[mode].push(((b1 - b0) * 8) / ((t1 - t0) / 1000));
             if (mode === "agents") runningS += (performance.now() - phaseStart) / 1000;
           }
-          const mean2 = (xs: number[]) => ((xs[0] ?? 0) + (xs[1] ?? 0)) / 2;
-          pairs[dir].push({ none: mean2(bps.none), agents: mean2(bps.agents) });
+          pairs[dir].push({ none: mean(bps.none), agents: mean(bps.agents) });
         }
       } finally {
         signalAgents(agents, "agents");
@@ -259,7 +258,6 @@ export async function perturbationBench(o: PerturbationOptions): Promise<BenchOu
   return outcome(c, runs, runsCpu, interleaved);
 }
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const gbit = (bps: number) => bps / 1e9;
 const signed = (x: number, digits: number) => `${x >= 0 ? "+" : ""}${fmt(x, digits)}`;
 const withSe = (e: Estimate) => `${signed(e.pct, 2)}${Number.isFinite(e.sePct) ? ` ± ${fmt(e.sePct, 2)}` : ""} %`;
@@ -268,7 +266,6 @@ function row(method: string, dir: Direction, pairs: readonly Pair[], c: Context)
   const { a, b } = c.topo;
   const label = dir === "b_to_a" ? `${b.name.slice(-1)}->${a.name.slice(-1)}` : `${a.name.slice(-1)}->${b.name.slice(-1)}`;
   const e = meanDifference(pairs);
-  const v = judge(e, MAX_DIFF_PCT);
   return {
     bench: BENCH,
     metric: `Gbit/s ${label}, ${method} (${pairs.length} pairs)`,
@@ -276,7 +273,7 @@ function row(method: string, dir: Direction, pairs: readonly Pair[], c: Context)
     reference: fmt(gbit(mean(pairs.map((p) => p.none))), 2),
     ratio: withSe(e),
     target: `|diff| < ${MAX_DIFF_PCT} %`,
-    result: v === "not resolved" ? v : verdict(v === "ok"),
+    result: judge(e, MAX_DIFF_PCT),
   };
 }
 

@@ -7,9 +7,9 @@
 // as <file>.bad-<time> so that nothing is lost. A crash (SIGKILL, power loss) spools nothing: the outbox is in
 // memory until the agent stops.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { errorMessage, type FieldValue, type Sample } from "@eastwest/common";
+import { defaultStateDir } from "./state-dir.ts";
 
 export interface SpooledBatch {
   points: Sample[];
@@ -20,8 +20,7 @@ const VERSION = 1;
 
 /** /var/lib/eastwest/spool for root, else a per-user temp dir (as the settings journal). */
 export function defaultSpoolDir(): string {
-  const uid = process.getuid?.() ?? -1;
-  return uid === 0 ? "/var/lib/eastwest/spool" : join(tmpdir(), `eastwest-${uid}`, "spool");
+  return defaultStateDir("spool");
 }
 
 export function spoolFile(dir: string, agentId: string): string {

@@ -1,8 +1,7 @@
 // The agent's settings actions (apply_settings, restore_settings) on one keeper per process, and the two
 // lifecycle hooks: restorePending at start (journals of a crashed predecessor), restoreAll at stop.
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { ApplySettings, RestoreSettings } from "@eastwest/proto";
+import { defaultStateDir } from "../../runtime/state-dir.ts";
 import type { SettingsDeps } from "./settings.host.ts";
 import { SettingsKeeper, type ApplyReport, type RestoreReport } from "./settings.keeper.ts";
 
@@ -11,8 +10,7 @@ export { SettingsError, SettingsKeeper, type ApplyReport, type RestoreReport } f
 
 /** /var/lib/eastwest/settings for root (the only user that can change these settings), else a per-user temp dir. */
 export function defaultJournalDir(): string {
-  const uid = process.getuid?.() ?? -1;
-  return uid === 0 ? "/var/lib/eastwest/settings" : join(tmpdir(), `eastwest-${uid}`, "settings");
+  return defaultStateDir("settings");
 }
 
 const keeper = new SettingsKeeper(defaultJournalDir());
