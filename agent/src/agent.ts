@@ -9,10 +9,12 @@ import { hostFs, type HostFs } from "./runtime/hostfs.ts";
 import { Outbox } from "./runtime/outbox.ts";
 import { Scheduler, type ScheduledSampler } from "./runtime/scheduler.ts";
 import { defaultSpoolDir, spoolFile, takeSpool, writeSpool } from "./runtime/spool.ts";
+import { atNormal, type SchedState } from "./runtime/sched.ts";
 import { SAMPLERS } from "./samplers/index.ts";
 import { GrpcTransport } from "./transport/grpc.ts";
 import type { NatsTransport } from "./transport/nats.ts";
 import type { CommandDeps } from "./actions/dispatch.ts";
+import type { RunTool } from "./actions/iperf3/iperf3.run.ts";
 import { defaultJournalDir, restoreAll, restorePending } from "./actions/settings/settings.action.ts";
 
 export const AGENT_VERSION = "0.1.0";
@@ -21,6 +23,10 @@ export interface AgentDeps {
   logger: Logger;
   exec?: Exec;
   calibrate?: () => Promise<Calibration | undefined>;
+  /** The policy this process runs under (`eastwest agent` applies config.scheduling before it starts); default normal. */
+  scheduling?: SchedState;
+  /** Runs long-lived tools (iperf3); default realRunTool, at normal priority when the agent is idle. */
+  runTool?: RunTool;
 }
 
 export class Agent {
@@ -48,6 +54,10 @@ export class Agent {
 
   get transport(): GrpcTransport | NatsTransport | undefined {
     return this.#transport;
+  }
+
+  get scheduling(): SchedState {
+    return this.#deps.scheduling ?? { policy: "normal" };
   }
 
   get scheduler(): Scheduler | undefined {
@@ -148,6 +158,7 @@ export class Agent {
         rss_bytes: BigInt(process.memoryUsage.rss()),
         cpu_user_ns_total: BigInt(cpu.user) * 1000n,
         cpu_system_ns_total: BigInt(cpu.system) * 1000n,
+        sched_idle: this.scheduling.policy === "idle",
       },
       timeNs: nowNs(),
     };
@@ -156,12 +167,15 @@ export class Agent {
   async #onCommand(cmd: Command): Promise<CommandResult> {
     const { handleCommand } = await import("./actions/dispatch.ts");
     await import("./actions/exitreasons/index.ts");
+    const { realRunTool } = await import("./actions/iperf3/iperf3.run.ts");
     const deps: CommandDeps = {
       scheduler: this.#scheduler,
       logger: this.#deps.logger,
       exec: this.#deps.exec ?? realExec,
       fs: this.#fs,
       signal: this.#commands.signal,
+      // why: iperf3 makes the traffic being measured; under the agent's SCHED_IDLE it would get only leftover CPU.
+      runTool: this.#deps.runTool ?? atNormal(() => this.scheduling, realRunTool),
       calibrate: async () => {
         this.#calibration = await this.#deps.calibrate?.();
         return this.#calibration;

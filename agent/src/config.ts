@@ -50,6 +50,8 @@ export const agentConfigSchema = z
     procRoot: z.string().min(1),
     sysRoot: z.string().min(1),
     calibrate: z.boolean(),
+    /** CPU scheduling policy: "idle" (SCHED_IDLE, runs only where no other task wants the CPU) or "normal"; runtime/sched.ts. */
+    scheduling: z.enum(["idle", "normal"]),
     /** Where apply_settings journals what it changed, so that a restarted agent puts it back; "": the default (see settings.action.ts). */
     settingsJournalDir: z.string(),
     /** Where unacked batches are kept across a stop (<dir>/<id>.jsonl); "": the default (runtime/spool.ts). */
@@ -88,6 +90,7 @@ export function agentDefaults(): Record<string, unknown> {
     procRoot: "/proc",
     sysRoot: "/sys",
     calibrate: false,
+    scheduling: "idle",
     settingsJournalDir: "",
     spoolDir: "",
     otlp: otlpDefaults(),
@@ -107,6 +110,7 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_SYS_ROOT", path: ["sysRoot"], type: "string" },
   { name: "EASTWEST_SETTINGS_JOURNAL_DIR", path: ["settingsJournalDir"], type: "string" },
   { name: "EASTWEST_SPOOL_DIR", path: ["spoolDir"], type: "string" },
+  { name: "EASTWEST_AGENT_SCHEDULING", path: ["scheduling"], type: "string" },
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
   { name: "EASTWEST_AGENT_SAMPLERS", path: ["samplers"], type: "json" },
   ...OTLP_ENV,

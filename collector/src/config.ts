@@ -46,6 +46,11 @@ export const collectorConfigSchema = z
     store: storeConfigSchema,
     nats,
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
+    /**
+     * CPU scheduling policy of the collector process: "normal", or "idle" (SCHED_IDLE) where it shares a host with
+     * the traffic it measures, as in `eastwest demo`; see agent/src/runtime/sched.ts.
+     */
+    scheduling: z.enum(["idle", "normal"]),
     /** Self-instrumentation over OTLP/HTTP; off without otlp.endpoint. */
     otlp: otlpConfigSchema,
   })
@@ -77,6 +82,7 @@ export function collectorDefaults(): Record<string, unknown> {
       connectTimeoutMs: 5000,
     },
     logLevel: "info",
+    scheduling: "normal",
     otlp: otlpDefaults(),
   };
 }
@@ -91,6 +97,7 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_NATS_ENABLED", path: ["nats", "enabled"], type: "boolean" },
   { name: "EASTWEST_NATS_SERVERS", path: ["nats", "servers"], type: "string" },
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
+  { name: "EASTWEST_COLLECTOR_SCHEDULING", path: ["scheduling"], type: "string" },
   ...OTLP_ENV,
 ];
 

@@ -30,6 +30,16 @@ export function meanDifference(pairs: readonly Pair[]): Estimate {
   return { pct: mean(d), sePct: sd(d) / Math.sqrt(d.length) };
 }
 
+/**
+ * The difference per stack when `stacks` copies of the stack ran: the estimate and its SE both divided by `stacks`.
+ * why: the effect grows with the load and the noise does not, so N stacks resolve N times finer, provided the
+ * effect is proportional to the load (a larger load filling idle time less well only makes this an overestimate).
+ */
+export function perStack(e: Estimate, stacks: number): Estimate {
+  if (!Number.isInteger(stacks) || stacks < 1) throw new Error(`stacks: expected a whole number >= 1, got ${stacks}`);
+  return { pct: e.pct / stacks, sePct: e.sePct / stacks };
+}
+
 /** The words of the results table (table.ts verdict): ok, MISS; and "not resolved". */
 export type Verdict = "ok" | "MISS" | "not resolved";
 

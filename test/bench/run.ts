@@ -24,6 +24,8 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
   --rounds N             (b) alternating reference/collector rounds, median ratio reported (3)
   --iperf-seconds N      (c) length of each separate iperf3 run (5)
   --interleaved-seconds N (c) one run per direction with agents stopped/running in 2 s phases (40; 0 skips)
+  --stacks N,M           (c) interleaved runs with N (then M) agents per namespace (1); above 1, each row also
+                         gives the difference per stack (diff / N): N times the load, N times the resolution
   --help
 
 Runs as root may install Debian packages that are missing (prometheus-node-exporter, iperf3) and say so.
@@ -45,6 +47,7 @@ function parse(argv: string[]) {
       rounds: { type: "string", default: "3" },
       "iperf-seconds": { type: "string", default: "5" },
       "interleaved-seconds": { type: "string", default: "40" },
+      stacks: { type: "string", default: "1" },
       help: { type: "boolean", default: false },
     },
   });
@@ -61,6 +64,12 @@ function parse(argv: string[]) {
     if (key) only.add(key);
     else problems.push(`--only: unknown benchmark ${JSON.stringify(name)} (a|overhead, b|ingest, c|perturbation)`);
   }
+  const stacks: number[] = [];
+  for (const s of (values.stacks ?? "").split(",").map((x) => x.trim())) {
+    const n = Number(s);
+    if (Number.isInteger(n) && n >= 1 && n <= 8) stacks.push(n);
+    else problems.push(`--stacks: expected whole numbers 1..8 separated by commas, got ${JSON.stringify(values.stacks)}`);
+  }
   const warmup = values["warmup-seconds"] === undefined ? undefined : num("warmup-seconds", 0);
   const opts = {
     help: values.help ?? false,
@@ -76,6 +85,7 @@ function parse(argv: string[]) {
     iperfSeconds: Math.floor(num("iperf-seconds", 1)),
     perturbationWarmupS: warmup ?? 10,
     interleavedSeconds: Math.floor(num("interleaved-seconds", 0)),
+    stacks: [...new Set(stacks)],
   };
   // why: each interleaved quartet is 4 phases of 2 s, after and before 1.5 s of ramp.
   if (opts.interleavedSeconds > 0 && opts.interleavedSeconds < 11) problems.push(`--interleaved-seconds: expected 0 or >= 11 (one ABBA quartet of 2 s phases plus ramp), got ${opts.interleavedSeconds}`);
@@ -116,7 +126,7 @@ async function main(): Promise<number> {
     const o = { seconds: opts.ingestSeconds, warmupS: opts.ingestWarmupS, window: opts.window, pointsPerBatch: opts.points, rounds: opts.rounds, log };
     outcomes.push(await guarded("(b) ingest", () => ingestBench(o)));
   }
-  if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, warmupS: opts.perturbationWarmupS, interleavedSeconds: opts.interleavedSeconds, log })));
+  if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, warmupS: opts.perturbationWarmupS, interleavedSeconds: opts.interleavedSeconds, stacks: opts.stacks, log })));
 
   const rows: Row[] = outcomes.flatMap((o) => o.rows);
   const notes = outcomes.flatMap((o) => o.notes);

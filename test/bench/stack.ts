@@ -10,8 +10,11 @@ export interface RunningCollector {
   http: string;
 }
 
-export async function startCollector(dir: string, grpcHost = "127.0.0.1"): Promise<RunningCollector> {
-  const proc = start(["collector", "--grpc-host", grpcHost, "--grpc-port", "0", "--http-port", "0", "--data", join(dir, "collector.db"), "--log-level", "warn"]);
+/** scheduling: the collector's CPU policy (`--scheduling`); default its own (normal). */
+export async function startCollector(dir: string, grpcHost = "127.0.0.1", scheduling?: "idle" | "normal"): Promise<RunningCollector> {
+  const args = ["collector", "--grpc-host", grpcHost, "--grpc-port", "0", "--http-port", "0", "--data", join(dir, "collector.db"), "--log-level", "warn"];
+  if (scheduling !== undefined) args.push("--scheduling", scheduling);
+  const proc = start(args);
   const ports = await jsonLine<{ grpc_port: number; http_port: number }>(proc);
   return { proc, grpcPort: ports.grpc_port, http: `http://127.0.0.1:${ports.http_port}` };
 }

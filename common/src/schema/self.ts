@@ -15,7 +15,7 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
     },
   },
   eastwest_agent: {
-    doc: "Agent pipeline state: buffered batches, points dropped on overflow, resends, connection.",
+    doc: "Agent pipeline state: buffered batches, points dropped on overflow, resends, connection; its own CPU and memory, and whether it runs under SCHED_IDLE (sched_idle).",
     tags: ["agent_id"],
     fields: {
       buffered_batches: "uint",
@@ -28,6 +28,7 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
       rss_bytes: "uint",
       cpu_user_ns_total: "uint",
       cpu_system_ns_total: "uint",
+      sched_idle: "bool",
     },
   },
 };

@@ -8,7 +8,7 @@ import { bindMounts, composeSchemaProblems, type ComposeService } from "./compos
 import { agentConfigOf, collectorConfigOf, DEPLOY, listDeploy, read, REPO, run, which, yamlDocs } from "./files.ts";
 import { analyzeUnits, INSTALLED_CLI, jetStreamLeader, natsConfigFor, startNatsCluster } from "./tools.ts";
 
-const AGENT_CAPS = ["CAP_NET_ADMIN", "CAP_PERFMON", "CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH"];
+const AGENT_CAPS = ["CAP_NET_ADMIN", "CAP_PERFMON", "CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH", "CAP_SYS_NICE"];
 
 /** key=value lines of a unit's [Service] section (last one wins, as systemd does for these keys). */
 function serviceKeys(rel: string): Map<string, string> {

@@ -10,7 +10,7 @@ import { configMap, hostMounts, k8sObject, podProblems, selectorProblems, servic
 import { typeCheckModels, validateModels } from "./k8s-schema.ts";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
-const AGENT_CAPS = ["NET_ADMIN", "PERFMON", "SYS_ADMIN", "SYS_PTRACE", "DAC_READ_SEARCH"];
+const AGENT_CAPS = ["NET_ADMIN", "PERFMON", "SYS_ADMIN", "SYS_PTRACE", "DAC_READ_SEARCH", "SYS_NICE"];
 
 interface Loaded {
   objects: { where: string; object: K8sObject }[];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { differences, judge, meanDifference, type Pair } from "../../bench/paired.ts";
+import { differences, judge, meanDifference, perStack, type Pair } from "../../bench/paired.ts";
 
 const pairsOf = (diffsPct: readonly number[]): Pair[] => diffsPct.map((d) => ({ none: 100, agents: 100 + d }));
 
@@ -24,5 +24,17 @@ describe("bench: paired differences", () => {
     assert.equal(judge({ pct: -2.5, sePct: 0.7 }, 1), "MISS");
     assert.equal(judge({ pct: -2.5, sePct: 0.8 }, 1), "not resolved", "-2.5 + 1.6 is inside");
     assert.equal(judge({ pct: 0, sePct: Number.NaN }, 1), "not resolved", "no SE: cannot tell");
+  });
+
+  it("per stack: N stacks' difference and SE divided by N, judged as one stack", () => {
+    const three = meanDifference(pairsOf([-2.4, -0.6, -1.8, -1.2]));
+    const one = perStack(three, 3);
+    assert.ok(Math.abs(one.pct - three.pct / 3) < 1e-12 && Math.abs(one.pct + 0.5) < 1e-9, `pct ${one.pct}`);
+    assert.ok(Math.abs(one.sePct - three.sePct / 3) < 1e-12, `SE ${one.sePct}`);
+    assert.equal(judge(three, 1), "not resolved");
+    assert.equal(judge(one, 1), "ok");
+    assert.deepEqual(perStack({ pct: -1, sePct: 0.5 }, 1), { pct: -1, sePct: 0.5 });
+    assert.throws(() => perStack(three, 0), /whole number >= 1/);
+    assert.throws(() => perStack(three, 1.5), /whole number >= 1/);
   });
 });

@@ -8,6 +8,7 @@ import { Agent } from "@eastwest/agent/agent";
 import { loadAgentConfig } from "@eastwest/agent/config";
 import { calibrate } from "@eastwest/agent/calibrate/index";
 import { realExec } from "@eastwest/agent/runtime/exec";
+import { applyScheduling, atNormal, realSchedDeps } from "@eastwest/agent/runtime/sched";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
@@ -21,6 +22,7 @@ const MAP: FlagMap = {
   "sys-root": { path: ["sysRoot"], type: "string" },
   "log-level": { path: ["logLevel"], type: "string" },
   calibrate: { path: ["calibrate"], type: "boolean" },
+  scheduling: { path: ["scheduling"], type: "string" },
   "otlp-endpoint": { path: ["otlp", "endpoint"], type: "string" },
   transport: { path: ["collector", "transport"], type: "string" },
   "nats-servers": { path: ["nats", "servers"], type: "list" },
@@ -39,6 +41,9 @@ flags:
   --proc-root DIR        read /proc from DIR (tests)            env EASTWEST_PROC_ROOT
   --sys-root DIR         read /sys from DIR (tests)             env EASTWEST_SYS_ROOT
   --calibrate            measure cost-model constants at start
+  --scheduling idle|normal  CPU policy (idle: SCHED_IDLE, takes only CPU
+                         no other task wants; iperf3 and calibration still
+                         run normal; needs CAP_SYS_NICE) (idle) env EASTWEST_AGENT_SCHEDULING
   --log-level LEVEL      trace|debug|info|warn|error|silent     env EASTWEST_LOG_LEVEL
   --otlp-endpoint URL    export own metrics over OTLP/HTTP (off) env OTEL_EXPORTER_OTLP_ENDPOINT
   --transport grpc|nats  how batches travel (grpc)               env EASTWEST_TRANSPORT
@@ -74,11 +79,14 @@ export const agentCommand: CliCommand = {
       if (values["print-config"]) return printConfig(io, config);
       const logger = createLogger("agent", config.logLevel);
       const telemetry = await startTelemetry(telemetryOptions(config.otlp, "eastwest-agent", config.id, logger));
-      const agent = new Agent(config, { logger, calibrate: () => calibrate({ exec: realExec }) });
+      const scheduling = applyScheduling(config.scheduling, realSchedDeps());
+      if (scheduling.unavailable) logger.warn({ reason: scheduling.unavailable }, "scheduling idle not applied; the agent runs at normal priority");
+      // why: calibration measures this host's copy and system call costs; at SCHED_IDLE any other task would inflate them.
+      const agent = new Agent(config, { logger, scheduling, calibrate: () => calibrate({ exec: atNormal(() => scheduling, realExec) }) });
       observeOutbox(telemetry.meter, agent);
       try {
         await agent.start();
-        logger.info({ id: config.id, collector: config.collector.address }, "agent started");
+        logger.info({ id: config.id, collector: config.collector.address, scheduling: scheduling.policy }, "agent started");
         await untilSignal();
         logger.info("agent stopping");
         await agent.stop();

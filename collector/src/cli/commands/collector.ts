@@ -5,6 +5,7 @@ import { loadCollectorConfig } from "../../config.ts";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
+import { applyScheduling, realSchedDeps } from "@eastwest/agent/runtime/sched";
 
 export const COLLECTOR_FLAGS: FlagMap = {
   "grpc-host": { path: ["grpc", "host"], type: "string" },
@@ -13,6 +14,7 @@ export const COLLECTOR_FLAGS: FlagMap = {
   "http-port": { path: ["http", "port"], type: "number" },
   data: { path: ["store", "path"], type: "string" },
   "log-level": { path: ["logLevel"], type: "string" },
+  scheduling: { path: ["scheduling"], type: "string" },
   "otlp-endpoint": { path: ["otlp", "endpoint"], type: "string" },
   nats: { path: ["nats", "enabled"], type: "boolean" },
   "nats-servers": { path: ["nats", "servers"], type: "list" },
@@ -33,6 +35,9 @@ flags:
   --http-port PORT     (7471; 0 picks a free port)      env EASTWEST_HTTP_PORT
   --data FILE          embedded store file (eastwest-data/eastwest.db) env EASTWEST_STORE_PATH
   --log-level LEVEL    trace|debug|info|warn|error|silent env EASTWEST_LOG_LEVEL
+  --scheduling idle|normal  CPU policy; idle (SCHED_IDLE) where the collector
+                       shares a host with the traffic it measures (normal)
+                                                        env EASTWEST_COLLECTOR_SCHEDULING
   --otlp-endpoint URL  export own traces and metrics over OTLP/HTTP (off)
   --nats               also consume batches from NATS JetStream  env EASTWEST_NATS_ENABLED
   --nats-servers A,B   NATS servers (nats://127.0.0.1:4222)      env EASTWEST_NATS_SERVERS
@@ -53,6 +58,8 @@ export const collectorCommand: CliCommand = {
       const config = loadCollectorConfig({ file: values["config"] as string | undefined, env: process.env, flags, problems });
       if (values["print-config"]) return printConfig(io, config);
       const logger = createLogger("collector", config.logLevel);
+      const scheduling = applyScheduling(config.scheduling, realSchedDeps());
+      if (scheduling.unavailable) logger.warn({ reason: scheduling.unavailable }, "scheduling idle not applied; the collector runs at normal priority");
       const collector = new Collector(config, logger);
       await collector.start();
       io.stdout(JSON.stringify({ grpc_port: collector.grpcPort, http_port: collector.httpPort }) + "\n");

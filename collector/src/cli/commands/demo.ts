@@ -11,6 +11,7 @@ import { defaultSpec, executeRun } from "../../run/runner.ts";
 import { formatRun } from "../../run/format.ts";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors, type FlagMap } from "../flags.ts";
+import { applyScheduling, realSchedDeps } from "@eastwest/agent/runtime/sched";
 
 const PREFIX = "ewd";
 const NET = "10.77.0";
@@ -29,15 +30,20 @@ flags:
   --http-port PORT   HTTP API port while the demo runs (default: any free port)
   --loopback         use loopback even as root
   --json             print the run record as JSON instead of the report
+  --scheduling idle|normal  CPU policy of the demo's collector (idle: SCHED_IDLE,
+                     as it shares the host with the traffic it measures)
 `;
 
 async function body(io: CliIo, values: Record<string, unknown>, flags: Record<string, unknown>, problems: string[], onCleanup: (c: () => Promise<void>) => void): Promise<number> {
   const durationS = typeof flags["durationS"] === "number" ? flags["durationS"] : 10;
   const asRoot = process.getuid?.() === 0 && !values["loopback"];
-  const config = loadCollectorConfig({ env: process.env, flags: { http: { port: (flags["httpPort"] as number | undefined) ?? 0 }, grpc: { port: 0 }, ...(flags["data"] ? { store: { path: flags["data"] } } : {}) }, problems });
+  const config = loadCollectorConfig({ env: process.env, flags: { scheduling: flags["scheduling"] ?? "idle", http: { port: (flags["httpPort"] as number | undefined) ?? 0 }, grpc: { port: 0 }, ...(flags["data"] ? { store: { path: flags["data"] } } : {}) }, problems });
   if (!asRoot) io.stdout(`demo: ${process.getuid?.() === 0 ? "--loopback given" : "not root"}: running over loopback (no namespaces, no bridge)\n`);
   const logger = createLogger("demo", "warn");
   const lab = await startLab({ config, logger, bridge: asRoot, prefix: PREFIX, net: NET, idPrefix: "demo", say: (l) => io.stdout(`demo: ${l}\n`) }, onCleanup);
+  // why: after the agents started, so that they do not inherit it (each applies its own policy).
+  const scheduling = applyScheduling(config.scheduling, realSchedDeps());
+  if (scheduling.unavailable && asRoot) io.stdout(`demo: scheduling idle not applied (${scheduling.unavailable}); the collector runs at normal priority\n`);
   const spec = defaultSpec({ durationS, client: lab.client, server: lab.server, serverAddress: lab.serverAddress });
   const record = await executeRun(spec, {
     sessions: lab.collector.sessions,
@@ -58,8 +64,8 @@ export const demoCommand: CliCommand = {
   usage: USAGE,
   run: (argv, io) =>
     withConfigErrors(io, async () => {
-      const map: FlagMap = { "duration-s": { path: ["durationS"], type: "number" }, data: { path: ["data"], type: "string" }, "http-port": { path: ["httpPort"], type: "number" } };
-      const { values, flags, problems } = parseFlags(argv, { "duration-s": { type: "string" }, data: { type: "string" }, "http-port": { type: "string" }, loopback: { type: "boolean" }, json: { type: "boolean" } }, map);
+      const map: FlagMap = { "duration-s": { path: ["durationS"], type: "number" }, data: { path: ["data"], type: "string" }, "http-port": { path: ["httpPort"], type: "number" }, scheduling: { path: ["scheduling"], type: "string" } };
+      const { values, flags, problems } = parseFlags(argv, { "duration-s": { type: "string" }, data: { type: "string" }, "http-port": { type: "string" }, scheduling: { type: "string" }, loopback: { type: "boolean" }, json: { type: "boolean" } }, map);
       if (values["help"]) return io.stdout(USAGE), 0;
       let labCleanup: (() => Promise<void>) | undefined;
       const cleanup = () => labCleanup?.() ?? Promise.resolve();

@@ -9,6 +9,7 @@ import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
 import { COLLECTOR_FLAGS, COLLECTOR_OPTIONS } from "./collector.ts";
+import { applyScheduling, realSchedDeps } from "@eastwest/agent/runtime/sched";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 
@@ -46,6 +47,9 @@ export const upCommand: CliCommand = {
       const collector = new Collector(config, logger);
       await collector.start();
       const agent = spawnAgent(collector.grpcPort, values["interval-ms"] as string | undefined, config.logLevel, config.otlp.endpoint);
+      // why: after the agent started, so that it does not inherit the collector's policy (it applies its own).
+      const scheduling = applyScheduling(config.scheduling, realSchedDeps());
+      if (scheduling.unavailable) logger.warn({ reason: scheduling.unavailable }, "scheduling idle not applied; the collector runs at normal priority");
       const api = `http://${config.http.host}:${collector.httpPort}`;
       io.stdout(`eastwest up: collector gRPC :${collector.grpcPort}, store ${config.store.path}\n`);
       io.stdout(`  agents:  curl ${api}/api/v1/agents\n  latest:  curl '${api}/api/v1/latest?measurement=netdev'\n  series:  curl '${api}/api/v1/series?measurement=cpu&from=-5m&tag.cpu=all'\n`);
