@@ -1,16 +1,18 @@
 // The CPU scheduling policy eastwest's own processes run under. "idle" is Linux's SCHED_IDLE: the process
-// runs only on a CPU no ordinary task wants and never preempts one, so the traffic an agent watches keeps
-// every cycle it would have had without the agent. "normal" is SCHED_OTHER, as a process starts.
+// runs only on a CPU no ordinary task wants and never preempts one. "normal" is SCHED_OTHER, as a process starts.
 //
-// why: on a host whose cores the traffic saturates, CPU an agent takes at an ordinary priority comes out of the
-// traffic's share. Interleaved iperf3 runs on a 2-core host with a load of ~7 % of a core woken 50 times a second
-// (work per wake-up fixed, as an agent's tick): -3 to -4 % throughput at SCHED_OTHER, -0.4 ± 1.4 % at SCHED_IDLE,
-// where the load still got all its work done. SCHED_BATCH (-3.1 %) and nice 19 (-4.1 %) did not help.
+// why: on a host whose cores the traffic nearly saturates, CPU an agent takes at an ordinary priority comes out of
+// the traffic's share; at SCHED_IDLE it gets the idle gaps instead. Interleaved iperf3 runs between two namespaces
+// on a 2-core host, with 3 agents per namespace at 10 Hz and their collector: about -1.3 % throughput per agent
+// pair at SCHED_OTHER, -0.7 % at SCHED_IDLE (README, Performance). A pure CPU load of ~7 % of a core woken 50
+// times a second: -3 to -4 % at SCHED_OTHER, -0.4 ± 1.4 % at SCHED_IDLE; SCHED_BATCH (-3.1 %) and nice 19
+// (-4.1 %) did not help.
 //
 // The price: on a host with no idle CPU at all, SCHED_IDLE gets a minimal share (weight 3 against 1024), so
-// ticks come late and some are skipped (the eastwest_sampler points say so). Tools that make the workload
-// (iperf3) or measure the host (calibration's perf bench) must not inherit it: they run at SCHED_OTHER through
-// `chrt --other 0`. Leaving SCHED_IDLE takes CAP_SYS_NICE, so without it the process stays normal.
+// ticks come late and some are skipped (the eastwest_sampler points show the slowest tick and the tick count).
+// Tools that make the workload (iperf3) or measure the host (calibration's perf bench) must not inherit it: they
+// run at SCHED_OTHER through `chrt --other 0`. Leaving SCHED_IDLE takes CAP_SYS_NICE, so without it the process
+// stays normal.
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
