@@ -352,7 +352,7 @@ function outcome(
         `in ABBA phases of ${PHASE_MS} ms; a phase's throughput is the receiving veth's tx_bytes over its last ${PHASE_MS - SETTLE_MS} ms; each ABBA quartet is one pair. ` +
         `Each of the ${agents} agents used ${fmt(mean(run.agentCpuPct), 2)} % of a core while running, the collector ${fmt(mean(run.collectorCpuPct), 2)} %: ${cpuShare(run.agentCpuPct, run.collectorCpuPct, agents)}. ` +
         (run.stacks > 1
-          ? `Per stack: the difference divided by ${run.stacks}, as is its SE; this assumes the effect grows in proportion to the load (checked against the 1-agent rows where both ran). `
+          ? `Per stack: the difference divided by ${run.stacks}, as is its SE; this assumes the effect grows in proportion to the load (compare the 1-agent rows of \`--stacks 1,${run.stacks}\`). `
           : "") +
         `Differences per pair, %: ${spread("b->a", run.pairs.b_to_a)}; ${spread("a->b", run.pairs.a_to_b)}.`,
     );
