@@ -3,7 +3,9 @@
 // and nothing is left behind.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { SCHED_IDLE, statPolicy } from "@eastwest/agent/runtime/sched";
 import { parseExact } from "@eastwest/collector/store/json";
 import { EmbeddedStore } from "@eastwest/collector/store/embedded";
 import type { RunRecord } from "@eastwest/collector/run/runner";
@@ -38,7 +40,18 @@ describe("eastwest demo (namespaces on a bridge)", function () {
   it("runs iperf3 between the namespaces, agrees with iperf3 within 2 %, and removes everything", async () => {
     const before = iperfProcesses();
     const p = start(["demo", "--duration-s", "4", "--json", "--data", join(dir.path, "d.db")]);
+    // why: the demo's collector shares the host with the traffic, so it puts itself under SCHED_IDLE once its agents run.
+    const policies = new Set<number>();
+    const watch = setInterval(() => {
+      try {
+        policies.add(statPolicy(readFileSync(`/proc/${p.pid}/stat`, "utf8")));
+      } catch {
+        /* exited */
+      }
+    }, 100);
     const code = await p.exited;
+    clearInterval(watch);
+    assert.ok(policies.has(SCHED_IDLE), `the demo's policies seen: ${[...policies]}`);
     assert.equal(code, 0, p.stderr().slice(-3000));
     const text = p.stdout();
     const json = text.slice(text.indexOf("\n{") + 1, text.lastIndexOf("\n}") + 2);

@@ -37,13 +37,15 @@ flags:
 async function body(io: CliIo, values: Record<string, unknown>, flags: Record<string, unknown>, problems: string[], onCleanup: (c: () => Promise<void>) => void): Promise<number> {
   const durationS = typeof flags["durationS"] === "number" ? flags["durationS"] : 10;
   const asRoot = process.getuid?.() === 0 && !values["loopback"];
-  const config = loadCollectorConfig({ env: process.env, flags: { scheduling: flags["scheduling"] ?? "idle", http: { port: (flags["httpPort"] as number | undefined) ?? 0 }, grpc: { port: 0 }, ...(flags["data"] ? { store: { path: flags["data"] } } : {}) }, problems });
+  // why: idle unless asked otherwise, by flag or by the environment (flags would override the environment).
+  const scheduling = flags["scheduling"] ?? (process.env["EASTWEST_COLLECTOR_SCHEDULING"] === undefined ? "idle" : undefined);
+  const config = loadCollectorConfig({ env: process.env, flags: { ...(scheduling === undefined ? {} : { scheduling }), http: { port: (flags["httpPort"] as number | undefined) ?? 0 }, grpc: { port: 0 }, ...(flags["data"] ? { store: { path: flags["data"] } } : {}) }, problems });
   if (!asRoot) io.stdout(`demo: ${process.getuid?.() === 0 ? "--loopback given" : "not root"}: running over loopback (no namespaces, no bridge)\n`);
   const logger = createLogger("demo", "warn");
   const lab = await startLab({ config, logger, bridge: asRoot, prefix: PREFIX, net: NET, idPrefix: "demo", say: (l) => io.stdout(`demo: ${l}\n`) }, onCleanup);
   // why: after the agents started, so that they do not inherit it (each applies its own policy).
-  const scheduling = applyScheduling(config.scheduling, realSchedDeps());
-  if (scheduling.unavailable && asRoot) io.stdout(`demo: scheduling idle not applied (${scheduling.unavailable}); the collector runs at normal priority\n`);
+  const applied = applyScheduling(config.scheduling, realSchedDeps());
+  if (applied.unavailable && asRoot) io.stdout(`demo: scheduling idle not applied (${applied.unavailable}); the collector runs at normal priority\n`);
   const spec = defaultSpec({ durationS, client: lab.client, server: lab.server, serverAddress: lab.serverAddress });
   const record = await executeRun(spec, {
     sessions: lab.collector.sessions,
