@@ -14,7 +14,6 @@ import { SAMPLERS } from "./samplers/index.ts";
 import { GrpcTransport } from "./transport/grpc.ts";
 import type { NatsTransport } from "./transport/nats.ts";
 import type { CommandDeps } from "./actions/dispatch.ts";
-import type { RunTool } from "./actions/iperf3/iperf3.run.ts";
 import { defaultJournalDir, restoreAll, restorePending } from "./actions/settings/settings.action.ts";
 
 export const AGENT_VERSION = "0.1.0";
@@ -25,8 +24,6 @@ export interface AgentDeps {
   calibrate?: () => Promise<Calibration | undefined>;
   /** The policy this process runs under (`eastwest agent` applies config.scheduling before it starts); default normal. */
   scheduling?: SchedState;
-  /** Runs long-lived tools (iperf3); default realRunTool, at normal priority when the agent is idle. */
-  runTool?: RunTool;
 }
 
 export class Agent {
@@ -175,7 +172,7 @@ export class Agent {
       fs: this.#fs,
       signal: this.#commands.signal,
       // why: iperf3 makes the traffic being measured; under the agent's SCHED_IDLE it would get only leftover CPU.
-      runTool: this.#deps.runTool ?? atNormal(() => this.scheduling, realRunTool),
+      runTool: atNormal(() => this.scheduling, realRunTool),
       calibrate: async () => {
         this.#calibration = await this.#deps.calibrate?.();
         return this.#calibration;
