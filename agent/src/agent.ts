@@ -81,7 +81,7 @@ export class Agent {
     const baseTags = { agent_id: this.config.id, host: this.#identity.hostname, netns: this.#identity.netns };
     this.#batcher = new Batcher({ ...this.config.batch, emit: (points) => this.#enqueue(points) });
     const selfIntervalMs = this.config.selfIntervalMs;
-    this.#scheduler = new Scheduler(this.#samplers(), { fs, exec, baseTags, logger: this.#deps.logger, emit: (p) => this.#batcher?.add(p), selfIntervalMs });
+    this.#scheduler = new Scheduler(this.#samplers(), { fs, exec, baseTags, logger: this.#deps.logger, emit: (p) => this.#batcher?.add(p), selfIntervalMs, hold: this.config.hold });
     await this.#scheduler.init();
     if (this.config.calibrate && this.#deps.calibrate) this.#calibration = await this.#deps.calibrate();
     this.#restoreSpool();
@@ -141,6 +141,7 @@ export class Agent {
   #selfPoint(): Sample {
     const st = this.outbox.stats();
     const cpu = process.cpuUsage();
+    const hold = this.#scheduler?.holdState();
     return {
       measurement: "eastwest_agent",
       tags: { agent_id: this.config.id },
@@ -156,6 +157,8 @@ export class Agent {
         cpu_user_ns_total: BigInt(cpu.user) * 1000n,
         cpu_system_ns_total: BigInt(cpu.system) * 1000n,
         sched_idle: this.scheduling.policy === "idle",
+        holding: hold?.holding ?? false,
+        held_bytes: BigInt(hold?.heldBytes ?? 0),
       },
       timeNs: nowNs(),
     };

@@ -47,6 +47,8 @@ export const agentConfigSchema = z
     samplers: z.record(z.string(), samplerConfig).default({}),
     batch: z.object({ maxPoints: z.number().int().min(1).max(50_000), maxDelayMs: z.number().int().min(1) }).strict(),
     buffer: z.object({ maxBatches: z.number().int().min(1), maxInFlight: z.number().int().min(1) }).strict(),
+    /** Holding samples during traffic runs (the hold command; runtime/scheduler.ts): its memory and time limits. */
+    hold: z.object({ maxBytes: z.number().int().min(1024 * 1024).max(4 * 1024 ** 3), maxMs: z.number().int().min(1000).max(3_600_000) }).strict(),
     procRoot: z.string().min(1),
     sysRoot: z.string().min(1),
     calibrate: z.boolean(),
@@ -87,6 +89,7 @@ export function agentDefaults(): Record<string, unknown> {
     samplers: {},
     batch: { maxPoints: 500, maxDelayMs: 1000 },
     buffer: { maxBatches: 2000, maxInFlight: 64 },
+    hold: { maxBytes: 64 * 1024 * 1024, maxMs: 600_000 },
     procRoot: "/proc",
     sysRoot: "/sys",
     calibrate: false,

@@ -43,6 +43,12 @@ const handlers: Partial<Record<NonNullable<Command["kind"]>["$case"], Handler>> 
     if (changed === 0) throw new Error(`no sampler named ${JSON.stringify(sampler)}`);
     return { changed };
   },
+  hold: async (cmd, deps) => {
+    if (cmd.kind?.$case !== "hold") throw new Error("bad command");
+    if (deps.scheduler === undefined) throw new Error("no samplers are running");
+    const st = deps.scheduler.hold(cmd.kind.value.forMs);
+    return { holding: st.holding, held_ticks: st.heldTicks, held_bytes: st.heldBytes };
+  },
   calibrate: async (_cmd, deps) => deps.calibrate(),
   iperf3Server: async (cmd, deps, signal) => {
     if (cmd.kind?.$case !== "iperf3Server") throw new Error("bad command");

@@ -7,12 +7,16 @@
 // why: at 10 Hz a point per sampler per tick was a third of everything an agent
 // sent, and its cost (encoding, ingest, storage) was paid by the hosts being measured.
 //
+// Holding (hold(forMs)): samplers that can split a tick (capture, decode) only capture at each tick while samples
+// are held; when the hold ends (release, its time, its memory limit, stop) the captures are decoded in tick order
+// and their points emitted with their tick's time. Samplers that cannot split keep sampling as usual.
+//
 // why: samplers sharing an interval share one timer (a lane) on a wall-clock grid of that interval, so the
 // process wakes once per grid tick, not once per sampler (at 10 Hz each extra wake-up costs about as much as
 // parsing a small /proc file), and the cadence does not drift by the sampling time.
 import type { Logger, Sample } from "@eastwest/common";
 import { errorMessage, nowNs } from "@eastwest/common";
-import type { Availability, SampleContext, Sampler } from "../samplers/types.ts";
+import type { Availability, Captured, SampleContext, SampleResult, Sampler } from "../samplers/types.ts";
 import type { Exec } from "./exec.ts";
 import type { HostFs } from "./hostfs.ts";
 
@@ -49,7 +53,38 @@ export interface SchedulerDeps {
   emit: (points: Sample[]) => void;
   /** eastwest_sampler points at most this often per sampler (0: every tick). */
   selfIntervalMs?: number;
+  /** Limits of a hold (default DEFAULT_HOLD_LIMITS). */
+  hold?: HoldLimits;
 }
+
+export interface HoldLimits {
+  /** Captures held take at most about this much memory; past it the hold ends early and they are decoded. */
+  maxBytes: number;
+  /** A hold lasts at most this long, whatever it asks for. */
+  maxMs: number;
+}
+
+export const DEFAULT_HOLD_LIMITS: HoldLimits = { maxBytes: 64 * 1024 * 1024, maxMs: 600_000 };
+
+export interface HoldState {
+  holding: boolean;
+  /** Captures waiting to be decoded (also while a hold that ended is being decoded). */
+  heldTicks: number;
+  heldBytes: number;
+}
+
+/** A tick that captured while samples were held. */
+interface HeldTick {
+  entry: Entry;
+  ctx: SampleContext;
+  captured: Captured;
+  /** The capture's own time: part of the tick's duration. */
+  captureNs: bigint;
+}
+
+type Splittable = Sampler & Required<Pick<Sampler, "capture" | "decode">>;
+
+const splits = (s: Sampler): s is Splittable => s.capture !== undefined && s.decode !== undefined;
 
 /** Delay to the next multiple of intervalMs after now, and at least to the next one after the tick's start. */
 export function untilNextGridMs(nowMs: number, intervalMs: number, startedMs: number): number {
@@ -144,12 +179,22 @@ type Entry = ScheduledSampler & {
   self: SelfWindow;
 };
 
+/** Held ticks decoded per event-loop turn. */
+const DECODES_PER_TURN = 50;
+
 export class Scheduler {
   readonly #deps: SchedulerDeps;
   readonly #entries: Entry[];
   readonly #lanes = new Map<number, Lane>();
   #started = false;
   #stopped = false;
+  #holding = false;
+  #holdTimer: NodeJS.Timeout | undefined;
+  /** Captures not decoded yet, in tick order. */
+  #held: HeldTick[] = [];
+  #heldBytes = 0;
+  /** Decoding what a hold kept; while it runs, ticks of splitting samplers still capture (behind what is held). */
+  #draining: Promise<void> | undefined;
 
   constructor(samplers: ScheduledSampler[], deps: SchedulerDeps) {
     this.#deps = deps;
@@ -248,25 +293,50 @@ export class Scheduler {
     e.running = true;
     let deadline: Deadline | undefined;
     const ctx = this.#ctx(e, tickNs, () => (deadline ??= new Deadline(startedMs + e.intervalMs)).signal);
-    let ok = true;
-    let points: Sample[] = [];
-    try {
-      const result = await e.sampler.sample(ctx);
-      points = result.points;
-      if (result.errors && result.errors.length > 0) {
-        e.state.errors += BigInt(result.errors.length);
-        e.state.lastError = result.errors[0];
-        this.#deps.logger.debug({ sampler: e.sampler.name, errors: result.errors.slice(0, 5) }, "sampler tick had errors");
+    const sampler = e.sampler;
+    if ((this.#holding || this.#draining !== undefined) && splits(sampler)) {
+      try {
+        const captured = await sampler.capture(ctx);
+        this.#keep({ entry: e, ctx, captured, captureNs: process.hrtime.bigint() - started });
+      } catch (err) {
+        // why: a capture that failed is a failed tick now: there is nothing to decode later.
+        this.#account(e, tickNs, process.hrtime.bigint() - started, this.#failed(e, err));
+      } finally {
+        deadline?.clear();
+        e.running = false;
       }
-    } catch (err) {
-      ok = false;
-      e.state.errors += 1n;
-      e.state.lastError = errorMessage(err);
-      this.#deps.logger.warn({ sampler: e.sampler.name, err: e.state.lastError }, "sampler tick failed");
+      return;
     }
+    const outcome = await this.#outcome(e, sampler.sample(ctx));
     deadline?.clear();
     e.running = false;
-    const durationNs = process.hrtime.bigint() - started;
+    this.#account(e, tickNs, process.hrtime.bigint() - started, outcome);
+  }
+
+  /** A tick's result, its errors counted and logged; a throw is a failed tick. */
+  async #outcome(e: Entry, result: Promise<SampleResult>): Promise<{ ok: boolean; points: Sample[] }> {
+    try {
+      const r = await result;
+      if (r.errors && r.errors.length > 0) {
+        e.state.errors += BigInt(r.errors.length);
+        e.state.lastError = r.errors[0];
+        this.#deps.logger.debug({ sampler: e.sampler.name, errors: r.errors.slice(0, 5) }, "sampler tick had errors");
+      }
+      return { ok: true, points: r.points };
+    } catch (err) {
+      return this.#failed(e, err);
+    }
+  }
+
+  #failed(e: Entry, err: unknown): { ok: false; points: Sample[] } {
+    e.state.errors += 1n;
+    e.state.lastError = errorMessage(err);
+    this.#deps.logger.warn({ sampler: e.sampler.name, err: e.state.lastError }, "sampler tick failed");
+    return { ok: false, points: [] };
+  }
+
+  /** Counts a finished tick, adds the sampler's own point when due, and emits. */
+  #account(e: Entry, tickNs: bigint, durationNs: bigint, { ok, points }: { ok: boolean; points: Sample[] }): void {
     e.state.ticks += 1n;
     e.state.points += BigInt(points.length);
     e.state.lastDurationNs = durationNs;
@@ -275,6 +345,78 @@ export class Scheduler {
     w.allOk &&= ok;
     if (this.#selfDue(e, tickNs)) points.push(this.#selfPoint(e, tickNs));
     if (points.length > 0) this.#deps.emit(points);
+  }
+
+  /**
+   * Holds samples for forMs from now (extending a hold; at most the limit's maxMs), or ends the hold with 0: what
+   * was held is then decoded and emitted in the background (holdState().heldTicks falls to 0 when done).
+   */
+  hold(forMs: number): HoldState {
+    if (forMs <= 0 || this.#stopped) {
+      this.#release("released");
+      return this.holdState();
+    }
+    const ms = Math.min(forMs, this.#limits.maxMs);
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = setTimeout(() => this.#release("hold time over"), ms);
+    this.#holdTimer.unref();
+    if (!this.#holding) this.#deps.logger.debug({ for_ms: ms }, "holding samples");
+    this.#holding = true;
+    return this.holdState();
+  }
+
+  holdState(): HoldState {
+    return { holding: this.#holding, heldTicks: this.#held.length, heldBytes: this.#heldBytes };
+  }
+
+  get #limits(): HoldLimits {
+    return this.#deps.hold ?? DEFAULT_HOLD_LIMITS;
+  }
+
+  #keep(h: HeldTick): void {
+    this.#held.push(h);
+    this.#heldBytes += h.captured.bytes;
+    if (!this.#holding) this.#drainSoon();
+    else if (this.#heldBytes > this.#limits.maxBytes) {
+      this.#deps.logger.warn({ held_bytes: this.#heldBytes, max_bytes: this.#limits.maxBytes, held_ticks: this.#held.length }, "hold ended early: held captures reached hold.maxBytes");
+      this.#release("memory limit");
+    }
+  }
+
+  #release(why: string): void {
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    if (this.#holding) this.#deps.logger.debug({ why, held_ticks: this.#held.length, held_bytes: this.#heldBytes }, "hold ended: decoding held samples");
+    this.#holding = false;
+    this.#drainSoon();
+  }
+
+  #drainSoon(): void {
+    if (this.#draining !== undefined || this.#held.length === 0) return;
+    this.#draining = this.#drain().finally(() => {
+      this.#draining = undefined;
+      // why: a capture that finished between the drain's last look and now is still held.
+      if (!this.#holding) this.#drainSoon();
+    });
+  }
+
+  /** Decodes the held captures in tick order, and those captured meanwhile, until none is left. */
+  async #drain(): Promise<void> {
+    let decoded = 0;
+    while (this.#held.length > 0) {
+      const batch = this.#held;
+      this.#held = [];
+      for (const h of batch) {
+        this.#heldBytes -= h.captured.bytes;
+        const e = h.entry;
+        const started = process.hrtime.bigint();
+        const outcome = await this.#outcome(e, (e.sampler as Splittable).decode(h.captured, h.ctx));
+        this.#account(e, h.ctx.nowNs, h.captureNs + process.hrtime.bigint() - started, outcome);
+        // why: a long hold decodes for a while: let batches go out and timers fire meanwhile.
+        if (++decoded % DECODES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
+      }
+    }
+    this.#heldBytes = 0;
   }
 
   /**
@@ -379,10 +521,13 @@ export class Scheduler {
     return this.#entries.map((e) => ({ ...e.state }));
   }
 
+  /** Stops ticking; what a hold kept is decoded and emitted first. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const lane of this.#lanes.values()) clearTimeout(lane.timer);
+    this.#release("stopping");
+    while (this.#draining !== undefined) await this.#draining;
     for (const e of this.#entries) {
       clearTimeout(e.soon);
       clearTimeout(e.revertTimer);

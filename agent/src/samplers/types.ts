@@ -30,6 +30,12 @@ export interface SampleResult {
   errors?: string[];
 }
 
+/** What a sampler's capture read, to be decoded later (see Sampler.capture); sampler-specific beyond its size. */
+export interface Captured {
+  /** About how much memory it holds, bytes (what a hold counts against its limit). */
+  readonly bytes: number;
+}
+
 export interface Sampler {
   readonly name: string;
   readonly defaultIntervalMs: number;
@@ -38,6 +44,15 @@ export interface Sampler {
   /** Optional: probe the source once. A reason must start with "unavailable: ". */
   init?(ctx: SampleContext): Promise<Availability>;
   sample(ctx: SampleContext): Promise<SampleResult>;
+  /**
+   * Optional, with decode: the tick in two halves. capture() only reads its sources (files) and decode() turns
+   * what it read into the tick's result, given the same context; sample(ctx) is decode(await capture(ctx), ctx).
+   * why: while samples are held (a traffic run), ticks only capture, and the parsing, rates, points, encoding and
+   * sending wait until the traffic is over (runtime/scheduler.ts).
+   */
+  capture?(ctx: SampleContext): Promise<Captured>;
+  /** Called once per capture, in capture order, never concurrently with sample() or another decode(). */
+  decode?(captured: Captured, ctx: SampleContext): Promise<SampleResult>;
   /** Idempotent. */
   close?(): Promise<void>;
 }

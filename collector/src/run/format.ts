@@ -57,7 +57,7 @@ function header(run: RunReport): string[] {
     `agents: ${agents}`,
     `window: ${fmtTimeNs(r.window.fromNs)} .. ${fmtTimeNs(r.window.toNs)} (${r.window_s.toFixed(1)} s)`,
     `spec: ${s.serverAddress}:${s.port}, ${s.durationS} s, ${s.streams} stream(s), length ${length}, ` +
-      `congestion ${s.congestion || "host default"}${s.reverse ? ", reverse" : ""}, sampling every ${s.sampleIntervalMs} ms`,
+      `congestion ${s.congestion || "host default"}${s.reverse ? ", reverse" : ""}, sampling every ${s.sampleIntervalMs} ms${s.live === true ? " (live)" : " (held during the traffic)"}`,
     `iperf3: ${r.iperf3.protocol}, ${r.iperf3.streams} stream(s), ${fmtInt(r.iperf3.length_bytes)} B per call, ` +
       `congestion ${r.iperf3.sender_congestion ?? NA} (sender) / ${r.iperf3.receiver_congestion ?? NA} (receiver)`,
   ];

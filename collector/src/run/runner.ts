@@ -84,6 +84,41 @@ async function execute(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
   );
   // why: the netdev delta must start from a sample taken before the traffic.
   await sleep(spec.sampleIntervalMs * 3);
+  const holdNotes: string[] = [];
+  const held = spec.live === true ? [] : await holdSamples(sessions, agents, holdMs, holdNotes, progress);
+  const traffic = await runTraffic(spec, deps, sessions, holdMs, progress).finally(() => releaseSamples(sessions, held, holdNotes));
+  const { startedNs, hostAgents, exitReasonCmds, clientRes, serverRes } = traffic;
+  const reasonDocs = await Promise.all(exitReasonCmds.map(async (c) => ({ agentId: c.agentId, doc: await c.result.then((r) => (r.ok ? JSON.parse(r.json) : { available: false, reason: r.error }), (err: unknown) => ({ available: false, reason: errorMessage(err) })) })));
+  const clientDoc = iperfDoc(resultJson(clientRes, "iperf3 client"));
+  const serverDoc = serverRes.ok ? iperfDoc(resultJson(serverRes, "iperf3 server")) : undefined;
+  const finishedNs = nowNs();
+  // why: and end at a sample taken after the traffic; wait until both agents' samples past the end are stored.
+  const window: Window = { fromNs: startedNs - BigInt(spec.sampleIntervalMs * 2) * 1_000_000n, toNs: finishedNs + BigInt(spec.sampleIntervalMs * 2) * 1_000_000n };
+  await waitForSamples(deps.store, [spec.server.agentId, spec.client.agentId], window.toNs, 15_000);
+  const [serverData, clientData] = await Promise.all([endpointData(deps.store, spec.server.agentId, window), endpointData(deps.store, spec.client.agentId, window)]);
+  const iperf = parseIperf3(clientDoc);
+  const iperfServer = serverDoc ? parseIperf3(serverDoc) : undefined;
+  const exits = await exitObservation(deps.store, [spec.server.agentId, spec.client.agentId], window);
+  const payload = iperf.received.bytes;
+  const host = await hostSide(deps.store, [...new Set([...hostAgents, ...exits.hostAgents])], window, payload);
+  host.exitReasons = exitReasonRows(reasonDocs, payload, deps.constants.packet_bytes, host.notes);
+  const bytesMoved = host.membw?.perPayloadByte != null ? { perPayloadByte: host.membw.perPayloadByte, source: `${host.membw.source} memory-bandwidth counters` } : undefined;
+  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: exits.found, bytesMoved });
+  results.warnings.push(...holdNotes);
+  for (const n of exits.notes) results.warnings.push(`exits: ${n}`);
+  for (const n of host.notes) results.warnings.push(`host: ${n}`);
+  const record: RunRecord = { id: spec.id, spec, agents, window, startedNs, finishedNs, results, hostSide: host, iperf3: { client: clientDoc, server: serverDoc } };
+  await deps.store.putRecord("run", spec.id, record);
+  // The run's figures also go in as points (measurements run, run_endpoint, cost_breakdown) for dashboards.
+  const seq = (await deps.store.highestSeq(RUNS_WRITER)) + 1n;
+  const out = await deps.store.writeBatch({ agentId: RUNS_WRITER, seq, points: runPoints(results), receivedNs: nowNs() });
+  if (out.kind !== "ok") deps.logger.warn({ run: spec.id, outcome: out.kind }, "run points not stored");
+  progress(`run ${spec.id}: stored`);
+  return record;
+}
+
+/** iperf3 server and client on their agents (and perf kvm stat on the host agents); either failing stops the other. */
+async function runTraffic(spec: RunSpec, deps: RunnerDeps, sessions: CommandSender, holdMs: number, progress: (msg: string) => void) {
   const startedNs = nowNs();
   progress(`run ${spec.id}: iperf3 ${spec.client.agentId} -> ${spec.server.agentId} (${spec.serverAddress}:${spec.port}) for ${spec.durationS} s`);
   const hostAgents = await runHostAgents(deps, [spec.server.agentId, spec.client.agentId]);
@@ -111,32 +146,30 @@ async function execute(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
   const serverRes = await server.result.catch((err: unknown) => {
     throw new RunError(`run ${spec.id}: iperf3 server on ${spec.server.agentId} failed: ${errorMessage(err)}`);
   });
-  const reasonDocs = await Promise.all(exitReasonCmds.map(async (c) => ({ agentId: c.agentId, doc: await c.result.then((r) => (r.ok ? JSON.parse(r.json) : { available: false, reason: r.error }), (err: unknown) => ({ available: false, reason: errorMessage(err) })) })));
-  const clientDoc = iperfDoc(resultJson(clientRes, "iperf3 client"));
-  const serverDoc = serverRes.ok ? iperfDoc(resultJson(serverRes, "iperf3 server")) : undefined;
-  const finishedNs = nowNs();
-  // why: and end at a sample taken after the traffic; wait until both agents' samples past the end are stored.
-  const window: Window = { fromNs: startedNs - BigInt(spec.sampleIntervalMs * 2) * 1_000_000n, toNs: finishedNs + BigInt(spec.sampleIntervalMs * 2) * 1_000_000n };
-  await waitForSamples(deps.store, [spec.server.agentId, spec.client.agentId], window.toNs, 15_000);
-  const [serverData, clientData] = await Promise.all([endpointData(deps.store, spec.server.agentId, window), endpointData(deps.store, spec.client.agentId, window)]);
-  const iperf = parseIperf3(clientDoc);
-  const iperfServer = serverDoc ? parseIperf3(serverDoc) : undefined;
-  const exits = await exitObservation(deps.store, [spec.server.agentId, spec.client.agentId], window);
-  const payload = iperf.received.bytes;
-  const host = await hostSide(deps.store, [...new Set([...hostAgents, ...exits.hostAgents])], window, payload);
-  host.exitReasons = exitReasonRows(reasonDocs, payload, deps.constants.packet_bytes, host.notes);
-  const bytesMoved = host.membw?.perPayloadByte != null ? { perPayloadByte: host.membw.perPayloadByte, source: `${host.membw.source} memory-bandwidth counters` } : undefined;
-  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: exits.found, bytesMoved });
-  for (const n of exits.notes) results.warnings.push(`exits: ${n}`);
-  for (const n of host.notes) results.warnings.push(`host: ${n}`);
-  const record: RunRecord = { id: spec.id, spec, agents, window, startedNs, finishedNs, results, hostSide: host, iperf3: { client: clientDoc, server: serverDoc } };
-  await deps.store.putRecord("run", spec.id, record);
-  // The run's figures also go in as points (measurements run, run_endpoint, cost_breakdown) for dashboards.
-  const seq = (await deps.store.highestSeq(RUNS_WRITER)) + 1n;
-  const out = await deps.store.writeBatch({ agentId: RUNS_WRITER, seq, points: runPoints(results), receivedNs: nowNs() });
-  if (out.kind !== "ok") deps.logger.warn({ run: spec.id, outcome: out.kind }, "run points not stored");
-  progress(`run ${spec.id}: stored`);
-  return record;
+  return { startedNs, hostAgents, exitReasonCmds, clientRes, serverRes };
+}
+
+/**
+ * Asks each agent to hold its samples for up to forMs; returns those that do. An agent that cannot (an older one)
+ * keeps streaming, and the run says so in its warnings.
+ */
+async function holdSamples(sessions: CommandSender, agents: readonly string[], forMs: number, notes: string[], progress: (msg: string) => void): Promise<string[]> {
+  const results = await Promise.all(agents.map(async (a) => ({ a, r: await sessions.command(a, { $case: "hold", value: { forMs } }, 10_000).catch((err: unknown) => ({ ok: false, error: errorMessage(err) })) })));
+  for (const { a, r } of results) if (!r.ok) notes.push(`hold: ${a} streamed its samples during the traffic (hold failed: ${r.error})`);
+  const held = results.filter(({ r }) => r.ok).map(({ a }) => a);
+  if (held.length > 0) progress(`run: ${held.join(", ")} hold samples until the traffic is over`);
+  return held;
+}
+
+/** Ends the hold on each agent that holds: they decode and send what they captured. */
+async function releaseSamples(sessions: CommandSender, agents: readonly string[], notes: string[]): Promise<void> {
+  await Promise.all(
+    agents.map(async (a) => {
+      const r = await sessions.command(a, { $case: "hold", value: { forMs: 0 } }, 10_000).catch((err: unknown) => ({ ok: false, error: errorMessage(err) }));
+      // why: the hold also ends by itself when its time is over; the samples then arrive late, or after the wait.
+      if (!r.ok) notes.push(`hold: could not end the hold on ${a} (${r.error}); its samples come when its hold time is over`);
+    }),
+  );
 }
 
 /** Host agents that observe the run: observers with role host, and the hosts of the run's guests' VMs. */

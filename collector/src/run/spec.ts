@@ -24,6 +24,7 @@ export const runRequestSchema = z
     congestion: z.string().regex(/^[a-z0-9_]{0,16}$/, "congestion control: lowercase name").default(""),
     reverse: z.boolean().default(false),
     sampleIntervalMs: z.number().int().min(50).max(10_000).default(200),
+    live: z.boolean().default(false),
   })
   .strict()
   .refine((r) => r.server.agentId !== r.client.agentId || r.server.agentId.length > 0, { message: "server and client agents are required" });
@@ -32,4 +33,13 @@ export function parseRunRequest(body: unknown): RunSpec {
   const r = runRequestSchema.safeParse(body);
   if (!r.success) throw new ConfigError(r.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`));
   return { ...r.data, id: r.data.id ?? randomUUID() };
+}
+
+const holdRequestSchema = z.object({ for_ms: z.number().int().min(0).max(3_600_000) }).strict();
+
+/** A hold request ({"for_ms": N}; 0 ends a hold) into its milliseconds; every problem at once. */
+export function parseHoldRequest(body: unknown): { forMs: number } {
+  const r = holdRequestSchema.safeParse(body);
+  if (!r.success) throw new ConfigError(r.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`));
+  return { forMs: r.data.for_ms };
 }

@@ -25,6 +25,11 @@ export interface RunSpec {
   bidir?: boolean;
   /** Sampling interval during the run window (ms). */
   sampleIntervalMs: number;
+  /**
+   * Stream samples while the traffic runs. Default (false/absent): the agents hold them (capture only) and decode,
+   * encode and send them when the traffic is over, so that the run shares its CPUs with as little work as possible.
+   */
+  live?: boolean;
 }
 
 export interface Window {

@@ -15,7 +15,7 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
     },
   },
   eastwest_agent: {
-    doc: "Agent pipeline state: buffered batches, points dropped on overflow, resends, connection; its own CPU and memory, and whether it runs under SCHED_IDLE (sched_idle).",
+    doc: "Agent pipeline state: buffered batches, points dropped on overflow, resends, connection; its own CPU and memory, whether it runs under SCHED_IDLE (sched_idle), and whether it holds samples during a run (holding, held_bytes: captures not yet decoded).",
     tags: ["agent_id"],
     fields: {
       buffered_batches: "uint",
@@ -29,6 +29,8 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
       cpu_user_ns_total: "uint",
       cpu_system_ns_total: "uint",
       sched_idle: "bool",
+      holding: "bool",
+      held_bytes: "uint",
     },
   },
 };

@@ -1,10 +1,10 @@
 // cpu: /proc/stat per-cpu time (ns totals and % of the interval) and kernel activity counters.
 import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
-import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
+import type { Captured, SampleContext, SampleResult, Sampler, SamplerFactory } from "../types.ts";
 import { SeriesMemory, type CounterSeries } from "../shared/series.ts";
 import { TagCache } from "../shared/tags.ts";
 import { intOption, perOptions, unknownKeys } from "../shared/options.ts";
-import { probeProc, readProc } from "../shared/sources.ts";
+import { captureProc, capturedText, probeProc, type CapturedProc } from "../shared/sources.ts";
 import type { Shape } from "../shared/shape.ts";
 import { CPU_STATES, KERNEL_KEYS, parseProcStat, statShape, statValues, type StatLayout, type StatValues } from "./cpu.parse.ts";
 
@@ -92,6 +92,8 @@ export const cpuSampler: SamplerFactory = (): Sampler => {
     return { ...statValues(stat), errors: stat.errors };
   }
 
+  const capture = (ctx: SampleContext): Promise<CapturedProc> => captureProc(ctx, "stat");
+
   return {
     name: "cpu",
     defaultIntervalMs: 1000,
@@ -100,32 +102,38 @@ export const cpuSampler: SamplerFactory = (): Sampler => {
       return probeProc(ctx, "stat");
     },
     async sample(ctx) {
-      const { nsPerTick } = options(ctx);
-      const { layout, values: v, errors } = values(await readProc(ctx, "stat"));
-      const points: Sample[] = [];
-      for (let row = 0; row < layout.cpus.length; row++) {
-        const cpu = layout.cpus[row] as string;
-        const s = cpus.get(cpu);
-        const first = layout.first[row] as number;
-        const columns = layout.columns[row] as number;
-        for (let i = 0; i < columns; i++) s.values[i] = v[first + i];
-        const ticks = s.values;
-        cpus.step(s, ctx.nowNs);
-        // why: step() hands the stepped values back as the previous read; the totals are this tick's.
-        const fields = cpuFields(s, ticks, nsPerTick);
-        points.push({ measurement: "cpu", tags: tags.get(ctx, cpu), fields, timeNs: ctx.nowNs });
-      }
-      const k = kernelMemory.get("kernel");
-      for (let i = 0; i < KERNEL_KEYS.length; i++) {
-        const at = layout.kernel[i] as number;
-        kernel[i] = k.values[i] = at < 0 ? undefined : v[at];
-      }
-      kernelMemory.step(k, ctx.nowNs);
-      const fields = kernelFields(k, kernel);
-      if (Object.keys(fields).length > 0) points.push({ measurement: "kernel", tags: tags.bare(ctx), fields, timeNs: ctx.nowNs });
-      cpus.sweep();
-      kernelMemory.sweep();
-      return { points, errors };
+      return decode(await capture(ctx), ctx);
     },
+    capture,
+    decode,
   };
+
+  async function decode(c: Captured, ctx: SampleContext): Promise<SampleResult> {
+    const { nsPerTick } = options(ctx);
+    const { layout, values: v, errors } = values(capturedText(c, 0));
+    const points: Sample[] = [];
+    for (let row = 0; row < layout.cpus.length; row++) {
+      const cpu = layout.cpus[row] as string;
+      const s = cpus.get(cpu);
+      const first = layout.first[row] as number;
+      const columns = layout.columns[row] as number;
+      for (let i = 0; i < columns; i++) s.values[i] = v[first + i];
+      const ticks = s.values;
+      cpus.step(s, ctx.nowNs);
+      // why: step() hands the stepped values back as the previous read; the totals are this tick's.
+      const fields = cpuFields(s, ticks, nsPerTick);
+      points.push({ measurement: "cpu", tags: tags.get(ctx, cpu), fields, timeNs: ctx.nowNs });
+    }
+    const k = kernelMemory.get("kernel");
+    for (let i = 0; i < KERNEL_KEYS.length; i++) {
+      const at = layout.kernel[i] as number;
+      kernel[i] = k.values[i] = at < 0 ? undefined : v[at];
+    }
+    kernelMemory.step(k, ctx.nowNs);
+    const fields = kernelFields(k, kernel);
+    if (Object.keys(fields).length > 0) points.push({ measurement: "kernel", tags: tags.bare(ctx), fields, timeNs: ctx.nowNs });
+    cpus.sweep();
+    kernelMemory.sweep();
+    return { points, errors };
+  }
 };

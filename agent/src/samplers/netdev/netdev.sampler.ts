@@ -1,11 +1,11 @@
 // netdev: /proc/net/dev counters per interface (the agent's network namespace) plus byte and packet rates.
 import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
-import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
+import type { Captured, SampleContext, SampleResult, Sampler, SamplerFactory } from "../types.ts";
 import { SeriesMemory } from "../shared/series.ts";
 import { TagCache } from "../shared/tags.ts";
 import type { Shape } from "../shared/shape.ts";
 import { interfaceFilter, perOptions, unknownKeys, type NameFilter } from "../shared/options.ts";
-import { probeProc, readProc } from "../shared/sources.ts";
+import { captureProc, capturedText, probeProc, type CapturedProc } from "../shared/sources.ts";
 import { NETDEV_COLUMNS, netDevShape, netDevValues, parseNetDev, type NetDevColumn, type NetDevValues } from "./netdev.parse.ts";
 
 const WIDTH = NETDEV_COLUMNS.length;
@@ -45,6 +45,8 @@ export const netdevSampler: SamplerFactory = (): Sampler => {
     return { ...netDevValues(dev), errors: dev.errors };
   }
 
+  const capture = (ctx: SampleContext): Promise<CapturedProc> => captureProc(ctx, "net/dev");
+
   return {
     name: "netdev",
     defaultIntervalMs: 1000,
@@ -53,26 +55,32 @@ export const netdevSampler: SamplerFactory = (): Sampler => {
       return probeProc(ctx, "net/dev");
     },
     async sample(ctx) {
-      const include = options(ctx);
-      const { interfaces, values: v, errors } = values(await readProc(ctx, "net/dev"));
-      const points: Sample[] = [];
-      for (let row = 0; row < interfaces.length; row++) {
-        const name = interfaces[row] as string;
-        if (!include(name)) continue;
-        const s = memory.get(name);
-        const counters = s.values;
-        for (let i = 0; i < WIDTH; i++) counters[i] = v[row * WIDTH + i];
-        memory.step(s, ctx.nowNs);
-        const fields: Record<string, FieldValue> = {};
-        for (let i = 0; i < WIDTH; i++) fields[TOTALS[i] as string] = counters[i] as bigint;
-        for (const [i, field] of RATES) {
-          const perS = s.perSecond(i);
-          if (perS !== undefined) fields[field] = perS;
-        }
-        points.push({ measurement: "netdev", tags: tags.get(ctx, name), fields, timeNs: ctx.nowNs });
-      }
-      memory.sweep();
-      return { points, errors };
+      return decode(await capture(ctx), ctx);
     },
+    capture,
+    decode,
   };
+
+  async function decode(c: Captured, ctx: SampleContext): Promise<SampleResult> {
+    const include = options(ctx);
+    const { interfaces, values: v, errors } = values(capturedText(c, 0));
+    const points: Sample[] = [];
+    for (let row = 0; row < interfaces.length; row++) {
+      const name = interfaces[row] as string;
+      if (!include(name)) continue;
+      const s = memory.get(name);
+      const counters = s.values;
+      for (let i = 0; i < WIDTH; i++) counters[i] = v[row * WIDTH + i];
+      memory.step(s, ctx.nowNs);
+      const fields: Record<string, FieldValue> = {};
+      for (let i = 0; i < WIDTH; i++) fields[TOTALS[i] as string] = counters[i] as bigint;
+      for (const [i, field] of RATES) {
+        const perS = s.perSecond(i);
+        if (perS !== undefined) fields[field] = perS;
+      }
+      points.push({ measurement: "netdev", tags: tags.get(ctx, name), fields, timeNs: ctx.nowNs });
+    }
+    memory.sweep();
+    return { points, errors };
+  }
 };

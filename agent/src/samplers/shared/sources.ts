@@ -1,6 +1,6 @@
 // Reading sources through the context, with operator-facing failures.
 import { CommandError, UnavailableError, errorMessage } from "@eastwest/common";
-import type { Availability, SampleContext } from "../types.ts";
+import type { Availability, Captured, SampleContext } from "../types.ts";
 
 /** Reads /proc/<rel>; a failure becomes UnavailableError naming the file. */
 export async function readProc(ctx: SampleContext, rel: string): Promise<string> {
@@ -9,6 +9,31 @@ export async function readProc(ctx: SampleContext, rel: string): Promise<string>
   } catch (err) {
     throw new UnavailableError(`/proc/${rel} not readable: ${errorMessage(err)}`, { cause: err });
   }
+}
+
+/** The texts of /proc files a capture read, in the order asked for. */
+export interface CapturedProc extends Captured {
+  readonly texts: readonly string[];
+}
+
+/** Reads each /proc/<rel> (failures as readProc's) for a capture. */
+export async function captureProc(ctx: SampleContext, ...rels: string[]): Promise<CapturedProc> {
+  const texts: string[] = [];
+  let bytes = 0;
+  for (const rel of rels) {
+    const text = await readProc(ctx, rel);
+    texts.push(text);
+    // why: /proc text is ASCII: one byte per character in a V8 one-byte string, plus the string's header.
+    bytes += text.length + 32;
+  }
+  return { texts, bytes };
+}
+
+/** The i-th text of a capture made by captureProc. */
+export function capturedText(c: Captured, i: number): string {
+  const text = (c as CapturedProc).texts?.[i];
+  if (typeof text !== "string") throw new Error(`capture holds no text #${i}: not made by captureProc`);
+  return text;
 }
 
 /** Probes that every /proc/<rel> is readable. */

@@ -1,11 +1,11 @@
 // softirqs: /proc/softirqs counts per cpu and softirq type, with NET_RX / NET_TX rates.
 import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
-import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
+import type { Captured, SampleContext, SampleResult, Sampler, SamplerFactory } from "../types.ts";
 import { SeriesMemory } from "../shared/series.ts";
 import { TagCache } from "../shared/tags.ts";
 import type { Shape } from "../shared/shape.ts";
 import { perOptions, unknownKeys } from "../shared/options.ts";
-import { probeProc, readProc } from "../shared/sources.ts";
+import { captureProc, capturedText, probeProc, type CapturedProc } from "../shared/sources.ts";
 import { parseSoftirqs, softirqShape, softirqValues, type SoftirqValues } from "./softirqs.parse.ts";
 
 /** Softirq types emitted as <name>_total (lower case). BLOCK_IOPOLL was renamed IRQ_POLL in 4.5. */
@@ -57,6 +57,8 @@ export const softirqsSampler: SamplerFactory = (): Sampler => {
     return { plan: plan(v), values: v.values, errors: parsed.errors };
   }
 
+  const capture = (ctx: SampleContext): Promise<CapturedProc> => captureProc(ctx, "softirqs");
+
   return {
     name: "softirqs",
     defaultIntervalMs: 1000,
@@ -65,24 +67,30 @@ export const softirqsSampler: SamplerFactory = (): Sampler => {
       return probeProc(ctx, "softirqs");
     },
     async sample(ctx) {
-      options(ctx);
-      const { plan: cpus, values: v, errors } = values(await readProc(ctx, "softirqs"));
-      const points: Sample[] = [];
-      for (const { cpu, counts } of cpus) {
-        const s = memory.get(cpu);
-        const now = s.values;
-        for (const [k, at] of counts) now[k] = v[at];
-        memory.step(s, ctx.nowNs);
-        const fields: Record<string, FieldValue> = {};
-        for (const [k] of counts) fields[TOTALS[k] as string] = now[k] as bigint;
-        for (const [k, field] of RATES) {
-          const perS = s.perSecond(k);
-          if (perS !== undefined) fields[field] = perS;
-        }
-        if (counts.length > 0) points.push({ measurement: "softirqs", tags: tags.get(ctx, cpu), fields, timeNs: ctx.nowNs });
-      }
-      memory.sweep();
-      return { points, errors };
+      return decode(await capture(ctx), ctx);
     },
+    capture,
+    decode,
   };
+
+  async function decode(c: Captured, ctx: SampleContext): Promise<SampleResult> {
+    options(ctx);
+    const { plan: cpus, values: v, errors } = values(capturedText(c, 0));
+    const points: Sample[] = [];
+    for (const { cpu, counts } of cpus) {
+      const s = memory.get(cpu);
+      const now = s.values;
+      for (const [k, at] of counts) now[k] = v[at];
+      memory.step(s, ctx.nowNs);
+      const fields: Record<string, FieldValue> = {};
+      for (const [k] of counts) fields[TOTALS[k] as string] = now[k] as bigint;
+      for (const [k, field] of RATES) {
+        const perS = s.perSecond(k);
+        if (perS !== undefined) fields[field] = perS;
+      }
+      if (counts.length > 0) points.push({ measurement: "softirqs", tags: tags.get(ctx, cpu), fields, timeNs: ctx.nowNs });
+    }
+    memory.sweep();
+    return { points, errors };
+  }
 };

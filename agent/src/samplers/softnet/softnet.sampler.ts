@@ -1,11 +1,11 @@
 // softnet: per-cpu packet processing, backlog drops and NAPI budget squeezes from /proc/net/softnet_stat.
 import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
-import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
+import type { Captured, SampleContext, SampleResult, Sampler, SamplerFactory } from "../types.ts";
 import { SeriesMemory } from "../shared/series.ts";
 import { TagCache } from "../shared/tags.ts";
 import type { Shape } from "../shared/shape.ts";
 import { perOptions, unknownKeys } from "../shared/options.ts";
-import { probeProc, readProc } from "../shared/sources.ts";
+import { captureProc, capturedText, probeProc, type CapturedProc } from "../shared/sources.ts";
 import { SOFTNET_ITEMS, parseSoftnet, softnetShape, softnetShapeValues, softnetValues, type SoftnetValues } from "./softnet.parse.ts";
 
 const WIDTH = SOFTNET_ITEMS.length;
@@ -47,6 +47,8 @@ export const softnetSampler: SamplerFactory = (): Sampler => {
     return { ...softnetValues(parsed), errors: parsed.errors };
   }
 
+  const capture = (ctx: SampleContext): Promise<CapturedProc> => captureProc(ctx, "net/softnet_stat");
+
   return {
     name: "softnet",
     defaultIntervalMs: 1000,
@@ -55,28 +57,34 @@ export const softnetSampler: SamplerFactory = (): Sampler => {
       return probeProc(ctx, "net/softnet_stat");
     },
     async sample(ctx) {
-      options(ctx);
-      const { cpus, values: v, errors } = values(await readProc(ctx, "net/softnet_stat"));
-      const points: Sample[] = [];
-      for (let r = 0; r < cpus.length; r++) {
-        const id = cpus[r] as number;
-        const cpu = (cpuNames[id] ??= `cpu${id}`);
-        const s = memory.get(cpu);
-        const now = s.values;
-        for (let i = 0; i < COUNTERS; i++) now[i] = v[r * WIDTH + i];
-        memory.step(s, ctx.nowNs);
-        const fields: Record<string, FieldValue> = {};
-        for (let i = 0; i < COUNTERS; i++) if (now[i] !== undefined) fields[TOTALS[i] as string] = now[i] as bigint;
-        const backlog = v[r * WIDTH + COUNTERS];
-        if (backlog !== undefined) fields["backlog_len"] = backlog;
-        for (const [i, field] of RATES) {
-          const perS = s.perSecond(i);
-          if (perS !== undefined) fields[field] = perS;
-        }
-        points.push({ measurement: "softnet", tags: tags.get(ctx, cpu), fields, timeNs: ctx.nowNs });
-      }
-      memory.sweep();
-      return { points, errors };
+      return decode(await capture(ctx), ctx);
     },
+    capture,
+    decode,
   };
+
+  async function decode(c: Captured, ctx: SampleContext): Promise<SampleResult> {
+    options(ctx);
+    const { cpus, values: v, errors } = values(capturedText(c, 0));
+    const points: Sample[] = [];
+    for (let r = 0; r < cpus.length; r++) {
+      const id = cpus[r] as number;
+      const cpu = (cpuNames[id] ??= `cpu${id}`);
+      const s = memory.get(cpu);
+      const now = s.values;
+      for (let i = 0; i < COUNTERS; i++) now[i] = v[r * WIDTH + i];
+      memory.step(s, ctx.nowNs);
+      const fields: Record<string, FieldValue> = {};
+      for (let i = 0; i < COUNTERS; i++) if (now[i] !== undefined) fields[TOTALS[i] as string] = now[i] as bigint;
+      const backlog = v[r * WIDTH + COUNTERS];
+      if (backlog !== undefined) fields["backlog_len"] = backlog;
+      for (const [i, field] of RATES) {
+        const perS = s.perSecond(i);
+        if (perS !== undefined) fields[field] = perS;
+      }
+      points.push({ measurement: "softnet", tags: tags.get(ctx, cpu), fields, timeNs: ctx.nowNs });
+    }
+    memory.sweep();
+    return { points, errors };
+  }
 };

@@ -1,10 +1,10 @@
 // tcp: TCP, UDP and IP stack counters of the agent's network namespace (/proc/net/snmp, /proc/net/netstat).
 import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
-import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
+import type { Captured, SampleContext, SampleResult, Sampler, SamplerFactory } from "../types.ts";
 import { SeriesMemory, type CounterSeries } from "../shared/series.ts";
 import { TagCache } from "../shared/tags.ts";
 import { perOptions, unknownKeys } from "../shared/options.ts";
-import { probeProc, readProc } from "../shared/sources.ts";
+import { captureProc, capturedText, probeProc, type CapturedProc } from "../shared/sources.ts";
 import type { SnmpWanted } from "./tcp.parse.ts";
 import { SnmpFile, Selector } from "./tcp.values.ts";
 import { IP_FIELDS, RATES, TCP_FIELDS, UDP_FIELDS, type Selection } from "./tcp.fields.ts";
@@ -71,6 +71,8 @@ export const tcpSampler: SamplerFactory = (): Sampler => {
   const netstat = new SnmpFile("/proc/net/netstat", WANTED);
   const selector = new Selector(SELECTED);
   const selected: Array<bigint | undefined> = [];
+  const capture = (ctx: SampleContext): Promise<CapturedProc> => captureProc(ctx, "net/snmp", "net/netstat");
+
   return {
     name: "tcp",
     defaultIntervalMs: 1000,
@@ -79,38 +81,44 @@ export const tcpSampler: SamplerFactory = (): Sampler => {
       return probeProc(ctx, "net/snmp", "net/netstat");
     },
     async sample(ctx) {
-      options(ctx);
-      const snmpValues = snmp.read(await readProc(ctx, "net/snmp"));
-      const netstatValues = netstat.read(await readProc(ctx, "net/netstat"));
-      const files = [snmpValues, netstatValues];
-      const points: Sample[] = [];
-      const errors = [...snmpValues.errors, ...netstatValues.errors];
-      selector.select(files, selected);
-      let offset = 0;
-      for (const [k, m] of MEASUREMENTS.entries()) {
-        const memory = memories[k] as SeriesMemory;
-        const s = memory.get(m.name);
-        const values = s.values;
-        let missing: string[] | undefined;
-        for (let j = 0; j < m.selection.length; j++) {
-          const v = selected[offset + j];
-          if (v === undefined) (missing ??= []).push(m.counters[j] as string);
-          // why: counters must be >= 0 to be emitted as uint (Tcp MaxConn is -1).
-          else if (v >= 0n) values[j] = v;
-        }
-        memory.step(s, ctx.nowNs);
-        const fields = fieldsOf(m, s, values);
-        if (Object.keys(fields).length > 0) points.push({ measurement: m.name, tags: tags.bare(ctx), fields, timeNs: ctx.nowNs });
-        // why: counters differ by kernel version (e.g. TCPDelivered since 4.18); say so once, not every tick.
-        for (const c of missing ?? []) {
-          if (reported.has(c)) continue;
-          errors.push(`tcp: ${c} not provided by this kernel`);
-          reported.add(c);
-        }
-        memory.sweep();
-        offset += m.selection.length;
-      }
-      return { points, errors };
+      return decode(await capture(ctx), ctx);
     },
+    capture,
+    decode,
   };
+
+  async function decode(c: Captured, ctx: SampleContext): Promise<SampleResult> {
+    options(ctx);
+    const snmpValues = snmp.read(capturedText(c, 0));
+    const netstatValues = netstat.read(capturedText(c, 1));
+    const files = [snmpValues, netstatValues];
+    const points: Sample[] = [];
+    const errors = [...snmpValues.errors, ...netstatValues.errors];
+    selector.select(files, selected);
+    let offset = 0;
+    for (const [k, m] of MEASUREMENTS.entries()) {
+      const memory = memories[k] as SeriesMemory;
+      const s = memory.get(m.name);
+      const values = s.values;
+      let missing: string[] | undefined;
+      for (let j = 0; j < m.selection.length; j++) {
+        const v = selected[offset + j];
+        if (v === undefined) (missing ??= []).push(m.counters[j] as string);
+        // why: counters must be >= 0 to be emitted as uint (Tcp MaxConn is -1).
+        else if (v >= 0n) values[j] = v;
+      }
+      memory.step(s, ctx.nowNs);
+      const fields = fieldsOf(m, s, values);
+      if (Object.keys(fields).length > 0) points.push({ measurement: m.name, tags: tags.bare(ctx), fields, timeNs: ctx.nowNs });
+      // why: counters differ by kernel version (e.g. TCPDelivered since 4.18); say so once, not every tick.
+      for (const c of missing ?? []) {
+        if (reported.has(c)) continue;
+        errors.push(`tcp: ${c} not provided by this kernel`);
+        reported.add(c);
+      }
+      memory.sweep();
+      offset += m.selection.length;
+    }
+    return { points, errors };
+  }
 };

@@ -31,6 +31,8 @@ flags:
   --congestion NAME       congestion control (host default)
   --reverse               server sends
   --interval-ms N         sampling interval during the run (200)
+  --live                  stream samples during the traffic (default: agents hold
+                          them until the traffic is over, to perturb it less)
   --json                  print the run record as JSON
 `;
 
@@ -47,6 +49,7 @@ const MAP: FlagMap = {
   congestion: { path: ["congestion"], type: "string" },
   reverse: { path: ["reverse"], type: "boolean" },
   "interval-ms": { path: ["sampleIntervalMs"], type: "number" },
+  live: { path: ["live"], type: "boolean" },
 };
 
 const OPTIONS = {

@@ -324,6 +324,17 @@ export interface Cancel {
   commandId: string;
 }
 
+/**
+ * Holds samples: samplers that can (cpu, netdev, tcp, softirqs, softnet) only read
+ * their sources at each tick, and parse, encode and send what they read when the
+ * hold ends, so traffic being measured shares its CPUs with little agent work.
+ * for_ms > 0 holds (or extends a hold) until this long from now; 0 ends a hold.
+ * The result's json is {"holding": bool, "held_ticks": n, "held_bytes": n}.
+ */
+export interface Hold {
+  forMs: number;
+}
+
 export interface Command {
   id: string;
   deadlineMs: number;
@@ -337,6 +348,7 @@ export interface Command {
     | { $case: "restoreSettings"; value: RestoreSettings }
     | { $case: "cancel"; value: Cancel }
     | { $case: "collectExitReasons"; value: CollectExitReasons }
+    | { $case: "hold"; value: Hold }
     | undefined;
 }
 
@@ -3158,6 +3170,79 @@ export const Cancel: MessageFns<Cancel> = {
   },
 };
 
+function createBaseHold(): Hold {
+  return { forMs: 0 };
+}
+
+export const Hold: MessageFns<Hold> = {
+  encode(message: Hold, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.forMs !== 0) {
+      writer.uint32(8).uint32(message.forMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Hold {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHold();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.forMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Hold {
+    return {
+      forMs: isSet(object.forMs)
+        ? globalThis.Number(object.forMs)
+        : isSet(object.for_ms)
+        ? globalThis.Number(object.for_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: Hold): unknown {
+    const obj: any = {};
+    if (message.forMs !== 0) {
+      obj.forMs = Math.round(message.forMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Hold>): Hold {
+    return Hold.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Hold>): Hold {
+    const message = createBaseHold();
+    message.forMs = object.forMs ?? 0;
+    return message;
+  },
+};
+
 function createBaseCommand(): Command {
   return { id: "", deadlineMs: 0, kind: undefined };
 }
@@ -3197,6 +3282,9 @@ export const Command: MessageFns<Command> = {
         break;
       case "collectExitReasons":
         CollectExitReasons.encode(message.kind.value, writer.uint32(146).fork()).join();
+        break;
+      case "hold":
+        Hold.encode(message.kind.value, writer.uint32(154).fork()).join();
         break;
     }
     return writer;
@@ -3303,6 +3391,14 @@ export const Command: MessageFns<Command> = {
             message.kind = { $case: "collectExitReasons", value: CollectExitReasons.decode(reader, reader.uint32()) };
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.kind = { $case: "hold", value: Hold.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3355,6 +3451,8 @@ export const Command: MessageFns<Command> = {
         ? { $case: "collectExitReasons", value: CollectExitReasons.fromJSON(object.collectExitReasons) }
         : isSet(object.collect_exit_reasons)
         ? { $case: "collectExitReasons", value: CollectExitReasons.fromJSON(object.collect_exit_reasons) }
+        : isSet(object.hold)
+        ? { $case: "hold", value: Hold.fromJSON(object.hold) }
         : undefined,
     };
   },
@@ -3385,6 +3483,8 @@ export const Command: MessageFns<Command> = {
       obj.cancel = Cancel.toJSON(message.kind.value);
     } else if (message.kind?.$case === "collectExitReasons") {
       obj.collectExitReasons = CollectExitReasons.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "hold") {
+      obj.hold = Hold.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -3448,6 +3548,12 @@ export const Command: MessageFns<Command> = {
       case "collectExitReasons": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {
           message.kind = { $case: "collectExitReasons", value: CollectExitReasons.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "hold": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "hold", value: Hold.fromPartial(object.kind.value) };
         }
         break;
       }
