@@ -7,6 +7,9 @@
 //   is the mean of the per-pair differences. Run-to-run spread on a 2-core
 //   host is large (the scheduler places sender, receiver and softirq work
 //   differently each run), so this resolves a few per cent at best.
+// Delivery: "held" (default) measures agents as `eastwest run` uses them: they hold their samples during the
+// traffic (capture only) and decode and send them after it; "live" measures continuous 10 Hz streaming.
+//
 // - interleaved: one long iperf3 run per direction while the (warmed-up)
 //   agents are alternately stopped (SIGSTOP: no agent work at all) and running,
 //   in ABBA phases of PHASE_MS; each phase's throughput comes from the
@@ -36,8 +39,12 @@ export interface PerturbationOptions {
    * per stack (divided by the count): the effect grows with the load while the noise does not.
    */
   stacks: number[];
+  /** How the agents deliver their samples during the traffic, each measured in turn. */
+  delivery: Delivery[];
   log: (line: string) => void;
 }
+
+export type Delivery = "held" | "live";
 
 const BENCH = "(c) perturbation";
 const MAX_DIFF_PCT = 1;
@@ -64,6 +71,7 @@ type Direction = "b_to_a" | "a_to_b";
 const DIRECTIONS: readonly Direction[] = ["b_to_a", "a_to_b"];
 
 interface Agent {
+  id: string;
   proc: Proc;
   meter: ProcessMeter;
 }
@@ -122,7 +130,7 @@ async function startAgents(c: Context, perNamespace = 1): Promise<Agent[]> {
     const before = await agentHighestSeq(c.col.http, id);
     // why: a namespace stands in for a VM, as in `eastwest demo`: its agent has the guest role (no host-only samplers).
     const proc = startAgent({ id, collector: `${c.topo.hostIp}:${c.col.grpcPort}`, config: c.config, intervalMs: 100, prefix: inNamespace(ns), role: "guest" });
-    out.push({ proc, meter: new ProcessMeter(proc.pid) });
+    out.push({ id, proc, meter: new ProcessMeter(proc.pid) });
     await waitForAgentData(c.col.http, id, proc, before);
     c.policies.set(`agent ${ns.name}`, policyOf(proc.pid));
     c.o.log(`(c) perturbation: agent ${id} is sampling`);
@@ -137,6 +145,41 @@ function checkAlive(agents: readonly Agent[]): void {
   for (const a of agents) {
     if (a.proc.child.exitCode !== null) throw new Error(`agent pid ${a.proc.pid} exited during the benchmark: ${a.proc.stderr().slice(-500)}`);
   }
+}
+
+/** POST /api/v1/agents/<id>/hold; the agent's hold state. */
+async function hold(c: Context, a: Agent, forMs: number): Promise<{ holding: boolean; held_ticks: number; held_bytes: number }> {
+  const res = await fetch(`${c.col.http}/api/v1/agents/${encodeURIComponent(a.id)}/hold`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ for_ms: forMs }) });
+  const body = (await res.json()) as { holding: boolean; held_ticks: number; held_bytes: number; error?: string };
+  if (!res.ok) throw new Error(`hold on ${a.id}: ${res.status} ${body.error ?? ""}`);
+  return body;
+}
+
+/** Holds every agent's samples, as `eastwest run` does around its traffic. */
+async function holdAgents(c: Context, agents: readonly Agent[], forMs: number): Promise<void> {
+  for (const a of agents) {
+    const st = await hold(c, a, forMs);
+    if (!st.holding) throw new Error(`agent ${a.id} did not start holding`);
+  }
+}
+
+/**
+ * Ends the hold and waits until every agent has decoded what it held and the collector has had time to store it;
+ * returns the CPU the agents took for that (s, summed), and the bytes they held.
+ */
+async function releaseAgents(c: Context, agents: readonly Agent[]): Promise<{ cpuS: number; heldBytes: number }> {
+  const meters = agents.map((a) => new ProcessMeter(a.proc.pid));
+  for (const m of meters) m.start();
+  let heldBytes = 0;
+  for (const a of agents) heldBytes += (await hold(c, a, 0)).held_bytes;
+  await waitFor(async () => {
+    for (const a of agents) if ((await hold(c, a, 0)).held_ticks > 0) return undefined;
+    return true;
+  }, 120_000, "agents decoding what they held");
+  const cpuS = meters.reduce((sum, m) => sum + m.finish().cpuS, 0);
+  // why: the decoded points go out in batches (at most 1 s apart): let the collector store them before measuring on.
+  await sleep(3000);
+  return { cpuS, heldBytes };
 }
 
 async function stopAgents(agents: readonly Agent[]): Promise<void> {
@@ -163,7 +206,9 @@ async function metered<T>(c: Context, agents: readonly Agent[], fn: () => Promis
 /** ABBA: pair 1 runs none first, pair 2 agents first, and so on. */
 const order = (pair: number): readonly Mode[] => (pair % 2 === 1 ? ["none", "agents"] : ["agents", "none"]);
 
+/** Separate runs; agents hold their samples during them when the first delivery asked for is "held". */
 async function pairedRuns(c: Context): Promise<Pairs> {
+  const held = c.o.delivery[0] === "held";
   const out: Pairs = { b_to_a: [], a_to_b: [] };
   for (let pair = 1; pair <= c.o.pairs; pair++) {
     const got: Record<Mode, Record<Direction, number>> = { none: { b_to_a: 0, a_to_b: 0 }, agents: { b_to_a: 0, a_to_b: 0 } };
@@ -171,9 +216,11 @@ async function pairedRuns(c: Context): Promise<Pairs> {
       c.o.log(`(c) perturbation: pair ${pair}/${c.o.pairs}, ${mode}: 2 x ${c.o.iperfSeconds} s iperf3`);
       const agents = mode === "agents" ? await startAgents(c) : [];
       try {
+        if (held && agents.length > 0) await holdAgents(c, agents, (2 * c.o.iperfSeconds + 60) * 1000);
         await metered(c, agents, async () => {
           for (const dir of DIRECTIONS) got[mode][dir] = await iperf(c, c.o.iperfSeconds, dir === "a_to_b");
         });
+        if (held && agents.length > 0) await releaseAgents(c, agents);
       } finally {
         if (agents.length > 0) await stopAgents(agents);
       }
@@ -195,6 +242,9 @@ function signalAgents(agents: readonly Agent[], mode: Mode): void {
 interface Interleaved {
   /** Agents per namespace. */
   stacks: number;
+  delivery: Delivery;
+  /** Held: agent CPU (s, all agents) decoding after each direction's traffic, per second of traffic, and bytes held per agent. */
+  decode?: { cpuSPerS: number; heldBytesPerAgent: number };
   pairs: Pairs;
   iperfBps: Record<Direction, number>;
   agentCpuPct: number[];
@@ -205,18 +255,21 @@ interface Interleaved {
  * One iperf3 run per direction with `stacks` agents per namespace alternately stopped and running in ABBA phases;
  * each quartet gives one pair (mean of its two none phases, mean of its two agents phases).
  */
-async function interleavedRuns(c: Context, stacks: number): Promise<Interleaved> {
+async function interleavedRuns(c: Context, stacks: number, delivery: Delivery): Promise<Interleaved> {
   const pairs: Pairs = { b_to_a: [], a_to_b: [] };
   const iperfBps: Record<Direction, number> = { b_to_a: 0, a_to_b: 0 };
   const agentCpuPct: number[] = [];
   const collectorCpuPct: number[] = [];
+  const decodeCpuS: number[] = [];
+  const heldBytes: number[] = [];
   const quartets = Math.floor((c.o.interleavedSeconds * 1000 - 2 * RAMP_MS) / (4 * PHASE_MS));
   if (quartets < 1) throw new Error(`--interleaved-seconds ${c.o.interleavedSeconds} leaves no room for 4 phases of ${PHASE_MS} ms`);
   c.o.log(`(c) perturbation: interleaved, ${stacks} agent(s) per namespace warming up for ${c.o.warmupS} s`);
   const agents = await startAgents(c, stacks);
   try {
     for (const dir of DIRECTIONS) {
-      c.o.log(`(c) perturbation: interleaved ${dir}, ${stacks} agent(s) per namespace: ${c.o.interleavedSeconds} s iperf3, ${quartets * 4} phases of ${PHASE_MS} ms`);
+      c.o.log(`(c) perturbation: interleaved ${dir}, ${stacks} agent(s) per namespace, ${delivery}: ${c.o.interleavedSeconds} s iperf3, ${quartets * 4} phases of ${PHASE_MS} ms`);
+      if (delivery === "held") await holdAgents(c, agents, (c.o.interleavedSeconds + 60) * 1000);
       const receiver = dir === "b_to_a" ? c.topo.a : c.topo.b;
       const client = startProcess(...iperfArgs(c, c.o.interleavedSeconds, dir === "a_to_b"));
       let runningS = 0;
@@ -251,11 +304,17 @@ async function interleavedRuns(c: Context, stacks: number): Promise<Interleaved>
       // all spent in the running phases.
       for (const a of agents) agentCpuPct.push((a.meter.finish().cpuS / runningS) * 100);
       collectorCpuPct.push((collector.finish().cpuS / runningS) * 100);
+      if (delivery === "held") {
+        const released = await releaseAgents(c, agents);
+        decodeCpuS.push(released.cpuS / runningS);
+        heldBytes.push(released.heldBytes / agents.length);
+      }
     }
   } finally {
     await stopAgents(agents).catch(() => undefined);
   }
-  return { stacks, pairs, iperfBps, agentCpuPct, collectorCpuPct };
+  const decode = delivery === "held" ? { cpuSPerS: mean(decodeCpuS), heldBytesPerAgent: mean(heldBytes) } : undefined;
+  return { stacks, delivery, ...(decode ? { decode } : {}), pairs, iperfBps, agentCpuPct, collectorCpuPct };
 }
 
 async function startIperfServer(ns: Namespace): Promise<Proc> {
@@ -281,7 +340,7 @@ export async function perturbationBench(o: PerturbationOptions): Promise<BenchOu
   const runs = o.pairs > 0 ? await pairedRuns(c) : undefined;
   const runsCpu = { agents: [...c.agentCpuPct], collector: [...c.collectorCpuPct] };
   const interleaved: Interleaved[] = [];
-  if (o.interleavedSeconds > 0) for (const stacks of o.stacks) interleaved.push(await interleavedRuns(c, stacks));
+  if (o.interleavedSeconds > 0) for (const delivery of o.delivery) for (const stacks of o.stacks) interleaved.push(await interleavedRuns(c, stacks, delivery));
   return outcome(c, runs, runsCpu, interleaved);
 }
 
@@ -330,14 +389,15 @@ function outcome(
   const { a, b } = c.topo;
   const rows: Row[] = [];
   const notes: string[] = [
-    `(c) eastwest = an agent in each namespace, guest role as in \`eastwest demo\` (cpu, netdev, tcp, softirqs, softnet at 10 Hz; tcpinfo on port ${IPERF_PORT}; netstate 10 s) streaming to a collector on the bridge (${c.topo.hostIp}); ` +
+    `(c) eastwest = an agent in each namespace, guest role as in \`eastwest demo\` (cpu, netdev, tcp, softirqs, softnet at 10 Hz; tcpinfo on port ${IPERF_PORT}; netstate 10 s) with a collector on the bridge (${c.topo.hostIp}); ` +
+      `held = the agents hold their samples during the traffic (POST /api/v1/agents/<id>/hold, as \`eastwest run\` does): cpu, netdev, tcp, softirqs and softnet only read their files at each tick and are decoded, encoded and sent after the traffic; tcpinfo and the agents' own points stream; live = everything streams as sampled. ` +
       `Scheduling, read from /proc/<pid>/task/*/stat: ${[...c.policies].map(([who, p]) => `${who} ${p}`).join(", ")} (the agents' default; the collector as \`eastwest demo\` runs it). ` +
       `reference = no agent work. Namespaces ${a.name} ${a.ip} and ${b.name} ${b.ip} on bridge ${c.topo.bridge}, single TCP stream, agents warmed up ${c.o.warmupS} s before measuring. ` +
       `Ratio column: mean of the per-pair differences (agents - none) in % ± its standard error (SE); ok = the whole interval diff ± 2 SE lies within ±${MAX_DIFF_PCT} %, MISS = it lies wholly outside, "not resolved" = it spans the target (more pairs or longer runs needed).`,
   ];
   const list = (xs: number[]) => xs.map((x) => fmt(gbit(x), 2)).join(", ");
   if (runs) {
-    for (const dir of DIRECTIONS) rows.push(row("runs", dir, runs[dir], c));
+    for (const dir of DIRECTIONS) rows.push(row(`runs, ${c.o.delivery[0]}`, dir, runs[dir], c));
     notes.push(
       `(c) runs: ${c.o.pairs} pairs of separate ${c.o.iperfSeconds} s iperf3 -J runs per direction in ABBA order, agents started anew for each. Gbit/s b->a none [${list(runs.b_to_a.map((p) => p.none))}], agents [${list(runs.b_to_a.map((p) => p.agents))}]; ` +
         `a->b none [${list(runs.a_to_b.map((p) => p.none))}], agents [${list(runs.a_to_b.map((p) => p.agents))}]. Each agent used ${fmt(mean(runsCpu.agents), 2)} % of a core, the collector ${fmt(mean(runsCpu.collector), 2)} %, during the agents' runs: ${cpuShare(runsCpu.agents, runsCpu.collector, 2)}. ` +
@@ -345,10 +405,13 @@ function outcome(
     );
   }
   for (const run of interleaved) {
-    for (const dir of DIRECTIONS) rows.push(row("interleaved", dir, run.pairs[dir], c, run.stacks));
+    for (const dir of DIRECTIONS) rows.push(row(`interleaved, ${run.delivery}`, dir, run.pairs[dir], c, run.stacks));
     const agents = 2 * run.stacks;
+    const decode = run.decode
+      ? `Held: the agents held their samples through each direction's run (${fmt(run.decode.heldBytesPerAgent / 2 ** 20, 1)} MiB per agent) and decoded them after it, taking ${fmt(run.decode.cpuSPerS * 1000, 2)} ms of CPU (all agents) per second of traffic, outside the measurement. `
+      : "Live: the agents streamed their samples during the traffic. ";
     notes.push(
-      `(c) interleaved, ${run.stacks} agent(s) per namespace: one ${c.o.interleavedSeconds} s iperf3 run per direction (iperf3's own figure: b->a ${fmt(gbit(run.iperfBps.b_to_a), 2)}, a->b ${fmt(gbit(run.iperfBps.a_to_b), 2)} Gbit/s) while the agents were alternately stopped (SIGSTOP) and running, ` +
+      `(c) interleaved, ${run.delivery}, ${run.stacks} agent(s) per namespace: ${decode}One ${c.o.interleavedSeconds} s iperf3 run per direction (iperf3's own figure: b->a ${fmt(gbit(run.iperfBps.b_to_a), 2)}, a->b ${fmt(gbit(run.iperfBps.a_to_b), 2)} Gbit/s) while the agents were alternately stopped (SIGSTOP) and running, ` +
         `in ABBA phases of ${PHASE_MS} ms; a phase's throughput is the receiving veth's tx_bytes over its last ${PHASE_MS - SETTLE_MS} ms; each ABBA quartet is one pair. ` +
         `Each of the ${agents} agents used ${fmt(mean(run.agentCpuPct), 2)} % of a core while running, the collector ${fmt(mean(run.collectorCpuPct), 2)} %: ${cpuShare(run.agentCpuPct, run.collectorCpuPct, agents)}. ` +
         (run.stacks > 1

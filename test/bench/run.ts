@@ -6,7 +6,7 @@ import { killAll } from "../helpers/procs.ts";
 import { runCleanups, runCleanupsAtExit } from "./host.ts";
 import { ingestBench } from "./ingest.ts";
 import { overheadBench } from "./overhead.ts";
-import { perturbationBench } from "./perturbation.ts";
+import { perturbationBench, type Delivery } from "./perturbation.ts";
 import { renderNotes, renderTable, statusRow, type BenchOutcome, type Row } from "./table.ts";
 
 const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run bench -w @eastwest/test -- [flags])
@@ -26,6 +26,8 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
   --interleaved-seconds N (c) one run per direction with agents stopped/running in 2 s phases (40; 0 skips)
   --stacks N,M           (c) interleaved runs with N (then M) agents per namespace (1); above 1, each row also
                          gives the difference per stack (diff / N): N times the load, N times the resolution
+  --delivery D,E         (c) held (agents hold their samples during the traffic, as \`eastwest run\` does) and/or
+                         live (they stream as sampled: continuous 10 Hz monitoring); each measured in turn (held)
   --help
 
 Runs as root may install Debian packages that are missing (prometheus-node-exporter, iperf3) and say so.
@@ -48,6 +50,7 @@ function parse(argv: string[]) {
       "iperf-seconds": { type: "string", default: "5" },
       "interleaved-seconds": { type: "string", default: "40" },
       stacks: { type: "string", default: "1" },
+      delivery: { type: "string", default: "held" },
       help: { type: "boolean", default: false },
     },
   });
@@ -70,6 +73,11 @@ function parse(argv: string[]) {
     if (Number.isInteger(n) && n >= 1 && n <= 8) stacks.push(n);
     else problems.push(`--stacks: expected whole numbers 1..8 separated by commas, got ${JSON.stringify(values.stacks)}`);
   }
+  const delivery: Delivery[] = [];
+  for (const d of (values.delivery ?? "").split(",").map((x) => x.trim())) {
+    if (d === "held" || d === "live") delivery.push(d);
+    else problems.push(`--delivery: expected held and/or live separated by commas, got ${JSON.stringify(values.delivery)}`);
+  }
   const warmup = values["warmup-seconds"] === undefined ? undefined : num("warmup-seconds", 0);
   const opts = {
     help: values.help ?? false,
@@ -86,6 +94,7 @@ function parse(argv: string[]) {
     perturbationWarmupS: warmup ?? 10,
     interleavedSeconds: Math.floor(num("interleaved-seconds", 0)),
     stacks: [...new Set(stacks)],
+    delivery: [...new Set(delivery)],
   };
   // why: each interleaved quartet is 4 phases of 2 s, after and before 1.5 s of ramp.
   if (opts.interleavedSeconds > 0 && opts.interleavedSeconds < 11) problems.push(`--interleaved-seconds: expected 0 or >= 11 (one ABBA quartet of 2 s phases plus ramp), got ${opts.interleavedSeconds}`);
@@ -126,7 +135,7 @@ async function main(): Promise<number> {
     const o = { seconds: opts.ingestSeconds, warmupS: opts.ingestWarmupS, window: opts.window, pointsPerBatch: opts.points, rounds: opts.rounds, log };
     outcomes.push(await guarded("(b) ingest", () => ingestBench(o)));
   }
-  if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, warmupS: opts.perturbationWarmupS, interleavedSeconds: opts.interleavedSeconds, stacks: opts.stacks, log })));
+  if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, warmupS: opts.perturbationWarmupS, interleavedSeconds: opts.interleavedSeconds, stacks: opts.stacks, delivery: opts.delivery, log })));
 
   const rows: Row[] = outcomes.flatMap((o) => o.rows);
   const notes = outcomes.flatMap((o) => o.notes);

@@ -192,6 +192,8 @@ export class Scheduler {
   #holdTimer: NodeJS.Timeout | undefined;
   /** Captures not decoded yet, in tick order. */
   #held: HeldTick[] = [];
+  /** Captures not decoded yet (#held's length, kept with #heldBytes). */
+  #heldTicks = 0;
   #heldBytes = 0;
   /** Decoding what a hold kept; while it runs, ticks of splitting samplers still capture (behind what is held). */
   #draining: Promise<void> | undefined;
@@ -366,7 +368,7 @@ export class Scheduler {
   }
 
   holdState(): HoldState {
-    return { holding: this.#holding, heldTicks: this.#held.length, heldBytes: this.#heldBytes };
+    return { holding: this.#holding, heldTicks: this.#heldTicks, heldBytes: this.#heldBytes };
   }
 
   get #limits(): HoldLimits {
@@ -375,6 +377,7 @@ export class Scheduler {
 
   #keep(h: HeldTick): void {
     this.#held.push(h);
+    this.#heldTicks += 1;
     this.#heldBytes += h.captured.bytes;
     if (!this.#holding) this.#drainSoon();
     else if (this.#heldBytes > this.#limits.maxBytes) {
@@ -400,23 +403,29 @@ export class Scheduler {
     });
   }
 
-  /** Decodes the held captures in tick order, and those captured meanwhile, until none is left. */
+  /**
+   * Decodes the held captures in tick order, and those captured meanwhile, until none is left or a new hold starts
+   * (its traffic should not share its CPUs with the decoding; its end resumes it, behind the same queue).
+   */
   async #drain(): Promise<void> {
     let decoded = 0;
-    while (this.#held.length > 0) {
-      const batch = this.#held;
-      this.#held = [];
-      for (const h of batch) {
-        this.#heldBytes -= h.captured.bytes;
-        const e = h.entry;
-        const started = process.hrtime.bigint();
-        const outcome = await this.#outcome(e, (e.sampler as Splittable).decode(h.captured, h.ctx));
-        this.#account(e, h.ctx.nowNs, h.captureNs + process.hrtime.bigint() - started, outcome);
-        // why: a long hold decodes for a while: let batches go out and timers fire meanwhile.
-        if (++decoded % DECODES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
-      }
+    while (!this.#holding) {
+      // why: shift() on a large array is cheap in V8 (it moves the array's start), and keeps one queue in order.
+      const h = this.#held.shift();
+      if (h === undefined) break;
+      this.#heldTicks -= 1;
+      this.#heldBytes -= h.captured.bytes;
+      const e = h.entry;
+      const started = process.hrtime.bigint();
+      const outcome = await this.#outcome(e, (e.sampler as Splittable).decode(h.captured, h.ctx));
+      this.#account(e, h.ctx.nowNs, h.captureNs + process.hrtime.bigint() - started, outcome);
+      // why: a long hold decodes for a while: let batches go out and timers fire meanwhile.
+      if (++decoded % DECODES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
     }
-    this.#heldBytes = 0;
+    if (this.#held.length === 0) {
+      this.#heldTicks = 0;
+      this.#heldBytes = 0;
+    }
   }
 
   /**

@@ -3,8 +3,8 @@
 import { silentLogger, type Sample } from "@eastwest/common";
 import { hostFs } from "@eastwest/agent/runtime/hostfs";
 import type { Exec } from "@eastwest/agent/runtime/exec";
-import { Scheduler, type ScheduledSampler } from "@eastwest/agent/runtime/scheduler";
-import type { Availability, SampleContext, Sampler } from "@eastwest/agent/samplers/types";
+import { Scheduler, type HoldLimits, type ScheduledSampler } from "@eastwest/agent/runtime/scheduler";
+import type { Availability, Captured, SampleContext, SampleResult, Sampler } from "@eastwest/agent/samplers/types";
 
 /**
  * A fake sampler (the Sampler seam): records each tick's options; `fail` makes ticks throw; `during` runs in
@@ -30,12 +30,73 @@ export function fakeSampler(name: string, opts: { fail?: boolean; init?: () => P
   return { sampler, seen, closedCount: () => closed };
 }
 
+/** What splitSampler's capture returns: its size and its number (1-based, in capture order). */
+export interface FakeCapture extends Captured {
+  readonly n: number;
+}
+
+/**
+ * A fake sampler that splits its ticks (capture, decode; sample is decode(await capture)). Capture n (1-based)
+ * returns {bytes, n}; decode returns one point of field n stamped ctx.nowNs. Counts every call, the tick time of
+ * each capture, decodes in flight at once (maxDecoding) and captures made while a decode was in flight.
+ * `captureFails(n)` makes capture n throw; `decodeDelayMs` makes every decode wait that long.
+ */
+export function splitSampler(name: string, opts: { bytes?: number; captureFails?: (n: number) => boolean; decodeDelayMs?: number } = {}) {
+  const bytes = opts.bytes ?? 100;
+  const calls = { captures: 0, decodes: 0, samples: 0, closes: 0, decoding: 0, maxDecoding: 0, capturedWhileDecoding: 0 };
+  /** Tick time of capture n at [n - 1]. */
+  const captureNs: bigint[] = [];
+  /** Capture numbers in decode order. */
+  const decoded: number[] = [];
+  /** "decode" and "close", in call order. */
+  const events: string[] = [];
+  async function capture(ctx: SampleContext): Promise<FakeCapture> {
+    const n = ++calls.captures;
+    captureNs.push(ctx.nowNs);
+    if (calls.decoding > 0) calls.capturedWhileDecoding += 1;
+    if (opts.captureFails?.(n)) throw new Error(`${name} capture ${n} broke`);
+    return { bytes, n };
+  }
+  async function decode(c: Captured, ctx: SampleContext): Promise<SampleResult> {
+    calls.decodes += 1;
+    calls.decoding += 1;
+    calls.maxDecoding = Math.max(calls.maxDecoding, calls.decoding);
+    events.push("decode");
+    try {
+      if (opts.decodeDelayMs !== undefined) await new Promise((r) => setTimeout(r, opts.decodeDelayMs));
+      const n = (c as FakeCapture).n;
+      decoded.push(n);
+      return { points: [{ measurement: name, tags: {}, fields: { n: BigInt(n) }, timeNs: ctx.nowNs }] };
+    } finally {
+      calls.decoding -= 1;
+    }
+  }
+  const sampler: Sampler = {
+    name,
+    defaultIntervalMs: 1000,
+    async sample(ctx) {
+      calls.samples += 1;
+      return decode(await capture(ctx), ctx);
+    },
+    capture,
+    decode,
+    async close() {
+      calls.closes += 1;
+      events.push("close");
+    },
+  };
+  return { sampler, calls, captureNs, decoded, events };
+}
+
 const noExec: Exec = async (file) => {
   throw new Error(`unexpected exec of ${file}`);
 };
 
-/** A Scheduler whose emitted points are kept; `until(pred)` resolves on the emit that makes pred true. */
-export function harness(samplers: ScheduledSampler[], selfIntervalMs?: number) {
+/**
+ * A Scheduler whose emitted points are kept; `until(pred)` resolves on the emit that makes pred true.
+ * `hold`: the scheduler's hold limits (default: the scheduler's own).
+ */
+export function harness(samplers: ScheduledSampler[], selfIntervalMs?: number, hold?: HoldLimits) {
   const emitted: Sample[] = [];
   const waiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
   const scheduler = new Scheduler(samplers, {
@@ -44,6 +105,7 @@ export function harness(samplers: ScheduledSampler[], selfIntervalMs?: number) {
     baseTags: { agent_id: "a1" },
     logger: silentLogger(),
     ...(selfIntervalMs === undefined ? {} : { selfIntervalMs }),
+    ...(hold === undefined ? {} : { hold }),
     emit: (points) => {
       emitted.push(...points);
       for (const w of waiters.splice(0)) if (w.pred()) w.resolve();
