@@ -61,7 +61,7 @@ function iperfDoc(doc: unknown): unknown {
 }
 
 export function defaultSpec(partial: Partial<RunSpec> & Pick<RunSpec, "server" | "client" | "serverAddress">): RunSpec {
-  return { id: randomUUID(), port: 5201, durationS: 10, streams: 1, lengthBytes: 0, congestion: "", reverse: false, sampleIntervalMs: 200, ...partial };
+  return { id: randomUUID(), port: 5201, durationS: 10, streams: 1, lengthBytes: 0, congestion: "", reverse: false, sampleIntervalMs: 200, live: false, ...partial };
 }
 
 /** Traced as span "run" (run.id), with a child span per agent command. */
