@@ -309,16 +309,17 @@ export class Scheduler {
       }
       return;
     }
-    const outcome = await this.#outcome(e, sampler.sample(ctx));
+    const outcome = await this.#outcome(e, () => sampler.sample(ctx));
     deadline?.clear();
     e.running = false;
     this.#account(e, tickNs, process.hrtime.bigint() - started, outcome);
   }
 
   /** A tick's result, its errors counted and logged; a throw is a failed tick. */
-  async #outcome(e: Entry, result: Promise<SampleResult>): Promise<{ ok: boolean; points: Sample[] }> {
+  async #outcome(e: Entry, run: () => Promise<SampleResult>): Promise<{ ok: boolean; points: Sample[] }> {
     try {
-      const r = await result;
+      // why: called inside the try, so that a sampler that throws before its first await is a failed tick too.
+      const r = await run();
       if (r.errors && r.errors.length > 0) {
         e.state.errors += BigInt(r.errors.length);
         e.state.lastError = r.errors[0];
@@ -417,7 +418,7 @@ export class Scheduler {
       this.#heldBytes -= h.captured.bytes;
       const e = h.entry;
       const started = process.hrtime.bigint();
-      const outcome = await this.#outcome(e, (e.sampler as Splittable).decode(h.captured, h.ctx));
+      const outcome = await this.#outcome(e, () => (e.sampler as Splittable).decode(h.captured, h.ctx));
       this.#account(e, h.ctx.nowNs, h.captureNs + process.hrtime.bigint() - started, outcome);
       // why: a long hold decodes for a while: let batches go out and timers fire meanwhile.
       if (++decoded % DECODES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
