@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { Sampler } from "@eastwest/agent/samplers/types";
 import { fakeSampler, harness } from "./fakes.ts";
 
 describe("Scheduler", () => {
@@ -24,6 +25,24 @@ describe("Scheduler", () => {
     const state = h.scheduler.states().find((s) => s.name === "bad");
     assert.equal(state?.lastError, "bad broke");
     assert.ok(h.emitted.some((p) => p.measurement === "good"));
+  });
+
+  it("a sampler that throws before returning a promise is a failed tick, not a crash", async () => {
+    const good = fakeSampler("good");
+    const sync: Sampler = {
+      name: "sync",
+      defaultIntervalMs: 1000,
+      sample: () => {
+        throw new Error("sync broke");
+      },
+    };
+    const h = harness([{ sampler: sync, intervalMs: 10, options: {} }, { sampler: good.sampler, intervalMs: 10, options: {} }]);
+    stop = () => h.scheduler.stop();
+    await h.scheduler.init();
+    h.scheduler.start();
+    await h.until(() => h.selfPoints("sync").length >= 2 && good.seen.length >= 2, "two ticks of each");
+    assert.ok(h.selfPoints("sync").every((p) => p.fields["up"] === false));
+    assert.equal(h.scheduler.states().find((s) => s.name === "sync")?.lastError, "sync broke");
   });
 
   it("skips and reports unavailable samplers (declared or failing init)", async () => {
