@@ -390,7 +390,7 @@ function outcome(
   const rows: Row[] = [];
   const notes: string[] = [
     `(c) eastwest = an agent in each namespace, guest role as in \`eastwest demo\` (cpu, netdev, tcp, softirqs, softnet at 10 Hz; tcpinfo on port ${IPERF_PORT}; netstate 10 s) with a collector on the bridge (${c.topo.hostIp}); ` +
-      `held = the agents hold their samples during the traffic (POST /api/v1/agents/<id>/hold, as \`eastwest run\` does): cpu, netdev, tcp, softirqs and softnet only read their files at each tick and are decoded, encoded and sent after the traffic; tcpinfo and the agents' own points stream; live = everything streams as sampled. ` +
+      `held = the agents hold their samples during the traffic (POST /api/v1/agents/<id>/hold, as \`eastwest run\` does): cpu, netdev, tcp, softirqs, softnet and tcpinfo only read at each tick and are decoded, encoded and sent after the traffic; netstate and the agents' own points stream; live = everything streams as sampled. ` +
       `Scheduling, read from /proc/<pid>/task/*/stat: ${[...c.policies].map(([who, p]) => `${who} ${p}`).join(", ")} (the agents' default; the collector as \`eastwest demo\` runs it). ` +
       `reference = no agent work. Namespaces ${a.name} ${a.ip} and ${b.name} ${b.ip} on bridge ${c.topo.bridge}, single TCP stream, agents warmed up ${c.o.warmupS} s before measuring. ` +
       `Ratio column: mean of the per-pair differences (agents - none) in % ± its standard error (SE); ok = the whole interval diff ± 2 SE lies within ±${MAX_DIFF_PCT} %, MISS = it lies wholly outside, "not resolved" = it spans the target (more pairs or longer runs needed).`,

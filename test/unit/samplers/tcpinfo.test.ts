@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { hostFs } from "@eastwest/agent/runtime/hostfs";
 import { realExec } from "@eastwest/agent/runtime/exec";
-import { ConfigError, ParseError } from "@eastwest/common";
+import { ConfigError, ParseError, type Sample } from "@eastwest/common";
 import { parseTcpInfoOptions, ssArgs } from "@eastwest/agent/samplers/tcpinfo/tcpinfo.filter";
 import { parseSs, type TcpFlow } from "@eastwest/agent/samplers/tcpinfo/tcpinfo.parse";
 import { msToNs, parseRate } from "@eastwest/agent/samplers/tcpinfo/tcpinfo.info";
@@ -239,5 +239,29 @@ describe("tcpinfo: real ss on a loopback connection", () => {
     assert.ok(typeof p.fields["rtt_ns"] === "bigint" && p.fields["rtt_ns"] > 0n);
     assert.ok(typeof p.fields["sent_bytes_total"] === "bigint" && p.fields["sent_bytes_total"] >= 64n * 1024n);
     assert.ok(r.points.every((x) => x.tags["local"]?.endsWith(`:${port}`) || x.tags["remote"]?.endsWith(`:${port}`)));
+  });
+
+  it("held: captures read the flow, decodes made later give its points at the captures' times, with rates between them", async () => {
+    const s = tcpinfoSampler();
+    const options = { flows: [{ port, address: "127.0.0.1" }], backend: "ss", minIntervalMs: 0 };
+    const at = (t: bigint) => ctx(hostFs(), t, { exec: realExec, options, intervalMs: 100 });
+    assert.ok(s.capture && s.decode, "tcpinfo splits its tick");
+    const first = await s.capture(at(T0));
+    client.write(Buffer.alloc(256 * 1024, 2));
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await s.capture(at(T0 + 100_000_000n));
+    assert.ok(first.bytes > 0 && second.bytes > first.bytes - 1);
+    const mine = (r: { points: Sample[] }) => r.points.filter((p) => p.tags["remote"]?.endsWith(`:${port}`));
+    const p1 = mine(await s.decode(first, at(T0)));
+    const p2 = mine(await s.decode(second, at(T0 + 100_000_000n)));
+    assert.equal(p1.length, 1);
+    assert.equal(p2.length, 1);
+    assert.equal(p1[0]!.timeNs, T0);
+    assert.equal(p2[0]!.timeNs, T0 + 100_000_000n);
+    assert.equal(p1[0]!.fields["acked_bytes_per_s"], undefined, "no rate from a first read");
+    const sent1 = p1[0]!.fields["sent_bytes_total"] as bigint;
+    const sent2 = p2[0]!.fields["sent_bytes_total"] as bigint;
+    assert.ok(sent2 - sent1 >= 256n * 1024n, `the second capture saw the later bytes (${sent1} -> ${sent2})`);
+    assert.equal(typeof p2[0]!.fields["acked_bytes_per_s"], "number", "a rate between the two captures");
   });
 });

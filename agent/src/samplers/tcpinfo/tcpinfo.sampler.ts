@@ -1,7 +1,7 @@
 // tcpinfo: per-socket TCP_INFO for the configured flows only, bounded by maxFlows. Read with netlink sock_diag
 // through one long-lived perl helper (sockdiag.ts), or with `ss -tinH <filter>` (a process per read) as the fallback.
 import { ConfigError, errorMessage, type FieldValue, type Sample } from "@eastwest/common";
-import type { Availability, SampleContext, SampleResult, Sampler } from "../types.ts";
+import type { Availability, Captured, SampleContext, SampleResult, Sampler } from "../types.ts";
 import { RateMemory, addRates } from "../shared/rates.ts";
 import { point, pushPoint } from "../shared/points.ts";
 import { perOptions } from "../shared/options.ts";
@@ -71,6 +71,20 @@ export interface TcpInfoDeps {
 
 export type ActiveBackend = "sockdiag" | "ss";
 
+/**
+ * What a tick read: the flows found (undefined: no read this tick), the tick's errors, and whether the flow state
+ * is to be swept (a read found none). The points and rates are made from it by decode().
+ */
+interface FlowsRead extends Captured {
+  flows: readonly TcpFlow[] | undefined;
+  errors: string[];
+  sweep: boolean;
+  maxFlows: number;
+}
+
+/** About the memory a captured flow holds (its tcp_info fields and addresses). */
+const FLOW_BYTES = 1024;
+
 export interface TcpInfoSampler extends Sampler {
   /** The backend reading TCP_INFO now; undefined before init() or the first tick. */
   readonly backend: ActiveBackend | undefined;
@@ -99,6 +113,7 @@ export const tcpinfoSampler = (deps: TcpInfoDeps = {}): TcpInfoSampler => {
   };
 
   const emit = (ctx: SampleContext, flows: readonly TcpFlow[], errors: string[], maxFlows: number): SampleResult => {
+    errors = [...errors];
     const { kept, matched } = selectFlows(flows, maxFlows);
     if (matched > kept.length) errors.push(`tcpinfo: ${matched} sockets matched, kept ${kept.length} (maxFlows)`);
     const points: Sample[] = [];
@@ -118,14 +133,17 @@ export const tcpinfoSampler = (deps: TcpInfoDeps = {}): TcpInfoSampler => {
   // an idle query at 1 Hz was ~0.2 % of a core for nothing.
   const pace = new ReadPacer();
 
-  const viaSockDiag = async (ctx: SampleContext, o: TcpInfoOptions & { flowsKey: string }): Promise<SampleResult> => {
-    if (!pace.due(ctx.nowNs, ctx.intervalMs, o)) return { points: [] };
+  const nothingRead = (o: TcpInfoOptions, errors: string[] = [], sweep = false): FlowsRead => ({ flows: undefined, errors, sweep, maxFlows: o.maxFlows, bytes: 64 });
+  const flowsRead = (o: TcpInfoOptions, flows: readonly TcpFlow[], errors: string[] = []): FlowsRead => ({ flows, errors, sweep: false, maxFlows: o.maxFlows, bytes: 64 + flows.length * FLOW_BYTES });
+
+  const viaSockDiag = async (ctx: SampleContext, o: TcpInfoOptions & { flowsKey: string }): Promise<FlowsRead> => {
+    if (!pace.due(ctx.nowNs, ctx.intervalMs, o)) return nothingRead(o);
     pace.reading(ctx.nowNs);
     try {
       const flows = await sockDiagFlows(sockDiag(), ctx.fs, ifNames, o.flows, ctx.signal);
       failures = 0;
       if (flows.length === 0) pace.nothing(ctx.nowNs, o.flowsKey);
-      return emit(ctx, flows, [], o.maxFlows);
+      return flowsRead(o, flows);
     } catch (err) {
       if (!(err instanceof SockDiagError)) throw err;
       // why: a missed tick deadline is load, not a broken helper (and ss would be slower still).
@@ -133,18 +151,37 @@ export const tcpinfoSampler = (deps: TcpInfoDeps = {}): TcpInfoSampler => {
       const permanent = err.failure === "start" || err.failure === "kernel";
       if (o.backend === "auto" && (permanent || failures >= SOCKDIAG_FAILURES_BEFORE_SS)) fallBack(err.message);
       // why: one failed query (a helper that died, a missed deadline) is this tick's error; the next query restarts it.
-      return { points: [], errors: [`tcpinfo: ${err.message}`] };
+      return nothingRead(o, [`tcpinfo: ${err.message}`]);
     }
   };
 
-  const viaSs = async (ctx: SampleContext, o: TcpInfoOptions & { flowsKey: string }): Promise<SampleResult> => {
+  const viaSs = async (ctx: SampleContext, o: TcpInfoOptions & { flowsKey: string }): Promise<FlowsRead> => {
     const read = await ss.read(ctx, o);
-    if (read.kind === "throttled") return { points: [] };
-    if (read.kind === "none") {
-      memory.sweep();
-      return { points: [] };
+    if (read.kind === "throttled") return nothingRead(o);
+    if (read.kind === "none") return nothingRead(o, [], true);
+    return flowsRead(o, read.output.flows, [...read.output.errors]);
+  };
+
+  /** The tick's reading half: the query (sockdiag or ss) and its flows; no points yet. */
+  const capture = async (ctx: SampleContext): Promise<FlowsRead> => {
+    const o = options(ctx);
+    if (o.flows.length === 0) return nothingRead(o);
+    // A changed backend option (setOptions) chooses again; "auto" starts with sockdiag.
+    if (active === undefined || active.option !== o.backend) active = { backend: o.backend === "ss" ? "ss" : "sockdiag", option: o.backend };
+    const read = active.backend === "ss" ? await viaSs(ctx, o) : await viaSockDiag(ctx, o);
+    if (notice !== undefined) {
+      read.errors = [notice, ...read.errors];
+      notice = undefined;
     }
-    return emit(ctx, read.output.flows, [...read.output.errors], o.maxFlows);
+    return read;
+  };
+
+  /** The points (with rates from the previous decode) of what capture() read. */
+  const decode = async (c: Captured, ctx: SampleContext): Promise<SampleResult> => {
+    const read = c as FlowsRead;
+    if (read.flows !== undefined) return emit(ctx, read.flows, read.errors, read.maxFlows);
+    if (read.sweep) memory.sweep();
+    return read.errors.length > 0 ? { points: [], errors: read.errors } : { points: [] };
   };
 
   return {
@@ -170,17 +207,10 @@ export const tcpinfoSampler = (deps: TcpInfoDeps = {}): TcpInfoSampler => {
       return viaSsTool;
     },
     async sample(ctx) {
-      const o = options(ctx);
-      if (o.flows.length === 0) return { points: [] };
-      // A changed backend option (setOptions) chooses again; "auto" starts with sockdiag.
-      if (active === undefined || active.option !== o.backend) active = { backend: o.backend === "ss" ? "ss" : "sockdiag", option: o.backend };
-      const result = active.backend === "ss" ? await viaSs(ctx, o) : await viaSockDiag(ctx, o);
-      if (notice !== undefined) {
-        result.errors = [notice, ...(result.errors ?? [])];
-        notice = undefined;
-      }
-      return result;
+      return decode(await capture(ctx), ctx);
     },
+    capture,
+    decode,
     async close() {
       const c = client;
       client = undefined;

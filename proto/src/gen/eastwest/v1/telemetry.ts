@@ -325,9 +325,9 @@ export interface Cancel {
 }
 
 /**
- * Holds samples: samplers that can (cpu, netdev, tcp, softirqs, softnet) only read
- * their sources at each tick, and parse, encode and send what they read when the
- * hold ends, so traffic being measured shares its CPUs with little agent work.
+ * Holds samples: samplers that can (cpu, netdev, tcp, softirqs, softnet, tcpinfo)
+ * only read their sources at each tick, and parse, encode and send what they read
+ * when the hold ends, so traffic being measured shares its CPUs with little agent work.
  * for_ms > 0 holds (or extends a hold) until this long from now; 0 ends a hold.
  * The result's json is {"holding": bool, "held_ticks": n, "held_bytes": n}.
  */
