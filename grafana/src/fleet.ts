@@ -80,9 +80,9 @@ function health() {
   const sampler = ["up", "duration_ns", "ticks_total", "errors_total", "points_total", "interval_ms"].map((field) => ({ field, agg: "last" as const }));
   return [
     table("Samplers (since the last report: slowest tick, any failure; totals)", { text: select({ from: "eastwest_sampler", cols: sampler, where: [AGENT], by: ["agent_id", "sampler"] }) }, { h: 9 }),
-    table("Agents (connected, under SCHED_IDLE, resident memory)", {
-      text: select({ from: "eastwest_agent", cols: ["connected", "sched_idle", "rss_bytes"].map((field) => ({ field, agg: "last" as const })), where: [AGENT], by: ["agent_id"] }),
-    }, { h: 6, description: "sched_idle false on an agent configured idle: it lacks CAP_SYS_NICE (its log says so)." }),
+    table("Agents (connected, under SCHED_IDLE, holding samples for a run, resident memory)", {
+      text: select({ from: "eastwest_agent", cols: ["connected", "sched_idle", "holding", "held_bytes", "rss_bytes"].map((field) => ({ field, agg: "last" as const })), where: [AGENT], by: ["agent_id"] }),
+    }, { h: 6, description: "sched_idle false on an agent configured idle: it lacks CAP_SYS_NICE (its log says so). holding: a run holds its samples (they arrive when the traffic is over); held_bytes: what it keeps meanwhile." }),
     timeseries("Agent outbox: buffered and dropped points", "short", [{
       text: select({ from: "eastwest_agent", cols: ["buffered_points", "dropped_points_total", "resent_batches_total"].map((field) => ({ field, agg: "last" as const })), where: [AGENT], byTime: true, by: ["agent_id"], fill: "null" }),
       alias: "$tag_agent_id $col",
