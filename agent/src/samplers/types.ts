@@ -51,7 +51,10 @@ export interface Sampler {
    * sending wait until the traffic is over (runtime/scheduler.ts).
    */
   capture?(ctx: SampleContext): Promise<Captured>;
-  /** Called once per capture, in capture order, never concurrently with sample() or another decode(). */
+  /**
+   * Called once per capture, in capture order, never concurrently with sample() or another decode(). `ctx` is the
+   * capture's (its tick time, options, interval); its signal may have passed, so a decode must not wait on anything.
+   */
   decode?(captured: Captured, ctx: SampleContext): Promise<SampleResult>;
   /** Idempotent. */
   close?(): Promise<void>;
