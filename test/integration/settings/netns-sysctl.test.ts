@@ -94,8 +94,9 @@ describe("sysctl settings inside a network namespace (root)", function () {
     try {
       await waitFor(() => {
         if (agent.child.exitCode !== null) throw new Error(`agent exited ${agent.child.exitCode}: ${agent.stderr().slice(-2000)}`);
-        return nsRead(CC) === original ? true : undefined;
-      }, 30_000, "the agent to restore the journaled change");
+        // why: the value comes back before the agent's log line about it reaches the pipe: wait for both.
+        return nsRead(CC) === original && /cc-4/.test(agent.stdout() + agent.stderr()) ? true : undefined;
+      }, 30_000, "the agent to restore the journaled change and log its token");
     } finally {
       await agent.kill("SIGTERM");
     }
