@@ -22,7 +22,7 @@ import { startProcess, tempDir, waitFor, type Proc } from "../helpers/procs.ts";
 import { ensureBinaries, isRoot, onCleanup } from "./host.ts";
 import { createTopology, destroyTopology, inNamespace, nsCommand, type Namespace, type Topology } from "./netns.ts";
 import { ProcessMeter } from "./proc-stat.ts";
-import { agentConfigFile, agentHighestSeq, startAgent, startCollector, waitForAgentData, type RunningCollector, type SamplerSetting } from "./stack.ts";
+import { agentConfigFile, agentHighestSeq, holdAgent, startAgent, startCollector, waitForAgentData, type RunningCollector, type SamplerSetting } from "./stack.ts";
 import { differences, judge, mean, meanDifference, perStack, type Estimate, type Pair } from "./paired.ts";
 import { SCHED_IDLE, threadPolicies } from "@eastwest/agent/runtime/sched";
 import { fmt, statusRow, type BenchOutcome, type Row } from "./table.ts";
@@ -147,18 +147,10 @@ function checkAlive(agents: readonly Agent[]): void {
   }
 }
 
-/** POST /api/v1/agents/<id>/hold; the agent's hold state. */
-async function hold(c: Context, a: Agent, forMs: number): Promise<{ holding: boolean; held_ticks: number; held_bytes: number }> {
-  const res = await fetch(`${c.col.http}/api/v1/agents/${encodeURIComponent(a.id)}/hold`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ for_ms: forMs }) });
-  const body = (await res.json()) as { holding: boolean; held_ticks: number; held_bytes: number; error?: string };
-  if (!res.ok) throw new Error(`hold on ${a.id}: ${res.status} ${body.error ?? ""}`);
-  return body;
-}
-
 /** Holds every agent's samples, as `eastwest run` does around its traffic. */
 async function holdAgents(c: Context, agents: readonly Agent[], forMs: number): Promise<void> {
   for (const a of agents) {
-    const st = await hold(c, a, forMs);
+    const st = await holdAgent(c.col.http, a.id, forMs);
     if (!st.holding) throw new Error(`agent ${a.id} did not start holding`);
   }
 }
@@ -171,9 +163,9 @@ async function releaseAgents(c: Context, agents: readonly Agent[]): Promise<{ cp
   const meters = agents.map((a) => new ProcessMeter(a.proc.pid));
   for (const m of meters) m.start();
   let heldBytes = 0;
-  for (const a of agents) heldBytes += (await hold(c, a, 0)).held_bytes;
+  for (const a of agents) heldBytes += (await holdAgent(c.col.http, a.id, 0)).held_bytes;
   await waitFor(async () => {
-    for (const a of agents) if ((await hold(c, a, 0)).held_ticks > 0) return undefined;
+    for (const a of agents) if ((await holdAgent(c.col.http, a.id, 0)).held_ticks > 0) return undefined;
     return true;
   }, 120_000, "agents decoding what they held");
   const cpuS = meters.reduce((sum, m) => sum + m.finish().cpuS, 0);

@@ -55,3 +55,17 @@ export async function waitForAgentData(http: string, id: string, agent: Proc, af
     return seq > after ? seq : undefined;
   }, timeoutMs, `stored batches of agent ${id}`);
 }
+
+export interface HoldState {
+  holding: boolean;
+  held_ticks: number;
+  held_bytes: number;
+}
+
+/** POST /api/v1/agents/<id>/hold (forMs 0: release); the agent's hold state. */
+export async function holdAgent(http: string, id: string, forMs: number): Promise<HoldState> {
+  const res = await fetch(`${http}/api/v1/agents/${encodeURIComponent(id)}/hold`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ for_ms: forMs }) });
+  const body = (await res.json()) as HoldState & { error?: string };
+  if (!res.ok) throw new Error(`hold on ${id}: ${res.status} ${body.error ?? ""}`);
+  return body;
+}

@@ -19,6 +19,7 @@ import { errorMessage, nowNs } from "@eastwest/common";
 import type { Availability, Captured, SampleContext, SampleResult, Sampler } from "../samplers/types.ts";
 import type { Exec } from "./exec.ts";
 import type { HostFs } from "./hostfs.ts";
+import { Deadline, TickContext } from "./tick-context.ts";
 
 export interface ScheduledSampler {
   sampler: Sampler;
@@ -93,68 +94,6 @@ export function untilNextGridMs(nowMs: number, intervalMs: number, startedMs: nu
   return Math.max(0, due - nowMs);
 }
 
-/**
- * A tick's deadline as an AbortSignal, made on first use. why: most samplers never look at it, and a timer armed
- * per tick (AbortSignal.timeout) fires after every tick, waking the process and building a DOMException each time.
- */
-class Deadline {
-  readonly #atMs: number;
-  #controller: AbortController | undefined;
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(atMs: number) {
-    this.#atMs = atMs;
-  }
-
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      const controller = new AbortController();
-      const abort = () => controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError"));
-      const leftMs = this.#atMs - Date.now();
-      if (leftMs <= 0) abort();
-      else {
-        this.#timer = setTimeout(abort, leftMs);
-        this.#timer.unref();
-      }
-      this.#controller = controller;
-    }
-    return this.#controller.signal;
-  }
-
-  /** The tick is over: its deadline no longer matters. */
-  clear(): void {
-    clearTimeout(this.#timer);
-  }
-}
-
-/**
- * A tick's context. why: a class with the signal getter on its prototype; an object literal with a getter is
- * built by a slow runtime path, and that was a visible share of a 10 Hz tick.
- */
-class TickContext implements SampleContext {
-  readonly nowNs: bigint;
-  readonly fs: HostFs;
-  readonly exec: Exec;
-  readonly baseTags: Readonly<Record<string, string>>;
-  readonly options: Readonly<Record<string, unknown>>;
-  readonly intervalMs: number;
-  readonly #signal: () => AbortSignal;
-
-  constructor(e: ScheduledSampler, deps: SchedulerDeps, nowNs: bigint, signal: () => AbortSignal) {
-    this.nowNs = nowNs;
-    this.fs = deps.fs;
-    this.exec = deps.exec;
-    this.baseTags = deps.baseTags;
-    this.options = e.options;
-    this.intervalMs = e.intervalMs;
-    this.#signal = signal;
-  }
-
-  get signal(): AbortSignal {
-    return this.#signal();
-  }
-}
-
 /** Samplers (and other periodic work) on one interval, woken by one timer on its grid. */
 interface Lane {
   intervalMs: number;
@@ -192,8 +131,6 @@ export class Scheduler {
   #holdTimer: NodeJS.Timeout | undefined;
   /** Captures not decoded yet, in tick order. */
   #held: HeldTick[] = [];
-  /** Captures not decoded yet (#held's length, kept with #heldBytes). */
-  #heldTicks = 0;
   #heldBytes = 0;
   /** Decoding what a hold kept; while it runs, ticks of splitting samplers still capture (behind what is held). */
   #draining: Promise<void> | undefined;
@@ -369,7 +306,7 @@ export class Scheduler {
   }
 
   holdState(): HoldState {
-    return { holding: this.#holding, heldTicks: this.#heldTicks, heldBytes: this.#heldBytes };
+    return { holding: this.#holding, heldTicks: this.#held.length, heldBytes: this.#heldBytes };
   }
 
   get #limits(): HoldLimits {
@@ -378,7 +315,6 @@ export class Scheduler {
 
   #keep(h: HeldTick): void {
     this.#held.push(h);
-    this.#heldTicks += 1;
     this.#heldBytes += h.captured.bytes;
     if (!this.#holding) this.#drainSoon();
     else if (this.#heldBytes > this.#limits.maxBytes) {
@@ -414,7 +350,6 @@ export class Scheduler {
       // why: shift() on a large array is cheap in V8 (it moves the array's start), and keeps one queue in order.
       const h = this.#held.shift();
       if (h === undefined) break;
-      this.#heldTicks -= 1;
       this.#heldBytes -= h.captured.bytes;
       const e = h.entry;
       const started = process.hrtime.bigint();
@@ -423,10 +358,8 @@ export class Scheduler {
       // why: a long hold decodes for a while: let batches go out and timers fire meanwhile.
       if (++decoded % DECODES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
     }
-    if (this.#held.length === 0) {
-      this.#heldTicks = 0;
-      this.#heldBytes = 0;
-    }
+    // why: sizes are estimates summed in and out; an empty queue holds nothing.
+    if (this.#held.length === 0) this.#heldBytes = 0;
   }
 
   /**

@@ -154,18 +154,23 @@ async function runTraffic(spec: RunSpec, deps: RunnerDeps, sessions: CommandSend
  * keeps streaming, and the run says so in its warnings.
  */
 async function holdSamples(sessions: CommandSender, agents: readonly string[], forMs: number, notes: string[], progress: (msg: string) => void): Promise<string[]> {
-  const results = await Promise.all(agents.map(async (a) => ({ a, r: await sessions.command(a, { $case: "hold", value: { forMs } }, 10_000).catch((err: unknown) => ({ ok: false, error: errorMessage(err) })) })));
+  const results = await Promise.all(agents.map(async (a) => ({ a, r: await holdCommand(sessions, a, forMs) })));
   for (const { a, r } of results) if (!r.ok) notes.push(`hold: ${a} streamed its samples during the traffic (hold failed: ${r.error})`);
   const held = results.filter(({ r }) => r.ok).map(({ a }) => a);
   if (held.length > 0) progress(`run: ${held.join(", ")} hold samples until the traffic is over`);
   return held;
 }
 
+/** The hold command (forMs 0: release); a failure to send it is an answer with its error. */
+function holdCommand(sessions: CommandSender, agentId: string, forMs: number): Promise<{ ok: boolean; error: string }> {
+  return sessions.command(agentId, { $case: "hold", value: { forMs } }, 10_000).catch((err: unknown) => ({ ok: false, error: errorMessage(err) }));
+}
+
 /** Ends the hold on each agent that holds: they decode and send what they captured. */
 async function releaseSamples(sessions: CommandSender, agents: readonly string[], notes: string[]): Promise<void> {
   await Promise.all(
     agents.map(async (a) => {
-      const r = await sessions.command(a, { $case: "hold", value: { forMs: 0 } }, 10_000).catch((err: unknown) => ({ ok: false, error: errorMessage(err) }));
+      const r = await holdCommand(sessions, a, 0);
       // why: the hold also ends by itself when its time is over; the samples then arrive late, or after the wait.
       if (!r.ok) notes.push(`hold: could not end the hold on ${a} (${r.error}); its samples come when its hold time is over`);
     }),
