@@ -1,6 +1,6 @@
 // fast-check arbitraries shared by property tests of the cost model and of runs.
 import fc from "fast-check";
-import type { ModelConstants } from "@eastwest/collector/model/cost-model";
+import type { ModelConstants } from "../../collector/src/model/cost-model.ts";
 
 /** Any double, plus the edge values a model must survive: zeros, negatives, extremes, NaN, Infinity. */
 export const anyNumber = fc.oneof(fc.double(), fc.constantFrom(0, -0, -1, 1e308, 5e-324, Number.NaN, Number.POSITIVE_INFINITY));

@@ -1,7 +1,7 @@
 // Real time-series servers for integration tests: Debian's victoria-metrics and
 // influxd (1.x), each on random loopback ports in a temp dir, killed by pid.
 import { join } from "node:path";
-import { parseExact } from "@eastwest/collector/store/json";
+import { parseExact } from "../../collector/src/store/json.ts";
 import { freePort, requireBinary, startProcess, tempDir, waitFor, type Proc } from "./procs.ts";
 
 interface Server {

@@ -5,10 +5,10 @@ import { createServer, type Server } from "node:net";
 import { once } from "node:events";
 import { silentLogger } from "@eastwest/common";
 import type { Command, CommandResult, Iperf3Client } from "@eastwest/proto";
-import { handleCommand, type CommandDeps } from "@eastwest/agent/actions/dispatch";
-import { realRunTool, type RunTool, type ToolRun } from "@eastwest/agent/actions/iperf3/iperf3.run";
-import { realExec } from "@eastwest/agent/runtime/exec";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
+import { handleCommand, type CommandDeps } from "../../../agent/src/actions/dispatch.ts";
+import { realRunTool, type RunTool, type ToolRun } from "../../../agent/src/actions/iperf3/iperf3.run.ts";
+import { realExec } from "../../../agent/src/runtime/exec.ts";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
 import { freePort, requireBinary, waitFor } from "../../helpers/procs.ts";
 
 const LOOPBACK = "127.0.0.1";

@@ -1,8 +1,8 @@
 // Runs Debian's perf bench on this machine. Under CI=true a missing perf fails the run (install: apt-get
 // install -y linux-perf); elsewhere the suite is skipped with the reason.
 import assert from "node:assert/strict";
-import { calibrate, memcpyArgs, parseMemcpy, parseSyscallBasic, syscallArgs } from "@eastwest/agent/calibrate/index";
-import { realExec } from "@eastwest/agent/runtime/exec";
+import { calibrate, memcpyArgs, parseMemcpy, parseSyscallBasic, syscallArgs } from "../../../agent/src/calibrate/index.ts";
+import { realExec } from "../../../agent/src/runtime/exec.ts";
 import { errorMessage } from "@eastwest/common";
 
 describe("calibration with the real perf bench", function () {

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseExact } from "@eastwest/collector/store/json";
-import type { CampaignRecord } from "@eastwest/collector/campaign/runner";
+import { parseExact } from "../../../collector/src/store/json.ts";
+import type { CampaignRecord } from "../../../collector/src/campaign/runner.ts";
 import { requireBinary, start, tempDir } from "../../helpers/procs.ts";
 
 const SPEC = `

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { ConfigError } from "@eastwest/common";
-import { loadAgentConfig, type AgentConfig } from "@eastwest/agent/config";
-import { loadCollectorConfig, type CollectorConfig } from "@eastwest/collector/config";
+import { loadAgentConfig, type AgentConfig } from "../../../agent/src/config.ts";
+import { loadCollectorConfig, type CollectorConfig } from "../../../collector/src/config.ts";
 
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 export const DEPLOY = join(REPO, "deploy");

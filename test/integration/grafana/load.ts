@@ -1,7 +1,7 @@
 // Loads a real influxd with what a collector stored: every point of every schema measurement in an
 // embedded store, written again through the collector's own InfluxDB store (v1 /write path).
 import { allMeasurements, type FieldValue, type Sample } from "@eastwest/common";
-import type { Store } from "@eastwest/collector/store/types";
+import type { Store } from "../../../collector/src/store/types.ts";
 
 const INT64_MAX = (1n << 63n) - 1n;
 
@@ -25,8 +25,8 @@ export async function storedSamples(store: Store): Promise<Sample[]> {
 
 /** Writes the samples through the collector's InfluxStore (api v1) as batches of one writer; throws on any outcome but ok. */
 export async function loadThroughCollectorStore(url: string, db: string, samples: readonly Sample[], ledgerPath: string): Promise<void> {
-  const { storeConfigSchema, storeDefaults } = await import("@eastwest/collector/store/influx-config");
-  const { createStore } = await import("@eastwest/collector/store/influx-factory");
+  const { storeConfigSchema, storeDefaults } = await import("../../../collector/src/store/influx-config.ts");
+  const { createStore } = await import("../../../collector/src/store/influx-factory.ts");
   const defaults = storeDefaults() as { influx: Record<string, unknown> };
   const cfg = storeConfigSchema.parse({ ...defaults, kind: "influx", path: ledgerPath, influx: { ...defaults.influx, api: "v1", url, db } });
   const store = createStore(cfg);

@@ -1,8 +1,8 @@
 // The dashboards' names come from the schema: a field, tag or measurement the schema does not
 // define fails generation (SchemaNameError), so a renamed field breaks the build, not a panel.
 import assert from "node:assert/strict";
-import { rollup, select, tagValues } from "@eastwest/grafana/influxql";
-import { fieldName, SchemaNameError, tagName } from "@eastwest/grafana/names";
+import { rollup, select, tagValues } from "../../../grafana/src/influxql.ts";
+import { fieldName, SchemaNameError, tagName } from "../../../grafana/src/names.ts";
 
 describe("grafana: names are checked against the schema at generation", () => {
   it("accepts schema names and refuses others", () => {

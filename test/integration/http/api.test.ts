@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "@eastwest/common";
 import { Hello, Role } from "@eastwest/proto";
-import { startHttpApi, type HttpApi } from "@eastwest/collector/http/server";
-import { Registry } from "@eastwest/collector/registry";
-import { EmbeddedStore } from "@eastwest/collector/store/embedded";
-import type { Store } from "@eastwest/collector/store/types";
+import { startHttpApi, type HttpApi } from "../../../collector/src/http/server.ts";
+import { Registry } from "../../../collector/src/registry.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import type { Store } from "../../../collector/src/store/types.ts";
 
 const NOW = 1_700_000_000_000_000_000n;
 const S = 1_000_000_000n;

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { AckCode } from "@eastwest/proto";
 import { startInfluxd, type Influxd, type InfluxQlSeries } from "../../helpers/tsdb.ts";
 import { tempDir } from "../../helpers/procs.ts";
-import { stringifyExact } from "@eastwest/collector/store/json";
+import { stringifyExact } from "../../../collector/src/store/json.ts";
 import { batch, baseTags, influxConfig, msTime, testStore } from "./fixtures.ts";
 import { influxCollector, push } from "./push.ts";
 

@@ -3,10 +3,10 @@
 // store section of the collector's configuration.
 import assert from "node:assert/strict";
 import { ConfigError } from "@eastwest/common";
-import { loadCollectorConfig } from "@eastwest/collector/config";
-import { backoffMs } from "@eastwest/collector/store/influx-retry";
-import { classifyHttp, parseRetryAfter, serverMessage } from "@eastwest/collector/store/influx-transport";
-import { pack } from "@eastwest/collector/store/influx-write";
+import { loadCollectorConfig } from "../../../collector/src/config.ts";
+import { backoffMs } from "../../../collector/src/store/influx-retry.ts";
+import { classifyHttp, parseRetryAfter, serverMessage } from "../../../collector/src/store/influx-transport.ts";
+import { pack } from "../../../collector/src/store/influx-write.ts";
 
 const NOW = Date.parse("2026-01-01T00:00:00Z");
 

@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { TelemetryClient, type Ack } from "@eastwest/proto";
 import { silentLogger, toWirePoint } from "@eastwest/common";
-import { Collector } from "@eastwest/collector/collector";
-import { loadCollectorConfig } from "@eastwest/collector/config";
-import type { InfluxConfig } from "@eastwest/collector/store/influx-config";
-import type { StoredBatch } from "@eastwest/collector/store/types";
+import { Collector } from "../../../collector/src/collector.ts";
+import { loadCollectorConfig } from "../../../collector/src/config.ts";
+import type { InfluxConfig } from "../../../collector/src/store/influx-config.ts";
+import type { StoredBatch } from "../../../collector/src/store/types.ts";
 
 /** A started collector whose store section is { kind: influx, path: dir/name.db, influx }. */
 export async function influxCollector(dir: string, name: string, influx: Partial<InfluxConfig>): Promise<Collector> {

@@ -4,12 +4,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
-import type { Collector } from "@eastwest/collector/collector";
-import { EmbeddedStore } from "@eastwest/collector/store/embedded";
-import type { Store } from "@eastwest/collector/store/types";
+import type { Collector } from "../../../collector/src/collector.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import type { Store } from "../../../collector/src/store/types.ts";
 import { StorageType } from "@nats-io/jetstream";
-import { ensureConsumer, ensureStream, NatsSetupError } from "@eastwest/collector/ingest/nats-setup";
-import { DEFAULT_STREAM } from "@eastwest/agent/transport/nats-subjects";
+import { ensureConsumer, ensureStream, NatsSetupError } from "../../../collector/src/ingest/nats-setup.ts";
+import { DEFAULT_STREAM } from "../../../agent/src/transport/nats-subjects.ts";
 import { startNatsServer, type NatsServer } from "../../helpers/nats.ts";
 import { getJson, jsonLine, killAll, start, tempDir, waitFor } from "../../helpers/procs.ts";
 import { goodBatch, natsCollectorConfig, Publisher, startNatsCollector } from "./fixtures.ts";

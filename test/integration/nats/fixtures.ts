@@ -5,10 +5,10 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type ConsumerInfo, type JetStreamClient, type JetStreamManager, type PubAck } from "@nats-io/jetstream";
 import { Batch } from "@eastwest/proto";
 import { nowNs, silentLogger, toWirePoint } from "@eastwest/common";
-import { Collector } from "@eastwest/collector/collector";
-import { loadCollectorConfig, type CollectorConfig } from "@eastwest/collector/config";
-import type { Store } from "@eastwest/collector/store/types";
-import { batchSubject, DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, msgIdOf } from "@eastwest/agent/transport/nats-subjects";
+import { Collector } from "../../../collector/src/collector.ts";
+import { loadCollectorConfig, type CollectorConfig } from "../../../collector/src/config.ts";
+import type { Store } from "../../../collector/src/store/types.ts";
+import { batchSubject, DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, msgIdOf } from "../../../agent/src/transport/nats-subjects.ts";
 
 export const SITE = "lab";
 export const HOST = "test-host";

@@ -1,11 +1,11 @@
 // The subject scheme, dedup ids and NATS config (pure; no server).
 import assert from "node:assert/strict";
 import { ConfigError } from "@eastwest/common";
-import { loadAgentConfig } from "@eastwest/agent/config";
-import { loadCollectorConfig } from "@eastwest/collector/config";
-import { consumerConfig, streamConfig } from "@eastwest/collector/ingest/nats-setup";
-import { termTakesReason } from "@eastwest/collector/ingest/nats";
-import { agentBatchFilter, agentTokenOf, batchSubject, commandSubjectOf, helloSubject, msgIdOf, seqOfMsgId, tokenOf } from "@eastwest/agent/transport/nats-subjects";
+import { loadAgentConfig } from "../../../agent/src/config.ts";
+import { loadCollectorConfig } from "../../../collector/src/config.ts";
+import { consumerConfig, streamConfig } from "../../../collector/src/ingest/nats-setup.ts";
+import { termTakesReason } from "../../../collector/src/ingest/nats.ts";
+import { agentBatchFilter, agentTokenOf, batchSubject, commandSubjectOf, helloSubject, msgIdOf, seqOfMsgId, tokenOf } from "../../../agent/src/transport/nats-subjects.ts";
 
 describe("nats: subjects and config", () => {
   it("tokens keep [A-Za-z0-9-] and escape every other byte, injectively", () => {

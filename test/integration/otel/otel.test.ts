@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { silentLogger } from "@eastwest/common";
-import { Collector } from "@eastwest/collector/collector";
-import { loadCollectorConfig } from "@eastwest/collector/config";
-import { defaultSpec, type RunRecord } from "@eastwest/collector/run/runner";
+import { Collector } from "../../../collector/src/collector.ts";
+import { loadCollectorConfig } from "../../../collector/src/config.ts";
+import { defaultSpec, type RunRecord } from "../../../collector/src/run/runner.ts";
 import { freePort, killAll, requireBinary, start, tempDir, type Proc } from "../../helpers/procs.ts";
 import { OtlpReceiver } from "./receiver.ts";
 

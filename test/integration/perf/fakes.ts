@@ -1,8 +1,8 @@
 // Test doubles for the perf-based samplers: a spawn that replays perf stat output on demand, an exec that
 // answers perf probes from fixtures. Shared by test/unit/samplers/{perf,pmu,kvmexit,membw}*.test.ts.
 import { CommandError } from "@eastwest/common";
-import type { Exec } from "@eastwest/agent/runtime/exec";
-import type { SpawnOptions, SpawnTool, ToolExit } from "@eastwest/agent/runtime/spawn";
+import type { Exec } from "../../../agent/src/runtime/exec.ts";
+import type { SpawnOptions, SpawnTool, ToolExit } from "../../../agent/src/runtime/spawn.ts";
 
 export interface FakeChild {
   file: string;

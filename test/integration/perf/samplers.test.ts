@@ -11,14 +11,14 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { measurement, nowNs, type Sample } from "@eastwest/common";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
-import { realExec } from "@eastwest/agent/runtime/exec";
-import { pmuSampler } from "@eastwest/agent/samplers/pmu/pmu.sampler";
-import { kvmexitsSampler } from "@eastwest/agent/samplers/kvmexits/kvmexits.sampler";
-import { collectExitReasons } from "@eastwest/agent/samplers/kvmexits/kvmexits.collect";
-import { membwSampler } from "@eastwest/agent/samplers/membw/membw.sampler";
-import { parsePerfStat } from "@eastwest/agent/samplers/shared/perf-stat.parse";
-import type { SampleContext, Sampler } from "@eastwest/agent/samplers/types";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
+import { realExec } from "../../../agent/src/runtime/exec.ts";
+import { pmuSampler } from "../../../agent/src/samplers/pmu/pmu.sampler.ts";
+import { kvmexitsSampler } from "../../../agent/src/samplers/kvmexits/kvmexits.sampler.ts";
+import { collectExitReasons } from "../../../agent/src/samplers/kvmexits/kvmexits.collect.ts";
+import { membwSampler } from "../../../agent/src/samplers/membw/membw.sampler.ts";
+import { parsePerfStat } from "../../../agent/src/samplers/shared/perf-stat.parse.ts";
+import type { SampleContext, Sampler } from "../../../agent/src/samplers/types.ts";
 import { requireBinary, waitFor } from "../../helpers/procs.ts";
 
 const BASE = { agent_id: "it-perf", host: "it-host", netns: "it-ns" };

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { spawnTool } from "@eastwest/agent/runtime/spawn";
+import { spawnTool } from "../../../agent/src/runtime/spawn.ts";
 import { jsonLine, killAll, requireBinary, startProcess, waitFor } from "../../helpers/procs.ts";
 
 /** Alive and not a zombie (a reparented child may wait a moment to be reaped). */

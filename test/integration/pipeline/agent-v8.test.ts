@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { killAll, start, waitFor } from "../../helpers/procs.ts";
-import { AGENT_V8_FLAGS, missingAgentFlags, reexecWithAgentFlags, type Reexec } from "@eastwest/collector/cli/agent-v8";
+import { AGENT_V8_FLAGS, missingAgentFlags, reexecWithAgentFlags, type Reexec } from "../../../collector/src/cli/agent-v8.ts";
 
 /** The argv of a live process, from /proc/<pid>/cmdline. */
 function cmdline(pid: number): string[] {

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { Client, credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import { AckCode, AgentMessage, CollectorMessage, TelemetryClient, type Ack, type Batch, type CollectorMessage as CM, type Hello } from "@eastwest/proto";
 import { nowNs, silentLogger, toWirePoint } from "@eastwest/common";
-import { Collector } from "@eastwest/collector/collector";
-import { loadCollectorConfig } from "@eastwest/collector/config";
+import { Collector } from "../../../collector/src/collector.ts";
+import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { tempDir, waitFor } from "../../helpers/procs.ts";
 
 function goodBatch(agentId: string, seq: bigint): Batch {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeSpool } from "@eastwest/agent/runtime/spool";
+import { decodeSpool } from "../../../agent/src/runtime/spool.ts";
 import { freePort, getJson, jsonLine, killAll, start, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
 
 interface Agents {

@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "@eastwest/common";
-import { Collector } from "@eastwest/collector/collector";
-import { loadCollectorConfig } from "@eastwest/collector/config";
-import { defaultSpec } from "@eastwest/collector/run/runner";
-import { SCHED_IDLE, SCHED_OTHER, statPolicy, threadPolicies } from "@eastwest/agent/runtime/sched";
+import { Collector } from "../../../collector/src/collector.ts";
+import { loadCollectorConfig } from "../../../collector/src/config.ts";
+import { defaultSpec } from "../../../collector/src/run/runner.ts";
+import { SCHED_IDLE, SCHED_OTHER, statPolicy, threadPolicies } from "../../../agent/src/runtime/sched.ts";
 import { freePort, getJson, killAll, requireBinary, start, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
 
 /** Policies of the iperf3 processes whose argv names `port`. */

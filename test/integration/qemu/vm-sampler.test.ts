@@ -5,10 +5,10 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { measurement, nowNs, type Sample } from "@eastwest/common";
-import { hostFs, type HostFs } from "@eastwest/agent/runtime/hostfs";
-import { realExec } from "@eastwest/agent/runtime/exec";
-import { vmSampler } from "@eastwest/agent/samplers/vm/vm.sampler";
-import type { SampleContext, SampleResult, Sampler } from "@eastwest/agent/samplers/types";
+import { hostFs, type HostFs } from "../../../agent/src/runtime/hostfs.ts";
+import { realExec } from "../../../agent/src/runtime/exec.ts";
+import { vmSampler } from "../../../agent/src/samplers/vm/vm.sampler.ts";
+import type { SampleContext, SampleResult, Sampler } from "../../../agent/src/samplers/types.ts";
 import { requireBinary, startProcess, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
 
 /** A tick's problems ([] when none). */

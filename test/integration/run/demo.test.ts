@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SCHED_IDLE, statPolicy } from "@eastwest/agent/runtime/sched";
-import { parseExact } from "@eastwest/collector/store/json";
-import { EmbeddedStore } from "@eastwest/collector/store/embedded";
-import type { RunRecord } from "@eastwest/collector/run/runner";
+import { SCHED_IDLE, statPolicy } from "../../../agent/src/runtime/sched.ts";
+import { parseExact } from "../../../collector/src/store/json.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import type { RunRecord } from "../../../collector/src/run/runner.ts";
 import { requireBinary, start, tempDir } from "../../helpers/procs.ts";
 
 function leftovers(): string[] {

@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { nowNs, silentLogger } from "@eastwest/common";
-import { Collector } from "@eastwest/collector/collector";
-import { loadCollectorConfig } from "@eastwest/collector/config";
-import { formatRun } from "@eastwest/collector/run/format";
-import type { RunRecord } from "@eastwest/collector/run/runner";
-import { parseExact, stringifyExact } from "@eastwest/collector/store/json";
+import { Collector } from "../../../collector/src/collector.ts";
+import { loadCollectorConfig } from "../../../collector/src/config.ts";
+import { formatRun } from "../../../collector/src/run/format.ts";
+import type { RunRecord } from "../../../collector/src/run/runner.ts";
+import { parseExact, stringifyExact } from "../../../collector/src/store/json.ts";
 import { freePort, killAll, requireBinary, start, tempDir, waitFor } from "../../helpers/procs.ts";
 
 const MS = 1_000_000n;

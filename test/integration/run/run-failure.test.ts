@@ -5,9 +5,9 @@ import { execFileSync } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { silentLogger } from "@eastwest/common";
-import { Collector } from "@eastwest/collector/collector";
-import { loadCollectorConfig } from "@eastwest/collector/config";
-import { defaultSpec, RunError } from "@eastwest/collector/run/runner";
+import { Collector } from "../../../collector/src/collector.ts";
+import { loadCollectorConfig } from "../../../collector/src/config.ts";
+import { defaultSpec, RunError } from "../../../collector/src/run/runner.ts";
 import { freePort, killAll, requireBinary, start, tempDir } from "../../helpers/procs.ts";
 
 function iperfProcesses(port: number): string[] {

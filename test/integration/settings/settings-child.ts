@@ -6,9 +6,9 @@
 //   restore-pending JOURNAL_DIR                    what agent start() does
 import { createLogger, errorMessage } from "@eastwest/common";
 import type { Setting } from "@eastwest/proto";
-import { applySettings, restoreAll, restorePending, restoreSettings } from "@eastwest/agent/actions/settings/settings.action";
-import { realExec } from "@eastwest/agent/runtime/exec";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
+import { applySettings, restoreAll, restorePending, restoreSettings } from "../../../agent/src/actions/settings/settings.action.ts";
+import { realExec } from "../../../agent/src/runtime/exec.ts";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
 
 const [mode, journalDir, settingsJson, token] = process.argv.slice(2);
 const deps = { exec: realExec, fs: hostFs(), logger: createLogger("settings-child", "warn") };

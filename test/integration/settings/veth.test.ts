@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CommandError, silentLogger } from "@eastwest/common";
 import type { Setting } from "@eastwest/proto";
-import { SettingsError, SettingsKeeper } from "@eastwest/agent/actions/settings/settings.keeper";
-import { realExec, type Exec } from "@eastwest/agent/runtime/exec";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
+import { SettingsError, SettingsKeeper } from "../../../agent/src/actions/settings/settings.keeper.ts";
+import { realExec, type Exec } from "../../../agent/src/runtime/exec.ts";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
 import { requireBinary } from "../../helpers/procs.ts";
 
 const tag = String(process.pid % 100000);

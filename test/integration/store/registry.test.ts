@@ -3,8 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hello, Role } from "@eastwest/proto";
-import { Registry } from "@eastwest/collector/registry";
-import { EmbeddedStore } from "@eastwest/collector/store/embedded";
+import { Registry } from "../../../collector/src/registry.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
 const S = 1_000_000_000n;

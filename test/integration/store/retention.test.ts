@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { silentLogger, type Sample } from "@eastwest/common";
-import { loadCollectorConfig } from "@eastwest/collector/config";
-import { Collector } from "@eastwest/collector/collector";
-import { EmbeddedStore } from "@eastwest/collector/store/embedded";
-import { PRUNE_CHUNK } from "@eastwest/collector/store/embedded-prune";
-import { LAYOUT_VERSION } from "@eastwest/collector/store/embedded-schema";
+import { loadCollectorConfig } from "../../../collector/src/config.ts";
+import { Collector } from "../../../collector/src/collector.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import { PRUNE_CHUNK } from "../../../collector/src/store/embedded-prune.ts";
+import { LAYOUT_VERSION } from "../../../collector/src/store/embedded-schema.ts";
 import { tempDir, waitFor } from "../../helpers/procs.ts";
 
 const S = 1_000_000_000n;

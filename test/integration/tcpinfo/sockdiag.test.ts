@@ -5,12 +5,12 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import type { Sample } from "@eastwest/common";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
-import { realExec } from "@eastwest/agent/runtime/exec";
-import { SOCKDIAG_SCRIPT, SockDiagClient } from "@eastwest/agent/samplers/tcpinfo/sockdiag";
-import { sockDiagRequest } from "@eastwest/agent/samplers/tcpinfo/sockdiag.bytecode";
-import { parseHelperLine } from "@eastwest/agent/samplers/tcpinfo/sockdiag.protocol";
-import { tcpinfoSampler } from "@eastwest/agent/samplers/tcpinfo/tcpinfo.sampler";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
+import { realExec } from "../../../agent/src/runtime/exec.ts";
+import { SOCKDIAG_SCRIPT, SockDiagClient } from "../../../agent/src/samplers/tcpinfo/sockdiag.ts";
+import { sockDiagRequest } from "../../../agent/src/samplers/tcpinfo/sockdiag.bytecode.ts";
+import { parseHelperLine } from "../../../agent/src/samplers/tcpinfo/sockdiag.protocol.ts";
+import { tcpinfoSampler } from "../../../agent/src/samplers/tcpinfo/tcpinfo.sampler.ts";
 import { waitFor } from "../../helpers/procs.ts";
 import { SECOND, T0, ctx, requireTool } from "../../unit/samplers/helpers.ts";
 

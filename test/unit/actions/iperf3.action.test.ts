@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { CommandError, ValidationError, silentLogger } from "@eastwest/common";
 import type { Command, Iperf3Client } from "@eastwest/proto";
-import { handleCommand, type CommandDeps } from "@eastwest/agent/actions/dispatch";
-import { iperf3Client, type Iperf3Deps } from "@eastwest/agent/actions/iperf3/iperf3.action";
-import type { RunOptions, RunTool, ToolRun } from "@eastwest/agent/actions/iperf3/iperf3.run";
-import type { Exec } from "@eastwest/agent/runtime/exec";
+import { handleCommand, type CommandDeps } from "../../../agent/src/actions/dispatch.ts";
+import { iperf3Client, type Iperf3Deps } from "../../../agent/src/actions/iperf3/iperf3.action.ts";
+import type { RunOptions, RunTool, ToolRun } from "../../../agent/src/actions/iperf3/iperf3.run.ts";
+import type { Exec } from "../../../agent/src/runtime/exec.ts";
 import { mapFs } from "../samplers/helpers.ts";
 
 const DOC = { start: { connected: [{ socket: 5 }] }, intervals: [], end: { sum_received: { bits_per_second: 1e9 } } };

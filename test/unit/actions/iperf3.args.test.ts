@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Iperf3Client, Iperf3Server } from "@eastwest/proto";
-import { clientArgs, clientProblems, parseAvailableCongestion, serverArgs, serverProblems } from "@eastwest/agent/actions/iperf3/iperf3.args";
+import { clientArgs, clientProblems, parseAvailableCongestion, serverArgs, serverProblems } from "../../../agent/src/actions/iperf3/iperf3.args.ts";
 
 const CLIENT: Iperf3Client = { server: "127.0.0.1", port: 5201, durationS: 10, streams: 1, lengthBytes: 0, congestion: "", reverse: false, bidir: false };
 const AVAILABLE = ["reno", "cubic", "bbr"];

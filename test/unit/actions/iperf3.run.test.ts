@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CommandError } from "@eastwest/common";
-import { realRunTool } from "@eastwest/agent/actions/iperf3/iperf3.run";
+import { realRunTool } from "../../../agent/src/actions/iperf3/iperf3.run.ts";
 import { tempDir, waitFor } from "../../helpers/procs.ts";
 
 const NODE = process.execPath;

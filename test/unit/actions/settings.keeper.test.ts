@@ -6,12 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CommandError, silentLogger } from "@eastwest/common";
 import type { ApplySettings, Setting } from "@eastwest/proto";
-import { handleCommand } from "@eastwest/agent/actions/dispatch";
-import { restorePending } from "@eastwest/agent/actions/settings/settings.action";
-import { journalFileName } from "@eastwest/agent/actions/settings/settings.journal";
-import { SettingsError, SettingsKeeper } from "@eastwest/agent/actions/settings/settings.keeper";
-import type { Exec } from "@eastwest/agent/runtime/exec";
-import type { HostFs } from "@eastwest/agent/runtime/hostfs";
+import { handleCommand } from "../../../agent/src/actions/dispatch.ts";
+import { restorePending } from "../../../agent/src/actions/settings/settings.action.ts";
+import { journalFileName } from "../../../agent/src/actions/settings/settings.journal.ts";
+import { SettingsError, SettingsKeeper } from "../../../agent/src/actions/settings/settings.keeper.ts";
+import type { Exec } from "../../../agent/src/runtime/exec.ts";
+import type { HostFs } from "../../../agent/src/runtime/hostfs.ts";
 
 const BOOT = "6a1c3e6e-0000-4000-8000-000000000001";
 const SHORT: Record<string, string> = {

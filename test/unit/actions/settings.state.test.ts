@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import {
   ethtoolSetArgs, featureDiff, featureMap, groupOf, mtuArgs, qdiscDeleteArgs, qdiscReplaceArgs, renderFeature, renderQdisc,
   rootQdisc, sameQdisc, subFeatureFixArgs,
-} from "@eastwest/agent/actions/settings/settings.state";
+} from "../../../agent/src/actions/settings/settings.state.ts";
 
 const VETH = `Features for ews1a:
 rx-checksumming: on

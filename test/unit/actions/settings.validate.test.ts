@@ -2,13 +2,13 @@
 import assert from "node:assert/strict";
 import { ValidationError, silentLogger } from "@eastwest/common";
 import type { ApplySettings, Setting } from "@eastwest/proto";
-import { featureNamed, holdKey, SYSCTLS } from "@eastwest/agent/actions/settings/settings.kinds";
-import { SettingsKeeper } from "@eastwest/agent/actions/settings/settings.keeper";
-import type { Probe } from "@eastwest/agent/actions/settings/settings.probe";
-import { featureMap, rootQdisc } from "@eastwest/agent/actions/settings/settings.state";
-import { checkProbe, parseSettings } from "@eastwest/agent/actions/settings/settings.validate";
-import type { Exec } from "@eastwest/agent/runtime/exec";
-import type { HostFs } from "@eastwest/agent/runtime/hostfs";
+import { featureNamed, holdKey, SYSCTLS } from "../../../agent/src/actions/settings/settings.kinds.ts";
+import { SettingsKeeper } from "../../../agent/src/actions/settings/settings.keeper.ts";
+import type { Probe } from "../../../agent/src/actions/settings/settings.probe.ts";
+import { featureMap, rootQdisc } from "../../../agent/src/actions/settings/settings.state.ts";
+import { checkProbe, parseSettings } from "../../../agent/src/actions/settings/settings.validate.ts";
+import type { Exec } from "../../../agent/src/runtime/exec.ts";
+import type { HostFs } from "../../../agent/src/runtime/hostfs.ts";
 
 const S = (kind: string, target: string, name: string, value: string): Setting => ({ kind, target, name, value });
 const apply = (...settings: Setting[]): ApplySettings => ({ token: "cell-1", settings });

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "@eastwest/common";
 import type { Command, FlowFilter } from "@eastwest/proto";
-import { handleCommand, type CommandDeps } from "@eastwest/agent/actions/dispatch";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
-import type { Exec } from "@eastwest/agent/runtime/exec";
-import type { Scheduler } from "@eastwest/agent/runtime/scheduler";
-import type { Availability } from "@eastwest/agent/samplers/types";
+import { handleCommand, type CommandDeps } from "../../../agent/src/actions/dispatch.ts";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
+import type { Exec } from "../../../agent/src/runtime/exec.ts";
+import type { Scheduler } from "../../../agent/src/runtime/scheduler.ts";
+import type { Availability } from "../../../agent/src/samplers/types.ts";
 import { fakeSampler, harness } from "../runtime/fakes.ts";
 
 const noExec: Exec = async (file) => {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { CommandError } from "@eastwest/common";
-import { calibrate, DEFAULT_CALIBRATION, memcpyArgs, syscallArgs } from "@eastwest/agent/calibrate/index";
-import { median, perfSize } from "@eastwest/agent/calibrate/calibrate";
-import type { Exec } from "@eastwest/agent/runtime/exec";
-import { PAPER_CONSTANTS } from "@eastwest/collector/model/cost-model";
+import { calibrate, DEFAULT_CALIBRATION, memcpyArgs, syscallArgs } from "../../../agent/src/calibrate/index.ts";
+import { median, perfSize } from "../../../agent/src/calibrate/calibrate.ts";
+import type { Exec } from "../../../agent/src/runtime/exec.ts";
+import { PAPER_CONSTANTS } from "../../../collector/src/model/cost-model.ts";
 import type { CalibrationConstant } from "@eastwest/proto";
 
 const GiB = 1024 ** 3;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { ParseError } from "@eastwest/common";
-import { parseMemcpy, parseMemcpyRates, parseSyscallBasic } from "@eastwest/agent/calibrate/perf-bench.parse";
+import { parseMemcpy, parseMemcpyRates, parseSyscallBasic } from "../../../agent/src/calibrate/perf-bench.parse.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/perf/${name}`, import.meta.url), "utf8");
 const GiB = 1024 ** 3;

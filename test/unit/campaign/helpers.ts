@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "@eastwest/common";
-import type { Manifest } from "@eastwest/collector/campaign/manifest";
+import type { Manifest } from "../../../collector/src/campaign/manifest.ts";
 
 const FIXTURES = fileURLToPath(new URL("../../fixtures/campaign/", import.meta.url));
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { manifestDiff, manifestsDiff } from "@eastwest/collector/campaign/manifest";
+import { manifestDiff, manifestsDiff } from "../../../collector/src/campaign/manifest.ts";
 import { manifest } from "./helpers.ts";
 
 describe("manifest diff", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { cellCount, expandCells, settingsByAgent, toWireSetting } from "@eastwest/collector/campaign/matrix";
-import { parseCampaignSpec } from "@eastwest/collector/campaign/spec";
-import type { CampaignSpec, Matrix } from "@eastwest/collector/campaign/types";
+import { cellCount, expandCells, settingsByAgent, toWireSetting } from "../../../collector/src/campaign/matrix.ts";
+import { parseCampaignSpec } from "../../../collector/src/campaign/spec.ts";
+import type { CampaignSpec, Matrix } from "../../../collector/src/campaign/types.ts";
 import { fixture, yamlSpec } from "./helpers.ts";
 
 const both = (setting: object) => [

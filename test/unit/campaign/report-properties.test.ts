@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { renderReport } from "@eastwest/collector/campaign/report";
-import { esc, niceDomain } from "@eastwest/collector/campaign/report-svg";
-import type { ReportCell, ReportInput, ThroughputStats } from "@eastwest/collector/campaign/report-types";
+import { renderReport } from "../../../collector/src/campaign/report.ts";
+import { esc, niceDomain } from "../../../collector/src/campaign/report-svg.ts";
+import type { ReportCell, ReportInput, ThroughputStats } from "../../../collector/src/campaign/report-types.ts";
 
 /** Every tag the renderer emits; anything else in the output leaked from the input. */
 const TAGS = new Set(["html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "dl", "dt", "dd", "main", "section", "figure", "figcaption", "footer", "table", "caption", "thead", "tbody", "tr", "th", "td", "span", "br", "ul", "li", "code", "svg", "desc", "defs", "pattern", "g", "rect", "line", "path", "circle", "text", "tspan"]);

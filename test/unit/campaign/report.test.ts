@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { renderReport, reportFileName } from "@eastwest/collector/campaign/report";
-import type { ReportInput } from "@eastwest/collector/campaign/report-types";
+import { renderReport, reportFileName } from "../../../collector/src/campaign/report.ts";
+import type { ReportInput } from "../../../collector/src/campaign/report-types.ts";
 import { edgeInput, table1Input } from "../../fixtures/campaign-report/table1.ts";
 
 /** Text content of markup: tags dropped, numeric and the five named entities decoded, whitespace collapsed. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseCampaignSpec, specDigest } from "@eastwest/collector/campaign/spec";
+import { parseCampaignSpec, specDigest } from "../../../collector/src/campaign/spec.ts";
 import { fixture, problemsOf, yamlSpec } from "./helpers.ts";
 
 function has(problems: string[], re: RegExp): void {

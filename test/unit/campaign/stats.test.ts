@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { needMore, repetitionStatus, summarize, welch, type Welch } from "@eastwest/collector/campaign/stats";
-import { tCdf, tQuantile, tTwoSided } from "@eastwest/collector/campaign/tdist";
-import type { Repetitions } from "@eastwest/collector/campaign/types";
+import { needMore, repetitionStatus, summarize, welch, type Welch } from "../../../collector/src/campaign/stats.ts";
+import { tCdf, tQuantile, tTwoSided } from "../../../collector/src/campaign/tdist.ts";
+import type { Repetitions } from "../../../collector/src/campaign/types.ts";
 
 function close(actual: number | null | undefined, expected: number, tol = 1e-6): void {
   assert.ok(typeof actual === "number" && Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${actual} !~ ${expected}`);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { expandCells } from "@eastwest/collector/campaign/matrix";
-import { parseCampaignSpec } from "@eastwest/collector/campaign/spec";
-import { summarize } from "@eastwest/collector/campaign/stats";
-import type { CampaignResult, CellResult, DirectionPair } from "@eastwest/collector/campaign/types";
-import { baselineVerdicts, campaignVerdict, cellVerdict, imbalance } from "@eastwest/collector/campaign/verdict";
+import { expandCells } from "../../../collector/src/campaign/matrix.ts";
+import { parseCampaignSpec } from "../../../collector/src/campaign/spec.ts";
+import { summarize } from "../../../collector/src/campaign/stats.ts";
+import type { CampaignResult, CellResult, DirectionPair } from "../../../collector/src/campaign/types.ts";
+import { baselineVerdicts, campaignVerdict, cellVerdict, imbalance } from "../../../collector/src/campaign/verdict.ts";
 import { around, fixture, manifest } from "./helpers.ts";
 
 const G = 1e9;

@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { fromWirePoint, toWirePoint, type FieldValue, type Sample } from "@eastwest/common";
 import { AgentMessage, Batch, type Point } from "@eastwest/proto";
-import { agentMessageBatch, decodeBatch, DecodeError } from "@eastwest/collector/ingest/batch-decode";
-import { parseShape } from "@eastwest/collector/ingest/point-keys";
+import { agentMessageBatch, decodeBatch, DecodeError } from "../../../collector/src/ingest/batch-decode.ts";
+import { parseShape } from "../../../collector/src/ingest/point-keys.ts";
 
 const LIMITS = { maxTagValueLength: 256, maxStringFieldLength: 4096 };
 

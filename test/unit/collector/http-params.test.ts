@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseLatestParams, parseRecordsParams, parseSeriesParams, checkRecordKey } from "@eastwest/collector/http/params";
+import { parseLatestParams, parseRecordsParams, parseSeriesParams, checkRecordKey } from "../../../collector/src/http/params.ts";
 
 const NOW = 1_700_000_000_000_000_000n;
 const HOUR = 3_600_000_000_000n;

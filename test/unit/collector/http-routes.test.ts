@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { matchRoute } from "@eastwest/collector/http/routes";
+import { matchRoute } from "../../../collector/src/http/routes.ts";
 
 describe("http routes", () => {
   it("matches every route, decoding path segments", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseDurationNs, parseTimeNs } from "@eastwest/collector/http/time";
+import { parseDurationNs, parseTimeNs } from "../../../collector/src/http/time.ts";
 
 const NOW = 1_700_000_000_123_456_789n;
 const MIN = 60_000_000_000n;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bucketStart, SeriesBuilder } from "@eastwest/collector/store/series-builder";
+import { bucketStart, SeriesBuilder } from "../../../collector/src/store/series-builder.ts";
 
 describe("series builder", () => {
   it("aligns buckets to the epoch, also before 1970", () => {

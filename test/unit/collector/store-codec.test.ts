@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { FieldValue } from "@eastwest/common";
-import { decodeFields, decodeNames, encodeFields, sortedTagsJson, tagKey } from "@eastwest/collector/store/codec";
-import { parseExact, stringifyExact } from "@eastwest/collector/store/json";
+import { decodeFields, decodeNames, encodeFields, sortedTagsJson, tagKey } from "../../../collector/src/store/codec.ts";
+import { parseExact, stringifyExact } from "../../../collector/src/store/json.ts";
 
 const I64_MAX = 2n ** 63n - 1n;
 const U64_MAX = 2n ** 64n - 1n;

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "@eastwest/common";
-import { loadAgentConfig } from "@eastwest/agent/config";
-import { main } from "@eastwest/collector/cli/main";
+import { loadAgentConfig } from "../../../agent/src/config.ts";
+import { main } from "../../../collector/src/cli/main.ts";
 import { tempDir } from "../../helpers/procs.ts";
 
 function capture() {

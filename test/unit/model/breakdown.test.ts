@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { breakdown, PAPER_CONSTANTS, type ModelConstants } from "@eastwest/collector/model/cost-model";
-import { formatBreakdown } from "@eastwest/collector/model/format";
+import { breakdown, PAPER_CONSTANTS, type ModelConstants } from "../../../collector/src/model/cost-model.ts";
+import { formatBreakdown } from "../../../collector/src/model/format.ts";
 
 const paper = (): ModelConstants => ({ ...PAPER_CONSTANTS });
 /** 41 Gbit/s of full 64 KiB packets. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { calibrationLayer, constantsFromCalibration } from "@eastwest/collector/model/calibrated";
-import { PAPER_CONSTANTS } from "@eastwest/collector/model/cost-model";
+import { calibrationLayer, constantsFromCalibration } from "../../../collector/src/model/calibrated.ts";
+import { PAPER_CONSTANTS } from "../../../collector/src/model/cost-model.ts";
 
 describe("constants from a calibration", () => {
   const constants = [

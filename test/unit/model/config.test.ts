@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { layerFromDocument, layerFromFlags, parseNumber } from "@eastwest/collector/model/config";
-import { parseFlags } from "@eastwest/collector/model/flags";
+import { layerFromDocument, layerFromFlags, parseNumber } from "../../../collector/src/model/config.ts";
+import { parseFlags } from "../../../collector/src/model/flags.ts";
 
 describe("model config", () => {
   it("parses decimal numbers only", () => {

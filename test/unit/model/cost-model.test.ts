@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ceiling, efficiency, MODEL_VERSION, PAPER_CONSTANTS, resolveConstants, type ModelConstants } from "@eastwest/collector/model/cost-model";
-import { formatCeiling } from "@eastwest/collector/model/format";
+import { ceiling, efficiency, MODEL_VERSION, PAPER_CONSTANTS, resolveConstants, type ModelConstants } from "../../../collector/src/model/cost-model.ts";
+import { formatCeiling } from "../../../collector/src/model/format.ts";
 
 const paper = (): ModelConstants => ({ ...PAPER_CONSTANTS });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ceiling, PAPER_CONSTANTS } from "@eastwest/collector/model/cost-model";
-import { fmtCount, fmtInt, fmtPct, fmtUs, formatCeiling, renderTable } from "@eastwest/collector/model/format";
+import { ceiling, PAPER_CONSTANTS } from "../../../collector/src/model/cost-model.ts";
+import { fmtCount, fmtInt, fmtPct, fmtUs, formatCeiling, renderTable } from "../../../collector/src/model/format.ts";
 
 describe("format", () => {
   it("renders the study's table exactly", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { breakdown, ceiling, efficiency, PAPER_CONSTANTS, type ModelConstants, type Observed } from "@eastwest/collector/model/cost-model";
-import { formatBreakdown, formatCeiling } from "@eastwest/collector/model/format";
+import { breakdown, ceiling, efficiency, PAPER_CONSTANTS, type ModelConstants, type Observed } from "../../../collector/src/model/cost-model.ts";
+import { formatBreakdown, formatCeiling } from "../../../collector/src/model/format.ts";
 import { anyConstants, anyNumber } from "../../helpers/arbitraries.ts";
 
 /** Every number anywhere in a value. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { measurement } from "@eastwest/common";
-import { breakdown, PAPER_CONSTANTS } from "@eastwest/collector/model/cost-model";
-import { breakdownSample } from "@eastwest/collector/model/sample";
+import { breakdown, PAPER_CONSTANTS } from "../../../collector/src/model/cost-model.ts";
+import { breakdownSample } from "../../../collector/src/model/sample.ts";
 
 describe("cost_breakdown point", () => {
   const tags = { agent_id: "a1", host: "h1", vm: "", run_id: "r1" };

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { toJson } from "@eastwest/common";
-import { PAPER_CONSTANTS } from "@eastwest/collector/model/cost-model";
-import { correlate, type CorrelateInput } from "@eastwest/collector/run/correlate";
-import { parseIperf3 } from "@eastwest/collector/run/iperf3.parse";
-import type { EndpointData } from "@eastwest/collector/run/types";
+import { PAPER_CONSTANTS } from "../../../collector/src/model/cost-model.ts";
+import { correlate, type CorrelateInput } from "../../../collector/src/run/correlate.ts";
+import { parseIperf3 } from "../../../collector/src/run/iperf3.parse.ts";
+import type { EndpointData } from "../../../collector/src/run/types.ts";
 import { SECOND, T0, endpoint, iperfFixture, iperfSummary, netdevLinear, numbers, series, spec, type Row } from "./helpers.ts";
 
 const GBIT8 = 8e9;

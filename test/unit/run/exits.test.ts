@@ -1,11 +1,11 @@
 // The exit term of a run: guest agents linked to host-side VMs by machine UUID.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { EmbeddedStore } from "@eastwest/collector/store/embedded";
-import { exitObservation } from "@eastwest/collector/run/exits";
-import { runModel } from "@eastwest/collector/run/run-model";
-import { PAPER_CONSTANTS } from "@eastwest/collector/model/cost-model";
-import type { AgentRecord } from "@eastwest/collector/store/types";
+import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import { exitObservation } from "../../../collector/src/run/exits.ts";
+import { runModel } from "../../../collector/src/run/run-model.ts";
+import { PAPER_CONSTANTS } from "../../../collector/src/model/cost-model.ts";
+import type { AgentRecord } from "../../../collector/src/store/types.ts";
 import { tempDir } from "../../helpers/procs.ts";
 
 const S = 1_000_000_000n;

@@ -1,9 +1,9 @@
 // Scaffolding for run tests: fixtures, synthetic store series, a clean iperf3 summary and spec.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Series } from "@eastwest/collector/store/types";
-import type { Iperf3Summary } from "@eastwest/collector/run/iperf3.parse";
-import type { EndpointData, RunSpec } from "@eastwest/collector/run/types";
+import type { Series } from "../../../collector/src/store/types.ts";
+import type { Iperf3Summary } from "../../../collector/src/run/iperf3.parse.ts";
+import type { EndpointData, RunSpec } from "../../../collector/src/run/types.ts";
 
 const FIXTURES = fileURLToPath(new URL("../../fixtures/iperf3/", import.meta.url));
 

@@ -2,9 +2,9 @@
 // samples in the window, exit reasons per packet, and the reasons when absent.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { EmbeddedStore } from "@eastwest/collector/store/embedded";
-import { exitReasonRows, hostSide } from "@eastwest/collector/run/hostside";
-import type { AgentRecord } from "@eastwest/collector/store/types";
+import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import { exitReasonRows, hostSide } from "../../../collector/src/run/hostside.ts";
+import type { AgentRecord } from "../../../collector/src/store/types.ts";
 import type { Sample } from "@eastwest/common";
 import { tempDir } from "../../helpers/procs.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ParseError } from "@eastwest/common";
-import { parseIperf3 } from "@eastwest/collector/run/iperf3.parse";
+import { parseIperf3 } from "../../../collector/src/run/iperf3.parse.ts";
 import { iperfFixture } from "./helpers.ts";
 
 const NS = 1_000_000_000n;

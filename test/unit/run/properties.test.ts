@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { toJson } from "@eastwest/common";
-import { PAPER_CONSTANTS } from "@eastwest/collector/model/cost-model";
-import { correlate } from "@eastwest/collector/run/correlate";
-import { formatRun } from "@eastwest/collector/run/format";
-import { runPoints } from "@eastwest/collector/run/points";
-import type { EndpointData } from "@eastwest/collector/run/types";
+import { PAPER_CONSTANTS } from "../../../collector/src/model/cost-model.ts";
+import { correlate } from "../../../collector/src/run/correlate.ts";
+import { formatRun } from "../../../collector/src/run/format.ts";
+import { runPoints } from "../../../collector/src/run/points.ts";
+import type { EndpointData } from "../../../collector/src/run/types.ts";
 import { SECOND, T0, iperfSummary, numbers, series, spec, type Row } from "./helpers.ts";
 import { anyConstants, anyNumber } from "../../helpers/arbitraries.ts";
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { measurement, type Sample } from "@eastwest/common";
-import { PAPER_CONSTANTS } from "@eastwest/collector/model/cost-model";
-import { correlate } from "@eastwest/collector/run/correlate";
-import { fmtBits, fmtTimeNs, formatRun } from "@eastwest/collector/run/format";
-import { runPoints } from "@eastwest/collector/run/points";
+import { PAPER_CONSTANTS } from "../../../collector/src/model/cost-model.ts";
+import { correlate } from "../../../collector/src/run/correlate.ts";
+import { fmtBits, fmtTimeNs, formatRun } from "../../../collector/src/run/format.ts";
+import { runPoints } from "../../../collector/src/run/points.ts";
 import { SECOND, T0, endpoint, iperfSummary, spec } from "./helpers.ts";
 
 const empty = (agentId: string) => ({ agentId, netdev: [], cpu: [], tcp: [], flows: [] });

@@ -1,7 +1,7 @@
 // Validation of run and hold requests (collector/src/run/spec.ts): every problem reported at once.
 import assert from "node:assert/strict";
 import { ConfigError } from "@eastwest/common";
-import { parseHoldRequest, parseRunRequest } from "@eastwest/collector/run/spec";
+import { parseHoldRequest, parseRunRequest } from "../../../collector/src/run/spec.ts";
 
 /** Asserts `fn` throws a ConfigError whose problems match `expected`, one pattern per problem, in order. */
 function refuses(fn: () => unknown, expected: RegExp[]): void {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { toWirePoint, type FieldValue, type Sample } from "@eastwest/common";
 import { AgentMessage } from "@eastwest/proto";
-import { BatchEncoder } from "@eastwest/agent/transport/batch-wire";
+import { BatchEncoder } from "../../../agent/src/transport/batch-wire.ts";
 
 function reference(agentId: string, seq: bigint, points: Sample[], createdNs: bigint): Buffer {
   return Buffer.from(AgentMessage.encode({ msg: { $case: "batch", value: { agentId, seq, points: points.map(toWirePoint), createdNs } } }).finish());

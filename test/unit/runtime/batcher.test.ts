@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Sample } from "@eastwest/common";
-import { Batcher } from "@eastwest/agent/runtime/batcher";
+import { Batcher } from "../../../agent/src/runtime/batcher.ts";
 
 function pts(from: number, n: number): Sample[] {
   return Array.from({ length: n }, (_, i) => ({ measurement: "m", tags: {}, fields: { v: BigInt(from + i) }, timeNs: 1n }));

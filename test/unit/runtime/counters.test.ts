@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { counterDelta, rate, type CounterBits } from "@eastwest/agent/runtime/counters";
+import { counterDelta, rate, type CounterBits } from "../../../agent/src/runtime/counters.ts";
 
 const U32 = 1n << 32n;
 const U64 = 1n << 64n;

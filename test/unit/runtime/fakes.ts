@@ -1,10 +1,10 @@
 // Scheduler test seams: fake samplers (the Sampler interface, not a mock of a real sampler) and a
 // Scheduler whose emitted points can be awaited.
 import { silentLogger, type Sample } from "@eastwest/common";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
-import type { Exec } from "@eastwest/agent/runtime/exec";
-import { Scheduler, type HoldLimits, type ScheduledSampler } from "@eastwest/agent/runtime/scheduler";
-import type { Availability, Captured, SampleContext, SampleResult, Sampler } from "@eastwest/agent/samplers/types";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
+import type { Exec } from "../../../agent/src/runtime/exec.ts";
+import { Scheduler, type HoldLimits, type ScheduledSampler } from "../../../agent/src/runtime/scheduler.ts";
+import type { Availability, Captured, SampleContext, SampleResult, Sampler } from "../../../agent/src/samplers/types.ts";
 
 /**
  * A fake sampler (the Sampler seam): records each tick's options; `fail` makes ticks throw; `during` runs in

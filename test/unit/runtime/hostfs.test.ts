@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSyn
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
 
 /** Whether this process holds a descriptor open on `path`. */
 function holdsOpen(path: string): boolean {

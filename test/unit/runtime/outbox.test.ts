@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Sample } from "@eastwest/common";
-import { Outbox, type OutboxEntry } from "@eastwest/agent/runtime/outbox";
+import { Outbox, type OutboxEntry } from "../../../agent/src/runtime/outbox.ts";
 
 function points(n: number): Sample[] {
   return Array.from({ length: n }, (_, i) => ({ measurement: "m", tags: {}, fields: { v: BigInt(i) }, timeNs: 1n }));

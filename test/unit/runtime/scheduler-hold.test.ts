@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { silentLogger, type Sample } from "@eastwest/common";
 import type { Command } from "@eastwest/proto";
-import { handleCommand, type CommandDeps } from "@eastwest/agent/actions/dispatch";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
-import type { Exec } from "@eastwest/agent/runtime/exec";
-import type { HoldLimits, Scheduler } from "@eastwest/agent/runtime/scheduler";
+import { handleCommand, type CommandDeps } from "../../../agent/src/actions/dispatch.ts";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
+import type { Exec } from "../../../agent/src/runtime/exec.ts";
+import type { HoldLimits, Scheduler } from "../../../agent/src/runtime/scheduler.ts";
 import { fakeSampler, harness, splitSampler } from "./fakes.ts";
 
 const BYTES = 100;

@@ -1,7 +1,7 @@
 // The scheduler wakes once per grid tick per interval: samplers sharing an interval tick together, extra work
 // (the agent's own point) rides the same wake-up, and a tick's deadline signal exists only when asked for.
 import assert from "node:assert/strict";
-import type { SampleContext, Sampler } from "@eastwest/agent/samplers/types";
+import type { SampleContext, Sampler } from "../../../agent/src/samplers/types.ts";
 import { fakeSampler, harness } from "./fakes.ts";
 
 describe("Scheduler: one timer per interval", () => {

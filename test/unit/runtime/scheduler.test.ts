@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Sampler } from "@eastwest/agent/samplers/types";
+import type { Sampler } from "../../../agent/src/samplers/types.ts";
 import { fakeSampler, harness } from "./fakes.ts";
 
 describe("Scheduler", () => {
@@ -177,7 +177,7 @@ describe("Scheduler: eastwest_sampler points at most once per selfIntervalMs", (
 
 describe("Scheduler: wall-clock grid", () => {
   it("puts the next tick on the next multiple of the interval", async () => {
-    const { untilNextGridMs } = await import("@eastwest/agent/runtime/scheduler");
+    const { untilNextGridMs } = await import("../../../agent/src/runtime/scheduler.ts");
     assert.equal(untilNextGridMs(1_000_030, 100, 1_000_000), 70, "tick started on the grid, took 30 ms");
     assert.equal(untilNextGridMs(1_000_130, 100, 1_000_000), 70, "a tick longer than the interval skips to the next grid point");
     assert.equal(untilNextGridMs(1_000_047, 100, 1_000_041), 53, "an off-grid start joins the grid");

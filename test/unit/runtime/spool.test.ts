@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Sample } from "@eastwest/common";
-import { Outbox } from "@eastwest/agent/runtime/outbox";
-import { decodeSpool, encodeSpool, spoolFile, takeSpool, writeSpool } from "@eastwest/agent/runtime/spool";
+import { Outbox } from "../../../agent/src/runtime/outbox.ts";
+import { decodeSpool, encodeSpool, spoolFile, takeSpool, writeSpool } from "../../../agent/src/runtime/spool.ts";
 import { tempDir } from "../../helpers/procs.ts";
 
 const point = (i: number, fields: Sample["fields"] = { n: BigInt(i) }): Sample => ({ measurement: "m", tags: { agent_id: "a1", k: `v${i}` }, fields, timeNs: 1_800_000_000_000_000_000n + BigInt(i) });

@@ -3,14 +3,14 @@
 // captures are decoded in tick order (rates come from the previous decode).
 import assert from "node:assert/strict";
 import { UnavailableError, errorMessage, nowNs, type Sample } from "@eastwest/common";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
-import { cpuSampler } from "@eastwest/agent/samplers/cpu/cpu.sampler";
-import { netdevSampler } from "@eastwest/agent/samplers/netdev/netdev.sampler";
-import { tcpSampler } from "@eastwest/agent/samplers/tcp/tcp.sampler";
-import { softirqsSampler } from "@eastwest/agent/samplers/softirqs/softirqs.sampler";
-import { softnetSampler } from "@eastwest/agent/samplers/softnet/softnet.sampler";
-import { captureProc, capturedText, type CapturedProc } from "@eastwest/agent/samplers/shared/sources";
-import type { Captured, SampleContext, SampleResult, Sampler, SamplerFactory } from "@eastwest/agent/samplers/types";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
+import { cpuSampler } from "../../../agent/src/samplers/cpu/cpu.sampler.ts";
+import { netdevSampler } from "../../../agent/src/samplers/netdev/netdev.sampler.ts";
+import { tcpSampler } from "../../../agent/src/samplers/tcp/tcp.sampler.ts";
+import { softirqsSampler } from "../../../agent/src/samplers/softirqs/softirqs.sampler.ts";
+import { softnetSampler } from "../../../agent/src/samplers/softnet/softnet.sampler.ts";
+import { captureProc, capturedText, type CapturedProc } from "../../../agent/src/samplers/shared/sources.ts";
+import type { Captured, SampleContext, SampleResult, Sampler, SamplerFactory } from "../../../agent/src/samplers/types.ts";
 import { SECOND, T0, ctx, fixture, mapFs } from "./helpers.ts";
 
 /** Every decimal number standing alone (not "-1", not "cpu0") raised by k times a per-position step. */

@@ -1,10 +1,10 @@
 // What keeps the per-tick parsing cheap must not change what the samplers report.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { hex, int, lines, uint, words } from "@eastwest/agent/samplers/shared/text";
-import { parseSnmp } from "@eastwest/agent/samplers/tcp/tcp.parse";
-import { tcpinfoSampler } from "@eastwest/agent/samplers/tcpinfo/tcpinfo.sampler";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
+import { hex, int, lines, uint, words } from "../../../agent/src/samplers/shared/text.ts";
+import { parseSnmp } from "../../../agent/src/samplers/tcp/tcp.parse.ts";
+import { tcpinfoSampler } from "../../../agent/src/samplers/tcpinfo/tcpinfo.sampler.ts";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
 import { SECOND, ctx, fixture } from "./helpers.ts";
 
 describe("text helpers match their regex forms", () => {

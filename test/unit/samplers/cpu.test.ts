@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, ParseError } from "@eastwest/common";
-import { parseProcStat } from "@eastwest/agent/samplers/cpu/cpu.parse";
-import { cpuSampler } from "@eastwest/agent/samplers/cpu/cpu.sampler";
+import { parseProcStat } from "../../../agent/src/samplers/cpu/cpu.parse.ts";
+import { cpuSampler } from "../../../agent/src/samplers/cpu/cpu.sampler.ts";
 import { SECOND, T0, allFinite, ctx, fixture, liveFs, mapFs, pointWith } from "./helpers.ts";
 
 /** The numbers of the fixture line starting with `key` + space. */

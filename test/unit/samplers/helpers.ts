@@ -3,10 +3,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CommandError, type Sample } from "@eastwest/common";
-import { hostFs, type HostFs } from "@eastwest/agent/runtime/hostfs";
-import { realExec, type Exec } from "@eastwest/agent/runtime/exec";
-import { isNotFound } from "@eastwest/agent/samplers/shared/sources";
-import type { SampleContext } from "@eastwest/agent/samplers/types";
+import { hostFs, type HostFs } from "../../../agent/src/runtime/hostfs.ts";
+import { realExec, type Exec } from "../../../agent/src/runtime/exec.ts";
+import { isNotFound } from "../../../agent/src/samplers/shared/sources.ts";
+import type { SampleContext } from "../../../agent/src/samplers/types.ts";
 
 export const FIXTURES = fileURLToPath(new URL("../../fixtures/", import.meta.url));
 export const BASE_TAGS = { agent_id: "test-agent", host: "test-host", netns: "test-ns" } as const;

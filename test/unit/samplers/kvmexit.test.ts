@@ -6,11 +6,11 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ParseError } from "@eastwest/common";
-import { exitReasonCode, exitReasonName } from "@eastwest/agent/samplers/kvmexits/kvmexits.reasons";
-import { parseKvmStatReport } from "@eastwest/agent/samplers/kvmexits/kvmexits.report";
-import { collectExitReasons, kvmStatArgs } from "@eastwest/agent/samplers/kvmexits/kvmexits.collect";
-import { kvmExitFields, kvmexitsSampler } from "@eastwest/agent/samplers/kvmexits/kvmexits.sampler";
-import { PerfIntervalAssembler, parsePerfStat } from "@eastwest/agent/samplers/shared/perf-stat.parse";
+import { exitReasonCode, exitReasonName } from "../../../agent/src/samplers/kvmexits/kvmexits.reasons.ts";
+import { parseKvmStatReport } from "../../../agent/src/samplers/kvmexits/kvmexits.report.ts";
+import { collectExitReasons, kvmStatArgs } from "../../../agent/src/samplers/kvmexits/kvmexits.collect.ts";
+import { kvmExitFields, kvmexitsSampler } from "../../../agent/src/samplers/kvmexits/kvmexits.sampler.ts";
+import { PerfIntervalAssembler, parsePerfStat } from "../../../agent/src/samplers/shared/perf-stat.parse.ts";
 import { SECOND, T0, ctx, fixture, mapFs, pointWith } from "./helpers.ts";
 import { failed, fakeExec, fakeSpawn, notFound } from "../../integration/perf/fakes.ts";
 

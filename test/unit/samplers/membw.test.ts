@@ -3,11 +3,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ParseError } from "@eastwest/common";
-import { hostFs, type HostFs } from "@eastwest/agent/runtime/hostfs";
-import { CAS_BYTES, imcBytesPerValue, imcFields, parseMbmValue, parseScale, unitBytes } from "@eastwest/agent/samplers/membw/membw.parse";
-import { mbmGroups, readMbmGroup, resctrlProblem } from "@eastwest/agent/samplers/membw/membw.resctrl";
-import { membwSampler } from "@eastwest/agent/samplers/membw/membw.sampler";
-import { PerfIntervalAssembler, parsePerfStat, type PerfInterval } from "@eastwest/agent/samplers/shared/perf-stat.parse";
+import { hostFs, type HostFs } from "../../../agent/src/runtime/hostfs.ts";
+import { CAS_BYTES, imcBytesPerValue, imcFields, parseMbmValue, parseScale, unitBytes } from "../../../agent/src/samplers/membw/membw.parse.ts";
+import { mbmGroups, readMbmGroup, resctrlProblem } from "../../../agent/src/samplers/membw/membw.resctrl.ts";
+import { membwSampler } from "../../../agent/src/samplers/membw/membw.sampler.ts";
+import { PerfIntervalAssembler, parsePerfStat, type PerfInterval } from "../../../agent/src/samplers/shared/perf-stat.parse.ts";
 import { FIXTURES, SECOND, T0, allFinite, ctx, fixture, liveFs, pointWith } from "./helpers.ts";
 import { failed, fakeExec, fakeSpawn } from "../../integration/perf/fakes.ts";
 

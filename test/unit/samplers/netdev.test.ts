@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, ParseError } from "@eastwest/common";
-import { NETDEV_COLUMNS, parseNetDev } from "@eastwest/agent/samplers/netdev/netdev.parse";
-import { netdevSampler } from "@eastwest/agent/samplers/netdev/netdev.sampler";
+import { NETDEV_COLUMNS, parseNetDev } from "../../../agent/src/samplers/netdev/netdev.parse.ts";
+import { netdevSampler } from "../../../agent/src/samplers/netdev/netdev.sampler.ts";
 import { SECOND, T0, allFinite, ctx, fixture, liveFs, mapFs, pointWith } from "./helpers.ts";
 
 describe("netdev: parseNetDev", () => {

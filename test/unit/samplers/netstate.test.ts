@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { ParseError } from "@eastwest/common";
-import { hostFs, type HostFs } from "@eastwest/agent/runtime/hostfs";
-import { realExec } from "@eastwest/agent/runtime/exec";
-import { parseEthtoolFeatures, parseQdiscs, rootQdisc } from "@eastwest/agent/samplers/netstate/netstate.parse";
-import { safeInterfaceName } from "@eastwest/agent/samplers/netstate/netstate.ifaces";
-import { netstateSampler } from "@eastwest/agent/samplers/netstate/netstate.sampler";
+import { hostFs, type HostFs } from "../../../agent/src/runtime/hostfs.ts";
+import { realExec } from "../../../agent/src/runtime/exec.ts";
+import { parseEthtoolFeatures, parseQdiscs, rootQdisc } from "../../../agent/src/samplers/netstate/netstate.parse.ts";
+import { safeInterfaceName } from "../../../agent/src/samplers/netstate/netstate.ifaces.ts";
+import { netstateSampler } from "../../../agent/src/samplers/netstate/netstate.sampler.ts";
 import { T0, SECOND, ctx, fixture, fixtureExec, liveFs, pointWith, requireTool } from "./helpers.ts";
 
 /** "name: on|off [fixed]" read straight from the fixture text. */

@@ -2,11 +2,11 @@
 // and a fake spawn (the long-lived perf stat children). Fixtures: test/fixtures/perf-stat/META.
 import assert from "node:assert/strict";
 import { ConfigError } from "@eastwest/common";
-import { PerfIntervalAssembler, parsePerfStat, type PerfInterval } from "@eastwest/agent/samplers/shared/perf-stat.parse";
-import { pmuEventKey, pmuFields } from "@eastwest/agent/samplers/pmu/pmu.parse";
-import { isQemuComm, parsePmuOptions, qemuName, vmTargets } from "@eastwest/agent/samplers/pmu/pmu.targets";
-import { pmuSampler } from "@eastwest/agent/samplers/pmu/pmu.sampler";
-import type { HostFs } from "@eastwest/agent/runtime/hostfs";
+import { PerfIntervalAssembler, parsePerfStat, type PerfInterval } from "../../../agent/src/samplers/shared/perf-stat.parse.ts";
+import { pmuEventKey, pmuFields } from "../../../agent/src/samplers/pmu/pmu.parse.ts";
+import { isQemuComm, parsePmuOptions, qemuName, vmTargets } from "../../../agent/src/samplers/pmu/pmu.targets.ts";
+import { pmuSampler } from "../../../agent/src/samplers/pmu/pmu.sampler.ts";
+import type { HostFs } from "../../../agent/src/runtime/hostfs.ts";
 import { SECOND, T0, allFinite, ctx, fixture, mapFs, pointWith } from "./helpers.ts";
 import { failed, fakeExec, fakeSpawn, notFound } from "../../integration/perf/fakes.ts";
 

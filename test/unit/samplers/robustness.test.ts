@@ -2,13 +2,13 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ParseError } from "@eastwest/common";
-import { parseProcStat } from "@eastwest/agent/samplers/cpu/cpu.parse";
-import { parseNetDev } from "@eastwest/agent/samplers/netdev/netdev.parse";
-import { parseSnmp } from "@eastwest/agent/samplers/tcp/tcp.parse";
-import { parseSoftirqs } from "@eastwest/agent/samplers/softirqs/softirqs.parse";
-import { parseSoftnet } from "@eastwest/agent/samplers/softnet/softnet.parse";
-import { parseSs } from "@eastwest/agent/samplers/tcpinfo/tcpinfo.parse";
-import { parseEthtoolFeatures, parseQdiscs } from "@eastwest/agent/samplers/netstate/netstate.parse";
+import { parseProcStat } from "../../../agent/src/samplers/cpu/cpu.parse.ts";
+import { parseNetDev } from "../../../agent/src/samplers/netdev/netdev.parse.ts";
+import { parseSnmp } from "../../../agent/src/samplers/tcp/tcp.parse.ts";
+import { parseSoftirqs } from "../../../agent/src/samplers/softirqs/softirqs.parse.ts";
+import { parseSoftnet } from "../../../agent/src/samplers/softnet/softnet.parse.ts";
+import { parseSs } from "../../../agent/src/samplers/tcpinfo/tcpinfo.parse.ts";
+import { parseEthtoolFeatures, parseQdiscs } from "../../../agent/src/samplers/netstate/netstate.parse.ts";
 import { fixture } from "./helpers.ts";
 
 const PARSERS: ReadonlyArray<readonly [string, (text: string) => unknown, string]> = [

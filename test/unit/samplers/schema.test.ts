@@ -2,11 +2,11 @@
 import assert from "node:assert/strict";
 import type { Sample } from "@eastwest/common";
 import { measurement, type FieldType } from "@eastwest/common";
-import { SAMPLER_MEASUREMENTS } from "@eastwest/common/schema/samplers";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
-import { realExec, type Exec } from "@eastwest/agent/runtime/exec";
-import type { HostFs } from "@eastwest/agent/runtime/hostfs";
-import { SAMPLERS } from "@eastwest/agent/samplers/index";
+import { SAMPLER_MEASUREMENTS } from "../../../common/src/schema/samplers.ts";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
+import { realExec, type Exec } from "../../../agent/src/runtime/exec.ts";
+import type { HostFs } from "../../../agent/src/runtime/hostfs.ts";
+import { SAMPLERS } from "../../../agent/src/samplers/index.ts";
 import { SECOND, T0, ctx, fixtureExec, liveFs } from "./helpers.ts";
 
 // why: the fixture tree holds ss output, so tcpinfo reads it with its ss backend; "live host" uses the default.

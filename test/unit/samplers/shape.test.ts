@@ -2,14 +2,14 @@
 // the full parser would read differently (or report) must not match.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { HEX, INT, REST, SKIP, SKIP_HEX, Shape, UINT, WORD, type Token } from "@eastwest/agent/samplers/shared/shape";
-import { SeriesMemory } from "@eastwest/agent/samplers/shared/series";
-import { RateMemory } from "@eastwest/agent/samplers/shared/rates";
-import { parseProcStat, statShape, statValues, type StatValues } from "@eastwest/agent/samplers/cpu/cpu.parse";
-import { netDevShape, netDevValues, parseNetDev, type NetDevValues } from "@eastwest/agent/samplers/netdev/netdev.parse";
-import { parseSnmp, snmpShape, snmpValues, type SnmpValues } from "@eastwest/agent/samplers/tcp/tcp.parse";
-import { parseSoftirqs, softirqShape, softirqValues, type SoftirqValues } from "@eastwest/agent/samplers/softirqs/softirqs.parse";
-import { parseSoftnet, softnetShape, softnetShapeValues, softnetValues, type SoftnetValues } from "@eastwest/agent/samplers/softnet/softnet.parse";
+import { HEX, INT, REST, SKIP, SKIP_HEX, Shape, UINT, WORD, type Token } from "../../../agent/src/samplers/shared/shape.ts";
+import { SeriesMemory } from "../../../agent/src/samplers/shared/series.ts";
+import { RateMemory } from "../../../agent/src/samplers/shared/rates.ts";
+import { parseProcStat, statShape, statValues, type StatValues } from "../../../agent/src/samplers/cpu/cpu.parse.ts";
+import { netDevShape, netDevValues, parseNetDev, type NetDevValues } from "../../../agent/src/samplers/netdev/netdev.parse.ts";
+import { parseSnmp, snmpShape, snmpValues, type SnmpValues } from "../../../agent/src/samplers/tcp/tcp.parse.ts";
+import { parseSoftirqs, softirqShape, softirqValues, type SoftirqValues } from "../../../agent/src/samplers/softirqs/softirqs.parse.ts";
+import { parseSoftnet, softnetShape, softnetShapeValues, softnetValues, type SoftnetValues } from "../../../agent/src/samplers/softnet/softnet.parse.ts";
 import { SECOND, T0, fixture } from "./helpers.ts";
 
 /** Tokens per line by kind letter: u UINT, i INT, h HEX, x SKIP_HEX, w WORD, r REST, s SKIP, else a literal. */

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { RateMemory, perSecond } from "@eastwest/agent/samplers/shared/rates";
-import { interfaceFilter, intOption } from "@eastwest/agent/samplers/shared/options";
-import { mapLimit } from "@eastwest/agent/samplers/shared/sources";
-import { point } from "@eastwest/agent/samplers/shared/points";
+import { RateMemory, perSecond } from "../../../agent/src/samplers/shared/rates.ts";
+import { interfaceFilter, intOption } from "../../../agent/src/samplers/shared/options.ts";
+import { mapLimit } from "../../../agent/src/samplers/shared/sources.ts";
+import { point } from "../../../agent/src/samplers/shared/points.ts";
 import { SECOND, T0, ctx, liveFs } from "./helpers.ts";
 
 describe("samplers/shared: RateMemory", () => {

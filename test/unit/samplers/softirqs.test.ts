@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ParseError } from "@eastwest/common";
-import { parseSoftirqs } from "@eastwest/agent/samplers/softirqs/softirqs.parse";
-import { softirqsSampler } from "@eastwest/agent/samplers/softirqs/softirqs.sampler";
+import { parseSoftirqs } from "../../../agent/src/samplers/softirqs/softirqs.parse.ts";
+import { softirqsSampler } from "../../../agent/src/samplers/softirqs/softirqs.sampler.ts";
 import { SECOND, T0, allFinite, ctx, fixture, liveFs, mapFs, pointWith } from "./helpers.ts";
 
 /** Counts of one softirq row read straight from the fixture text. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ParseError } from "@eastwest/common";
-import { parseSoftnet } from "@eastwest/agent/samplers/softnet/softnet.parse";
-import { softnetSampler } from "@eastwest/agent/samplers/softnet/softnet.sampler";
+import { parseSoftnet } from "../../../agent/src/samplers/softnet/softnet.parse.ts";
+import { softnetSampler } from "../../../agent/src/samplers/softnet/softnet.sampler.ts";
 import { SECOND, T0, allFinite, ctx, fixture, liveFs, mapFs, pointWith } from "./helpers.ts";
 
 describe("softnet: parseSoftnet", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { ParseError } from "@eastwest/common";
-import { mergeSnmp, parseSnmp } from "@eastwest/agent/samplers/tcp/tcp.parse";
-import { TCP_FIELDS } from "@eastwest/agent/samplers/tcp/tcp.fields";
-import { tcpSampler } from "@eastwest/agent/samplers/tcp/tcp.sampler";
+import { mergeSnmp, parseSnmp } from "../../../agent/src/samplers/tcp/tcp.parse.ts";
+import { TCP_FIELDS } from "../../../agent/src/samplers/tcp/tcp.fields.ts";
+import { tcpSampler } from "../../../agent/src/samplers/tcp/tcp.sampler.ts";
 import { SECOND, T0, allFinite, ctx, fixture, liveFs, mapFs, pointWith } from "./helpers.ts";
 
 /** The value of `group`.`name` read straight from the fixture text, independently of the parser. */

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
-import { anySocketMatches, parseProcNetTcp } from "@eastwest/agent/samplers/tcpinfo/tcpinfo.proc";
+import { anySocketMatches, parseProcNetTcp } from "../../../agent/src/samplers/tcpinfo/tcpinfo.proc.ts";
 
 const HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
 
@@ -41,8 +41,8 @@ describe("tcpinfo: /proc/net/tcp pre-check", () => {
 
 describe("tcpinfo: skipping ss while no socket matches", () => {
   it("does not spawn ss without a match, backs off re-reading, and looks again when the flows change", async () => {
-    const { tcpinfoSampler } = await import("@eastwest/agent/samplers/tcpinfo/tcpinfo.sampler");
-    const { hostFs } = await import("@eastwest/agent/runtime/hostfs");
+    const { tcpinfoSampler } = await import("../../../agent/src/samplers/tcpinfo/tcpinfo.sampler.ts");
+    const { hostFs } = await import("../../../agent/src/runtime/hostfs.ts");
     const { ctx, SECOND } = await import("./helpers.ts");
     let reads = 0;
     const base = hostFs("/nonexistent", "/nonexistent");
@@ -71,8 +71,8 @@ describe("tcpinfo: skipping ss while no socket matches", () => {
 
 describe("tcpinfo: ss at most every minIntervalMs", () => {
   it("skips ss on ticks closer than minIntervalMs to the last run", async () => {
-    const { tcpinfoSampler } = await import("@eastwest/agent/samplers/tcpinfo/tcpinfo.sampler");
-    const { hostFs } = await import("@eastwest/agent/runtime/hostfs");
+    const { tcpinfoSampler } = await import("../../../agent/src/samplers/tcpinfo/tcpinfo.sampler.ts");
+    const { hostFs } = await import("../../../agent/src/runtime/hostfs.ts");
     const { ctx, SECOND } = await import("./helpers.ts");
     const base = hostFs("/nonexistent", "/nonexistent");
     const fs = { ...base, proc: async (rel: string) => (rel === "net/tcp" ? HEADER + "   1: 0100007F:1451 0100007F:D431 01 0 0 0 0 0\n" : HEADER) };

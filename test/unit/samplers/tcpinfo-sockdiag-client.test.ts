@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SockDiagClient, SockDiagError } from "@eastwest/agent/samplers/tcpinfo/sockdiag";
-import { SS_DEFAULT_STATES } from "@eastwest/agent/samplers/tcpinfo/sockdiag.bytecode";
-import { tcpinfoSampler } from "@eastwest/agent/samplers/tcpinfo/tcpinfo.sampler";
-import { ssArgs } from "@eastwest/agent/samplers/tcpinfo/tcpinfo.filter";
+import { SockDiagClient, SockDiagError } from "../../../agent/src/samplers/tcpinfo/sockdiag.ts";
+import { SS_DEFAULT_STATES } from "../../../agent/src/samplers/tcpinfo/sockdiag.bytecode.ts";
+import { tcpinfoSampler } from "../../../agent/src/samplers/tcpinfo/tcpinfo.sampler.ts";
+import { ssArgs } from "../../../agent/src/samplers/tcpinfo/tcpinfo.filter.ts";
 import { T0, ctx, fixtureExec, liveFs, requireTool } from "./helpers.ts";
 
 const REQ = { states: SS_DEFAULT_STATES };

@@ -3,11 +3,11 @@
 import assert from "node:assert/strict";
 import { endianness } from "node:os";
 import fc from "fast-check";
-import { TCPI, decodeTcpInfo, endpointText, ipv6Text, stateName, toFlow } from "@eastwest/agent/samplers/tcpinfo/sockdiag.decode";
+import { TCPI, decodeTcpInfo, endpointText, ipv6Text, stateName, toFlow } from "../../../agent/src/samplers/tcpinfo/sockdiag.decode.ts";
 import {
   BLOCK_BYTES, INET_DIAG_BC_D_EQ, INET_DIAG_BC_JMP, INET_DIAG_BC_S_EQ, SS_DEFAULT_STATES, portBytecode, sockDiagRequest,
-} from "@eastwest/agent/samplers/tcpinfo/sockdiag.bytecode";
-import { parseHelperLine, requestLine } from "@eastwest/agent/samplers/tcpinfo/sockdiag.protocol";
+} from "../../../agent/src/samplers/tcpinfo/sockdiag.bytecode.ts";
+import { parseHelperLine, requestLine } from "../../../agent/src/samplers/tcpinfo/sockdiag.protocol.ts";
 
 const LE = endianness() === "LE";
 

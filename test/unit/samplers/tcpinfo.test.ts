@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
-import { realExec } from "@eastwest/agent/runtime/exec";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
+import { realExec } from "../../../agent/src/runtime/exec.ts";
 import { ConfigError, ParseError, type Sample } from "@eastwest/common";
-import { parseTcpInfoOptions, ssArgs } from "@eastwest/agent/samplers/tcpinfo/tcpinfo.filter";
-import { parseSs, type TcpFlow } from "@eastwest/agent/samplers/tcpinfo/tcpinfo.parse";
-import { msToNs, parseRate } from "@eastwest/agent/samplers/tcpinfo/tcpinfo.info";
-import { tcpinfoSampler } from "@eastwest/agent/samplers/tcpinfo/tcpinfo.sampler";
+import { parseTcpInfoOptions, ssArgs } from "../../../agent/src/samplers/tcpinfo/tcpinfo.filter.ts";
+import { parseSs, type TcpFlow } from "../../../agent/src/samplers/tcpinfo/tcpinfo.parse.ts";
+import { msToNs, parseRate } from "../../../agent/src/samplers/tcpinfo/tcpinfo.info.ts";
+import { tcpinfoSampler } from "../../../agent/src/samplers/tcpinfo/tcpinfo.sampler.ts";
 import { SECOND, T0, allFinite, ctx, fixture, fixtureExec, liveFs, pointWith, requireTool } from "./helpers.ts";
 
 function flow(flows: readonly TcpFlow[], local: string): TcpFlow {

@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { hostFs } from "@eastwest/agent/runtime/hostfs";
-import { vmSampler } from "@eastwest/agent/samplers/vm/vm.sampler";
-import { libvirtDomainDirs } from "@eastwest/agent/samplers/vm/vm.libvirt";
-import type { SampleResult } from "@eastwest/agent/samplers/types";
+import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
+import { vmSampler } from "../../../agent/src/samplers/vm/vm.sampler.ts";
+import { libvirtDomainDirs } from "../../../agent/src/samplers/vm/vm.libvirt.ts";
+import type { SampleResult } from "../../../agent/src/samplers/types.ts";
 import { tempDir } from "../../helpers/procs.ts";
 import { FIXTURES, SECOND, T0, ctx, fixture, pointWith } from "./helpers.ts";
 

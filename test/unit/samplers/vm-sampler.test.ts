@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { ConfigError, measurement, type Sample } from "@eastwest/common";
-import { hostFs, type HostFs } from "@eastwest/agent/runtime/hostfs";
-import { vmSampler } from "@eastwest/agent/samplers/vm/vm.sampler";
-import type { SampleResult } from "@eastwest/agent/samplers/types";
+import { hostFs, type HostFs } from "../../../agent/src/runtime/hostfs.ts";
+import { vmSampler } from "../../../agent/src/samplers/vm/vm.sampler.ts";
+import type { SampleResult } from "../../../agent/src/samplers/types.ts";
 import { tempDir } from "../../helpers/procs.ts";
 import { FIXTURES, SECOND, T0, ctx, fixture, pointWith } from "./helpers.ts";
 

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import fc from "fast-check";
 import { ParseError } from "@eastwest/common";
-import { KVM_VCPU_COUNTERS } from "@eastwest/common/schema/vm";
-import { isQemu, parseQemuCmdline, splitCmdline, splitOpts } from "@eastwest/agent/samplers/vm/vm.cmdline";
-import { LineSplitter, parseQmpLine } from "@eastwest/agent/samplers/vm/qmp.protocol";
-import { parseCpusFast, parseQueryStats, parseStatsSchemas, vcpuValues, vmValues } from "@eastwest/agent/samplers/vm/vm.stats";
-import { classifyThread, groupThreads, parseSchedstat, type Task } from "@eastwest/agent/samplers/vm/vm.threads";
+import { KVM_VCPU_COUNTERS } from "../../../common/src/schema/vm.ts";
+import { isQemu, parseQemuCmdline, splitCmdline, splitOpts } from "../../../agent/src/samplers/vm/vm.cmdline.ts";
+import { LineSplitter, parseQmpLine } from "../../../agent/src/samplers/vm/qmp.protocol.ts";
+import { parseCpusFast, parseQueryStats, parseStatsSchemas, vcpuValues, vmValues } from "../../../agent/src/samplers/vm/vm.stats.ts";
+import { classifyThread, groupThreads, parseSchedstat, type Task } from "../../../agent/src/samplers/vm/vm.threads.ts";
 import { FIXTURES, fixture } from "./helpers.ts";
 
 /** The "return" value of a captured reply line. */
