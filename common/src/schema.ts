@@ -6,18 +6,9 @@
 // a tag never shares a name with a field; bounded cardinality (no per-socket
 // tags outside campaign flows: tcp_flow is only emitted for selected flows).
 
-export type FieldType = "float" | "int" | "uint" | "bool" | "string";
+import { NAME_RE, type MeasurementDef } from "./schema/types.ts";
 
-export interface MeasurementDef {
-  /** What one point means, with its source. */
-  doc: string;
-  /** The complete tag set; every point carries exactly these keys (values may be ""). */
-  tags: readonly string[];
-  /** Known fields. Points may omit fields; they may not add unknown ones. */
-  fields: Readonly<Record<string, FieldType>>;
-}
-
-export const NAME_RE = /^[a-z][a-z0-9_]{0,62}$/;
+export { NAME_RE, type FieldType, type MeasurementDef } from "./schema/types.ts";
 
 import { SAMPLER_MEASUREMENTS } from "./schema/samplers.ts";
 import { SELF_MEASUREMENTS } from "./schema/self.ts";

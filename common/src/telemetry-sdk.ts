@@ -11,7 +11,7 @@ import { BatchSpanProcessor } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { errorMessage } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import type { TelemetryOptions } from "./telemetry.ts";
+import type { TelemetryOptions } from "./telemetry-options.ts";
 
 function diagLogger(logger: Logger): DiagLogger {
   const warn = (msg: string, ...args: unknown[]) => logger.warn({ args: args.map((a) => errorMessage(a)) }, `opentelemetry: ${msg}`);

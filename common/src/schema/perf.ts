@@ -1,5 +1,5 @@
 // Measurements of the perf-based samplers (agent/src/samplers/pmu, kvmexits, membw). Each sampler's README documents its fields.
-import type { FieldType, MeasurementDef } from "../schema.ts";
+import type { FieldType, MeasurementDef } from "./types.ts";
 
 /** Tags every agent point carries (SampleContext.baseTags). */
 const BASE = ["agent_id", "host", "netns"] as const;

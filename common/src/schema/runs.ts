@@ -1,5 +1,5 @@
 // Measurements written by the collector for traffic runs and the cost model.
-import type { FieldType, MeasurementDef } from "../schema.ts";
+import type { FieldType, MeasurementDef } from "./types.ts";
 
 function floats(names: readonly string[]): Record<string, FieldType> {
   return Object.fromEntries(names.map((n) => [n, "float" as const]));

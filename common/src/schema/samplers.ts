@@ -1,5 +1,5 @@
 // Measurements emitted by the agent's samplers (agent/src/samplers/*). Each sampler's README documents its fields.
-import type { FieldType, MeasurementDef } from "../schema.ts";
+import type { FieldType, MeasurementDef } from "./types.ts";
 
 /** Tags every agent point carries (SampleContext.baseTags). */
 const BASE = ["agent_id", "host", "netns"] as const;

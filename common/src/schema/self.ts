@@ -1,5 +1,5 @@
 // Self-observability of the agent and collector.
-import type { MeasurementDef } from "../schema.ts";
+import type { MeasurementDef } from "./types.ts";
 
 export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
   eastwest_sampler: {

@@ -1,7 +1,7 @@
 // Measurements of the agent's vm sampler (agent/src/samplers/vm): QEMU guests on a KVM host, their KVM exit counters
 // (QMP query-stats or debugfs) and the CPU time of their threads. The KVM stat names are the kernel's
 // (Documentation/virt/kvm/api.rst, "KVM_GET_STATS_FD"; arch/x86/kvm/x86.c, arch/arm64/kvm/guest.c, virt/kvm/kvm_main.c).
-import type { FieldType, MeasurementDef } from "../schema.ts";
+import type { FieldType, MeasurementDef } from "./types.ts";
 
 const BASE = ["agent_id", "host", "netns"] as const;
 
