@@ -1,9 +1,10 @@
-// The source import graph of the workspace packages, read from the files themselves (no compiler): every static
-// `import … from`, `export … from`, side-effect `import "…"` and dynamic `import("…")` with a literal specifier,
-// type-only ones included. Used by the architecture tests (package layering, cycles, file size).
+// The source import graph of the workspace packages, read from the files by TypeScript's pre-processor: every
+// static `import … from`, `export … from`, side-effect `import "…"` and dynamic `import("…")` with a literal
+// specifier, type-only ones included. Used by the architecture tests (package layering, cycles, file size).
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import ts from "typescript";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -29,20 +30,17 @@ export interface ImportEdge {
   line: number;
 }
 
-const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
-
-/** Every import in one TypeScript source text; comments are blanked first so that examples in them do not count. */
+/** Every import in one TypeScript source text, as TypeScript's own pre-processor reads it (comments and strings are not imports). */
 export function importsOf(file: string, text: string): ImportEdge[] {
-  const clean = text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, " ")).replace(/(^|[^:"'`\\])\/\/[^\n]*/g, (m, p: string) => p + " ".repeat(m.length - p.length));
-  const out: ImportEdge[] = [];
-  for (const m of clean.matchAll(IMPORT_RE)) {
-    const specifier = (m[2] ?? m[3]) as string;
-    const line = clean.slice(0, m.index).split("\n").length;
+  const info = ts.preProcessFile(text, true, true);
+  return info.importedFiles.map((ref) => {
+    const specifier = ref.fileName;
+    const line = text.slice(0, ref.pos).split("\n").length;
+    const statement = text.slice(text.lastIndexOf("\n", ref.pos) + 1, ref.pos);
     const pkgMatch = /^@eastwest\/([a-z]+)/.exec(specifier);
     const to = specifier.startsWith(".") ? relative(REPO, resolve(dirname(join(REPO, file)), specifier)) : undefined;
-    out.push({ from: file, specifier, to, pkg: pkgMatch?.[1], typeOnly: m[1] !== undefined, line });
-  }
-  return out;
+    return { from: file, specifier, to, pkg: pkgMatch?.[1], typeOnly: /^\s*(import|export)\s+type\s/.test(statement), line };
+  });
 }
 
 /** Source files of a package's src/ (or the given folder), repository-relative. */
