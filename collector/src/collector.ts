@@ -11,18 +11,19 @@ import type { CollectorConfig } from "./config.ts";
 import { GrpcReceiver } from "./ingest/grpc.ts";
 import { Ingestor } from "./ingest/ingestor.ts";
 import { NatsReceiver } from "./ingest/nats.ts";
-import { Sessions } from "./ingest/sessions.ts";
+import { Sessions } from "./control/sessions.ts";
+import { holdAgent } from "./control/hold.ts";
 import { newStats, type PipelineStats } from "./ingest/stats.ts";
 import { observePipeline } from "./ingest/metrics.ts";
 import { startTelemetry, type Telemetry } from "@eastwest/common/telemetry";
 import { telemetryOptions } from "@eastwest/common/telemetry-config";
-import { Registry } from "./registry.ts";
+import { Registry } from "./control/registry.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
 import { createStore } from "./store/influx-factory.ts";
 import { Retention } from "./store/retention.ts";
 import type { Store } from "./store/types.ts";
 import { PAPER_CONSTANTS, type ModelConstants } from "./model/cost-model.ts";
-import { executeRun, RunError, type RunRecord } from "./run/runner.ts";
+import { executeRun, type RunRecord } from "./run/runner.ts";
 import { parseHoldRequest, parseRunRequest } from "./run/spec.ts";
 import { CampaignManager } from "./campaign/manager.ts";
 import type { RunSpec } from "./run/types.ts";
@@ -86,7 +87,7 @@ export class Collector {
       host: this.config.http.host,
       port: this.config.http.port,
       logger: this.logger,
-      actions: { run: (body) => this.run(parseRunRequest(body)), campaign: (body) => this.campaigns.start(body), hold: (agentId, body) => this.hold(agentId, parseHoldRequest(body)) },
+      actions: { run: (body) => this.run(parseRunRequest(body)), campaign: (body) => this.campaigns.start(body), hold: (agentId, body) => holdAgent(this.sessions, agentId, parseHoldRequest(body).forMs) },
     });
     this.#telemetry = await startTelemetry(telemetryOptions(this.config.otlp, "eastwest-collector", this.config.id, this.logger));
     observePipeline(this.#telemetry.meter, this.stats);
@@ -115,17 +116,6 @@ export class Collector {
   /** Executes a traffic run between two connected agents (see run/runner.ts). */
   run(spec: RunSpec, onProgress?: (msg: string) => void): Promise<RunRecord> {
     return executeRun(spec, { sessions: this.sessions, store: this.store, logger: this.logger, constants: this.constants, onProgress });
-  }
-
-  /**
-   * Holds a connected agent's samples for forMs (0: ends a hold), e.g. around traffic this collector does not run;
-   * resolves with the agent's hold state ({holding, held_ticks, held_bytes}).
-   */
-  async hold(agentId: string, { forMs }: { forMs: number }): Promise<unknown> {
-    if (!this.sessions.isConnected(agentId)) throw new RunError(`agent ${agentId} is not connected`);
-    const r = await this.sessions.command(agentId, { $case: "hold", value: { forMs } }, 10_000);
-    if (!r.ok) throw new RunError(`hold on ${agentId} failed: ${r.error}`);
-    return JSON.parse(r.json) as unknown;
   }
 
   async stop(): Promise<void> {

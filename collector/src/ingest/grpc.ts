@@ -5,7 +5,7 @@ import { Server, ServerCredentials, status, type ServerDuplexStream, type Server
 import { AgentMessage, CollectorMessage, TelemetryService, Ack, type Command, type Hello } from "@eastwest/proto";
 import { errorMessage, nowNs, type Logger } from "@eastwest/common";
 import type { Ingestor } from "./ingestor.ts";
-import type { Session, Sessions } from "./sessions.ts";
+import type { Session, Sessions } from "../control/sessions.ts";
 import type { PipelineStats } from "./stats.ts";
 import { decodeWithLimits, validateHello } from "./validate.ts";
 import { agentMessageBatch, type DecodedBatch } from "./batch-decode.ts";
