@@ -19,8 +19,7 @@ import type { Ingestor } from "./ingestor.ts";
 import { HelloResponder } from "./nats-hello.ts";
 import { ensureConsumer, ensureStream, NatsSetupError } from "./nats-setup.ts";
 import type { Sessions } from "../control/sessions.ts";
-import type { DecodedBatch } from "./batch-decode.ts";
-import { decodeWithLimits } from "./validate.ts";
+import { decodeWithLimits, type DecodedBatch } from "./decode.ts";
 import type { PipelineStats } from "./stats.ts";
 
 export interface NatsReceiverOptions {
