@@ -3,24 +3,16 @@
 // instead of a torn-down call; nothing else on the stream is lost.
 import { Server, ServerCredentials, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import { CollectorMessage, TelemetryService, Ack, type Command, type Hello } from "@eastwest/proto";
-import { errorMessage, nowNs, type Logger } from "@eastwest/common";
-import type { Ingestor } from "./ingestor.ts";
-import type { Session, Sessions } from "../control/sessions.ts";
-import type { PipelineStats } from "./stats.ts";
+import { errorMessage, nowNs } from "@eastwest/common";
+import type { Session } from "../control/sessions.ts";
+import type { Receiver, ReceiverDeps } from "./receiver.ts";
 import { validateHello } from "./validate.ts";
 import { decodeAgentMessage, decodeWithLimits, tryDecode } from "./decode.ts";
 
-export interface GrpcReceiverOptions {
+export interface GrpcReceiverOptions extends ReceiverDeps {
   host: string;
+  /** 0: any free port (see `port` after start). */
   port: number;
-  collectorId: string;
-  ingestor: Ingestor;
-  sessions: Sessions;
-  stats: PipelineStats;
-  logger: Logger;
-  highestSeq: (agentId: string) => Promise<bigint>;
-  onHello: (hello: Hello) => Promise<void>;
-  onDisconnect: (agentId: string) => Promise<void>;
 }
 
 type Raw = Buffer;
@@ -32,7 +24,7 @@ const SERVICE = {
   push: { ...TelemetryService.push, requestDeserialize: raw, responseSerialize: (m: Ack) => Buffer.from(Ack.encode(m).finish()) },
 };
 
-export class GrpcReceiver {
+export class GrpcReceiver implements Receiver {
   readonly #o: GrpcReceiverOptions;
   readonly #server = new Server({ "grpc.keepalive_permit_without_calls": 1, "grpc.http2.min_ping_interval_without_data_ms": 1000, "grpc.max_receive_message_length": 64 * 1024 * 1024 });
   #port = 0;
@@ -47,16 +39,17 @@ export class GrpcReceiver {
     });
   }
 
+  /** The bound port after start(); 0 before. */
   get port(): number {
     return this.#port;
   }
 
-  start(): Promise<number> {
+  start(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#server.bindAsync(`${this.#o.host}:${this.#o.port}`, ServerCredentials.createInsecure(), (err, port) => {
         if (err) return reject(err);
         this.#port = port;
-        resolve(port);
+        resolve();
       });
     });
   }
@@ -132,7 +125,7 @@ export class GrpcReceiver {
     }
   }
 
-  /** Stops accepting, ends open streams. Safe twice. */
+  /** Stops accepting, ends open streams (their sessions detach). Safe twice and without start. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
