@@ -1,7 +1,8 @@
-// The collector: gRPC receiver (and the NATS JetStream receiver when
-// nats.enabled) -> validate -> store -> ack; agent registry; retention;
-// HTTP JSON API; command sessions to agents; self-telemetry over OTLP when
-// config.otlp.endpoint is set. start()/stop() (stop is safe twice).
+// The collector: receivers (ingest/receivers.ts: gRPC, and NATS JetStream
+// when nats.enabled) -> decode -> validate -> store -> ack; agent registry,
+// command sessions and holds (control/); retention; HTTP JSON API;
+// self-telemetry over OTLP when config.otlp.endpoint is set.
+// start()/stop(); stop is safe twice and closes what a failed start opened.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "@eastwest/common";
@@ -11,18 +12,21 @@ import type { CollectorConfig } from "./config.ts";
 import { GrpcReceiver } from "./ingest/grpc.ts";
 import { Ingestor } from "./ingest/ingestor.ts";
 import { NatsReceiver } from "./ingest/nats.ts";
-import { Sessions } from "./ingest/sessions.ts";
+import type { Receiver, ReceiverDeps } from "./ingest/receiver.ts";
+import { createReceivers } from "./ingest/receivers.ts";
+import { Sessions } from "./control/sessions.ts";
+import { holdAgent } from "./control/hold.ts";
 import { newStats, type PipelineStats } from "./ingest/stats.ts";
 import { observePipeline } from "./ingest/metrics.ts";
 import { startTelemetry, type Telemetry } from "@eastwest/common/telemetry";
 import { telemetryOptions } from "@eastwest/common/telemetry-config";
-import { Registry } from "./registry.ts";
+import { Registry } from "./control/registry.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
 import { createStore } from "./store/influx-factory.ts";
 import { Retention } from "./store/retention.ts";
 import type { Store } from "./store/types.ts";
 import { PAPER_CONSTANTS, type ModelConstants } from "./model/cost-model.ts";
-import { executeRun, RunError, type RunRecord } from "./run/runner.ts";
+import { executeRun, type RunRecord } from "./run/runner.ts";
 import { parseHoldRequest, parseRunRequest } from "./run/spec.ts";
 import { CampaignManager } from "./campaign/manager.ts";
 import type { RunSpec } from "./run/types.ts";
@@ -38,8 +42,8 @@ export class Collector {
   /** Cost-model constants used to explain runs. */
   constants: ModelConstants = PAPER_CONSTANTS;
   readonly campaigns: CampaignManager;
-  #grpc: GrpcReceiver | undefined;
-  #nats: NatsReceiver | undefined;
+  /** The enabled receivers, after start(). */
+  #receivers: Receiver[] = [];
   #http: HttpApi | undefined;
   #telemetry: Telemetry | undefined;
   readonly #retention: Retention;
@@ -61,13 +65,14 @@ export class Collector {
     });
   }
 
+  /** The gRPC receiver's bound port, after start(); 0 before. */
   get grpcPort(): number {
-    return this.#grpc?.port ?? 0;
+    return this.#receivers.find((r) => r instanceof GrpcReceiver)?.port ?? 0;
   }
 
   /** The NATS receiver when nats.enabled, after start(). */
   get nats(): NatsReceiver | undefined {
-    return this.#nats;
+    return this.#receivers.find((r) => r instanceof NatsReceiver);
   }
 
   get httpPort(): number {
@@ -77,16 +82,15 @@ export class Collector {
   async start(): Promise<void> {
     await this.store.open();
     this.#retention.start();
-    this.#grpc = new GrpcReceiver({ ...this.#receiverDeps(), host: this.config.grpc.host, port: this.config.grpc.port });
-    await this.#grpc.start();
-    if (this.config.nats.enabled) await this.#startNats();
+    this.#receivers = createReceivers(this.config, this.#receiverDeps());
+    for (const r of this.#receivers) await r.start();
     this.#http = await startHttpApi({
       store: this.store,
       registry: this.registry,
       host: this.config.http.host,
       port: this.config.http.port,
       logger: this.logger,
-      actions: { run: (body) => this.run(parseRunRequest(body)), campaign: (body) => this.campaigns.start(body), hold: (agentId, body) => this.hold(agentId, parseHoldRequest(body)) },
+      actions: { run: (body) => this.run(parseRunRequest(body)), campaign: (body) => this.campaigns.start(body), hold: (agentId, body) => holdAgent(this.sessions, agentId, parseHoldRequest(body).forMs) },
     });
     this.#telemetry = await startTelemetry(telemetryOptions(this.config.otlp, "eastwest-collector", this.config.id, this.logger));
     observePipeline(this.#telemetry.meter, this.stats);
@@ -94,7 +98,7 @@ export class Collector {
   }
 
   /** What every receiver (gRPC, NATS) shares: the ingest pipeline, sessions and the registry hooks. */
-  #receiverDeps() {
+  #receiverDeps(): ReceiverDeps {
     return {
       collectorId: this.config.id,
       ingestor: this.ingestor,
@@ -107,33 +111,16 @@ export class Collector {
     };
   }
 
-  async #startNats(): Promise<void> {
-    this.#nats = new NatsReceiver({ ...this.#receiverDeps(), config: this.config.nats });
-    await this.#nats.start();
-  }
-
   /** Executes a traffic run between two connected agents (see run/runner.ts). */
   run(spec: RunSpec, onProgress?: (msg: string) => void): Promise<RunRecord> {
     return executeRun(spec, { sessions: this.sessions, store: this.store, logger: this.logger, constants: this.constants, onProgress });
-  }
-
-  /**
-   * Holds a connected agent's samples for forMs (0: ends a hold), e.g. around traffic this collector does not run;
-   * resolves with the agent's hold state ({holding, held_ticks, held_bytes}).
-   */
-  async hold(agentId: string, { forMs }: { forMs: number }): Promise<unknown> {
-    if (!this.sessions.isConnected(agentId)) throw new RunError(`agent ${agentId} is not connected`);
-    const r = await this.sessions.command(agentId, { $case: "hold", value: { forMs } }, 10_000);
-    if (!r.ok) throw new RunError(`hold on ${agentId} failed: ${r.error}`);
-    return JSON.parse(r.json) as unknown;
   }
 
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     await this.campaigns.stop();
-    await this.#grpc?.close();
-    await this.#nats?.close();
+    for (const r of this.#receivers) await r.close();
     await this.ingestor.idle();
     await this.#http?.close();
     await this.#retention.stop();

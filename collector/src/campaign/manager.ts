@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@eastwest/common";
 import { ConfigError, errorMessage } from "@eastwest/common";
-import type { Sessions } from "../ingest/sessions.ts";
+import type { Sessions } from "../control/sessions.ts";
 import type { ModelConstants } from "../model/cost-model.ts";
 import type { Store } from "../store/types.ts";
 import { runCampaign, type CampaignRecord, type Progress } from "./runner.ts";

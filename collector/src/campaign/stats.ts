@@ -1,7 +1,16 @@
 // Summaries of repeated measurements (one number per repetition, e.g. bits/s) and Welch's two-sample test.
 // Pure. Every number out is finite; a figure that cannot be computed is null and `notes` says why.
-import type { Repetitions } from "./types.ts";
 import { tQuantile, tTwoSided } from "./tdist.ts";
+
+/** A cell's stopping rule (the spec's `repetitions`): repeat until the interval is narrow enough, within [min, max]. */
+export interface Repetitions {
+  min: number;
+  max: number;
+  /** Target relative half-width of the throughput's confidence interval, % of the mean. */
+  ci_target_pct: number;
+  /** Two-sided confidence level of that interval, e.g. 0.95. */
+  confidence: number;
+}
 
 export interface Summary {
   /** Finite samples used; non-finite ones are dropped (see notes). */

@@ -2,10 +2,10 @@
 // expands to, and the statistics and verdicts of its results. Spec and stored documents use snake_case keys
 // with the unit in the suffix; endpoints and a cell's run parameters use the run API's names (RunSpec).
 import type { RunEndpoint } from "../run/types.ts";
-import type { Summary } from "./stats.ts";
+import type { Repetitions, Summary } from "./stats.ts";
 import type { Manifest } from "./manifest.ts";
 
-export type { Summary } from "./stats.ts";
+export type { Repetitions, Summary } from "./stats.ts";
 export type { Manifest, ManifestDiff } from "./manifest.ts";
 
 export type OnOff = "on" | "off";
@@ -64,15 +64,6 @@ export interface ExplicitCell {
   set: Knobs;
   /** Default: the campaign's apply_on. */
   apply_on?: ApplyOn;
-}
-
-export interface Repetitions {
-  min: number;
-  max: number;
-  /** Target relative half-width of the throughput's confidence interval, % of the mean. */
-  ci_target_pct: number;
-  /** Two-sided confidence level of that interval, e.g. 0.95. */
-  confidence: number;
 }
 
 export interface CampaignSpec {

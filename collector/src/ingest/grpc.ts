@@ -2,25 +2,17 @@
 // a malformed frame becomes a StreamError / INVALID_ARGUMENT with the reason
 // instead of a torn-down call; nothing else on the stream is lost.
 import { Server, ServerCredentials, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
-import { AgentMessage, CollectorMessage, TelemetryService, Ack, type Command, type Hello } from "@eastwest/proto";
-import { errorMessage, nowNs, type Logger } from "@eastwest/common";
-import type { Ingestor } from "./ingestor.ts";
-import type { Session, Sessions } from "./sessions.ts";
-import type { PipelineStats } from "./stats.ts";
-import { decodeWithLimits, validateHello } from "./validate.ts";
-import { agentMessageBatch, type DecodedBatch } from "./batch-decode.ts";
+import { CollectorMessage, TelemetryService, Ack, type Command, type Hello } from "@eastwest/proto";
+import { errorMessage, nowNs } from "@eastwest/common";
+import type { Session } from "../control/sessions.ts";
+import type { Receiver, ReceiverDeps } from "./receiver.ts";
+import { validateHello } from "./validate.ts";
+import { decodeAgentMessage, decodeWithLimits, tryDecode } from "./decode.ts";
 
-export interface GrpcReceiverOptions {
+export interface GrpcReceiverOptions extends ReceiverDeps {
   host: string;
+  /** 0: any free port (see `port` after start). */
   port: number;
-  collectorId: string;
-  ingestor: Ingestor;
-  sessions: Sessions;
-  stats: PipelineStats;
-  logger: Logger;
-  highestSeq: (agentId: string) => Promise<bigint>;
-  onHello: (hello: Hello) => Promise<void>;
-  onDisconnect: (agentId: string) => Promise<void>;
 }
 
 type Raw = Buffer;
@@ -32,27 +24,7 @@ const SERVICE = {
   push: { ...TelemetryService.push, requestDeserialize: raw, responseSerialize: (m: Ack) => Buffer.from(Ack.encode(m).finish()) },
 };
 
-type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-function decode<T>(b: Buffer, fn: (b: Buffer) => T): Decoded<T> {
-  try {
-    return { ok: true, value: fn(b) };
-  } catch (err) {
-    return { ok: false, reason: `undecodable frame (${b.length} bytes): ${errorMessage(err)}` };
-  }
-}
-
-type Incoming = { $case: "batch"; value: DecodedBatch } | Exclude<AgentMessage["msg"], { $case: "batch" }>;
-
-/** Batches take the single-pass decoder; hello and command results the generated code. */
-function decodeAgentMessage(b: Buffer): Incoming {
-  const at = agentMessageBatch(b);
-  if (at) return { $case: "batch", value: decodeWithLimits(b, at.start, at.end) };
-  // why: agentMessageBatch found no batch as the frame's last message, so the generated decoder finds none either.
-  return AgentMessage.decode(b).msg as Exclude<AgentMessage["msg"], { $case: "batch" }>;
-}
-
-export class GrpcReceiver {
+export class GrpcReceiver implements Receiver {
   readonly #o: GrpcReceiverOptions;
   readonly #server = new Server({ "grpc.keepalive_permit_without_calls": 1, "grpc.http2.min_ping_interval_without_data_ms": 1000, "grpc.max_receive_message_length": 64 * 1024 * 1024 });
   #port = 0;
@@ -67,22 +39,23 @@ export class GrpcReceiver {
     });
   }
 
+  /** The bound port after start(); 0 before. */
   get port(): number {
     return this.#port;
   }
 
-  start(): Promise<number> {
+  start(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#server.bindAsync(`${this.#o.host}:${this.#o.port}`, ServerCredentials.createInsecure(), (err, port) => {
         if (err) return reject(err);
         this.#port = port;
-        resolve(port);
+        resolve();
       });
     });
   }
 
   async #push(call: ServerUnaryCall<Raw, Ack>, cb: sendUnaryData<Ack>): Promise<void> {
-    const d = decode(call.request, (b) => decodeWithLimits(b));
+    const d = tryDecode(call.request, (b) => decodeWithLimits(b));
     if (!d.ok) {
       this.#o.stats.framesUndecodable += 1n;
       return cb({ code: status.INVALID_ARGUMENT, details: d.reason });
@@ -102,7 +75,7 @@ export class GrpcReceiver {
     const session: Session = { agentId: "", send: (cmd: Command) => call.write({ msg: { $case: "command", value: cmd } }) };
     const fail = (code: number, reason: string) => call.write({ msg: { $case: "error", value: { code, reason } } });
     call.on("data", (buf: Raw) => {
-      const d = decode(buf, decodeAgentMessage);
+      const d = tryDecode(buf, decodeAgentMessage);
       if (!d.ok) {
         this.#o.stats.framesUndecodable += 1n;
         this.#o.logger.warn({ agentId, reason: d.reason }, "undecodable frame");
@@ -152,7 +125,7 @@ export class GrpcReceiver {
     }
   }
 
-  /** Stops accepting, ends open streams. Safe twice. */
+  /** Stops accepting, ends open streams (their sessions detach). Safe twice and without start. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -12,7 +12,7 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import { CollectorMessage, Command, CommandResult, Hello } from "@eastwest/proto";
 import { errorMessage, nowNs, type Logger } from "@eastwest/common";
 import { agentBatchFilter, agentTokenOf, commandSubjectOf, helloWildcard, seqOfMsgId, tokenOf } from "@eastwest/agent/transport/nats-subjects";
-import type { Session, Sessions } from "./sessions.ts";
+import type { Session, Sessions } from "../control/sessions.ts";
 import { validateHello } from "./validate.ts";
 
 const INVALID_ARGUMENT = 3;

@@ -11,28 +11,17 @@
 // ackWaitMs; the store's (agent_id, seq) idempotence makes that harmless.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import { AckCode, type Hello } from "@eastwest/proto";
-import { errorMessage, type Logger } from "@eastwest/common";
+import { AckCode } from "@eastwest/proto";
+import { errorMessage } from "@eastwest/common";
 import { agentTokenOf, tokenOf } from "@eastwest/agent/transport/nats-subjects";
 import type { CollectorConfig } from "../config.ts";
-import type { Ingestor } from "./ingestor.ts";
 import { HelloResponder } from "./nats-hello.ts";
 import { ensureConsumer, ensureStream, NatsSetupError } from "./nats-setup.ts";
-import type { Sessions } from "./sessions.ts";
-import type { DecodedBatch } from "./batch-decode.ts";
-import { decodeWithLimits } from "./validate.ts";
-import type { PipelineStats } from "./stats.ts";
+import { decodeWithLimits, type DecodedBatch } from "./decode.ts";
+import type { Receiver, ReceiverDeps } from "./receiver.ts";
 
-export interface NatsReceiverOptions {
+export interface NatsReceiverOptions extends ReceiverDeps {
   config: CollectorConfig["nats"];
-  collectorId: string;
-  ingestor: Ingestor;
-  sessions: Sessions;
-  stats: PipelineStats;
-  logger: Logger;
-  highestSeq: (agentId: string) => Promise<bigint>;
-  onHello: (hello: Hello) => Promise<void>;
-  onDisconnect: (agentId: string) => Promise<void>;
 }
 
 /** Messages this collector took from the consumer and how each was settled. */
@@ -56,7 +45,7 @@ export function termTakesReason(version: string | undefined): boolean {
   return major > 2 || (major === 2 && minor >= 11);
 }
 
-export class NatsReceiver {
+export class NatsReceiver implements Receiver {
   readonly natsStats: NatsStats = { messages: 0n, redelivered: 0n, acked: 0n, termed: 0n, naked: 0n };
   readonly #o: NatsReceiverOptions;
   #nc: NatsConnection | undefined;
@@ -155,7 +144,7 @@ export class NatsReceiver {
     }
   }
 
-  /** Stops consuming, lets batches being stored finish (bounded), flushes their acks, disconnects. Safe twice. */
+  /** Stops consuming, lets batches being stored finish (bounded), flushes their acks, disconnects. Safe twice and without start. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -1,28 +1,11 @@
-// Validation of incoming batches (pure). A batch is accepted whole or
-// rejected whole with every reason found (up to a cap), so the agent's
-// operator can fix the producer; nothing is partially stored. Batches come
-// from decodeBatch, which notes each point's shape and the value problems it
-// saw while decoding.
+// Validation of incoming batches (pure), the step after decode.ts. A batch is
+// accepted whole or rejected whole with every reason found (up to a cap), so
+// the agent's operator can fix the producer; nothing is partially stored.
+// Batches come decoded, with each point's shape and the value problems the
+// decoder saw; this module never decodes.
 import { NAME_RE, measurement, type Sample } from "@eastwest/common";
 import type { Hello } from "@eastwest/proto";
-import { decodeBatch, type DecodedBatch, type DecodeProblem } from "./batch-decode.ts";
-import { parseShape, type Shape } from "./point-keys.ts";
-
-export const LIMITS = {
-  maxPoints: 50_000,
-  maxTags: 32,
-  maxFields: 256,
-  maxTagValueLength: 256,
-  maxStringFieldLength: 4096,
-  maxFutureNs: 24n * 3600n * 1_000_000_000n,
-  minTimeNs: 946_684_800n * 1_000_000_000n, // 2000-01-01
-  maxReasons: 10,
-};
-
-/** Decodes a Batch message in buf[start, end) with the limits above; throws DecodeError on a malformed frame. */
-export function decodeWithLimits(buf: Buffer, start?: number, end?: number): DecodedBatch {
-  return decodeBatch(buf, LIMITS, start, end);
-}
+import { LIMITS, parseShape, type DecodedBatch, type DecodeProblem, type Shape } from "./decode.ts";
 
 export const AGENT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { EastwestError, errorMessage, nowNs, type Logger } from "@eastwest/common";
 import type { Command, CommandResult } from "@eastwest/proto";
 import { inSpan, SPAN_ATTR, tracedCommands, type CommandSender } from "@eastwest/common/telemetry-spans";
-import type { Sessions } from "../ingest/sessions.ts";
+import type { Sessions } from "../control/sessions.ts";
 import type { Store } from "../store/types.ts";
 import type { ModelConstants } from "../model/cost-model.ts";
 import type { EndpointData, RunSpec, Window } from "./types.ts";

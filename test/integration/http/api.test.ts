@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { silentLogger } from "@eastwest/common";
 import { Hello, Role } from "@eastwest/proto";
 import { startHttpApi, type HttpApi } from "../../../collector/src/http/server.ts";
-import { Registry } from "../../../collector/src/registry.ts";
+import { Registry } from "../../../collector/src/control/registry.ts";
 import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
 import type { Store } from "../../../collector/src/store/types.ts";
 

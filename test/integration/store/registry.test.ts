@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hello, Role } from "@eastwest/proto";
-import { Registry } from "../../../collector/src/registry.ts";
+import { Registry } from "../../../collector/src/control/registry.ts";
 import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
 
 const T0 = 1_700_000_000_000_000_000n;

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { nowNs, toWirePoint } from "@eastwest/common";
 import { Batch } from "@eastwest/proto";
-import { decodeWithLimits, validateBatch as validateDecoded } from "../../../collector/src/ingest/validate.ts";
+import { decodeWithLimits } from "../../../collector/src/ingest/decode.ts";
+import { validateBatch as validateDecoded } from "../../../collector/src/ingest/validate.ts";
 
 const validateBatch = (b: Batch, now: bigint, hello?: string) => validateDecoded(decodeWithLimits(Buffer.from(Batch.encode(b).finish())), now, hello);
 

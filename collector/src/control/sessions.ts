@@ -1,11 +1,13 @@
-// Connected agents and the commands sent to them. A command resolves with the
-// agent's CommandResult, or rejects on its deadline or when the agent goes away.
+// Connected agents and the commands sent to them. Receivers attach a Session
+// when an agent said hello and detach it when its stream ends. A command
+// resolves with the agent's CommandResult (ok or not), or rejects with
+// AgentCommandError when the agent is not connected, does not answer within
+// its deadline (+2 s for the way back), or goes away before answering.
 import { randomUUID } from "node:crypto";
 import type { Command, CommandResult } from "@eastwest/proto";
-import { EastwestError } from "@eastwest/common";
+import { AgentCommandError } from "./errors.ts";
 
-export class CommandError extends EastwestError {}
-
+/** One agent's command channel, given by the receiver its stream came in on. */
 export interface Session {
   agentId: string;
   send(cmd: Command): void;
@@ -36,7 +38,7 @@ export class Sessions {
       if (p.agentId !== s.agentId) continue;
       clearTimeout(p.timer);
       this.#pending.delete(id);
-      p.reject(new CommandError(`agent ${s.agentId} disconnected before answering command ${id}`));
+      p.reject(new AgentCommandError(`agent ${s.agentId} disconnected before answering command ${id}`));
     }
   }
 
@@ -52,7 +54,7 @@ export class Sessions {
   waitFor(agentId: string, timeoutMs: number): Promise<void> {
     if (this.#byAgent.has(agentId)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new CommandError(`agent ${agentId} did not connect within ${timeoutMs} ms`)), timeoutMs);
+      const t = setTimeout(() => reject(new AgentCommandError(`agent ${agentId} did not connect within ${timeoutMs} ms`)), timeoutMs);
       this.#waiters.push({ agentId, resolve: () => (clearTimeout(t), resolve()) });
     });
   }
@@ -66,11 +68,11 @@ export class Sessions {
   commandWithId(agentId: string, kind: Command["kind"], deadlineMs = 60_000): { id: string; result: Promise<CommandResult> } {
     const id = randomUUID();
     const s = this.#byAgent.get(agentId);
-    if (!s) return { id, result: Promise.reject(new CommandError(`agent ${agentId} is not connected`)) };
+    if (!s) return { id, result: Promise.reject(new AgentCommandError(`agent ${agentId} is not connected`)) };
     const result = new Promise<CommandResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        reject(new CommandError(`agent ${agentId} did not answer ${kind?.$case ?? "command"} within ${deadlineMs} ms`));
+        reject(new AgentCommandError(`agent ${agentId} did not answer ${kind?.$case ?? "command"} within ${deadlineMs} ms`));
       }, deadlineMs + 2000);
       this.#pending.set(id, { agentId, resolve, reject, timer });
       s.send({ id, deadlineMs, kind });

@@ -8,7 +8,7 @@
 // streams: an agent is connected while it has at least one.
 import { errorMessage, type Logger } from "@eastwest/common";
 import { Role, type Hello } from "@eastwest/proto";
-import type { AgentRecord, AgentRole, Store } from "./store/types.ts";
+import type { AgentRecord, AgentRole, Store } from "../store/types.ts";
 
 export interface RegistryOptions {
   logger?: Logger;

@@ -1,0 +1,54 @@
+// The first ingest step: frames from any receiver -> DecodedBatch, under the
+// collector's LIMITS. Then validate.ts, then the ingestor; nothing here calls
+// validation. A thin layer over the fast codec (batch-decode.ts over
+// wire-reader.ts, with point-keys.ts): the only ingest module that imports
+// it, so moving the codec re-points the imports here only.
+//
+// A frame that is not valid protobuf throws DecodeError (tryDecode turns that
+// into a value); value problems (no value, non-finite float, over-long
+// strings) are collected in the batch for validation to report.
+import { AgentMessage } from "@eastwest/proto";
+import { errorMessage } from "@eastwest/common";
+import { agentMessageBatch, decodeBatch, type DecodedBatch } from "./batch-decode.ts";
+
+export { DecodeError, type DecodedBatch, type DecodeProblem } from "./batch-decode.ts";
+export { parseShape, type Shape } from "./point-keys.ts";
+
+/** Limits on what an agent may send; decoding enforces the string lengths, validation the rest. */
+export const LIMITS = {
+  maxPoints: 50_000,
+  maxTags: 32,
+  maxFields: 256,
+  maxTagValueLength: 256,
+  maxStringFieldLength: 4096,
+  maxFutureNs: 24n * 3600n * 1_000_000_000n,
+  minTimeNs: 946_684_800n * 1_000_000_000n, // 2000-01-01
+  maxReasons: 10,
+};
+
+/** Decodes a Batch message in buf[start, end) with the limits above; throws DecodeError on a malformed frame. */
+export function decodeWithLimits(buf: Buffer, start?: number, end?: number): DecodedBatch {
+  return decodeBatch(buf, LIMITS, start, end);
+}
+
+/** An AgentMessage as the receivers see it: a batch already decoded to samples, or hello / command result. */
+export type Incoming = { $case: "batch"; value: DecodedBatch } | Exclude<AgentMessage["msg"], { $case: "batch" }>;
+
+/** Batches take the single-pass decoder; hello and command results the generated code. Throws on a malformed frame. */
+export function decodeAgentMessage(b: Buffer): Incoming {
+  const at = agentMessageBatch(b);
+  if (at) return { $case: "batch", value: decodeWithLimits(b, at.start, at.end) };
+  // why: agentMessageBatch found no batch as the frame's last message, so the generated decoder finds none either.
+  return AgentMessage.decode(b).msg as Exclude<AgentMessage["msg"], { $case: "batch" }>;
+}
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Runs a decoder; a frame it throws on is a value carrying the reason. */
+export function tryDecode<T>(b: Buffer, fn: (b: Buffer) => T): Decoded<T> {
+  try {
+    return { ok: true, value: fn(b) };
+  } catch (err) {
+    return { ok: false, reason: `undecodable frame (${b.length} bytes): ${errorMessage(err)}` };
+  }
+}

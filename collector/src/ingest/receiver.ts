@@ -1,0 +1,39 @@
+// A receiver takes agents' frames over one transport (gRPC, NATS JetStream)
+// into the ingest pipeline (decode.ts -> ingestor: validate -> store -> ack),
+// answers their hellos, and gives the control plane (control/sessions.ts) a
+// Session for each agent that said hello. receivers.ts lists the kinds.
+//
+// Lifecycle, after the OpenTelemetry Collector's component model:
+//   start()  binds or connects and begins accepting; rejects when it cannot
+//            (the collector then fails to start). Called at most once.
+//   close()  (OTel: Shutdown) stops accepting, lets what is in flight finish
+//            or hands it back for redelivery, ends open streams and detaches
+//            their sessions. Safe twice, safe without start() and after a
+//            start() that rejected.
+import type { Logger } from "@eastwest/common";
+import type { Hello } from "@eastwest/proto";
+import type { Sessions } from "../control/sessions.ts";
+import type { Ingestor } from "./ingestor.ts";
+import type { PipelineStats } from "./stats.ts";
+
+export interface Receiver {
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What every receiver is given: the ingest pipeline, the command sessions and the agent registry's hooks. */
+export interface ReceiverDeps {
+  /** Sent in every Welcome. */
+  collectorId: string;
+  ingestor: Ingestor;
+  sessions: Sessions;
+  /** Receivers count undecodable frames here; the ingestor counts the rest. */
+  stats: PipelineStats;
+  logger: Logger;
+  /** The highest seq stored for an agent (0n: none); a Welcome tells the agent, so it numbers on above it. */
+  highestSeq: (agentId: string) => Promise<bigint>;
+  /** An agent said hello on a new stream; resolves once that is recorded. */
+  onHello: (hello: Hello) => Promise<void>;
+  /** One of an agent's streams ended. */
+  onDisconnect: (agentId: string) => Promise<void>;
+}
