@@ -1,11 +1,11 @@
 // Batches, stores and a counting transport shared by the InfluxDB store tests.
 import { join } from "node:path";
 import { nowNs, type Sample } from "@eastwest/common";
-import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
-import type { InfluxStore } from "../../../collector/src/store/influx.ts";
-import { influxConfigSchema, storeDefaults, type InfluxConfig } from "../../../collector/src/store/influx-config.ts";
-import { createInfluxStore, influxTransport } from "../../../collector/src/store/influx-factory.ts";
-import type { InfluxTransport, SendResult } from "../../../collector/src/store/influx-transport.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
+import type { InfluxStore } from "../../../collector/src/store/influx/points.ts";
+import { influxConfigSchema, storeDefaults, type InfluxConfig } from "../../../collector/src/store/influx/config.ts";
+import { createInfluxStore, influxTransport } from "../../../collector/src/store/influx/factory.ts";
+import type { InfluxTransport, SendResult } from "../../../collector/src/store/influx/transport.ts";
 import type { StoredBatch } from "../../../collector/src/store/types.ts";
 
 /** A time on a whole millisecond (VictoriaMetrics keeps ms), unique per call. */

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Sample } from "@eastwest/common";
-import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import { StoreError, type AgentRecord } from "../../../collector/src/store/types.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
@@ -266,7 +266,7 @@ describe("embedded store: group commit", () => {
     const { mkdtempSync, rmSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
-    const { EmbeddedStore } = await import("../../../collector/src/store/embedded.ts");
+    const { EmbeddedStore } = await import("../../../collector/src/store/embedded/store.ts");
     const dir = mkdtempSync(join(tmpdir(), "eastwest-group-"));
     const store = new EmbeddedStore(join(dir, "g.db"));
     await store.open();
@@ -287,7 +287,7 @@ describe("embedded store: two writers on one file", () => {
     const { mkdtempSync, rmSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
-    const { EmbeddedStore } = await import("../../../collector/src/store/embedded.ts");
+    const { EmbeddedStore } = await import("../../../collector/src/store/embedded/store.ts");
     const dir = mkdtempSync(join(tmpdir(), "eastwest-two-"));
     const a = new EmbeddedStore({ path: join(dir, "s.db"), busyTimeoutMs: 2000 });
     const b = new EmbeddedStore({ path: join(dir, "s.db"), busyTimeoutMs: 2000 });

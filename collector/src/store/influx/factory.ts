@@ -1,13 +1,13 @@
 // The store the collector's configuration asks for.
 import type { Logger } from "@eastwest/common";
-import { EmbeddedStore } from "./embedded.ts";
-import { InfluxStore } from "./influx.ts";
-import type { InfluxConfig, StoreConfig } from "./influx-config.ts";
-import { RetryingTransport } from "./influx-retry.ts";
-import type { InfluxTransport } from "./influx-transport.ts";
-import { V1Transport } from "./influx-v1.ts";
-import { V2Transport } from "./influx-v2.ts";
-import type { Store } from "./types.ts";
+import { EmbeddedStore } from "../embedded/store.ts";
+import { InfluxStore } from "./points.ts";
+import type { InfluxConfig, StoreConfig } from "./config.ts";
+import { RetryingTransport } from "./retry.ts";
+import type { InfluxTransport } from "./transport.ts";
+import { V1Transport } from "./v1.ts";
+import { V2Transport } from "./v2.ts";
+import type { Store } from "../types.ts";
 
 /** Embedded: the SQLite file alone. Influx: InfluxDB for points, the SQLite file for the rest and for reads. */
 export function createStore(cfg: StoreConfig, logger?: Logger): Store {

@@ -2,10 +2,10 @@
 // (agent_id, seq). Synchronous: nothing else runs between BEGIN and COMMIT.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Sample } from "@eastwest/common";
-import { encodeNames, encodeValues, INT64_MAX, INT64_MIN, tagKey } from "./codec.ts";
-import { InternedIds } from "./embedded-ids.ts";
+import { encodeNames, encodeValues, INT64_MAX, INT64_MIN, tagKey } from "../codec.ts";
+import { InternedIds } from "./ids.ts";
 import { retryableOutcome } from "./sqlite-errors.ts";
-import type { StoredBatch, WriteOutcome } from "./types.ts";
+import type { StoredBatch, WriteOutcome } from "../types.ts";
 
 /** One point, ready for the points table. */
 export interface PreparedPoint {

@@ -18,8 +18,8 @@
 // long wait, as the operator has to act.
 import type { Logger } from "@eastwest/common";
 import { toLine, type LineOptions } from "./line-protocol.ts";
-import type { InfluxTransport } from "./influx-transport.ts";
-import { sendJobs, type Job, type SendPolicy } from "./influx-write.ts";
+import type { InfluxTransport } from "./transport.ts";
+import { sendJobs, type Job, type SendPolicy } from "./write.ts";
 import type {
   AgentRecord,
   LatestQuery,
@@ -32,7 +32,7 @@ import type {
   PruneResult,
   StoredRecord,
   WriteOutcome,
-} from "./types.ts";
+} from "../types.ts";
 
 export interface InfluxStoreOptions {
   /** Where points go, one request per send; wrap it in a RetryingTransport for retries. Closed by close(). */

@@ -1,5 +1,5 @@
 // The embedded store: one SQLite file (node:sqlite, no server, no native build)
-// in WAL mode with synchronous=FULL. See embedded-schema.ts for the layout.
+// in WAL mode with synchronous=FULL. See schema.ts for the layout.
 //
 // node:sqlite is synchronous: each call blocks the event loop for its duration
 // (a batch commit includes one fsync of the WAL).
@@ -7,11 +7,11 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { nowNs } from "@eastwest/common";
-import { DocStore } from "./embedded-docs.ts";
-import { Reader } from "./embedded-read.ts";
-import { prepareFile } from "./embedded-schema.ts";
-import { BatchWriter } from "./embedded-write.ts";
-import { PRUNE_CHUNK, PruneSteps } from "./embedded-prune.ts";
+import { DocStore } from "./docs.ts";
+import { Reader } from "./read.ts";
+import { prepareFile } from "./schema.ts";
+import { BatchWriter } from "./write.ts";
+import { PRUNE_CHUNK, PruneSteps } from "./prune.ts";
 import { storeError } from "./sqlite-errors.ts";
 import {
   StoreError,
@@ -26,7 +26,7 @@ import {
   type StoredBatch,
   type StoredRecord,
   type WriteOutcome,
-} from "./types.ts";
+} from "../types.ts";
 
 export interface EmbeddedStoreOptions {
   /** The database file; created with its directory when missing. */
@@ -112,7 +112,7 @@ export class EmbeddedStore implements Store {
 
   /**
    * Retention: removes points older than beforeNs, latest rows of series silent since, and batch
-   * rows received before it (see embedded-prune.ts). Runs in small transactions and yields to the
+   * rows received before it (see prune.ts). Runs in small transactions and yields to the
    * event loop between them; stops early, with what it removed so far, when signal aborts.
    */
   async prune(beforeNs: bigint, signal?: AbortSignal): Promise<PruneResult> {

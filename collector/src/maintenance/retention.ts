@@ -3,7 +3,7 @@
 // at a time; stop() aborts the running one between its chunks and waits.
 import { errorMessage, nowNs, type Logger } from "@eastwest/common";
 import type { PipelineStats } from "../ingest/stats.ts";
-import type { PruneResult, Store } from "./types.ts";
+import type { PruneResult, Store } from "../store/types.ts";
 
 const DAY_NS = 86_400n * 1_000_000_000n;
 export const RETENTION_EVERY_MS = 3_600_000;
