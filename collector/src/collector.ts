@@ -18,7 +18,7 @@ import { startTelemetry, type Telemetry } from "@eastwest/common/telemetry";
 import { telemetryOptions } from "@eastwest/common/telemetry-config";
 import { Registry } from "./registry.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
-import { createStore } from "./store/influx/factory.ts";
+import { createStore } from "./store/index.ts";
 import { Retention } from "./maintenance/retention.ts";
 import type { Store } from "./store/types.ts";
 import { PAPER_CONSTANTS, type ModelConstants } from "./model/cost-model.ts";

@@ -1,14 +1,14 @@
-// The InfluxDB store: points go to InfluxDB (or a server speaking its write
-// API); everything else the Store contract needs — the (agent_id, seq) table
-// that makes writes idempotent, gaps, agents, records, and a copy of the points
-// that answers the HTTP API's queries — stays in a local store (the embedded
-// SQLite store) passed in.
+// The InfluxDB point store: points go to InfluxDB (or a server speaking its
+// write API) and, as a copy that answers the HTTP API's reads, to a local point
+// store (the embedded one, in the ledger's file) passed in. Contract:
+// point-store.ts; the ledger (agent_id, seq record, gaps, agents, records) is
+// not this store's.
 //
-// Write order per group commit: the points of batches not yet stored go to
-// InfluxDB first; only the batches InfluxDB took whole are then written to the
-// local store, whose commit is the ack. A crash between the two leaves the
-// batch unacked; the agent resends identical points (same series, same
-// timestamp), which InfluxDB overwrites.
+// Write order per group: prepare() sends the points of batches the ledger does
+// not hold yet to InfluxDB first; only the batches InfluxDB took whole are
+// staged, and their local copy is written inside the ledger's commit, which is
+// the ack. A crash between the two leaves the batch unacked; the agent resends
+// identical points (same series, same timestamp), which InfluxDB overwrites.
 //
 // Outcomes: a point line protocol cannot carry exactly -> "rejected" before
 // anything is sent. InfluxDB refusing a batch (HTTP 400, including "partial
@@ -20,25 +20,14 @@ import type { Logger } from "@eastwest/common";
 import { toLine, type LineOptions } from "./line-protocol.ts";
 import type { InfluxTransport } from "./transport.ts";
 import { sendJobs, type Job, type SendPolicy } from "./write.ts";
-import type {
-  AgentRecord,
-  LatestQuery,
-  LatestRow,
-  SeqGap,
-  Series,
-  SeriesQuery,
-  Store,
-  StoredBatch,
-  PruneResult,
-  StoredRecord,
-  WriteOutcome,
-} from "../types.ts";
+import type { PointsPruned, PointStore, Prepared, SeqIndex } from "../point-store.ts";
+import type { LatestQuery, LatestRow, SeqGap, Series, SeriesQuery, StoredBatch } from "../types.ts";
 
-export interface InfluxStoreOptions {
+export interface InfluxPointsOptions<S> {
   /** Where points go, one request per send; wrap it in a RetryingTransport for retries. Closed by close(). */
   transport: InfluxTransport;
-  /** Batches, agents, records and the points for reads. Opened and closed by this store. */
-  local: Store;
+  /** The copy of the points for reads, staged in the ledger's commit. Opened and closed by this store. */
+  local: PointStore<S>;
   line: LineOptions;
   policy: SendPolicy;
   logger?: Logger;
@@ -59,30 +48,24 @@ export function encodeBatch(b: StoredBatch, o: LineOptions): Encoded {
   return { ok: true, lines };
 }
 
-export class InfluxStore implements Store {
-  readonly #o: InfluxStoreOptions;
-  #open = false;
+export class InfluxPoints<S> implements PointStore<S> {
+  readonly #o: InfluxPointsOptions<S>;
 
-  constructor(o: InfluxStoreOptions) {
+  constructor(o: InfluxPointsOptions<S>) {
     this.#o = o;
   }
 
   async open(): Promise<void> {
     await this.#o.local.open();
-    this.#open = true;
   }
 
-  async writeBatch(b: StoredBatch): Promise<WriteOutcome> {
-    return (await this.writeBatches([b]))[0] as WriteOutcome;
-  }
-
-  async writeBatches(bs: readonly StoredBatch[]): Promise<WriteOutcome[]> {
-    if (!this.#open) return bs.map(() => ({ kind: "retryable", afterMs: 1_000, reason: "store is not open" }));
-    const out: Array<WriteOutcome | undefined> = new Array(bs.length);
+  /** Sends what the ledger does not hold to InfluxDB; stages the local copy of what InfluxDB took and of what is stored already (the ledger calls those duplicates). */
+  async prepare(bs: readonly StoredBatch[], known: SeqIndex): Promise<Array<Prepared<S>>> {
+    const out: Array<Prepared<S> | undefined> = new Array(bs.length);
     const { jobs, copies } = this.#plan(bs, out);
     let unstored: Job[];
     try {
-      unstored = await this.#unstored(bs, jobs);
+      unstored = await unstoredJobs(bs, jobs, known);
     } catch (err) {
       const reason = `local store: ${err instanceof Error ? err.message : String(err)}`;
       return bs.map((_, i) => out[i] ?? { kind: "retryable", afterMs: 1_000, reason });
@@ -93,12 +76,28 @@ export class InfluxStore implements Store {
     }
     // why: a second copy of a batch in the group shares the first one's fate in InfluxDB.
     for (const [i, first] of copies) out[i] = out[first];
-    await this.#writeLocal(bs, out);
-    return out as WriteOutcome[];
+    const idx: number[] = [];
+    for (let i = 0; i < bs.length; i++) if (out[i] === undefined) idx.push(i);
+    if (idx.length > 0) {
+      const local = await this.#o.local.prepare(
+        idx.map((i) => bs[i] as StoredBatch),
+        known,
+      );
+      idx.forEach((i, k) => (out[i] = local[k]));
+    }
+    return out as Array<Prepared<S>>;
+  }
+
+  stage(data: S): void {
+    this.#o.local.stage(data);
+  }
+
+  settle(committed: boolean): void {
+    this.#o.local.settle(committed);
   }
 
   /** Encodes each batch once: refusals go to out, first copies become jobs, later copies point at their first. */
-  #plan(bs: readonly StoredBatch[], out: Array<WriteOutcome | undefined>): { jobs: Job[]; copies: Array<[number, number]> } {
+  #plan(bs: readonly StoredBatch[], out: Array<Prepared<S> | undefined>): { jobs: Job[]; copies: Array<[number, number]> } {
     const jobs: Job[] = [];
     const copies: Array<[number, number]> = [];
     const firstOf = new Map<string, number>();
@@ -120,45 +119,8 @@ export class InfluxStore implements Store {
     return { jobs, copies };
   }
 
-  /** The jobs whose (agent_id, seq) the local store does not hold yet: seq above the agent's highest, or inside a gap. */
-  async #unstored(bs: readonly StoredBatch[], jobs: readonly Job[]): Promise<Job[]> {
-    const highest = new Map<string, bigint>();
-    const gaps = new Map<string, SeqGap[]>();
-    const out: Job[] = [];
-    for (const job of jobs) {
-      const { agentId, seq } = bs[job.index] as StoredBatch;
-      let h = highest.get(agentId);
-      if (h === undefined) highest.set(agentId, (h = await this.#o.local.highestSeq(agentId)));
-      if (seq > h) {
-        out.push(job);
-        continue;
-      }
-      let g = gaps.get(agentId);
-      if (g === undefined) gaps.set(agentId, (g = await this.#o.local.gaps(agentId)));
-      if (g.some((r) => seq >= r.from && seq <= r.to)) out.push(job);
-    }
-    return out;
-  }
-
-  /** Writes every batch without an outcome yet (written to InfluxDB, or already stored) to the local store. */
-  async #writeLocal(bs: readonly StoredBatch[], out: Array<WriteOutcome | undefined>): Promise<void> {
-    const idx: number[] = [];
-    for (let i = 0; i < bs.length; i++) if (out[i] === undefined) idx.push(i);
-    if (idx.length === 0) return;
-    const local = await this.#o.local.writeBatches(idx.map((i) => bs[i] as StoredBatch));
-    idx.forEach((i, k) => (out[i] = local[k]));
-  }
-
-  highestSeq(agentId: string): Promise<bigint> {
-    return this.#o.local.highestSeq(agentId);
-  }
-
-  gaps(agentId: string): Promise<SeqGap[]> {
-    return this.#o.local.gaps(agentId);
-  }
-
-  /** The local ledger and its copy of the points; InfluxDB keeps its own retention (bucket or policy). */
-  prune(beforeNs: bigint, signal?: AbortSignal): Promise<PruneResult> {
+  /** The local copy; InfluxDB keeps its own retention (bucket or policy). */
+  prune(beforeNs: bigint, signal?: AbortSignal): Promise<PointsPruned> {
     return this.#o.local.prune(beforeNs, signal);
   }
 
@@ -171,34 +133,32 @@ export class InfluxStore implements Store {
     return this.#o.local.latest(q);
   }
 
-  upsertAgent(a: AgentRecord): Promise<void> {
-    return this.#o.local.upsertAgent(a);
-  }
-
-  listAgents(): Promise<AgentRecord[]> {
-    return this.#o.local.listAgents();
-  }
-
-  getAgent(agentId: string): Promise<AgentRecord | undefined> {
-    return this.#o.local.getAgent(agentId);
-  }
-
-  putRecord(kind: string, id: string, doc: unknown): Promise<void> {
-    return this.#o.local.putRecord(kind, id, doc);
-  }
-
-  getRecord(kind: string, id: string): Promise<StoredRecord | undefined> {
-    return this.#o.local.getRecord(kind, id);
-  }
-
-  listRecords(kind: string, limit: number): Promise<StoredRecord[]> {
-    return this.#o.local.listRecords(kind, limit);
-  }
-
-  /** Safe twice and without open: ends retries and requests, then closes the local store. */
+  /** Safe twice and without open: ends retries and requests, then closes the local copy. */
   async close(): Promise<void> {
-    this.#open = false;
-    await this.#o.transport.close();
-    await this.#o.local.close();
+    try {
+      await this.#o.transport.close();
+    } finally {
+      await this.#o.local.close();
+    }
   }
+}
+
+/** The jobs whose (agent_id, seq) the ledger does not hold yet: seq above the agent's highest, or inside a gap. */
+async function unstoredJobs(bs: readonly StoredBatch[], jobs: readonly Job[], known: SeqIndex): Promise<Job[]> {
+  const highest = new Map<string, bigint>();
+  const gaps = new Map<string, SeqGap[]>();
+  const out: Job[] = [];
+  for (const job of jobs) {
+    const { agentId, seq } = bs[job.index] as StoredBatch;
+    let h = highest.get(agentId);
+    if (h === undefined) highest.set(agentId, (h = await known.highestSeq(agentId)));
+    if (seq > h) {
+      out.push(job);
+      continue;
+    }
+    let g = gaps.get(agentId);
+    if (g === undefined) gaps.set(agentId, (g = await known.gaps(agentId)));
+    if (g.some((r) => seq >= r.from && seq <= r.to)) out.push(job);
+  }
+  return out;
 }
