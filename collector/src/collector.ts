@@ -51,7 +51,12 @@ export class Collector {
     if (!store) mkdirSync(dirname(config.store.path), { recursive: true });
     this.store = store ?? createStore(config.store, logger);
     this.registry = new Registry(this.store);
-    this.#retention = new Retention({ store: this.store, days: config.store.retentionDays, logger, stats: this.stats });
+    this.#retention = new Retention({
+      store: this.store,
+      days: config.store.retentionDays,
+      logger,
+      onPruned: (r) => (this.stats.pointsPruned += BigInt(r.points)),
+    });
     this.campaigns = new CampaignManager({ sessions: this.sessions, store: this.store, logger, constants: () => this.constants });
     this.ingestor = new Ingestor({
       store: this.store,
