@@ -35,10 +35,8 @@ export interface InfluxPointsOptions<S> {
 
 type Encoded = { ok: true; lines: string[] } | { ok: false; reason: string };
 
-/** A batch's lines, or why line protocol cannot carry it. */
+/** A batch's lines, or why line protocol cannot carry a point (agent_id and seq are the ledger's to check). */
 export function encodeBatch(b: StoredBatch, o: LineOptions): Encoded {
-  if (typeof b.agentId !== "string" || b.agentId === "") return { ok: false, reason: "agent_id is empty" };
-  if (typeof b.seq !== "bigint" || b.seq < 1n) return { ok: false, reason: `seq ${String(b.seq)} is not >= 1` };
   const lines: string[] = new Array(b.points.length);
   for (let i = 0; i < b.points.length; i++) {
     const l = toLine(b.points[i] as StoredBatch["points"][number], o);
