@@ -22,8 +22,8 @@ import { startTelemetry, type Telemetry } from "@eastwest/common/telemetry";
 import { telemetryOptions } from "@eastwest/common/telemetry-config";
 import { Registry } from "./control/registry.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
-import { createStore } from "./store/influx-factory.ts";
-import { Retention } from "./store/retention.ts";
+import { createStore } from "./store/index.ts";
+import { Retention } from "./maintenance/retention.ts";
 import type { Store } from "./store/types.ts";
 import { PAPER_CONSTANTS, type ModelConstants } from "./model/cost-model.ts";
 import { executeRun, type RunRecord } from "./run/runner.ts";
@@ -55,7 +55,12 @@ export class Collector {
     if (!store) mkdirSync(dirname(config.store.path), { recursive: true });
     this.store = store ?? createStore(config.store, logger);
     this.registry = new Registry(this.store);
-    this.#retention = new Retention({ store: this.store, days: config.store.retentionDays, logger, stats: this.stats });
+    this.#retention = new Retention({
+      store: this.store,
+      days: config.store.retentionDays,
+      logger,
+      onPruned: (r) => (this.stats.pointsPruned += BigInt(r.points)),
+    });
     this.campaigns = new CampaignManager({ sessions: this.sessions, store: this.store, logger, constants: () => this.constants });
     this.ingestor = new Ingestor({
       store: this.store,

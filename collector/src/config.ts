@@ -4,7 +4,7 @@ import { loadConfig, type EnvBinding } from "@eastwest/common";
 import { jsName, natsServers, subjectPrefix } from "@eastwest/agent/transport/nats-config";
 import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from "@eastwest/agent/transport/nats-subjects";
 import { OTLP_ENV, otlpConfigSchema, otlpDefaults } from "@eastwest/common/telemetry-config";
-import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/influx-config.ts";
+import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/config.ts";
 
 const listen = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict();
 
@@ -42,7 +42,7 @@ export const collectorConfigSchema = z
     id: z.string().min(1).max(128),
     grpc: listen,
     http: listen,
-    /** Embedded SQLite, or InfluxDB beside a local SQLite file; see store/influx-config.ts. */
+    /** Embedded SQLite, or InfluxDB beside a local SQLite file; see store/config.ts. */
     store: storeConfigSchema,
     nats,
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),

@@ -1,5 +1,7 @@
-// The collector's store contract, implemented by the embedded (node:sqlite)
-// store and by the InfluxDB store (which keeps its ledger in an embedded one).
+// The data the collector stores, and Store: what the rest of the collector
+// uses, implemented once by Storage (storage.ts), which pairs the Ledger
+// (ledger.ts: batches, gaps, agents, records; always the embedded SQLite file)
+// with a PointStore (point-store.ts: embedded/, influx/, chosen in index.ts).
 //
 // Time is Unix epoch nanoseconds (bigint) everywhere. Field values keep their
 // type end to end: number = float, bigint = integer (exact to 64 bits),
@@ -136,6 +138,7 @@ export interface SeqGap {
 }
 
 /**
+ * The ledger and the point store as one object (storage.ts).
  * Lifecycle: open() once before use; close() is safe twice and safe without open.
  * writeBatch never throws for I/O: every failure is a WriteOutcome, and "ok"
  * resolves only after the batch is durable (survives kill -9 and power loss).

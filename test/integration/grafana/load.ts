@@ -25,8 +25,8 @@ export async function storedSamples(store: Store): Promise<Sample[]> {
 
 /** Writes the samples through the collector's InfluxStore (api v1) as batches of one writer; throws on any outcome but ok. */
 export async function loadThroughCollectorStore(url: string, db: string, samples: readonly Sample[], ledgerPath: string): Promise<void> {
-  const { storeConfigSchema, storeDefaults } = await import("../../../collector/src/store/influx-config.ts");
-  const { createStore } = await import("../../../collector/src/store/influx-factory.ts");
+  const { storeConfigSchema, storeDefaults } = await import("../../../collector/src/store/config.ts");
+  const { createStore } = await import("../../../collector/src/store/index.ts");
   const defaults = storeDefaults() as { influx: Record<string, unknown> };
   const cfg = storeConfigSchema.parse({ ...defaults, kind: "influx", path: ledgerPath, influx: { ...defaults.influx, api: "v1", url, db } });
   const store = createStore(cfg);

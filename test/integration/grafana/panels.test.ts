@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Sample } from "@eastwest/common";
-import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import { startInfluxd, type Influxd, type InfluxQlSeries } from "../../helpers/tsdb.ts";
 import { requireBinary, start, startProcess, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
 import { expand, expectedColumns, measurementsOf, targetsOf, variablesOf, type Chosen, type Range } from "./expand.ts";

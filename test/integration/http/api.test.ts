@@ -6,7 +6,7 @@ import { silentLogger } from "@eastwest/common";
 import { Hello, Role } from "@eastwest/proto";
 import { startHttpApi, type HttpApi } from "../../../collector/src/http/server.ts";
 import { Registry } from "../../../collector/src/control/registry.ts";
-import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import type { Store } from "../../../collector/src/store/types.ts";
 
 const NOW = 1_700_000_000_000_000_000n;

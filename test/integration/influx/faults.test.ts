@@ -3,7 +3,7 @@
 // Retry-After), rejects what never will, acks nothing unwritten, never throws.
 import assert from "node:assert/strict";
 import { freePort, tempDir, waitFor } from "../../helpers/procs.ts";
-import type { InfluxConfig } from "../../../collector/src/store/influx-config.ts";
+import type { InfluxConfig } from "../../../collector/src/store/influx/config.ts";
 import type { WriteOutcome } from "../../../collector/src/store/types.ts";
 import { startFaultServer, type FaultServer } from "./fault-server.ts";
 import { batch, influxConfig, msTime, testStore, type TestStore } from "./fixtures.ts";

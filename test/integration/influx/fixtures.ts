@@ -1,11 +1,13 @@
 // Batches, stores and a counting transport shared by the InfluxDB store tests.
 import { join } from "node:path";
 import { nowNs, type Sample } from "@eastwest/common";
-import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
-import type { InfluxStore } from "../../../collector/src/store/influx.ts";
-import { influxConfigSchema, storeDefaults, type InfluxConfig } from "../../../collector/src/store/influx-config.ts";
-import { createInfluxStore, influxTransport } from "../../../collector/src/store/influx-factory.ts";
-import type { InfluxTransport, SendResult } from "../../../collector/src/store/influx-transport.ts";
+import { EmbeddedFile } from "../../../collector/src/store/embedded/file.ts";
+import { EmbeddedLedger } from "../../../collector/src/store/embedded/ledger.ts";
+import { EmbeddedPoints } from "../../../collector/src/store/embedded/points.ts";
+import { influxConfigSchema, influxDefaults, type InfluxConfig } from "../../../collector/src/store/influx/config.ts";
+import { createInfluxPoints, influxTransport } from "../../../collector/src/store/influx/factory.ts";
+import { Storage } from "../../../collector/src/store/storage.ts";
+import type { InfluxTransport, SendResult } from "../../../collector/src/store/influx/transport.ts";
 import type { StoredBatch } from "../../../collector/src/store/types.ts";
 
 /** A time on a whole millisecond (VictoriaMetrics keeps ms), unique per call. */
@@ -37,7 +39,7 @@ export function batch(agentId: string, seq: bigint, timeNs: bigint, rxBytes: big
 
 /** The store's InfluxDB settings: the defaults with `over` on top. */
 export function influxConfig(over: Partial<InfluxConfig>): InfluxConfig {
-  return influxConfigSchema.parse({ ...(storeDefaults()["influx"] as object), ...over });
+  return influxConfigSchema.parse({ ...influxDefaults(), ...over });
 }
 
 /** A transport that remembers every request's lines and result. */
@@ -61,15 +63,14 @@ export class Recording implements InfluxTransport {
 }
 
 export interface TestStore {
-  store: InfluxStore;
+  store: Storage;
   /** Every request as it left the store: one entry per attempt. */
   wire: Recording;
-  local: EmbeddedStore;
 }
 
 /** The store createStore builds for c, over a fresh SQLite file in dir, with its requests recorded. */
 export function testStore(dir: string, name: string, c: InfluxConfig): TestStore {
   const wire = new Recording(influxTransport(c));
-  const local = new EmbeddedStore(join(dir, `${name}.db`));
-  return { store: createInfluxStore(c, local, { transport: wire }), wire, local };
+  const file = new EmbeddedFile(join(dir, `${name}.db`));
+  return { store: new Storage(new EmbeddedLedger(file), createInfluxPoints(c, new EmbeddedPoints(file), { transport: wire })), wire };
 }

@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "@eastwest/common";
 import { loadCollectorConfig } from "../../../collector/src/config.ts";
-import { backoffMs } from "../../../collector/src/store/influx-retry.ts";
-import { classifyHttp, parseRetryAfter, serverMessage } from "../../../collector/src/store/influx-transport.ts";
-import { pack } from "../../../collector/src/store/influx-write.ts";
+import { backoffMs } from "../../../collector/src/store/influx/retry.ts";
+import { classifyHttp, parseRetryAfter, serverMessage } from "../../../collector/src/store/influx/transport.ts";
+import { pack } from "../../../collector/src/store/influx/write.ts";
 
 const NOW = Date.parse("2026-01-01T00:00:00Z");
 

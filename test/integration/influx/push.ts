@@ -5,7 +5,7 @@ import { TelemetryClient, type Ack } from "@eastwest/proto";
 import { silentLogger, toWirePoint } from "@eastwest/common";
 import { Collector } from "../../../collector/src/collector.ts";
 import { loadCollectorConfig } from "../../../collector/src/config.ts";
-import type { InfluxConfig } from "../../../collector/src/store/influx-config.ts";
+import type { InfluxConfig } from "../../../collector/src/store/influx/config.ts";
 import type { StoredBatch } from "../../../collector/src/store/types.ts";
 
 /** A started collector whose store section is { kind: influx, path: dir/name.db, influx }. */

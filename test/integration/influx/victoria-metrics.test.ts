@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { startVictoriaMetrics, type ExportedSeries, type VictoriaMetrics } from "../../helpers/tsdb.ts";
 import { tempDir, waitFor } from "../../helpers/procs.ts";
-import { toLine } from "../../../collector/src/store/line-protocol.ts";
+import { toLine } from "../../../collector/src/store/influx/line-protocol.ts";
 import { AckCode } from "@eastwest/proto";
 import { batch, influxConfig, msTime, testStore } from "./fixtures.ts";
 import { influxCollector, push } from "./push.ts";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import type { Collector } from "../../../collector/src/collector.ts";
-import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import type { Store } from "../../../collector/src/store/types.ts";
 import { StorageType } from "@nats-io/jetstream";
 import { ensureConsumer, ensureStream, NatsSetupError } from "../../../collector/src/ingest/nats-setup.ts";

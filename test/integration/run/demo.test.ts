@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SCHED_IDLE, statPolicy } from "../../../agent/src/runtime/sched.ts";
 import { parseExact } from "../../../collector/src/store/json.ts";
-import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import type { RunRecord } from "../../../collector/src/run/runner.ts";
 import { requireBinary, start, tempDir } from "../../helpers/procs.ts";
 

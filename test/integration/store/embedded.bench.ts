@@ -5,7 +5,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Sample } from "@eastwest/common";
-import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 
 function makeBatch(seq: number, size: number, baseNs: bigint): Sample[] {
   const points: Sample[] = new Array(size);

@@ -1,6 +1,6 @@
 // Child process for the kill -9 test: writes batches to the store at argv[2]
 // forever, printing each seq on stdout once writeBatch resolved "ok".
-import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 
 const store = new EmbeddedStore(process.argv[2] as string);
 await store.open();

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hello, Role } from "@eastwest/proto";
 import { Registry } from "../../../collector/src/control/registry.ts";
-import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
 const S = 1_000_000_000n;

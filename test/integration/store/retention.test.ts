@@ -8,9 +8,9 @@ import { DatabaseSync } from "node:sqlite";
 import { silentLogger, type Sample } from "@eastwest/common";
 import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { Collector } from "../../../collector/src/collector.ts";
-import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
-import { PRUNE_CHUNK } from "../../../collector/src/store/embedded-prune.ts";
-import { LAYOUT_VERSION } from "../../../collector/src/store/embedded-schema.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
+import { PRUNE_CHUNK } from "../../../collector/src/store/embedded/prune.ts";
+import { LAYOUT_VERSION } from "../../../collector/src/store/embedded/schema.ts";
 import { tempDir, waitFor } from "../../helpers/procs.ts";
 
 const S = 1_000_000_000n;

@@ -1,7 +1,7 @@
 // The exit term of a run: guest agents linked to host-side VMs by machine UUID.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import { exitObservation } from "../../../collector/src/run/exits.ts";
 import { runModel } from "../../../collector/src/run/run-model.ts";
 import { PAPER_CONSTANTS } from "../../../collector/src/model/cost-model.ts";

@@ -2,7 +2,7 @@
 // samples in the window, exit reasons per packet, and the reasons when absent.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { EmbeddedStore } from "../../../collector/src/store/embedded.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import { exitReasonRows, hostSide } from "../../../collector/src/run/hostside.ts";
 import type { AgentRecord } from "../../../collector/src/store/types.ts";
 import type { Sample } from "@eastwest/common";

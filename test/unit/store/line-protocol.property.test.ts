@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { FieldValue, Sample } from "@eastwest/common";
-import { escapeKey, escapeMeasurement, toLine, type LineOptions } from "../../../collector/src/store/line-protocol.ts";
+import { escapeKey, escapeMeasurement, toLine, type LineOptions } from "../../../collector/src/store/influx/line-protocol.ts";
 
 interface Parsed {
   measurement: string;

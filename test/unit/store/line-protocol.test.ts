@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Sample } from "@eastwest/common";
-import { escapeKey, escapeMeasurement, fieldValue, quoteString, timestampAt, toLine, type LineOptions } from "../../../collector/src/store/line-protocol.ts";
+import { escapeKey, escapeMeasurement, fieldValue, quoteString, timestampAt, toLine, type LineOptions } from "../../../collector/src/store/influx/line-protocol.ts";
 
 const NS: LineOptions = { precision: "ns", uint: "integer" };
 const T = 1_700_000_000_123_456_789n;

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { toWirePoint, type FieldValue, type Sample } from "@eastwest/common";
 import { Batch } from "@eastwest/proto";
 import { decodeBatch } from "../../../collector/src/ingest/batch-decode.ts";
-import { prepareBatch } from "../../../collector/src/store/embedded-write.ts";
+import { prepareBatch } from "../../../collector/src/store/embedded/write.ts";
 
 const name = fc.oneof(fc.constantFrom("interface", "host", "rx_bytes", "a b", "x=y", "c,d", "é"), fc.string({ maxLength: 6 }));
 const value: fc.Arbitrary<FieldValue> = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.boolean(), fc.string({ maxLength: 5 }));

@@ -4,7 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { ConfigError, createLogger, errorMessage, toJson } from "@eastwest/common";
 import { loadCollectorConfig } from "../../config.ts";
 import { startLab } from "../../demo/lab.ts";
-import { EmbeddedStore } from "../../store/embedded.ts";
+import { EmbeddedStore } from "../../store/embedded/store.ts";
 import { parseExact } from "../../store/json.ts";
 import { formatCampaign } from "../../campaign/format.ts";
 import { validateSpec } from "../../campaign/manager.ts";

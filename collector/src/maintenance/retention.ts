@@ -1,9 +1,10 @@
 // The collector's retention loop: with store.retentionDays > 0, prunes the
 // store of what is older than that, at start and then every hour. One prune
 // at a time; stop() aborts the running one between its chunks and waits.
+// Lifecycle: start() then stop(); stop() is safe twice and without start().
+// Outcomes are reported through onPruned / onError (and the log), never thrown.
 import { errorMessage, nowNs, type Logger } from "@eastwest/common";
-import type { PipelineStats } from "../ingest/stats.ts";
-import type { PruneResult, Store } from "./types.ts";
+import type { PruneResult, Store } from "../store/types.ts";
 
 const DAY_NS = 86_400n * 1_000_000_000n;
 export const RETENTION_EVERY_MS = 3_600_000;
@@ -12,7 +13,10 @@ export interface RetentionOptions {
   store: Store;
   days: number;
   logger: Logger;
-  stats: PipelineStats;
+  /** After each prune that completed (also one cut short by stop()). */
+  onPruned?: (r: PruneResult) => void;
+  /** After each prune that failed; the next check tries again. */
+  onError?: (err: unknown) => void;
   everyMs?: number;
   clock?: () => bigint;
 }
@@ -46,12 +50,13 @@ export class Retention {
     const started = performance.now();
     try {
       const r = await this.#o.store.prune(cutoffNs, this.#abort.signal);
-      this.#o.stats.pointsPruned += BigInt(r.points);
+      this.#o.onPruned?.(r);
       const level = r.points + r.batches + r.latest > 0 ? "info" : "debug";
       this.#o.logger[level]({ ...r, days: this.#o.days, cutoff: new Date(Number(cutoffNs / 1_000_000n)).toISOString(), ms: Math.round(performance.now() - started) }, "retention: pruned");
       return r;
     } catch (err) {
       this.#o.logger.warn({ why: errorMessage(err) }, "retention: prune failed; next attempt at the next check");
+      this.#o.onError?.(err);
       return undefined;
     }
   }

@@ -1,9 +1,9 @@
 // The embedded store's read path: series over a time range, and newest points.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { FieldValue } from "@eastwest/common";
-import { decodeFields, decodeNames, tagsMatch } from "./codec.ts";
-import { SeriesBuilder } from "./series-builder.ts";
-import type { LatestQuery, LatestRow, Series, SeriesQuery } from "./types.ts";
+import { decodeFields, decodeNames, tagsMatch } from "../codec.ts";
+import { SeriesBuilder } from "../series-builder.ts";
+import type { LatestQuery, LatestRow, Series, SeriesQuery } from "../types.ts";
 
 const SQL = {
   seriesOf: "SELECT id, tags FROM series WHERE measurement = ? ORDER BY tag_key",

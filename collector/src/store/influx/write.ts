@@ -4,8 +4,8 @@
 // batch (InfluxDB overwrites identical points, so resending is harmless) to
 // find the batch the server refuses; once the server is unavailable the rest
 // of the group is not sent.
-import type { InfluxTransport, SendResult } from "./influx-transport.ts";
-import type { WriteOutcome } from "./types.ts";
+import type { InfluxTransport, SendResult } from "./transport.ts";
+import type { WriteOutcome } from "../types.ts";
 
 /** The lines of one batch; index is its place in the group. */
 export interface Job {

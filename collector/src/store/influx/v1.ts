@@ -1,6 +1,6 @@
 // InfluxDB 1.x write endpoint: POST /write?db=&rp=&precision= with line protocol.
 // Also served by InfluxDB 2.x/3.x (v1 compatibility) and VictoriaMetrics.
-import { classifyHttp, networkFailure, type InfluxTransport, type SendResult } from "./influx-transport.ts";
+import { classifyHttp, networkFailure, type InfluxTransport, type SendResult } from "./transport.ts";
 import type { Precision } from "./line-protocol.ts";
 
 export interface V1Options {

@@ -13,7 +13,7 @@
 // agents   the registry's view of each agent (JSON document).
 // records  JSON documents by (kind, id): runs, calibrations, campaigns.
 import type { DatabaseSync } from "node:sqlite";
-import { StoreError } from "./types.ts";
+import { StoreError } from "../types.ts";
 
 /**
  * Bumped on every layout change; stored in PRAGMA user_version. Older layouts

@@ -2,7 +2,7 @@
 // again after an exponential back-off with jitter, or after the server's
 // Retry-After when that is longer. Refused, misconfigured and ok results pass
 // through at once.
-import type { InfluxTransport, SendResult } from "./influx-transport.ts";
+import type { InfluxTransport, SendResult } from "./transport.ts";
 
 export interface RetryOptions {
   /** Retries after the first attempt; 0 sends once. */

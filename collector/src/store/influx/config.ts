@@ -1,6 +1,6 @@
-// The collector's store section: which store, and how to reach InfluxDB.
-// store.influx is read only with kind "influx" (so a shell that exports
-// EASTWEST_INFLUX_* does not break an embedded collector).
+// The store.influx section: how to reach InfluxDB. It is checked beyond its
+// schema only with store.kind "influx" (so a shell that exports
+// EASTWEST_INFLUX_* does not break an embedded collector); see ../config.ts.
 import { z } from "zod";
 import type { EnvBinding } from "@eastwest/common";
 
@@ -38,24 +38,8 @@ export const influxConfigSchema = z
   })
   .strict();
 
-export const storeConfigSchema = z
-  .object({
-    kind: z.enum(["embedded", "influx"]),
-    /** The SQLite file: everything (embedded); batches, agents, records and a copy of the points for reads (influx). */
-    path: z.string().min(1),
-    /**
-     * Retention in days of the local file (points, and the batch record but each agent's highest;
-     * runs, campaigns and agents stay). 0 keeps everything. Checked at start and every hour.
-     */
-    retentionDays: z.number().int().min(0).max(36_500),
-    influx: influxConfigSchema,
-  })
-  .strict()
-  // why: "when" runs the cross-field checks even when other keys failed, so every problem is reported at once.
-  .superRefine(checkTargets, { when: (p) => typeof (p.value as { influx?: unknown })?.influx === "object" });
-
 /** With kind influx: the target the chosen API needs, and a sane retry range. Tolerates invalid siblings. */
-function checkTargets(s: { kind: string; influx: Partial<InfluxConfig> }, ctx: z.RefinementCtx): void {
+export function checkInfluxTargets(s: { kind: string; influx: Partial<InfluxConfig> }, ctx: z.RefinementCtx): void {
   if (s.kind !== "influx") return;
   const need = (key: "org" | "bucket" | "db", why: string): void => {
     if (s.influx[key] === "") ctx.addIssue({ code: "custom", path: ["influx", key], message: `required with ${why}` });
@@ -72,41 +56,32 @@ function checkTargets(s: { kind: string; influx: Partial<InfluxConfig> }, ctx: z
   }
 }
 
-export type StoreConfig = z.infer<typeof storeConfigSchema>;
 export type InfluxConfig = z.infer<typeof influxConfigSchema>;
 
-export function storeDefaults(): Record<string, unknown> {
+export function influxDefaults(): InfluxConfig {
   return {
-    kind: "embedded",
-    path: "eastwest-data/eastwest.db",
-    retentionDays: 0,
-    influx: {
-      url: "http://127.0.0.1:8086",
-      api: "v2",
-      org: "eastwest",
-      bucket: "eastwest",
-      token: "",
-      db: "eastwest",
-      rp: "",
-      username: "",
-      password: "",
-      precision: "ns",
-      uintFields: "integer",
-      batchSize: 5000,
-      maxRetries: 3,
-      minRetryDelayMs: 250,
-      maxRetryDelayMs: 10_000,
-      timeoutMs: 10_000,
-    },
+    url: "http://127.0.0.1:8086",
+    api: "v2",
+    org: "eastwest",
+    bucket: "eastwest",
+    token: "",
+    db: "eastwest",
+    rp: "",
+    username: "",
+    password: "",
+    precision: "ns",
+    uintFields: "integer",
+    batchSize: 5000,
+    maxRetries: 3,
+    minRetryDelayMs: 250,
+    maxRetryDelayMs: 10_000,
+    timeoutMs: 10_000,
   };
 }
 
 const influxEnv = (name: string, key: string, type: EnvBinding["type"] = "string"): EnvBinding => ({ name: `EASTWEST_INFLUX_${name}`, path: ["store", "influx", key], type });
 
-export const STORE_ENV: readonly EnvBinding[] = [
-  { name: "EASTWEST_STORE_KIND", path: ["store", "kind"], type: "string" },
-  { name: "EASTWEST_STORE_PATH", path: ["store", "path"], type: "string" },
-  { name: "EASTWEST_STORE_RETENTION_DAYS", path: ["store", "retentionDays"], type: "number" },
+export const INFLUX_ENV: readonly EnvBinding[] = [
   influxEnv("URL", "url"),
   influxEnv("API", "api"),
   influxEnv("ORG", "org"),

@@ -1,4 +1,4 @@
-// Retention for the embedded store: removes points older than a cut-off, the
+// Retention steps for the embedded store: removes points older than a cut-off, the
 // latest rows of series silent since then, and batch rows received before it.
 // Work is done in small transactions (PRUNE_CHUNK rows each) so that ingest
 // commits run in between; every step is idempotent, so an interrupted prune
@@ -8,7 +8,8 @@
 // the agent's highest row always stays (highestSeq, the Welcome) and the
 // removed range is recorded per agent in the pruned table: a resend of a seq at
 // or below it is a duplicate, and gaps are only looked for above it.
-import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
+import type { Conn } from "./file.ts";
 
 export const PRUNE_CHUNK = 5_000;
 
@@ -32,35 +33,55 @@ export interface BatchRange {
   through: bigint;
 }
 
-/** The synchronous steps of a prune; the caller decides when each runs. */
-export class PruneSteps {
-  readonly #db: DatabaseSync;
-  readonly #stmt: (sql: string) => StatementSync;
+/** Repeats a chunked step until it removes less than PRUNE_CHUNK or signal aborts, yielding to the event loop in between; resolves the total. */
+export async function inChunks(step: () => number, signal?: AbortSignal): Promise<number> {
+  let total = 0;
+  while (!signal?.aborted) {
+    const n = step();
+    total += n;
+    if (n < PRUNE_CHUNK) break;
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  return total;
+}
 
-  constructor(db: DatabaseSync, stmt: (sql: string) => StatementSync) {
-    this.#db = db;
-    this.#stmt = stmt;
+/** The point store's synchronous prune steps (points, latest rows); the caller decides when each runs. */
+export class PointPruneSteps {
+  readonly #c: Conn;
+
+  constructor(c: Conn) {
+    this.#c = c;
   }
 
   measurementIds(): bigint[] {
-    return this.#stmt(SQL.measurements)
+    return this.#c
+      .stmt(SQL.measurements)
       .all()
       .map((r) => BigInt(r.id as bigint));
   }
 
   /** Removes up to PRUNE_CHUNK points of one measurement older than beforeNs; returns how many. */
   points(measurementId: bigint, beforeNs: bigint): number {
-    return this.#tx(() => Number(this.#stmt(SQL.points).run(measurementId, beforeNs, PRUNE_CHUNK).changes));
+    return tx(this.#c.db, () => Number(this.#c.stmt(SQL.points).run(measurementId, beforeNs, PRUNE_CHUNK).changes));
   }
 
   latest(beforeNs: bigint): number {
-    return this.#tx(() => Number(this.#stmt(SQL.latest).run(beforeNs).changes));
+    return tx(this.#c.db, () => Number(this.#c.stmt(SQL.latest).run(beforeNs).changes));
+  }
+}
+
+/** The ledger's synchronous prune steps (batch rows, watermarks); the caller decides when each runs. */
+export class BatchPruneSteps {
+  readonly #c: Conn;
+
+  constructor(c: Conn) {
+    this.#c = c;
   }
 
   /** Per agent with batches received before beforeNs, the range to remove, the highest row excluded. */
   batchRanges(beforeNs: bigint): BatchRange[] {
     const out: BatchRange[] = [];
-    for (const r of this.#stmt(SQL.oldBatches).all(beforeNs)) {
+    for (const r of this.#c.stmt(SQL.oldBatches).all(beforeNs)) {
       const highest = BigInt(r.highest as bigint);
       const through = BigInt(r.through as bigint);
       const keep = through < highest ? through : highest - 1n;
@@ -71,26 +92,26 @@ export class PruneSteps {
 
   /** Records that seqs up to r.through count as stored; returns the agent's watermark after. */
   watermark(r: BatchRange): bigint {
-    return this.#tx(() => {
-      this.#stmt(SQL.watermark).run(r.agentId, r.through);
-      return BigInt(this.#stmt(SQL.through).get(r.agentId)?.through_seq as bigint);
+    return tx(this.#c.db, () => {
+      this.#c.stmt(SQL.watermark).run(r.agentId, r.through);
+      return BigInt(this.#c.stmt(SQL.through).get(r.agentId)?.through_seq as bigint);
     });
   }
 
   /** Removes up to PRUNE_CHUNK of the agent's batch rows at or below r.through; returns how many. */
   batchRows(r: BatchRange): number {
-    return this.#tx(() => Number(this.#stmt(SQL.batchRows).run(r.agentId, r.through, PRUNE_CHUNK).changes));
+    return tx(this.#c.db, () => Number(this.#c.stmt(SQL.batchRows).run(r.agentId, r.through, PRUNE_CHUNK).changes));
   }
+}
 
-  #tx<T>(fn: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const out = fn();
-      this.#db.exec("COMMIT");
-      return out;
-    } catch (err) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      throw err;
-    }
+function tx<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const out = fn();
+    db.exec("COMMIT");
+    return out;
+  } catch (err) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw err;
   }
 }

@@ -1,28 +1,22 @@
-// The store the collector's configuration asks for.
+// The InfluxDB point store for a store.influx section: the configured write
+// API's transport, wrapped in retries, over a local copy for reads.
 import type { Logger } from "@eastwest/common";
-import { EmbeddedStore } from "./embedded.ts";
-import { InfluxStore } from "./influx.ts";
-import type { InfluxConfig, StoreConfig } from "./influx-config.ts";
-import { RetryingTransport } from "./influx-retry.ts";
-import type { InfluxTransport } from "./influx-transport.ts";
-import { V1Transport } from "./influx-v1.ts";
-import { V2Transport } from "./influx-v2.ts";
-import type { Store } from "./types.ts";
+import type { PointStore } from "../point-store.ts";
+import { InfluxPoints } from "./points.ts";
+import type { InfluxConfig } from "./config.ts";
+import { RetryingTransport } from "./retry.ts";
+import type { InfluxTransport } from "./transport.ts";
+import { V1Transport } from "./v1.ts";
+import { V2Transport } from "./v2.ts";
 
-/** Embedded: the SQLite file alone. Influx: InfluxDB for points, the SQLite file for the rest and for reads. */
-export function createStore(cfg: StoreConfig, logger?: Logger): Store {
-  if (cfg.kind === "embedded") return new EmbeddedStore(cfg.path);
-  return createInfluxStore(cfg.influx, new EmbeddedStore(cfg.path), { logger });
-}
-
-export interface InfluxStoreSeams {
+export interface InfluxPointsSeams {
   logger?: Logger;
   /** Replaces the configured API's transport (retries still wrap it). */
   transport?: InfluxTransport;
 }
 
-/** An InfluxStore over `local`, writing through the configured API with retries. */
-export function createInfluxStore(c: InfluxConfig, local: Store, seams: InfluxStoreSeams = {}): InfluxStore {
+/** InfluxDB points with `local` as the copy for reads, written through the configured API with retries. */
+export function createInfluxPoints<S>(c: InfluxConfig, local: PointStore<S>, seams: InfluxPointsSeams = {}): InfluxPoints<S> {
   const { logger } = seams;
   const transport = new RetryingTransport(seams.transport ?? influxTransport(c), {
     maxRetries: c.maxRetries,
@@ -30,7 +24,7 @@ export function createInfluxStore(c: InfluxConfig, local: Store, seams: InfluxSt
     maxDelayMs: c.maxRetryDelayMs,
     onRetry: (attempt, delayMs, r) => logger?.warn({ attempt, delayMs, reason: r.kind === "ok" ? "" : r.reason }, "InfluxDB write failed, retrying"),
   });
-  return new InfluxStore({
+  return new InfluxPoints({
     transport,
     local,
     line: { precision: c.precision, uint: c.uintFields },

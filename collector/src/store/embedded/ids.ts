@@ -3,7 +3,7 @@
 // Ids created inside a transaction are staged and join the cache only on
 // commit(), so a rolled-back batch never leaves a dangling id behind.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { sortedTagsJson } from "./codec.ts";
+import { sortedTagsJson } from "../codec.ts";
 
 /** ids by (scope, key); scope is "" where a key stands alone. */
 class Dictionary {

@@ -1,7 +1,7 @@
 // Maps SQLite failures to what an operator (and an agent) can do about them.
 // Codes: https://www.sqlite.org/rescode.html (the primary code is errcode & 0xff).
 import { errorMessage } from "@eastwest/common";
-import { StoreError, type WriteOutcome } from "./types.ts";
+import { StoreError, type WriteOutcome } from "../types.ts";
 
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;

@@ -9,7 +9,7 @@
 // flush() promise is the outcome of exactly these lines; retrying is
 // RetryingTransport's job, which also reads Retry-After as seconds.
 import { HttpError, InfluxDB, type WriteApi } from "@influxdata/influxdb-client";
-import { classifyHttp, networkFailure, type InfluxTransport, type SendResult } from "./influx-transport.ts";
+import { classifyHttp, networkFailure, type InfluxTransport, type SendResult } from "./transport.ts";
 import type { Precision } from "./line-protocol.ts";
 
 export interface V2Options {

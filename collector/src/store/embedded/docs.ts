@@ -1,8 +1,8 @@
 // Agents and JSON records in the embedded store. Documents are JSON text with
 // bigints written exactly (json.ts).
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { parseExact, stringifyExact } from "./json.ts";
-import type { AgentRecord, AgentRole, StoredRecord } from "./types.ts";
+import { parseExact, stringifyExact } from "../json.ts";
+import type { AgentRecord, AgentRole, StoredRecord } from "../types.ts";
 
 const SQL = {
   upsertAgent: "INSERT INTO agents (agent_id, doc) VALUES (?, ?) ON CONFLICT (agent_id) DO UPDATE SET doc = excluded.doc",

@@ -22,7 +22,7 @@
 // boolean -> true/false, string -> quoted. Timestamps are epoch ns converted to
 // `precision` by floor division.
 import { measurement, type FieldType, type FieldValue, type Sample } from "@eastwest/common";
-import { INT64_MAX, INT64_MIN, UINT64_MAX } from "./codec.ts";
+import { INT64_MAX, INT64_MIN, UINT64_MAX } from "../codec.ts";
 
 export type Precision = "ns" | "us" | "ms" | "s";
 

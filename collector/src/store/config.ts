@@ -1,0 +1,36 @@
+// The collector's store section: which point store (store.kind, one of the
+// registry's kinds in index.ts), the SQLite file of the ledger, retention, and
+// each backend's own settings (store.influx).
+import { z } from "zod";
+import type { EnvBinding } from "@eastwest/common";
+import { POINT_STORE_KINDS } from "./index.ts";
+import { checkInfluxTargets, INFLUX_ENV, influxConfigSchema, influxDefaults } from "./influx/config.ts";
+
+export const storeConfigSchema = z
+  .object({
+    kind: z.enum(POINT_STORE_KINDS),
+    /** The SQLite file: everything (embedded); batches, agents, records and a copy of the points for reads (influx). */
+    path: z.string().min(1),
+    /**
+     * Retention in days of the local file (points, and the batch record but each agent's highest;
+     * runs, campaigns and agents stay). 0 keeps everything. Checked at start and every hour.
+     */
+    retentionDays: z.number().int().min(0).max(36_500),
+    influx: influxConfigSchema,
+  })
+  .strict()
+  // why: "when" runs the cross-field checks even when other keys failed, so every problem is reported at once.
+  .superRefine(checkInfluxTargets, { when: (p) => typeof (p.value as { influx?: unknown })?.influx === "object" });
+
+export type StoreConfig = z.infer<typeof storeConfigSchema>;
+
+export function storeDefaults(): Record<string, unknown> {
+  return { kind: "embedded", path: "eastwest-data/eastwest.db", retentionDays: 0, influx: influxDefaults() };
+}
+
+export const STORE_ENV: readonly EnvBinding[] = [
+  { name: "EASTWEST_STORE_KIND", path: ["store", "kind"], type: "string" },
+  { name: "EASTWEST_STORE_PATH", path: ["store", "path"], type: "string" },
+  { name: "EASTWEST_STORE_RETENTION_DAYS", path: ["store", "retentionDays"], type: "number" },
+  ...INFLUX_ENV,
+];

@@ -1,0 +1,87 @@
+// The embedded point store: points and the newest point per series in the
+// ledger's SQLite file (file.ts), so that prepare() only encodes and stage()
+// inserts inside the ledger's commit — one transaction, one fsync, per group of
+// batches. Contract: point-store.ts.
+import type { PointsPruned, PointStore, Prepared, SeqIndex } from "../point-store.ts";
+import type { LatestQuery, LatestRow, Series, SeriesQuery, StoredBatch } from "../types.ts";
+import { runOn, type Conn, type EmbeddedFile } from "./file.ts";
+import { inChunks, PointPruneSteps } from "./prune.ts";
+import { Reader } from "./read.ts";
+import { storeError } from "./sqlite-errors.ts";
+import { prepareBatch, PointWriter, type PreparedPoint } from "./write.ts";
+
+interface Open {
+  conn: Conn;
+  writer: PointWriter;
+  reader: Reader;
+  prune: PointPruneSteps;
+}
+
+export class EmbeddedPoints implements PointStore<PreparedPoint[]> {
+  readonly #file: EmbeddedFile;
+  #open: Open | undefined;
+
+  constructor(file: EmbeddedFile) {
+    this.#file = file;
+  }
+
+  async open(): Promise<void> {
+    if (this.#open !== undefined) return;
+    const conn = this.#file.acquire();
+    try {
+      this.#open = { conn, writer: new PointWriter(conn.db), reader: new Reader(conn.db), prune: new PointPruneSteps(conn) };
+    } catch (err) {
+      this.#file.release();
+      throw storeError(`cannot open store ${this.#file.opts.path}`, err);
+    }
+  }
+
+  /** Encodes only: nothing is written before the ledger's commit. `known` is not needed (the ledger finds duplicates in its commit). */
+  async prepare(bs: readonly StoredBatch[], _known: SeqIndex): Promise<Array<Prepared<PreparedPoint[]>>> {
+    const out: Array<Prepared<PreparedPoint[]>> = new Array(bs.length);
+    for (let i = 0; i < bs.length; i++) {
+      const p = prepareBatch(bs[i] as StoredBatch);
+      out[i] = p.ok ? { kind: "staged", stored: p.points.length, data: p.points } : { kind: "rejected", reason: p.reason };
+    }
+    return out;
+  }
+
+  stage(points: PreparedPoint[]): void {
+    const open = this.#open;
+    if (open === undefined) throw new Error("points: store is not open");
+    open.writer.insert(points);
+  }
+
+  settle(committed: boolean): void {
+    this.#open?.writer.settle(committed);
+  }
+
+  async query(q: SeriesQuery): Promise<Series[]> {
+    return runOn(this.#open, "query", (o) => o.reader.query(q));
+  }
+
+  async latest(q: LatestQuery): Promise<LatestRow[]> {
+    return runOn(this.#open, "latest", (o) => o.reader.latest(q));
+  }
+
+  /**
+   * Removes points older than beforeNs, then latest rows of series silent since (see prune.ts), in small
+   * transactions with the event loop free in between; stops early, with what it removed so far, when signal aborts.
+   */
+  async prune(beforeNs: bigint, signal?: AbortSignal): Promise<PointsPruned> {
+    const done: PointsPruned = { points: 0, latest: 0 };
+    for (const id of runOn(this.#open, "prune", (o) => o.prune.measurementIds())) {
+      done.points += await inChunks(() => runOn(this.#open, "prune", (o) => o.prune.points(id, beforeNs)), signal);
+    }
+    if (signal?.aborted) return done;
+    done.latest = runOn(this.#open, "prune", (o) => o.prune.latest(beforeNs));
+    return done;
+  }
+
+  /** Safe twice and without open; the file closes with its last user. */
+  async close(): Promise<void> {
+    if (this.#open === undefined) return;
+    this.#open = undefined;
+    this.#file.release();
+  }
+}

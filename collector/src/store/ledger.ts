@@ -1,0 +1,44 @@
+// The ledger contract: which batches are stored, per (agent_id, seq), plus the
+// agents and JSON records (runs, campaigns). There is one implementation, the
+// embedded SQLite file (embedded/ledger.ts), whatever PointStore holds the
+// points; Storage (storage.ts) pairs the two.
+//
+// Lifecycle: open() before use, opening twice is a no-op; close() is safe twice
+// and safe without open().
+//
+// commit() never throws for I/O. In one durable commit it records every staged
+// batch of a group: a new (agent_id, seq) -> the point store's stage() runs
+// inside that commit, then "ok" (resolved only once durable: it survives kill -9
+// and power loss); an (agent_id, seq) already recorded, or at or below what
+// retention removed -> "duplicate", nothing written; a failing commit -> every
+// staged batch "retryable" with afterMs. Batches that arrive with a final
+// outcome (rejected, retryable) pass through untouched. Every other method
+// rejects with StoreError on failure.
+import type { PointStore, Prepared, SeqIndex } from "./point-store.ts";
+import type { AgentRecord, StoredBatch, StoredRecord, WriteOutcome } from "./types.ts";
+
+/** The part of a point store that takes part in a ledger commit. */
+export type CommitParticipant<S> = Pick<PointStore<S>, "stage" | "settle">;
+
+export interface Ledger extends SeqIndex {
+  open(): Promise<void>;
+  /** Why the ledger cannot record this batch's agent_id, seq or receivedNs (the batch is rejected); undefined: it can. Pure. */
+  check(b: StoredBatch): string | undefined;
+  /** One durable commit for the group (see the head comment); outcomes in order. Never throws for I/O. */
+  commit<S>(bs: readonly StoredBatch[], prepared: ReadonlyArray<Prepared<S>>, points: CommitParticipant<S>): Promise<WriteOutcome[]>;
+  /**
+   * Retention: removes the record of batches received before beforeNs but each agent's highest; their seqs keep
+   * counting as stored (duplicates, never gaps). Stops early when signal aborts. Resolves how many rows it removed.
+   */
+  prune(beforeNs: bigint, signal?: AbortSignal): Promise<number>;
+  upsertAgent(a: AgentRecord): Promise<void>;
+  /** Ordered by agentId. */
+  listAgents(): Promise<AgentRecord[]>;
+  getAgent(agentId: string): Promise<AgentRecord | undefined>;
+  /** Replaces the document at (kind, id). */
+  putRecord(kind: string, id: string, doc: unknown): Promise<void>;
+  getRecord(kind: string, id: string): Promise<StoredRecord | undefined>;
+  /** Newest first (by updatedNs), at most limit. */
+  listRecords(kind: string, limit: number): Promise<StoredRecord[]>;
+  close(): Promise<void>;
+}
