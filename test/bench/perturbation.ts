@@ -24,7 +24,7 @@ import { createTopology, destroyTopology, inNamespace, nsCommand, type Namespace
 import { ProcessMeter } from "./proc-stat.ts";
 import { agentConfigFile, agentHighestSeq, holdAgent, startAgent, startCollector, waitForAgentData, type RunningCollector, type SamplerSetting } from "./stack.ts";
 import { differences, judge, mean, meanDifference, perStack, type Estimate, type Pair } from "./paired.ts";
-import { SCHED_IDLE, threadPolicies } from "../../agent/src/runtime/sched.ts";
+import { SCHED_IDLE, threadPolicies } from "../../common/src/sched.ts";
 import { fmt, statusRow, type BenchOutcome, type Row } from "./table.ts";
 
 export interface PerturbationOptions {

@@ -5,7 +5,7 @@ import { loadCollectorConfig } from "../../config.ts";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
-import { applyScheduling, realSchedDeps } from "@eastwest/agent/runtime/sched";
+import { applyScheduling, realSchedDeps } from "@eastwest/common/sched";
 
 export const COLLECTOR_FLAGS: FlagMap = {
   "grpc-host": { path: ["grpc", "host"], type: "string" },

@@ -11,7 +11,7 @@ import { defaultSpec, executeRun } from "../../run/runner.ts";
 import { formatRun } from "../../run/format.ts";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors, type FlagMap } from "../flags.ts";
-import { applyScheduling, realSchedDeps } from "@eastwest/agent/runtime/sched";
+import { applyScheduling, realSchedDeps } from "@eastwest/common/sched";
 
 const PREFIX = "ewd";
 const NET = "10.77.0";

@@ -9,7 +9,7 @@ import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
 import { COLLECTOR_FLAGS, COLLECTOR_OPTIONS } from "./collector.ts";
-import { applyScheduling, realSchedDeps } from "@eastwest/agent/runtime/sched";
+import { applyScheduling, realSchedDeps } from "@eastwest/common/sched";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 
