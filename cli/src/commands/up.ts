@@ -3,8 +3,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@eastwest/common";
-import { Collector } from "../../collector.ts";
-import { loadCollectorConfig } from "../../config.ts";
+import { Collector } from "@eastwest/collector/collector";
+import { loadCollectorConfig } from "@eastwest/collector/config";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
