@@ -9,7 +9,7 @@ import { hostFs, type HostFs } from "./runtime/hostfs.ts";
 import { Outbox } from "./runtime/outbox.ts";
 import { Scheduler, type ScheduledSampler } from "./runtime/scheduler.ts";
 import { defaultSpoolDir, spoolFile, takeSpool, writeSpool } from "./runtime/spool.ts";
-import { atNormal, type SchedState } from "./runtime/sched.ts";
+import { atNormal, type SchedState } from "@eastwest/common/sched";
 import { SAMPLERS } from "./samplers/index.ts";
 import { GrpcTransport } from "./transport/grpc.ts";
 import type { NatsTransport } from "./transport/nats.ts";

@@ -52,7 +52,7 @@ export const agentConfigSchema = z
     procRoot: z.string().min(1),
     sysRoot: z.string().min(1),
     calibrate: z.boolean(),
-    /** CPU scheduling policy: "idle" (SCHED_IDLE, runs only where no other task wants the CPU) or "normal"; runtime/sched.ts. */
+    /** CPU scheduling policy: "idle" (SCHED_IDLE, runs only where no other task wants the CPU) or "normal"; common/src/sched.ts. */
     scheduling: z.enum(["idle", "normal"]),
     /** Where apply_settings journals what it changed, so that a restarted agent puts it back; "": the default (see settings.action.ts). */
     settingsJournalDir: z.string(),

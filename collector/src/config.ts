@@ -48,7 +48,7 @@ export const collectorConfigSchema = z
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
     /**
      * CPU scheduling policy of the collector process: "normal", or "idle" (SCHED_IDLE) where it shares a host with
-     * the traffic it measures, as in `eastwest demo`; see agent/src/runtime/sched.ts.
+     * the traffic it measures, as in `eastwest demo`; see common/src/sched.ts.
      */
     scheduling: z.enum(["idle", "normal"]),
     /** Self-instrumentation over OTLP/HTTP; off without otlp.endpoint. */

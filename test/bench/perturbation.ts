@@ -25,7 +25,7 @@ import { agentConfigFile, agentHighestSeq, holdAgent, startAgent, startCollector
 import { mean, type Pair } from "./paired.ts";
 import { outcome } from "./perturbation-report.ts";
 import { BENCH, DIRECTIONS, IPERF_PORT, PHASE_MS, RAMP_MS, SAMPLERS_10HZ, SETTLE_MS, type Agent, type Context, type Delivery, type Direction, type Interleaved, type Mode, type Pairs, type PerturbationOptions } from "./perturbation-types.ts";
-import { SCHED_IDLE, threadPolicies } from "../../agent/src/runtime/sched.ts";
+import { SCHED_IDLE, threadPolicies } from "../../common/src/sched.ts";
 import { statusRow, type BenchOutcome } from "./table.ts";
 
 export type { Delivery, PerturbationOptions };

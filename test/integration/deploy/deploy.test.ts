@@ -106,7 +106,7 @@ describe("deploy: systemd units", function () {
     }
     assert.match(read("systemd/eastwest.sysusers.conf"), /^u eastwest /m);
     const cli = read("bin/eastwest");
-    assert.match(cli, /\/usr\/lib\/eastwest\/collector\/src\/cli\/main\.ts/);
+    assert.match(cli, /\/usr\/lib\/eastwest\/cli\/src\/main\.ts/);
     accessSync(join(DEPLOY, "bin/eastwest"), constants.X_OK);
   });
 
@@ -146,8 +146,8 @@ describe("deploy: Dockerfile", () => {
     for (const m of text().matchAll(/^COPY (?!--from)(\S+) /gm)) if (m[1] !== ".") assert.ok(existsSync(join(REPO, m[1] as string)), `COPY ${m[1]}`);
     const entry = /^ENTRYPOINT (\[.*\])$/m.exec(text())?.[1];
     const argv = JSON.parse(entry ?? "[]") as string[];
-    assert.equal(argv[1], "/usr/lib/eastwest/collector/src/cli/main.ts");
-    assert.ok(existsSync(join(REPO, "collector/src/cli/main.ts")));
+    assert.equal(argv[1], "/usr/lib/eastwest/cli/src/main.ts");
+    assert.ok(existsSync(join(REPO, "cli/src/main.ts")));
     assert.ok(existsSync(join(DEPLOY, "Dockerfile.dockerignore")), "the ignore file BuildKit reads for deploy/Dockerfile");
   });
 });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { killAll, start, waitFor } from "../../helpers/procs.ts";
-import { AGENT_V8_FLAGS, missingAgentFlags, reexecWithAgentFlags, type Reexec } from "../../../collector/src/cli/agent-v8.ts";
+import { AGENT_V8_FLAGS, missingAgentFlags, reexecWithAgentFlags, type Reexec } from "../../../cli/src/agent-v8.ts";
 
 /** The argv of a live process, from /proc/<pid>/cmdline. */
 function cmdline(pid: number): string[] {

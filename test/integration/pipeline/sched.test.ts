@@ -7,7 +7,7 @@ import { silentLogger } from "@eastwest/common";
 import { Collector } from "../../../collector/src/collector.ts";
 import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { defaultSpec } from "../../../collector/src/run/runner.ts";
-import { SCHED_IDLE, SCHED_OTHER, statPolicy, threadPolicies } from "../../../agent/src/runtime/sched.ts";
+import { SCHED_IDLE, SCHED_OTHER, statPolicy, threadPolicies } from "../../../common/src/sched.ts";
 import { freePort, getJson, killAll, requireBinary, start, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
 
 /** Policies of the iperf3 processes whose argv names `port`. */

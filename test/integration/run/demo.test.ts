@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SCHED_IDLE, statPolicy } from "../../../agent/src/runtime/sched.ts";
+import { SCHED_IDLE, statPolicy } from "../../../common/src/sched.ts";
 import { parseExact } from "../../../collector/src/store/json.ts";
 import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import type { RunRecord } from "../../../collector/src/run/runner.ts";

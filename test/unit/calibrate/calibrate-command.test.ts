@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { calibrateCommand, makeCalibrateCommand } from "../../../collector/src/cli/commands/calibrate.ts";
+import { calibrateCommand, makeCalibrateCommand } from "../../../cli/src/commands/calibrate.ts";
 import type { Calibration } from "@eastwest/proto";
 
 /** A calibration as this host might report it: copies at 26 GB/s (64 KiB) and 5 GB/s (DRAM), syscalls 0.1 us. */

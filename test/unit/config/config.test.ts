@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "@eastwest/common";
 import { loadAgentConfig } from "../../../agent/src/config.ts";
-import { main } from "../../../collector/src/cli/main.ts";
+import { main } from "../../../cli/src/main.ts";
 import { tempDir } from "../../helpers/procs.ts";
 
 function capture() {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { CommandError } from "@eastwest/common";
-import { applyScheduling, atNormal, atNormalPriority, findOnPath, hasCapSysNice, SCHED_IDLE, SCHED_OTHER, statPolicy, threadPolicies, type SchedDeps } from "../../../agent/src/runtime/sched.ts";
+import { applyScheduling, atNormal, atNormalPriority, findOnPath, hasCapSysNice, SCHED_IDLE, SCHED_OTHER, statPolicy, threadPolicies, type SchedDeps } from "../../../common/src/sched.ts";
 
 /** A /proc/<pid>/stat line with `comm` and the policy in field 41. */
 function statLine(comm: string, policy: number): string {

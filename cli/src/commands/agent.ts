@@ -8,7 +8,7 @@ import { Agent } from "@eastwest/agent/agent";
 import { loadAgentConfig } from "@eastwest/agent/config";
 import { calibrate } from "@eastwest/agent/calibrate/index";
 import { realExec } from "@eastwest/agent/runtime/exec";
-import { applyScheduling, atNormal, realSchedDeps } from "@eastwest/agent/runtime/sched";
+import { applyScheduling, atNormal, realSchedDeps } from "@eastwest/common/sched";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";

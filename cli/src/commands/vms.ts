@@ -1,7 +1,7 @@
 // `eastwest vms`: the VMs host agents report, with exit rates and linked guest agents.
 import { toJson } from "@eastwest/common";
-import { parseExact } from "../../store/json.ts";
-import { formatVms, type VmSummary } from "../../vms.ts";
+import { parseExact } from "@eastwest/collector/store/json";
+import { formatVms, type VmSummary } from "@eastwest/collector/vms";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, withConfigErrors } from "../flags.ts";
 

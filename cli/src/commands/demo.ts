@@ -4,14 +4,14 @@
 // the namespaces, the per-64 KiB breakdown, then everything removed — also on
 // Ctrl-C or when a step fails. Without root: the same over loopback.
 import { ConfigError, createLogger, errorMessage, toJson } from "@eastwest/common";
-import { loadCollectorConfig } from "../../config.ts";
-import { startLab } from "../../demo/lab.ts";
-import { PAPER_CONSTANTS } from "../../model/cost-model.ts";
-import { defaultSpec, executeRun } from "../../run/runner.ts";
-import { formatRun } from "../../run/format.ts";
+import { loadCollectorConfig } from "@eastwest/collector/config";
+import { startLab } from "../demo/lab.ts";
+import { PAPER_CONSTANTS } from "@eastwest/collector/model/cost-model";
+import { defaultSpec, executeRun } from "@eastwest/collector/run/runner";
+import { formatRun } from "@eastwest/collector/run/format";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors, type FlagMap } from "../flags.ts";
-import { applyScheduling, realSchedDeps } from "@eastwest/agent/runtime/sched";
+import { applyScheduling, realSchedDeps } from "@eastwest/common/sched";
 
 const PREFIX = "ewd";
 const NET = "10.77.0";

@@ -6,12 +6,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "@eastwest/common";
-import { Collector } from "../collector.ts";
-import type { CollectorConfig } from "../config.ts";
-import type { RunEndpoint } from "../run/types.ts";
+import { Collector } from "@eastwest/collector/collector";
+import type { CollectorConfig } from "@eastwest/collector/config";
+import type { RunEndpoint } from "@eastwest/collector/run/types";
 import { BridgeTopology, leftovers, removeLeftovers } from "./topology.ts";
 
-const MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
+const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 
 export interface LabOptions {
   config: CollectorConfig;

@@ -3,13 +3,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@eastwest/common";
-import { Collector } from "../../collector.ts";
-import { loadCollectorConfig } from "../../config.ts";
+import { Collector } from "@eastwest/collector/collector";
+import { loadCollectorConfig } from "@eastwest/collector/config";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
 import { COLLECTOR_FLAGS, COLLECTOR_OPTIONS } from "./collector.ts";
-import { applyScheduling, realSchedDeps } from "@eastwest/agent/runtime/sched";
+import { applyScheduling, realSchedDeps } from "@eastwest/common/sched";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 

@@ -49,20 +49,25 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   return (await entry.load()).run(rest, io);
 }
 
-if (import.meta.main) {
+/**
+ * Runs the CLI for this process (argv, stdio, exit code): the entry point of `node cli/src/main.ts` and of the
+ * package's bin launcher. `eastwest agent` first re-executes itself with the agent's V8 flags (agent-v8.ts).
+ */
+export async function runProcess(): Promise<void> {
   if (process.argv[2] === "agent") {
     const { reexecWithAgentFlags } = await import("./agent-v8.ts");
     reexecWithAgentFlags({ execArgv: process.execArgv, argv: process.argv, execPath: process.execPath, env: process.env, ...(process.execve ? { execve: process.execve.bind(process) } : {}) });
   }
   const io: CliIo = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
-  main(process.argv.slice(2), io).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      const detail = err instanceof Error ? (process.env["EASTWEST_DEBUG"] ? (err.stack ?? err.message) : err.message) : String(err);
-      process.stderr.write(`eastwest: ${detail}\n`);
-      process.exitCode = 1;
-    },
-  );
+  try {
+    process.exitCode = await main(process.argv.slice(2), io);
+  } catch (err) {
+    const detail = err instanceof Error ? (process.env["EASTWEST_DEBUG"] ? (err.stack ?? err.message) : err.message) : String(err);
+    process.stderr.write(`eastwest: ${detail}\n`);
+    process.exitCode = 1;
+  }
 }
+
+// why: not awaited at top level: a command whose promise never settles (the loop emptied) must exit as before, not
+// with Node's "unsettled top-level await" (exit 13).
+if (import.meta.main) void runProcess();

@@ -2,9 +2,9 @@
 // of its agents, then print the breakdown. `eastwest run show ID` / `run list`
 // print stored runs.
 import { ConfigError, errorMessage, toJson } from "@eastwest/common";
-import { parseExact } from "../../store/json.ts";
-import { formatRun } from "../../run/format.ts";
-import type { RunRecord } from "../../run/runner.ts";
+import { parseExact } from "@eastwest/collector/store/json";
+import { formatRun } from "@eastwest/collector/run/format";
+import type { RunRecord } from "@eastwest/collector/run/runner";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors, type FlagMap } from "../flags.ts";
 

@@ -4,11 +4,11 @@ import { ConfigError, EXIT_CONFIG, toJson } from "@eastwest/common";
 import type { Calibration, CalibrationConstant } from "@eastwest/proto";
 import { calibrate } from "@eastwest/agent/calibrate/index";
 import { realExec } from "@eastwest/agent/runtime/exec";
-import { constantsFromCalibration } from "../../model/calibrated.ts";
-import { ceiling, PAPER_CONSTANTS, resolveConstants, type Ceiling } from "../../model/cost-model.ts";
-import { parseNumber } from "../../model/config.ts";
-import { parseFlags, type FlagSpec } from "../../model/flags.ts";
-import { fmtGbit, fmtInt, fmtUs, renderTable } from "../../model/format.ts";
+import { constantsFromCalibration } from "@eastwest/collector/model/calibrated";
+import { ceiling, PAPER_CONSTANTS, resolveConstants, type Ceiling } from "@eastwest/collector/model/cost-model";
+import { parseNumber } from "@eastwest/collector/model/config";
+import { parseFlags, type FlagSpec } from "@eastwest/collector/model/flags";
+import { fmtGbit, fmtInt, fmtUs, renderTable } from "@eastwest/collector/model/format";
 import type { CliCommand, CliIo } from "../types.ts";
 
 const USAGE = `usage: eastwest calibrate [flags]

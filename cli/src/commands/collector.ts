@@ -1,11 +1,11 @@
 // `eastwest collector`: gRPC ingest, embedded store, HTTP API, until SIGINT/SIGTERM.
 import { createLogger } from "@eastwest/common";
-import { Collector } from "../../collector.ts";
-import { loadCollectorConfig } from "../../config.ts";
+import { Collector } from "@eastwest/collector/collector";
+import { loadCollectorConfig } from "@eastwest/collector/config";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
-import { applyScheduling, realSchedDeps } from "@eastwest/agent/runtime/sched";
+import { applyScheduling, realSchedDeps } from "@eastwest/common/sched";
 
 export const COLLECTOR_FLAGS: FlagMap = {
   "grpc-host": { path: ["grpc", "host"], type: "string" },

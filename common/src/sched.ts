@@ -16,7 +16,7 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { CommandError, errorMessage } from "@eastwest/common";
+import { CommandError, errorMessage } from "./errors.ts";
 
 export type Scheduling = "idle" | "normal";
 
