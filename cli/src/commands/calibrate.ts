@@ -4,11 +4,7 @@ import { ConfigError, EXIT_CONFIG, toJson } from "@eastwest/common";
 import type { Calibration, CalibrationConstant } from "@eastwest/proto";
 import { calibrate } from "@eastwest/agent/calibrate/index";
 import { realExec } from "@eastwest/agent/runtime/exec";
-import { constantsFromCalibration } from "@eastwest/collector/model/calibrated";
-import { ceiling, PAPER_CONSTANTS, resolveConstants, type Ceiling } from "@eastwest/collector/model/cost-model";
-import { parseNumber } from "@eastwest/collector/model/config";
-import { parseFlags, type FlagSpec } from "@eastwest/collector/model/flags";
-import { fmtGbit, fmtInt, fmtUs, renderTable } from "@eastwest/collector/model/format";
+import { PAPER_CONSTANTS, ceiling, constantsFromCalibration, fmtGbit, fmtInt, fmtUs, parseFlags, parseNumber, renderTable, resolveConstants, type Ceiling, type FlagSpec } from "@eastwest/collector/model";
 import type { CliCommand, CliIo } from "../types.ts";
 
 const USAGE = `usage: eastwest calibrate [flags]

@@ -2,16 +2,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, createLogger, errorMessage, toJson } from "@eastwest/common";
-import { loadCollectorConfig } from "@eastwest/collector/config";
+import { EmbeddedStore, formatCampaign, loadCollectorConfig, parseCampaignSpec, parseExact, renderReport, reportInput, runCampaign, validateSpec, type CampaignRecord, type Progress } from "@eastwest/collector";
 import { startLab } from "../demo/lab.ts";
-import { EmbeddedStore } from "@eastwest/collector/store/embedded/store";
-import { parseExact } from "@eastwest/collector/store/json";
-import { formatCampaign } from "@eastwest/collector/campaign/format";
-import { validateSpec } from "@eastwest/collector/campaign/manager";
-import { parseCampaignSpec } from "@eastwest/collector/campaign/spec";
-import { renderReport } from "@eastwest/collector/campaign/report";
-import { reportInput } from "@eastwest/collector/campaign/report-input";
-import { runCampaign, type CampaignRecord, type Progress } from "@eastwest/collector/campaign/runner";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors } from "../flags.ts";
 

@@ -1,7 +1,6 @@
 // `eastwest collector`: gRPC ingest, embedded store, HTTP API, until SIGINT/SIGTERM.
 import { createLogger } from "@eastwest/common";
-import { Collector } from "@eastwest/collector/collector";
-import { loadCollectorConfig } from "@eastwest/collector/config";
+import { Collector, loadCollectorConfig } from "@eastwest/collector";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";

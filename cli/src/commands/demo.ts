@@ -4,11 +4,9 @@
 // the namespaces, the per-64 KiB breakdown, then everything removed — also on
 // Ctrl-C or when a step fails. Without root: the same over loopback.
 import { ConfigError, createLogger, errorMessage, toJson } from "@eastwest/common";
-import { loadCollectorConfig } from "@eastwest/collector/config";
+import { defaultSpec, executeRun, formatRun, loadCollectorConfig } from "@eastwest/collector";
+import { PAPER_CONSTANTS } from "@eastwest/collector/model";
 import { startLab } from "../demo/lab.ts";
-import { PAPER_CONSTANTS } from "@eastwest/collector/model/cost-model";
-import { defaultSpec, executeRun } from "@eastwest/collector/run/runner";
-import { formatRun } from "@eastwest/collector/run/format";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors, type FlagMap } from "../flags.ts";
 import { applyScheduling, realSchedDeps } from "@eastwest/common/sched";

@@ -1,9 +1,6 @@
 // `eastwest model`: the cost-model ceiling for given constants (the study's by default), as a table or JSON.
 import { ConfigError, EXIT_CONFIG, readConfigFile, toJson } from "@eastwest/common";
-import { ceiling, efficiency, PAPER_CONSTANTS, resolveConstants, type ModelConstants } from "@eastwest/collector/model/cost-model";
-import { CONSTANT_FLAG_SPEC, layerFromDocument, layerFromFlags, parseNumber } from "@eastwest/collector/model/config";
-import { parseFlags, type FlagSpec } from "@eastwest/collector/model/flags";
-import { formatCeiling } from "@eastwest/collector/model/format";
+import { CONSTANT_FLAG_SPEC, PAPER_CONSTANTS, ceiling, efficiency, formatCeiling, layerFromDocument, layerFromFlags, parseFlags, parseNumber, resolveConstants, type FlagSpec, type ModelConstants } from "@eastwest/collector/model";
 import type { CliCommand, CliIo } from "../types.ts";
 
 const USAGE = `usage: eastwest model [flags]

@@ -2,9 +2,8 @@
 // of its agents, then print the breakdown. `eastwest run show ID` / `run list`
 // print stored runs.
 import { ConfigError, errorMessage, toJson } from "@eastwest/common";
-import { parseExact } from "@eastwest/collector/store/json";
-import { formatRun } from "@eastwest/collector/run/format";
-import type { RunRecord } from "@eastwest/collector/run/runner";
+import { formatRun, parseExact } from "@eastwest/collector/format";
+import type { RunRecord } from "@eastwest/collector";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors, type FlagMap } from "../flags.ts";
 

@@ -3,8 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@eastwest/common";
-import { Collector } from "@eastwest/collector/collector";
-import { loadCollectorConfig } from "@eastwest/collector/config";
+import { Collector, loadCollectorConfig } from "@eastwest/collector";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";

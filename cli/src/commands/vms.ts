@@ -1,7 +1,6 @@
 // `eastwest vms`: the VMs host agents report, with exit rates and linked guest agents.
 import { toJson } from "@eastwest/common";
-import { parseExact } from "@eastwest/collector/store/json";
-import { formatVms, type VmSummary } from "@eastwest/collector/vms";
+import { formatVms, parseExact, type VmSummary } from "@eastwest/collector/format";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, withConfigErrors } from "../flags.ts";
 

@@ -6,9 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "@eastwest/common";
-import { Collector } from "@eastwest/collector/collector";
-import type { CollectorConfig } from "@eastwest/collector/config";
-import type { RunEndpoint } from "@eastwest/collector/run/types";
+import { Collector, type CollectorConfig, type RunEndpoint } from "@eastwest/collector";
 import { BridgeTopology, leftovers, removeLeftovers } from "./topology.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
