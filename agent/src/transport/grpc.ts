@@ -5,9 +5,8 @@
 // resends everything unacked (the collector dedups on (agent_id, seq)).
 import { credentials, type ClientDuplexStream } from "@grpc/grpc-js";
 import { AckCode, TelemetryClient, TelemetryService, type AgentMessage, type CollectorMessage, type Command, type CommandResult, type Hello } from "@eastwest/proto";
-import { errorMessage, nowNs, type Logger } from "@eastwest/common";
+import { backoffDelayMs, errorMessage, nowNs, type Logger } from "@eastwest/common";
 import type { Outbox } from "../runtime/outbox.ts";
-import { backoffDelayMs } from "./backoff.ts";
 import { BatchEncoder } from "./batch-wire.ts";
 import { DrainWaiters } from "./drain.ts";
 

@@ -15,12 +15,10 @@
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { Batch, CollectorMessage, Hello, type Command, type CommandResult } from "@eastwest/proto";
-import { EastwestError, errorMessage, toWirePoint, type Logger } from "@eastwest/common";
+import { backoffDelayMs, batchSubject, commandSubject, EastwestError, errorMessage, helloSubject, msgIdOf, toWirePoint, type Logger, type SubjectParts } from "@eastwest/common";
 import type { Outbox, OutboxEntry } from "../runtime/outbox.ts";
-import { backoffDelayMs } from "./backoff.ts";
 import { DrainWaiters } from "./drain.ts";
 import { serveCommands } from "./nats-commands.ts";
-import { batchSubject, commandSubject, helloSubject, msgIdOf, type SubjectParts } from "./nats-subjects.ts";
 
 /** A collector refused the agent's Hello, or answered with something other than a Welcome. */
 export class HelloRefusedError extends EastwestError {}

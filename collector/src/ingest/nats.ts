@@ -12,8 +12,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { AckCode, type Hello } from "@eastwest/proto";
-import { errorMessage, type Logger } from "@eastwest/common";
-import { agentTokenOf, tokenOf } from "@eastwest/agent/transport/nats-subjects";
+import { agentTokenOf, errorMessage, tokenOf, type Logger } from "@eastwest/common";
 import type { CollectorConfig } from "../config.ts";
 import type { Ingestor } from "./ingestor.ts";
 import { HelloResponder } from "./nats-hello.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { backoffDelayMs } from "../../../agent/src/transport/backoff.ts";
+import { backoffDelayMs } from "../../../common/src/backoff.ts";
 
 describe("backoffDelayMs", () => {
   it("stays within [min/2, min(max, min * 2^attempt)] for any attempt and random draw", () => {
