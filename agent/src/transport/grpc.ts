@@ -5,9 +5,9 @@
 // resends everything unacked (the collector dedups on (agent_id, seq)).
 import { credentials, type ClientDuplexStream } from "@grpc/grpc-js";
 import { AckCode, TelemetryClient, TelemetryService, type AgentMessage, type CollectorMessage, type Command, type CommandResult, type Hello } from "@eastwest/proto";
+import { BatchEncoder } from "@eastwest/proto/wire";
 import { backoffDelayMs, errorMessage, nowNs, type Logger } from "@eastwest/common";
 import type { Outbox } from "../runtime/outbox.ts";
-import { BatchEncoder } from "./batch-wire.ts";
 import { DrainWaiters } from "./drain.ts";
 
 export interface GrpcTransportOptions {

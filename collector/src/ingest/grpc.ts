@@ -8,7 +8,7 @@ import type { Ingestor } from "./ingestor.ts";
 import type { Session, Sessions } from "./sessions.ts";
 import type { PipelineStats } from "./stats.ts";
 import { decodeWithLimits, validateHello } from "./validate.ts";
-import { agentMessageBatch, type DecodedBatch } from "./batch-decode.ts";
+import { agentMessageBatch, type DecodedBatch } from "@eastwest/proto/wire";
 
 export interface GrpcReceiverOptions {
   host: string;

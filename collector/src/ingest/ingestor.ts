@@ -7,7 +7,7 @@ import { AckCode, type Ack } from "@eastwest/proto";
 import { nowNs, type Logger } from "@eastwest/common";
 import type { Store, StoredBatch, WriteOutcome } from "../store/types.ts";
 import { validateBatch } from "./validate.ts";
-import type { DecodedBatch } from "./batch-decode.ts";
+import type { DecodedBatch } from "@eastwest/proto/wire";
 import type { PipelineStats } from "./stats.ts";
 
 export interface IngestorOptions {

@@ -18,7 +18,7 @@ import type { Ingestor } from "./ingestor.ts";
 import { HelloResponder } from "./nats-hello.ts";
 import { ensureConsumer, ensureStream, NatsSetupError } from "./nats-setup.ts";
 import type { Sessions } from "./sessions.ts";
-import type { DecodedBatch } from "./batch-decode.ts";
+import type { DecodedBatch } from "@eastwest/proto/wire";
 import { decodeWithLimits } from "./validate.ts";
 import type { PipelineStats } from "./stats.ts";
 

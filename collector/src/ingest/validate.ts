@@ -5,8 +5,7 @@
 // saw while decoding.
 import { NAME_RE, measurement, type Sample } from "@eastwest/common";
 import type { Hello } from "@eastwest/proto";
-import { decodeBatch, type DecodedBatch, type DecodeProblem } from "./batch-decode.ts";
-import { parseShape, type Shape } from "./point-keys.ts";
+import { decodeBatch, parseShape, type DecodedBatch, type DecodeProblem, type Shape } from "@eastwest/proto/wire";
 
 export const LIMITS = {
   maxPoints: 50_000,
