@@ -11,8 +11,8 @@ import { Scheduler, type ScheduledSampler } from "./runtime/scheduler.ts";
 import { defaultSpoolDir, spoolFile, takeSpool, writeSpool } from "./runtime/spool.ts";
 import { atNormal, type SchedState } from "@eastwest/common/sched";
 import { SAMPLERS } from "./samplers/index.ts";
-import { GrpcTransport } from "./transport/grpc.ts";
-import type { NatsTransport } from "./transport/nats.ts";
+import { createTransport } from "./transport/index.ts";
+import type { Transport } from "./transport/types.ts";
 import type { CommandDeps } from "./actions/dispatch.ts";
 import { defaultJournalDir, restoreAll, restorePending } from "./actions/settings/settings.action.ts";
 
@@ -36,7 +36,7 @@ export class Agent {
   #batcher: Batcher | undefined;
   /** The spool was read (or found absent) at start, so writing it at stop loses nothing. */
   #spoolTaken = false;
-  #transport: GrpcTransport | NatsTransport | undefined;
+  #transport: Transport | undefined;
   #calibration: Calibration | undefined;
   #closed = false;
   /** Aborted on stop(): running commands (iperf3) end with the agent. */
@@ -49,7 +49,7 @@ export class Agent {
     this.outbox = new Outbox(config.buffer.maxBatches);
   }
 
-  get transport(): GrpcTransport | NatsTransport | undefined {
+  get transport(): Transport | undefined {
     return this.#transport;
   }
 
@@ -85,29 +85,11 @@ export class Agent {
     await this.#scheduler.init();
     if (this.config.calibrate && this.#deps.calibrate) this.#calibration = await this.#deps.calibrate();
     this.#restoreSpool();
-    this.#transport = await this.#createTransport();
+    this.#transport = await createTransport(this.config, { outbox: this.outbox, hello: () => this.hello(), logger: this.#deps.logger, onCommand: (cmd) => this.#onCommand(cmd) });
     this.#transport.start();
     // why: on the samplers' lane when they are as slow, so that it costs no wake-up of its own.
     this.#scheduler.every(Math.max(this.config.intervalMs, selfIntervalMs), () => this.#batcher?.add([this.#selfPoint()]));
     this.#scheduler.start();
-  }
-
-  async #createTransport(): Promise<GrpcTransport | NatsTransport> {
-    const c = this.config.collector;
-    const common = {
-      outbox: this.outbox,
-      hello: () => this.hello(),
-      logger: this.#deps.logger,
-      maxInFlight: this.config.buffer.maxInFlight,
-      connectTimeoutMs: c.connectTimeoutMs,
-      ackTimeoutMs: c.ackTimeoutMs,
-      backoffMinMs: c.backoffMinMs,
-      backoffMaxMs: c.backoffMaxMs,
-      onCommand: (cmd: Command) => this.#onCommand(cmd),
-    };
-    // why: loaded only when used, like the command actions below: modules an agent never runs cost it memory.
-    if (c.transport === "nats") return new (await import("./transport/nats.ts")).NatsTransport({ ...common, ...this.config.nats });
-    return new GrpcTransport({ ...common, address: c.address, keepaliveMs: c.keepaliveMs });
   }
 
   #enqueue(points: Sample[]): void {

@@ -1,10 +1,8 @@
 // The agent's configuration: one zod schema; defaults < file < env < flags.
 import { hostname } from "node:os";
 import { z } from "zod";
-import { loadConfig, type EnvBinding } from "@eastwest/common";
+import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, type EnvBinding } from "@eastwest/common";
 import { OTLP_ENV, otlpConfigSchema, otlpDefaults } from "@eastwest/common/telemetry-config";
-import { jsName, natsServers, subjectPrefix } from "./transport/nats-config.ts";
-import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from "./transport/nats-subjects.ts";
 
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
@@ -31,7 +29,7 @@ export const agentConfigSchema = z
         keepaliveMs: z.number().int().min(1000),
       })
       .strict(),
-    /** Used when collector.transport is "nats"; see transport/nats-subjects.ts for the subject scheme. */
+    /** Used when collector.transport is "nats"; see common/src/nats/subjects.ts for the subject scheme. */
     nats: z
       .object({
         servers: natsServers,

@@ -1,8 +1,6 @@
 // The collector's configuration: one zod schema; defaults < file < env < flags.
 import { z } from "zod";
-import { loadConfig, type EnvBinding } from "@eastwest/common";
-import { jsName, natsServers, subjectPrefix } from "@eastwest/agent/transport/nats-config";
-import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from "@eastwest/agent/transport/nats-subjects";
+import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, type EnvBinding } from "@eastwest/common";
 import { OTLP_ENV, otlpConfigSchema, otlpDefaults } from "@eastwest/common/telemetry-config";
 import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/config.ts";
 

@@ -4,3 +4,6 @@ export * from "./log.ts";
 export * from "./schema.ts";
 export * from "./config.ts";
 export * from "./wire.ts";
+export * from "./backoff.ts";
+export * from "./nats/subjects.ts";
+export * from "./nats/config.ts";

@@ -1,14 +1,7 @@
-// The in-process shape of one sample, before it goes on the wire.
-// number -> double field; bigint -> integer field (uint64 when >= 0, else int64);
+// The in-process shape of one sample, before it goes on the wire: defined with the wire codec that encodes it
+// (proto/src/wire/sample.ts). number -> double field; bigint -> integer field (uint64 when >= 0, else int64);
 // boolean and string as such. Counters stay bigint.
-export type FieldValue = number | bigint | boolean | string;
-
-export interface Sample {
-  measurement: string;
-  tags: Record<string, string>;
-  fields: Record<string, FieldValue>;
-  timeNs: bigint; // Unix epoch nanoseconds
-}
+export type { FieldValue, Sample } from "@eastwest/proto/wire";
 
 /** Current wall-clock time in Unix epoch nanoseconds. */
 export function nowNs(): bigint {

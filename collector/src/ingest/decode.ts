@@ -1,18 +1,16 @@
 // The first ingest step: frames from any receiver -> DecodedBatch, under the
 // collector's LIMITS. Then validate.ts, then the ingestor; nothing here calls
-// validation. A thin layer over the fast codec (batch-decode.ts over
-// wire-reader.ts, with point-keys.ts): the only ingest module that imports
-// it, so moving the codec re-points the imports here only.
+// validation. A thin layer over the fast codec (@eastwest/proto/wire): the
+// only ingest module that imports it.
 //
 // A frame that is not valid protobuf throws DecodeError (tryDecode turns that
 // into a value); value problems (no value, non-finite float, over-long
 // strings) are collected in the batch for validation to report.
 import { AgentMessage } from "@eastwest/proto";
 import { errorMessage } from "@eastwest/common";
-import { agentMessageBatch, decodeBatch, type DecodedBatch } from "./batch-decode.ts";
+import { agentMessageBatch, decodeBatch, type DecodedBatch } from "@eastwest/proto/wire";
 
-export { DecodeError, type DecodedBatch, type DecodeProblem } from "./batch-decode.ts";
-export { parseShape, type Shape } from "./point-keys.ts";
+export { DecodeError, parseShape, type DecodedBatch, type DecodeProblem, type Shape } from "@eastwest/proto/wire";
 
 /** Limits on what an agent may send; decoding enforces the string lengths, validation the rest. */
 export const LIMITS = {

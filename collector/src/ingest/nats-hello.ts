@@ -10,8 +10,7 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { CollectorMessage, Command, CommandResult, Hello } from "@eastwest/proto";
-import { errorMessage, nowNs, type Logger } from "@eastwest/common";
-import { agentBatchFilter, agentTokenOf, commandSubjectOf, helloWildcard, seqOfMsgId, tokenOf } from "@eastwest/agent/transport/nats-subjects";
+import { agentBatchFilter, agentTokenOf, commandSubjectOf, errorMessage, helloWildcard, nowNs, seqOfMsgId, tokenOf, type Logger } from "@eastwest/common";
 import type { Session, Sessions } from "../control/sessions.ts";
 import { validateHello } from "./validate.ts";
 

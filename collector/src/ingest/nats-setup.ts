@@ -5,8 +5,7 @@
 // so the stream is the only copy until a collector stored it.
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-import { EastwestError, errorMessage } from "@eastwest/common";
-import { batchWildcard } from "@eastwest/agent/transport/nats-subjects";
+import { batchWildcard, EastwestError, errorMessage } from "@eastwest/common";
 import type { CollectorConfig } from "../config.ts";
 
 /** The stream or consumer exists with settings eastwest cannot work with, or cannot be created. */

@@ -12,8 +12,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { AckCode } from "@eastwest/proto";
-import { errorMessage } from "@eastwest/common";
-import { agentTokenOf, tokenOf } from "@eastwest/agent/transport/nats-subjects";
+import { agentTokenOf, errorMessage, tokenOf } from "@eastwest/common";
 import type { CollectorConfig } from "../config.ts";
 import { HelloResponder } from "./nats-hello.ts";
 import { ensureConsumer, ensureStream, NatsSetupError } from "./nats-setup.ts";

@@ -9,7 +9,7 @@ import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import type { Store } from "../../../collector/src/store/types.ts";
 import { StorageType } from "@nats-io/jetstream";
 import { ensureConsumer, ensureStream, NatsSetupError } from "../../../collector/src/ingest/nats-setup.ts";
-import { DEFAULT_STREAM } from "../../../agent/src/transport/nats-subjects.ts";
+import { DEFAULT_STREAM } from "../../../common/src/nats/subjects.ts";
 import { startNatsServer, type NatsServer } from "../../helpers/nats.ts";
 import { getJson, jsonLine, killAll, start, tempDir, waitFor } from "../../helpers/procs.ts";
 import { goodBatch, natsCollectorConfig, Publisher, startNatsCollector } from "./fixtures.ts";

@@ -8,7 +8,7 @@ import { nowNs, silentLogger, toWirePoint } from "@eastwest/common";
 import { Collector } from "../../../collector/src/collector.ts";
 import { loadCollectorConfig, type CollectorConfig } from "../../../collector/src/config.ts";
 import type { Store } from "../../../collector/src/store/types.ts";
-import { batchSubject, DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, msgIdOf } from "../../../agent/src/transport/nats-subjects.ts";
+import { batchSubject, DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, msgIdOf } from "../../../common/src/nats/subjects.ts";
 
 export const SITE = "lab";
 export const HOST = "test-host";

@@ -8,7 +8,7 @@ import { CollectorMessage, Hello } from "@eastwest/proto";
 import type { Collector } from "../../../collector/src/collector.ts";
 import { ensureStream } from "../../../collector/src/ingest/nats-setup.ts";
 import { streamHighestSeq } from "../../../collector/src/ingest/nats-hello.ts";
-import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, helloSubject } from "../../../agent/src/transport/nats-subjects.ts";
+import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, helloSubject } from "../../../common/src/nats/subjects.ts";
 import { startNatsServer, type NatsServer } from "../../helpers/nats.ts";
 import { killAll, start, tempDir, waitFor } from "../../helpers/procs.ts";
 import { HOST, natsCollectorConfig, Publisher, SITE, startNatsCollector } from "./fixtures.ts";

@@ -5,7 +5,7 @@ import { loadAgentConfig } from "../../../agent/src/config.ts";
 import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { consumerConfig, streamConfig } from "../../../collector/src/ingest/nats-setup.ts";
 import { termTakesReason } from "../../../collector/src/ingest/nats.ts";
-import { agentBatchFilter, agentTokenOf, batchSubject, commandSubjectOf, helloSubject, msgIdOf, seqOfMsgId, tokenOf } from "../../../agent/src/transport/nats-subjects.ts";
+import { agentBatchFilter, agentTokenOf, batchSubject, commandSubjectOf, helloSubject, msgIdOf, seqOfMsgId, tokenOf } from "../../../common/src/nats/subjects.ts";
 
 describe("nats: subjects and config", () => {
   it("tokens keep [A-Za-z0-9-] and escape every other byte, injectively", () => {

@@ -13,7 +13,7 @@ import { netdevSampler } from "../../../agent/src/samplers/netdev/netdev.sampler
 import { tcpSampler } from "../../../agent/src/samplers/tcp/tcp.sampler.ts";
 import { softirqsSampler } from "../../../agent/src/samplers/softirqs/softirqs.sampler.ts";
 import { softnetSampler } from "../../../agent/src/samplers/softnet/softnet.sampler.ts";
-import { BatchEncoder } from "../../../agent/src/transport/batch-wire.ts";
+import { BatchEncoder } from "../../../proto/src/wire/encode.ts";
 import type { Sampler } from "../../../agent/src/samplers/types.ts";
 import { FIXTURES, SECOND, T0, ctx, fixture, mapFs } from "./helpers.ts";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { toWirePoint, type FieldValue, type Sample } from "@eastwest/common";
 import { Batch } from "@eastwest/proto";
-import { decodeBatch } from "../../../collector/src/ingest/batch-decode.ts";
+import { decodeBatch } from "../../../proto/src/wire/decode.ts";
 import { prepareBatch } from "../../../collector/src/store/embedded/write.ts";
 
 const name = fc.oneof(fc.constantFrom("interface", "host", "rx_bytes", "a b", "x=y", "c,d", "é"), fc.string({ maxLength: 6 }));

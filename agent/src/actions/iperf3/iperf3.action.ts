@@ -1,9 +1,8 @@
 // iperf3 one-off server and client actions. Results are {iperf3: <iperf3 -J document>} (see README.md).
 import { setTimeout as sleep } from "node:timers/promises";
-import { CommandError, ValidationError, errorMessage, type Logger } from "@eastwest/common";
+import { CommandError, ValidationError, backoffDelayMs, errorMessage, type Logger } from "@eastwest/common";
 import type { Iperf3Client, Iperf3Server } from "@eastwest/proto";
 import type { HostFs } from "../../runtime/hostfs.ts";
-import { backoffDelayMs } from "../../transport/backoff.ts";
 import {
   DEFAULT_ONE_OFF_TIMEOUT_MS, clientArgs, clientProblems, parseAvailableCongestion, serverArgs, serverProblems,
 } from "./iperf3.args.ts";

@@ -1,28 +1,24 @@
-// The agent's gRPC stream to the collector. Sends Hello, waits for Welcome
+// The agent's gRPC stream to the collector (a Transport, ../types.ts). Sends Hello, waits for Welcome
 // (the highest seq the collector holds for this agent), then keeps at most
 // maxInFlight batches unacked; drops a batch only on its Ack. Any stream
 // failure or an ack overdue past ackTimeoutMs reconnects with backoff and
 // resends everything unacked (the collector dedups on (agent_id, seq)).
+// Batches are written as AgentMessage frames by the fast encoder (@eastwest/proto/wire).
 import { credentials, type ClientDuplexStream } from "@grpc/grpc-js";
-import { AckCode, TelemetryClient, TelemetryService, type AgentMessage, type CollectorMessage, type Command, type CommandResult, type Hello } from "@eastwest/proto";
-import { errorMessage, nowNs, type Logger } from "@eastwest/common";
-import type { Outbox } from "../runtime/outbox.ts";
-import { backoffDelayMs } from "./backoff.ts";
-import { BatchEncoder } from "./batch-wire.ts";
-import { DrainWaiters } from "./drain.ts";
+import { AckCode, TelemetryClient, TelemetryService, type AgentMessage, type CollectorMessage, type Command, type CommandResult } from "@eastwest/proto";
+import { BatchEncoder } from "@eastwest/proto/wire";
+import { errorMessage, nowNs, RetryTimer } from "@eastwest/common";
+import { DrainWaiters } from "../drain.ts";
+import type { Transport, TransportDeps } from "../types.ts";
 
-export interface GrpcTransportOptions {
+export interface GrpcTransportOptions extends TransportDeps {
   address: string;
-  outbox: Outbox;
-  hello: () => Hello;
-  logger: Logger;
   maxInFlight: number;
   connectTimeoutMs: number;
   ackTimeoutMs: number;
   backoffMinMs: number;
   backoffMaxMs: number;
   keepaliveMs: number;
-  onCommand: (cmd: Command) => Promise<CommandResult>;
 }
 
 /**
@@ -38,14 +34,13 @@ function serialize(m: Outgoing): Buffer {
   return typeof m === "function" ? m() : CONNECT.requestSerialize(m);
 }
 
-export class GrpcTransport {
+export class GrpcTransport implements Transport {
   readonly #o: GrpcTransportOptions;
   readonly #client: TelemetryClient;
   #call: Call | undefined;
   #welcomed = false;
   #closed = false;
-  #attempt = 0;
-  #reconnectTimer: NodeJS.Timeout | undefined;
+  readonly #retry: RetryTimer;
   #watchdog: NodeJS.Timeout | undefined;
   #sentAt = new Map<bigint, number>();
   #connects = 0;
@@ -56,6 +51,7 @@ export class GrpcTransport {
 
   constructor(o: GrpcTransportOptions) {
     this.#o = o;
+    this.#retry = new RetryTimer({ minMs: o.backoffMinMs, maxMs: o.backoffMaxMs });
     this.#client = new TelemetryClient(o.address, credentials.createInsecure(), {
       "grpc.keepalive_time_ms": o.keepaliveMs,
       "grpc.keepalive_timeout_ms": Math.max(1000, Math.floor(o.keepaliveMs / 2)),
@@ -83,7 +79,7 @@ export class GrpcTransport {
     const deadline = Date.now() + this.#o.connectTimeoutMs;
     this.#client.waitForReady(deadline, (err) => {
       if (this.#closed) return;
-      if (err) return this.#retry(`connect: ${err.message}`);
+      if (err) return this.#reconnect(`connect: ${err.message}`);
       this.#open();
     });
   }
@@ -104,7 +100,7 @@ export class GrpcTransport {
     switch (m.msg.$case) {
       case "welcome":
         this.#welcomed = true;
-        this.#attempt = 0;
+        this.#retry.reset();
         this.#connects += 1;
         this.#o.outbox.setBase(m.msg.value.highestSeq);
         this.#o.logger.info({ collector: m.msg.value.collectorId, highestSeq: String(m.msg.value.highestSeq), buffered: this.#o.outbox.size() }, "connected to collector");
@@ -189,14 +185,13 @@ export class GrpcTransport {
     this.#welcomed = false;
     this.#sentAt.clear();
     this.#o.outbox.requeueInFlight();
-    if (!this.#closed) this.#retry(why);
+    if (!this.#closed) this.#reconnect(why);
   }
 
-  #retry(why: string): void {
-    if (this.#closed) return;
-    const delay = backoffDelayMs(this.#attempt++, this.#o.backoffMinMs, this.#o.backoffMaxMs);
+  #reconnect(why: string): void {
+    const delay = this.#retry.schedule(() => this.#connect());
+    if (delay === undefined) return;
     this.#o.logger.warn({ why, retryInMs: delay, buffered: this.#o.outbox.size() }, "collector unreachable");
-    this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
   }
 
   #notifyIfDrained(): void {
@@ -208,11 +203,11 @@ export class GrpcTransport {
     return this.#drain.wait(this.#o.outbox.size(), timeoutMs);
   }
 
-  /** Safe twice. */
-  close(): void {
+  /** Safe twice and without start(). */
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#reconnectTimer);
+    this.#retry.cancel();
     clearTimeout(this.#watchdog);
     const call = this.#call;
     this.#call = undefined;

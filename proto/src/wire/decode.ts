@@ -1,4 +1,4 @@
-// A single-pass decoder for the collector's hot path: AgentMessage{batch} and
+// A single-pass decoder for the collector's hot path (gRPC frames and NATS messages alike): AgentMessage{batch} and
 // Batch frames straight to samples. It reads the wire format the generated
 // ts-proto code reads (unknown fields and known fields of the wrong wire type
 // are skipped; for a repeated scalar the last value wins) but builds no map
@@ -9,11 +9,9 @@
 // value, non-finite float, over-long strings) are collected, not thrown:
 // validation reports them with every other reason. A frame that is not valid
 // protobuf throws DecodeError.
-import type { FieldValue, Sample } from "@eastwest/common";
 import { hashIds, KeyTable } from "./point-keys.ts";
-import { EMPTY_NAME, INTERNER, Reader, WIRE_I64, WIRE_LEN, WIRE_VARINT, type Name } from "./wire-reader.ts";
-
-export { DecodeError } from "./wire-reader.ts";
+import { EMPTY_NAME, INTERNER, Reader, WIRE_I64, WIRE_LEN, WIRE_VARINT, type Name } from "./reader.ts";
+import type { FieldValue, Sample } from "./sample.ts";
 
 /** A value problem found while decoding: point index and text without the "point i" prefix. */
 export interface DecodeProblem {

@@ -1,10 +1,10 @@
-// The agent's NATS JetStream transport (the alternative to grpc.ts).
+// The agent's NATS JetStream transport (a Transport, ../types.ts; the alternative to ../grpc/).
 //
 // Contract, same Outbox rules as gRPC: after connecting, the agent sends Hello
 // as a request on its hello subject; a collector answers with a Welcome
 // holding the highest seq it holds for this agent, counting both its store
 // and batches still waiting in the stream, and only then are batches numbered.
-// Batches are published with JetStream publish and Nats-Msg-Id "<agent>:<seq>"
+// Batches (Batch bytes from the same fast encoder as gRPC) are published with JetStream publish and Nats-Msg-Id "<agent>:<seq>"
 // (the stream drops a repeat inside its duplicate window; the store dedups
 // beyond it). A batch leaves the Outbox on its PubAck: the file-backed stream
 // is the durable buffer from then on, and collectors ack the stream only after
@@ -14,26 +14,23 @@
 // agent; commands arrive as requests on the command subject.
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
-import { Batch, CollectorMessage, Hello, type Command, type CommandResult } from "@eastwest/proto";
-import { EastwestError, errorMessage, toWirePoint, type Logger } from "@eastwest/common";
-import type { Outbox, OutboxEntry } from "../runtime/outbox.ts";
-import { backoffDelayMs } from "./backoff.ts";
-import { DrainWaiters } from "./drain.ts";
-import { serveCommands } from "./nats-commands.ts";
-import { batchSubject, commandSubject, helloSubject, msgIdOf, type SubjectParts } from "./nats-subjects.ts";
+import { CollectorMessage, Hello } from "@eastwest/proto";
+import { BatchEncoder } from "@eastwest/proto/wire";
+import { batchSubject, commandSubject, EastwestError, errorMessage, helloSubject, msgIdOf, RetryTimer, type SubjectParts } from "@eastwest/common";
+import type { OutboxEntry } from "../../runtime/outbox.ts";
+import { DrainWaiters } from "../drain.ts";
+import type { Transport, TransportDeps } from "../types.ts";
+import { serveCommands } from "./commands.ts";
 
 /** A collector refused the agent's Hello, or answered with something other than a Welcome. */
 export class HelloRefusedError extends EastwestError {}
 
-export interface NatsTransportOptions {
+export interface NatsTransportOptions extends TransportDeps {
   servers: string[];
   subjectPrefix: string;
   site: string;
   /** The stream batches must land in (publish expectation). */
   stream: string;
-  outbox: Outbox;
-  hello: () => Hello;
-  logger: Logger;
   /** Publishes awaiting their PubAck at once. */
   maxInFlight: number;
   /** Connect and hello-request timeout. */
@@ -43,10 +40,9 @@ export interface NatsTransportOptions {
   backoffMinMs: number;
   backoffMaxMs: number;
   helloEveryMs: number;
-  onCommand: (cmd: Command) => Promise<CommandResult>;
 }
 
-export class NatsTransport {
+export class NatsTransport implements Transport {
   readonly #o: NatsTransportOptions;
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
@@ -54,16 +50,17 @@ export class NatsTransport {
   #cmdSub: Subscription | undefined;
   #welcomed = false;
   #closed = false;
-  #attempt = 0;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #retry: RetryTimer;
   #helloTimer: NodeJS.Timeout | undefined;
   #publishing = 0;
   #paused: string | undefined;
   #connects = 0;
   readonly #drain = new DrainWaiters();
+  readonly #encoder = new BatchEncoder();
 
   constructor(o: NatsTransportOptions) {
     this.#o = o;
+    this.#retry = new RetryTimer({ minMs: o.backoffMinMs, maxMs: o.backoffMaxMs });
   }
 
   get connected(): boolean {
@@ -90,7 +87,7 @@ export class NatsTransport {
     try {
       nc = await connect({ servers: this.#o.servers, name: `eastwest-agent ${this.#o.hello().agentId}`, timeout: this.#o.connectTimeoutMs, maxReconnectAttempts: -1 });
     } catch (err) {
-      return this.#retry(() => void this.#connect(), `connect: ${errorMessage(err)}`);
+      return this.#retryLater(() => void this.#connect(), `connect: ${errorMessage(err)}`);
     }
     if (this.#closed) return void nc.close();
     const parts = this.#parts();
@@ -119,13 +116,13 @@ export class NatsTransport {
       if (first) {
         this.#o.outbox.setBase(welcome.highestSeq);
         this.#welcomed = true;
-        this.#attempt = 0;
+        this.#retry.reset();
         this.#connects += 1;
         this.#o.logger.info({ collector: welcome.collectorId, highestSeq: String(welcome.highestSeq), buffered: this.#o.outbox.size() }, "connected to collectors over NATS");
         this.pump();
       }
     } catch (err) {
-      if (first) return this.#retry(() => void this.#hello(nc, subj), `hello: ${errorMessage(err)}`);
+      if (first) return this.#retryLater(() => void this.#hello(nc, subj), `hello: ${errorMessage(err)}`);
       this.#o.logger.warn({ why: errorMessage(err) }, "periodic hello unanswered");
     }
     if (!this.#closed && nc === this.#nc) {
@@ -145,7 +142,7 @@ export class NatsTransport {
   async #publish(js: JetStreamClient, e: OutboxEntry): Promise<void> {
     const seq = e.seq as bigint;
     const agentId = this.#o.hello().agentId;
-    const data = Batch.encode({ agentId, seq, points: e.points.map(toWirePoint), createdNs: e.createdNs }).finish();
+    const data = this.#encoder.encodeBatch(agentId, seq, e.points, e.createdNs);
     const maxPayload = this.#nc?.info?.max_payload ?? Infinity;
     if (data.length > maxPayload) {
       this.#o.logger.error({ seq: String(seq), bytes: data.length, maxPayload }, "batch larger than the server's max_payload: dropped (lower batch.maxPoints or raise max_payload)");
@@ -156,7 +153,7 @@ export class NatsTransport {
     try {
       await js.publish(this.#subject, data, { msgID: msgIdOf(agentId, seq), timeout: this.#o.ackTimeoutMs, expect: { streamName: this.#o.stream } });
       this.#o.outbox.ack(seq);
-      this.#attempt = 0;
+      this.#retry.reset();
     } catch (err) {
       this.#paused ??= `publish seq ${seq}: ${errorMessage(err)}`;
     } finally {
@@ -174,7 +171,7 @@ export class NatsTransport {
     if (this.#publishing > 0) return;
     const why = this.#paused;
     this.#o.outbox.requeueInFlight();
-    this.#retry(() => {
+    this.#retryLater(() => {
       this.#paused = undefined;
       this.pump();
     }, why);
@@ -187,14 +184,13 @@ export class NatsTransport {
     this.#welcomed = false;
     clearTimeout(this.#helloTimer);
     this.#o.outbox.requeueInFlight();
-    this.#retry(() => void this.#connect(), `connection closed${err ? `: ${err.message}` : ""}`);
+    this.#retryLater(() => void this.#connect(), `connection closed${err ? `: ${err.message}` : ""}`);
   }
 
-  #retry(fn: () => void, why: string): void {
-    if (this.#closed) return;
-    const delay = backoffDelayMs(this.#attempt++, this.#o.backoffMinMs, this.#o.backoffMaxMs);
+  #retryLater(fn: () => void, why: string): void {
+    const delay = this.#retry.schedule(fn);
+    if (delay === undefined) return;
     this.#o.logger.warn({ why, retryInMs: delay, buffered: this.#o.outbox.size() }, "collectors unreachable over NATS");
-    this.#timer = setTimeout(fn, delay);
   }
 
   #notifyIfDrained(): void {
@@ -206,11 +202,11 @@ export class NatsTransport {
     return this.#drain.wait(this.#o.outbox.size(), timeoutMs);
   }
 
-  /** Safe twice. */
+  /** Safe twice and without start(). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#timer);
+    this.#retry.cancel();
     clearTimeout(this.#helloTimer);
     this.#cmdSub?.unsubscribe();
     const nc = this.#nc;

@@ -2,14 +2,14 @@
 // keys, field names and wire types) and its series (measurement and tag set)
 // as strings, so that validation and the store can cache by them. Most
 // points repeat a shape and a series already seen: they are found by the ids
-// of their interned names (wire-reader.ts), and the cached key string is
+// of their interned names (reader.ts), and the cached key string is
 // returned, built and hashed once instead of once per point.
 //
 // Key formats, unambiguous whatever the names contain (piece = len:name):
 //   shape   measurement-piece "T" (tag-piece)* "F" (field-piece type)*
 //           type one of f i u b s, or "-" for a field without a value
 //   series  measurement-piece "T" (tag-piece value-piece)*
-import { INTERNER } from "./wire-reader.ts";
+import { INTERNER } from "./reader.ts";
 
 const MAX_ENTRIES = 20_000;
 

@@ -2,7 +2,13 @@
 // 32-bit halves, 64-bit integers as bigint, and strings through an interner.
 // Every read is bounds-checked; a malformed frame throws DecodeError.
 
-export class DecodeError extends Error {}
+/** A frame that is not valid protobuf (truncated, an over-long varint, an unknown wire type). */
+export class DecodeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "DecodeError";
+  }
+}
 
 export const WIRE_VARINT = 0;
 export const WIRE_I64 = 1;

@@ -1,0 +1,18 @@
+// The gRPC transport (grpc.ts) from the agent's config: collector.address, its timeouts, backoff and keepalive.
+import type { AgentConfig } from "../../config.ts";
+import type { Transport, TransportDeps } from "../types.ts";
+import { GrpcTransport } from "./grpc.ts";
+
+export function createTransport(config: AgentConfig, deps: TransportDeps): Transport {
+  const c = config.collector;
+  return new GrpcTransport({
+    ...deps,
+    address: c.address,
+    maxInFlight: config.buffer.maxInFlight,
+    connectTimeoutMs: c.connectTimeoutMs,
+    ackTimeoutMs: c.ackTimeoutMs,
+    backoffMinMs: c.backoffMinMs,
+    backoffMaxMs: c.backoffMaxMs,
+    keepaliveMs: c.keepaliveMs,
+  });
+}
