@@ -1,5 +1,5 @@
 // The agent: samplers -> scheduler -> batcher -> outbox -> transport.
-import { errorMessage, nowNs, type Logger, type Sample } from "@eastwest/common";
+import { atNormal, errorMessage, nowNs, type Logger, type Sample, type SchedState } from "@eastwest/common";
 import { Role, type Calibration, type Command, type CommandResult, type Hello } from "@eastwest/proto";
 import type { AgentConfig } from "./config.ts";
 import { identify, type Identity } from "./identity.ts";
@@ -9,7 +9,6 @@ import { hostFs, type HostFs } from "./runtime/hostfs.ts";
 import { Outbox } from "./runtime/outbox.ts";
 import { Scheduler, type ScheduledSampler } from "./runtime/scheduler.ts";
 import { defaultSpoolDir, spoolFile, takeSpool, writeSpool } from "./runtime/spool.ts";
-import { atNormal, type SchedState } from "@eastwest/common/sched";
 import { SAMPLERS } from "./samplers/index.ts";
 import { createTransport } from "./transport/index.ts";
 import type { Transport } from "./transport/types.ts";

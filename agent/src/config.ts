@@ -1,8 +1,7 @@
 // The agent's configuration: one zod schema; defaults < file < env < flags.
 import { hostname } from "node:os";
 import { z } from "zod";
-import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, type EnvBinding } from "@eastwest/common";
-import { OTLP_ENV, otlpConfigSchema, otlpDefaults } from "@eastwest/common/telemetry-config";
+import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
 
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 

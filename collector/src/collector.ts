@@ -5,9 +5,9 @@
 // start()/stop(); stop is safe twice and closes what a failed start opened.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Logger } from "@eastwest/common";
+import { nowNs, telemetryOptions, type Logger } from "@eastwest/common";
+import { startTelemetry, type Telemetry } from "@eastwest/common/telemetry";
 import type { Hello } from "@eastwest/proto";
-import { nowNs } from "@eastwest/common";
 import type { CollectorConfig } from "./config.ts";
 import { GrpcReceiver } from "./ingest/grpc.ts";
 import { Ingestor } from "./ingest/ingestor.ts";
@@ -18,8 +18,6 @@ import { Sessions } from "./control/sessions.ts";
 import { holdAgent } from "./control/hold.ts";
 import { newStats, type PipelineStats } from "./ingest/stats.ts";
 import { observePipeline } from "./ingest/metrics.ts";
-import { startTelemetry, type Telemetry } from "@eastwest/common/telemetry";
-import { telemetryOptions } from "@eastwest/common/telemetry-config";
 import { Registry } from "./control/registry.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
 import { createStore } from "./store/index.ts";

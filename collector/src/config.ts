@@ -1,7 +1,6 @@
 // The collector's configuration: one zod schema; defaults < file < env < flags.
 import { z } from "zod";
-import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, type EnvBinding } from "@eastwest/common";
-import { OTLP_ENV, otlpConfigSchema, otlpDefaults } from "@eastwest/common/telemetry-config";
+import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
 import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/config.ts";
 
 const listen = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict();

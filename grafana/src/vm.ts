@@ -1,7 +1,7 @@
 // VM drill-down: one or more guests' KVM exits by counter (the exit reasons KVM counts)
 // and per vCPU, the CPU time of their vCPU, vhost, IO and main threads, and the PMU of
 // their QEMU process.
-import { VM_THREAD_KINDS } from "@eastwest/common/schema/vm";
+import { VM_THREAD_KINDS } from "@eastwest/common";
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { hostVariable, vmVariable } from "./controls.ts";
 import { buildDashboard } from "./dashboard.ts";

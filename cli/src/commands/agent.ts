@@ -1,14 +1,9 @@
 // `eastwest agent`: samplers -> collector over gRPC, until SIGINT/SIGTERM; its
 // outbox as OpenTelemetry metrics when otlp.endpoint is set.
 import type { Meter } from "@opentelemetry/api";
-import { createLogger } from "@eastwest/common";
+import { applyScheduling, atNormal, createLogger, realSchedDeps, telemetryOptions } from "@eastwest/common";
 import { startTelemetry } from "@eastwest/common/telemetry";
-import { telemetryOptions } from "@eastwest/common/telemetry-config";
-import { Agent } from "@eastwest/agent/agent";
-import { loadAgentConfig } from "@eastwest/agent/config";
-import { calibrate } from "@eastwest/agent/calibrate/index";
-import { realExec } from "@eastwest/agent/runtime/exec";
-import { applyScheduling, atNormal, realSchedDeps } from "@eastwest/common/sched";
+import { Agent, calibrate, loadAgentConfig, realExec } from "@eastwest/agent";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";

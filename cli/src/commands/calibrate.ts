@@ -2,8 +2,7 @@
 // next to the study's.
 import { ConfigError, EXIT_CONFIG, toJson } from "@eastwest/common";
 import type { Calibration, CalibrationConstant } from "@eastwest/proto";
-import { calibrate } from "@eastwest/agent/calibrate/index";
-import { realExec } from "@eastwest/agent/runtime/exec";
+import { calibrate, realExec } from "@eastwest/agent/calibrate";
 import { PAPER_CONSTANTS, ceiling, constantsFromCalibration, fmtGbit, fmtInt, fmtUs, parseFlags, parseNumber, renderTable, resolveConstants, type Ceiling, type FlagSpec } from "@eastwest/collector/model";
 import type { CliCommand, CliIo } from "../types.ts";
 

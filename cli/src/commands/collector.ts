@@ -1,10 +1,9 @@
 // `eastwest collector`: gRPC ingest, embedded store, HTTP API, until SIGINT/SIGTERM.
-import { createLogger } from "@eastwest/common";
+import { applyScheduling, createLogger, realSchedDeps } from "@eastwest/common";
 import { Collector, loadCollectorConfig } from "@eastwest/collector";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
-import { applyScheduling, realSchedDeps } from "@eastwest/common/sched";
 
 export const COLLECTOR_FLAGS: FlagMap = {
   "grpc-host": { path: ["grpc", "host"], type: "string" },

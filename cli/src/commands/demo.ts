@@ -3,13 +3,12 @@
 // one on the host (separate processes, over gRPC), a 10 s iperf3 run between
 // the namespaces, the per-64 KiB breakdown, then everything removed — also on
 // Ctrl-C or when a step fails. Without root: the same over loopback.
-import { ConfigError, createLogger, errorMessage, toJson } from "@eastwest/common";
+import { ConfigError, applyScheduling, createLogger, errorMessage, realSchedDeps, toJson } from "@eastwest/common";
 import { defaultSpec, executeRun, formatRun, loadCollectorConfig } from "@eastwest/collector";
 import { PAPER_CONSTANTS } from "@eastwest/collector/model";
 import { startLab } from "../demo/lab.ts";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors, type FlagMap } from "../flags.ts";
-import { applyScheduling, realSchedDeps } from "@eastwest/common/sched";
 
 const PREFIX = "ewd";
 const NET = "10.77.0";

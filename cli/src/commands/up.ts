@@ -2,13 +2,12 @@
 // (embedded store, HTTP API) plus a local agent as a separate process.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createLogger } from "@eastwest/common";
+import { applyScheduling, createLogger, realSchedDeps } from "@eastwest/common";
 import { Collector, loadCollectorConfig } from "@eastwest/collector";
 import type { CliCommand } from "../types.ts";
 import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
 import { COLLECTOR_FLAGS, COLLECTOR_OPTIONS } from "./collector.ts";
-import { applyScheduling, realSchedDeps } from "@eastwest/common/sched";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 

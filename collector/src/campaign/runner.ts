@@ -5,7 +5,7 @@
 // Progress and the result are stored as a "campaign" record after every cell.
 import { randomUUID } from "node:crypto";
 import { EastwestError, errorMessage, nowNs, type Logger } from "@eastwest/common";
-import { failSpan, inSpan, SPAN_ATTR, tracedCommands, type CommandSender } from "@eastwest/common/telemetry-spans";
+import { SPAN_ATTR, failSpan, inSpan, tracedCommands, type CommandSender } from "@eastwest/common/telemetry";
 import type { Sessions } from "../control/sessions.ts";
 import type { ModelConstants } from "../model/cost-model.ts";
 import type { Store } from "../store/types.ts";

@@ -4,8 +4,8 @@
 // own figures and the cost model. The run record is stored and returned.
 import { randomUUID } from "node:crypto";
 import { EastwestError, errorMessage, nowNs, type Logger } from "@eastwest/common";
+import { SPAN_ATTR, inSpan, tracedCommands, type CommandSender } from "@eastwest/common/telemetry";
 import type { Command, CommandResult } from "@eastwest/proto";
-import { inSpan, SPAN_ATTR, tracedCommands, type CommandSender } from "@eastwest/common/telemetry-spans";
 import type { Sessions } from "../control/sessions.ts";
 import type { Store } from "../store/types.ts";
 import type { ModelConstants } from "../model/cost-model.ts";

@@ -5,13 +5,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "@eastwest/common";
-import { startTelemetry } from "../../../common/src/telemetry.ts";
-import { inSpan } from "../../../common/src/telemetry-spans.ts";
+import { startTelemetry } from "../../../common/src/telemetry/start.ts";
+import { inSpan } from "../../../common/src/telemetry/spans.ts";
 import { loadAgentConfig } from "../../../agent/src/config.ts";
 import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { freePort } from "../../helpers/procs.ts";
 
-const TELEMETRY = fileURLToPath(import.meta.resolve("../../../common/src/telemetry.ts"));
+const TELEMETRY = fileURLToPath(import.meta.resolve("../../../common/src/telemetry/start.ts"));
 
 /** In a fresh Node: startTelemetry(options) and the module specifiers resolved meanwhile. */
 function specifiersLoadedBy(options: object): string[] {

@@ -1,7 +1,6 @@
 // KVM counters from debugfs, /sys/kernel/debug/kvm/<pid>-<fd>/<stat>: one file per stat, VM-wide (vCPU stats summed
 // by the kernel). A fallback when QMP cannot answer; readable only by root, and never under kernel lockdown.
-import { errorMessage } from "@eastwest/common";
-import { KVM_VCPU_COUNTERS, KVM_VM_COUNTERS, KVM_VM_GAUGES } from "@eastwest/common/schema/vm";
+import { KVM_VCPU_COUNTERS, KVM_VM_COUNTERS, KVM_VM_GAUGES, errorMessage } from "@eastwest/common";
 import type { SampleContext } from "../types.ts";
 
 const ROOT = "kernel/debug/kvm";

@@ -1,7 +1,6 @@
 // Pure decoding of QMP query-stats, query-stats-schemas and query-cpus-fast replies (QEMU >= 7.1, provider "kvm"),
 // and the mapping of KVM stat names to the schema's known counters and gauges.
-import { ParseError } from "@eastwest/common";
-import { KVM_VCPU_COUNTERS, KVM_VM_COUNTERS, KVM_VM_GAUGES } from "@eastwest/common/schema/vm";
+import { KVM_VCPU_COUNTERS, KVM_VM_COUNTERS, KVM_VM_GAUGES, ParseError } from "@eastwest/common";
 
 /** One stat's description from query-stats-schemas. */
 export interface StatDesc {

@@ -1,6 +1,6 @@
 // The OpenTelemetry Node SDK as eastwest runs it: manual spans only (no
 // auto-instrumentation), OTLP/HTTP JSON exporters for traces and metrics, no
-// logs, no resource detectors. Loaded on demand by telemetry.ts only.
+// logs, no resource detectors. Loaded on demand by start.ts only.
 import { context, diag, DiagLogLevel, metrics, propagation, trace, type DiagLogger } from "@opentelemetry/api";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
@@ -9,9 +9,9 @@ import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
-import { errorMessage } from "./errors.ts";
-import type { Logger } from "./log.ts";
-import type { TelemetryOptions } from "./telemetry-options.ts";
+import { errorMessage } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { TelemetryOptions } from "./options.ts";
 
 function diagLogger(logger: Logger): DiagLogger {
   const warn = (msg: string, ...args: unknown[]) => logger.warn({ args: args.map((a) => errorMessage(a)) }, `opentelemetry: ${msg}`);

@@ -7,8 +7,8 @@
 // The SDK is process-global (it registers the API's global providers). Every
 // startTelemetry() with an endpoint holds it; the last shutdown() stops it.
 import { metrics, trace, type Meter, type Tracer } from "@opentelemetry/api";
-import { errorMessage } from "./errors.ts";
-import type { TelemetryOptions } from "./telemetry-options.ts";
+import { errorMessage } from "../errors.ts";
+import type { TelemetryOptions } from "./options.ts";
 
 export type { TelemetryOptions };
 
@@ -53,7 +53,7 @@ export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
   const endpoint = o.otlpEndpoint;
   if (!endpoint) return noopTelemetry(o.serviceName);
   if (shared && shared.endpoint !== endpoint) o.logger?.warn({ endpoint, active: shared.endpoint }, "telemetry: this process already exports to another endpoint; sharing it");
-  const s = (shared ??= { endpoint, holders: 0, started: lastStop.then(() => import("./telemetry-sdk.ts")).then((m) => m.startSdk({ ...o, otlpEndpoint: endpoint })) });
+  const s = (shared ??= { endpoint, holders: 0, started: lastStop.then(() => import("./sdk.ts")).then((m) => m.startSdk({ ...o, otlpEndpoint: endpoint })) });
   s.holders += 1;
   let stopSdk: () => Promise<void>;
   try {

@@ -1,9 +1,9 @@
 // The `otlp:` config section shared by the agent and the collector, its env
 // bindings (the OpenTelemetry-standard names) and its mapping to TelemetryOptions.
 import { z } from "zod";
-import type { EnvBinding } from "./config.ts";
-import type { Logger } from "./log.ts";
-import type { TelemetryOptions } from "./telemetry-options.ts";
+import type { EnvBinding } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { TelemetryOptions } from "./options.ts";
 
 /** Parses OTEL_EXPORTER_OTLP_HEADERS form: "k1=v1,k2=v2", values percent-encoded. Throws on a malformed pair. */
 export function parseOtlpHeaders(text: string): Record<string, string> {

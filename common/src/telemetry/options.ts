@@ -1,5 +1,5 @@
-// What startTelemetry() takes; shared by the no-op path and the SDK loader (telemetry-sdk.ts).
-import type { Logger } from "./log.ts";
+// What startTelemetry() takes; shared by the no-op path and the SDK loader (sdk.ts).
+import type { Logger } from "../log.ts";
 
 export interface TelemetryOptions {
   /** OTLP/HTTP base URL, e.g. http://otel-collector:4318; absent = no-op telemetry. */

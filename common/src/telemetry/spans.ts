@@ -2,7 +2,7 @@
 // (telemetry.ts), so instrumented code costs nothing when telemetry is off.
 import { SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
 import type { Command, CommandResult } from "@eastwest/proto";
-import { errorMessage } from "./errors.ts";
+import { errorMessage } from "../errors.ts";
 
 export const TRACER_NAME = "eastwest";
 

@@ -1,0 +1,5 @@
+// @eastwest/common/telemetry: the programs' own traces and metrics over OTLP (start.ts: no-op without an endpoint,
+// the SDK loaded on demand) and the span helpers for runs and campaigns. Its configuration (config.ts: zod only)
+// and telemetryOptions() are exported from the package root: loading a config loads no OpenTelemetry module.
+export { startTelemetry, type Telemetry, type TelemetryOptions } from "./start.ts";
+export { failSpan, inSpan, SPAN_ATTR, TRACER_NAME, tracedCommands, type CommandSender } from "./spans.ts";
