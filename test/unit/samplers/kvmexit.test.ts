@@ -10,7 +10,7 @@ import { exitReasonCode, exitReasonName } from "../../../agent/src/samplers/kvme
 import { parseKvmStatReport } from "../../../agent/src/samplers/kvmexits/kvmexits.report.ts";
 import { collectExitReasons, kvmStatArgs } from "../../../agent/src/samplers/kvmexits/kvmexits.collect.ts";
 import { kvmExitFields, kvmexitsSampler } from "../../../agent/src/samplers/kvmexits/kvmexits.sampler.ts";
-import { PerfIntervalAssembler, parsePerfStat } from "../../../agent/src/samplers/shared/perf-stat.parse.ts";
+import { PerfIntervalAssembler, parsePerfStat } from "../../../agent/src/samplers/shared/perf/perf-stat.parse.ts";
 import { SECOND, T0, ctx, fixture, mapFs, pointWith } from "./helpers.ts";
 import { failed, fakeExec, fakeSpawn, notFound } from "../../integration/perf/fakes.ts";
 

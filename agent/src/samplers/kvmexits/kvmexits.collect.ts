@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { CommandError, ParseError, errorMessage } from "@eastwest/common";
 import type { Exec } from "../../runtime/exec.ts";
 import { isNotFound } from "../shared/sources.ts";
-import { perfFailureReason } from "../shared/perf-stat.parse.ts";
+import { perfFailureReason } from "../shared/perf/perf-stat.parse.ts";
 import { exitReasonCode, type ExitVendor } from "./kvmexits.reasons.ts";
 import { parseKvmStatReport, type KvmExitRow } from "./kvmexits.report.ts";
 

@@ -6,7 +6,7 @@
 // why: perf does not quote fields, so an event name with a comma (raw "cpu/event=0x3c,umask=0/") would split; the
 // samplers' events have none.
 import { ParseError } from "@eastwest/common";
-import { excerpt } from "./text.ts";
+import { excerpt } from "../text.ts";
 
 export type PerfStatus = "counted" | "not_supported" | "not_counted";
 
