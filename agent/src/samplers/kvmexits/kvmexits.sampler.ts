@@ -1,5 +1,5 @@
 // kvmexits: host-wide VM exits per interval from the kvm:kvm_exit tracepoint, counted (not recorded) by a
-// long-lived `perf stat -x, -I <ms> -e kvm:kvm_exit -a`. Exits by reason: collectExitReasons (kvmexits.collect.ts).
+// long-lived `perf stat -x, -I <ms> -e kvm:kvm_exit -a`. Exits by reason: collectExitReasons (host/kvmstat.collect.ts).
 import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
 import type { Availability, SampleContext, Sampler } from "../types.ts";
 import { spawnTool } from "../../runtime/spawn.ts";
