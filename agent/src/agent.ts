@@ -147,7 +147,6 @@ export class Agent {
 
   async #onCommand(cmd: Command): Promise<CommandResult> {
     const { handleCommand } = await import("./actions/dispatch.ts");
-    await import("./actions/exitreasons/index.ts");
     const { realRunTool } = await import("./actions/iperf3/iperf3.run.ts");
     const deps: CommandDeps = {
       scheduler: this.#scheduler,

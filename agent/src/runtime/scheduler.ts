@@ -1,111 +1,33 @@
-// Runs each sampler on its own interval. A sampler that throws, times out or
-// is unavailable never stops the others. Each sampler reports its health as an
-// eastwest_sampler point: its slowest tick, success, errors and points since
-// the last report, on every tick when it samples at selfIntervalMs or slower,
-// else once per selfIntervalMs.
-//
-// why: at 10 Hz a point per sampler per tick was a third of everything an agent
-// sent, and its cost (encoding, ingest, storage) was paid by the hosts being measured.
-//
-// Holding (hold(forMs)): samplers that can split a tick (capture, decode) only capture at each tick while samples
-// are held; when the hold ends (release, its time, its memory limit, stop) the captures are decoded in tick order
-// and their points emitted with their tick's time. Samplers that cannot split keep sampling as usual.
-//
-// why: samplers sharing an interval share one timer (a lane) on a wall-clock grid of that interval, so the
-// process wakes once per grid tick, not once per sampler (at 10 Hz each extra wake-up costs about as much as
-// parsing a small /proc file), and the cadence does not drift by the sampling time.
-import type { Logger, Sample } from "@eastwest/common";
+// Runs each sampler on its own interval. A sampler that throws, times out or is unavailable never stops the
+// others. Its roles, each in its own file:
+// - lanes.ts: samplers sharing an interval share one timer on a wall-clock grid of that interval;
+// - hold-queue.ts: holding (hold(forMs)): samplers that can split a tick (capture, decode) only capture at each
+//   tick while samples are held; when the hold ends the captures are decoded in tick order and their points emitted
+//   with their tick's time. Samplers that cannot split keep sampling as usual;
+// - self-report.ts: each sampler's health as an eastwest_sampler point (slowest tick, success, totals).
+// Lifecycle: init() probes, start() ticks (once), stop() decodes what is held, then closes every sampler (safe
+// twice, and without start).
+import type { Sample } from "@eastwest/common";
 import { errorMessage, nowNs } from "@eastwest/common";
-import type { Availability, Captured, SampleContext, SampleResult, Sampler } from "../samplers/types.ts";
-import type { Exec } from "./exec.ts";
-import type { HostFs } from "./hostfs.ts";
+import type { SampleContext, SampleResult, Sampler } from "../samplers/types.ts";
+import { DEFAULT_HOLD_LIMITS, HoldQueue, type HeldTick, type HoldState } from "./hold-queue.ts";
+import { Lanes, type Lane } from "./lanes.ts";
+import { newSelfWindow, noteTick, selfDue, selfPoint, type SelfWindow } from "./self-report.ts";
+import type { SamplerState, ScheduledSampler, SchedulerDeps } from "./scheduler.types.ts";
 import { Deadline, TickContext } from "./tick-context.ts";
 
-export interface ScheduledSampler {
-  sampler: Sampler;
-  intervalMs: number;
-  options: Record<string, unknown>;
-}
-
-export interface SamplerState {
-  name: string;
-  intervalMs: number;
-  availability: Availability;
-  ticks: bigint;
-  errors: bigint;
-  points: bigint;
-  lastDurationNs: bigint;
-  lastError: string | undefined;
-}
-
-/** What a sampler's ticks since its last eastwest_sampler point add up to. */
-interface SelfWindow {
-  /** Time of the tick that made the last report (undefined: none yet). */
-  reportedNs: bigint | undefined;
-  maxDurationNs: bigint;
-  allOk: boolean;
-}
-
-export interface SchedulerDeps {
-  fs: HostFs;
-  exec: Exec;
-  baseTags: Record<string, string>;
-  logger: Logger;
-  emit: (points: Sample[]) => void;
-  /** eastwest_sampler points at most this often per sampler (0: every tick). */
-  selfIntervalMs?: number;
-  /** Limits of a hold (default DEFAULT_HOLD_LIMITS). */
-  hold?: HoldLimits;
-}
-
-export interface HoldLimits {
-  /** Captures held take at most about this much memory; past it the hold ends early and they are decoded. */
-  maxBytes: number;
-  /** A hold lasts at most this long, whatever it asks for. */
-  maxMs: number;
-}
-
-export const DEFAULT_HOLD_LIMITS: HoldLimits = { maxBytes: 64 * 1024 * 1024, maxMs: 600_000 };
-
-export interface HoldState {
-  holding: boolean;
-  /** Captures waiting to be decoded (also while a hold that ended is being decoded). */
-  heldTicks: number;
-  heldBytes: number;
-}
-
-/** A tick that captured while samples were held. */
-interface HeldTick {
-  entry: Entry;
-  ctx: SampleContext;
-  captured: Captured;
-  /** The capture's own time: part of the tick's duration. */
-  captureNs: bigint;
-}
+export type { SamplerState, ScheduledSampler, SchedulerDeps } from "./scheduler.types.ts";
+export { DEFAULT_HOLD_LIMITS, type HoldLimits, type HoldState } from "./hold-queue.ts";
+export { untilNextGridMs } from "./lanes.ts";
 
 type Splittable = Sampler & Required<Pick<Sampler, "capture" | "decode">>;
 
 const splits = (s: Sampler): s is Splittable => s.capture !== undefined && s.decode !== undefined;
 
-/** Delay to the next multiple of intervalMs after now, and at least to the next one after the tick's start. */
-export function untilNextGridMs(nowMs: number, intervalMs: number, startedMs: number): number {
-  const next = (Math.floor(startedMs / intervalMs) + 1) * intervalMs;
-  const due = next > nowMs ? next : (Math.floor(nowMs / intervalMs) + 1) * intervalMs;
-  return Math.max(0, due - nowMs);
-}
-
-/** Samplers (and other periodic work) on one interval, woken by one timer on its grid. */
-interface Lane {
-  intervalMs: number;
-  timer: NodeJS.Timeout | undefined;
-  entries: Set<Entry>;
-  extras: Array<() => void>;
-}
-
 type Entry = ScheduledSampler & {
   state: SamplerState;
   /** The lane it ticks in, once started. */
-  lane?: Lane;
+  lane?: Lane<Entry>;
   /** An out-of-grid tick asked for by setInterval/setOptions. */
   soon?: NodeJS.Timeout;
   running: boolean;
@@ -113,27 +35,19 @@ type Entry = ScheduledSampler & {
   revertTimer?: NodeJS.Timeout;
   configuredOptions: Record<string, unknown>;
   optionsRevertTimer?: NodeJS.Timeout;
-  /** Tags of its eastwest_sampler point, made once and frozen (points share them; the encoder keeps their bytes). */
   selfTags?: Readonly<Record<string, string>>;
   self: SelfWindow;
 };
 
-/** Held ticks decoded per event-loop turn. */
-const DECODES_PER_TURN = 50;
+type Outcome = { ok: boolean; points: Sample[] };
 
 export class Scheduler {
   readonly #deps: SchedulerDeps;
   readonly #entries: Entry[];
-  readonly #lanes = new Map<number, Lane>();
+  readonly #lanes: Lanes<Entry>;
+  readonly #hold: HoldQueue<Entry>;
   #started = false;
   #stopped = false;
-  #holding = false;
-  #holdTimer: NodeJS.Timeout | undefined;
-  /** Captures not decoded yet, in tick order. */
-  #held: HeldTick[] = [];
-  #heldBytes = 0;
-  /** Decoding what a hold kept; while it runs, ticks of splitting samplers still capture (behind what is held). */
-  #draining: Promise<void> | undefined;
 
   constructor(samplers: ScheduledSampler[], deps: SchedulerDeps) {
     this.#deps = deps;
@@ -142,9 +56,11 @@ export class Scheduler {
       running: false,
       defaultIntervalMs: s.intervalMs,
       configuredOptions: s.options,
-      self: { reportedNs: undefined, maxDurationNs: 0n, allOk: true },
+      self: newSelfWindow(),
       state: { name: s.sampler.name, intervalMs: s.intervalMs, availability: { available: true }, ticks: 0n, errors: 0n, points: 0n, lastDurationNs: 0n, lastError: undefined },
     }));
+    this.#lanes = new Lanes<Entry>((e, tickNs, startedMs) => void this.#tick(e, tickNs, startedMs), deps.logger);
+    this.#hold = new HoldQueue<Entry>(deps.hold ?? DEFAULT_HOLD_LIMITS, deps.logger, (h) => this.#decode(h));
   }
 
   #ctx(e: ScheduledSampler, tickNs: bigint, signal: () => AbortSignal): SampleContext {
@@ -172,59 +88,13 @@ export class Scheduler {
   start(): void {
     if (this.#started || this.#stopped) return;
     this.#started = true;
-    for (const e of this.#entries) {
-      if (!e.state.availability.available) continue;
-      e.lane = this.#lane(e.intervalMs);
-      e.lane.entries.add(e);
-    }
-    for (const lane of this.#lanes.values()) this.#arm(lane, 0);
+    for (const e of this.#entries) if (e.state.availability.available) e.lane = this.#lanes.join(e, e.intervalMs);
+    this.#lanes.start();
   }
 
   /** Runs `fn` on the grid of intervalMs, in the same wake-up as the samplers of that interval (e.g. the agent's own point). */
   every(intervalMs: number, fn: () => void): void {
-    const fresh = !this.#lanes.has(intervalMs);
-    const lane = this.#lane(intervalMs);
-    lane.extras.push(fn);
-    if (fresh && this.#started) this.#armOnGrid(lane);
-  }
-
-  #lane(intervalMs: number): Lane {
-    let lane = this.#lanes.get(intervalMs);
-    if (lane === undefined) {
-      lane = { intervalMs, timer: undefined, entries: new Set(), extras: [] };
-      this.#lanes.set(intervalMs, lane);
-    }
-    return lane;
-  }
-
-  #arm(lane: Lane, delayMs: number): void {
-    if (this.#stopped) return;
-    lane.timer = setTimeout(() => this.#fire(lane), delayMs);
-  }
-
-  #armOnGrid(lane: Lane): void {
-    const now = Date.now();
-    this.#arm(lane, untilNextGridMs(now, lane.intervalMs, now));
-  }
-
-  #fire(lane: Lane): void {
-    lane.timer = undefined;
-    if (lane.entries.size === 0 && lane.extras.length === 0) {
-      this.#lanes.delete(lane.intervalMs);
-      return;
-    }
-    const startedMs = Date.now();
-    const tickNs = nowNs();
-    for (const fn of lane.extras) {
-      try {
-        fn();
-      } catch (err) {
-        this.#deps.logger.warn({ err: errorMessage(err) }, "periodic work failed"); // why: never at the samplers' cost
-      }
-    }
-    // why: a sampler still in its previous tick (slower than its interval) skips this grid point.
-    for (const e of lane.entries) if (!e.running) void this.#tick(e, tickNs, startedMs);
-    this.#arm(lane, untilNextGridMs(Date.now(), lane.intervalMs, startedMs));
+    this.#lanes.every(intervalMs, fn);
   }
 
   async #tick(e: Entry, tickNs: bigint, startedMs: number): Promise<void> {
@@ -233,10 +103,10 @@ export class Scheduler {
     let deadline: Deadline | undefined;
     const ctx = this.#ctx(e, tickNs, () => (deadline ??= new Deadline(startedMs + e.intervalMs)).signal);
     const sampler = e.sampler;
-    if ((this.#holding || this.#draining !== undefined) && splits(sampler)) {
+    if (this.#hold.active && splits(sampler)) {
       try {
         const captured = await sampler.capture(ctx);
-        this.#keep({ entry: e, ctx, captured, captureNs: process.hrtime.bigint() - started });
+        this.#hold.keep({ entry: e, ctx, captured, captureNs: process.hrtime.bigint() - started });
       } catch (err) {
         // why: a capture that failed is a failed tick now: there is nothing to decode later.
         this.#account(e, tickNs, process.hrtime.bigint() - started, this.#failed(e, err));
@@ -252,8 +122,16 @@ export class Scheduler {
     this.#account(e, tickNs, process.hrtime.bigint() - started, outcome);
   }
 
+  /** Decodes one held capture and accounts it as its tick, with its tick's time. */
+  async #decode(h: HeldTick<Entry>): Promise<void> {
+    const e = h.entry;
+    const started = process.hrtime.bigint();
+    const outcome = await this.#outcome(e, () => (e.sampler as Splittable).decode(h.captured, h.ctx));
+    this.#account(e, h.ctx.nowNs, h.captureNs + process.hrtime.bigint() - started, outcome);
+  }
+
   /** A tick's result, its errors counted and logged; a throw is a failed tick. */
-  async #outcome(e: Entry, run: () => Promise<SampleResult>): Promise<{ ok: boolean; points: Sample[] }> {
+  async #outcome(e: Entry, run: () => Promise<SampleResult>): Promise<Outcome> {
     try {
       // why: called inside the try, so that a sampler that throws before its first await is a failed tick too.
       const r = await run();
@@ -276,14 +154,12 @@ export class Scheduler {
   }
 
   /** Counts a finished tick, adds the sampler's own point when due, and emits. */
-  #account(e: Entry, tickNs: bigint, durationNs: bigint, { ok, points }: { ok: boolean; points: Sample[] }): void {
+  #account(e: Entry, tickNs: bigint, durationNs: bigint, { ok, points }: Outcome): void {
     e.state.ticks += 1n;
     e.state.points += BigInt(points.length);
     e.state.lastDurationNs = durationNs;
-    const w = e.self;
-    if (durationNs > w.maxDurationNs) w.maxDurationNs = durationNs;
-    w.allOk &&= ok;
-    if (this.#selfDue(e, tickNs)) points.push(this.#selfPoint(e, tickNs));
+    noteTick(e.self, durationNs, ok);
+    if (selfDue(e, tickNs, this.#deps.selfIntervalMs ?? 0)) points.push(selfPoint(e, tickNs, this.#deps.baseTags["agent_id"] ?? ""));
     if (points.length > 0) this.#deps.emit(points);
   }
 
@@ -293,105 +169,14 @@ export class Scheduler {
    */
   hold(forMs: number): HoldState {
     if (forMs <= 0 || this.#stopped) {
-      this.#release("released");
-      return this.holdState();
+      this.#hold.release("released");
+      return this.#hold.state();
     }
-    const ms = Math.min(forMs, this.#limits.maxMs);
-    clearTimeout(this.#holdTimer);
-    this.#holdTimer = setTimeout(() => this.#release("hold time over"), ms);
-    this.#holdTimer.unref();
-    if (!this.#holding) this.#deps.logger.debug({ for_ms: ms }, "holding samples");
-    this.#holding = true;
-    return this.holdState();
+    return this.#hold.hold(forMs);
   }
 
   holdState(): HoldState {
-    return { holding: this.#holding, heldTicks: this.#held.length, heldBytes: this.#heldBytes };
-  }
-
-  get #limits(): HoldLimits {
-    return this.#deps.hold ?? DEFAULT_HOLD_LIMITS;
-  }
-
-  #keep(h: HeldTick): void {
-    this.#held.push(h);
-    this.#heldBytes += h.captured.bytes;
-    if (!this.#holding) this.#drainSoon();
-    else if (this.#heldBytes > this.#limits.maxBytes) {
-      this.#deps.logger.warn({ held_bytes: this.#heldBytes, max_bytes: this.#limits.maxBytes, held_ticks: this.#held.length }, "hold ended early: held captures reached hold.maxBytes");
-      this.#release("memory limit");
-    }
-  }
-
-  #release(why: string): void {
-    clearTimeout(this.#holdTimer);
-    this.#holdTimer = undefined;
-    if (this.#holding) this.#deps.logger.debug({ why, held_ticks: this.#held.length, held_bytes: this.#heldBytes }, "hold ended: decoding held samples");
-    this.#holding = false;
-    this.#drainSoon();
-  }
-
-  #drainSoon(): void {
-    if (this.#draining !== undefined || this.#held.length === 0) return;
-    this.#draining = this.#drain().finally(() => {
-      this.#draining = undefined;
-      // why: a capture that finished between the drain's last look and now is still held.
-      if (!this.#holding) this.#drainSoon();
-    });
-  }
-
-  /**
-   * Decodes the held captures in tick order, and those captured meanwhile, until none is left or a new hold starts
-   * (its traffic should not share its CPUs with the decoding; its end resumes it, behind the same queue).
-   */
-  async #drain(): Promise<void> {
-    let decoded = 0;
-    while (!this.#holding) {
-      // why: shift() on a large array is cheap in V8 (it moves the array's start), and keeps one queue in order.
-      const h = this.#held.shift();
-      if (h === undefined) break;
-      this.#heldBytes -= h.captured.bytes;
-      const e = h.entry;
-      const started = process.hrtime.bigint();
-      const outcome = await this.#outcome(e, () => (e.sampler as Splittable).decode(h.captured, h.ctx));
-      this.#account(e, h.ctx.nowNs, h.captureNs + process.hrtime.bigint() - started, outcome);
-      // why: a long hold decodes for a while: let batches go out and timers fire meanwhile.
-      if (++decoded % DECODES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
-    }
-    // why: sizes are estimates summed in and out; an empty queue holds nothing.
-    if (this.#held.length === 0) this.#heldBytes = 0;
-  }
-
-  /**
-   * Whether this tick reports: the first one does, and then the first at least selfIntervalMs after the last report,
-   * less half an interval so that grid jitter does not skip a report.
-   */
-  #selfDue(e: Entry, tickNs: bigint): boolean {
-    const last = e.self.reportedNs;
-    const selfMs = this.#deps.selfIntervalMs ?? 0;
-    if (last === undefined || e.intervalMs >= selfMs) return true;
-    return (tickNs - last) * 2n >= BigInt(2 * selfMs - e.intervalMs) * 1_000_000n;
-  }
-
-  #selfPoint(e: Entry, timeNs: bigint): Sample {
-    const w = e.self;
-    const point: Sample = {
-      measurement: "eastwest_sampler",
-      tags: (e.selfTags ??= Object.freeze({ agent_id: this.#deps.baseTags["agent_id"] ?? "", sampler: e.sampler.name })),
-      fields: {
-        duration_ns: w.maxDurationNs,
-        up: w.allOk,
-        ticks_total: e.state.ticks,
-        errors_total: e.state.errors,
-        points_total: e.state.points,
-        interval_ms: BigInt(e.intervalMs),
-      },
-      timeNs,
-    };
-    w.reportedNs = timeNs;
-    w.maxDurationNs = 0n;
-    w.allOk = true;
-    return point;
+    return this.#hold.state();
   }
 
   /** Changes the interval of one sampler (or all with name ""), optionally reverting after forMs. */
@@ -413,13 +198,7 @@ export class Scheduler {
   #applyInterval(e: Entry, intervalMs: number): void {
     e.intervalMs = intervalMs;
     e.state.intervalMs = intervalMs;
-    if (e.lane !== undefined && e.lane.intervalMs !== intervalMs && !this.#stopped) {
-      e.lane.entries.delete(e);
-      const fresh = !this.#lanes.has(intervalMs);
-      e.lane = this.#lane(intervalMs);
-      e.lane.entries.add(e);
-      if (fresh) this.#armOnGrid(e.lane);
-    }
+    if (e.lane !== undefined && e.lane.intervalMs !== intervalMs && !this.#stopped) e.lane = this.#lanes.move(e, e.lane, intervalMs);
     this.#tickSoon(e);
   }
 
@@ -468,9 +247,9 @@ export class Scheduler {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const lane of this.#lanes.values()) clearTimeout(lane.timer);
-    this.#release("stopping");
-    while (this.#draining !== undefined) await this.#draining;
+    this.#lanes.stop();
+    this.#hold.release("stopping");
+    await this.#hold.settle();
     for (const e of this.#entries) {
       clearTimeout(e.soon);
       clearTimeout(e.revertTimer);

@@ -15,9 +15,9 @@ import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
 import { realExec } from "../../../agent/src/runtime/exec.ts";
 import { pmuSampler } from "../../../agent/src/samplers/pmu/pmu.sampler.ts";
 import { kvmexitsSampler } from "../../../agent/src/samplers/kvmexits/kvmexits.sampler.ts";
-import { collectExitReasons } from "../../../agent/src/samplers/kvmexits/kvmexits.collect.ts";
+import { collectExitReasons } from "../../../agent/src/host/kvmstat.collect.ts";
 import { membwSampler } from "../../../agent/src/samplers/membw/membw.sampler.ts";
-import { parsePerfStat } from "../../../agent/src/samplers/shared/perf-stat.parse.ts";
+import { parsePerfStat } from "../../../agent/src/samplers/shared/perf/perf-stat.parse.ts";
 import type { SampleContext, Sampler } from "../../../agent/src/samplers/types.ts";
 import { requireBinary, waitFor } from "../../helpers/procs.ts";
 

@@ -1,7 +1,7 @@
 // What keeps the per-tick parsing cheap must not change what the samplers report.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { hex, int, lines, uint, words } from "../../../agent/src/samplers/shared/text.ts";
+import { hex, int, lines, uint, words } from "../../../agent/src/host/text.ts";
 import { parseSnmp } from "../../../agent/src/samplers/tcp/tcp.parse.ts";
 import { tcpinfoSampler } from "../../../agent/src/samplers/tcpinfo/tcpinfo.sampler.ts";
 import { hostFs } from "../../../agent/src/runtime/hostfs.ts";

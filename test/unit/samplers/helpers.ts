@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { CommandError, type Sample } from "@eastwest/common";
 import { hostFs, type HostFs } from "../../../agent/src/runtime/hostfs.ts";
 import { realExec, type Exec } from "../../../agent/src/runtime/exec.ts";
-import { isNotFound } from "../../../agent/src/samplers/shared/sources.ts";
+import { isNotFound } from "../../../agent/src/host/tool.ts";
 import type { SampleContext } from "../../../agent/src/samplers/types.ts";
 
 export const FIXTURES = fileURLToPath(new URL("../../fixtures/", import.meta.url));

@@ -6,11 +6,11 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ParseError } from "@eastwest/common";
-import { exitReasonCode, exitReasonName } from "../../../agent/src/samplers/kvmexits/kvmexits.reasons.ts";
-import { parseKvmStatReport } from "../../../agent/src/samplers/kvmexits/kvmexits.report.ts";
-import { collectExitReasons, kvmStatArgs } from "../../../agent/src/samplers/kvmexits/kvmexits.collect.ts";
+import { exitReasonCode, exitReasonName } from "../../../agent/src/host/kvmstat.reasons.ts";
+import { parseKvmStatReport } from "../../../agent/src/host/kvmstat.report.ts";
+import { collectExitReasons, kvmStatArgs } from "../../../agent/src/host/kvmstat.collect.ts";
 import { kvmExitFields, kvmexitsSampler } from "../../../agent/src/samplers/kvmexits/kvmexits.sampler.ts";
-import { PerfIntervalAssembler, parsePerfStat } from "../../../agent/src/samplers/shared/perf-stat.parse.ts";
+import { PerfIntervalAssembler, parsePerfStat } from "../../../agent/src/samplers/shared/perf/perf-stat.parse.ts";
 import { SECOND, T0, ctx, fixture, mapFs, pointWith } from "./helpers.ts";
 import { failed, fakeExec, fakeSpawn, notFound } from "../../integration/perf/fakes.ts";
 

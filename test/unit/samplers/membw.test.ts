@@ -7,7 +7,7 @@ import { hostFs, type HostFs } from "../../../agent/src/runtime/hostfs.ts";
 import { CAS_BYTES, imcBytesPerValue, imcFields, parseMbmValue, parseScale, unitBytes } from "../../../agent/src/samplers/membw/membw.parse.ts";
 import { mbmGroups, readMbmGroup, resctrlProblem } from "../../../agent/src/samplers/membw/membw.resctrl.ts";
 import { membwSampler } from "../../../agent/src/samplers/membw/membw.sampler.ts";
-import { PerfIntervalAssembler, parsePerfStat, type PerfInterval } from "../../../agent/src/samplers/shared/perf-stat.parse.ts";
+import { PerfIntervalAssembler, parsePerfStat, type PerfInterval } from "../../../agent/src/samplers/shared/perf/perf-stat.parse.ts";
 import { FIXTURES, SECOND, T0, allFinite, ctx, fixture, liveFs, pointWith } from "./helpers.ts";
 import { failed, fakeExec, fakeSpawn } from "../../integration/perf/fakes.ts";
 

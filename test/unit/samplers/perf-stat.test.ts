@@ -3,11 +3,10 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ParseError } from "@eastwest/common";
-import {
-  PerfIntervalAssembler, parsePerfStat, parsePerfStatLine, perfFailureReason, sumIntervals, type PerfInterval,
-} from "../../../agent/src/samplers/shared/perf-stat.parse.ts";
+import { PerfIntervalAssembler, parsePerfStat, parsePerfStatLine, sumIntervals, type PerfInterval } from "../../../agent/src/samplers/shared/perf/perf-stat.parse.ts";
+import { perfFailureReason } from "../../../agent/src/host/perf.failure.ts";
 import { LineSplitter } from "../../../agent/src/runtime/spawn.ts";
-import { PerfStatStream, PerfStreams, perfStatArgs } from "../../../agent/src/samplers/pmu/perf-stat.stream.ts";
+import { PerfStatStream, PerfStreams, perfStatArgs } from "../../../agent/src/samplers/shared/perf/perf-stat.stream.ts";
 import { fixture } from "./helpers.ts";
 import { fakeSpawn } from "../../integration/perf/fakes.ts";
 

@@ -2,7 +2,7 @@
 // and a fake spawn (the long-lived perf stat children). Fixtures: test/fixtures/perf-stat/META.
 import assert from "node:assert/strict";
 import { ConfigError } from "@eastwest/common";
-import { PerfIntervalAssembler, parsePerfStat, type PerfInterval } from "../../../agent/src/samplers/shared/perf-stat.parse.ts";
+import { PerfIntervalAssembler, parsePerfStat, type PerfInterval } from "../../../agent/src/samplers/shared/perf/perf-stat.parse.ts";
 import { pmuEventKey, pmuFields } from "../../../agent/src/samplers/pmu/pmu.parse.ts";
 import { isQemuComm, parsePmuOptions, qemuName, vmTargets } from "../../../agent/src/samplers/pmu/pmu.targets.ts";
 import { pmuSampler } from "../../../agent/src/samplers/pmu/pmu.sampler.ts";

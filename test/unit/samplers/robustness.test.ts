@@ -8,7 +8,8 @@ import { parseSnmp } from "../../../agent/src/samplers/tcp/tcp.parse.ts";
 import { parseSoftirqs } from "../../../agent/src/samplers/softirqs/softirqs.parse.ts";
 import { parseSoftnet } from "../../../agent/src/samplers/softnet/softnet.parse.ts";
 import { parseSs } from "../../../agent/src/samplers/tcpinfo/tcpinfo.parse.ts";
-import { parseEthtoolFeatures, parseQdiscs } from "../../../agent/src/samplers/netstate/netstate.parse.ts";
+import { parseEthtoolFeatures } from "../../../agent/src/host/ethtool.parse.ts";
+import { parseQdiscs } from "../../../agent/src/host/tc.parse.ts";
 import { fixture } from "./helpers.ts";
 
 const PARSERS: ReadonlyArray<readonly [string, (text: string) => unknown, string]> = [

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { SockDiagClient, SockDiagError } from "../../../agent/src/samplers/tcpinfo/sockdiag.ts";
 import { SS_DEFAULT_STATES } from "../../../agent/src/samplers/tcpinfo/sockdiag.bytecode.ts";
 import { tcpinfoSampler } from "../../../agent/src/samplers/tcpinfo/tcpinfo.sampler.ts";
-import { ssArgs } from "../../../agent/src/samplers/tcpinfo/tcpinfo.filter.ts";
+import { ssArgs } from "../../../agent/src/host/ss.filter.ts";
 import { T0, ctx, fixtureExec, liveFs, requireTool } from "./helpers.ts";
 
 const REQ = { states: SS_DEFAULT_STATES };

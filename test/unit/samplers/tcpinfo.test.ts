@@ -4,7 +4,8 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
 import { realExec } from "../../../agent/src/runtime/exec.ts";
 import { ConfigError, ParseError, type Sample } from "@eastwest/common";
-import { parseTcpInfoOptions, ssArgs } from "../../../agent/src/samplers/tcpinfo/tcpinfo.filter.ts";
+import { parseTcpInfoOptions } from "../../../agent/src/samplers/tcpinfo/tcpinfo.filter.ts";
+import { ssArgs } from "../../../agent/src/host/ss.filter.ts";
 import { parseSs, type TcpFlow } from "../../../agent/src/samplers/tcpinfo/tcpinfo.parse.ts";
 import { msToNs, parseRate } from "../../../agent/src/samplers/tcpinfo/tcpinfo.info.ts";
 import { tcpinfoSampler } from "../../../agent/src/samplers/tcpinfo/tcpinfo.sampler.ts";

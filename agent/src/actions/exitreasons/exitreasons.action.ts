@@ -3,7 +3,7 @@
 // Result: the ExitReasons document ({available: true, reasons, total, ...} or
 // {available: false, reason}).
 import type { CollectExitReasons } from "@eastwest/proto";
-import { collectExitReasons, type ExitReasons } from "../../samplers/kvmexits/kvmexits.collect.ts";
+import { collectExitReasons, type ExitReasons } from "../../host/kvmstat.collect.ts";
 import type { Exec } from "../../runtime/exec.ts";
 
 export const MAX_DURATION_MS = 600_000;

@@ -1,8 +1,5 @@
-// Registers collectExitReasons with the command dispatcher.
-import { registerHandler } from "../dispatch.ts";
+// Registers collectExitReasons with the command registry.
+import { on } from "../registry.ts";
 import { exitReasonsAction } from "./exitreasons.action.ts";
 
-registerHandler("collectExitReasons", async (cmd, deps, signal) => {
-  if (cmd.kind?.$case !== "collectExitReasons") throw new Error("bad command");
-  return exitReasonsAction(cmd.kind.value, deps.exec, signal);
-});
+on("collectExitReasons", (value, deps, signal) => exitReasonsAction(value, deps.exec, signal));

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Logger } from "@eastwest/common";
 import type { Exec } from "../../runtime/exec.ts";
 import type { HostFs } from "../../runtime/hostfs.ts";
-import { parseUintFile } from "../../samplers/netstate/netstate.parse.ts";
+import { parseUintFile } from "../../host/sysfs.parse.ts";
 import { SYSCTLS, sysctlPath } from "./settings.kinds.ts";
 import { featureMap, rootQdisc, type FeatureMap, type RootQdisc } from "./settings.state.ts";
 

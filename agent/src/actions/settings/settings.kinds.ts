@@ -1,6 +1,6 @@
 // The allow-list (pure): setting kinds, ethtool features, sysctl keys, qdiscs and ranges the agent
 // accepts, and the typed change each accepted Setting becomes.
-import type { FEATURES } from "../../samplers/netstate/netstate.fields.ts";
+import type { FEATURES } from "../../host/ethtool.parse.ts";
 
 export const KINDS = ["ethtool_feature", "sysctl", "qdisc", "mtu"] as const;
 export type Kind = (typeof KINDS)[number];

@@ -6,7 +6,6 @@ import {
   readAvailableCongestion, readFeatures, readInterfaces, readMtu, readQdisc, readSysctl, tool, type SettingsDeps,
 } from "./settings.host.ts";
 import type { FeatureMap, RootQdisc } from "./settings.state.ts";
-import type { Draft } from "./settings.validate.ts";
 
 export type Read<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -56,8 +55,8 @@ async function probeCongestion(probe: Probe, name: string, deps: SettingsDeps): 
   });
 }
 
-/** Reads the state of every accepted draft's target. Never throws: failures are recorded per target. */
-export async function probeHost(drafts: readonly Draft[], deps: SettingsDeps): Promise<Probe> {
+/** Reads the state of every accepted draft's target (validate's Draft fits). Never throws: failures are recorded per target. */
+export async function probeHost(drafts: readonly { readonly change: Change }[], deps: SettingsDeps): Promise<Probe> {
   const probe: Probe = {
     interfaces: { ok: true, value: new Set() },
     features: new Map(),

@@ -1,8 +1,9 @@
 // Pure views of host state the settings actions read back (ethtool -k, tc qdisc show) and the argv
 // arrays that change it. Nothing here runs a tool.
 import { ParseError } from "@eastwest/common";
-import { parseEthtoolFeatures, parseQdiscs } from "../../samplers/netstate/netstate.parse.ts";
-import { lines, words } from "../../samplers/shared/text.ts";
+import { parseEthtoolFeatures } from "../../host/ethtool.parse.ts";
+import { parseQdiscs } from "../../host/tc.parse.ts";
+import { lines, words } from "../../host/text.ts";
 import { FEATURE_SHORT, type FeatureName } from "./settings.kinds.ts";
 
 export interface FeatureState {

@@ -2,7 +2,7 @@
 import { ValidationError } from "@eastwest/common";
 import type { WatchFlows } from "@eastwest/proto";
 import type { Scheduler } from "../../runtime/scheduler.ts";
-import { parseTcpInfoOptions, type FlowSelector } from "../../samplers/tcpinfo/tcpinfo.filter.ts";
+import { parseFlowSelectors, type FlowSelector } from "../../host/ss.filter.ts";
 
 export const TCPINFO = "tcpinfo";
 
@@ -26,13 +26,13 @@ export function selectorsOf(cmd: WatchFlows): Array<Record<string, unknown>> {
 
 /** Validates like the tcpinfo sampler; an empty list stops per-flow sampling for forMs. */
 export function watchFlows(cmd: WatchFlows, scheduler: Scheduler | undefined): WatchFlowsResult {
-  const parsed = parseTcpInfoOptions({ flows: selectorsOf(cmd) });
-  const problems = [...parsed.problems];
+  const problems: string[] = [];
+  const flows = parseFlowSelectors(selectorsOf(cmd), problems);
   if (!Number.isInteger(cmd.forMs) || cmd.forMs < 0) problems.push(`for_ms: expected an integer >= 0, got ${JSON.stringify(cmd.forMs)}`);
   if (problems.length > 0) throw new ValidationError(`invalid watch_flows command: ${problems.join("; ")}`);
   const state = scheduler?.states().find((s) => s.name === TCPINFO);
   if (!scheduler || !state) throw new Error(`no sampler named ${TCPINFO} (disabled in this agent's configuration?)`);
   if (!state.availability.available) throw new Error(`${TCPINFO} is ${state.availability.reason}`);
-  scheduler.setOptions(TCPINFO, { flows: parsed.value.flows }, cmd.forMs);
-  return { sampler: TCPINFO, flows: parsed.value.flows, forMs: cmd.forMs };
+  scheduler.setOptions(TCPINFO, { flows }, cmd.forMs);
+  return { sampler: TCPINFO, flows, forMs: cmd.forMs };
 }

@@ -1,6 +1,6 @@
 // Pure parser of /proc/stat: per-cpu tick counters and the kernel activity lines.
 import { ParseError } from "@eastwest/common";
-import { excerpt, lines, uint, words } from "../shared/text.ts";
+import { excerpt, lines, uint, words } from "../../host/text.ts";
 import { SKIP, Shape, UINT, WORD } from "../shared/shape.ts";
 
 /** Column order of a "cpu" line (Documentation/filesystems/proc.rst). Older kernels print fewer columns. */

@@ -1,12 +1,11 @@
 // cpu: /proc/stat per-cpu time (ns totals and % of the interval) and kernel activity counters.
-import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
-import type { Captured, SampleContext, SampleResult, Sampler, SamplerFactory } from "../types.ts";
+import type { FieldValue, Sample } from "@eastwest/common";
 import { SeriesMemory, type CounterSeries } from "../shared/series.ts";
 import { TagCache } from "../shared/tags.ts";
-import { intOption, perOptions, unknownKeys } from "../shared/options.ts";
-import { captureProc, capturedText, probeProc, type CapturedProc } from "../shared/sources.ts";
-import type { Shape } from "../shared/shape.ts";
-import { CPU_STATES, KERNEL_KEYS, parseProcStat, statShape, statValues, type StatLayout, type StatValues } from "./cpu.parse.ts";
+import { intOption } from "../shared/options.ts";
+import { capturedText } from "../shared/sources.ts";
+import { LayoutCache, addSeriesRates, procTableSampler, type SeriesRates } from "../shared/proc-table.ts";
+import { CPU_STATES, KERNEL_KEYS, parseProcStat, statShape, statValues } from "./cpu.parse.ts";
 
 // why: guest and guest_nice are already included in user and nice (kernel account_guest_time),
 // so the interval's total time is the sum of the other eight states.
@@ -27,22 +26,12 @@ const KERNEL_FIELDS: ReadonlyArray<readonly [number, string]> = [
   [kernelIndex("procs_running"), "procs_running"],
   [kernelIndex("procs_blocked"), "procs_blocked"],
 ];
-const KERNEL_RATES: ReadonlyArray<readonly [number, string]> = [
+const KERNEL_RATES: SeriesRates = [
   [kernelIndex("ctxt"), "context_switches_per_s"],
   [kernelIndex("intr"), "interrupts_per_s"],
   [kernelIndex("softirq"), "softirqs_per_s"],
   [kernelIndex("processes"), "forks_per_s"],
 ];
-
-/** Options: `userHz` (default 100): ticks per second of /proc/stat. */
-function parseOptions(ctx: SampleContext): { nsPerTick: bigint } {
-  const hz = intOption(ctx.options, "userHz", 100, 1, 1_000_000);
-  const problems = [...unknownKeys(ctx.options, ["userHz"]), ...hz.problems].map((p) => `cpu: ${p}`);
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { nsPerTick: 1_000_000_000n / BigInt(hz.value) };
-}
-
-const options = perOptions(parseOptions);
 
 /** A cpu line's fields; `s` has been stepped with this tick's ticks. */
 function cpuFields(s: CounterSeries, ticks: ReadonlyArray<bigint | undefined>, nsPerTick: bigint): Record<string, FieldValue> {
@@ -68,72 +57,59 @@ function cpuFields(s: CounterSeries, ticks: ReadonlyArray<bigint | undefined>, n
 function kernelFields(s: CounterSeries, kernel: ReadonlyArray<bigint | undefined>): Record<string, FieldValue> {
   const fields: Record<string, FieldValue> = {};
   for (const [i, field] of KERNEL_FIELDS) if (kernel[i] !== undefined) fields[field] = kernel[i];
-  for (const [i, field] of KERNEL_RATES) {
-    const perS = s.perSecond(i);
-    if (perS !== undefined) fields[field] = perS;
-  }
+  addSeriesRates(fields, s, KERNEL_RATES);
   return fields;
 }
 
-export const cpuSampler: SamplerFactory = (): Sampler => {
-  // why: /proc/stat times are u64 (kernel cputime in ns, printed as clock_t).
-  const cpus = new SeriesMemory(64, CPU_STATES.length);
-  const kernelMemory = new SeriesMemory(64, KERNEL_KEYS.length);
-  const tags = new TagCache("cpu");
-  let known: { shape: Shape; layout: StatLayout } | undefined;
-  const read: Array<bigint | undefined> = [];
-  const kernel: Array<bigint | undefined> = KERNEL_KEYS.map(() => undefined);
+function parse(text: string) {
+  const stat = parseProcStat(text);
+  return { ...statValues(stat), errors: stat.errors };
+}
 
-  /** This read by position: through the shape of the last clean parse while the text keeps it, else parsed. */
-  function values(text: string): StatValues & { errors: string[] } {
-    if (known !== undefined && known.shape.read(text, read)) return { layout: known.layout, values: read, errors: [] };
-    const stat = parseProcStat(text);
-    known = stat.errors.length === 0 ? statShape(text) : undefined;
-    return { ...statValues(stat), errors: stat.errors };
-  }
-
-  const capture = (ctx: SampleContext): Promise<CapturedProc> => captureProc(ctx, "stat");
-
-  return {
-    name: "cpu",
-    defaultIntervalMs: 1000,
-    async init(ctx) {
-      options(ctx);
-      return probeProc(ctx, "stat");
+/** Options: `userHz` (default 100): ticks per second of /proc/stat. */
+export const cpuSampler = procTableSampler<{ nsPerTick: bigint }>({
+  name: "cpu",
+  files: ["stat"],
+  options: {
+    keys: ["userHz"],
+    parse(options) {
+      const hz = intOption(options, "userHz", 100, 1, 1_000_000);
+      return { value: { nsPerTick: 1_000_000_000n / BigInt(hz.value) }, problems: hz.problems };
     },
-    async sample(ctx) {
-      return decode(await capture(ctx), ctx);
-    },
-    capture,
-    decode,
-  };
-
-  async function decode(c: Captured, ctx: SampleContext): Promise<SampleResult> {
-    const { nsPerTick } = options(ctx);
-    const { layout, values: v, errors } = values(capturedText(c, 0));
-    const points: Sample[] = [];
-    for (let row = 0; row < layout.cpus.length; row++) {
-      const cpu = layout.cpus[row] as string;
-      const s = cpus.get(cpu);
-      const first = layout.first[row] as number;
-      const columns = layout.columns[row] as number;
-      for (let i = 0; i < columns; i++) s.values[i] = v[first + i];
-      const ticks = s.values;
-      cpus.step(s, ctx.nowNs);
-      // why: step() hands the stepped values back as the previous read; the totals are this tick's.
-      const fields = cpuFields(s, ticks, nsPerTick);
-      points.push({ measurement: "cpu", tags: tags.get(ctx, cpu), fields, timeNs: ctx.nowNs });
-    }
-    const k = kernelMemory.get("kernel");
-    for (let i = 0; i < KERNEL_KEYS.length; i++) {
-      const at = layout.kernel[i] as number;
-      kernel[i] = k.values[i] = at < 0 ? undefined : v[at];
-    }
-    kernelMemory.step(k, ctx.nowNs);
-    const fields = kernelFields(k, kernel);
-    if (Object.keys(fields).length > 0) points.push({ measurement: "kernel", tags: tags.bare(ctx), fields, timeNs: ctx.nowNs });
-    cpus.sweep();
-    kernelMemory.sweep();
-    return { points, errors };
-  }
-};
+  },
+  decoder() {
+    // why: /proc/stat times are u64 (kernel cputime in ns, printed as clock_t).
+    const cpus = new SeriesMemory(64, CPU_STATES.length);
+    const kernelMemory = new SeriesMemory(64, KERNEL_KEYS.length);
+    const tags = new TagCache("cpu");
+    const table = new LayoutCache(parse, statShape);
+    const kernel: Array<bigint | undefined> = KERNEL_KEYS.map(() => undefined);
+    return (c, ctx, { nsPerTick }) => {
+      const { layout, values: v, errors } = table.read(capturedText(c, 0));
+      const points: Sample[] = [];
+      for (let row = 0; row < layout.cpus.length; row++) {
+        const cpu = layout.cpus[row] as string;
+        const s = cpus.get(cpu);
+        const first = layout.first[row] as number;
+        const columns = layout.columns[row] as number;
+        for (let i = 0; i < columns; i++) s.values[i] = v[first + i];
+        const ticks = s.values;
+        cpus.step(s, ctx.nowNs);
+        // why: step() hands the stepped values back as the previous read; the totals are this tick's.
+        const fields = cpuFields(s, ticks, nsPerTick);
+        points.push({ measurement: "cpu", tags: tags.get(ctx, cpu), fields, timeNs: ctx.nowNs });
+      }
+      const k = kernelMemory.get("kernel");
+      for (let i = 0; i < KERNEL_KEYS.length; i++) {
+        const at = layout.kernel[i] as number;
+        kernel[i] = k.values[i] = at < 0 ? undefined : v[at];
+      }
+      kernelMemory.step(k, ctx.nowNs);
+      const fields = kernelFields(k, kernel);
+      if (Object.keys(fields).length > 0) points.push({ measurement: "kernel", tags: tags.bare(ctx), fields, timeNs: ctx.nowNs });
+      cpus.sweep();
+      kernelMemory.sweep();
+      return { points, errors };
+    };
+  },
+});

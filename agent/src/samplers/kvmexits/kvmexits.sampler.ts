@@ -1,15 +1,14 @@
 // kvmexits: host-wide VM exits per interval from the kvm:kvm_exit tracepoint, counted (not recorded) by a
-// long-lived `perf stat -x, -I <ms> -e kvm:kvm_exit -a`. Exits by reason: collectExitReasons (kvmexits.collect.ts).
+// long-lived `perf stat -x, -I <ms> -e kvm:kvm_exit -a`. Exits by reason: collectExitReasons (host/kvmstat.collect.ts).
 import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
 import type { Availability, SampleContext, Sampler } from "../types.ts";
 import { spawnTool } from "../../runtime/spawn.ts";
 import { intOption, unknownKeys } from "../shared/options.ts";
 import { point, pushPoint } from "../shared/points.ts";
-import { sumIntervals, type PerfInterval } from "../shared/perf-stat.parse.ts";
-import { PerfStreams, perfStatArgs } from "../pmu/perf-stat.stream.ts";
-import { perfStatOnce, statusText } from "../pmu/perf-probe.ts";
-import { PERF_INTERVAL_MS } from "../pmu/pmu.targets.ts";
-import type { PerfDeps } from "../pmu/pmu.sampler.ts";
+import { sumIntervals, type PerfInterval } from "../shared/perf/perf-stat.parse.ts";
+import { PerfStreams, perfStatArgs } from "../shared/perf/perf-stat.stream.ts";
+import { perfStatOnce, statusText } from "../shared/perf/perf-probe.ts";
+import { PERF_INTERVAL_MS, type PerfDeps } from "../shared/perf/perf-deps.ts";
 
 export const KVM_EXIT_EVENT = "kvm:kvm_exit";
 

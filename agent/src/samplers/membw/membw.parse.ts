@@ -1,7 +1,7 @@
 // Pure: memory-bandwidth values from perf uncore IMC intervals and from resctrl MBM files.
 import { ParseError, type FieldValue } from "@eastwest/common";
-import { sumIntervals, type PerfInterval, type PerfStatRecord } from "../shared/perf-stat.parse.ts";
-import { excerpt } from "../shared/text.ts";
+import { sumIntervals, type PerfInterval, type PerfStatRecord } from "../shared/perf/perf-stat.parse.ts";
+import { excerpt } from "../../host/text.ts";
 
 /** One CAS command moves one 64-byte cache line (Intel uncore performance monitoring guides, IMC chapter). */
 export const CAS_BYTES = 64;

@@ -6,10 +6,9 @@ import { spawnTool } from "../../runtime/spawn.ts";
 import { intOption, unknownKeys } from "../shared/options.ts";
 import { point, pushPoint } from "../shared/points.ts";
 import { RateMemory, addRates } from "../shared/rates.ts";
-import { PerfStreams, perfStatArgs } from "../pmu/perf-stat.stream.ts";
-import { perfStatOnce, statusText } from "../pmu/perf-probe.ts";
-import { PERF_INTERVAL_MS } from "../pmu/pmu.targets.ts";
-import type { PerfDeps } from "../pmu/pmu.sampler.ts";
+import { PerfStreams, perfStatArgs } from "../shared/perf/perf-stat.stream.ts";
+import { perfStatOnce, statusText } from "../shared/perf/perf-probe.ts";
+import { PERF_INTERVAL_MS, type PerfDeps } from "../shared/perf/perf-deps.ts";
 import { IMC_EVENTS, imcFields, parseScale, type ImcScale } from "./membw.parse.ts";
 import { mbmGroups, readMbmGroup, resctrlProblem } from "./membw.resctrl.ts";
 

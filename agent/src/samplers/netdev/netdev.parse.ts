@@ -1,6 +1,6 @@
 // Pure parser of /proc/net/dev: per-interface counters of the reader's network namespace.
 import { ParseError } from "@eastwest/common";
-import { excerpt, lines, uint, words } from "../shared/text.ts";
+import { excerpt, lines, uint, words } from "../../host/text.ts";
 import { Shape, UINT } from "../shared/shape.ts";
 
 /** The 16 columns after "iface:", in kernel order (net/core/net-procfs.c dev_seq_printf_stats). */

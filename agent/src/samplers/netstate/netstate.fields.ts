@@ -1,19 +1,6 @@
-// The bounded list of ethtool features netstate emits: each as a bool field (snake_case name)
+// netstate's ethtool feature fields: each feature of host/ethtool.parse.ts FEATURES as a bool field (snake_case name)
 // plus a "<name>_fixed" bool (true when the driver does not let `ethtool -K` change it).
-export const FEATURES = [
-  "rx-checksumming",
-  "tx-checksumming",
-  "scatter-gather",
-  "tcp-segmentation-offload",
-  "generic-segmentation-offload",
-  "generic-receive-offload",
-  "large-receive-offload",
-  "rx-gro-hw",
-  "rx-gro-list",
-  "rx-udp-gro-forwarding",
-  "tx-udp-segmentation",
-  "tx-nocache-copy",
-] as const;
+import { FEATURES } from "../../host/ethtool.parse.ts";
 
 export function featureField(feature: string): string {
   return feature.replace(/-/g, "_");

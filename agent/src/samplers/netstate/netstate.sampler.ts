@@ -4,9 +4,13 @@ import { ConfigError, errorMessage, type FieldValue, type Sample } from "@eastwe
 import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
 import { point, pushPoint } from "../shared/points.ts";
 import { interfaceFilter, intOption, perOptions, unknownKeys, type NameFilter } from "../shared/options.ts";
-import { isNotFound, mapLimit, readProc } from "../shared/sources.ts";
-import { parseAllRootQdiscs, parseEthtoolFeatures, parseUintFile, parseWordFile, parseWordList } from "./netstate.parse.ts";
-import { FEATURES, featureField } from "./netstate.fields.ts";
+import { isNotFound } from "../../host/tool.ts";
+import { mapLimit, readProc } from "../shared/sources.ts";
+import { parseAllRootQdiscs } from "../../host/tc.parse.ts";
+import { parseEthtoolFeatures } from "../../host/ethtool.parse.ts";
+import { parseUintFile, parseWordFile, parseWordList } from "../../host/sysfs.parse.ts";
+import { FEATURES } from "../../host/ethtool.parse.ts";
+import { featureField } from "./netstate.fields.ts";
 import { listInterfaces } from "./netstate.ifaces.ts";
 import { settingsGeneration } from "../../runtime/generation.ts";
 

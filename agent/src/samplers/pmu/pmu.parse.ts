@@ -1,6 +1,6 @@
 // Pure: PMU counts of `perf stat -I` intervals -> pmu fields (counts per interval, IPC, miss ratios).
 import type { FieldValue } from "@eastwest/common";
-import { sumIntervals, type PerfInterval, type PerfStatus } from "../shared/perf-stat.parse.ts";
+import { sumIntervals, type PerfInterval, type PerfStatus } from "../shared/perf/perf-stat.parse.ts";
 
 /** The generic hardware events counted, in perf's names. */
 export const PMU_EVENTS = ["cycles", "instructions", "cache-references", "cache-misses", "branches", "branch-misses"] as const;

@@ -2,17 +2,13 @@
 // one system-wide (scope "host"), plus one per selected QEMU process (scope "vm", bounded by MAX_VMS).
 import { ConfigError, type Sample } from "@eastwest/common";
 import type { Availability, SampleContext, Sampler } from "../types.ts";
-import { spawnTool, type SpawnTool } from "../../runtime/spawn.ts";
+import { spawnTool } from "../../runtime/spawn.ts";
 import { point, pushPoint } from "../shared/points.ts";
-import { PerfStreams, perfStatArgs, type StreamSpec } from "./perf-stat.stream.ts";
-import { perfStatOnce, statusText } from "./perf-probe.ts";
+import { PerfStreams, perfStatArgs, type StreamSpec } from "../shared/perf/perf-stat.stream.ts";
+import { perfStatOnce, statusText } from "../shared/perf/perf-probe.ts";
+import type { PerfDeps } from "../shared/perf/perf-deps.ts";
 import { PMU_EVENTS, pmuEventKey, pmuFields } from "./pmu.parse.ts";
 import { parsePmuOptions, vmTargets, type PmuOptions } from "./pmu.targets.ts";
-
-export interface PerfDeps {
-  /** Starts the long-lived perf children (tests pass a fake that replays captures). */
-  spawn?: SpawnTool;
-}
 
 function options(ctx: SampleContext): PmuOptions {
   const parsed = parsePmuOptions(ctx.options);

@@ -1,6 +1,7 @@
 // pmu options and what to count: the host (always) plus at most MAX_VMS QEMU processes, each as its own perf child.
 import type { HostFs } from "../../runtime/hostfs.ts";
 import { intOption, unknownKeys, type Parsed } from "../shared/options.ts";
+import { PERF_INTERVAL_MS } from "../shared/perf/perf-deps.ts";
 
 /** Upper bound of per-VM perf children (each one is a process and a set of counters per vCPU thread). */
 export const MAX_VMS = 8;
@@ -15,8 +16,6 @@ export interface PmuOptions {
   /** perf's -I interval, ms; ticks sum the intervals completed since the previous tick. */
   perfIntervalMs: number;
 }
-
-export const PERF_INTERVAL_MS = { default: 1000, min: 100, max: 60_000 } as const;
 
 export function parsePmuOptions(options: Readonly<Record<string, unknown>>): Parsed<PmuOptions> {
   const problems = unknownKeys(options, ["pids", "vmPids", "maxVms", "perfIntervalMs"]);

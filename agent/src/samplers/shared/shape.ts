@@ -7,11 +7,11 @@
 // without errors, and accepts only texts that parser reads the same way.
 
 // Token kinds, one per word of a line; a string token is a word that must be there, unchanged.
-/** An unsigned decimal integer (shared/text uint), read into the next value. */
+/** An unsigned decimal integer (host/text uint), read into the next value. */
 export const UINT = 0;
-/** A signed decimal integer (shared/text int), read into the next value. */
+/** A signed decimal integer (host/text int), read into the next value. */
 export const INT = 1;
-/** An unsigned hexadecimal integer (shared/text hex), read into the next value. */
+/** An unsigned hexadecimal integer (host/text hex), read into the next value. */
 export const HEX = 2;
 /** A hexadecimal integer that must be there but is not used. */
 export const SKIP_HEX = 3;
@@ -30,7 +30,7 @@ export type Token = string | number;
 /** The tokens of one line from its words, or undefined when the line cannot be described (no shape). */
 export type LineTokens = (words: readonly string[], index: number) => readonly Token[] | undefined;
 
-/** How many digits a double holds exactly (as shared/text: then a bigint needs no string). */
+/** How many digits a double holds exactly (as host/text: then a bigint needs no string). */
 const EXACT_DIGITS = 15;
 const EXACT_HEX_DIGITS = 13;
 
@@ -235,7 +235,7 @@ function numberEnd(text: string, pos: number, kind: number): number {
   return pos > start ? pos : -1;
 }
 
-/** The value of the number text[start, end), as shared/text's uint, int and hex give it. */
+/** The value of the number text[start, end), as host/text's uint, int and hex give it. */
 function numberValue(text: string, start: number, end: number, kind: number): bigint {
   const negative = text.charCodeAt(start) === 45;
   if (negative) start++;

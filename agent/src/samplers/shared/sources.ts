@@ -1,5 +1,5 @@
 // Reading sources through the context, with operator-facing failures.
-import { CommandError, UnavailableError, errorMessage } from "@eastwest/common";
+import { UnavailableError, errorMessage } from "@eastwest/common";
 import type { Availability, Captured, SampleContext } from "../types.ts";
 
 /** Reads /proc/<rel>; a failure becomes UnavailableError naming the file. */
@@ -46,13 +46,6 @@ export async function probeProc(ctx: SampleContext, ...rels: string[]): Promise<
     }
   }
   return { available: true };
-}
-
-/** The tool's binary is missing (as opposed to the tool failing). */
-export function isNotFound(err: unknown): boolean {
-  if (!(err instanceof CommandError)) return false;
-  const cause = err.cause as NodeJS.ErrnoException | undefined;
-  return cause?.code === "ENOENT" || err.message.endsWith(": not found");
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping order. */

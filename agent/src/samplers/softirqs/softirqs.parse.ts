@@ -1,6 +1,6 @@
 // Pure parser of /proc/softirqs: a "CPU0 CPU1 ..." header, then "NAME: count count ..." per softirq type.
 import { ParseError } from "@eastwest/common";
-import { excerpt, lines, uint, words } from "../shared/text.ts";
+import { excerpt, lines, uint, words } from "../../host/text.ts";
 import { Shape, UINT } from "../shared/shape.ts";
 
 export interface SoftirqRow {

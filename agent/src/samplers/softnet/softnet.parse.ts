@@ -5,7 +5,7 @@
 //   11 flow_limit_count (since 3.11), 12 backlog_len and 13 cpu id (since 5.10),
 //   14 input_qlen and 15 process_qlen (6.x). Older kernels print fewer columns.
 import { ParseError } from "@eastwest/common";
-import { excerpt, hex, lines, words } from "../shared/text.ts";
+import { excerpt, hex, lines, words } from "../../host/text.ts";
 import { HEX, SKIP_HEX, Shape } from "../shared/shape.ts";
 
 export interface SoftnetRow {

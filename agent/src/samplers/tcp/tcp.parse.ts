@@ -1,7 +1,7 @@
 // Pure parser of /proc/net/snmp and /proc/net/netstat: every "Group: Name Name ..." header line
 // followed by its "Group: value value ..." line, generically.
 import { ParseError } from "@eastwest/common";
-import { excerpt, int, lines, words as splitWords } from "../shared/text.ts";
+import { excerpt, int, lines, words as splitWords } from "../../host/text.ts";
 import { INT, REST, Shape, WORD } from "../shared/shape.ts";
 
 /** group ("Tcp", "TcpExt", ...) -> counter name ("InSegs", ...) -> value. Values are signed: Tcp MaxConn is -1. */

@@ -1,10 +1,9 @@
 // tcp: TCP, UDP and IP stack counters of the agent's network namespace (/proc/net/snmp, /proc/net/netstat).
-import { ConfigError, type FieldValue, type Sample } from "@eastwest/common";
-import type { Captured, SampleContext, SampleResult, Sampler, SamplerFactory } from "../types.ts";
+import type { FieldValue, Sample } from "@eastwest/common";
 import { SeriesMemory, type CounterSeries } from "../shared/series.ts";
 import { TagCache } from "../shared/tags.ts";
-import { perOptions, unknownKeys } from "../shared/options.ts";
-import { captureProc, capturedText, probeProc, type CapturedProc } from "../shared/sources.ts";
+import { capturedText } from "../shared/sources.ts";
+import { addSeriesRates, procTableSampler, type SeriesRates } from "../shared/proc-table.ts";
 import type { SnmpWanted } from "./tcp.parse.ts";
 import { SnmpFile, Selector } from "./tcp.values.ts";
 import { IP_FIELDS, RATES, TCP_FIELDS, UDP_FIELDS, type Selection } from "./tcp.fields.ts";
@@ -15,7 +14,7 @@ interface Measurement {
   /** Per selection entry: "Group.Name", for the missing-counter report. */
   counters: string[];
   /** [selection position, rate field]. */
-  rates: ReadonlyArray<readonly [number, string]>;
+  rates: SeriesRates;
 }
 
 function measurement(name: Measurement["name"], selection: Selection): Measurement {
@@ -44,10 +43,7 @@ function ratioPct(s: CounterSeries, part: number, whole: number): number | undef
 function fieldsOf(m: Measurement, s: CounterSeries, values: ReadonlyArray<bigint | undefined>): Record<string, FieldValue> {
   const fields: Record<string, FieldValue> = {};
   for (let j = 0; j < values.length; j++) if (values[j] !== undefined) fields[m.selection[j]?.[2] as string] = values[j] as bigint;
-  for (const [j, field] of m.rates) {
-    const perS = s.perSecond(j);
-    if (perS !== undefined) fields[field] = perS;
-  }
+  addSeriesRates(fields, s, m.rates);
   if (m.name === "tcp") {
     const pct = ratioPct(s, RETRANS, OUT_SEGS);
     if (pct !== undefined) fields["retrans_segs_pct"] = pct;
@@ -55,70 +51,49 @@ function fieldsOf(m: Measurement, s: CounterSeries, values: ReadonlyArray<bigint
   return fields;
 }
 
-function parseOptions(ctx: SampleContext): void {
-  const problems = unknownKeys(ctx.options, []).map((p) => `tcp: ${p}`);
-  if (problems.length > 0) throw new ConfigError(problems);
-}
-
-const options = perOptions(parseOptions);
-
-export const tcpSampler: SamplerFactory = (): Sampler => {
-  // why: MIB counters are `unsigned long` (64-bit on 64-bit kernels); on a 32-bit kernel a wrap reads as a reset (rate skipped).
-  const memories = MEASUREMENTS.map((m) => new SeriesMemory(64, m.selection.length));
-  const tags = new TagCache();
-  const reported = new Set<string>();
-  const snmp = new SnmpFile("/proc/net/snmp", WANTED);
-  const netstat = new SnmpFile("/proc/net/netstat", WANTED);
-  const selector = new Selector(SELECTED);
-  const selected: Array<bigint | undefined> = [];
-  const capture = (ctx: SampleContext): Promise<CapturedProc> => captureProc(ctx, "net/snmp", "net/netstat");
-
-  return {
-    name: "tcp",
-    defaultIntervalMs: 1000,
-    async init(ctx) {
-      options(ctx);
-      return probeProc(ctx, "net/snmp", "net/netstat");
-    },
-    async sample(ctx) {
-      return decode(await capture(ctx), ctx);
-    },
-    capture,
-    decode,
-  };
-
-  async function decode(c: Captured, ctx: SampleContext): Promise<SampleResult> {
-    options(ctx);
-    const snmpValues = snmp.read(capturedText(c, 0));
-    const netstatValues = netstat.read(capturedText(c, 1));
-    const files = [snmpValues, netstatValues];
-    const points: Sample[] = [];
-    const errors = [...snmpValues.errors, ...netstatValues.errors];
-    selector.select(files, selected);
-    let offset = 0;
-    for (const [k, m] of MEASUREMENTS.entries()) {
-      const memory = memories[k] as SeriesMemory;
-      const s = memory.get(m.name);
-      const values = s.values;
-      let missing: string[] | undefined;
-      for (let j = 0; j < m.selection.length; j++) {
-        const v = selected[offset + j];
-        if (v === undefined) (missing ??= []).push(m.counters[j] as string);
-        // why: counters must be >= 0 to be emitted as uint (Tcp MaxConn is -1).
-        else if (v >= 0n) values[j] = v;
+export const tcpSampler = procTableSampler({
+  name: "tcp",
+  files: ["net/snmp", "net/netstat"],
+  decoder() {
+    // why: MIB counters are `unsigned long` (64-bit on 64-bit kernels); on a 32-bit kernel a wrap reads as a reset (rate skipped).
+    const memories = MEASUREMENTS.map((m) => new SeriesMemory(64, m.selection.length));
+    const tags = new TagCache();
+    const reported = new Set<string>();
+    const snmp = new SnmpFile("/proc/net/snmp", WANTED);
+    const netstat = new SnmpFile("/proc/net/netstat", WANTED);
+    const selector = new Selector(SELECTED);
+    const selected: Array<bigint | undefined> = [];
+    return (c, ctx) => {
+      const snmpValues = snmp.read(capturedText(c, 0));
+      const netstatValues = netstat.read(capturedText(c, 1));
+      const points: Sample[] = [];
+      const errors = [...snmpValues.errors, ...netstatValues.errors];
+      selector.select([snmpValues, netstatValues], selected);
+      let offset = 0;
+      for (const [k, m] of MEASUREMENTS.entries()) {
+        const memory = memories[k] as SeriesMemory;
+        const s = memory.get(m.name);
+        const values = s.values;
+        let missing: string[] | undefined;
+        for (let j = 0; j < m.selection.length; j++) {
+          const v = selected[offset + j];
+          if (v === undefined) (missing ??= []).push(m.counters[j] as string);
+          // why: counters must be >= 0 to be emitted as uint (Tcp MaxConn is -1).
+          else if (v >= 0n) values[j] = v;
+        }
+        memory.step(s, ctx.nowNs);
+        const fields = fieldsOf(m, s, values);
+        if (Object.keys(fields).length > 0) points.push({ measurement: m.name, tags: tags.bare(ctx), fields, timeNs: ctx.nowNs });
+        // why: counters differ by kernel version (e.g. TCPDelivered since 4.18); say so once, not every tick.
+        for (const counter of missing ?? []) {
+          if (reported.has(counter)) continue;
+          errors.push(`tcp: ${counter} not provided by this kernel`);
+          reported.add(counter);
+        }
+        memory.sweep();
+        offset += m.selection.length;
       }
-      memory.step(s, ctx.nowNs);
-      const fields = fieldsOf(m, s, values);
-      if (Object.keys(fields).length > 0) points.push({ measurement: m.name, tags: tags.bare(ctx), fields, timeNs: ctx.nowNs });
-      // why: counters differ by kernel version (e.g. TCPDelivered since 4.18); say so once, not every tick.
-      for (const c of missing ?? []) {
-        if (reported.has(c)) continue;
-        errors.push(`tcp: ${c} not provided by this kernel`);
-        reported.add(c);
-      }
-      memory.sweep();
-      offset += m.selection.length;
-    }
-    return { points, errors };
-  }
-};
+      return { points, errors };
+    };
+  },
+});

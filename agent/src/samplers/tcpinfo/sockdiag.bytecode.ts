@@ -2,7 +2,7 @@
 // bytecode program (linux/inet_diag.h, checked by inet_diag_bc_audit in net/ipv4/inet_diag.c) that keeps a socket
 // whose local or remote port is one of the selected ports. Pure.
 import { endianness } from "node:os";
-import type { FlowSelector } from "./tcpinfo.filter.ts";
+import type { FlowSelector } from "../../host/ss.filter.ts";
 
 /** TCP states (include/net/tcp_states.h) by number; the names are ss's (misc/ss.c sstate_name). */
 export const TCP_STATE_NAMES: readonly string[] = [

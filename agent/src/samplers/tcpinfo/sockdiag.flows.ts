@@ -1,7 +1,7 @@
 // tcpinfo's sockdiag backend: one query for the selectors (filtered by port in the kernel), the selectors applied
 // exactly here (addresses), and the sockets turned into the TcpFlows the ss parser would have produced.
 import type { HostFs } from "../../runtime/hostfs.ts";
-import type { FlowSelector } from "./tcpinfo.filter.ts";
+import type { FlowSelector } from "../../host/ss.filter.ts";
 import { anySocketMatches, type ProcSocket } from "./tcpinfo.proc.ts";
 import type { TcpFlow } from "./tcpinfo.parse.ts";
 import { sockDiagRequest } from "./sockdiag.bytecode.ts";

@@ -1,6 +1,6 @@
 // Pure parser of `ss -tinH` text: a socket line, then an indented TCP_INFO line (iproute2 misc/ss.c tcp_show_info).
 import { ParseError } from "@eastwest/common";
-import { excerpt, uint, words } from "../shared/text.ts";
+import { excerpt, uint, words } from "../../host/text.ts";
 import { parseInfoTokens, type TcpInfo } from "./tcpinfo.info.ts";
 
 export interface TcpFlow {

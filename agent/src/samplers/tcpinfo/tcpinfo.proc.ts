@@ -1,7 +1,7 @@
 // A cheap pre-check for tcpinfo: does any TCP socket in /proc/net/tcp{,6}
 // match the configured selectors? When none does, the sampler skips `ss`
 // (a process spawn per tick is most of an idle agent's CPU). Pure.
-import type { FlowSelector } from "./tcpinfo.filter.ts";
+import type { FlowSelector } from "../../host/ss.filter.ts";
 
 export interface ProcSocket {
   local: { addr: string; port: number };

@@ -5,7 +5,8 @@ import type { Availability, Captured, SampleContext, SampleResult, Sampler } fro
 import { RateMemory, addRates } from "../shared/rates.ts";
 import { point, pushPoint } from "../shared/points.ts";
 import { perOptions } from "../shared/options.ts";
-import { parseTcpInfoOptions, type FlowSelector, type TcpInfoOptions } from "./tcpinfo.filter.ts";
+import { parseTcpInfoOptions, type TcpInfoOptions } from "./tcpinfo.filter.ts";
+import type { FlowSelector } from "../../host/ss.filter.ts";
 import type { TcpFlow } from "./tcpinfo.parse.ts";
 import { probeSs, SsReader } from "./tcpinfo.ss.ts";
 import { ReadPacer } from "./tcpinfo.pace.ts";

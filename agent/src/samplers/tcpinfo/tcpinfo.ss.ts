@@ -2,8 +2,8 @@
 // after a cheap /proc/net/tcp{,6} pre-check found a matching socket.
 import { errorMessage } from "@eastwest/common";
 import type { Availability, SampleContext } from "../types.ts";
-import { isNotFound } from "../shared/sources.ts";
-import { ssArgs, type FlowSelector } from "./tcpinfo.filter.ts";
+import { isNotFound } from "../../host/tool.ts";
+import { ssArgs, type FlowSelector } from "../../host/ss.filter.ts";
 import { anySocketMatches, parseProcNetTcp } from "./tcpinfo.proc.ts";
 import { parseSs, type SsOutput } from "./tcpinfo.parse.ts";
 import { ReadPacer, type PaceOptions } from "./tcpinfo.pace.ts";

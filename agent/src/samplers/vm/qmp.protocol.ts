@@ -3,7 +3,7 @@
 // {"QMP": {...}}, replies {"return": ..., "id": ...} or {"error": {"class", "desc"}, "id": ...}, and async
 // {"event": ...} at any time, also between a command and its reply.
 import { EastwestError, ParseError } from "@eastwest/common";
-import { excerpt } from "../shared/text.ts";
+import { excerpt } from "../../host/text.ts";
 
 /** A QMP error reply (class e.g. "CommandNotFound", "GenericError") or a failed exchange. */
 export class QmpError extends EastwestError {

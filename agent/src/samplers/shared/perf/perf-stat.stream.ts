@@ -1,8 +1,9 @@
 // One long-lived `perf stat -x, -I <ms>` child whose stderr CSV is parsed as it streams into whole intervals.
 // Shared by the pmu, kvmexits and membw samplers.
 import { ParseError, errorMessage } from "@eastwest/common";
-import type { SpawnTool, ToolExit, ToolProcess } from "../../runtime/spawn.ts";
-import { PerfIntervalAssembler, parsePerfStatLine, perfFailureReason, type PerfInterval } from "../shared/perf-stat.parse.ts";
+import type { SpawnTool, ToolExit, ToolProcess } from "../../../runtime/spawn.ts";
+import { PerfIntervalAssembler, parsePerfStatLine, type PerfInterval } from "./perf-stat.parse.ts";
+import { perfFailureReason } from "../../../host/perf.failure.ts";
 
 /** What perf counts: the whole system (-a) or one process and its threads (-p). */
 export type PerfTarget = { kind: "system" } | { kind: "pid"; pid: number };

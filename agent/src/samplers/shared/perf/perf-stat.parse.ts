@@ -6,7 +6,7 @@
 // why: perf does not quote fields, so an event name with a comma (raw "cpu/event=0x3c,umask=0/") would split; the
 // samplers' events have none.
 import { ParseError } from "@eastwest/common";
-import { excerpt } from "./text.ts";
+import { excerpt } from "../../../host/text.ts";
 
 export type PerfStatus = "counted" | "not_supported" | "not_counted";
 
@@ -226,28 +226,4 @@ export function sumIntervals(
     }
   }
   return out;
-}
-
-/**
- * Why perf could not count, from its stderr when it failed (non-CSV text): an operator-facing reason without
- * the "unavailable: " prefix, or undefined when the text says nothing known.
- */
-export function perfFailureReason(stderr: string): string | undefined {
-  const paranoid = /perf_event_paranoid setting is (-?\d+)/.exec(stderr);
-  if (paranoid !== null) {
-    return `perf_event_paranoid is ${paranoid[1]}: system-wide counting needs CAP_PERFMON (or root) or kernel.perf_event_paranoid <= 0`;
-  }
-  const pmu = /Cannot find PMU `([^']+)'/.exec(stderr);
-  if (pmu !== null) return `no ${pmu[1]} PMU (perf: Cannot find PMU)`;
-  const tracepoint = /event syntax error: '([^']*)'[\s\S]*?unknown tracepoint/.exec(stderr);
-  if (tracepoint !== null) return `tracepoint ${tracepoint[1]} not found (kvm module not loaded?)`;
-  if (/can't access trace events|No permissions to read/.test(stderr)) {
-    return "no permission to read tracefs events: needs root, or tracefs mounted readable (mode=755)";
-  }
-  const syntax = /event syntax error: '([^']*)'/.exec(stderr);
-  if (syntax !== null) return `perf does not know event ${syntax[1]}`;
-  if (/Permission denied|Operation not permitted|No permission to enable/.test(stderr)) {
-    return "perf: permission denied (needs CAP_PERFMON or root)";
-  }
-  return undefined;
 }

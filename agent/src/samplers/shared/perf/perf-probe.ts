@@ -1,9 +1,10 @@
 // One short `perf stat -x,` run through ctx.exec, for init() probes: the records, or why perf cannot count.
 import { CommandError, errorMessage } from "@eastwest/common";
-import type { SampleContext } from "../types.ts";
-import { isNotFound } from "../shared/sources.ts";
-import { excerpt } from "../shared/text.ts";
-import { parsePerfStat, perfFailureReason, type PerfStatRecord } from "../shared/perf-stat.parse.ts";
+import type { SampleContext } from "../../types.ts";
+import { isNotFound } from "../../../host/tool.ts";
+import { excerpt } from "../../../host/text.ts";
+import { parsePerfStat, type PerfStatRecord } from "./perf-stat.parse.ts";
+import { perfFailureReason } from "../../../host/perf.failure.ts";
 
 export type PerfProbe = { ok: true; records: PerfStatRecord[] } | { ok: false; reason: string };
 

@@ -5,11 +5,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CommandError, ParseError, errorMessage } from "@eastwest/common";
-import type { Exec } from "../../runtime/exec.ts";
-import { isNotFound } from "../shared/sources.ts";
-import { perfFailureReason } from "../shared/perf-stat.parse.ts";
-import { exitReasonCode, type ExitVendor } from "./kvmexits.reasons.ts";
-import { parseKvmStatReport, type KvmExitRow } from "./kvmexits.report.ts";
+import type { Exec } from "../runtime/exec.ts";
+import { isNotFound } from "./tool.ts";
+import { perfFailureReason } from "./perf.failure.ts";
+import { exitReasonCode, type ExitVendor } from "./kvmstat.reasons.ts";
+import { parseKvmStatReport, type KvmExitRow } from "./kvmstat.report.ts";
 
 export interface ExitReasonCount {
   /** As perf prints it: "EPT_VIOLATION" (Intel), "npf" (AMD). */

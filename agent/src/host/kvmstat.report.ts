@@ -2,7 +2,7 @@
 // stderr). Columns: VM-EXIT (right-aligned, may contain spaces: "PF excp"), Samples, Samples%, Time%,
 // Min Time, Max Time (perf >= 3.19), Avg time "( +- stddev% )"; then "Total Samples:N, Total events handled time:Xus."
 import { ParseError } from "@eastwest/common";
-import { excerpt, lines } from "../shared/text.ts";
+import { excerpt, lines } from "./text.ts";
 
 export interface KvmExitRow {
   /** The exit reason as perf prints it ("EPT_VIOLATION" on Intel, "npf" on AMD). */
