@@ -24,6 +24,9 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out || "(top level)";
 }
 
+/** Alias expansions a YAML spec may make (yaml's own default is 100). */
+const MAX_YAML_ALIASES = 100;
+
 function readText(text: string, format: "yaml" | "json"): unknown {
   if (format === "json") {
     try {
@@ -34,7 +37,13 @@ function readText(text: string, format: "yaml" | "json"): unknown {
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => `not valid YAML: ${e.message.replace(/\s+/g, " ").trim()}`));
-  return doc.toJS() as unknown;
+  try {
+    // why: aliases expand on toJS; a few nested ones make a "billion laughs" document, which the yaml package
+    // refuses past maxAliasCount with a ReferenceError: a bad spec, not a server fault.
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
+  } catch (err) {
+    throw new ConfigError([`not valid YAML: ${(err as Error).message}`], { cause: err });
+  }
 }
 
 /** Repeated cell ids (against the matrix's only when it was expanded) and explicit cells that change nothing. */

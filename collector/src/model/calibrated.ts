@@ -1,6 +1,7 @@
 // Model constants from a host calibration (the proto Calibration an agent sends). Pure.
 import type { Calibration } from "@eastwest/proto";
 import { resolveConstants, type ModelConstants, type ModelLayer } from "./constants.ts";
+import { modelLayerSchema } from "./config.ts";
 
 /** Calibration constant name -> model constant it sets. copy_us is not mapped: it follows from bandwidth. */
 const FROM_CALIBRATION: Readonly<Record<string, "copy_bytes_per_s" | "syscall_us" | "exit_us">> = {
@@ -14,7 +15,8 @@ export function calibrationLayer(cal: Pick<Calibration, "constants">): ModelLaye
   const layer: ModelLayer = {};
   for (const c of cal.constants) {
     const key = Object.hasOwn(FROM_CALIBRATION, c.name) ? FROM_CALIBRATION[c.name] : undefined;
-    if (key !== undefined && c.measured && Number.isFinite(c.value) && c.value > 0) layer[key] = c.value;
+    // why: a calibration is an agent's claim; a value the config would refuse is left to `base`.
+    if (key !== undefined && c.measured && c.value > 0 && modelLayerSchema.shape[key].safeParse(c.value).success) layer[key] = c.value;
   }
   return layer;
 }

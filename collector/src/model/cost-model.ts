@@ -45,9 +45,11 @@ export function ceiling(constants: ModelConstants): Ceiling {
     return out;
   }
   out.packets_per_s = finiteOrNull(1e6 / perPacket);
+  // why: a packet is at least one byte (the config refuses less); a subnormal size gives a ceiling of ~0 Gbit/s
+  // and an efficiency too large to print.
   const bytes = valid(constants.packet_bytes);
-  if (out.packets_per_s === null || bytes === undefined) {
-    out.reason = `packet_bytes ${String(constants.packet_bytes)} or per-packet time ${perPacket} gives no finite rate`;
+  if (out.packets_per_s === null || bytes === undefined || bytes < 1) {
+    out.reason = `packet_bytes ${String(constants.packet_bytes)} (must be >= 1) or per-packet time ${perPacket} gives no finite rate`;
     return out;
   }
   out.max_gbit_s = finiteOrNull((out.packets_per_s * bytes * 8) / 1e9);

@@ -14,6 +14,9 @@ export function fmtUs(us: number): string {
 
 /** Integer with comma grouping, locale-independent: 128205.13 -> "128,205". */
 export function fmtInt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  // why: above 2^53 the digits are not exact, and from 1e21 toString() switches to exponent notation.
+  if (Math.abs(x) >= 1e15) return x.toExponential(2);
   const n = Math.round(x);
   const digits = Math.abs(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   return n < 0 ? `-${digits}` : digits;
@@ -30,7 +33,8 @@ export function fmtGbit(x: number): string {
 
 /** A fraction as whole percent: 0.6099 -> "61 %". */
 export function fmtPct(fraction: number): string {
-  return `${Math.round(fraction * 100)} %`;
+  const pct = fraction * 100;
+  return `${Math.abs(pct) >= 1e15 ? pct.toExponential(2) : Math.round(pct)} %`;
 }
 
 /** Bytes per second as decimal GB/s: 52e9 -> "52.0 GB/s". */

@@ -88,6 +88,15 @@ describe("campaign spec: every problem at once", () => {
     assert.ok(problems.every((p) => p.startsWith("not valid YAML")));
   });
 
+  it("a YAML alias bomb is a bad spec (ConfigError, HTTP 400), not a server fault", () => {
+    // Nine levels of ten aliases each: 10^9 strings if expanded.
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i++) lines.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? "*a" : `*l${i - 1}`).join(",")}]`);
+    const problems = problemsOf(() => parseCampaignSpec(lines.join("\n"), "yaml"));
+    assert.deepEqual(problems.length, 1);
+    has(problems, /^not valid YAML: Excessive alias count/);
+  });
+
   it("JSON syntax errors and a non-object document", () => {
     has(problemsOf(() => parseCampaignSpec("{", "json")), /^not valid JSON/);
     has(problemsOf(() => parseCampaignSpec("", "yaml")), /^\(top level\): Invalid input: expected object/);

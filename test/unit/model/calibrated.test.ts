@@ -23,5 +23,12 @@ describe("constants from a calibration", () => {
   it("ignores unusable values", () => {
     const bad = [{ name: "syscall_us", value: Number.NaN, measured: true, method: "", detail: "" }];
     assert.deepEqual(calibrationLayer({ constants: bad }), {});
+    // An agent's calibration is a claim: values the config would refuse are left to the base constants.
+    const absurd = [
+      { name: "exit_us", value: 1e300, measured: true, method: "", detail: "" },
+      { name: "copy_bytes_per_s", value: 1e20, measured: true, method: "", detail: "" },
+      { name: "syscall_us", value: 0.3, measured: true, method: "", detail: "" },
+    ];
+    assert.deepEqual(calibrationLayer({ constants: absurd }), { syscall_us: 0.3 });
   });
 });

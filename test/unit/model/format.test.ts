@@ -30,6 +30,8 @@ describe("format", () => {
     assert.deepEqual([fmtCount(4), fmtCount(3.2678), fmtCount(0)], ["4", "3.27", "0"]);
     assert.deepEqual([fmtInt(128205.128), fmtInt(999), fmtInt(1000), fmtInt(-1234567)], ["128,205", "999", "1,000", "-1,234,567"]);
     assert.deepEqual([fmtPct(0.60997), fmtPct(-0.25)], ["61 %", "-25 %"]);
+    // Beyond exact integers: exponent notation, never grouped exponent digits or "Infinity %".
+    assert.deepEqual([fmtInt(1.4073748835532798e25), fmtInt(1e15), fmtPct(1.78e306)], ["1.41e+25", "1.00e+15", "1.78e+308 %"]);
   });
 
   it("pads columns to the widest cell", () => {

@@ -59,6 +59,15 @@ describe("cost model properties", () => {
     );
   });
 
+  it("a packet smaller than a byte gives no ceiling, and nothing prints as Infinity (found by the property above)", () => {
+    const c: ModelConstants = { packet_bytes: 5e-324, copies: 0, copy_us: null, copy_bytes_per_s: 0, syscalls: 4.455517161480976e-33, syscall_us: 15947480618028.232, exits: 0, exit_us: 0 };
+    const ceil = ceiling(c);
+    assert.equal(ceil.max_gbit_s, null);
+    assert.match(ceil.reason ?? "", /packet_bytes 5e-324 \(must be >= 1\)/);
+    assert.equal(efficiency(1, ceil), null);
+    assert.doesNotMatch(formatCeiling(ceil, 1, efficiency(1, ceil)), /NaN|Infinity|\d,\d*e\+/);
+  });
+
   it("more exits per packet never raise packets/s (and lower it when exits cost time)", () => {
     fc.assert(
       fc.property(goodConstants, pos(0, 16), pos(0.01, 16), (c, e, more) => {
