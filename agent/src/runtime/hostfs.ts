@@ -87,7 +87,9 @@ class KeptFiles {
   #readAll(fd: number, recordsUnder: number): string {
     let n = 0;
     for (;;) {
-      if (n === this.#buf.length) {
+      // why: seq_file copies what the caller asks for, cutting a record when less than its page is offered; only
+      // a short read of a full page's offer is the end of the file.
+      if (this.#buf.length - n < MIN_PAGE) {
         const bigger = Buffer.allocUnsafe(this.#buf.length * 2);
         this.#buf.copy(bigger, 0, 0, n);
         this.#buf = bigger;

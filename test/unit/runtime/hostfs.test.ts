@@ -1,6 +1,7 @@
 // hostFs reads /proc and /sys through descriptors it keeps open; each read still sees the file as it is now.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +18,17 @@ function holdsOpen(path: string): boolean {
   });
 }
 
+/** A child that connects to its own loopback server and closes, over and over; says "ready" once running. */
+const CHURN = `
+  const net = require("node:net");
+  const server = net.createServer((c) => c.destroy()).listen(0, "127.0.0.1", () => {
+    const { port } = server.address();
+    const again = () => { const c = net.connect(port, "127.0.0.1"); c.on("error", () => {}); c.on("close", again); c.on("connect", () => c.destroy()); };
+    for (let i = 0; i < 8; i++) again();
+    process.stdout.write("ready\\n");
+  });
+`;
+
 describe("hostFs", () => {
   it("reads /proc and /sys afresh on every call, through descriptors it keeps", async () => {
     const fs = hostFs();
@@ -32,16 +44,26 @@ describe("hostFs", () => {
     await assert.rejects(fs.sys("class/net/no-such-iface/mtu"), /ENOENT/);
   });
 
-  it("recordsUnder: one read of /proc/net/tcp gives the whole file, however many sockets", async () => {
-    const servers = Array.from({ length: 60 }, () => createServer().listen(0, "127.0.0.1"));
+  it("recordsUnder: one read of /proc/net/tcp gives the whole file, however many sockets, while others come and go", async () => {
+    // why: more than the reader's first 64 KiB buffer (150 bytes a socket), so reads cross its growth; a child
+    // process opens and closes loopback connections meanwhile, so the table changes between the reads' pages.
+    const servers = Array.from({ length: 500 }, () => createServer().listen(0, "127.0.0.1"));
     await Promise.all(servers.map((s) => new Promise((r) => s.once("listening", r))));
+    const churn = spawn(process.execPath, ["-e", CHURN], { stdio: ["ignore", "pipe", "inherit"] });
     try {
+      await new Promise((r) => churn.stdout.once("data", r));
       const fs = hostFs();
-      const text = await fs.proc("net/tcp", { recordsUnder: 512 });
       const ports = servers.map((s) => (s.address() as AddressInfo).port.toString(16).toUpperCase().padStart(4, "0"));
-      for (const p of ports) assert.ok(text.includes(`:${p} `), `port ${p} listed`);
-      assert.ok(text.endsWith("\n"), "no line cut");
+      for (let i = 0; i < 40; i++) {
+        const text = await fs.proc("net/tcp", { recordsUnder: 512 });
+        assert.ok(text.endsWith("\n"), `read ${i}: no line cut`);
+        const lines = text.slice(0, -1).split("\n");
+        const width = (lines[0] as string).length;
+        assert.deepEqual(lines.filter((l) => l.length !== width), [], `read ${i}: every record whole`);
+        for (const p of ports) assert.ok(text.includes(`:${p} `), `read ${i}: port ${p} listed`);
+      }
     } finally {
+      churn.kill();
       for (const s of servers) s.close();
     }
   });
