@@ -60,7 +60,7 @@ function listSegments(dir: string, problems: string[]): string[] {
 }
 
 /** One segment's good records; a torn tail is cut off the file (or reported as not cut). */
-function readSegment(dir: string, name: string, out: SpoolContents): SpoolRecord[] | undefined {
+function readSegment(dir: string, name: string, out: SpoolContents, cut: boolean): SpoolRecord[] | undefined {
   const path = join(dir, name);
   let buf: Buffer;
   try {
@@ -71,7 +71,7 @@ function readSegment(dir: string, name: string, out: SpoolContents): SpoolRecord
   }
   const scan = scanSegment(buf);
   let bytes = buf.length;
-  if (scan.tornAt !== undefined) {
+  if (scan.tornAt !== undefined && cut) {
     out.torn.push({ segment: name, offset: scan.tornAt, bytes: buf.length - scan.tornAt, why: scan.why });
     try {
       if (scan.tornAt === 0) unlinkSync(path);
@@ -88,8 +88,8 @@ function readSegment(dir: string, name: string, out: SpoolContents): SpoolRecord
   return scan.records;
 }
 
-/** What `dir` holds (a missing directory holds nothing). */
-export function readSpoolDir(dir: string): SpoolContents {
+/** What `dir` holds (a missing directory holds nothing). `cut: false` reads only (a spool in use: tools, tests). */
+export function readSpoolDir(dir: string, cut = true): SpoolContents {
   const out: SpoolContents = { records: [], highest: undefined, mark: undefined, confirmed: false, segments: [], torn: [], problems: [] };
   const mark = readMark(dir, out.problems);
   out.mark = mark?.acked;
@@ -98,7 +98,7 @@ export function readSpoolDir(dir: string): SpoolContents {
   const bySeq = new Map<bigint, SpoolRecord>();
   const superseded = new Set<bigint>();
   for (const name of listSegments(dir, out.problems)) {
-    for (const r of readSegment(dir, name, out) ?? []) {
+    for (const r of readSegment(dir, name, out, cut) ?? []) {
       if (highest === undefined || r.seq > highest) highest = r.seq;
       if (r.supersedes !== undefined) superseded.add(r.supersedes);
       // why: a batch spooled twice (appended again after the spool was unwritable) is one batch; the first copy wins.
