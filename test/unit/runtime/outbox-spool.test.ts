@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import fc from "fast-check";
 import { silentLogger, type Sample } from "@eastwest/common";
-import { BatchEncoder, decodeBatch, withSeq } from "@eastwest/proto/wire";
+import { batchFrame, BatchEncoder, decodeBatch, withSeq } from "@eastwest/proto/wire";
 import { Outbox } from "../../../agent/src/runtime/outbox.ts";
 import { Spool } from "../../../agent/src/runtime/spool.ts";
 import { tempDir } from "../../helpers/procs.ts";
@@ -50,13 +50,14 @@ describe("outbox over the spool", () => {
     tmp.remove();
   });
 
-  it("property: withSeq gives the bytes the encoder writes with that seq", () => {
+  it("property: withSeq gives the bytes the encoder writes with that seq, batchFrame the frame it writes", () => {
     const seq = fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }));
     fc.assert(
       fc.property(fc.constantFrom("", "a1", "x".repeat(200)), seq, seq, fc.integer({ min: 0, max: 3 }), (id, a, b, n) => {
         const points = Array.from({ length: n }, (_, i) => point(i));
         const enc = new BatchEncoder();
         assert.deepEqual(withSeq(enc.encodeBatch(id, a, points, 7n), b), enc.encodeBatch(id, b, points, 7n));
+        assert.deepEqual(batchFrame(enc.encodeBatch(id, a, points, 7n)), enc.encode(id, a, points, 7n), "the gRPC frame around it");
       }),
       { numRuns: 300 },
     );
