@@ -16,11 +16,12 @@
 //   settle(m)  every seq <= m is acked or dropped; the mark is written (one pwrite) at the next fsync tick.
 //   confirm()  a collector's Welcome confirmed the numbering: written at once.
 //   close()    syncs and closes; safe twice.
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, constants, ftruncateSync, unlinkSync, writeSync, writevSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync, constants, ftruncateSync, unlinkSync, writeSync, writevSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage, type Logger } from "@eastwest/common";
 import { encodeMark, HEADER_BYTES, recordHeader, segmentName, type SpoolRecord } from "./spool-format.ts";
 import { MARK_FILE, readSpoolDir, type SegmentInfo, type SpoolContents } from "./spool-restore.ts";
+import { syncDir } from "./state-dir.ts";
 
 export type FsyncPolicy = "always" | "interval" | "never";
 
@@ -284,15 +285,5 @@ export class Spool {
     }
     this.#closeFds();
     this.#writable = false;
-  }
-}
-
-/** fsync of a directory, so a new segment's name survives a power loss. */
-function syncDir(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
