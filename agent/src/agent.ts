@@ -8,7 +8,8 @@ import { realExec, type Exec } from "./runtime/exec.ts";
 import { hostFs, type HostFs } from "./runtime/hostfs.ts";
 import { Outbox } from "./runtime/outbox.ts";
 import { Scheduler, type ScheduledSampler } from "./runtime/scheduler.ts";
-import { defaultSpoolDir, spoolFile, takeSpool, writeSpool } from "./runtime/spool.ts";
+import { openSpool } from "./runtime/spool-open.ts";
+import type { Spool } from "./runtime/spool.ts";
 import { SAMPLERS } from "./samplers/index.ts";
 import { createTransport } from "./transport/index.ts";
 import type { Transport } from "./transport/types.ts";
@@ -33,8 +34,7 @@ export class Agent {
   #identity: Identity | undefined;
   #scheduler: Scheduler | undefined;
   #batcher: Batcher | undefined;
-  /** The spool was read (or found absent) at start, so writing it at stop loses nothing. */
-  #spoolTaken = false;
+  #spool: Spool | undefined;
   #transport: Transport | undefined;
   #calibration: Calibration | undefined;
   #closed = false;
@@ -45,7 +45,10 @@ export class Agent {
     this.config = config;
     this.#deps = deps;
     this.#fs = hostFs(config.procRoot, config.sysRoot);
-    this.outbox = new Outbox(config.buffer.maxBatches);
+    this.outbox = new Outbox(config.buffer.maxBatches, {
+      agentId: config.id,
+      journal: { append: (r) => void this.#spool?.append(r), settled: (mark) => this.#spool?.settle(mark), confirm: () => this.#spool?.confirm() },
+    });
   }
 
   get transport(): Transport | undefined {
@@ -83,7 +86,7 @@ export class Agent {
     this.#scheduler = new Scheduler(this.#samplers(), { fs, exec, baseTags, logger: this.#deps.logger, emit: (p) => this.#batcher?.add(p), selfIntervalMs, hold: this.config.hold });
     await this.#scheduler.init();
     if (this.config.calibrate && this.#deps.calibrate) this.#calibration = await this.#deps.calibrate();
-    this.#restoreSpool();
+    this.#spool = openSpool(this.config, this.outbox, this.#deps.logger);
     this.#transport = await createTransport(this.config, { outbox: this.outbox, hello: () => this.hello(), logger: this.#deps.logger, onCommand: (cmd) => this.#onCommand(cmd) });
     this.#transport.start();
     // why: on the samplers' lane when they are as slow, so that it costs no wake-up of its own.
@@ -140,6 +143,7 @@ export class Agent {
         sched_idle: this.scheduling.policy === "idle",
         holding: hold?.holding ?? false,
         held_bytes: BigInt(hold?.heldBytes ?? 0),
+        ...this.#spoolFields(),
       },
       timeNs: nowNs(),
     };
@@ -174,42 +178,27 @@ export class Agent {
     this.#batcher?.close();
     if (this.#transport && this.#transport.connected) await this.#transport.drain(drainMs);
     await this.#transport?.close();
-    this.#writeSpool();
+    this.#closeSpool();
   }
 
-  #spoolFile(): string {
-    return spoolFile(this.config.spoolDir || defaultSpoolDir(), this.config.id);
+  #spoolFields(): Sample["fields"] {
+    const s = this.#spool?.stats();
+    return {
+      spool_writable: s?.writable ?? false,
+      spool_bytes: BigInt(s?.bytes ?? 0),
+      spool_dropped_batches_total: s?.droppedBatches ?? 0n,
+      spool_write_errors_total: s?.writeErrors ?? 0n,
+      spool_truncated_bytes_total: s?.truncatedBytes ?? 0n,
+    };
   }
 
-  /** Batches an earlier run of this agent spooled go out first. A spool that cannot be read costs nothing else. */
-  #restoreSpool(): void {
-    const file = this.#spoolFile();
-    try {
-      const spool = takeSpool(file);
-      this.#spoolTaken = true;
-      if (spool.problems.length > 0) this.#deps.logger.error({ spool: file, keptAs: spool.keptAs, problems: spool.problems.slice(0, 5) }, "spool lines unreadable; kept aside, the rest restored");
-      if (spool.batches.length === 0) return;
-      this.outbox.restore(spool.batches);
-      this.#deps.logger.info({ spool: file, batches: spool.batches.length }, "batches spooled at the last stop restored; they are sent first");
-    } catch (err) {
-      this.#deps.logger.error({ spool: file, err: errorMessage(err) }, "spool not readable; left in place");
-    }
-  }
-
-  /** What the collector has not acked stays on disk for the next start. */
-  #writeSpool(): void {
-    const file = this.#spoolFile();
-    const unacked = this.outbox.unacked();
-    // why: a spool this run did not take (start failed before, or it was unreadable) is not overwritten.
-    if (!this.#spoolTaken) {
-      if (unacked.length > 0) this.#deps.logger.error({ spool: file, batches: unacked.length }, "unacked batches not spooled: the spool was not taken at start; they are lost");
-      return;
-    }
-    try {
-      writeSpool(file, unacked);
-      if (unacked.length > 0) this.#deps.logger.warn({ spool: file, batches: unacked.length }, "unacked batches spooled for the next start");
-    } catch (err) {
-      this.#deps.logger.error({ spool: file, batches: unacked.length, err: errorMessage(err) }, "unacked batches could not be spooled; they are lost");
-    }
+  /** What the collector has not acked stays in the spool for the next start (already there: written when made). */
+  #closeSpool(): void {
+    const unacked = this.outbox.size();
+    const writable = this.#spool?.writable ?? false;
+    this.#spool?.close();
+    if (unacked === 0) return;
+    if (writable) this.#deps.logger.warn({ batches: unacked }, "unacked batches stay in the spool for the next start");
+    else this.#deps.logger.error({ batches: unacked }, "unacked batches lost: the spool was unwritable");
   }
 }

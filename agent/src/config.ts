@@ -23,6 +23,8 @@ export const agentConfigSchema = z
         address: z.string().regex(/^[^\s/]+:\d{1,5}$/, "expected host:port"),
         connectTimeoutMs: z.number().int().min(100).max(600_000),
         ackTimeoutMs: z.number().int().min(100).max(600_000),
+        /** gRPC: no Welcome this long after the hello: drop the stream and reconnect. */
+        welcomeTimeoutMs: z.number().int().min(100).max(600_000),
         backoffMinMs: z.number().int().min(1),
         backoffMaxMs: z.number().int().min(1),
         keepaliveMs: z.number().int().min(1000),
@@ -53,8 +55,17 @@ export const agentConfigSchema = z
     scheduling: z.enum(["idle", "normal"]),
     /** Where apply_settings journals what it changed, so that a restarted agent puts it back; "": the default (see settings.action.ts). */
     settingsJournalDir: z.string(),
-    /** Where unacked batches are kept across a stop (<dir>/<id>.jsonl); "": the default (runtime/spool.ts). */
-    spoolDir: z.string(),
+    /** Every batch on disk until acked (runtime/spool.ts): <dir>/<id>/; "": the default (/var/lib/eastwest/spool as root). */
+    spool: z
+      .object({
+        dir: z.string(),
+        maxBytes: z.number().int().min(64 * 1024),
+        segmentBytes: z.number().int().min(4096).max(1024 ** 3),
+        fsync: z.enum(["always", "interval", "never"]),
+        fsyncIntervalMs: z.number().int().min(10).max(600_000),
+        retryMs: z.number().int().min(100).max(3_600_000),
+      })
+      .strict(),
     /** Self-instrumentation over OTLP/HTTP; off without otlp.endpoint. */
     otlp: otlpConfigSchema,
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
@@ -63,6 +74,8 @@ export const agentConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.collector.backoffMaxMs < c.collector.backoffMinMs)
       ctx.addIssue({ code: "custom", path: ["collector", "backoffMaxMs"], message: "must be >= backoffMinMs" });
+    if (c.spool.maxBytes < 2 * c.spool.segmentBytes)
+      ctx.addIssue({ code: "custom", path: ["spool", "maxBytes"], message: "must be >= 2 x segmentBytes" });
   });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
@@ -76,6 +89,7 @@ export function agentDefaults(): Record<string, unknown> {
       address: "127.0.0.1:7470",
       connectTimeoutMs: 5000,
       ackTimeoutMs: 30_000,
+      welcomeTimeoutMs: 10_000,
       backoffMinMs: 100,
       backoffMaxMs: 5000,
       keepaliveMs: 10_000,
@@ -92,7 +106,7 @@ export function agentDefaults(): Record<string, unknown> {
     calibrate: false,
     scheduling: "idle",
     settingsJournalDir: "",
-    spoolDir: "",
+    spool: { dir: "", maxBytes: 64 * 1024 * 1024, segmentBytes: 8 * 1024 * 1024, fsync: "interval", fsyncIntervalMs: 1000, retryMs: 10_000 },
     otlp: otlpDefaults(),
     logLevel: "info",
   };
@@ -109,7 +123,10 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_PROC_ROOT", path: ["procRoot"], type: "string" },
   { name: "EASTWEST_SYS_ROOT", path: ["sysRoot"], type: "string" },
   { name: "EASTWEST_SETTINGS_JOURNAL_DIR", path: ["settingsJournalDir"], type: "string" },
-  { name: "EASTWEST_SPOOL_DIR", path: ["spoolDir"], type: "string" },
+  { name: "EASTWEST_SPOOL_DIR", path: ["spool", "dir"], type: "string" },
+  { name: "EASTWEST_SPOOL_MAX_BYTES", path: ["spool", "maxBytes"], type: "number" },
+  { name: "EASTWEST_SPOOL_FSYNC", path: ["spool", "fsync"], type: "string" },
+  { name: "EASTWEST_WELCOME_TIMEOUT_MS", path: ["collector", "welcomeTimeoutMs"], type: "number" },
   { name: "EASTWEST_AGENT_SCHEDULING", path: ["scheduling"], type: "string" },
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
   { name: "EASTWEST_AGENT_SAMPLERS", path: ["samplers"], type: "json" },

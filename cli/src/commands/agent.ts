@@ -21,6 +21,8 @@ const MAP: FlagMap = {
   "otlp-endpoint": { path: ["otlp", "endpoint"], type: "string" },
   transport: { path: ["collector", "transport"], type: "string" },
   "nats-servers": { path: ["nats", "servers"], type: "list" },
+  "spool-dir": { path: ["spool", "dir"], type: "string" },
+  "spool-fsync": { path: ["spool", "fsync"], type: "string" },
 };
 
 const USAGE = `usage: eastwest agent [flags]
@@ -43,6 +45,8 @@ flags:
   --otlp-endpoint URL    export own metrics over OTLP/HTTP (off) env OTEL_EXPORTER_OTLP_ENDPOINT
   --transport grpc|nats  how batches travel (grpc)               env EASTWEST_TRANSPORT
   --nats-servers A,B     NATS servers for --transport nats       env EASTWEST_NATS_SERVERS
+  --spool-dir DIR        unacked batches on disk, DIR/<id>/       env EASTWEST_SPOOL_DIR
+  --spool-fsync always|interval|never  (interval: every 1 s)     env EASTWEST_SPOOL_FSYNC
   --print-config         print the effective configuration and exit
 `;
 

@@ -1,5 +1,6 @@
 // `eastwest up`: the embedded-defaults main job for one machine: a collector
 // (embedded store, HTTP API) plus a local agent as a separate process.
+import { dirname, join, resolve } from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { applyScheduling, createLogger, realSchedDeps } from "@eastwest/common";
@@ -22,8 +23,8 @@ that samples this host, and serves the HTTP API. Stops on Ctrl-C, or after
 `;
 
 /** The local agent exports its own telemetry where the collector does (otlpEndpoint). */
-function spawnAgent(grpcPort: number, intervalMs: string | undefined, logLevel: string, otlpEndpoint: string | undefined): ChildProcess {
-  const args = [MAIN, "agent", "--collector", `127.0.0.1:${grpcPort}`, "--log-level", logLevel];
+function spawnAgent(grpcPort: number, intervalMs: string | undefined, logLevel: string, otlpEndpoint: string | undefined, spoolDir: string): ChildProcess {
+  const args = [MAIN, "agent", "--collector", `127.0.0.1:${grpcPort}`, "--log-level", logLevel, "--spool-dir", spoolDir];
   if (intervalMs) args.push("--interval-ms", intervalMs);
   if (otlpEndpoint) args.push("--otlp-endpoint", otlpEndpoint);
   return spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] });
@@ -44,7 +45,9 @@ export const upCommand: CliCommand = {
       const logger = createLogger("collector", config.logLevel);
       const collector = new Collector(config, logger);
       await collector.start();
-      const agent = spawnAgent(collector.grpcPort, values["interval-ms"] as string | undefined, config.logLevel, config.otlp.endpoint);
+      // why: the agent's unacked batches stay with the data they belong to (eastwest-data/spool by default).
+      const spoolDir = join(dirname(resolve(config.store.path)), "spool");
+      const agent = spawnAgent(collector.grpcPort, values["interval-ms"] as string | undefined, config.logLevel, config.otlp.endpoint, spoolDir);
       // why: after the agent started, so that it does not inherit the collector's policy (it applies its own).
       const scheduling = applyScheduling(config.scheduling, realSchedDeps());
       if (scheduling.unavailable) logger.warn({ reason: scheduling.unavailable }, "scheduling idle not applied; the collector runs at normal priority");

@@ -4,6 +4,7 @@
 // in-process. Everything started is stopped by the returned cleanup, which is
 // safe to call twice and runs in reverse order.
 import { spawn, type ChildProcess } from "node:child_process";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "@eastwest/common";
 import { Collector, type CollectorConfig, type RunEndpoint } from "@eastwest/collector";
@@ -44,10 +45,10 @@ function stopChild(c: ChildProcess): Promise<void> {
   });
 }
 
-function spawnAgent(id: string, collector: string, prefix: string[], logLevel: string): ChildProcess {
+function spawnAgent(id: string, collector: string, prefix: string[], logLevel: string, spoolDir: string): ChildProcess {
   // why: a namespace stands in for a guest: its agent takes the guest role (no host-only samplers).
   const role = prefix.length > 0 ? "guest" : "host";
-  const argv = [...prefix, process.execPath, MAIN, "agent", "--id", id, "--role", role, "--collector", collector, "--log-level", logLevel];
+  const argv = [...prefix, process.execPath, MAIN, "agent", "--id", id, "--role", role, "--collector", collector, "--log-level", logLevel, "--spool-dir", spoolDir];
   return spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", "ignore", "inherit"] });
 }
 
@@ -101,8 +102,10 @@ async function build(o: LabOptions, steps: Array<() => Promise<unknown>>, cleanu
   const collector = new Collector({ ...o.config, grpc: { host: grpcHost, port: 0 } }, o.logger);
   steps.push(() => collector.stop());
   await collector.start();
+  // why: the agents' unacked batches belong with the collector's data they will be stored in, not in a host-wide dir.
+  const spoolDir = join(dirname(resolve(o.config.store.path)), "spool");
   for (const a of agents) {
-    const child = spawnAgent(a.id, `${grpcHost}:${collector.grpcPort}`, a.prefix, o.agentLogLevel ?? "warn");
+    const child = spawnAgent(a.id, `${grpcHost}:${collector.grpcPort}`, a.prefix, o.agentLogLevel ?? "warn", spoolDir);
     steps.push(() => stopChild(child));
   }
   for (const a of agents) await collector.sessions.waitFor(a.id, 20_000);

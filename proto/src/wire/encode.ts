@@ -10,10 +10,10 @@
 // so their bytes are made once and copied (byte-cache.ts).
 import { ByteCache } from "./byte-cache.ts";
 import {
-  AGENT_MESSAGE_BATCH, BATCH_CREATED_NS, BATCH_POINTS, BATCH_SEQ, ENTRY_VALUE, POINT_FIELDS, POINT_TIME_NS, U64_MAX, VALUE_B, VALUE_F, VALUE_I, VALUE_S, VALUE_U,
+  AGENT_MESSAGE_BATCH, BATCH_CREATED_NS, BATCH_POINTS, BATCH_SEQ, ENTRY_VALUE, NAME, POINT_FIELDS, POINT_TIME_NS, U64_MAX, VALUE_B, VALUE_F, VALUE_I, VALUE_S, VALUE_U,
 } from "./keys.ts";
 import type { FieldValue, Sample } from "./sample.ts";
-import { EMPTY, putBytes, putVarint, varintSize, Writer } from "./writer.ts";
+import { delimited, EMPTY, putBytes, putVarint, varintSize, Writer } from "./writer.ts";
 
 /**
  * Size of the FieldValue message of `v` when it is known without writing it: a double, a bool, an integer in
@@ -80,6 +80,44 @@ function fieldPatched(w: Writer, key: Buffer, v: bigint | string): void {
   }
   w.close(value, 1);
   w.close(entry, 1);
+}
+
+/** AgentMessage{batch} around Batch bytes from encodeBatch (a batch encoded once, e.g. spooled, sent over gRPC). */
+export function batchFrame(batch: Buffer): Buffer {
+  return delimited(AGENT_MESSAGE_BATCH, batch);
+}
+
+/**
+ * Batch bytes from encodeBatch with another seq, byte for byte what encodeBatch would write with it (the agent
+ * renumbers a batch it already spooled). Relies on encodeBatch's order: agent_id (field 1, omitted when empty),
+ * then seq (field 2, omitted when 0), then the rest.
+ */
+export function withSeq(batch: Buffer, seq: bigint): Buffer {
+  if (seq < 0n || seq > U64_MAX) throw new Error("value provided for field message.seq of type uint64 too large");
+  let pos = 0;
+  if (batch[0] === NAME) {
+    let length = 0;
+    let shift = 1;
+    pos = 1;
+    for (;;) {
+      const b = batch[pos++] as number;
+      length += (b & 0x7f) * shift;
+      shift *= 128;
+      if (b < 128) break;
+    }
+    pos += length;
+  }
+  let rest = pos;
+  if (batch[rest] === BATCH_SEQ) {
+    rest += 1;
+    while (((batch[rest++] as number) & 0x80) !== 0);
+  }
+  const w = new Writer(16);
+  if (seq !== 0n) {
+    w.byte(BATCH_SEQ);
+    w.bigVarint(seq);
+  }
+  return Buffer.concat([batch.subarray(0, pos), w.take(), batch.subarray(rest)]);
 }
 
 /** Encodes batches for one transport; keeps its buffer and byte cache between batches. */

@@ -5,7 +5,7 @@
 //   reader.ts   the wire reader and name interner under decode.ts
 // Everything else on the wire (Hello, commands, acks) goes through the generated code (../gen).
 export type { FieldValue, Sample } from "./sample.ts";
-export { BatchEncoder } from "./encode.ts";
+export { batchFrame, BatchEncoder, withSeq } from "./encode.ts";
 export { agentMessageBatch, decodeBatch, type DecodedBatch, type DecodeLimits, type DecodeProblem } from "./decode.ts";
 export { DecodeError } from "./reader.ts";
 export { parseShape, type Shape } from "./point-keys.ts";

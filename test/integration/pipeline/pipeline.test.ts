@@ -1,9 +1,10 @@
 // Collector + agent as real processes on loopback: samples arrive and are
 // stored; kill -9 of the collector mid-stream loses and duplicates nothing.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeSpool } from "../../../agent/src/runtime/spool.ts";
+import { decodeBatch } from "@eastwest/proto/wire";
+import { readSpoolDir } from "../../../agent/src/runtime/spool-restore.ts";
 import { freePort, getJson, jsonLine, killAll, start, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
 
 interface Agents {
@@ -13,6 +14,8 @@ interface AgentDetail {
   agent: { agentId: string; highestSeq: number };
   gaps: Array<{ from: number; to: number }>;
 }
+const LIMITS = { maxTagValueLength: 1 << 20, maxStringFieldLength: 1 << 20 };
+
 interface SeriesResp {
   series: Array<{ tags: Record<string, string>; columns: string[]; values: unknown[][] }>;
 }
@@ -101,23 +104,24 @@ describe("pipeline: agent -> gRPC -> collector -> embedded store", function () {
     }
   });
 
-  it("an agent stopped while the collector is down spools its batches; the next start sends them first", async () => {
+  it("an agent stopped while the collector is down keeps its batches in the spool; the next start sends them first, under their seqs", async () => {
     const grpcPort = await freePort();
     const spoolDir = join(dir.path, "spool");
     const env = { EASTWEST_SPOOL_DIR: spoolDir };
     const config = agentConfig(dir.path, "host-s", grpcPort);
     const firstNs = BigInt(Date.now()) * 1_000_000n;
     const first = start(["agent", "--config", config, "--log-level", "warn"], { env });
-    await new Promise((r) => setTimeout(r, 4000));
+    const agentDir = join(spoolDir, "host-s");
+    await waitFor(() => (readSpoolDir(agentDir, false).records.length >= 3 ? true : undefined), 30_000, "3 batches in the spool");
     assert.equal(await first.kill("SIGTERM"), 0, first.stderr());
     const stoppedNs = BigInt(Date.now()) * 1_000_000n;
-    const file = join(spoolDir, "host-s.jsonl");
-    const spool = decodeSpool(readFileSync(file, "utf8"));
-    assert.deepEqual(spool.problems, []);
-    const spooled = spool.batches.length;
-    const cpuAll = spool.batches.flatMap((b) => b.points).filter((p) => p.measurement === "cpu" && p.tags["cpu"] === "all").length;
-    assert.ok(spooled >= 2 && cpuAll >= 2, `batches spooled: ${spooled}, cpu points in them: ${cpuAll}`);
-    assert.match(first.stderr(), /unacked batches spooled for the next start/);
+    const spool = readSpoolDir(agentDir);
+    assert.deepEqual([spool.problems, spool.torn], [[], []]);
+    const spooled = spool.records.length;
+    assert.deepEqual(spool.records.map((r) => r.seq), Array.from({ length: spooled }, (_, i) => BigInt(i + 1)), "numbered from 1 as made, the collector down");
+    const cpuAll = spool.records.flatMap((r) => decodeBatch(r.bytes, LIMITS).points).filter((p) => p.measurement === "cpu" && p.tags["cpu"] === "all").length;
+    assert.ok(cpuAll >= 2, `cpu points in the spool: ${cpuAll}`);
+    assert.match(first.stderr(), /unacked batches stay in the spool for the next start/);
 
     const c = await startCollector(join(dir.path, "store.db"), grpcPort);
     const second = start(["agent", "--config", config, "--log-level", "info"], { env });
@@ -126,12 +130,12 @@ describe("pipeline: agent -> gRPC -> collector -> embedded store", function () {
       return (s.series[0]?.values.length ?? 0) >= cpuAll ? s.series[0]?.values : undefined;
     }, 30_000, "the spooled cpu points, stored");
     assert.equal(old.length, cpuAll, "every spooled point once, and no other from that window");
-    assert.equal(existsSync(file), false, "the spool is taken at start");
-    assert.match(second.stderr(), /batches spooled at the last stop restored/);
+    assert.match(second.stderr(), /batches never acked restored from the spool/);
     const detail = await waitFor(async () => {
       const d = await getJson<AgentDetail>(`${c.http}/api/v1/agents/host-s`);
       return d.agent.highestSeq > spooled ? d : undefined;
     }, 30_000, "batches of the second run");
     assert.deepEqual(detail.gaps, [], `no seq missing: ${JSON.stringify(detail.gaps)}`);
+    await waitFor(() => (readSpoolDir(agentDir, false).records.every((r) => r.seq > BigInt(spooled)) ? true : undefined), 10_000, "the first run's batches settled in the spool");
   });
 });

@@ -1,12 +1,13 @@
 // The agent's gRPC stream to the collector (a Transport, ../types.ts). Sends Hello, waits for Welcome
-// (the highest seq the collector holds for this agent), then keeps at most
+// (the highest seq the collector holds for this agent) at most welcomeTimeoutMs (then reconnects: a collector
+// whose store failed may never answer), then keeps at most
 // maxInFlight batches unacked; drops a batch only on its Ack. Any stream
 // failure or an ack overdue past ackTimeoutMs reconnects with backoff and
 // resends everything unacked (the collector dedups on (agent_id, seq)).
-// Batches are written as AgentMessage frames by the fast encoder (@eastwest/proto/wire).
+// Batches are written as AgentMessage frames around the Batch bytes the Outbox encoded (@eastwest/proto/wire).
 import { credentials, type ClientDuplexStream } from "@grpc/grpc-js";
 import { AckCode, TelemetryClient, TelemetryService, type AgentMessage, type CollectorMessage, type Command, type CommandResult } from "@eastwest/proto";
-import { BatchEncoder } from "@eastwest/proto/wire";
+import { batchFrame } from "@eastwest/proto/wire";
 import { errorMessage, nowNs, RetryTimer } from "@eastwest/common";
 import { DrainWaiters } from "../drain.ts";
 import type { Transport, TransportDeps } from "../types.ts";
@@ -16,15 +17,14 @@ export interface GrpcTransportOptions extends TransportDeps {
   maxInFlight: number;
   connectTimeoutMs: number;
   ackTimeoutMs: number;
+  /** After the hello, the Welcome must come within this, else the stream is dropped and retried. */
+  welcomeTimeoutMs: number;
   backoffMinMs: number;
   backoffMaxMs: number;
   keepaliveMs: number;
 }
 
-/**
- * What the stream writes: a message, or a batch as a function that encodes it (BatchEncoder) when gRPC
- * serializes it, so an encoding failure fails the stream as a ts-proto one would.
- */
+/** What the stream writes: a message, or a batch as a function that frames its bytes when gRPC serializes it. */
 type Outgoing = AgentMessage | (() => Buffer);
 type Call = ClientDuplexStream<Outgoing, CollectorMessage>;
 
@@ -42,11 +42,9 @@ export class GrpcTransport implements Transport {
   #closed = false;
   readonly #retry: RetryTimer;
   #watchdog: NodeJS.Timeout | undefined;
+  #welcomeTimer: NodeJS.Timeout | undefined;
   #sentAt = new Map<bigint, number>();
   #connects = 0;
-  /** The agent id batches carry, from the hello of the current stream. */
-  #agentId = "";
-  readonly #encoder = new BatchEncoder();
   readonly #drain = new DrainWaiters();
 
   constructor(o: GrpcTransportOptions) {
@@ -90,15 +88,26 @@ export class GrpcTransport implements Transport {
     call.on("data", (m: CollectorMessage) => this.#onMessage(call, m));
     call.on("error", (err: Error) => this.#onDown(call, `stream: ${err.message}`));
     call.on("end", () => this.#onDown(call, "stream ended by collector"));
-    const hello = this.#o.hello();
-    this.#agentId = hello.agentId;
-    call.write({ msg: { $case: "hello", value: hello } });
+    call.write({ msg: { $case: "hello", value: this.#o.hello() } });
+    this.#awaitWelcome(call);
+  }
+
+  /** why: a collector that accepted the stream but never welcomes (its store failing) would hold batches forever. */
+  #awaitWelcome(call: Call): void {
+    clearTimeout(this.#welcomeTimer);
+    this.#welcomeTimer = setTimeout(() => {
+      if (call !== this.#call || this.#welcomed) return;
+      this.#o.logger.warn({ welcomeTimeoutMs: this.#o.welcomeTimeoutMs }, "no Welcome from the collector: reconnecting");
+      call.cancel();
+    }, this.#o.welcomeTimeoutMs);
+    this.#welcomeTimer.unref();
   }
 
   #onMessage(call: Call, m: CollectorMessage): void {
     if (call !== this.#call || !m.msg) return;
     switch (m.msg.$case) {
       case "welcome":
+        clearTimeout(this.#welcomeTimer);
         this.#welcomed = true;
         this.#retry.reset();
         this.#connects += 1;
@@ -141,11 +150,10 @@ export class GrpcTransport implements Transport {
     if (!call || !this.#welcomed || this.#closed) return;
     const room = this.#o.maxInFlight - this.#o.outbox.inFlightCount();
     if (room <= 0) return;
-    const agentId = this.#agentId;
     for (const e of this.#o.outbox.takeSendable(room)) {
-      const seq = e.seq as bigint;
-      this.#sentAt.set(seq, Date.now());
-      call.write(() => this.#encoder.encode(agentId, seq, e.points, e.createdNs));
+      const bytes = e.bytes as Buffer;
+      this.#sentAt.set(e.seq as bigint, Date.now());
+      call.write(() => batchFrame(bytes));
     }
     this.#armWatchdog();
   }
@@ -209,6 +217,7 @@ export class GrpcTransport implements Transport {
     this.#closed = true;
     this.#retry.cancel();
     clearTimeout(this.#watchdog);
+    clearTimeout(this.#welcomeTimer);
     const call = this.#call;
     this.#call = undefined;
     if (call) {

@@ -1,4 +1,4 @@
-// The gRPC transport (grpc.ts) from the agent's config: collector.address, its timeouts, backoff and keepalive.
+// The gRPC transport (grpc.ts) from the agent's config: collector.address, its timeouts (connect, ack, Welcome), backoff and keepalive.
 import type { AgentConfig } from "../../config.ts";
 import type { Transport, TransportDeps } from "../types.ts";
 import { GrpcTransport } from "./grpc.ts";
@@ -11,6 +11,7 @@ export function createTransport(config: AgentConfig, deps: TransportDeps): Trans
     maxInFlight: config.buffer.maxInFlight,
     connectTimeoutMs: c.connectTimeoutMs,
     ackTimeoutMs: c.ackTimeoutMs,
+    welcomeTimeoutMs: c.welcomeTimeoutMs,
     backoffMinMs: c.backoffMinMs,
     backoffMaxMs: c.backoffMaxMs,
     keepaliveMs: c.keepaliveMs,

@@ -4,7 +4,7 @@
 // as a request on its hello subject; a collector answers with a Welcome
 // holding the highest seq it holds for this agent, counting both its store
 // and batches still waiting in the stream, and only then are batches numbered.
-// Batches (Batch bytes from the same fast encoder as gRPC) are published with JetStream publish and Nats-Msg-Id "<agent>:<seq>"
+// Batches (the Batch bytes the Outbox encoded, as over gRPC) are published with JetStream publish and Nats-Msg-Id "<agent>:<seq>"
 // (the stream drops a repeat inside its duplicate window; the store dedups
 // beyond it). A batch leaves the Outbox on its PubAck: the file-backed stream
 // is the durable buffer from then on, and collectors ack the stream only after
@@ -15,7 +15,6 @@
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { CollectorMessage, Hello } from "@eastwest/proto";
-import { BatchEncoder } from "@eastwest/proto/wire";
 import { batchSubject, commandSubject, EastwestError, errorMessage, helloSubject, msgIdOf, RetryTimer, type SubjectParts } from "@eastwest/common";
 import type { OutboxEntry } from "../../runtime/outbox.ts";
 import { DrainWaiters } from "../drain.ts";
@@ -56,7 +55,6 @@ export class NatsTransport implements Transport {
   #paused: string | undefined;
   #connects = 0;
   readonly #drain = new DrainWaiters();
-  readonly #encoder = new BatchEncoder();
 
   constructor(o: NatsTransportOptions) {
     this.#o = o;
@@ -142,7 +140,7 @@ export class NatsTransport implements Transport {
   async #publish(js: JetStreamClient, e: OutboxEntry): Promise<void> {
     const seq = e.seq as bigint;
     const agentId = this.#o.hello().agentId;
-    const data = this.#encoder.encodeBatch(agentId, seq, e.points, e.createdNs);
+    const data = e.bytes as Buffer;
     const maxPayload = this.#nc?.info?.max_payload ?? Infinity;
     if (data.length > maxPayload) {
       this.#o.logger.error({ seq: String(seq), bytes: data.length, maxPayload }, "batch larger than the server's max_payload: dropped (lower batch.maxPoints or raise max_payload)");
