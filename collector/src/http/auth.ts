@@ -7,8 +7,9 @@
 // - `insecure` admits everything.
 // A missing or unknown token answers 401 with `WWW-Authenticate: Bearer`, a read token on a write request 403.
 // Tokens are compared as SHA-256 digests with timingSafeEqual against every known entry, so the time taken does
-// not depend on which entry matched or how much of it. The token file is re-read when it changes (checked at
-// most once a second, on a request); a file that became invalid keeps the previous tokens and is logged.
+// not depend on which entry matched or how much of it. The token file is re-read when it changes: checked on a
+// request at most once a second, and at once when a token is not known, so a new token works at once and a
+// removed one stops working within a second; a file that became invalid keeps the previous tokens and is logged.
 import { statSync } from "node:fs";
 import { timingSafeEqual } from "node:crypto";
 import { errorMessage, type Logger } from "@eastwest/common";
@@ -75,16 +76,22 @@ export class TokenAuth implements ApiAuth {
   }
 
   #match(token: string): TokenEntry | undefined {
-    this.#reloadIfChanged();
+    this.#reloadIfChanged(false);
     const digest = hashToken(token);
+    // why: a token added a moment ago works at once; a miss costs one stat() of the file.
+    return this.#find(digest) ?? (this.#reloadIfChanged(true), this.#find(digest));
+  }
+
+  #find(digest: Buffer): TokenEntry | undefined {
     let found: TokenEntry | undefined;
     for (const e of [...this.#fromFile, ...this.#o.extra]) if (timingSafeEqual(digest, e.hash) && found === undefined) found = e;
     return found;
   }
 
-  #reloadIfChanged(): void {
+  /** Re-reads the file when it changed; unless `now`, at most once per RELOAD_CHECK_MS (that bounds revocation). */
+  #reloadIfChanged(now: boolean): void {
     const file = this.#o.file;
-    if (file === "" || this.#now() - this.#checkedMs < RELOAD_CHECK_MS) return;
+    if (file === "" || (!now && this.#now() - this.#checkedMs < RELOAD_CHECK_MS)) return;
     this.#checkedMs = this.#now();
     let stamp: string;
     try {
