@@ -29,17 +29,22 @@ export const httpConfigSchema = z
     maxConnections: z.number().int().min(1).max(100_000),
   })
   .strict()
-  .superRefine((h, ctx) => {
-    if (h.headersTimeoutMs > h.requestTimeoutMs) ctx.addIssue({ code: "custom", path: ["headersTimeoutMs"], message: "must be <= requestTimeoutMs" });
-    if (!isLoopback(h.host) && h.tokenFile === "" && !h.insecure)
-      ctx.addIssue({
-        code: "custom",
-        path: ["host"],
-        message: `${h.host} is not a loopback address: set http.tokenFile (hashed bearer tokens, see 'eastwest token new') or, to serve without authentication, http.insecure: true`,
-      });
-  });
+  // why: "when" runs the cross-field checks even when other keys failed, so every problem is reported at once;
+  // each check then looks only at keys of the right type.
+  .superRefine(checkHttp, { when: (p) => typeof p.value === "object" && p.value !== null });
 
 export type HttpConfig = z.infer<typeof httpConfigSchema>;
+
+function checkHttp(h: HttpConfig, ctx: z.RefinementCtx): void {
+  if (typeof h.headersTimeoutMs === "number" && typeof h.requestTimeoutMs === "number" && h.headersTimeoutMs > h.requestTimeoutMs)
+    ctx.addIssue({ code: "custom", path: ["headersTimeoutMs"], message: "must be <= requestTimeoutMs" });
+  if (typeof h.host === "string" && !isLoopback(h.host) && !h.tokenFile && h.insecure !== true)
+    ctx.addIssue({
+      code: "custom",
+      path: ["host"],
+      message: `${h.host} is not a loopback address: set http.tokenFile (hashed bearer tokens, see 'eastwest token new') or, to serve without authentication, http.insecure: true`,
+    });
+}
 
 export function httpDefaults(): Record<string, unknown> {
   return {
