@@ -44,7 +44,12 @@ describe("http api authentication and limits", () => {
     calls = [];
     clockMs = 0;
     const auth = new TokenAuth({ file: tokenFile, extra: [], openRead, insecure: false, logger: silentLogger(), nowMs: () => clockMs });
-    const hold = async (agentId: string, body: unknown) => (calls.push({ agentId, body }), { holding: true });
+    const hold = async (agentId: string, body: unknown) => {
+      calls.push({ agentId, body });
+      // why: an action that takes longer than the request deadline, as a run does (seconds to minutes).
+      if ((body as { slow?: boolean }).slow) await new Promise((r) => setTimeout(r, LIMITS.requestTimeoutMs * 2));
+      return { holding: true };
+    };
     api = await startHttpApi({ store, registry: new Registry(store), host: "127.0.0.1", port: 0, logger: silentLogger(), auth, limits: LIMITS, actions: { hold } });
     return `http://127.0.0.1:${api.port}`;
   }
@@ -70,6 +75,14 @@ describe("http api authentication and limits", () => {
     const ok = await post(base, writeToken, JSON.stringify({ for_ms: 5 }));
     assert.equal(ok.status, 200);
     assert.deepEqual(calls, [{ agentId: "a1", body: { for_ms: 5 } }]);
+  });
+
+  it("the request deadline covers receiving the request, not the answer: a long action completes", async () => {
+    const base = await serve(true);
+    const t0 = performance.now();
+    const r = await post(base, writeToken, JSON.stringify({ slow: true }));
+    assert.equal(r.status, 200);
+    assert.ok(performance.now() - t0 >= LIMITS.requestTimeoutMs * 2 * 0.9);
   });
 
   it("POST: 415 unless the body is application/json, and nothing starts", async () => {
