@@ -62,11 +62,12 @@ export async function withConfigErrors(io: CliIo, body: () => Promise<number>): 
   }
 }
 
-const SECRET = /token|password|headers/i;
+/** Keys whose values are secrets; not http.tokenFile (a path), http.localToken (a switch) or headersTimeoutMs. */
+const SECRET = /(token|password|headers)$/i;
 
 /** A copy with secrets (tokens, passwords, header values) replaced, for printing. */
 export function redact(value: unknown, key = ""): unknown {
-  if (SECRET.test(key) && value !== "" && value !== undefined && value !== null && !(typeof value === "object" && Object.keys(value).length === 0)) return "<redacted>";
+  if (SECRET.test(key) && typeof value !== "boolean" && value !== "" && value !== undefined && value !== null && !(typeof value === "object" && Object.keys(value).length === 0)) return "<redacted>";
   if (Array.isArray(value)) return value.map((v) => redact(v));
   if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]));
   return value;

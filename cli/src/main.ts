@@ -15,6 +15,7 @@ export const COMMANDS: readonly Entry[] = [
   { name: "agent", summary: "run an agent: sample /proc, TCP flows, offloads; stream to a collector", load: async () => (await import("./commands/agent.ts")).agentCommand },
   { name: "run", summary: "run iperf3 between two agents via the collector and explain it per 64 KiB packet", load: async () => (await import("./commands/run.ts")).runCommand },
   { name: "campaign", summary: "run Table-1 style campaigns (apply, repeat, restore, verdicts) and write HTML reports", load: async () => (await import("./commands/campaign.ts")).campaignCommand },
+  { name: "token", summary: "make bearer tokens for the collector's HTTP API (hashed token file)", load: async () => (await import("./commands/token.ts")).tokenCommand },
   { name: "vms", summary: "list VMs with KVM exits/s and the guest agents linked to them", load: async () => (await import("./commands/vms.ts")).vmsCommand },
   { name: "model", summary: "print the per-64 KiB cost model breakdown and ceiling", load: async () => (await import("./commands/model.ts")).modelCommand },
   { name: "calibrate", summary: "measure this host's copy bandwidth and system-call cost", load: async () => (await import("./commands/calibrate.ts")).calibrateCommand },

@@ -20,6 +20,7 @@ import { newStats, type PipelineStats } from "./ingest/stats.ts";
 import { observePipeline } from "./ingest/metrics.ts";
 import { Registry } from "./control/registry.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
+import { authFromConfig } from "./http/guard.ts";
 import { createStore } from "./store/index.ts";
 import { Retention } from "./maintenance/retention.ts";
 import type { Store } from "./store/types.ts";
@@ -43,6 +44,7 @@ export class Collector {
   /** The enabled receivers, after start(). */
   #receivers: Receiver[] = [];
   #http: HttpApi | undefined;
+  #localTokenFile: string | undefined;
   #telemetry: Telemetry | undefined;
   readonly #retention: Retention;
   #stopped = false;
@@ -82,7 +84,15 @@ export class Collector {
     return this.#http?.port ?? 0;
   }
 
+  /** The local CLI's write token file (http.localToken), after start(); undefined when there is none. */
+  get localTokenFile(): string | undefined {
+    return this.#localTokenFile;
+  }
+
   async start(): Promise<void> {
+    // why: first, so that a bad token file stops the start (exit 78) before anything listens.
+    const { auth, localTokenFile } = authFromConfig(this.config.http, this.config.store.path, this.logger);
+    this.#localTokenFile = localTokenFile;
     await this.store.open();
     this.#retention.start();
     this.#receivers = createReceivers(this.config, this.#receiverDeps());
@@ -93,6 +103,8 @@ export class Collector {
       host: this.config.http.host,
       port: this.config.http.port,
       logger: this.logger,
+      auth,
+      limits: this.config.http,
       actions: { run: (body) => this.run(parseRunRequest(body)), campaign: (body) => this.campaigns.start(body), hold: (agentId, body) => holdAgent(this.sessions, agentId, parseHoldRequest(body).forMs) },
     });
     this.#telemetry = await startTelemetry(telemetryOptions(this.config.otlp, "eastwest-collector", this.config.id, this.logger));

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
 import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/config.ts";
+import { HTTP_ENV, httpConfigSchema, httpDefaults } from "./http/config.ts";
 
 const listen = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict();
 
@@ -38,7 +39,8 @@ export const collectorConfigSchema = z
   .object({
     id: z.string().min(1).max(128),
     grpc: listen,
-    http: listen,
+    /** The HTTP JSON API: listen address, tokens, limits; see http/config.ts. */
+    http: httpConfigSchema,
     /** Embedded SQLite, or InfluxDB beside a local SQLite file; see store/config.ts. */
     store: storeConfigSchema,
     nats,
@@ -59,7 +61,7 @@ export function collectorDefaults(): Record<string, unknown> {
   return {
     id: "collector",
     grpc: { host: "127.0.0.1", port: 7470 },
-    http: { host: "127.0.0.1", port: 7471 },
+    http: httpDefaults(),
     store: storeDefaults(),
     nats: {
       enabled: false,
@@ -88,8 +90,7 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_COLLECTOR_ID", path: ["id"], type: "string" },
   { name: "EASTWEST_GRPC_HOST", path: ["grpc", "host"], type: "string" },
   { name: "EASTWEST_GRPC_PORT", path: ["grpc", "port"], type: "number" },
-  { name: "EASTWEST_HTTP_HOST", path: ["http", "host"], type: "string" },
-  { name: "EASTWEST_HTTP_PORT", path: ["http", "port"], type: "number" },
+  ...HTTP_ENV,
   ...STORE_ENV,
   { name: "EASTWEST_NATS_ENABLED", path: ["nats", "enabled"], type: "boolean" },
   { name: "EASTWEST_NATS_SERVERS", path: ["nats", "servers"], type: "string" },

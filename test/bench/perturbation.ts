@@ -89,7 +89,7 @@ function checkAlive(agents: readonly Agent[]): void {
 /** Holds every agent's samples, as `eastwest run` does around its traffic. */
 async function holdAgents(c: Context, agents: readonly Agent[], forMs: number): Promise<void> {
   for (const a of agents) {
-    const st = await holdAgent(c.col.http, a.id, forMs);
+    const st = await holdAgent(c.col, a.id, forMs);
     if (!st.holding) throw new Error(`agent ${a.id} did not start holding`);
   }
 }
@@ -102,9 +102,9 @@ async function releaseAgents(c: Context, agents: readonly Agent[]): Promise<{ cp
   const meters = agents.map((a) => new ProcessMeter(a.proc.pid));
   for (const m of meters) m.start();
   let heldBytes = 0;
-  for (const a of agents) heldBytes += (await holdAgent(c.col.http, a.id, 0)).held_bytes;
+  for (const a of agents) heldBytes += (await holdAgent(c.col, a.id, 0)).held_bytes;
   await waitFor(async () => {
-    for (const a of agents) if ((await holdAgent(c.col.http, a.id, 0)).held_ticks > 0) return undefined;
+    for (const a of agents) if ((await holdAgent(c.col, a.id, 0)).held_ticks > 0) return undefined;
     return true;
   }, 120_000, "agents decoding what they held");
   const cpuS = meters.reduce((sum, m) => sum + m.finish().cpuS, 0);

@@ -3,11 +3,14 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getJson, jsonLine, start, waitFor, type Proc } from "../helpers/procs.ts";
+import { postJson } from "../helpers/api.ts";
 
 export interface RunningCollector {
   proc: Proc;
   grpcPort: number;
   http: string;
+  /** The collector's local write token (http.localToken), for POSTs. */
+  tokenFile: string;
 }
 
 /** scheduling: the collector's CPU policy (`--scheduling`); default its own (normal). */
@@ -16,7 +19,7 @@ export async function startCollector(dir: string, grpcHost = "127.0.0.1", schedu
   if (scheduling !== undefined) args.push("--scheduling", scheduling);
   const proc = start(args);
   const ports = await jsonLine<{ grpc_port: number; http_port: number }>(proc);
-  return { proc, grpcPort: ports.grpc_port, http: `http://127.0.0.1:${ports.http_port}` };
+  return { proc, grpcPort: ports.grpc_port, http: `http://127.0.0.1:${ports.http_port}`, tokenFile: join(dir, "api-token") };
 }
 
 export interface SamplerSetting {
@@ -63,8 +66,8 @@ export interface HoldState {
 }
 
 /** POST /api/v1/agents/<id>/hold (forMs 0: release); the agent's hold state. */
-export async function holdAgent(http: string, id: string, forMs: number): Promise<HoldState> {
-  const res = await fetch(`${http}/api/v1/agents/${encodeURIComponent(id)}/hold`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ for_ms: forMs }) });
+export async function holdAgent(col: RunningCollector, id: string, forMs: number): Promise<HoldState> {
+  const res = await postJson(`${col.http}/api/v1/agents/${encodeURIComponent(id)}/hold`, JSON.stringify({ for_ms: forMs }), col.tokenFile);
   const body = (await res.json()) as HoldState & { error?: string };
   if (!res.ok) throw new Error(`hold on ${id}: ${res.status} ${body.error ?? ""}`);
   return body;

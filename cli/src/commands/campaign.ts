@@ -1,11 +1,12 @@
 // `eastwest campaign run|report|show|list`: Table-1 style campaigns.
 import { readFileSync, writeFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import { ConfigError, createLogger, errorMessage, toJson } from "@eastwest/common";
-import { EmbeddedStore, formatCampaign, loadCollectorConfig, parseCampaignSpec, parseExact, renderReport, reportInput, runCampaign, validateSpec, type CampaignRecord, type Progress } from "@eastwest/collector";
+import { ConfigError, createLogger, toJson } from "@eastwest/common";
+import { EmbeddedStore, formatCampaign, loadCollectorConfig, parseCampaignSpec, renderReport, reportInput, runCampaign, validateSpec, type CampaignRecord, type Progress } from "@eastwest/collector";
 import { startLab } from "../demo/lab.ts";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors } from "../flags.ts";
+import { API_OPTIONS, apiTarget, callApi } from "../api.ts";
 
 const USAGE = `usage: eastwest campaign run SPEC.yaml [--api URL | --lab] [--report FILE] [--json]
        eastwest campaign report ID [--api URL | --data FILE] [--out FILE]
@@ -16,31 +17,16 @@ run      validates the spec (every error at once, before anything changes), then
          cell snapshots and applies its settings on the agents, repeats iperf3 runs until
          the throughput's confidence interval is within the target (or the maximum count),
          and restores and verifies the settings, also after a failure or Ctrl-C.
-         --api URL   a running collector's HTTP API (default http://127.0.0.1:7471)
+         --api URL   a running collector's HTTP API (default http://127.0.0.1:7471; env EASTWEST_API)
+         --token-file FILE  its bearer token (env EASTWEST_TOKEN, EASTWEST_TOKEN_FILE; on
+                     loopback the collector's local api-token by default)
          --lab       build the namespace/bridge lab (as root; loopback otherwise) and run the
                      spec's cells there; the spec's endpoints are replaced by the lab's pair
          --data FILE embedded store for --lab (eastwest-data/eastwest.db)
 report   writes a self-contained HTML report (plots and the Table-1 style table)
 `;
 
-const OPTIONS = { api: { type: "string" as const }, lab: { type: "boolean" as const }, data: { type: "string" as const }, out: { type: "string" as const }, report: { type: "string" as const }, json: { type: "boolean" as const } };
-
-function apiOf(values: Record<string, unknown>): string {
-  return ((values["api"] as string | undefined) ?? process.env["EASTWEST_API"] ?? "http://127.0.0.1:7471").replace(/\/$/, "");
-}
-
-async function call(url: string, init?: RequestInit): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(url, init);
-  } catch (err) {
-    throw new Error(`cannot reach the collector at ${url}: ${errorMessage(err)}`);
-  }
-  const body = parseExact(await res.text()) as { error?: string; problems?: string[] };
-  if (res.status === 400 && body.problems) throw new ConfigError(body.problems);
-  if (!res.ok) throw new Error(`collector answered ${res.status}: ${body.error ?? ""}`);
-  return body;
-}
+const OPTIONS = { ...API_OPTIONS, lab: { type: "boolean" as const }, data: { type: "string" as const }, out: { type: "string" as const }, report: { type: "string" as const }, json: { type: "boolean" as const } };
 
 /** The stored record from the API or an embedded store file. */
 async function load(values: Record<string, unknown>, id: string): Promise<CampaignRecord> {
@@ -55,7 +41,7 @@ async function load(values: Record<string, unknown>, id: string): Promise<Campai
       await store.close();
     }
   }
-  return ((await call(`${apiOf(values)}/api/v1/records/campaign/${encodeURIComponent(id)}`)) as { doc: CampaignRecord }).doc;
+  return ((await callApi(apiTarget(values), `/api/v1/records/campaign/${encodeURIComponent(id)}`)) as { doc: CampaignRecord }).doc;
 }
 
 function progressLine(io: CliIo): (p: Progress) => void {
@@ -94,8 +80,7 @@ async function runLab(io: CliIo, values: Record<string, unknown>, specPath: stri
 }
 
 async function runApi(io: CliIo, values: Record<string, unknown>, specPath: string): Promise<CampaignRecord> {
-  const api = apiOf(values);
-  const { id } = (await call(`${api}/api/v1/campaigns`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ spec: readFileSync(specPath, "utf8"), format: specPath.endsWith(".json") ? "json" : "yaml" }) })) as { id: string };
+  const { id } = (await callApi(apiTarget(values), "/api/v1/campaigns", { body: JSON.stringify({ spec: readFileSync(specPath, "utf8"), format: specPath.endsWith(".json") ? "json" : "yaml" }) })) as { id: string };
   io.stderr(`campaign: started ${id}\n`);
   const t0 = Date.now();
   let seen = -1;
@@ -114,7 +99,7 @@ async function runApi(io: CliIo, values: Record<string, unknown>, specPath: stri
 async function run(io: CliIo, values: Record<string, unknown>, positionals: string[]): Promise<number> {
   const [sub, arg] = positionals;
   if (sub === "list") {
-    const list = values["data"] ? await listData(values["data"] as string) : ((await call(`${apiOf(values)}/api/v1/records/campaign?limit=50`)) as { records: Array<{ doc: CampaignRecord }> }).records.map((r) => r.doc);
+    const list = values["data"] ? await listData(values["data"] as string) : ((await callApi(apiTarget(values), "/api/v1/records/campaign?limit=50")) as { records: Array<{ doc: CampaignRecord }> }).records.map((r) => r.doc);
     for (const c of list) io.stdout(`${c.id}  ${c.name}  ${c.status}  ${c.cells.length}/${c.cellsTotal} cells\n`);
     return 0;
   }

@@ -10,6 +10,8 @@ export const COLLECTOR_FLAGS: FlagMap = {
   "grpc-port": { path: ["grpc", "port"], type: "number" },
   "http-host": { path: ["http", "host"], type: "string" },
   "http-port": { path: ["http", "port"], type: "number" },
+  "http-token-file": { path: ["http", "tokenFile"], type: "string" },
+  "http-insecure": { path: ["http", "insecure"], type: "boolean" },
   data: { path: ["store", "path"], type: "string" },
   "log-level": { path: ["logLevel"], type: "string" },
   scheduling: { path: ["scheduling"], type: "string" },
@@ -31,6 +33,10 @@ flags:
   --grpc-port PORT     (7470; 0 picks a free port)      env EASTWEST_GRPC_PORT
   --http-host HOST     (127.0.0.1)                      env EASTWEST_HTTP_HOST
   --http-port PORT     (7471; 0 picks a free port)      env EASTWEST_HTTP_PORT
+  --http-token-file FILE  hashed bearer tokens ('eastwest token new'); needed
+                       to listen off loopback            env EASTWEST_HTTP_TOKEN_FILE
+  --http-insecure      HTTP API without authentication (logged as a warning)
+                                                        env EASTWEST_HTTP_INSECURE
   --data FILE          embedded store file (eastwest-data/eastwest.db) env EASTWEST_STORE_PATH
   --log-level LEVEL    trace|debug|info|warn|error|silent env EASTWEST_LOG_LEVEL
   --scheduling idle|normal  CPU policy; idle (SCHED_IDLE) where the collector

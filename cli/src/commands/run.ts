@@ -1,11 +1,12 @@
 // `eastwest run`: ask a running collector to execute a traffic run between two
 // of its agents, then print the breakdown. `eastwest run show ID` / `run list`
 // print stored runs.
-import { ConfigError, errorMessage, toJson } from "@eastwest/common";
-import { formatRun, parseExact } from "@eastwest/collector/format";
+import { ConfigError, toJson } from "@eastwest/common";
+import { formatRun } from "@eastwest/collector/format";
 import type { RunRecord } from "@eastwest/collector";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors, type FlagMap } from "../flags.ts";
+import { API_OPTIONS, API_USAGE, apiTarget, callApi, type ApiTarget } from "../api.ts";
 
 const USAGE = `usage: eastwest run --server AGENT --client AGENT --server-address IP [flags]
        eastwest run show RUN_ID [--json]
@@ -17,8 +18,7 @@ netdev at both ends), packets/s, bytes per packet, CPU incl. softirq,
 retransmits, the flow's TCP_INFO and the per-64 KiB cost-model breakdown.
 
 flags:
-  --api URL               collector HTTP API (http://127.0.0.1:7471)  env EASTWEST_API
-  --server AGENT          agent that runs iperf3 -s
+${API_USAGE}  --server AGENT          agent that runs iperf3 -s
   --client AGENT          agent that runs iperf3 -c
   --server-address IP     address the client connects to
   --server-interface IF   interface on the server agent (default: busiest in the window)
@@ -53,36 +53,19 @@ const MAP: FlagMap = {
 
 const OPTIONS = {
   ...Object.fromEntries(Object.entries(MAP).map(([k, v]) => [k, { type: v.type === "boolean" ? ("boolean" as const) : ("string" as const) }])),
-  api: { type: "string" as const },
+  ...API_OPTIONS,
   json: { type: "boolean" as const },
 };
 
-async function call(url: string, init?: RequestInit): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(url, init);
-  } catch (err) {
-    throw new Error(`cannot reach the collector at ${url}: ${errorMessage(err)} (is 'eastwest collector' running? --api)`);
-  }
-  const text = await res.text();
-  const body = text ? parseExact(text) : {};
-  if (!res.ok) {
-    const b = body as { error?: string; problems?: string[] };
-    if (res.status === 400 && b.problems) throw new ConfigError(b.problems);
-    throw new Error(`collector answered ${res.status}: ${b.error ?? text}`);
-  }
-  return body;
-}
-
-async function show(io: CliIo, api: string, id: string | undefined, json: boolean): Promise<number> {
+async function show(io: CliIo, api: ApiTarget, id: string | undefined, json: boolean): Promise<number> {
   if (!id) throw new ConfigError(["run show: a run id is required"]);
-  const rec = (await call(`${api}/api/v1/records/run/${encodeURIComponent(id)}`)) as { doc: RunRecord };
+  const rec = (await callApi(api, `/api/v1/records/run/${encodeURIComponent(id)}`)) as { doc: RunRecord };
   io.stdout(json ? toJson(rec.doc, 2) + "\n" : formatRun(rec.doc) + "\n");
   return 0;
 }
 
-async function list(io: CliIo, api: string): Promise<number> {
-  const r = (await call(`${api}/api/v1/records/run?limit=50`)) as { records: Array<{ id: string; doc: RunRecord }> };
+async function list(io: CliIo, api: ApiTarget): Promise<number> {
+  const r = (await callApi(api, "/api/v1/records/run?limit=50")) as { records: Array<{ id: string; doc: RunRecord }> };
   for (const { id, doc } of r.records) {
     const gbit = doc.results?.throughput?.iperf3_receiver_gbit_s;
     io.stdout(`${id}  ${doc.spec.client.agentId} -> ${doc.spec.server.agentId}  ${doc.spec.durationS}s  ${typeof gbit === "number" ? gbit.toFixed(2) + " Gbit/s" : "-"}\n`);
@@ -98,13 +81,13 @@ export const runCommand: CliCommand = {
     withConfigErrors(io, async () => {
       const { values, flags, problems, positionals } = parseFlags(argv, OPTIONS, MAP, true);
       if (values["help"]) return io.stdout(USAGE), 0;
-      const api = ((values["api"] as string | undefined) ?? process.env["EASTWEST_API"] ?? "http://127.0.0.1:7471").replace(/\/$/, "");
+      const api = apiTarget(values);
       if (positionals[0] === "show") return show(io, api, positionals[1], Boolean(values["json"]));
       if (positionals[0] === "list") return list(io, api);
       if (positionals.length > 0) problems.push(`unknown subcommand ${JSON.stringify(positionals[0])}`);
       if (problems.length > 0) throw new ConfigError(problems);
       io.stderr(`run: starting (${(flags["durationS"] as number | undefined) ?? 10} s of traffic)\n`);
-      const record = (await call(`${api}/api/v1/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: toJson(flags) })) as RunRecord;
+      const record = (await callApi(api, "/api/v1/runs", { body: toJson(flags) })) as RunRecord;
       io.stdout(values["json"] ? toJson(record, 2) + "\n" : formatRun(record) + "\n");
       return 0;
     }),

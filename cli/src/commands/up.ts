@@ -54,6 +54,7 @@ export const upCommand: CliCommand = {
       const api = `http://${config.http.host}:${collector.httpPort}`;
       io.stdout(`eastwest up: collector gRPC :${collector.grpcPort}, store ${config.store.path}\n`);
       io.stdout(`  agents:  curl ${api}/api/v1/agents\n  latest:  curl '${api}/api/v1/latest?measurement=netdev'\n  series:  curl '${api}/api/v1/series?measurement=cpu&from=-5m&tag.cpu=all'\n`);
+      if (collector.localTokenFile) io.stdout(`  token:   ${collector.localTokenFile} (write; eastwest run, campaign and vms on this machine send it; curl -H "Authorization: Bearer $(cat ${collector.localTokenFile})")\n`);
       const stop = typeof durationS === "number" ? new Promise((r) => setTimeout(r, durationS * 1000)) : untilSignal();
       const agentExit = new Promise<number | null>((r) => agent.once("exit", (code) => r(code)));
       const first = await Promise.race([stop.then(() => "stop" as const), agentExit.then(() => "agent" as const)]);

@@ -23,6 +23,8 @@ export interface ApiDeps {
 export interface Reply {
   status: number;
   body: unknown;
+  /** Extra response headers (WWW-Authenticate, Connection). */
+  headers?: Record<string, string>;
 }
 
 const ok = (body: unknown): Reply => ({ status: 200, body });

@@ -1,8 +1,10 @@
 // POST routes: actions that change something (start a run, hold an agent's samples). The body is JSON
-// (at most 64 KiB); a bad body answers 400 with every problem.
+// (at most http.maxBodyBytes, else 413); a bad body answers 400 with every problem. Authentication and the
+// media type are checked before (guard.ts).
 import type { IncomingMessage } from "node:http";
 import { ConfigError, EastwestError, errorMessage } from "@eastwest/common";
 import type { Reply } from "./handlers.ts";
+import { tooLarge } from "./guard.ts";
 
 export interface ApiActions {
   /** Validates and executes a traffic run; resolves with the stored run record. */
@@ -13,20 +15,22 @@ export interface ApiActions {
   hold?: (agentId: string, body: unknown) => Promise<unknown>;
 }
 
-const MAX_BODY = 64 * 1024;
-
-async function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
+async function readJson(req: IncomingMessage, maxBodyBytes: number): Promise<{ ok: true; value: unknown } | { ok: false; reply: Reply }> {
   let size = 0;
   const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return { ok: false, error: `body larger than ${MAX_BODY} bytes` };
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > maxBodyBytes) return { ok: false, reply: tooLarge(maxBodyBytes) };
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    return { ok: false, reply: { status: 400, body: { error: `body not received: ${errorMessage(err)}` } } };
   }
   try {
     return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") };
   } catch (err) {
-    return { ok: false, error: `body is not JSON: ${errorMessage(err)}` };
+    return { ok: false, reply: { status: 400, body: { error: `body is not JSON: ${errorMessage(err)}` } } };
   }
 }
 
@@ -49,13 +53,13 @@ function postRoute(pathname: string, actions: ApiActions): { action: ((body: unk
 }
 
 /** Handles POST /api/v1/runs, /campaigns and /agents/<id>/hold; undefined when the path is not a POST route. */
-export async function handlePost(req: IncomingMessage, pathname: string, actions: ApiActions): Promise<Reply | undefined> {
+export async function handlePost(req: IncomingMessage, pathname: string, actions: ApiActions, maxBodyBytes: number): Promise<Reply | undefined> {
   const route = postRoute(pathname, actions);
   if (route === undefined) return undefined;
   const action = route.action;
   if (!action) return { status: 501, body: { error: "this collector does not run traffic" } };
-  const body = await readJson(req);
-  if (!body.ok) return { status: 400, body: { error: body.error } };
+  const body = await readJson(req, maxBodyBytes);
+  if (!body.ok) return body.reply;
   try {
     return { status: route.status, body: await action(body.value) };
   } catch (err) {

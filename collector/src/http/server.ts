@@ -1,8 +1,9 @@
-// The collector's HTTP JSON API on node:http. Read-only: GET and HEAD.
+// The collector's HTTP JSON API on node:http: GET and HEAD read, POST acts (post.ts). Every request first
+// passes guard.ts (tokens, media type, body size); the server's deadlines and connection cap come from there too.
 //
 // Every body is JSON with bigints written as exact JSON numbers. Errors are
-// {"error": "<reason>"}: 400 bad parameters, 404 unknown route or object,
-// 405 other methods, 503 store unavailable, 500 a bug (logged).
+// {"error": "<reason>"}: 400 bad parameters, 401/403 no or insufficient token, 404 unknown route or object,
+// 405 other methods, 413 body too large, 415 not JSON, 503 store unavailable, 500 a bug (logged).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EastwestError, errorMessage, nowNs, type Logger } from "@eastwest/common";
@@ -11,6 +12,9 @@ import { StoreError, type Store } from "../store/types.ts";
 import { handle, type AgentDirectory, type ApiDeps, type Reply } from "./handlers.ts";
 import { matchRoute } from "./routes.ts";
 import { handlePost, type ApiActions } from "./post.ts";
+import { TokenAuth, type ApiAuth } from "./auth.ts";
+import { isLoopback } from "./config.ts";
+import { admit, applyLimits, DEFAULT_LIMITS, serverOptions, type HttpLimits } from "./guard.ts";
 
 export interface HttpApiOptions {
   store: Store;
@@ -24,6 +28,9 @@ export interface HttpApiOptions {
   clock?: () => bigint;
   /** POST actions (runs); absent: read-only API. */
   actions?: ApiActions;
+  /** Who may do what (guard.ts authFromConfig); absent: no token is known, GET open on loopback only. */
+  auth?: ApiAuth;
+  limits?: HttpLimits;
 }
 
 export interface HttpApi {
@@ -39,13 +46,15 @@ export class HttpApiError extends EastwestError {}
 /** Starts the API; resolves once it is listening. */
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const deps: ApiDeps = { store: opts.store, registry: opts.registry, clock: opts.clock ?? nowNs };
-  const server = createServer((req, res) => {
-    serve(req, res, deps, opts.logger, opts.actions ?? {}).catch((err: unknown) => {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const gate: Gate = { auth: opts.auth ?? new TokenAuth({ file: "", extra: [], openRead: isLoopback(opts.host), insecure: false, logger: opts.logger }), limits };
+  const server = createServer(serverOptions(limits), (req, res) => {
+    serve(req, res, deps, opts.logger, opts.actions ?? {}, gate).catch((err: unknown) => {
       opts.logger.error({ err: errorMessage(err) }, "http response failed");
       res.destroy();
     });
   });
-  server.keepAliveTimeout = 5_000;
+  applyLimits(server, limits);
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err) =>
       reject(new HttpApiError(`cannot listen on ${opts.host}:${opts.port}: ${errorMessage(err)}`, { cause: err })),
@@ -68,11 +77,18 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, logger: Logger, actions: ApiActions): Promise<void> {
+interface Gate {
+  auth: ApiAuth;
+  limits: HttpLimits;
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, logger: Logger, actions: ApiActions, gate: Gate): Promise<void> {
   const startedNs = process.hrtime.bigint();
   let reply: Reply;
   try {
-    const posted = req.method === "POST" ? await handlePost(req, new URL(req.url ?? "/", "http://localhost").pathname, actions) : undefined;
+    const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+    const refused = admit(req, pathname, gate.auth, gate.limits);
+    const posted = refused ?? (req.method === "POST" ? await handlePost(req, pathname, actions, gate.limits.maxBodyBytes) : undefined);
     reply = posted ?? (await route(req, deps));
   } catch (err) {
     reply = failure(err, req, logger);
@@ -112,6 +128,7 @@ function send(res: ServerResponse, head: boolean, reply: Reply): void {
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-store",
     ...(reply.status === 405 ? { allow: "GET, HEAD" } : {}),
+    ...reply.headers,
   });
   res.end(head ? undefined : body);
 }

@@ -37,6 +37,22 @@ export interface ComposeService {
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
   profiles?: string[];
+  secrets?: Array<string | { source: string; target?: string }>;
+}
+
+/** A service's secrets: name -> path in the container (/run/secrets/<name> unless a target is given). */
+export function secretMounts(s: ComposeService): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const x of s.secrets ?? []) {
+    if (typeof x === "string") out.set(x, `/run/secrets/${x}`);
+    else out.set(x.source, x.target?.startsWith("/") ? x.target : `/run/secrets/${x.target ?? x.source}`);
+  }
+  return out;
+}
+
+/** A service's environment as its program sees it, without values compose interpolates from the host. */
+export function literalEnv(s: ComposeService): Record<string, string> {
+  return Object.fromEntries(Object.entries(s.environment ?? {}).filter(([, v]) => !String(v).includes("${")));
 }
 
 /** Bind mounts of a service: host path (relative to the compose file) -> container path. */

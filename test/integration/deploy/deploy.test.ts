@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { bindMounts, composeSchemaProblems, type ComposeService } from "./compose.ts";
+import { isLoopback } from "../../../collector/src/http/config.ts";
+import { parseTokenFile } from "../../../collector/src/http/tokens.ts";
+import { bindMounts, composeSchemaProblems, literalEnv, secretMounts, type ComposeService } from "./compose.ts";
 import { agentConfigOf, collectorConfigOf, DEPLOY, listDeploy, read, REPO, run, which, yamlDocs } from "./files.ts";
 import { analyzeUnits, INSTALLED_CLI, jetStreamLeader, natsConfigFor, startNatsCluster } from "./tools.ts";
 
@@ -35,6 +37,8 @@ describe("deploy: files", () => {
     assert.equal(agent.role, "host");
     const collector = collectorConfigOf(read("config/collector.yaml"), {}, "config/collector.yaml");
     assert.match(collector.store.path, /^\/var\/lib\/eastwest\//, "the store lives in the unit's StateDirectory");
+    assert.ok(isLoopback(collector.http.host) && !collector.http.insecure, `the API stays on loopback (${collector.http.host}); the local CLI uses the collector's own token`);
+    assert.ok(collector.http.localToken);
   });
 });
 
@@ -75,13 +79,19 @@ describe("deploy: compose", () => {
 
   it("the collector and agent configs load, and name the stack's services", () => {
     const s = doc().services;
-    const collector = collectorConfigOf(read("compose/collector.yaml"), {}, "compose/collector.yaml");
+    const collector = collectorConfigOf(read("compose/collector.yaml"), literalEnv(s["collector"] as ComposeService), "compose/collector.yaml");
     assert.equal(collector.store.kind, "influx");
     assert.equal(new URL(collector.store.influx.url).hostname, "influxdb");
     assert.equal(collector.store.influx.db, s["grafana"]?.environment?.["INFLUX_DB"], "Grafana reads the database the collector writes");
     assert.equal(collector.store.influx.db, s["influxdb"]?.environment?.["INFLUXDB_DB"]);
     assert.ok(collector.nats.enabled && collector.nats.servers.every((u) => new URL(u).hostname === "nats"));
     assert.equal(collector.http.host, "0.0.0.0", "the published API port must reach the collector");
+    assert.equal(collector.http.insecure, false);
+    const tokens = [...secretMounts(s["collector"] as ComposeService)].find(([, path]) => path === collector.http.tokenFile)?.[0];
+    assert.ok(tokens, `http.tokenFile ${collector.http.tokenFile} is a secret of the collector service`);
+    const file = (doc() as { secrets?: Record<string, { file?: string }> }).secrets?.[tokens]?.file ?? "?";
+    assert.deepEqual(parseTokenFile(read(file), file).problems, [], "the shipped token file is valid (and holds no token)");
+    for (const [name, svc] of Object.entries(s)) for (const p of (svc as { ports?: string[] }).ports ?? []) assert.match(p, /^127\.0\.0\.1:/, `${name} publishes ${p} on loopback only`);
     const agent = agentConfigOf(read("compose/agent.yaml"), {}, "compose/agent.yaml");
     const mounts = bindMounts(s["agent"] as ComposeService);
     assert.equal(mounts.get("/proc"), agent.procRoot);

@@ -6,7 +6,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { agentConfigOf, collectorConfigOf, DEPLOY, listDeploy, read, run, which, yamlDocs } from "./files.ts";
-import { configMap, hostMounts, k8sObject, podProblems, selectorProblems, service, serviceProblems, shapeProblems, workload, type ConfigMap, type K8sObject, type Workload } from "./k8s.ts";
+import { configMap, containerEnv, hostMounts, k8sObject, mountedSecretKey, podProblems, selectorProblems, service, serviceProblems, shapeProblems, workload, type ConfigMap, type K8sObject, type Workload } from "./k8s.ts";
 import { typeCheckModels, validateModels } from "./k8s-schema.ts";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -102,12 +102,14 @@ describe("deploy: Kubernetes manifests", function () {
     const pod = d.spec.template.spec;
     const [cfg] = podProblems("collector", pod, l.maps).configs;
     assert.ok(cfg, "the collector's --config is a mounted ConfigMap key");
-    const config = collectorConfigOf(cfg.text, {}, "ConfigMap eastwest-collector");
+    const config = collectorConfigOf(cfg.text, containerEnv(cfg.container), "ConfigMap eastwest-collector");
     assert.ok(config.nats.enabled, "replicas consume JetStream");
     assert.equal(config.nats.replicas, find(l, "StatefulSet", "nats").spec.replicas, "stream replicas = NATS servers");
     assert.equal(config.store.kind, "influx", "replicas share one store for points");
     assert.equal(config.http.host, "0.0.0.0", "probes and the Service reach the API");
-    assert.equal(pod.containers[0]?.readinessProbe?.httpGet?.path, "/healthz");
+    assert.equal(config.http.insecure, false);
+    assert.deepEqual(mountedSecretKey(config.http.tokenFile, pod, cfg.container), { secretName: "eastwest-api-tokens", key: "api-tokens", optional: false }, `http.tokenFile ${config.http.tokenFile} is a key of a mounted Secret`);
+    assert.equal(pod.containers[0]?.readinessProbe?.httpGet?.path, "/healthz", "the one route open without a token");
   });
 
   it("the NATS ConfigMap carries nats/nats-cluster.conf verbatim", () => {

@@ -35,6 +35,7 @@ const volume = z.looseObject({
   name: z.string().min(1),
   configMap: z.looseObject({ name: z.string(), items: z.array(z.looseObject({ key: z.string(), path: z.string() })).optional() }).optional(),
   hostPath: z.looseObject({ path: z.string().startsWith("/") }).optional(),
+  secret: z.looseObject({ secretName: z.string(), optional: z.boolean().optional(), items: z.array(z.looseObject({ key: z.string(), path: z.string() })).optional() }).optional(),
 });
 export const podSpec = z.looseObject({ containers: z.array(container).min(1), volumes: z.array(volume).default([]), hostPID: z.boolean().optional(), hostNetwork: z.boolean().optional(), dnsPolicy: z.string().optional() });
 export type PodSpec = z.infer<typeof podSpec>;
@@ -138,4 +139,21 @@ export function hostMounts(pod: PodSpec, c: Container): Map<string, { hostPath: 
     if (hp) out.set(m.mountPath, { hostPath: hp, readOnly: m.readOnly ?? false });
   }
   return out;
+}
+
+/** The Secret and key a container sees at `file` (a secret volume mounted at its directory), or undefined. */
+export function mountedSecretKey(file: string, pod: PodSpec, c: Container): { secretName: string; key: string; optional: boolean } | undefined {
+  for (const m of c.volumeMounts ?? []) {
+    const secret = pod.volumes.find((v) => v.name === m.name)?.secret;
+    if (!secret || posix.dirname(file) !== m.mountPath) continue;
+    const base = posix.basename(file);
+    const key = secret.items ? secret.items.find((i) => i.path === base)?.key : base;
+    if (key !== undefined) return { secretName: secret.secretName, key, optional: secret.optional ?? false };
+  }
+  return undefined;
+}
+
+/** A container's environment from literal values; values from elsewhere (fieldRef, secretKeyRef) as "x". */
+export function containerEnv(c: Container): Record<string, string> {
+  return Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? "x"]));
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { silentLogger } from "@eastwest/common";
 import { Hello, Role } from "@eastwest/proto";
 import { startHttpApi, type HttpApi } from "../../../collector/src/http/server.ts";
+import { TokenAuth } from "../../../collector/src/http/auth.ts";
 import { Registry } from "../../../collector/src/control/registry.ts";
 import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import type { Store } from "../../../collector/src/store/types.ts";
@@ -123,14 +124,21 @@ describe("http api", () => {
     }
   });
 
-  it("answers 404 for unknown routes and agents, 405 for other methods", async () => {
+  it("answers 404 for unknown routes and agents, 405 for other methods, 401 for a POST without a token", async () => {
     assert.equal((await get("/api/v1/nothing")).status, 404);
     const agent = await get("/api/v1/agents/zz");
     assert.deepEqual(agent, { status: 404, text: agent.text, body: { error: 'unknown agent "zz"' } });
     const post = await fetch(base + "/api/v1/agents", { method: "POST" });
-    assert.equal(post.status, 405);
-    assert.equal(post.headers.get("allow"), "GET, HEAD");
+    assert.equal(post.status, 401, "no token is known to an API started without auth: nothing may POST");
+    assert.equal(post.headers.get("www-authenticate"), 'Bearer realm="eastwest"');
     await post.text();
+    await api.close();
+    const registry = new Registry(store);
+    api = await startHttpApi({ store, registry, host: "127.0.0.1", port: 0, logger: silentLogger(), auth: new TokenAuth({ file: "", extra: [], openRead: true, insecure: true, logger: silentLogger() }) });
+    const put = await fetch(`http://127.0.0.1:${api.port}/api/v1/agents`, { method: "PUT" });
+    assert.equal(put.status, 405);
+    assert.equal(put.headers.get("allow"), "GET, HEAD");
+    await put.text();
   });
 
   it("answers 503 when the store fails, and closes safely twice", async () => {

@@ -11,6 +11,7 @@ import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { formatRun } from "../../../collector/src/run/format.ts";
 import type { RunRecord } from "../../../collector/src/run/runner.ts";
 import { parseExact, stringifyExact } from "../../../collector/src/store/json.ts";
+import { postJson } from "../../helpers/api.ts";
 import { freePort, killAll, requireBinary, start, tempDir, waitFor } from "../../helpers/procs.ts";
 
 const MS = 1_000_000n;
@@ -61,7 +62,7 @@ describe("holding samples (real agents, hold API, runs)", function () {
   }
 
   async function post(path: string, body: string): Promise<Reply> {
-    const res = await fetch(api + path, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const res = await postJson(api + path, body, collector.localTokenFile);
     const text = await res.text();
     return { status: res.status, body: parseExact(text) as Record<string, unknown> };
   }
