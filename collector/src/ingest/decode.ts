@@ -8,7 +8,7 @@
 // strings) are collected in the batch for validation to report.
 import { AgentMessage } from "@eastwest/proto";
 import { errorMessage } from "@eastwest/common";
-import { agentMessageBatch, decodeBatch, type DecodedBatch } from "@eastwest/proto/wire";
+import { agentMessageBatch, decodeBatch, DecodeError, type DecodedBatch } from "@eastwest/proto/wire";
 
 export { DecodeError, parseShape, type DecodedBatch, type DecodeProblem, type Shape } from "@eastwest/proto/wire";
 
@@ -32,12 +32,18 @@ export function decodeWithLimits(buf: Buffer, start?: number, end?: number): Dec
 /** An AgentMessage as the receivers see it: a batch already decoded to samples, or hello / command result. */
 export type Incoming = { $case: "batch"; value: DecodedBatch } | Exclude<AgentMessage["msg"], { $case: "batch" }>;
 
-/** Batches take the single-pass decoder; hello and command results the generated code. Throws on a malformed frame. */
+/**
+ * Batches take the single-pass decoder; hello and command results the generated code. Throws on a malformed frame,
+ * on a frame with more than one message, and on one that the two decoders read as different messages.
+ */
 export function decodeAgentMessage(b: Buffer): Incoming {
   const at = agentMessageBatch(b);
   if (at) return { $case: "batch", value: decodeWithLimits(b, at.start, at.end) };
-  // why: agentMessageBatch found no batch as the frame's last message, so the generated decoder finds none either.
-  return AgentMessage.decode(b).msg as Exclude<AgentMessage["msg"], { $case: "batch" }>;
+  const msg = AgentMessage.decode(b).msg;
+  // why: the generated decoder stops a nested message at a stray tag and reads on in its parent, where it may find
+  // a batch the frame scan did not; such a frame has no single meaning, and its batch is not a DecodedBatch.
+  if (msg?.$case === "batch") throw new DecodeError("frame read as a batch by the generated decoder only");
+  return msg;
 }
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
