@@ -5,7 +5,7 @@
 // start()/stop(); stop is safe twice and closes what a failed start opened.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { nowNs, telemetryOptions, type Logger } from "@eastwest/common";
+import { nowNs, telemetryOptions, ThrottledLog, type Logger } from "@eastwest/common";
 import { startTelemetry, type Telemetry } from "@eastwest/common/telemetry";
 import type { Hello } from "@eastwest/proto";
 import type { CollectorConfig } from "./config.ts";
@@ -46,13 +46,16 @@ export class Collector {
   #telemetry: Telemetry | undefined;
   readonly #retention: Retention;
   #stopped = false;
+  /** One rate limit for every line a peer can cause. */
+  readonly #log: ThrottledLog;
 
   constructor(config: CollectorConfig, logger: Logger, store?: Store) {
     this.config = config;
     this.logger = logger;
+    this.#log = new ThrottledLog(logger);
     if (!store) mkdirSync(dirname(config.store.path), { recursive: true });
     this.store = store ?? createStore(config.store, logger);
-    this.registry = new Registry(this.store);
+    this.registry = new Registry(this.store, { logger, maxAgents: config.limits.maxAgents });
     this.#retention = new Retention({
       store: this.store,
       days: config.store.retentionDays,
@@ -65,6 +68,9 @@ export class Collector {
       logger,
       stats: this.stats,
       onStored: (agentId, seq) => this.registry.onBatch(agentId, seq, nowNs()),
+      limits: config.limits,
+      admitAgent: (agentId) => this.registry.admits(agentId),
+      log: this.#log,
     });
   }
 
@@ -108,6 +114,8 @@ export class Collector {
       sessions: this.sessions,
       stats: this.stats,
       logger: this.logger,
+      limits: this.config.limits,
+      log: this.#log,
       highestSeq: (id: string) => this.store.highestSeq(id),
       onHello: (hello: Hello) => this.registry.onHello(hello, nowNs()),
       onDisconnect: (id: string) => this.registry.onDisconnect(id, nowNs()),

@@ -2,8 +2,24 @@
 import { z } from "zod";
 import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
 import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/config.ts";
+import { DEFAULT_LIMITS, LIMITS_ENV, limitsSchema } from "./ingest/limits.ts";
 
 const listen = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict();
+
+/**
+ * The gRPC server's connection management (grpc-js options of the same names): the server pings a connection
+ * after keepaliveTimeMs without traffic and closes it when no answer comes within keepaliveTimeoutMs (dead or
+ * half-open peers); closes a connection without streams after maxConnectionIdleMs (garbage, bad preface or header
+ * block, a client that never opens a stream); and asks every connection to go away after maxConnectionAgeMs,
+ * closing it maxConnectionAgeGraceMs later (agents reconnect and resend what is unacked).
+ */
+const grpcServer = listen.extend({
+  keepaliveTimeMs: z.number().int().min(1000),
+  keepaliveTimeoutMs: z.number().int().min(100),
+  maxConnectionIdleMs: z.number().int().min(100),
+  maxConnectionAgeMs: z.number().int().min(1000),
+  maxConnectionAgeGraceMs: z.number().int().min(0),
+});
 
 /** The NATS JetStream receiver (off unless enabled); see ingest/nats.ts. */
 const nats = z
@@ -37,7 +53,7 @@ const nats = z
 export const collectorConfigSchema = z
   .object({
     id: z.string().min(1).max(128),
-    grpc: listen,
+    grpc: grpcServer,
     http: listen,
     /** Embedded SQLite, or InfluxDB beside a local SQLite file; see store/config.ts. */
     store: storeConfigSchema,
@@ -50,6 +66,8 @@ export const collectorConfigSchema = z
     scheduling: z.enum(["idle", "normal"]),
     /** Self-instrumentation over OTLP/HTTP; off without otlp.endpoint. */
     otlp: otlpConfigSchema,
+    /** What agents may make the collector hold; see ingest/limits.ts. */
+    limits: limitsSchema,
   })
   .strict();
 
@@ -58,7 +76,7 @@ export type CollectorConfig = z.infer<typeof collectorConfigSchema>;
 export function collectorDefaults(): Record<string, unknown> {
   return {
     id: "collector",
-    grpc: { host: "127.0.0.1", port: 7470 },
+    grpc: { host: "127.0.0.1", port: 7470, keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 10_000, maxConnectionIdleMs: 30_000, maxConnectionAgeMs: 86_400_000, maxConnectionAgeGraceMs: 300_000 },
     http: { host: "127.0.0.1", port: 7471 },
     store: storeDefaults(),
     nats: {
@@ -81,6 +99,7 @@ export function collectorDefaults(): Record<string, unknown> {
     logLevel: "info",
     scheduling: "normal",
     otlp: otlpDefaults(),
+    limits: { ...DEFAULT_LIMITS },
   };
 }
 
@@ -96,6 +115,7 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
   { name: "EASTWEST_COLLECTOR_SCHEDULING", path: ["scheduling"], type: "string" },
   ...OTLP_ENV,
+  ...LIMITS_ENV,
 ];
 
 export function loadCollectorConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Record<string, unknown>; problems?: string[] }): CollectorConfig {

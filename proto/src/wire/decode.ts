@@ -132,7 +132,7 @@ class PointDecoder {
     }
     this.#tags[at] = key;
     this.#tags[at + 1] = value;
-    if (value.s.length > this.#limits.maxTagValueLength) problems.push({ point: index, text: `tag ${clip(key.s)} longer than ${this.#limits.maxTagValueLength}` });
+    if (value.s.length > this.#limits.maxTagValueLength) problems.push({ point: index, text: `limit maxTagValueLength: tag ${clip(key.s)} longer than ${this.#limits.maxTagValueLength}` });
     if (!value.utf8) problems.push({ point: index, text: `tag ${clip(key.s)} is not valid UTF-8` });
     putOwn(tags, key.s, value.s, "tag", index, problems);
   }
@@ -158,7 +158,7 @@ class PointDecoder {
     if (v === undefined) return void problems.push({ point: index, text: `field ${name} has no value` });
     if (this.#t === 1 && !Number.isFinite(v)) problems.push({ point: index, text: `field ${name} is not finite` });
     else if (this.#t === 5 && (v as string).length > this.#limits.maxStringFieldLength) {
-      problems.push({ point: index, text: `field ${name} longer than ${this.#limits.maxStringFieldLength}` });
+      problems.push({ point: index, text: `limit maxStringFieldLength: field ${name} longer than ${this.#limits.maxStringFieldLength}` });
     } else if (this.#t === 5 && !this.#utf8) problems.push({ point: index, text: `field ${name} is not valid UTF-8` });
     putOwn(fields, key.s, v, "field", index, problems);
   }

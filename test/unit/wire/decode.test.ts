@@ -120,8 +120,8 @@ describe("decodeBatch (wire/decode.ts)", () => {
     assert.deepEqual(got.problems.map((p) => `${p.point}: ${p.text}`).sort(), [
       "0: field nan is not finite",
       "0: field none has no value",
-      "0: field text longer than 4096",
-      "0: tag long longer than 256",
+      "0: limit maxStringFieldLength: field text longer than 4096",
+      "0: limit maxTagValueLength: tag long longer than 256",
     ]);
     assert.deepEqual(Object.keys(got.points[0]?.fields ?? {}), ["nan", "text", "ok"]);
     assert.match(got.shapes[0] as string, /4:none-/);
