@@ -99,6 +99,7 @@ export class Collector {
       host: this.config.http.host,
       port: this.config.http.port,
       logger: this.logger,
+      log: this.#log,
       actions: { run: (body) => this.run(parseRunRequest(body)), campaign: (body) => this.campaigns.start(body), hold: (agentId, body) => holdAgent(this.sessions, agentId, parseHoldRequest(body).forMs) },
     });
     this.#telemetry = await startTelemetry(telemetryOptions(this.config.otlp, "eastwest-collector", this.config.id, this.logger));

@@ -11,7 +11,7 @@ const NOW_NS = () => BigInt(Date.now()) * 1_000_000n;
 export function netdevPoint(agentId: string, iface: string, n: bigint, timeNs = NOW_NS()): Point {
   return {
     measurement: "netdev",
-    tags: { agent_id: agentId, interface: iface },
+    tags: { agent_id: agentId, host: "fuzz-host", interface: iface, netns: "net:[4026531840]" },
     fields: { rx_bytes_total: { value: { $case: "u", value: n } }, rx_bytes_per_s: { value: { $case: "f", value: Number(n) / 3 } } },
     timeNs,
   };

@@ -2,10 +2,14 @@
 //
 // Every body is JSON with bigints written as exact JSON numbers. Errors are
 // {"error": "<reason>"}: 400 bad parameters, 404 unknown route or object,
-// 405 other methods, 503 store unavailable, 500 a bug (logged).
+// 405 other methods, 503 store unavailable, 500 a bug (logged). Each request
+// is its own error boundary: whatever a handler throws becomes a JSON 500 for
+// that request alone, a request node:http cannot parse a JSON 400, and their
+// log lines go through a throttled log (values cut, N per minute per kind).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { EastwestError, errorMessage, nowNs, type Logger } from "@eastwest/common";
+import type { Duplex } from "node:stream";
+import { EastwestError, errorMessage, nowNs, ThrottledLog, type Logger } from "@eastwest/common";
 import { stringifyExact } from "../store/json.ts";
 import { StoreError, type Store } from "../store/types.ts";
 import { handle, type AgentDirectory, type ApiDeps, type Reply } from "./handlers.ts";
@@ -24,6 +28,8 @@ export interface HttpApiOptions {
   clock?: () => bigint;
   /** POST actions (runs); absent: read-only API. */
   actions?: ApiActions;
+  /** Lines about failed and malformed requests; default: one over `logger`. */
+  log?: ThrottledLog;
 }
 
 export interface HttpApi {
@@ -39,12 +45,19 @@ export class HttpApiError extends EastwestError {}
 /** Starts the API; resolves once it is listening. */
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const deps: ApiDeps = { store: opts.store, registry: opts.registry, clock: opts.clock ?? nowNs };
+  const log = opts.log ?? new ThrottledLog(opts.logger);
   const server = createServer((req, res) => {
-    serve(req, res, deps, opts.logger, opts.actions ?? {}).catch((err: unknown) => {
-      opts.logger.error({ err: errorMessage(err) }, "http response failed");
-      res.destroy();
+    serve(req, res, deps, opts.logger, log, opts.actions ?? {}).catch((err: unknown) => {
+      log.error("http response failed", { url: req.url, err: errorMessage(err) }, "http response failed");
+      if (res.headersSent) return void res.destroy();
+      try {
+        send(res, false, { status: 500, body: { error: "internal error (logged by the collector)" } });
+      } catch {
+        res.destroy();
+      }
     });
   });
+  server.on("clientError", (err: Error & { code?: string }, socket: Duplex) => badRequest(err, socket, log));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err) =>
@@ -68,14 +81,22 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, logger: Logger, actions: ApiActions): Promise<void> {
+/** A request node:http could not parse (bad request line, header overflow, timeout): a JSON 400 when the socket still takes one. */
+function badRequest(err: Error & { code?: string }, socket: Duplex, log: ThrottledLog): void {
+  log.warn(`http client error ${err.code ?? ""}`, { code: err.code, err: err.message }, "malformed http request");
+  if (!socket.writable || err.code === "ECONNRESET") return void socket.destroy();
+  const body = `${JSON.stringify({ error: `malformed request: ${err.code ?? err.message}` })}\n`;
+  socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, logger: Logger, log: ThrottledLog, actions: ApiActions): Promise<void> {
   const startedNs = process.hrtime.bigint();
   let reply: Reply;
   try {
     const posted = req.method === "POST" ? await handlePost(req, new URL(req.url ?? "/", "http://localhost").pathname, actions) : undefined;
     reply = posted ?? (await route(req, deps));
   } catch (err) {
-    reply = failure(err, req, logger);
+    reply = failure(err, req, log);
   }
   send(res, req.method === "HEAD", reply);
   logger.debug({ method: req.method, url: req.url, status: reply.status, durationNs: String(process.hrtime.bigint() - startedNs) }, "http request");
@@ -96,12 +117,12 @@ async function route(req: IncomingMessage, deps: ApiDeps): Promise<Reply> {
   }
 }
 
-function failure(err: unknown, req: IncomingMessage, logger: Logger): Reply {
+function failure(err: unknown, req: IncomingMessage, log: ThrottledLog): Reply {
   if (err instanceof StoreError) {
-    logger.warn({ url: req.url, err: err.message }, "store unavailable for http request");
+    log.warn("store unavailable for http request", { url: req.url, err: err.message }, "store unavailable for http request");
     return { status: 503, body: { error: `store unavailable: ${err.message}`, retryable: err.retryable } };
   }
-  logger.error({ url: req.url, err: errorMessage(err) }, "http handler failed");
+  log.error("http handler failed", { url: req.url, err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, "http handler failed");
   return { status: 500, body: { error: "internal error (logged by the collector)" } };
 }
 
