@@ -58,10 +58,10 @@ export const limitsSchema = z
   .strict()
   .refine((l) => l.maxHelloBytes <= l.maxMessageBytes, { path: ["maxHelloBytes"], message: "must be <= maxMessageBytes" });
 
-const snake = (n: string) => n.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+const snake = (n: string) => n.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase().replace(/^_/, "");
 
 /** EASTWEST_LIMIT_MAX_MESSAGE_BYTES ... one per limit. */
-export const LIMITS_ENV: readonly EnvBinding[] = LIMIT_NAMES.map((n) => ({ name: `EASTWEST_LIMIT${snake(n)}`, path: ["limits", n], type: "number" }));
+export const LIMITS_ENV: readonly EnvBinding[] = LIMIT_NAMES.map((n) => ({ name: `EASTWEST_LIMIT_${snake(n)}`, path: ["limits", n], type: "number" }));
 
 /** Something exceeded a limit; the message starts with "limit <name>: ". */
 export class LimitExceeded extends EastwestError {
