@@ -18,6 +18,7 @@ import { Sessions } from "./control/sessions.ts";
 import { holdAgent } from "./control/hold.ts";
 import { newStats, type PipelineStats } from "./ingest/stats.ts";
 import { observePipeline } from "./ingest/metrics.ts";
+import { SelfReporter } from "./ingest/self-report.ts";
 import { Registry } from "./control/registry.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
 import { createStore } from "./store/index.ts";
@@ -48,6 +49,7 @@ export class Collector {
   #stopped = false;
   /** One rate limit for every line a peer can cause. */
   readonly #log: ThrottledLog;
+  #self: SelfReporter | undefined;
 
   constructor(config: CollectorConfig, logger: Logger, store?: Store) {
     this.config = config;
@@ -91,6 +93,8 @@ export class Collector {
   async start(): Promise<void> {
     await this.store.open();
     this.#retention.start();
+    this.#self = new SelfReporter({ store: this.store, stats: this.stats, collectorId: this.config.id, intervalMs: this.config.selfIntervalMs, logger: this.logger, suppressed: () => this.#log.suppressed });
+    this.#self.start();
     this.#receivers = createReceivers(this.config, this.#receiverDeps());
     for (const r of this.#receivers) await r.start();
     this.#http = await startHttpApi({
@@ -136,6 +140,7 @@ export class Collector {
     await this.ingestor.idle();
     await this.#http?.close();
     await this.#retention.stop();
+    await this.#self?.stop();
     await this.store.close();
     await this.#telemetry?.shutdown();
   }

@@ -66,6 +66,8 @@ export const collectorConfigSchema = z
     scheduling: z.enum(["idle", "normal"]),
     /** Self-instrumentation over OTLP/HTTP; off without otlp.endpoint. */
     otlp: otlpConfigSchema,
+    /** How often the collector writes its own points (eastwest_collector, eastwest_collector_limit). */
+    selfIntervalMs: z.number().int().min(100),
     /** What agents may make the collector hold; see ingest/limits.ts. */
     limits: limitsSchema,
   })
@@ -99,6 +101,7 @@ export function collectorDefaults(): Record<string, unknown> {
     logLevel: "info",
     scheduling: "normal",
     otlp: otlpDefaults(),
+    selfIntervalMs: 10_000,
     limits: { ...DEFAULT_LIMITS },
   };
 }

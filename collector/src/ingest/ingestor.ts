@@ -135,7 +135,7 @@ export class Ingestor {
         return { seq: b.seq, code: AckCode.ACK_CODE_DUPLICATE, reason: "already stored", pointsStored: 0 };
       case "rejected":
         stats.storeErrors += 1n;
-        this.#o.logger.error({ agentId: b.agentId, seq: String(b.seq), reason: out.reason }, "store rejected batch");
+        this.#log.error("store rejected batch", { agentId: b.agentId, seq: b.seq, reason: out.reason }, "store rejected batch");
         return { seq: b.seq, code: AckCode.ACK_CODE_INVALID, reason: `store rejected: ${out.reason}`, pointsStored: 0 };
     }
   }

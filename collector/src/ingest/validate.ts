@@ -9,6 +9,8 @@ import { LIMITS, parseShape, type DecodedBatch, type DecodeProblem, type Shape }
 import { DEFAULT_LIMITS, limitOf, type IngestLimits, type LimitName } from "./limits.ts";
 
 export const AGENT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** Writer ids of the collector's own points (run/runner.ts, ingest/self-report.ts): no agent may take them. */
+const RESERVED_ID_RE = /^eastwest-(runs$|collector\.)/;
 
 /** A refusal names the limits it exceeded (each once), for the collector's per-limit counts. */
 export type Validation = { ok: true; points: Sample[] } | { ok: false; reason: string; limits: LimitName[] };
@@ -73,6 +75,7 @@ function analyse(shape: Shape): ShapeVerdict {
 export function validateBatch(b: DecodedBatch, nowNs: bigint, helloAgentId?: string, limits: IngestLimits = DEFAULT_LIMITS): Validation {
   const reasons: string[] = [];
   if (!AGENT_ID_RE.test(b.agentId)) reasons.push(`agent_id ${JSON.stringify(b.agentId.slice(0, 140))} is not a valid agent id`);
+  if (RESERVED_ID_RE.test(b.agentId)) reasons.push(`agent_id ${b.agentId.slice(0, 140)} is reserved for the collector's own points`);
   if (helloAgentId !== undefined && b.agentId !== helloAgentId) reasons.push(`agent_id ${b.agentId.slice(0, 140)} differs from the stream's hello (${helloAgentId})`);
   if (b.seq < 1n) reasons.push("seq must be >= 1");
   if (b.points.length === 0) reasons.push("batch has no points");
@@ -124,6 +127,7 @@ function problemsByPoint(problems: readonly DecodeProblem[]): Map<number, string
 export function validateHello(h: Hello, limits: IngestLimits = DEFAULT_LIMITS): string[] {
   const out: string[] = [];
   if (!AGENT_ID_RE.test(h.agentId)) out.push(`agent_id ${JSON.stringify(h.agentId.slice(0, 140))} is not a valid agent id`);
+  if (RESERVED_ID_RE.test(h.agentId)) out.push(`agent_id ${h.agentId.slice(0, 140)} is reserved for the collector's own points`);
   if (h.hostname.length > 255) out.push("hostname longer than 255");
   if (h.capabilities.length > 256) out.push("more than 256 capabilities");
   const max = limits.maxHelloFieldLength;
