@@ -47,6 +47,9 @@ function analyse(shape: Shape): ShapeVerdict {
   const fieldNames = new Set(shape.fields.map((f) => f.name));
   if (!NAME_RE.test(shape.measurement)) out.push("measurement name must be snake_case");
   if (fieldNames.size === 0) out.push("no fields");
+  // why: the decoders keep the last of repeated map entries, but the shape and series keys list every one.
+  if (fieldNames.size < shape.fields.length) out.push("a field appears twice");
+  if (new Set(shape.tags).size < shape.tags.length) out.push("a tag appears twice");
   for (const k of shape.tags) {
     if (!NAME_RE.test(k)) out.push(`tag ${JSON.stringify(k)} must be snake_case`);
     if (fieldNames.has(k)) out.push(`tag ${k} shares a name with a field`);

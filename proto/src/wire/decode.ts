@@ -1,8 +1,9 @@
 // A single-pass decoder for the collector's hot path (gRPC frames and NATS messages alike): AgentMessage{batch} and
 // Batch frames straight to samples. Where it succeeds it reads what the generated ts-proto code reads (unknown
 // fields and known fields of the wrong wire type are skipped; of a repeated scalar or FieldValue the last wins);
-// what the two would read differently is refused: field 0 and group tags throw DecodeError, and repeated map keys,
-// "__proto__" keys and values that are not valid UTF-8 are value problems (test/unit/wire/agreement.test.ts).
+// what the two would read differently is refused: field 0 and group tags throw DecodeError, "__proto__" keys and
+// values that are not valid UTF-8 are value problems, and validation refuses map keys repeated in a point (its
+// shape key lists them twice) (test/unit/wire/agreement.test.ts).
 // It builds no map entry objects and no FieldValue wrappers, reads repeated names through an interner, and gives
 // each point its shape and series keys (point-keys.ts) so that validation checks names and the schema once per
 // shape and the store encodes a tag set once per series. Value problems (no value, non-finite float, over-long
@@ -51,11 +52,10 @@ function clip(s: string): string {
 }
 
 /**
- * Sets an own entry. A key seen before in the same map and "__proto__" are problems: the generated decoder keeps
- * the last of repeated entries and drops "__proto__" (or sets the prototype), so the two would read the point differently.
+ * Sets an own entry. "__proto__" is a problem: the generated decoder drops it (or sets the prototype), so the two
+ * would read the point differently. (A key repeated in one map is seen once per shape, by validation.)
  */
 function putOwn<T>(obj: Record<string, T>, key: string, value: T, what: string, point: number, problems: DecodeProblem[]): void {
-  if (Object.hasOwn(obj, key)) problems.push({ point, text: `${what} ${clip(key)} appears twice` });
   if (key !== PROTO_KEY) return void (obj[key] = value);
   problems.push({ point, text: `${what} name __proto__ is reserved` });
   // why: plain assignment of "__proto__" would set the prototype instead of an entry.
@@ -154,13 +154,16 @@ class PointDecoder {
     this.#fields[at] = key;
     this.#types[at] = this.#t;
     const v = this.#v;
-    const name = clip(key.s);
-    if (v === undefined) return void problems.push({ point: index, text: `field ${name} has no value` });
-    if (this.#t === 1 && !Number.isFinite(v)) problems.push({ point: index, text: `field ${name} is not finite` });
-    else if (this.#t === 5 && (v as string).length > this.#limits.maxStringFieldLength) {
-      problems.push({ point: index, text: `limit maxStringFieldLength: field ${name} longer than ${this.#limits.maxStringFieldLength}` });
-    } else if (this.#t === 5 && !this.#utf8) problems.push({ point: index, text: `field ${name} is not valid UTF-8` });
+    if (v === undefined) return void problems.push({ point: index, text: `field ${clip(key.s)} has no value` });
+    if (this.#t === 1 && !Number.isFinite(v)) problems.push({ point: index, text: `field ${clip(key.s)} is not finite` });
+    else if (this.#t === 5) this.#checkString(key.s, v as string, index, problems);
     putOwn(fields, key.s, v, "field", index, problems);
+  }
+
+  #checkString(key: string, v: string, index: number, problems: DecodeProblem[]): void {
+    const max = this.#limits.maxStringFieldLength;
+    if (v.length > max) problems.push({ point: index, text: `limit maxStringFieldLength: field ${clip(key)} longer than ${max}` });
+    else if (!this.#utf8) problems.push({ point: index, text: `field ${clip(key)} is not valid UTF-8` });
   }
 
   /**

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { fromWirePoint } from "@eastwest/common";
-import { AgentMessage, Batch } from "@eastwest/proto";
+import { AgentMessage, Batch, Point } from "@eastwest/proto";
 import { decodeAgentMessage, decodeWithLimits, tryDecode, type DecodedBatch } from "../../../collector/src/ingest/decode.ts";
 import { validateBatch, validateHello } from "../../../collector/src/ingest/validate.ts";
 import { mutate, seeded } from "../../fuzz/mutate.ts";
@@ -95,5 +95,14 @@ describe("decoder agreement (fast decoder vs ts-proto) and the receive path's pu
       const d = tryDecode(frame, decodeAgentMessage);
       assert.equal(d.ok, false, frame.toString("hex"));
     }
+    // A point with a repeated tag entry: both decoders keep the last value; validation refuses the point.
+    const point = Buffer.from(Point.encode((validBatch(seeded(1), "a", 1n).points[0] as Point)).finish());
+    const entry = Buffer.from([0x12, 17, 0x0a, 9, ...Buffer.from("interface"), 0x12, 4, ...Buffer.from("eth9")]);
+    const body = Buffer.concat([point, entry]);
+    const frame = Buffer.concat([Buffer.from([0x0a, 1, 0x61, 0x10, 1, 0x1a, (body.length & 0x7f) | 0x80, body.length >> 7]), body]);
+    const d = decodeWithLimits(Buffer.from(frame));
+    assert.equal(d.points[0]?.tags["interface"], Batch.decode(frame).points[0]?.tags["interface"]);
+    const v = validateBatch(d, NOW);
+    assert.ok(!v.ok && /a tag appears twice/.test(v.reason), JSON.stringify(v));
   });
 });

@@ -93,7 +93,7 @@ describe("decodeBatch (wire/decode.ts)", () => {
     assert.deepEqual(decode(buf).problems.map((x) => x.text), ["tag name __proto__ is reserved", "field name __proto__ is reserved"]);
   });
 
-  it("notes repeated map keys and values that are not valid UTF-8; a repeated FieldValue replaces the first whole", () => {
+  it("notes values that are not valid UTF-8, keeps repeated map keys in the shape; a repeated FieldValue replaces the first whole", () => {
     const entry = (key: string, value: Buffer) => Buffer.concat([Buffer.from([0x0a, key.length]), Buffer.from(key), value]);
     const len = (field: number, body: Buffer) => Buffer.concat([Buffer.from([(field << 3) | 2, body.length]), body]);
     const str = (field: number, bytes: number[]) => len(field, Buffer.from(bytes));
@@ -105,8 +105,9 @@ describe("decodeBatch (wire/decode.ts)", () => {
       len(3, entry("s", len(2, str(5, [0xed, 0xa0, 0x80])))),
     ]);
     const got = decode(len(3, point));
-    assert.deepEqual(got.problems.map((x) => x.text), ["tag t is not valid UTF-8", "tag t appears twice", "field f has no value", "field s is not valid UTF-8"]);
+    assert.deepEqual(got.problems.map((x) => x.text), ["tag t is not valid UTF-8", "field f has no value", "field s is not valid UTF-8"]);
     assert.equal(got.points[0]?.tags["t"], "b");
+    assert.deepEqual(parseShape(got.shapes[0] as string).tags, ["t", "t"], "validation sees the repeated key");
   });
 
   it("notes value problems without throwing: no value, non-finite float, over-long strings", () => {
