@@ -5,7 +5,7 @@
 // start()/stop(); stop is safe twice and closes what a failed start opened.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { nowNs, telemetryOptions, type Logger } from "@eastwest/common";
+import { nowNs, telemetryOptions, ThrottledLog, type Logger } from "@eastwest/common";
 import { startTelemetry, type Telemetry } from "@eastwest/common/telemetry";
 import type { Hello } from "@eastwest/proto";
 import type { CollectorConfig } from "./config.ts";
@@ -18,6 +18,7 @@ import { Sessions } from "./control/sessions.ts";
 import { holdAgent } from "./control/hold.ts";
 import { newStats, type PipelineStats } from "./ingest/stats.ts";
 import { observePipeline } from "./ingest/metrics.ts";
+import { SelfReporter } from "./ingest/self-report.ts";
 import { Registry } from "./control/registry.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
 import { authFromConfig } from "./http/guard.ts";
@@ -48,13 +49,17 @@ export class Collector {
   #telemetry: Telemetry | undefined;
   readonly #retention: Retention;
   #stopped = false;
+  /** One rate limit for every line a peer can cause. */
+  readonly #log: ThrottledLog;
+  #self: SelfReporter | undefined;
 
   constructor(config: CollectorConfig, logger: Logger, store?: Store) {
     this.config = config;
     this.logger = logger;
+    this.#log = new ThrottledLog(logger);
     if (!store) mkdirSync(dirname(config.store.path), { recursive: true });
     this.store = store ?? createStore(config.store, logger);
-    this.registry = new Registry(this.store);
+    this.registry = new Registry(this.store, { logger, maxAgents: config.limits.maxAgents });
     this.#retention = new Retention({
       store: this.store,
       days: config.store.retentionDays,
@@ -67,6 +72,9 @@ export class Collector {
       logger,
       stats: this.stats,
       onStored: (agentId, seq) => this.registry.onBatch(agentId, seq, nowNs()),
+      limits: config.limits,
+      admitAgent: (agentId) => this.registry.admits(agentId),
+      log: this.#log,
     });
   }
 
@@ -95,6 +103,8 @@ export class Collector {
     this.#localTokenFile = localTokenFile;
     await this.store.open();
     this.#retention.start();
+    this.#self = new SelfReporter({ store: this.store, stats: this.stats, collectorId: this.config.id, intervalMs: this.config.selfIntervalMs, logger: this.logger, suppressed: () => this.#log.suppressed });
+    this.#self.start();
     this.#receivers = createReceivers(this.config, this.#receiverDeps());
     for (const r of this.#receivers) await r.start();
     this.#http = await startHttpApi({
@@ -105,6 +115,7 @@ export class Collector {
       logger: this.logger,
       auth,
       limits: this.config.http,
+      log: this.#log,
       actions: { run: (body) => this.run(parseRunRequest(body)), campaign: (body) => this.campaigns.start(body), hold: (agentId, body) => holdAgent(this.sessions, agentId, parseHoldRequest(body).forMs) },
     });
     this.#telemetry = await startTelemetry(telemetryOptions(this.config.otlp, "eastwest-collector", this.config.id, this.logger));
@@ -120,6 +131,8 @@ export class Collector {
       sessions: this.sessions,
       stats: this.stats,
       logger: this.logger,
+      limits: this.config.limits,
+      log: this.#log,
       highestSeq: (id: string) => this.store.highestSeq(id),
       onHello: (hello: Hello) => this.registry.onHello(hello, nowNs()),
       onDisconnect: (id: string) => this.registry.onDisconnect(id, nowNs()),
@@ -139,6 +152,7 @@ export class Collector {
     await this.ingestor.idle();
     await this.#http?.close();
     await this.#retention.stop();
+    await this.#self?.stop();
     await this.store.close();
     await this.#telemetry?.shutdown();
   }

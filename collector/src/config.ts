@@ -3,8 +3,24 @@ import { z } from "zod";
 import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
 import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/config.ts";
 import { HTTP_ENV, httpConfigSchema, httpDefaults } from "./http/config.ts";
+import { DEFAULT_LIMITS, LIMITS_ENV, limitsSchema } from "./ingest/limits.ts";
 
 const listen = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict();
+
+/**
+ * The gRPC server's connection management (grpc-js options of the same names): the server pings a connection
+ * after keepaliveTimeMs without traffic and closes it when no answer comes within keepaliveTimeoutMs (dead or
+ * half-open peers); closes a connection without streams after maxConnectionIdleMs (garbage, bad preface or header
+ * block, a client that never opens a stream); and asks every connection to go away after maxConnectionAgeMs,
+ * closing it maxConnectionAgeGraceMs later (agents reconnect and resend what is unacked).
+ */
+const grpcServer = listen.extend({
+  keepaliveTimeMs: z.number().int().min(1000),
+  keepaliveTimeoutMs: z.number().int().min(100),
+  maxConnectionIdleMs: z.number().int().min(100),
+  maxConnectionAgeMs: z.number().int().min(1000),
+  maxConnectionAgeGraceMs: z.number().int().min(0),
+});
 
 /** The NATS JetStream receiver (off unless enabled); see ingest/nats.ts. */
 const nats = z
@@ -38,7 +54,7 @@ const nats = z
 export const collectorConfigSchema = z
   .object({
     id: z.string().min(1).max(128),
-    grpc: listen,
+    grpc: grpcServer,
     /** The HTTP JSON API: listen address, tokens, limits; see http/config.ts. */
     http: httpConfigSchema,
     /** Embedded SQLite, or InfluxDB beside a local SQLite file; see store/config.ts. */
@@ -52,6 +68,10 @@ export const collectorConfigSchema = z
     scheduling: z.enum(["idle", "normal"]),
     /** Self-instrumentation over OTLP/HTTP; off without otlp.endpoint. */
     otlp: otlpConfigSchema,
+    /** How often the collector writes its own points (eastwest_collector, eastwest_collector_limit). */
+    selfIntervalMs: z.number().int().min(100),
+    /** What agents may make the collector hold; see ingest/limits.ts. */
+    limits: limitsSchema,
   })
   .strict();
 
@@ -60,7 +80,7 @@ export type CollectorConfig = z.infer<typeof collectorConfigSchema>;
 export function collectorDefaults(): Record<string, unknown> {
   return {
     id: "collector",
-    grpc: { host: "127.0.0.1", port: 7470 },
+    grpc: { host: "127.0.0.1", port: 7470, keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 10_000, maxConnectionIdleMs: 30_000, maxConnectionAgeMs: 86_400_000, maxConnectionAgeGraceMs: 300_000 },
     http: httpDefaults(),
     store: storeDefaults(),
     nats: {
@@ -83,6 +103,8 @@ export function collectorDefaults(): Record<string, unknown> {
     logLevel: "info",
     scheduling: "normal",
     otlp: otlpDefaults(),
+    selfIntervalMs: 10_000,
+    limits: { ...DEFAULT_LIMITS },
   };
 }
 
@@ -97,6 +119,7 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
   { name: "EASTWEST_COLLECTOR_SCHEDULING", path: ["scheduling"], type: "string" },
   ...OTLP_ENV,
+  ...LIMITS_ENV,
 ];
 
 export function loadCollectorConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Record<string, unknown>; problems?: string[] }): CollectorConfig {

@@ -99,7 +99,7 @@ async function build(o: LabOptions, steps: Array<() => Promise<unknown>>, cleanu
     client = { agentId: `${o.idPrefix}-client`, interface: "lo" };
     server = { agentId: `${o.idPrefix}-server`, interface: "lo" };
   }
-  const collector = new Collector({ ...o.config, grpc: { host: grpcHost, port: 0 } }, o.logger);
+  const collector = new Collector({ ...o.config, grpc: { ...o.config.grpc, host: grpcHost, port: 0 } }, o.logger);
   steps.push(() => collector.stop());
   await collector.start();
   // why: the agents' unacked batches belong with the collector's data they will be stored in, not in a host-wide dir.

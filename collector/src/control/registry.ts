@@ -5,8 +5,11 @@
 // batches update memory and are written at most once per persistEveryNs per
 // agent (in the background), so the store's lastSeenNs may lag by that much.
 // A reconnect can overlap the old stream's close, so "connected" counts
-// streams: an agent is connected while it has at least one.
+// streams: an agent is connected while it has at least one. At most maxAgents
+// agent ids are known (stored ones included): a hello or a batch of a new id
+// beyond that is refused with LimitExceeded("maxAgents").
 import { errorMessage, type Logger } from "@eastwest/common";
+import { LimitExceeded } from "../ingest/limits.ts";
 import { Role, type Hello } from "@eastwest/proto";
 import type { AgentRecord, AgentRole, Store } from "../store/types.ts";
 
@@ -14,6 +17,8 @@ export interface RegistryOptions {
   logger?: Logger;
   /** Minimum time between background writes of one agent's record (ns). Default 10 s. */
   persistEveryNs?: bigint;
+  /** Agent ids known at most (limits.maxAgents). Default unlimited. */
+  maxAgents?: number;
 }
 
 interface Entry {
@@ -38,6 +43,8 @@ export class Registry {
   /** An agent said Hello on a new stream; resolves once its record is stored. */
   async onHello(hello: Hello, nowNs: bigint): Promise<void> {
     await this.#load();
+    const over = this.admits(hello.agentId);
+    if (over) throw over;
     const highestSeq = await this.#store.highestSeq(hello.agentId);
     const prev = this.#agents.get(hello.agentId);
     const record: AgentRecord = {
@@ -50,6 +57,13 @@ export class Registry {
     const entry: Entry = { record, streams: (prev?.streams ?? 0) + 1, persistedNs: nowNs };
     this.#agents.set(hello.agentId, entry);
     await this.#store.upsertAgent(record);
+  }
+
+  /** Whether a batch or hello of agentId may be taken: known, or room for one more agent id. */
+  admits(agentId: string): LimitExceeded | undefined {
+    const max = this.#opts.maxAgents ?? Number.POSITIVE_INFINITY;
+    if (this.#agents.has(agentId) || this.#agents.size < max) return undefined;
+    return new LimitExceeded("maxAgents", `${this.#agents.size} agents known, limit ${max}: new agent id ${agentId.slice(0, 140)} refused`);
   }
 
   /**

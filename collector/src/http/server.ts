@@ -3,10 +3,14 @@
 //
 // Every body is JSON with bigints written as exact JSON numbers. Errors are
 // {"error": "<reason>"}: 400 bad parameters, 401/403 no or insufficient token, 404 unknown route or object,
-// 405 other methods, 413 body too large, 415 not JSON, 503 store unavailable, 500 a bug (logged).
+// 405 other methods, 408 too slow, 413 body too large, 415 not JSON, 503 store unavailable, 500 a bug (logged).
+// Each request is its own error boundary: whatever a handler throws becomes a JSON 500 for that request alone, a
+// request node:http cannot parse a JSON 400, and their log lines go through a throttled log (values cut, N per
+// minute per kind).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { EastwestError, errorMessage, nowNs, type Logger } from "@eastwest/common";
+import type { Duplex } from "node:stream";
+import { EastwestError, errorMessage, nowNs, ThrottledLog, type Logger } from "@eastwest/common";
 import { stringifyExact } from "../store/json.ts";
 import { StoreError, type Store } from "../store/types.ts";
 import { handle, type AgentDirectory, type ApiDeps, type Reply } from "./handlers.ts";
@@ -31,6 +35,8 @@ export interface HttpApiOptions {
   /** Who may do what (guard.ts authFromConfig); absent: no token is known, GET open on loopback only. */
   auth?: ApiAuth;
   limits?: HttpLimits;
+  /** Lines about failed and malformed requests; default: one over `logger`. */
+  log?: ThrottledLog;
 }
 
 export interface HttpApi {
@@ -48,12 +54,19 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const deps: ApiDeps = { store: opts.store, registry: opts.registry, clock: opts.clock ?? nowNs };
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const gate: Gate = { auth: opts.auth ?? new TokenAuth({ file: "", extra: [], openRead: isLoopback(opts.host), insecure: false, logger: opts.logger }), limits };
+  const log = opts.log ?? new ThrottledLog(opts.logger);
   const server = createServer(serverOptions(limits), (req, res) => {
-    serve(req, res, deps, opts.logger, opts.actions ?? {}, gate).catch((err: unknown) => {
-      opts.logger.error({ err: errorMessage(err) }, "http response failed");
-      res.destroy();
+    serve(req, res, deps, opts.logger, log, opts.actions ?? {}, gate).catch((err: unknown) => {
+      log.error("http response failed", { url: req.url, err: errorMessage(err) }, "http response failed");
+      if (res.headersSent) return void res.destroy();
+      try {
+        send(res, false, { status: 500, body: { error: "internal error (logged by the collector)" } });
+      } catch {
+        res.destroy();
+      }
     });
   });
+  server.on("clientError", (err: Error & { code?: string }, socket: Duplex) => badRequest(err, socket, log));
   applyLimits(server, limits);
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err) =>
@@ -82,7 +95,20 @@ interface Gate {
   limits: HttpLimits;
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, logger: Logger, actions: ApiActions, gate: Gate): Promise<void> {
+/**
+ * A request node:http could not take (bad request line, header overflow, too slow): a JSON 400 (408 when too slow)
+ * when the socket still takes one.
+ */
+function badRequest(err: Error & { code?: string }, socket: Duplex, log: ThrottledLog): void {
+  log.warn(`http client error ${err.code ?? ""}`, { code: err.code, err: err.message }, "malformed http request");
+  if (!socket.writable || err.code === "ECONNRESET") return void socket.destroy();
+  const slow = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
+  const status = slow ? "408 Request Timeout" : "400 Bad Request";
+  const body = `${JSON.stringify({ error: slow ? "request not received in time" : `malformed request: ${err.code ?? err.message}` })}\n`;
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, logger: Logger, log: ThrottledLog, actions: ApiActions, gate: Gate): Promise<void> {
   const startedNs = process.hrtime.bigint();
   let reply: Reply;
   try {
@@ -91,7 +117,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, l
     const posted = refused ?? (req.method === "POST" ? await handlePost(req, pathname, actions, gate.limits.maxBodyBytes) : undefined);
     reply = posted ?? (await route(req, deps));
   } catch (err) {
-    reply = failure(err, req, logger);
+    reply = failure(err, req, log);
   }
   send(res, req.method === "HEAD", reply);
   logger.debug({ method: req.method, url: req.url, status: reply.status, durationNs: String(process.hrtime.bigint() - startedNs) }, "http request");
@@ -112,12 +138,12 @@ async function route(req: IncomingMessage, deps: ApiDeps): Promise<Reply> {
   }
 }
 
-function failure(err: unknown, req: IncomingMessage, logger: Logger): Reply {
+function failure(err: unknown, req: IncomingMessage, log: ThrottledLog): Reply {
   if (err instanceof StoreError) {
-    logger.warn({ url: req.url, err: err.message }, "store unavailable for http request");
+    log.warn("store unavailable for http request", { url: req.url, err: err.message }, "store unavailable for http request");
     return { status: 503, body: { error: `store unavailable: ${err.message}`, retryable: err.retryable } };
   }
-  logger.error({ url: req.url, err: errorMessage(err) }, "http handler failed");
+  log.error("http handler failed", { url: req.url, err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, "http handler failed");
   return { status: 500, body: { error: "internal error (logged by the collector)" } };
 }
 

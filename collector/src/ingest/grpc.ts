@@ -1,18 +1,50 @@
 // The collector's gRPC receiver. Frames are decoded here (not by grpc-js) so
 // a malformed frame becomes a StreamError / INVALID_ARGUMENT with the reason
-// instead of a torn-down call; nothing else on the stream is lost.
+// instead of a torn-down call; nothing else on the stream is lost. Every frame,
+// hello and unary call runs inside an error boundary: whatever it throws fails
+// that frame (StreamError INTERNAL) or call, is counted (stats.handlerErrors)
+// and logged through the throttled log; the process and other streams go on.
+// Connections are reaped by grpc-js: keepalive pings, max idle and max age
+// (config grpc.*); frames over limits.maxMessageBytes are refused by grpc-js.
 import { Server, ServerCredentials, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import { CollectorMessage, TelemetryService, Ack, type Command, type Hello } from "@eastwest/proto";
-import { errorMessage, nowNs } from "@eastwest/common";
+import { errorMessage, nowNs, ThrottledLog } from "@eastwest/common";
 import type { Session } from "../control/sessions.ts";
 import type { Receiver, ReceiverDeps } from "./receiver.ts";
 import { validateHello } from "./validate.ts";
-import { decodeAgentMessage, decodeWithLimits, tryDecode } from "./decode.ts";
+import { decodeAgentMessage, decodeWithLimits, tryDecode, type Decoded } from "./decode.ts";
+import { DEFAULT_LIMITS, LimitExceeded, limitOf, type IngestLimits } from "./limits.ts";
+
+/** Connection management, as in the collector's `grpc` config; see config.ts. */
+export interface GrpcConnectionOptions {
+  keepaliveTimeMs: number;
+  keepaliveTimeoutMs: number;
+  maxConnectionIdleMs: number;
+  maxConnectionAgeMs: number;
+  maxConnectionAgeGraceMs: number;
+}
+
+export const DEFAULT_CONNECTION: GrpcConnectionOptions = { keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 10_000, maxConnectionIdleMs: 30_000, maxConnectionAgeMs: 86_400_000, maxConnectionAgeGraceMs: 300_000 };
 
 export interface GrpcReceiverOptions extends ReceiverDeps {
   host: string;
   /** 0: any free port (see `port` after start). */
   port: number;
+  connection?: GrpcConnectionOptions;
+}
+
+/** grpc-js server options from the connection options and the message size limit. */
+export function serverOptions(c: GrpcConnectionOptions, limits: IngestLimits): Record<string, number> {
+  return {
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 1000,
+    "grpc.max_receive_message_length": limits.maxMessageBytes,
+    "grpc.keepalive_time_ms": c.keepaliveTimeMs,
+    "grpc.keepalive_timeout_ms": c.keepaliveTimeoutMs,
+    "grpc.max_connection_idle_ms": c.maxConnectionIdleMs,
+    "grpc.max_connection_age_ms": c.maxConnectionAgeMs,
+    "grpc.max_connection_age_grace_ms": c.maxConnectionAgeGraceMs,
+  };
 }
 
 type Raw = Buffer;
@@ -26,17 +58,49 @@ const SERVICE = {
 
 export class GrpcReceiver implements Receiver {
   readonly #o: GrpcReceiverOptions;
-  readonly #server = new Server({ "grpc.keepalive_permit_without_calls": 1, "grpc.http2.min_ping_interval_without_data_ms": 1000, "grpc.max_receive_message_length": 64 * 1024 * 1024 });
+  readonly #server: Server;
+  readonly #limits: IngestLimits;
+  readonly #log: ThrottledLog;
   #port = 0;
   #calls = new Set<ServerDuplexStream<Raw, CollectorMessage>>();
   #closed = false;
 
   constructor(o: GrpcReceiverOptions) {
     this.#o = o;
+    this.#limits = o.limits ?? DEFAULT_LIMITS;
+    this.#log = o.log ?? new ThrottledLog(o.logger);
+    this.#server = new Server(serverOptions(o.connection ?? DEFAULT_CONNECTION, this.#limits));
     this.#server.addService(SERVICE as never, {
-      connect: (call: ServerDuplexStream<Raw, CollectorMessage>) => this.#connect(call),
-      push: (call: ServerUnaryCall<Raw, Ack>, cb: sendUnaryData<Ack>) => void this.#push(call, cb),
+      connect: (call: ServerDuplexStream<Raw, CollectorMessage>) => this.#guard("stream", () => this.#connect(call), () => call.destroy()),
+      push: (call: ServerUnaryCall<Raw, Ack>, cb: sendUnaryData<Ack>) =>
+        void this.#push(call, cb).catch((err: unknown) => this.#guard("push", () => Promise.reject(err), () => cb({ code: status.INTERNAL, details: "internal error (logged by the collector)" }))),
     });
+  }
+
+  /** The error boundary: runs fn; what it throws (or rejects with) is counted, logged (throttled) and answered by fail. */
+  #guard(where: string, fn: () => unknown, fail: () => void): void {
+    const caught = (err: unknown) => {
+      this.#o.stats.handlerErrors += 1n;
+      this.#log.error(`grpc ${where} handler failed`, { err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, `grpc ${where} handler failed`);
+      try {
+        fail();
+      } catch {
+        // why: the call may already be closed; there is nothing left to answer.
+      }
+    };
+    try {
+      const r = fn();
+      if (r instanceof Promise) r.catch(caught);
+    } catch (err) {
+      caught(err);
+    }
+  }
+
+  /** Counts and logs a refused frame; the limit, if one was exceeded, by name. */
+  #refused(d: Extract<Decoded<unknown>, { ok: false }>, agentId: string | undefined): void {
+    if (d.limit) this.#o.stats.refusedByLimit[d.limit] += 1n;
+    else this.#o.stats.framesUndecodable += 1n;
+    this.#log.warn(`frame refused ${d.limit ?? ""}`, { agentId, reason: d.reason }, d.limit ? "frame over a limit" : "undecodable frame");
   }
 
   /** The bound port after start(); 0 before. */
@@ -55,9 +119,9 @@ export class GrpcReceiver implements Receiver {
   }
 
   async #push(call: ServerUnaryCall<Raw, Ack>, cb: sendUnaryData<Ack>): Promise<void> {
-    const d = tryDecode(call.request, (b) => decodeWithLimits(b));
+    const d = tryDecode(call.request, (b) => decodeWithLimits(b, undefined, undefined, this.#limits));
     if (!d.ok) {
-      this.#o.stats.framesUndecodable += 1n;
+      this.#refused(d, undefined);
       return cb({ code: status.INVALID_ARGUMENT, details: d.reason });
     }
     try {
@@ -74,23 +138,23 @@ export class GrpcReceiver implements Receiver {
     let agentId: string | undefined;
     const session: Session = { agentId: "", send: (cmd: Command) => call.write({ msg: { $case: "command", value: cmd } }) };
     const fail = (code: number, reason: string) => call.write({ msg: { $case: "error", value: { code, reason } } });
-    call.on("data", (buf: Raw) => {
-      const d = tryDecode(buf, decodeAgentMessage);
+    const frame = (buf: Raw): unknown => {
+      const d = tryDecode(buf, (b) => decodeAgentMessage(b, this.#limits));
       if (!d.ok) {
-        this.#o.stats.framesUndecodable += 1n;
-        this.#o.logger.warn({ agentId, reason: d.reason }, "undecodable frame");
-        return fail(status.INVALID_ARGUMENT, d.reason);
+        this.#refused(d, agentId);
+        return fail(d.limit ? status.RESOURCE_EXHAUSTED : status.INVALID_ARGUMENT, d.reason);
       }
       const m = d.value;
       if (!m) return fail(status.INVALID_ARGUMENT, "empty message");
-      if (m.$case === "hello") return void this.#hello(call, m.value, session, (id) => (agentId = id));
+      if (m.$case === "hello") return this.#hello(call, m.value, session, (id) => (agentId = id));
       if (m.$case === "result") return this.#o.sessions.onResult(m.value);
       if (agentId === undefined) return fail(status.FAILED_PRECONDITION, "send hello before batches");
-      this.#o.ingestor.ingest(m.value, agentId).then(
+      return this.#o.ingestor.ingest(m.value, agentId).then(
         (ack) => call.write({ msg: { $case: "ack", value: ack } }),
         (err) => call.destroy(Object.assign(new Error(errorMessage(err)), { code: status.UNAVAILABLE })),
       );
-    });
+    };
+    call.on("data", (buf: Raw) => this.#guard("frame", () => frame(buf), () => fail(status.INTERNAL, "internal error (logged by the collector)")));
     const done = () => {
       if (!this.#calls.delete(call)) return;
       if (session.agentId) this.#o.sessions.detach(session);
@@ -106,9 +170,12 @@ export class GrpcReceiver implements Receiver {
   }
 
   async #hello(call: ServerDuplexStream<Raw, CollectorMessage>, hello: Hello, session: Session, setId: (id: string) => void): Promise<void> {
-    const problems = validateHello(hello);
+    const problems = validateHello(hello, this.#limits);
     if (problems.length > 0) {
-      call.write({ msg: { $case: "error", value: { code: status.INVALID_ARGUMENT, reason: `hello rejected: ${problems.join("; ")}` } } });
+      const limit = problems.map(limitOf).find((l) => l !== undefined);
+      if (limit) this.#o.stats.refusedByLimit[limit] += 1n;
+      this.#log.warn(`hello rejected ${limit ?? ""}`, { agentId: hello.agentId, problems }, "hello rejected");
+      call.write({ msg: { $case: "error", value: { code: limit ? status.RESOURCE_EXHAUSTED : status.INVALID_ARGUMENT, reason: `hello rejected: ${problems.join("; ")}` } } });
       call.end();
       return;
     }
@@ -121,7 +188,11 @@ export class GrpcReceiver implements Receiver {
       this.#o.logger.info({ agentId: hello.agentId, hostname: hello.hostname, netns: hello.netns, highestSeq: String(highestSeq), atNs: String(nowNs()) }, "agent connected");
       call.write({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq } } });
     } catch (err) {
-      call.destroy(Object.assign(new Error(`hello failed: ${errorMessage(err)}`), { code: status.UNAVAILABLE }));
+      if (!(err instanceof LimitExceeded)) return void call.destroy(Object.assign(new Error(`hello failed: ${errorMessage(err)}`), { code: status.UNAVAILABLE }));
+      this.#o.stats.refusedByLimit[err.limit] += 1n;
+      this.#log.warn(`hello refused ${err.limit}`, { agentId: hello.agentId, reason: err.message }, "hello refused");
+      call.write({ msg: { $case: "error", value: { code: status.RESOURCE_EXHAUSTED, reason: `hello refused: ${err.message}` } } });
+      call.end();
     }
   }
 

@@ -2,13 +2,15 @@
 // write is in progress are written together in the next transaction (one
 // durable commit for many acks). A batch's Ack is resolved only after the
 // store reported it durable (or duplicate/invalid). Retryable store outcomes
-// are retried here with the store's back-off.
+// are retried here with the store's back-off. A batch over a limit (limits.ts)
+// is refused like an invalid one, with the limit's name, and counted per limit.
 import { AckCode, type Ack } from "@eastwest/proto";
-import { nowNs, type Logger } from "@eastwest/common";
+import { nowNs, ThrottledLog, type Logger } from "@eastwest/common";
 import type { Store, StoredBatch, WriteOutcome } from "../store/types.ts";
 import { validateBatch } from "./validate.ts";
 import type { DecodedBatch } from "./decode.ts";
 import type { PipelineStats } from "./stats.ts";
+import { DEFAULT_LIMITS, SeriesLimiter, type IngestLimits, type LimitExceeded, type LimitName } from "./limits.ts";
 
 export interface IngestorOptions {
   store: Store;
@@ -18,6 +20,12 @@ export interface IngestorOptions {
   /** Upper bound of points per group commit. */
   maxGroupPoints?: number;
   onStored?: (agentId: string, seq: bigint) => void;
+  /** Default DEFAULT_LIMITS. */
+  limits?: IngestLimits;
+  /** Refuses a batch of an agent id the collector may not take on (maxAgents); undefined: admitted. */
+  admitAgent?: (agentId: string) => LimitExceeded | undefined;
+  /** Lines about refused batches go through it; default: one over `logger`. */
+  log?: ThrottledLog;
 }
 
 interface Job {
@@ -31,22 +39,35 @@ export class Ingestor {
   readonly #o: IngestorOptions;
   #queue: Job[] = [];
   #writing: Promise<void> | undefined;
+  readonly #limits: IngestLimits;
+  readonly #series: SeriesLimiter;
+  readonly #log: ThrottledLog;
 
   constructor(o: IngestorOptions) {
     this.#o = o;
+    this.#limits = o.limits ?? DEFAULT_LIMITS;
+    this.#series = new SeriesLimiter(this.#limits);
+    this.#log = o.log ?? new ThrottledLog(o.logger);
   }
 
   /** Validates and stores one batch; resolves with the ack to send; rejects when the store stays unavailable. */
   ingest(batch: DecodedBatch, helloAgentId?: string): Promise<Ack> {
     const received = nowNs();
     this.#o.stats.batchesReceived += 1n;
-    const v = validateBatch(batch, received, helloAgentId);
-    if (!v.ok) {
-      this.#o.stats.batchesRejected += 1n;
-      this.#o.logger.warn({ agentId: batch.agentId, seq: String(batch.seq), reason: v.reason }, "batch rejected");
-      return Promise.resolve({ seq: batch.seq, code: AckCode.ACK_CODE_INVALID, reason: v.reason, pointsStored: 0 });
-    }
+    const v = validateBatch(batch, received, helloAgentId, this.#limits);
+    if (!v.ok) return Promise.resolve(this.#refuse(batch, v.reason, v.limits));
+    const over = this.#o.admitAgent?.(batch.agentId) ?? this.#series.admit(batch.agentId, batch.series);
+    if (over) return Promise.resolve(this.#refuse(batch, over.message, [over.limit]));
     return this.#enqueue({ agentId: batch.agentId, seq: batch.seq, points: v.points, receivedNs: received, keys: { series: batch.series, shapes: batch.shapes } });
+  }
+
+  /** An INVALID ack: the agent drops the batch and counts it; nothing is stored. */
+  #refuse(batch: DecodedBatch, reason: string, limits: readonly LimitName[]): Ack {
+    const { stats } = this.#o;
+    stats.batchesRejected += 1n;
+    for (const l of limits) stats.refusedByLimit[l] += 1n;
+    this.#log.warn(`batch rejected ${limits[0] ?? ""}`, { agentId: batch.agentId, seq: batch.seq, reason }, "batch rejected");
+    return { seq: batch.seq, code: AckCode.ACK_CODE_INVALID, reason, pointsStored: 0 };
   }
 
   #enqueue(batch: StoredBatch): Promise<Ack> {
@@ -114,7 +135,7 @@ export class Ingestor {
         return { seq: b.seq, code: AckCode.ACK_CODE_DUPLICATE, reason: "already stored", pointsStored: 0 };
       case "rejected":
         stats.storeErrors += 1n;
-        this.#o.logger.error({ agentId: b.agentId, seq: String(b.seq), reason: out.reason }, "store rejected batch");
+        this.#log.error("store rejected batch", { agentId: b.agentId, seq: b.seq, reason: out.reason }, "store rejected batch");
         return { seq: b.seq, code: AckCode.ACK_CODE_INVALID, reason: `store rejected: ${out.reason}`, pointsStored: 0 };
     }
   }

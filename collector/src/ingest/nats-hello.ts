@@ -6,15 +6,22 @@
 // (the newest batch of that agent still in the stream, by its Nats-Msg-Id):
 // a restarted agent must number above batches no collector has stored yet,
 // or the stream's dedup window would drop its new batches as repeats. When
-// either cannot be read the reply is an error and the agent asks again.
+// either cannot be read the reply is an error and the agent asks again. A
+// hello over limits.maxHelloBytes or maxHelloFieldLength, or of a new agent
+// beyond maxAgents, is refused (RESOURCE_EXHAUSTED) and counted per limit;
+// whatever else fails while answering is answered INTERNAL and logged.
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { CollectorMessage, Command, CommandResult, Hello } from "@eastwest/proto";
-import { agentBatchFilter, agentTokenOf, commandSubjectOf, errorMessage, helloWildcard, nowNs, seqOfMsgId, tokenOf, type Logger } from "@eastwest/common";
+import { agentBatchFilter, agentTokenOf, commandSubjectOf, errorMessage, helloWildcard, nowNs, seqOfMsgId, ThrottledLog, tokenOf, type Logger } from "@eastwest/common";
 import type { Session, Sessions } from "../control/sessions.ts";
 import { validateHello } from "./validate.ts";
+import { DEFAULT_LIMITS, LimitExceeded, limitOf, type IngestLimits } from "./limits.ts";
+import type { PipelineStats } from "./stats.ts";
 
 const INVALID_ARGUMENT = 3;
+const RESOURCE_EXHAUSTED = 8;
+const INTERNAL = 13;
 const UNAVAILABLE = 14;
 
 export interface HelloResponderOptions {
@@ -28,6 +35,10 @@ export interface HelloResponderOptions {
   highestSeq: (agentId: string) => Promise<bigint>;
   onHello: (hello: Hello) => Promise<void>;
   onDisconnect: (agentId: string) => Promise<void>;
+  limits?: IngestLimits;
+  log?: ThrottledLog;
+  /** Refusals over a limit and handler failures are counted here. */
+  stats?: PipelineStats;
 }
 
 /** Highest seq of agentId's batches in the stream; 0n when it has none. */
@@ -41,32 +52,59 @@ export class HelloResponder {
   readonly #o: HelloResponderOptions;
   readonly #sessions = new Map<string, Session>();
   #sub: Subscription | undefined;
+  readonly #limits: IngestLimits;
+  readonly #log: ThrottledLog;
 
   constructor(o: HelloResponderOptions) {
     this.#o = o;
+    this.#limits = o.limits ?? DEFAULT_LIMITS;
+    this.#log = o.log ?? new ThrottledLog(o.logger);
   }
 
   start(): void {
     this.#sub = this.#o.nc.subscribe(helloWildcard(this.#o.subjectPrefix), {
       callback: (err, msg) => {
         if (err) return void this.#o.logger.warn({ why: errorMessage(err) }, "hello subscription failed");
-        void this.#answer(msg);
+        this.#answer(msg).catch((err: unknown) => this.#failed(msg, err));
       },
     });
+  }
+
+  /** The error boundary's answer: count, log, answer INTERNAL if the requester still listens. */
+  #failed(msg: Msg, err: unknown): void {
+    if (this.#o.stats) this.#o.stats.handlerErrors += 1n;
+    this.#log.error("nats hello handler failed", { subject: msg.subject, err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, "nats hello handler failed");
+    try {
+      msg.respond(CollectorMessage.encode({ msg: { $case: "error", value: { code: INTERNAL, reason: "internal error (logged by the collector)" } } }).finish());
+    } catch {
+      // why: no reply subject or the connection is closing: nobody to answer.
+    }
+  }
+
+  #overLimit(err: LimitExceeded, subject: string): void {
+    if (this.#o.stats) this.#o.stats.refusedByLimit[err.limit] += 1n;
+    this.#log.warn(`hello refused ${err.limit}`, { subject, reason: err.message }, "hello refused");
   }
 
   async #answer(msg: Msg): Promise<void> {
     const reply = (m: CollectorMessage) => void msg.respond(CollectorMessage.encode(m).finish());
     const refuse = (code: number, reason: string) => reply({ msg: { $case: "error", value: { code, reason } } });
+    if (msg.data.length > this.#limits.maxHelloBytes) {
+      const err = new LimitExceeded("maxHelloBytes", `hello of ${msg.data.length} bytes, limit ${this.#limits.maxHelloBytes}`);
+      this.#overLimit(err, msg.subject);
+      return refuse(RESOURCE_EXHAUSTED, `hello refused: ${err.message}`);
+    }
     let hello: Hello;
     try {
       hello = Hello.decode(msg.data);
     } catch (err) {
       return refuse(INVALID_ARGUMENT, `undecodable hello: ${errorMessage(err)}`);
     }
-    const problems = validateHello(hello);
-    if (tokenOf(hello.agentId) !== agentTokenOf(msg.subject)) problems.push(`agent_id ${hello.agentId} does not match subject ${msg.subject}`);
-    if (problems.length > 0) return refuse(INVALID_ARGUMENT, `hello rejected: ${problems.join("; ")}`);
+    const problems = validateHello(hello, this.#limits);
+    if (tokenOf(hello.agentId) !== agentTokenOf(msg.subject)) problems.push(`agent_id ${hello.agentId.slice(0, 140)} does not match subject ${msg.subject}`);
+    const limit = problems.map(limitOf).find((l) => l !== undefined);
+    if (limit && this.#o.stats) this.#o.stats.refusedByLimit[limit] += 1n;
+    if (problems.length > 0) return refuse(limit ? RESOURCE_EXHAUSTED : INVALID_ARGUMENT, `hello rejected: ${problems.join("; ")}`);
     try {
       const repeat = this.#sessions.has(hello.agentId);
       await this.#o.onHello(hello);
@@ -78,7 +116,9 @@ export class HelloResponder {
       this.#o.logger.debug({ agentId: hello.agentId, highestSeq: String(highestSeq), stored: String(stored), streamed: String(streamed) }, "agent hello over NATS");
       reply({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq } } });
     } catch (err) {
-      refuse(UNAVAILABLE, `hello failed: ${errorMessage(err)}`);
+      if (!(err instanceof LimitExceeded)) return refuse(UNAVAILABLE, `hello failed: ${errorMessage(err)}`);
+      this.#overLimit(err, msg.subject);
+      refuse(RESOURCE_EXHAUSTED, `hello refused: ${err.message}`);
     }
   }
 

@@ -9,15 +9,20 @@
 // after the ingestor's retries: nak with nakDelayMs. A message this collector
 // took but never settled (crash, stop) is redelivered to any collector after
 // ackWaitMs; the store's (agent_id, seq) idempotence makes that harmless.
+// A message over limits.maxMessageBytes is terminated unread. Each message is
+// handled inside an error boundary: an unexpected failure terminates that
+// message (it would fail again), is counted (stats.handlerErrors) and logged
+// through the throttled log; consuming goes on.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { AckCode } from "@eastwest/proto";
-import { agentTokenOf, errorMessage, tokenOf } from "@eastwest/common";
+import { agentTokenOf, errorMessage, ThrottledLog, tokenOf } from "@eastwest/common";
 import type { CollectorConfig } from "../config.ts";
 import { HelloResponder } from "./nats-hello.ts";
 import { ensureConsumer, ensureStream, NatsSetupError } from "./nats-setup.ts";
 import { decodeWithLimits, type DecodedBatch } from "./decode.ts";
 import type { Receiver, ReceiverDeps } from "./receiver.ts";
+import { DEFAULT_LIMITS, type IngestLimits } from "./limits.ts";
 
 export interface NatsReceiverOptions extends ReceiverDeps {
   config: CollectorConfig["nats"];
@@ -53,9 +58,13 @@ export class NatsReceiver implements Receiver {
   #loop: Promise<void> | undefined;
   readonly #inflight = new Set<Promise<void>>();
   #closed = false;
+  readonly #limits: IngestLimits;
+  readonly #log: ThrottledLog;
 
   constructor(o: NatsReceiverOptions) {
     this.#o = o;
+    this.#limits = o.limits ?? DEFAULT_LIMITS;
+    this.#log = o.log ?? new ThrottledLog(o.logger);
   }
 
   /** Connects, ensures stream and consumer, starts answering hellos and consuming. Rejects with NatsSetupError. */
@@ -70,7 +79,7 @@ export class NatsReceiver implements Receiver {
     await ensureStream(jsm, c);
     await ensureConsumer(jsm, c);
     const o = this.#o;
-    this.#hello = new HelloResponder({ nc: this.#nc, jsm, subjectPrefix: c.subjectPrefix, stream: c.stream, collectorId: o.collectorId, logger: o.logger, sessions: o.sessions, highestSeq: o.highestSeq, onHello: o.onHello, onDisconnect: o.onDisconnect });
+    this.#hello = new HelloResponder({ nc: this.#nc, jsm, subjectPrefix: c.subjectPrefix, stream: c.stream, collectorId: o.collectorId, logger: o.logger, sessions: o.sessions, highestSeq: o.highestSeq, onHello: o.onHello, onDisconnect: o.onDisconnect, limits: this.#limits, log: this.#log, stats: o.stats });
     this.#hello.start();
     const consumer = await jetstream(this.#nc).consumers.get(c.stream, c.consumer);
     this.#loop = this.#consumeLoop(jsm, consumer);
@@ -85,7 +94,7 @@ export class NatsReceiver implements Receiver {
         for await (const m of this.#msgs) {
           if (this.#closed) break;
           while (this.#inflight.size >= c.maxInFlight) await Promise.race(this.#inflight);
-          this.#track(this.#handle(m));
+          this.#track(this.#handle(m).catch((err: unknown) => this.#failed(m, err)));
         }
       } catch (err) {
         if (!this.#closed) this.#o.logger.warn({ why: errorMessage(err) }, "NATS consume failed: restarting");
@@ -101,18 +110,30 @@ export class NatsReceiver implements Receiver {
     void p.finally(() => this.#inflight.delete(p));
   }
 
+  /** The error boundary's answer: count, log, terminate. */
+  #failed(m: JsMsg, err: unknown): void {
+    this.#o.stats.handlerErrors += 1n;
+    this.#log.error("nats handler failed", { subject: m.subject, err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, "nats message handler failed");
+    this.#term(m, "internal error (logged by the collector)");
+  }
+
   async #handle(m: JsMsg): Promise<void> {
     const s = this.natsStats;
     s.messages += 1n;
     if (m.redelivered) s.redelivered += 1n;
+    const max = this.#limits.maxMessageBytes;
+    if (m.data.length > max) {
+      this.#o.stats.refusedByLimit.maxMessageBytes += 1n;
+      return this.#term(m, `limit maxMessageBytes: message of ${m.data.length} bytes, limit ${max}`);
+    }
     let batch: DecodedBatch;
     try {
-      batch = decodeWithLimits(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+      batch = decodeWithLimits(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), undefined, undefined, this.#limits);
     } catch (err) {
       this.#o.stats.framesUndecodable += 1n;
       return this.#term(m, `undecodable batch (${m.data.length} bytes): ${errorMessage(err)}`);
     }
-    if (tokenOf(batch.agentId) !== agentTokenOf(m.subject)) return this.#term(m, `agent_id ${JSON.stringify(batch.agentId)} does not match subject ${m.subject}`);
+    if (tokenOf(batch.agentId) !== agentTokenOf(m.subject)) return this.#term(m, `agent_id ${JSON.stringify(batch.agentId.slice(0, 140))} does not match subject ${m.subject}`);
     try {
       const ack = await this.#o.ingestor.ingest(batch);
       if (ack.code === AckCode.ACK_CODE_INVALID) return this.#term(m, ack.reason);
@@ -126,9 +147,9 @@ export class NatsReceiver implements Receiver {
   }
 
   #term(m: JsMsg, reason: string): void {
-    this.#o.logger.warn({ subject: m.subject, streamSeq: m.seq, reason }, "batch terminated");
+    this.#log.warn(`batch terminated ${reason.slice(0, 40)}`, { subject: m.subject, streamSeq: m.seq, reason }, "batch terminated");
     this.natsStats.termed += 1n;
-    this.#settle(m, "term", reason);
+    this.#settle(m, "term", reason.length > 500 ? `${reason.slice(0, 500)}...` : reason);
   }
 
   /** A settle that cannot be sent (connection closed) leaves the message to redelivery. */

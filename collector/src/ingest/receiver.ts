@@ -10,11 +10,12 @@
 //            or hands it back for redelivery, ends open streams and detaches
 //            their sessions. Safe twice, safe without start() and after a
 //            start() that rejected.
-import type { Logger } from "@eastwest/common";
+import type { Logger, ThrottledLog } from "@eastwest/common";
 import type { Hello } from "@eastwest/proto";
 import type { Sessions } from "../control/sessions.ts";
 import type { Ingestor } from "./ingestor.ts";
 import type { PipelineStats } from "./stats.ts";
+import type { IngestLimits } from "./limits.ts";
 
 export interface Receiver {
   start(): Promise<void>;
@@ -30,6 +31,10 @@ export interface ReceiverDeps {
   /** Receivers count undecodable frames here; the ingestor counts the rest. */
   stats: PipelineStats;
   logger: Logger;
+  /** What peers may make the collector hold; default DEFAULT_LIMITS. */
+  limits?: IngestLimits;
+  /** Lines about bad frames, messages and refused hellos (rate-limited, values cut); default: one over `logger`. */
+  log?: ThrottledLog;
   /** The highest seq stored for an agent (0n: none); a Welcome tells the agent, so it numbers on above it. */
   highestSeq: (agentId: string) => Promise<bigint>;
   /** An agent said hello on a new stream; resolves once that is recorded. */

@@ -1,4 +1,6 @@
 // Collector pipeline counters (self-observability).
+import { newLimitCounts, type LimitCounts } from "./limits.ts";
+
 export interface PipelineStats {
   batchesReceived: bigint;
   batchesStored: bigint;
@@ -7,11 +9,15 @@ export interface PipelineStats {
   pointsStored: bigint;
   storeErrors: bigint;
   framesUndecodable: bigint;
+  /** Frames, messages or requests whose handler failed unexpectedly (a bug): answered with an error, the rest went on. */
+  handlerErrors: bigint;
   /** Points removed by retention. */
   pointsPruned: bigint;
   lagNs: bigint;
+  /** Batches, hellos, frames and agents refused for exceeding a limit, per limit (ingest/limits.ts). */
+  refusedByLimit: LimitCounts;
 }
 
 export function newStats(): PipelineStats {
-  return { batchesReceived: 0n, batchesStored: 0n, batchesDuplicate: 0n, batchesRejected: 0n, pointsStored: 0n, storeErrors: 0n, framesUndecodable: 0n, pointsPruned: 0n, lagNs: 0n };
+  return { batchesReceived: 0n, batchesStored: 0n, batchesDuplicate: 0n, batchesRejected: 0n, pointsStored: 0n, storeErrors: 0n, framesUndecodable: 0n, handlerErrors: 0n, pointsPruned: 0n, lagNs: 0n, refusedByLimit: newLimitCounts() };
 }

@@ -6,10 +6,14 @@
 import { NAME_RE, measurement, type Sample } from "@eastwest/common";
 import type { Hello } from "@eastwest/proto";
 import { LIMITS, parseShape, type DecodedBatch, type DecodeProblem, type Shape } from "./decode.ts";
+import { DEFAULT_LIMITS, limitOf, type IngestLimits, type LimitName } from "./limits.ts";
 
 export const AGENT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** Writer ids of the collector's own points (run/runner.ts, ingest/self-report.ts): no agent may take them. */
+const RESERVED_ID_RE = /^eastwest-(runs$|collector\.)/;
 
-export type Validation = { ok: true; points: Sample[] } | { ok: false; reason: string };
+/** A refusal names the limits it exceeded (each once), for the collector's per-limit counts. */
+export type Validation = { ok: true; points: Sample[] } | { ok: false; reason: string; limits: LimitName[] };
 
 const TYPE_OF: Record<string, string> = { f: "float", i: "int", u: "uint", b: "bool", s: "string", "-": "unset" };
 
@@ -18,6 +22,9 @@ interface ShapeVerdict {
   problems: readonly string[];
   /** Fields sent as int where the schema says uint: each value must be >= 0. */
   nonNegative: readonly string[];
+  /** Checked against the limits per point, so that the cache holds for any limits. */
+  tagCount: number;
+  fieldCount: number;
 }
 
 // why: a batch repeats a few point shapes (measurement, tag keys, field names and wire types) hundreds
@@ -39,9 +46,10 @@ function analyse(shape: Shape): ShapeVerdict {
   const nonNegative: string[] = [];
   const fieldNames = new Set(shape.fields.map((f) => f.name));
   if (!NAME_RE.test(shape.measurement)) out.push("measurement name must be snake_case");
-  if (shape.tags.length > LIMITS.maxTags) out.push(`more than ${LIMITS.maxTags} tags`);
   if (fieldNames.size === 0) out.push("no fields");
-  if (fieldNames.size > LIMITS.maxFields) out.push(`more than ${LIMITS.maxFields} fields`);
+  // why: the decoders keep the last of repeated map entries, but the shape and series keys list every one.
+  if (fieldNames.size < shape.fields.length) out.push("a field appears twice");
+  if (new Set(shape.tags).size < shape.tags.length) out.push("a tag appears twice");
   for (const k of shape.tags) {
     if (!NAME_RE.test(k)) out.push(`tag ${JSON.stringify(k)} must be snake_case`);
     if (fieldNames.has(k)) out.push(`tag ${k} shares a name with a field`);
@@ -63,17 +71,23 @@ function analyse(shape: Shape): ShapeVerdict {
     if (declared === "uint" && type === "i") nonNegative.push(name);
     else if (!(declared === "int" && type === "u")) out.push(`field ${name} is ${TYPE_OF[type]}, schema says ${declared}`);
   }
-  return { problems: out, nonNegative };
+  return { problems: out, nonNegative, tagCount: shape.tags.length, fieldCount: shape.fields.length };
 }
 
-/** Checks a decoded batch against the wire rules and the schema. `helloAgentId` is the stream's identity, if any. */
-export function validateBatch(b: DecodedBatch, nowNs: bigint, helloAgentId?: string): Validation {
+/** Checks a decoded batch against the wire rules, the limits and the schema. `helloAgentId` is the stream's identity, if any. */
+export function validateBatch(b: DecodedBatch, nowNs: bigint, helloAgentId?: string, limits: IngestLimits = DEFAULT_LIMITS): Validation {
   const reasons: string[] = [];
-  if (!AGENT_ID_RE.test(b.agentId)) reasons.push(`agent_id ${JSON.stringify(b.agentId)} is not a valid agent id`);
-  if (helloAgentId !== undefined && b.agentId !== helloAgentId) reasons.push(`agent_id ${b.agentId} differs from the stream's hello (${helloAgentId})`);
+  if (!AGENT_ID_RE.test(b.agentId)) reasons.push(`agent_id ${JSON.stringify(b.agentId.slice(0, 140))} is not a valid agent id`);
+  if (RESERVED_ID_RE.test(b.agentId)) reasons.push(`agent_id ${b.agentId.slice(0, 140)} is reserved for the collector's own points`);
+  if (helloAgentId !== undefined && b.agentId !== helloAgentId) reasons.push(`agent_id ${b.agentId.slice(0, 140)} differs from the stream's hello (${helloAgentId})`);
   if (b.seq < 1n) reasons.push("seq must be >= 1");
   if (b.points.length === 0) reasons.push("batch has no points");
-  if (b.points.length > LIMITS.maxPoints) reasons.push(`batch has ${b.points.length} points, limit ${LIMITS.maxPoints}`);
+  if (b.points.length > limits.maxPointsPerBatch) reasons.push(`limit maxPointsPerBatch: batch has ${b.points.length} points, limit ${limits.maxPointsPerBatch}`);
+  const measurements = new Set<string>();
+  for (const p of b.points) measurements.add(p.measurement);
+  if (measurements.size > limits.maxMeasurementsPerBatch) reasons.push(`limit maxMeasurementsPerBatch: batch has ${measurements.size} measurements, limit ${limits.maxMeasurementsPerBatch}`);
+  const exceeded = new Set<LimitName>();
+  for (const r of reasons) addLimit(exceeded, r);
   const maxNs = nowNs + LIMITS.maxFutureNs;
   const decodeProblems = problemsByPoint(b.problems);
   // why: one reason past the cap is enough to know that "and more" must be said.
@@ -81,17 +95,25 @@ export function validateBatch(b: DecodedBatch, nowNs: bigint, helloAgentId?: str
     const p = b.points[i] as Sample;
     const v = verdictOf(b.shapes[i] as string);
     const found = [...v.problems];
+    if (v.tagCount > limits.maxTagsPerPoint) found.push(`limit maxTagsPerPoint: ${v.tagCount} tags, limit ${limits.maxTagsPerPoint}`);
+    if (v.fieldCount > limits.maxFieldsPerPoint) found.push(`limit maxFieldsPerPoint: ${v.fieldCount} fields, limit ${limits.maxFieldsPerPoint}`);
     if (p.timeNs < LIMITS.minTimeNs || p.timeNs > maxNs) found.push(`time_ns ${p.timeNs} outside 2000-01-01 .. now+24h`);
     for (const name of v.nonNegative) if ((p.fields[name] as bigint) < 0n) found.push(`field ${name} is int, schema says uint`);
     found.push(...(decodeProblems.get(i) ?? []));
-    if (found.length > 0) reasons.push(...found.map((f) => `point ${i} (${p.measurement || "?"}): ${f}`));
+    for (const f of found) addLimit(exceeded, f);
+    if (found.length > 0) reasons.push(...found.map((f) => `point ${i} (${p.measurement.slice(0, 64) || "?"}): ${f}`));
   }
   if (reasons.length > 0) {
     const shown = reasons.slice(0, LIMITS.maxReasons);
     const more = reasons.length > shown.length ? `; and more` : "";
-    return { ok: false, reason: shown.join("; ") + more };
+    return { ok: false, reason: shown.join("; ") + more, limits: [...exceeded] };
   }
   return { ok: true, points: b.points };
+}
+
+function addLimit(to: Set<LimitName>, text: string): void {
+  const l = limitOf(text);
+  if (l) to.add(l);
 }
 
 function problemsByPoint(problems: readonly DecodeProblem[]): Map<number, string[]> {
@@ -104,13 +126,27 @@ function problemsByPoint(problems: readonly DecodeProblem[]): Map<number, string
   return out;
 }
 
-export function validateHello(h: Hello): string[] {
+/** Problems of a hello; those over a limit start with "limit <name>: ". */
+export function validateHello(h: Hello, limits: IngestLimits = DEFAULT_LIMITS): string[] {
   const out: string[] = [];
-  if (!AGENT_ID_RE.test(h.agentId)) out.push(`agent_id ${JSON.stringify(h.agentId)} is not a valid agent id`);
+  if (!AGENT_ID_RE.test(h.agentId)) out.push(`agent_id ${JSON.stringify(h.agentId.slice(0, 140))} is not a valid agent id`);
+  if (RESERVED_ID_RE.test(h.agentId)) out.push(`agent_id ${h.agentId.slice(0, 140)} is reserved for the collector's own points`);
   if (h.hostname.length > 255) out.push("hostname longer than 255");
   if (h.capabilities.length > 256) out.push("more than 256 capabilities");
+  const max = limits.maxHelloFieldLength;
+  const long = helloStrings(h).find(([, v]) => v.length > max);
+  if (long) out.push(`limit maxHelloFieldLength: ${long[0]} is ${long[1].length} characters, limit ${max}`);
   for (const c of h.capabilities) {
-    if (!c.available && !c.reason.startsWith("unavailable: ")) out.push(`capability ${c.sampler}: reason must start with "unavailable: "`);
+    if (!c.available && !c.reason.startsWith("unavailable: ")) out.push(`capability ${c.sampler.slice(0, 64)}: reason must start with "unavailable: "`);
   }
+  return out;
+}
+
+/** Every string a hello carries, named. */
+function helloStrings(h: Hello): [string, string][] {
+  const out: [string, string][] = [["kernel", h.kernel], ["machine_uuid", h.machineUuid], ["netns", h.netns], ["agent_version", h.agentVersion], ["cpu_model", h.cpuModel]];
+  for (const c of h.capabilities) out.push(["capability sampler", c.sampler], ["capability reason", c.reason]);
+  for (const [k, v] of Object.entries(h.toolVersions)) out.push(["tool_versions key", k], ["tool_versions value", v]);
+  for (const c of h.calibration?.constants ?? []) out.push(["calibration name", c.name], ["calibration method", c.method], ["calibration detail", c.detail]);
   return out;
 }

@@ -38,4 +38,25 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
       spool_truncated_bytes_total: "uint",
     },
   },
+  eastwest_collector: {
+    doc: "The collector's pipeline counters since it started (ingest/stats.ts), written every selfIntervalMs: batches received, stored, duplicate and rejected (refused by validation or a limit), points stored, store errors, undecodable frames, handler errors (a frame, message or request whose handler failed: answered with an error, the rest went on), log lines left out by the throttled log, and the receipt-to-store lag of the latest stored batch.",
+    tags: ["collector_id"],
+    fields: {
+      batches_received_total: "uint",
+      batches_stored_total: "uint",
+      batches_duplicate_total: "uint",
+      batches_rejected_total: "uint",
+      points_stored_total: "uint",
+      store_errors_total: "uint",
+      frames_undecodable_total: "uint",
+      handler_errors_total: "uint",
+      log_lines_suppressed_total: "uint",
+      lag_ns: "uint",
+    },
+  },
+  eastwest_collector_limit: {
+    doc: "What the collector refused for exceeding one of its limits (collector.limits.*, tag limit) since it started: batches, hellos, frames and new agent ids.",
+    tags: ["collector_id", "limit"],
+    fields: { refused_total: "uint" },
+  },
 };

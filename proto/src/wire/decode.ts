@@ -1,16 +1,16 @@
 // A single-pass decoder for the collector's hot path (gRPC frames and NATS messages alike): AgentMessage{batch} and
-// Batch frames straight to samples. It reads the wire format the generated
-// ts-proto code reads (unknown fields and known fields of the wrong wire type
-// are skipped; for a repeated scalar the last value wins) but builds no map
-// entry objects and no FieldValue wrappers, reads repeated names through an
-// interner, and gives each point its shape and series keys (point-keys.ts) so
-// that validation checks names and the schema once per shape and the store
-// encodes a tag set once per series. Value problems seen while decoding (no
-// value, non-finite float, over-long strings) are collected, not thrown:
-// validation reports them with every other reason. A frame that is not valid
-// protobuf throws DecodeError.
+// Batch frames straight to samples. Where it succeeds it reads what the generated ts-proto code reads (unknown
+// fields and known fields of the wrong wire type are skipped; of a repeated scalar or FieldValue the last wins);
+// what the two would read differently is refused: field 0 and group tags throw DecodeError, "__proto__" keys and
+// values that are not valid UTF-8 are value problems, and validation refuses map keys repeated in a point (its
+// shape key lists them twice) (test/unit/wire/agreement.test.ts).
+// It builds no map entry objects and no FieldValue wrappers, reads repeated names through an interner, and gives
+// each point its shape and series keys (point-keys.ts) so that validation checks names and the schema once per
+// shape and the store encodes a tag set once per series. Value problems (no value, non-finite float, over-long
+// strings, the above) are collected, not thrown: validation reports them with every other reason. A frame that is
+// not valid protobuf throws DecodeError.
 import { hashIds, KeyTable } from "./point-keys.ts";
-import { EMPTY_NAME, INTERNER, Reader, WIRE_I64, WIRE_LEN, WIRE_VARINT, type Name } from "./reader.ts";
+import { DecodeError, EMPTY_NAME, INTERNER, Reader, WIRE_I64, WIRE_LEN, WIRE_VARINT, type Name } from "./reader.ts";
 import type { FieldValue, Sample } from "./sample.ts";
 
 /** A value problem found while decoding: point index and text without the "point i" prefix. */
@@ -46,10 +46,20 @@ const MAX_IDS = 2048;
 const SHAPES = new KeyTable();
 const SERIES = new KeyTable();
 
-function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+/** A name as problem texts show it: at most 64 characters. */
+function clip(s: string): string {
+  return s.length > 64 ? `${s.slice(0, 64)}...` : s;
+}
+
+/**
+ * Sets an own entry. "__proto__" is a problem: the generated decoder drops it (or sets the prototype), so the two
+ * would read the point differently. (A key repeated in one map is seen once per shape, by validation.)
+ */
+function putOwn<T>(obj: Record<string, T>, key: string, value: T, what: string, point: number, problems: DecodeProblem[]): void {
+  if (key !== PROTO_KEY) return void (obj[key] = value);
+  problems.push({ point, text: `${what} name __proto__ is reserved` });
   // why: plain assignment of "__proto__" would set the prototype instead of an entry.
-  if (key === PROTO_KEY) Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 class PointDecoder {
@@ -67,6 +77,7 @@ class PointDecoder {
   // The last FieldValue read: value and type code.
   #v: FieldValue | undefined;
   #t = 0;
+  #utf8 = true;
 
   constructor(r: Reader, limits: DecodeLimits) {
     this.#r = r;
@@ -82,7 +93,7 @@ class PointDecoder {
     const tags: Record<string, string> = {};
     const fields: Record<string, FieldValue> = {};
     while (r.pos < end) {
-      const tag = r.u32(end, "tag");
+      const tag = r.tag(end);
       const wire = tag & 7;
       const field = tag >>> 3;
       if (field === 1 && wire === WIRE_LEN) {
@@ -112,7 +123,7 @@ class PointDecoder {
     let key = EMPTY_NAME;
     let value = EMPTY_NAME;
     while (r.pos < end) {
-      const tag = r.u32(end, "tag");
+      const tag = r.tag(end);
       const wire = tag & 7;
       const field = tag >>> 3;
       if (field === 1 && wire === WIRE_LEN) key = r.name(r.len(end), this.#prevTags[at]);
@@ -121,8 +132,9 @@ class PointDecoder {
     }
     this.#tags[at] = key;
     this.#tags[at + 1] = value;
-    if (value.s.length > this.#limits.maxTagValueLength) problems.push({ point: index, text: `tag ${key.s} longer than ${this.#limits.maxTagValueLength}` });
-    setOwn(tags, key.s, value.s);
+    if (value.s.length > this.#limits.maxTagValueLength) problems.push({ point: index, text: `limit maxTagValueLength: tag ${clip(key.s)} longer than ${this.#limits.maxTagValueLength}` });
+    if (!value.utf8) problems.push({ point: index, text: `tag ${clip(key.s)} is not valid UTF-8` });
+    putOwn(tags, key.s, value.s, "tag", index, problems);
   }
 
   /** One fields map entry, at position at of the field names. */
@@ -132,7 +144,7 @@ class PointDecoder {
     this.#v = undefined;
     this.#t = 0;
     while (r.pos < end) {
-      const tag = r.u32(end, "tag");
+      const tag = r.tag(end);
       const wire = tag & 7;
       const field = tag >>> 3;
       if (field === 1 && wire === WIRE_LEN) key = r.name(r.len(end), this.#prevFields[at]);
@@ -142,19 +154,29 @@ class PointDecoder {
     this.#fields[at] = key;
     this.#types[at] = this.#t;
     const v = this.#v;
-    if (v === undefined) return void problems.push({ point: index, text: `field ${key.s} has no value` });
-    if (this.#t === 1 && !Number.isFinite(v)) problems.push({ point: index, text: `field ${key.s} is not finite` });
-    else if (this.#t === 5 && (v as string).length > this.#limits.maxStringFieldLength) {
-      problems.push({ point: index, text: `field ${key.s} longer than ${this.#limits.maxStringFieldLength}` });
-    }
-    setOwn(fields, key.s, v);
+    if (v === undefined) return void problems.push({ point: index, text: `field ${clip(key.s)} has no value` });
+    if (this.#t === 1 && !Number.isFinite(v)) problems.push({ point: index, text: `field ${clip(key.s)} is not finite` });
+    else if (this.#t === 5) this.#checkString(key.s, v as string, index, problems);
+    putOwn(fields, key.s, v, "field", index, problems);
   }
 
-  /** A FieldValue message: oneof double f = 1, int64 i = 2, uint64 u = 3, bool b = 4, string s = 5. */
+  #checkString(key: string, v: string, index: number, problems: DecodeProblem[]): void {
+    const max = this.#limits.maxStringFieldLength;
+    if (v.length > max) problems.push({ point: index, text: `limit maxStringFieldLength: field ${clip(key)} longer than ${max}` });
+    else if (!this.#utf8) problems.push({ point: index, text: `field ${clip(key)} is not valid UTF-8` });
+  }
+
+  /**
+   * A FieldValue message: oneof double f = 1, int64 i = 2, uint64 u = 3, bool b = 4, string s = 5. A second
+   * FieldValue in one entry replaces the first whole, as in the generated decoder.
+   */
   #value(end: number): void {
     const r = this.#r;
+    this.#v = undefined;
+    this.#t = 0;
+    this.#utf8 = true;
     while (r.pos < end) {
-      const tag = r.u32(end, "tag");
+      const tag = r.tag(end);
       const wire = tag & 7;
       const field = tag >>> 3;
       if (field === 1 && wire === WIRE_I64) {
@@ -165,7 +187,9 @@ class PointDecoder {
         this.#v = field === 2 ? r.i64() : field === 3 ? r.u64() : r.lo !== 0 || r.hi !== 0;
         this.#t = field;
       } else if (field === 5 && wire === WIRE_LEN) {
-        this.#v = r.name(r.len(end)).s;
+        const n = r.name(r.len(end));
+        this.#v = n.s;
+        this.#utf8 = n.utf8;
         this.#t = 5;
       } else {
         r.skip(wire, end);
@@ -225,7 +249,7 @@ export function decodeBatch(buf: Buffer, limits: DecodeLimits, start = 0, end = 
   const out: DecodedBatch = { agentId: "", seq: 0n, createdNs: 0n, points: [], shapes: [], series: [], problems: [] };
   const points = new PointDecoder(r, limits);
   while (r.pos < end) {
-    const tag = r.u32(end, "tag");
+    const tag = r.tag(end);
     const wire = tag & 7;
     const field = tag >>> 3;
     if (field === 1 && wire === WIRE_LEN) {
@@ -246,20 +270,22 @@ export function decodeBatch(buf: Buffer, limits: DecodeLimits, start = 0, end = 
 }
 
 /**
- * Where the batch of an AgentMessage frame lies: [start, end) of the last
- * `batch` (field 2) when that is the frame's message, else undefined (hello,
- * result or empty: decode those with the generated code).
+ * Where the batch of an AgentMessage frame lies: [start, end) of its `batch` (field 2), or undefined when the
+ * frame holds a hello, a result or nothing (decode those with the generated code). A frame with more than one of
+ * them throws DecodeError: no agent sends one, and which of them counts (the oneof's last) is where decoders differ.
  */
 export function agentMessageBatch(buf: Buffer): { start: number; end: number } | undefined {
   const r = new Reader(buf, 0);
   let found: { start: number; end: number } | undefined;
+  let messages = 0;
   while (r.pos < buf.length) {
-    const tag = r.u32(buf.length, "tag");
+    const tag = r.tag(buf.length);
     const wire = tag & 7;
     const field = tag >>> 3;
     if (wire === WIRE_LEN && field >= 1 && field <= 3) {
+      if (++messages > 1) throw new DecodeError(`more than one message in one frame (field ${field} at offset ${r.pos})`);
       const stop = r.len(buf.length);
-      found = field === 2 ? { start: r.pos, end: stop } : undefined;
+      if (field === 2) found = { start: r.pos, end: stop };
       r.pos = stop;
     } else {
       r.skip(wire, buf.length);

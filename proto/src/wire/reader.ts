@@ -1,6 +1,7 @@
 // The protobuf wire format as the batch decoder reads it: varints into two
 // 32-bit halves, 64-bit integers as bigint, and strings through an interner.
 // Every read is bounds-checked; a malformed frame throws DecodeError.
+import { isUtf8 } from "node:buffer";
 
 /** A frame that is not valid protobuf (truncated, an over-long varint, an unknown wire type). */
 export class DecodeError extends Error {
@@ -13,6 +14,8 @@ export class DecodeError extends Error {
 export const WIRE_VARINT = 0;
 export const WIRE_I64 = 1;
 export const WIRE_LEN = 2;
+const WIRE_GROUP_START = 3;
+const WIRE_GROUP_END = 4;
 const WIRE_I32 = 5;
 const TWO_32 = 4294967296;
 
@@ -23,6 +26,8 @@ const TWO_32 = 4294967296;
  */
 export interface Name {
   readonly s: string;
+  /** False when the bytes were not valid UTF-8 (s then holds U+FFFD for each bad sequence). */
+  readonly utf8: boolean;
   /** The string's bytes, to compare with a frame's (empty for strings decoded on their own). */
   readonly bytes: Uint8Array;
   readonly id: number;
@@ -32,13 +37,16 @@ export interface Name {
 }
 
 const NO_BYTES = new Uint8Array(0);
-export const EMPTY_NAME: Name = { s: "", bytes: NO_BYTES, id: 0, gen: -1, piece: "0:" };
+export const EMPTY_NAME: Name = { s: "", utf8: true, bytes: NO_BYTES, id: 0, gen: -1, piece: "0:" };
 
 const INTERN_MAX_BYTES = 64;
 const INTERN_MAX_ENTRIES = 8192;
 
-function lone(s: string): Name {
-  return { s, bytes: NO_BYTES, id: 0, gen: -1, piece: s.length + ":" + s };
+/** A string decoded on its own; only these can hold non-ASCII bytes, so only these are checked for UTF-8. */
+function lone(buf: Buffer, start: number, stop: number): Name {
+  const bytes = buf.subarray(start, stop);
+  const s = bytes.toString("utf8");
+  return { s, utf8: isUtf8(bytes), bytes: NO_BYTES, id: 0, gen: -1, piece: s.length + ":" + s };
 }
 
 /**
@@ -55,11 +63,11 @@ class Interner {
 
   name(buf: Buffer, start: number, stop: number): Name {
     const n = stop - start;
-    if (n > INTERN_MAX_BYTES) return lone(buf.toString("utf8", start, stop));
+    if (n > INTERN_MAX_BYTES) return lone(buf, start, stop);
     let h = 0x811c9dc5 ^ n;
     for (let i = start; i < stop; i++) {
       const c = buf[i] as number;
-      if (c >= 0x80) return lone(buf.toString("utf8", start, stop));
+      if (c >= 0x80) return lone(buf, start, stop);
       h = Math.imul(h ^ c, 16777619);
     }
     h &= 0x3fffffff;
@@ -71,7 +79,7 @@ class Interner {
       this.#nextId = 1;
     }
     const s = buf.toString("latin1", start, stop);
-    const e: Name = { s, bytes: new Uint8Array(buf.subarray(start, stop)), id: this.#nextId++, gen: this.generation, piece: s.length + ":" + s };
+    const e: Name = { s, utf8: true, bytes: new Uint8Array(buf.subarray(start, stop)), id: this.#nextId++, gen: this.generation, piece: s.length + ":" + s };
     this.#table.set(h, e);
     return e;
   }
@@ -152,6 +160,18 @@ export class Reader {
     this.varint(end);
     if (this.hi !== 0) throw new DecodeError(`${what} at offset ${at} does not fit 32 bits`);
     return this.lo;
+  }
+
+  /**
+   * A field's tag. Field number 0, the group wire types (3, 4) and wire types 6 and 7 are refused: the generated
+   * decoder stops reading a message at field 0 or an end-group tag and goes on in its parent, so a frame holding
+   * them reads as a different message there (how a batch once reached validation as a hello).
+   */
+  tag(end: number): number {
+    const t = this.u32(end, "tag");
+    const wire = t & 7;
+    if (t < 8 || wire === WIRE_GROUP_START || wire === WIRE_GROUP_END || wire > WIRE_I32) throw new DecodeError(`invalid tag ${t} (field ${t >>> 3}, wire type ${wire}) at offset ${this.pos}`);
+    return t;
   }
 
   /** Reads a length and returns the end offset of the length-delimited field that follows. */

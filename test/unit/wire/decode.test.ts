@@ -89,6 +89,25 @@ describe("decodeBatch (wire/decode.ts)", () => {
     assert.deepEqual(Object.keys(p.tags), ["__proto__"]);
     assert.equal(Object.getPrototypeOf(p.fields), Object.prototype);
     assert.equal(Object.getOwnPropertyDescriptor(p.fields, "__proto__")?.value, 1.5);
+    // ts-proto drops such a tag and sets the prototype for such a field: a problem, so validation refuses the point.
+    assert.deepEqual(decode(buf).problems.map((x) => x.text), ["tag name __proto__ is reserved", "field name __proto__ is reserved"]);
+  });
+
+  it("notes values that are not valid UTF-8, keeps repeated map keys in the shape; a repeated FieldValue replaces the first whole", () => {
+    const entry = (key: string, value: Buffer) => Buffer.concat([Buffer.from([0x0a, key.length]), Buffer.from(key), value]);
+    const len = (field: number, body: Buffer) => Buffer.concat([Buffer.from([(field << 3) | 2, body.length]), body]);
+    const str = (field: number, bytes: number[]) => len(field, Buffer.from(bytes));
+    const point = Buffer.concat([
+      str(1, [...Buffer.from("m")]),
+      len(2, entry("t", str(2, [0x61, 0xc0, 0xaf]))),
+      len(2, entry("t", str(2, [0x62]))),
+      len(3, entry("f", Buffer.concat([len(2, Buffer.from([0x18, 0x05])), len(2, Buffer.alloc(0))]))),
+      len(3, entry("s", len(2, str(5, [0xed, 0xa0, 0x80])))),
+    ]);
+    const got = decode(len(3, point));
+    assert.deepEqual(got.problems.map((x) => x.text), ["tag t is not valid UTF-8", "field f has no value", "field s is not valid UTF-8"]);
+    assert.equal(got.points[0]?.tags["t"], "b");
+    assert.deepEqual(parseShape(got.shapes[0] as string).tags, ["t", "t"], "validation sees the repeated key");
   });
 
   it("notes value problems without throwing: no value, non-finite float, over-long strings", () => {
@@ -102,8 +121,8 @@ describe("decodeBatch (wire/decode.ts)", () => {
     assert.deepEqual(got.problems.map((p) => `${p.point}: ${p.text}`).sort(), [
       "0: field nan is not finite",
       "0: field none has no value",
-      "0: field text longer than 4096",
-      "0: tag long longer than 256",
+      "0: limit maxStringFieldLength: field text longer than 4096",
+      "0: limit maxTagValueLength: tag long longer than 256",
     ]);
     assert.deepEqual(Object.keys(got.points[0]?.fields ?? {}), ["nan", "text", "ok"]);
     assert.match(got.shapes[0] as string, /4:none-/);
@@ -139,7 +158,8 @@ describe("decodeBatch (wire/decode.ts)", () => {
     );
     assert.throws(() => decode(Buffer.from([0x0a, 0x05, 0x61])), /truncated length-delimited field/);
     assert.throws(() => decode(Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])), /varint longer than 10 bytes/);
-    assert.throws(() => decode(Buffer.from([0x0b])), /unsupported wire type 3/);
+    assert.throws(() => decode(Buffer.from([0x0b])), /invalid tag 11 \(field 1, wire type 3\)/);
+    assert.throws(() => decode(Buffer.from([0x00])), /invalid tag 0 \(field 0/);
   });
 });
 
@@ -153,9 +173,9 @@ describe("agentMessageBatch", () => {
     const result = Buffer.from(AgentMessage.encode({ msg: { $case: "result", value: { id: "c1", ok: true, error: "", json: "{}", startedNs: 0n, finishedNs: 0n } } }).finish());
     assert.equal(agentMessageBatch(result), undefined);
     assert.equal(agentMessageBatch(Buffer.alloc(0)), undefined);
-    // The oneof's last member wins: a batch followed by a hello is a hello.
+    // Two messages in one frame (the oneof's last would win) are refused: decoders differ on which one counts.
     const hello = Buffer.from(AgentMessage.encode({ msg: { $case: "hello", value: { agentId: "a", role: 1, hostname: "", kernel: "", machineUuid: "", netns: "", capabilities: [], agentVersion: "", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {} } } }).finish());
-    assert.equal(agentMessageBatch(Buffer.concat([frame, hello])), undefined);
-    assert.equal(AgentMessage.decode(Buffer.concat([frame, hello])).msg?.$case, "hello");
+    assert.throws(() => agentMessageBatch(Buffer.concat([frame, hello])), DecodeError);
+    assert.throws(() => agentMessageBatch(Buffer.concat([hello, frame])), /more than one message in one frame/);
   });
 });

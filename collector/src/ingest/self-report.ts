@@ -1,0 +1,86 @@
+// The collector's own points: PipelineStats as `eastwest_collector` and, per limit, `eastwest_collector_limit`
+// (common/src/schema/self.ts), written to its own store every intervalMs and once more at stop, under the writer
+// id `eastwest-collector.<id>` with seqs of its own (agents may not use that id: validate.ts). A write that fails
+// is logged and the next one goes on.
+import { errorMessage, nowNs, type Logger, type Sample } from "@eastwest/common";
+import type { Store } from "../store/types.ts";
+import type { PipelineStats } from "./stats.ts";
+
+export const selfWriterId = (collectorId: string): string => `eastwest-collector.${collectorId}`;
+
+/** The points of one report. */
+export function selfPoints(collectorId: string, s: PipelineStats, logLinesSuppressed: number, timeNs: bigint): Sample[] {
+  const tags = { collector_id: collectorId };
+  const pipeline: Sample = {
+    measurement: "eastwest_collector",
+    tags,
+    fields: {
+      batches_received_total: s.batchesReceived,
+      batches_stored_total: s.batchesStored,
+      batches_duplicate_total: s.batchesDuplicate,
+      batches_rejected_total: s.batchesRejected,
+      points_stored_total: s.pointsStored,
+      store_errors_total: s.storeErrors,
+      frames_undecodable_total: s.framesUndecodable,
+      handler_errors_total: s.handlerErrors,
+      log_lines_suppressed_total: BigInt(logLinesSuppressed),
+      lag_ns: s.lagNs < 0n ? 0n : s.lagNs,
+    },
+    timeNs,
+  };
+  const limits = Object.entries(s.refusedByLimit).map(([limit, n]): Sample => ({ measurement: "eastwest_collector_limit", tags: { ...tags, limit }, fields: { refused_total: n }, timeNs }));
+  return [pipeline, ...limits];
+}
+
+export interface SelfReporterOptions {
+  store: Store;
+  stats: PipelineStats;
+  collectorId: string;
+  intervalMs: number;
+  logger: Logger;
+  /** Lines the throttled log left out so far. */
+  suppressed: () => number;
+}
+
+export class SelfReporter {
+  readonly #o: SelfReporterOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #seq: bigint | undefined;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(o: SelfReporterOptions) {
+    this.#o = o;
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => this.#report(), this.#o.intervalMs);
+    this.#timer.unref();
+  }
+
+  #report(): Promise<void> {
+    this.#writing = this.#writing.then(() => this.#write());
+    return this.#writing;
+  }
+
+  async #write(): Promise<void> {
+    const o = this.#o;
+    const writer = selfWriterId(o.collectorId);
+    try {
+      this.#seq ??= await o.store.highestSeq(writer);
+      const seq = this.#seq + 1n;
+      const out = await o.store.writeBatch({ agentId: writer, seq, points: selfPoints(o.collectorId, o.stats, o.suppressed(), nowNs()), receivedNs: nowNs() });
+      if (out.kind === "ok" || out.kind === "duplicate") this.#seq = seq;
+      else o.logger.warn({ outcome: out.kind, reason: "reason" in out ? out.reason : "" }, "collector self points not stored");
+    } catch (err) {
+      o.logger.warn({ err: errorMessage(err) }, "collector self points not stored");
+    }
+  }
+
+  /** Stops the timer and writes a last report. Safe twice and without start. */
+  async stop(): Promise<void> {
+    if (this.#timer === undefined) return this.#writing;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#report();
+  }
+}
