@@ -21,6 +21,8 @@ const MAP: FlagMap = {
   "otlp-endpoint": { path: ["otlp", "endpoint"], type: "string" },
   transport: { path: ["collector", "transport"], type: "string" },
   "nats-servers": { path: ["nats", "servers"], type: "list" },
+  "nats-collectors": { path: ["nats", "collectors"], type: "list" },
+  actions: { path: ["actions"], type: "json" },
 };
 
 const USAGE = `usage: eastwest agent [flags]
@@ -43,6 +45,12 @@ flags:
   --otlp-endpoint URL    export own metrics over OTLP/HTTP (off) env OTEL_EXPORTER_OTLP_ENDPOINT
   --transport grpc|nats  how batches travel (grpc)               env EASTWEST_TRANSPORT
   --nats-servers A,B     NATS servers for --transport nats       env EASTWEST_NATS_SERVERS
+  --nats-collectors A,B  collector ids whose commands run over NATS (none)
+                                                                env EASTWEST_NATS_COLLECTORS
+  --actions JSON         commands that change the host or make load, allowed
+                         (none: monitor-only), e.g. '{"traffic":true,"hold":true,
+                         "settings":[{"kind":"ethtool_feature","interfaces":["^tap"]}]}'
+                                                                env EASTWEST_AGENT_ACTIONS
   --print-config         print the effective configuration and exit
 `;
 

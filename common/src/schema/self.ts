@@ -15,7 +15,7 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
     },
   },
   eastwest_agent: {
-    doc: "Agent pipeline state: buffered batches, points dropped on overflow, resends, connection; its own CPU and memory, whether it runs under SCHED_IDLE (sched_idle), and whether it holds samples during a run (holding, held_bytes: captures not yet decoded).",
+    doc: "Agent pipeline state: buffered batches, points dropped on overflow, resends, connection; its own CPU and memory, whether it runs under SCHED_IDLE (sched_idle), whether it holds samples during a run (holding, held_bytes: captures not yet decoded), and the commands it refused (refused_commands_total: not allowed by its actions config, or from a collector its config does not name).",
     tags: ["agent_id"],
     fields: {
       buffered_batches: "uint",
@@ -31,6 +31,7 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
       sched_idle: "bool",
       holding: "bool",
       held_bytes: "uint",
+      refused_commands_total: "uint",
     },
   },
 };
