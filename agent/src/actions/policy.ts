@@ -9,9 +9,11 @@
 // no load beyond the agent's own reading: watchFlows, collectExitReasons, cancel, restoreSettings (puts back
 // only what this agent changed) and hold with for_ms 0 (ends a hold).
 import type { Logger } from "@eastwest/common";
-import type { Setting } from "@eastwest/proto";
+import type { Command, Setting } from "@eastwest/proto";
 import type { ActionsConfig } from "./policy.schema.ts";
-import type { CommandCase } from "./types.ts";
+
+/** The Command oneof (as types.ts CommandCase; not imported from there, which imports this file). */
+type CommandCase = NonNullable<Command["kind"]>;
 
 /** A settings rule with its patterns compiled. */
 export interface SettingsRule {
