@@ -179,7 +179,7 @@ export class Agent {
     const allowed = [a.traffic && "traffic", a.hold && "hold", a.calibrate && "calibrate", ...a.settings.map((r) => `settings ${r.kind} ${(r.interfaces ?? r.keys ?? []).join(" ")}`)].filter(Boolean);
     const nats = this.config.collector.transport === "nats" ? { natsCollectors: this.config.nats.collectors } : {};
     if (allowed.length === 0) this.#deps.logger.info({ minIntervalMs: a.minIntervalMs, ...nats }, "actions: monitor-only (no command that changes the host or makes load is allowed)");
-    else this.#deps.logger.warn({ allowed, minIntervalMs: a.minIntervalMs, ...nats }, "actions: collectors may make this agent change the host or make load");
+    else this.#deps.logger.warn({ allowed, minIntervalMs: a.minIntervalMs, ...nats }, "actions: collectors may command this agent beyond monitoring");
   }
 
   /** Stops sampling, flushes, waits up to drainMs for acks, closes. Safe twice. */
