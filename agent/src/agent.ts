@@ -14,6 +14,7 @@ import { SAMPLERS } from "./samplers/index.ts";
 import { createTransport } from "./transport/index.ts";
 import type { Transport } from "./transport/types.ts";
 import type { CommandDeps } from "./actions/dispatch.ts";
+import { compilePolicy, RefusalLog, type CommandPolicy } from "./actions/policy.ts";
 import { defaultJournalDir, restoreAll, restorePending } from "./actions/settings/settings.action.ts";
 
 export const AGENT_VERSION = "0.1.0";
@@ -40,6 +41,9 @@ export class Agent {
   #closed = false;
   /** Aborted on stop(): running commands (iperf3) end with the agent. */
   readonly #commands = new AbortController();
+  /** What config.actions allows; refusals of it and of foreign collectors (NATS) are counted in #refusals. */
+  readonly #policy: CommandPolicy;
+  readonly #refusals = new RefusalLog();
 
   constructor(config: AgentConfig, deps: AgentDeps) {
     this.config = config;
@@ -49,6 +53,7 @@ export class Agent {
       agentId: config.id,
       journal: { append: (r) => void this.#spool?.append(r), settled: (mark) => this.#spool?.settle(mark), confirm: () => this.#spool?.confirm() },
     });
+    this.#policy = compilePolicy(config.actions);
   }
 
   get transport(): Transport | undefined {
@@ -87,7 +92,8 @@ export class Agent {
     await this.#scheduler.init();
     if (this.config.calibrate && this.#deps.calibrate) this.#calibration = await this.#deps.calibrate();
     this.#spool = openSpool(this.config, this.outbox, this.#deps.logger);
-    this.#transport = await createTransport(this.config, { outbox: this.outbox, hello: () => this.hello(), logger: this.#deps.logger, onCommand: (cmd) => this.#onCommand(cmd) });
+    this.#logActions();
+    this.#transport = await createTransport(this.config, { outbox: this.outbox, hello: () => this.hello(), logger: this.#deps.logger, onCommand: (cmd) => this.#onCommand(cmd), refusals: this.#refusals });
     this.#transport.start();
     // why: on the samplers' lane when they are as slow, so that it costs no wake-up of its own.
     this.#scheduler.every(Math.max(this.config.intervalMs, selfIntervalMs), () => this.#batcher?.add([this.#selfPoint()]));
@@ -144,6 +150,7 @@ export class Agent {
         holding: hold?.holding ?? false,
         held_bytes: BigInt(hold?.heldBytes ?? 0),
         ...this.#spoolFields(),
+        refused_commands_total: this.#refusals.total,
       },
       timeNs: nowNs(),
     };
@@ -153,6 +160,8 @@ export class Agent {
     const { handleCommand } = await import("./actions/dispatch.ts");
     const { realRunTool } = await import("./actions/iperf3/iperf3.run.ts");
     const deps: CommandDeps = {
+      policy: this.#policy,
+      refusals: this.#refusals,
       scheduler: this.#scheduler,
       logger: this.#deps.logger,
       exec: this.#deps.exec ?? realExec,
@@ -166,6 +175,15 @@ export class Agent {
       },
     };
     return handleCommand(cmd, deps);
+  }
+
+  /** Says at start what collectors may make this agent do beyond monitoring. */
+  #logActions(): void {
+    const a = this.config.actions;
+    const allowed = [a.traffic && "traffic", a.hold && "hold", a.calibrate && "calibrate", ...a.settings.map((r) => `settings ${r.kind} ${(r.interfaces ?? r.keys ?? []).join(" ")}`)].filter(Boolean);
+    const nats = this.config.collector.transport === "nats" ? { natsCollectors: this.config.nats.collectors } : {};
+    if (allowed.length === 0) this.#deps.logger.info({ minIntervalMs: a.minIntervalMs, ...nats }, "actions: monitor-only (no command that changes the host or makes load is allowed)");
+    else this.#deps.logger.warn({ allowed, minIntervalMs: a.minIntervalMs, ...nats }, "actions: collectors may command this agent beyond monitoring");
   }
 
   /** Stops sampling, flushes, waits up to drainMs for acks, closes. Safe twice. */

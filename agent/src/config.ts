@@ -1,6 +1,7 @@
 // The agent's configuration: one zod schema; defaults < file < env < flags.
 import { hostname } from "node:os";
 import { z } from "zod";
+import { actionsDefaults, actionsSchema } from "./actions/policy.schema.ts";
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
 
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -38,6 +39,11 @@ export const agentConfigSchema = z
         site: z.string().min(1).max(64),
         stream: jsName,
         helloEveryMs: z.number().int().min(1000).max(3_600_000),
+        /** Ids of the collectors whose commands this agent serves over NATS; [] serves none. */
+        collectors: z
+          .union([z.string(), z.array(z.string())])
+          .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s !== ""))
+          .pipe(z.array(z.string().min(1).max(128)).max(64)),
       })
       .strict(),
     intervalMs: z.number().int().min(10).max(3_600_000),
@@ -66,6 +72,8 @@ export const agentConfigSchema = z
         retryMs: z.number().int().min(100).max(3_600_000),
       })
       .strict(),
+    /** Commands that change the host or make load, allowed one by one; default none (actions/policy.ts). */
+    actions: actionsSchema,
     /** Self-instrumentation over OTLP/HTTP; off without otlp.endpoint. */
     otlp: otlpConfigSchema,
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
@@ -94,7 +102,7 @@ export function agentDefaults(): Record<string, unknown> {
       backoffMaxMs: 5000,
       keepaliveMs: 10_000,
     },
-    nats: { servers: ["nats://127.0.0.1:4222"], subjectPrefix: DEFAULT_SUBJECT_PREFIX, site: "default", stream: DEFAULT_STREAM, helloEveryMs: 30_000 },
+    nats: { servers: ["nats://127.0.0.1:4222"], subjectPrefix: DEFAULT_SUBJECT_PREFIX, site: "default", stream: DEFAULT_STREAM, helloEveryMs: 30_000, collectors: [] },
     intervalMs: 1000,
     selfIntervalMs: 1000,
     samplers: {},
@@ -107,6 +115,7 @@ export function agentDefaults(): Record<string, unknown> {
     scheduling: "idle",
     settingsJournalDir: "",
     spool: { dir: "", maxBytes: 64 * 1024 * 1024, segmentBytes: 8 * 1024 * 1024, fsync: "interval", fsyncIntervalMs: 1000, retryMs: 10_000 },
+    actions: actionsDefaults(),
     otlp: otlpDefaults(),
     logLevel: "info",
   };
@@ -130,6 +139,8 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_AGENT_SCHEDULING", path: ["scheduling"], type: "string" },
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
   { name: "EASTWEST_AGENT_SAMPLERS", path: ["samplers"], type: "json" },
+  { name: "EASTWEST_AGENT_ACTIONS", path: ["actions"], type: "json" },
+  { name: "EASTWEST_NATS_COLLECTORS", path: ["nats", "collectors"], type: "string" },
   ...OTLP_ENV,
 ];
 

@@ -8,7 +8,7 @@ export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
 export interface FlagMap {
   /** flag name -> config path and type */
-  [flag: string]: { path: string[]; type: "string" | "number" | "boolean" | "list" };
+  [flag: string]: { path: string[]; type: "string" | "number" | "boolean" | "list" | "json" };
 }
 
 export const COMMON_OPTIONS: OptionSpec = {
@@ -43,6 +43,12 @@ export function parseFlags(argv: string[], options: OptionSpec, map: FlagMap, al
       const n = Number(v);
       if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n)) problems.push(`--${flag}: expected a number, got ${JSON.stringify(v)}`);
       else setPath(flags, spec.path, n);
+    } else if (spec.type === "json") {
+      try {
+        setPath(flags, spec.path, JSON.parse(String(v)));
+      } catch (err) {
+        problems.push(`--${flag}: expected JSON: ${errorMessage(err)}`);
+      }
     } else if (spec.type === "list") setPath(flags, spec.path, String(v).split(",").map((x) => x.trim()).filter(Boolean));
     else setPath(flags, spec.path, v);
   }

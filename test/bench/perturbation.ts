@@ -256,7 +256,7 @@ export async function perturbationBench(o: PerturbationOptions): Promise<BenchOu
   // why: the collector shares this host with the traffic, as in `eastwest demo`, which runs it under SCHED_IDLE too.
   const col = await startCollector(dir.path, topo.hostIp, "idle");
   await startIperfServer(topo.a);
-  const c: Context = { topo, col, config: agentConfigFile(dir.path, "agent-10hz", SAMPLERS_10HZ), o, agentCpuPct: [], collectorCpuPct: [], policies: new Map([["collector", policyOf(col.proc.pid)]]) };
+  const c: Context = { topo, col, config: agentConfigFile(dir.path, "agent-10hz", SAMPLERS_10HZ, { hold: true }), o, agentCpuPct: [], collectorCpuPct: [], policies: new Map([["collector", policyOf(col.proc.pid)]]) };
   const runs = o.pairs > 0 ? await pairedRuns(c) : undefined;
   const runsCpu = { agents: [...c.agentCpuPct], collector: [...c.collectorCpuPct] };
   const interleaved: Interleaved[] = [];

@@ -27,10 +27,10 @@ export interface SamplerSetting {
   options?: Record<string, unknown>;
 }
 
-/** Writes an agent config file (JSON, an "agent:" section) and returns its path. */
-export function agentConfigFile(dir: string, name: string, samplers: Record<string, SamplerSetting>): string {
+/** Writes an agent config file (JSON, an "agent:" section; `actions`: what it may be commanded to do) and returns its path. */
+export function agentConfigFile(dir: string, name: string, samplers: Record<string, SamplerSetting>, actions: Record<string, unknown> = {}): string {
   const path = join(dir, `${name}.json`);
-  writeFileSync(path, JSON.stringify({ agent: { samplers } }, null, 2));
+  writeFileSync(path, JSON.stringify({ agent: { samplers, actions } }, null, 2));
   return path;
 }
 

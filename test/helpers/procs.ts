@@ -9,6 +9,9 @@ import { fileURLToPath } from "node:url";
 
 export const CLI = fileURLToPath(new URL("../../cli/src/main.ts", import.meta.url));
 
+/** `eastwest agent` flags allowing what a run asks of an agent (iperf3 traffic, holding its samples); agents are monitor-only by default. */
+export const RUN_ACTIONS: readonly string[] = ["--actions", JSON.stringify({ traffic: true, hold: true })];
+
 export interface Proc {
   child: ChildProcess;
   pid: number;

@@ -5,8 +5,13 @@ import type { Exec } from "../runtime/exec.ts";
 import type { HostFs } from "../runtime/hostfs.ts";
 import type { Scheduler } from "../runtime/scheduler.ts";
 import type { RunTool } from "./iperf3/iperf3.run.ts";
+import type { CommandPolicy, RefusalLog } from "./policy.ts";
 
 export interface CommandDeps {
+  /** What this agent's config allows (policy.ts); checked before any handler runs. */
+  policy: CommandPolicy;
+  /** Counts refusals and logs the first of each kind; default: one log for the process. */
+  refusals?: RefusalLog;
   scheduler: Scheduler | undefined;
   logger: Logger;
   exec: Exec;

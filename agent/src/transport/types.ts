@@ -17,6 +17,7 @@
 // is run through deps.onCommand and answered with exactly one CommandResult.
 import type { Logger } from "@eastwest/common";
 import type { Command, CommandResult, Hello } from "@eastwest/proto";
+import type { RefusalLog } from "../actions/policy.ts";
 import type { AgentConfig } from "../config.ts";
 import type { Outbox } from "../runtime/outbox.ts";
 
@@ -35,6 +36,8 @@ export interface TransportDeps {
   hello: () => Hello;
   logger: Logger;
   onCommand: (cmd: Command) => Promise<CommandResult>;
+  /** Counts commands refused before onCommand (e.g. from a collector the config does not name). */
+  refusals?: RefusalLog;
 }
 
 /** One transport's module as the registry loads it: its factory from the agent's whole config. */

@@ -23,6 +23,8 @@ const MAP: FlagMap = {
   "nats-servers": { path: ["nats", "servers"], type: "list" },
   "spool-dir": { path: ["spool", "dir"], type: "string" },
   "spool-fsync": { path: ["spool", "fsync"], type: "string" },
+  "nats-collectors": { path: ["nats", "collectors"], type: "list" },
+  actions: { path: ["actions"], type: "json" },
 };
 
 const USAGE = `usage: eastwest agent [flags]
@@ -47,6 +49,12 @@ flags:
   --nats-servers A,B     NATS servers for --transport nats       env EASTWEST_NATS_SERVERS
   --spool-dir DIR        unacked batches on disk, DIR/<id>/       env EASTWEST_SPOOL_DIR
   --spool-fsync always|interval|never  (interval: every 1 s)     env EASTWEST_SPOOL_FSYNC
+  --nats-collectors A,B  collector ids whose commands run over NATS (none)
+                                                                env EASTWEST_NATS_COLLECTORS
+  --actions JSON         commands that change the host or make load, allowed
+                         (none: monitor-only), e.g. '{"traffic":true,"hold":true,
+                         "settings":[{"kind":"ethtool_feature","interfaces":["^tap"]}]}'
+                                                                env EASTWEST_AGENT_ACTIONS
   --print-config         print the effective configuration and exit
 `;
 

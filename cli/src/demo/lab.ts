@@ -45,10 +45,33 @@ function stopChild(c: ChildProcess): Promise<void> {
   });
 }
 
-function spawnAgent(id: string, collector: string, prefix: string[], logLevel: string, spoolDir: string): ChildProcess {
+/** An agent of the lab: its id, the command it runs under (ip netns exec NS), what its config allows (`actions`). */
+interface LabAgent {
+  id: string;
+  prefix: string[];
+  actions: Record<string, unknown>;
+}
+
+/**
+ * What a lab agent may be commanded to do: runs (iperf3, holding samples) everywhere; a campaign's settings
+ * only on the agent's own interface in its own namespace (offloads, qdisc, MTU, congestion control there).
+ * The host agent only observes (it holds its samples during runs, as the others do).
+ */
+export function labActions(role: "endpoint" | "observer", ifname?: string): Record<string, unknown> {
+  if (role === "observer") return { hold: true };
+  const own = ifname === undefined ? [] : [`^${ifname.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`];
+  const settings = own.length === 0 ? [] : [
+    ...["ethtool_feature", "qdisc", "mtu"].map((kind) => ({ kind, interfaces: own })),
+    { kind: "sysctl", keys: ["net.ipv4.tcp_congestion_control"] },
+  ];
+  return { traffic: true, hold: true, settings };
+}
+
+function spawnAgent(a: LabAgent, collector: string, logLevel: string, spoolDir: string): ChildProcess {
+  const { id, prefix } = a;
   // why: a namespace stands in for a guest: its agent takes the guest role (no host-only samplers).
   const role = prefix.length > 0 ? "guest" : "host";
-  const argv = [...prefix, process.execPath, MAIN, "agent", "--id", id, "--role", role, "--collector", collector, "--log-level", logLevel, "--spool-dir", spoolDir];
+  const argv = [...prefix, process.execPath, MAIN, "agent", "--id", id, "--role", role, "--collector", collector, "--log-level", logLevel, "--actions", JSON.stringify(a.actions), "--spool-dir", spoolDir];
   return spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", "ignore", "inherit"] });
 }
 
@@ -74,7 +97,7 @@ export async function startLab(o: LabOptions, onCleanup?: (cleanup: () => Promis
 
 async function build(o: LabOptions, steps: Array<() => Promise<unknown>>, cleanup: () => Promise<void>): Promise<Lab> {
   let grpcHost = "127.0.0.1";
-  const agents: Array<{ id: string; prefix: string[] }> = [];
+  const agents: LabAgent[] = [];
   let client: RunEndpoint;
   let server: RunEndpoint;
   let serverAddress = "127.0.0.1";
@@ -90,12 +113,17 @@ async function build(o: LabOptions, steps: Array<() => Promise<unknown>>, cleanu
     grpcHost = t.hostIp;
     const ns0 = `${o.idPrefix}-ns0`;
     const ns1 = `${o.idPrefix}-ns1`;
-    agents.push({ id: ns0, prefix: ["ip", "netns", "exec", a.name] }, { id: ns1, prefix: ["ip", "netns", "exec", b.name] }, { id: `${o.idPrefix}-host`, prefix: [] });
+    agents.push(
+      { id: ns0, prefix: ["ip", "netns", "exec", a.name], actions: labActions("endpoint", a.ifname) },
+      { id: ns1, prefix: ["ip", "netns", "exec", b.name], actions: labActions("endpoint", b.ifname) },
+      { id: `${o.idPrefix}-host`, prefix: [], actions: labActions("observer") },
+    );
     client = { agentId: ns0, interface: a.ifname };
     server = { agentId: ns1, interface: b.ifname };
     serverAddress = b.ip;
   } else {
-    agents.push({ id: `${o.idPrefix}-client`, prefix: [] }, { id: `${o.idPrefix}-server`, prefix: [] });
+    // why: over loopback both agents share this host's interfaces: they run traffic, and change no setting.
+    agents.push({ id: `${o.idPrefix}-client`, prefix: [], actions: labActions("endpoint") }, { id: `${o.idPrefix}-server`, prefix: [], actions: labActions("endpoint") });
     client = { agentId: `${o.idPrefix}-client`, interface: "lo" };
     server = { agentId: `${o.idPrefix}-server`, interface: "lo" };
   }
@@ -105,7 +133,7 @@ async function build(o: LabOptions, steps: Array<() => Promise<unknown>>, cleanu
   // why: the agents' unacked batches belong with the collector's data they will be stored in, not in a host-wide dir.
   const spoolDir = join(dirname(resolve(o.config.store.path)), "spool");
   for (const a of agents) {
-    const child = spawnAgent(a.id, `${grpcHost}:${collector.grpcPort}`, a.prefix, o.agentLogLevel ?? "warn", spoolDir);
+    const child = spawnAgent(a, `${grpcHost}:${collector.grpcPort}`, o.agentLogLevel ?? "warn", spoolDir);
     steps.push(() => stopChild(child));
   }
   for (const a of agents) await collector.sessions.waitFor(a.id, 20_000);

@@ -13,7 +13,7 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { CollectorMessage, Command, CommandResult, Hello } from "@eastwest/proto";
-import { agentBatchFilter, agentTokenOf, commandSubjectOf, errorMessage, helloWildcard, nowNs, seqOfMsgId, ThrottledLog, tokenOf, type Logger } from "@eastwest/common";
+import { agentBatchFilter, agentTokenOf, collectorCommandSubject, commandSubjectOf, errorMessage, helloWildcard, nowNs, seqOfMsgId, ThrottledLog, tokenOf, type Logger } from "@eastwest/common";
 import type { Session, Sessions } from "../control/sessions.ts";
 import { validateHello } from "./validate.ts";
 import { DEFAULT_LIMITS, LimitExceeded, limitOf, type IngestLimits } from "./limits.ts";
@@ -112,7 +112,8 @@ export class HelloResponder {
       if (repeat) await this.#o.onDisconnect(hello.agentId);
       const [stored, streamed] = await Promise.all([this.#o.highestSeq(hello.agentId), streamHighestSeq(this.#o.jsm, this.#o.stream, this.#o.subjectPrefix, hello.agentId)]);
       const highestSeq = stored > streamed ? stored : streamed;
-      this.#attach(hello.agentId, commandSubjectOf(msg.subject, this.#o.subjectPrefix));
+      // why: the agent serves one subject per collector and obeys only those its config names (nats.collectors).
+      this.#attach(hello.agentId, collectorCommandSubject(commandSubjectOf(msg.subject, this.#o.subjectPrefix), this.#o.collectorId));
       this.#o.logger.debug({ agentId: hello.agentId, highestSeq: String(highestSeq), stored: String(stored), streamed: String(streamed) }, "agent hello over NATS");
       reply({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq } } });
     } catch (err) {

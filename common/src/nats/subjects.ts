@@ -3,7 +3,9 @@
 //   <prefix>.batch.<site>.<host>.<agent>   JetStream-published Batch (protobuf),
 //                                          header Nats-Msg-Id "<agent_id>:<seq>"
 //   <prefix>.hello.<site>.<host>.<agent>   request: Hello; reply: CollectorMessage (welcome | error)
-//   <prefix>.cmd.<site>.<host>.<agent>     request: Command; reply: CommandResult (served by the agent)
+//   <prefix>.cmd.<site>.<host>.<agent>.<collector>
+//                                          request: Command from that collector; reply: CommandResult
+//                                          (served by the agent, for the collectors its config names)
 //
 // prefix defaults to "eastwest.v1". Each of site, host and agent is one token
 // made by tokenOf(): letters, digits and "-" stay; every other byte becomes
@@ -56,6 +58,18 @@ export function agentTokenOf(subj: string): string {
 /** A hello subject's command subject (same site, host and agent tokens). */
 export function commandSubjectOf(helloSubj: string, prefix: string): string {
   return `${prefix}.cmd.${helloSubj.slice(`${prefix}.hello.`.length)}`;
+}
+
+/** One collector's command subject for an agent: the agent's command subject and the collector's token. */
+export const collectorCommandSubject = (cmdSubj: string, collectorId: string): string => `${cmdSubj}.${tokenOf(collectorId)}`;
+
+/** The string tokenOf() made `token` from; undefined when no string gives it. */
+export function idOfToken(token: string): string | undefined {
+  if (token === "_") return "";
+  if (!/^(?:[A-Za-z0-9-]|_[0-9a-f]{2})+$/.test(token)) return undefined;
+  const bytes = Buffer.from(token.replace(/_([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1");
+  const id = bytes.toString("utf8");
+  return tokenOf(id) === token ? id : undefined;
 }
 
 /** The JetStream dedup id of a batch. */

@@ -15,7 +15,7 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
     },
   },
   eastwest_agent: {
-    doc: "Agent pipeline state: buffered batches, points dropped on overflow, resends, connection; its own CPU and memory, whether it runs under SCHED_IDLE (sched_idle), whether it holds samples during a run (holding, held_bytes: captures not yet decoded), and its spool: writable (false: batches are in memory only), bytes on disk, batches dropped because it was full, failed writes, bytes of torn records cut at start.",
+    doc: "Agent pipeline state: buffered batches, points dropped on overflow, resends, connection; its own CPU and memory, whether it runs under SCHED_IDLE (sched_idle), whether it holds samples during a run (holding, held_bytes: captures not yet decoded), its spool: writable (false: batches are in memory only), bytes on disk, batches dropped because it was full, failed writes, bytes of torn records cut at start, and the commands it refused (refused_commands_total: not allowed by its actions config, or from a collector its config does not name).",
     tags: ["agent_id"],
     fields: {
       buffered_batches: "uint",
@@ -36,6 +36,7 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
       spool_dropped_batches_total: "uint",
       spool_write_errors_total: "uint",
       spool_truncated_bytes_total: "uint",
+      refused_commands_total: "uint",
     },
   },
   eastwest_collector: {

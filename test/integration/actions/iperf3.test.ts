@@ -6,6 +6,7 @@ import { once } from "node:events";
 import { silentLogger } from "@eastwest/common";
 import type { Command, CommandResult, Iperf3Client } from "@eastwest/proto";
 import { handleCommand, type CommandDeps } from "../../../agent/src/actions/dispatch.ts";
+import { MONITOR_ONLY } from "../../../agent/src/actions/policy.ts";
 import { realRunTool, type RunTool, type ToolRun } from "../../../agent/src/actions/iperf3/iperf3.run.ts";
 import { realExec } from "../../../agent/src/runtime/exec.ts";
 import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
@@ -28,7 +29,7 @@ function observedRunner() {
 }
 
 function deps(runTool: RunTool): CommandDeps {
-  return { scheduler: undefined, logger: silentLogger(), exec: realExec, fs: hostFs(), calibrate: async () => undefined, runTool };
+  return { policy: { ...MONITOR_ONLY, traffic: true }, scheduler: undefined, logger: silentLogger(), exec: realExec, fs: hostFs(), calibrate: async () => undefined, runTool };
 }
 
 function serverCmd(port: number, extra: { oneOffTimeoutMs?: number; deadlineMs?: number } = {}): Command {

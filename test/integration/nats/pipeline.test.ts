@@ -13,7 +13,8 @@ import { startNatsServer, type NatsServer } from "../../helpers/nats.ts";
 import { killAll, start, tempDir, waitFor } from "../../helpers/procs.ts";
 import { HOST, natsCollectorConfig, Publisher, SITE, startNatsCollector } from "./fixtures.ts";
 
-function agentConfig(dir: string, id: string, natsUrl: string): string {
+/** `collectors`: the collector ids whose commands the agent serves. */
+function agentConfig(dir: string, id: string, natsUrl: string, collectors: string[] = []): string {
   const file = join(dir, `${id}.yaml`);
   writeFileSync(
     file,
@@ -22,7 +23,7 @@ function agentConfig(dir: string, id: string, natsUrl: string): string {
       `  id: ${id}`,
       "  intervalMs: 100",
       "  collector: { transport: nats, backoffMinMs: 50, backoffMaxMs: 300 }",
-      `  nats: { servers: "${natsUrl}", site: ${SITE} }`,
+      `  nats: { servers: "${natsUrl}", site: ${SITE}, collectors: ${JSON.stringify(collectors)} }`,
       "  batch: { maxPoints: 200, maxDelayMs: 50 }",
       "  samplers:",
       "    netstate: { enabled: false }",
@@ -60,7 +61,7 @@ describe("nats: agent -> JetStream -> collector", function () {
   it("stores an agent's samples and answers a command over NATS", async () => {
     collector = await startNatsCollector("col-p", join(dir.path, "store.db"), nats.url);
     const c = collector;
-    start(["agent", "--config", agentConfig(dir.path, "ns1.lab", nats.url), "--log-level", "warn"]);
+    start(["agent", "--config", agentConfig(dir.path, "ns1.lab", nats.url, ["col-p"]), "--log-level", "warn"]);
     const rows = await waitFor(async () => {
       const r = await c.store.latest({ measurement: "cpu", tags: { agent_id: "ns1.lab" } });
       return r.length > 0 ? r : undefined;

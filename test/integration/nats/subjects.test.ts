@@ -5,7 +5,7 @@ import { loadAgentConfig } from "../../../agent/src/config.ts";
 import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { consumerConfig, streamConfig } from "../../../collector/src/ingest/nats-setup.ts";
 import { termTakesReason } from "../../../collector/src/ingest/nats.ts";
-import { agentBatchFilter, agentTokenOf, batchSubject, commandSubjectOf, helloSubject, msgIdOf, seqOfMsgId, tokenOf } from "../../../common/src/nats/subjects.ts";
+import { agentBatchFilter, agentTokenOf, batchSubject, collectorCommandSubject, commandSubjectOf, helloSubject, idOfToken, msgIdOf, seqOfMsgId, tokenOf } from "../../../common/src/nats/subjects.ts";
 
 describe("nats: subjects and config", () => {
   it("tokens keep [A-Za-z0-9-] and escape every other byte, injectively", () => {
@@ -18,6 +18,8 @@ describe("nats: subjects and config", () => {
     const ids = ["a.b", "a_b", "a_2eb", "a-b", "a:b", "a", "_", ""];
     assert.equal(new Set(ids.map(tokenOf)).size, ids.length);
     for (const id of ids) assert.match(tokenOf(id), /^[A-Za-z0-9_-]+$/);
+    for (const id of [...ids, "é", "a:b c*>"]) assert.equal(idOfToken(tokenOf(id)), id, `${id} back from its token`);
+    for (const bad of ["a.b", "a_2", "a_ZZ", "a_2E", "a b", "_c3"]) assert.equal(idOfToken(bad), undefined, `${bad} is no token`);
   });
 
   it("subjects: <prefix>.<kind>.<site>.<host>.<agent>", () => {
@@ -25,6 +27,7 @@ describe("nats: subjects and config", () => {
     assert.equal(batchSubject(p), "eastwest.v1.batch.dc_201.hv01_2eexample.vm-a_3a1");
     assert.equal(helloSubject(p), "eastwest.v1.hello.dc_201.hv01_2eexample.vm-a_3a1");
     assert.equal(commandSubjectOf(helloSubject(p), "eastwest.v1"), "eastwest.v1.cmd.dc_201.hv01_2eexample.vm-a_3a1");
+    assert.equal(collectorCommandSubject(commandSubjectOf(helloSubject(p), "eastwest.v1"), "col.1"), "eastwest.v1.cmd.dc_201.hv01_2eexample.vm-a_3a1.col_2e1");
     assert.equal(agentTokenOf(batchSubject(p)), tokenOf("vm-a:1"));
     assert.equal(agentBatchFilter("eastwest.v1", "vm-a:1"), "eastwest.v1.batch.*.*.vm-a_3a1");
   });

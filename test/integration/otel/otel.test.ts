@@ -8,7 +8,7 @@ import { silentLogger } from "@eastwest/common";
 import { Collector } from "../../../collector/src/collector.ts";
 import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { defaultSpec, type RunRecord } from "../../../collector/src/run/runner.ts";
-import { freePort, killAll, requireBinary, start, tempDir, type Proc } from "../../helpers/procs.ts";
+import { freePort, RUN_ACTIONS, killAll, requireBinary, start, tempDir, type Proc } from "../../helpers/procs.ts";
 import { OtlpReceiver } from "./receiver.ts";
 
 interface Lab {
@@ -25,7 +25,7 @@ async function startLab(dir: string, prefix: string, otlpEndpoint?: string): Pro
   // why: an OTLP endpoint in the test runner's environment must not leak into the agents.
   const env = { OTEL_EXPORTER_OTLP_ENDPOINT: "" };
   const agents = ["server", "client"].map((role) => {
-    const args = ["agent", "--id", `${prefix}-${role}`, "--collector", `127.0.0.1:${collector.grpcPort}`, "--log-level", "silent", "--interval-ms", "200"];
+    const args = ["agent", "--id", `${prefix}-${role}`, "--collector", `127.0.0.1:${collector.grpcPort}`, "--log-level", "silent", "--interval-ms", "200", ...RUN_ACTIONS];
     return start(otlpEndpoint ? [...args, "--otlp-endpoint", otlpEndpoint] : args, { env });
   });
   for (const role of ["server", "client"]) await collector.sessions.waitFor(`${prefix}-${role}`, 20_000);

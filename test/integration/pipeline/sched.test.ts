@@ -8,7 +8,7 @@ import { Collector } from "../../../collector/src/collector.ts";
 import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { defaultSpec } from "../../../collector/src/run/runner.ts";
 import { SCHED_IDLE, SCHED_OTHER, statPolicy, threadPolicies } from "../../../common/src/sched.ts";
-import { freePort, getJson, killAll, requireBinary, start, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
+import { freePort, RUN_ACTIONS, getJson, killAll, requireBinary, start, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
 
 /** Policies of the iperf3 processes whose argv names `port`. */
 function iperf3Policies(port: number): Map<number, number> {
@@ -56,8 +56,8 @@ describe("scheduling policy of real processes", function () {
 
   it("agents run idle, the iperf3 they start for a run runs normal, and the agent's point says sched_idle", async () => {
     const col = `127.0.0.1:${collector.grpcPort}`;
-    const server = start(["agent", "--id", "idle-server", "--collector", col, "--log-level", "warn"]);
-    const client = start(["agent", "--id", "idle-client", "--collector", col, "--log-level", "warn"]);
+    const server = start(["agent", "--id", "idle-server", "--collector", col, "--log-level", "warn", ...RUN_ACTIONS]);
+    const client = start(["agent", "--id", "idle-client", "--collector", col, "--log-level", "warn", ...RUN_ACTIONS]);
     for (const [id, p] of [["idle-server", server], ["idle-client", client]] as const) {
       const threads = await connected(collector, id, p);
       assert.ok(threads.length > 1 && threads.every((x) => x === SCHED_IDLE), `${id}: ${threads}`);

@@ -12,7 +12,7 @@ import { formatRun } from "../../../collector/src/run/format.ts";
 import type { RunRecord } from "../../../collector/src/run/runner.ts";
 import { parseExact, stringifyExact } from "../../../collector/src/store/json.ts";
 import { postJson } from "../../helpers/api.ts";
-import { freePort, killAll, requireBinary, start, tempDir, waitFor } from "../../helpers/procs.ts";
+import { freePort, RUN_ACTIONS, killAll, requireBinary, start, tempDir, waitFor } from "../../helpers/procs.ts";
 
 const MS = 1_000_000n;
 const FAR = 2n ** 62n;
@@ -58,7 +58,7 @@ describe("holding samples (real agents, hold API, runs)", function () {
    * scheduling is sched.test.ts's subject, the ticks are this one's.
    */
   function agent(id: string, env: Record<string, string> = {}): void {
-    start(["agent", "--id", id, "--collector", `127.0.0.1:${collector.grpcPort}`, "--scheduling", "normal", "--log-level", "warn"], { env });
+    start(["agent", "--id", id, "--collector", `127.0.0.1:${collector.grpcPort}`, "--scheduling", "normal", "--log-level", "warn", ...RUN_ACTIONS], { env });
   }
 
   async function post(path: string, body: string): Promise<Reply> {

@@ -8,7 +8,7 @@ import { silentLogger } from "@eastwest/common";
 import { Collector } from "../../../collector/src/collector.ts";
 import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { defaultSpec, RunError } from "../../../collector/src/run/runner.ts";
-import { freePort, killAll, requireBinary, start, tempDir } from "../../helpers/procs.ts";
+import { freePort, RUN_ACTIONS, killAll, requireBinary, start, tempDir } from "../../helpers/procs.ts";
 
 function iperfProcesses(port: number): string[] {
   try {
@@ -28,7 +28,7 @@ describe("runs that fail", function () {
     dir = tempDir("runfail");
     collector = new Collector(loadCollectorConfig({ env: {}, flags: { grpc: { port: 0 }, http: { port: 0 }, store: { path: join(dir.path, "s.db") } } }), silentLogger());
     await collector.start();
-    for (const id of ["fail-server", "fail-client"]) start(["agent", "--id", id, "--collector", `127.0.0.1:${collector.grpcPort}`, "--log-level", "silent"]);
+    for (const id of ["fail-server", "fail-client"]) start(["agent", "--id", id, "--collector", `127.0.0.1:${collector.grpcPort}`, "--log-level", "silent", ...RUN_ACTIONS]);
     await collector.sessions.waitFor("fail-server", 20_000);
     await collector.sessions.waitFor("fail-client", 20_000);
   });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { CommandError, ValidationError, silentLogger } from "@eastwest/common";
 import type { Command, Iperf3Client } from "@eastwest/proto";
 import { handleCommand, type CommandDeps } from "../../../agent/src/actions/dispatch.ts";
+import { MONITOR_ONLY } from "../../../agent/src/actions/policy.ts";
 import { iperf3Client, type Iperf3Deps } from "../../../agent/src/actions/iperf3/iperf3.action.ts";
 import type { RunOptions, RunTool, ToolRun } from "../../../agent/src/actions/iperf3/iperf3.run.ts";
 import type { Exec } from "../../../agent/src/runtime/exec.ts";
@@ -31,7 +32,7 @@ const noExec: Exec = async (file) => {
 };
 
 function deps(runTool: RunTool): CommandDeps {
-  return { scheduler: undefined, logger: silentLogger(), exec: noExec, fs: FS, calibrate: async () => undefined, runTool };
+  return { policy: { ...MONITOR_ONLY, traffic: true }, scheduler: undefined, logger: silentLogger(), exec: noExec, fs: FS, calibrate: async () => undefined, runTool };
 }
 
 function server(port: number, oneOffTimeoutMs = 0, deadlineMs = 0): Command {

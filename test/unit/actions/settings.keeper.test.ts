@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { CommandError, silentLogger } from "@eastwest/common";
 import type { ApplySettings, Setting } from "@eastwest/proto";
 import { handleCommand } from "../../../agent/src/actions/dispatch.ts";
+import { compilePolicy } from "../../../agent/src/actions/policy.ts";
+import { actionsDefaults } from "../../../agent/src/actions/policy.schema.ts";
 import { restorePending } from "../../../agent/src/actions/settings/settings.action.ts";
 import { journalFileName } from "../../../agent/src/actions/settings/settings.journal.ts";
 import { SettingsError, SettingsKeeper } from "../../../agent/src/actions/settings/settings.keeper.ts";
@@ -273,7 +275,8 @@ describe("settings keeper (simulated host)", () => {
 
   it("is wired into the dispatcher: apply_settings and restore_settings commands", async () => {
     assert.deepEqual(await restorePending(dir, host.deps()), []);
-    const cmdDeps = { scheduler: undefined, logger: silentLogger(), exec: host.exec, fs: host.fs, calibrate: async () => undefined };
+    const policy = compilePolicy({ ...actionsDefaults(), settings: [{ kind: "mtu", interfaces: ["^v0"] }, { kind: "qdisc", interfaces: ["^v0"] }] });
+    const cmdDeps = { policy, scheduler: undefined, logger: silentLogger(), exec: host.exec, fs: host.fs, calibrate: async () => undefined };
     const settings = [S("mtu", "v0", "", "9000"), S("qdisc", "v0", "", "pfifo")];
     const a = await handleCommand({ id: "c1", deadlineMs: 0, kind: { $case: "applySettings", value: { token: "d1", settings } } }, cmdDeps);
     assert.equal(a.ok, true, a.error);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { silentLogger } from "@eastwest/common";
 import type { Command, FlowFilter } from "@eastwest/proto";
 import { handleCommand, type CommandDeps } from "../../../agent/src/actions/dispatch.ts";
+import { MONITOR_ONLY } from "../../../agent/src/actions/policy.ts";
 import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
 import type { Exec } from "../../../agent/src/runtime/exec.ts";
 import type { Scheduler } from "../../../agent/src/runtime/scheduler.ts";
@@ -13,7 +14,7 @@ const noExec: Exec = async (file) => {
 };
 
 function deps(scheduler: Scheduler | undefined): CommandDeps {
-  return { scheduler, logger: silentLogger(), exec: noExec, fs: hostFs(), calibrate: async () => undefined };
+  return { policy: MONITOR_ONLY, scheduler, logger: silentLogger(), exec: noExec, fs: hostFs(), calibrate: async () => undefined };
 }
 
 function watch(flows: Array<Partial<FlowFilter>>, forMs: number): Command {

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { silentLogger } from "@eastwest/common";
 import type { Command } from "@eastwest/proto";
 import { handleCommand, type CommandDeps } from "../../../agent/src/actions/dispatch.ts";
+import { MONITOR_ONLY } from "../../../agent/src/actions/policy.ts";
 import { hostFs } from "../../../agent/src/runtime/hostfs.ts";
 import type { Exec } from "../../../agent/src/runtime/exec.ts";
 import type { Scheduler } from "../../../agent/src/runtime/scheduler.ts";
@@ -117,7 +118,7 @@ describe("hold command", () => {
   const noExec: Exec = async (file) => {
     throw new Error(`unexpected exec of ${file}`);
   };
-  const deps = (scheduler: Scheduler | undefined): CommandDeps => ({ scheduler, logger: silentLogger(), exec: noExec, fs: hostFs(), calibrate: async () => undefined });
+  const deps = (scheduler: Scheduler | undefined): CommandDeps => ({ policy: { ...MONITOR_ONLY, hold: true }, scheduler, logger: silentLogger(), exec: noExec, fs: hostFs(), calibrate: async () => undefined });
   const hold = (forMs: number): Command => ({ id: "h1", deadlineMs: 0, kind: { $case: "hold", value: { forMs } } });
 
   let stop: (() => Promise<void>) | undefined;

@@ -11,7 +11,8 @@
 // their store write. A failed publish pauses publishing until every in-flight
 // publish settled, then everything unacked is resent after a backoff.
 // Hello is repeated every helloEveryMs so a restarted collector learns the
-// agent; commands arrive as requests on the command subject.
+// agent; commands arrive as requests on each collector's command subject, and
+// only those of the collectors in nats.collectors run (commands.ts).
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { CollectorMessage, Hello } from "@eastwest/proto";
@@ -39,6 +40,8 @@ export interface NatsTransportOptions extends TransportDeps {
   backoffMinMs: number;
   backoffMaxMs: number;
   helloEveryMs: number;
+  /** Ids of the collectors whose commands this agent serves (nats.collectors). */
+  collectors: readonly string[];
 }
 
 export class NatsTransport implements Transport {
@@ -92,7 +95,7 @@ export class NatsTransport implements Transport {
     this.#nc = nc;
     this.#js = jetstream(nc, { timeout: this.#o.ackTimeoutMs });
     this.#subject = batchSubject(parts);
-    this.#cmdSub = serveCommands(nc, commandSubject(parts), this.#o.onCommand, this.#o.logger);
+    this.#cmdSub = serveCommands(nc, { subject: commandSubject(parts), collectors: this.#o.collectors, run: this.#o.onCommand, refusals: this.#o.refusals, logger: this.#o.logger });
     void nc.closed().then((err) => this.#onClosed(nc, err));
     void this.#logStatus(nc);
     void this.#hello(nc, helloSubject(parts));
