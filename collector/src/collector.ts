@@ -11,6 +11,7 @@ import type { Hello } from "@eastwest/proto";
 import type { CollectorConfig } from "./config.ts";
 import { GrpcReceiver } from "./ingest/grpc.ts";
 import { Ingestor } from "./ingest/ingestor.ts";
+import { SeqGuard } from "./ingest/seq-guard.ts";
 import { NatsReceiver } from "./ingest/nats.ts";
 import type { Receiver, ReceiverDeps } from "./ingest/receiver.ts";
 import { createReceivers } from "./ingest/receivers.ts";
@@ -37,6 +38,8 @@ export class Collector {
   readonly sessions = new Sessions();
   readonly stats: PipelineStats = newStats();
   readonly ingestor: Ingestor;
+  /** Sessions (epochs) and seq bounds of agents' batches. */
+  readonly guard: SeqGuard;
   /** Cost-model constants used to explain runs. */
   constants: ModelConstants = PAPER_CONSTANTS;
   readonly campaigns: CampaignManager;
@@ -52,7 +55,7 @@ export class Collector {
     this.logger = logger;
     if (!store) mkdirSync(dirname(config.store.path), { recursive: true });
     this.store = store ?? createStore(config.store, logger);
-    this.registry = new Registry(this.store);
+    this.registry = new Registry(this.store, { logger });
     this.#retention = new Retention({
       store: this.store,
       days: config.store.retentionDays,
@@ -60,10 +63,12 @@ export class Collector {
       onPruned: (r) => (this.stats.pointsPruned += BigInt(r.points)),
     });
     this.campaigns = new CampaignManager({ sessions: this.sessions, store: this.store, logger, constants: () => this.constants });
+    this.guard = new SeqGuard({ ledger: this.store, maxSeqAhead: BigInt(config.limits.maxSeqAhead), logger });
     this.ingestor = new Ingestor({
       store: this.store,
       logger,
       stats: this.stats,
+      guard: this.guard,
       onStored: (agentId, seq) => this.registry.onBatch(agentId, seq, nowNs()),
     });
   }
@@ -109,6 +114,7 @@ export class Collector {
       stats: this.stats,
       logger: this.logger,
       highestSeq: (id: string) => this.store.highestSeq(id),
+      beginSession: (id: string, sessionId: string, baseSeq: bigint) => this.guard.hello(id, sessionId, baseSeq),
       onHello: (hello: Hello) => this.registry.onHello(hello, nowNs()),
       onDisconnect: (id: string) => this.registry.onDisconnect(id, nowNs()),
     };

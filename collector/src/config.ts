@@ -50,6 +50,13 @@ export const collectorConfigSchema = z
     scheduling: z.enum(["idle", "normal"]),
     /** Self-instrumentation over OTLP/HTTP; off without otlp.endpoint. */
     otlp: otlpConfigSchema,
+    /** What an agent may make the collector do or hold. */
+    limits: z
+      .object({
+        /** A batch more than this many seqs above its agent's highest is refused (ingest/seq-guard.ts). */
+        maxSeqAhead: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+      })
+      .strict(),
   })
   .strict();
 
@@ -81,6 +88,7 @@ export function collectorDefaults(): Record<string, unknown> {
     logLevel: "info",
     scheduling: "normal",
     otlp: otlpDefaults(),
+    limits: { maxSeqAhead: 100_000 },
   };
 }
 
@@ -95,6 +103,7 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_NATS_SERVERS", path: ["nats", "servers"], type: "string" },
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
   { name: "EASTWEST_COLLECTOR_SCHEDULING", path: ["scheduling"], type: "string" },
+  { name: "EASTWEST_MAX_SEQ_AHEAD", path: ["limits", "maxSeqAhead"], type: "number" },
   ...OTLP_ENV,
 ];
 

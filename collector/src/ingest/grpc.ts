@@ -1,6 +1,8 @@
 // The collector's gRPC receiver. Frames are decoded here (not by grpc-js) so
 // a malformed frame becomes a StreamError / INVALID_ARGUMENT with the reason
 // instead of a torn-down call; nothing else on the stream is lost.
+// The stream is the agent's session: its hello begins one (a new epoch, in
+// the Welcome), and its batches are admitted under that epoch only.
 import { Server, ServerCredentials, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import { CollectorMessage, TelemetryService, Ack, type Command, type Hello } from "@eastwest/proto";
 import { errorMessage, nowNs } from "@eastwest/common";
@@ -8,6 +10,7 @@ import type { Session } from "../control/sessions.ts";
 import type { Receiver, ReceiverDeps } from "./receiver.ts";
 import { validateHello } from "./validate.ts";
 import { decodeAgentMessage, decodeWithLimits, tryDecode } from "./decode.ts";
+import { SessionSupersededError } from "./ingestor.ts";
 
 export interface GrpcReceiverOptions extends ReceiverDeps {
   host: string;
@@ -72,6 +75,7 @@ export class GrpcReceiver implements Receiver {
   #connect(call: ServerDuplexStream<Raw, CollectorMessage>): void {
     this.#calls.add(call);
     let agentId: string | undefined;
+    let epoch = 0n;
     const session: Session = { agentId: "", send: (cmd: Command) => call.write({ msg: { $case: "command", value: cmd } }) };
     const fail = (code: number, reason: string) => call.write({ msg: { $case: "error", value: { code, reason } } });
     call.on("data", (buf: Raw) => {
@@ -83,12 +87,12 @@ export class GrpcReceiver implements Receiver {
       }
       const m = d.value;
       if (!m) return fail(status.INVALID_ARGUMENT, "empty message");
-      if (m.$case === "hello") return void this.#hello(call, m.value, session, (id) => (agentId = id));
+      if (m.$case === "hello") return void this.#hello(call, m.value, session, (id, e) => ((agentId = id), (epoch = e)));
       if (m.$case === "result") return this.#o.sessions.onResult(m.value);
       if (agentId === undefined) return fail(status.FAILED_PRECONDITION, "send hello before batches");
-      this.#o.ingestor.ingest(m.value, agentId).then(
+      this.#o.ingestor.ingest(m.value, agentId, { epoch, late: false }).then(
         (ack) => call.write({ msg: { $case: "ack", value: ack } }),
-        (err) => call.destroy(Object.assign(new Error(errorMessage(err)), { code: status.UNAVAILABLE })),
+        (err) => endWithStatus(call, err instanceof SessionSupersededError ? status.ABORTED : status.UNAVAILABLE, errorMessage(err)),
       );
     });
     const done = () => {
@@ -105,7 +109,8 @@ export class GrpcReceiver implements Receiver {
     call.on("cancelled", done);
   }
 
-  async #hello(call: ServerDuplexStream<Raw, CollectorMessage>, hello: Hello, session: Session, setId: (id: string) => void): Promise<void> {
+  /** A Welcome when the ledger's highest seq can be read (a store that cannot write does not stop it), else UNAVAILABLE. */
+  async #hello(call: ServerDuplexStream<Raw, CollectorMessage>, hello: Hello, session: Session, setId: (id: string, epoch: bigint) => void): Promise<void> {
     const problems = validateHello(hello);
     if (problems.length > 0) {
       call.write({ msg: { $case: "error", value: { code: status.INVALID_ARGUMENT, reason: `hello rejected: ${problems.join("; ")}` } } });
@@ -113,15 +118,16 @@ export class GrpcReceiver implements Receiver {
       return;
     }
     try {
-      await this.#o.onHello(hello);
       const highestSeq = await this.#o.highestSeq(hello.agentId);
-      setId(hello.agentId);
+      const { epoch } = await this.#o.beginSession(hello.agentId, "", highestSeq);
+      await this.#o.onHello(hello);
+      setId(hello.agentId, epoch);
       session.agentId = hello.agentId;
       this.#o.sessions.attach(session);
-      this.#o.logger.info({ agentId: hello.agentId, hostname: hello.hostname, netns: hello.netns, highestSeq: String(highestSeq), atNs: String(nowNs()) }, "agent connected");
-      call.write({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq } } });
+      this.#o.logger.info({ agentId: hello.agentId, hostname: hello.hostname, netns: hello.netns, highestSeq: String(highestSeq), epoch: String(epoch), atNs: String(nowNs()) }, "agent connected");
+      call.write({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq, epoch } } });
     } catch (err) {
-      call.destroy(Object.assign(new Error(`hello failed: ${errorMessage(err)}`), { code: status.UNAVAILABLE }));
+      endWithStatus(call, status.UNAVAILABLE, `hello failed: ${errorMessage(err)}`);
     }
   }
 
@@ -135,4 +141,13 @@ export class GrpcReceiver implements Receiver {
       this.#server.tryShutdown(() => (clearTimeout(t), resolve()));
     });
   }
+}
+
+/**
+ * Ends a stream with a status the agent receives. why: call.destroy(err) tears the stream down without sending
+ * any status (grpc-js 1.14), so the agent waited on it for good; an "error" event makes grpc-js send it.
+ */
+function endWithStatus(call: ServerDuplexStream<Raw, CollectorMessage>, code: status, details: string): void {
+  if (call.destroyed || call.writableEnded) return;
+  call.emit("error", Object.assign(new Error(details), { code, details }));
 }

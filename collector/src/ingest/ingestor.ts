@@ -3,17 +3,31 @@
 // durable commit for many acks). A batch's Ack is resolved only after the
 // store reported it durable (or duplicate/invalid). Retryable store outcomes
 // are retried here with the store's back-off.
+//
+// Before validation the SeqGuard (seq-guard.ts) admits the batch by its
+// session and seq; a refused batch is answered ACK_CODE_INVALID with the
+// reason and counted (batchesRefused), never stored, except a batch of a
+// superseded live stream: ingest() rejects with SessionSupersededError and
+// the receiver ends that stream (the agent keeps the batch and reconnects).
 import { AckCode, type Ack } from "@eastwest/proto";
-import { nowNs, type Logger } from "@eastwest/common";
+import { EastwestError, nowNs, type Logger } from "@eastwest/common";
 import type { Store, StoredBatch, WriteOutcome } from "../store/types.ts";
-import { validateBatch } from "./validate.ts";
+import { AGENT_ID_RE, validateBatch } from "./validate.ts";
 import type { DecodedBatch } from "./decode.ts";
 import type { PipelineStats } from "./stats.ts";
+import type { Admission, BatchVia, RefusalCode, SeqGuard } from "./seq-guard.ts";
+
+/** The batch came on a stream whose session a newer hello of its agent superseded. */
+export class SessionSupersededError extends EastwestError {}
+
+/** Refusals are logged at most once per this interval per code, with the count since. */
+const REFUSAL_LOG_EVERY_MS = 10_000;
 
 export interface IngestorOptions {
   store: Store;
   logger: Logger;
   stats: PipelineStats;
+  guard: SeqGuard;
   maxRetries?: number;
   /** Upper bound of points per group commit. */
   maxGroupPoints?: number;
@@ -31,22 +45,46 @@ export class Ingestor {
   readonly #o: IngestorOptions;
   #queue: Job[] = [];
   #writing: Promise<void> | undefined;
+  readonly #refusalLog = new Map<RefusalCode, { atMs: number; suppressed: number }>();
 
   constructor(o: IngestorOptions) {
     this.#o = o;
   }
 
-  /** Validates and stores one batch; resolves with the ack to send; rejects when the store stays unavailable. */
-  ingest(batch: DecodedBatch, helloAgentId?: string): Promise<Ack> {
+  /**
+   * Admits, validates and stores one batch; resolves with the ack to send. `helloAgentId`: the stream's agent (its
+   * batches must carry it); `via`: the batch's session (seq-guard.ts; undefined: none). Rejects when the store stays
+   * unavailable (or cannot be read to admit the batch), and with SessionSupersededError (see the head comment).
+   */
+  async ingest(batch: DecodedBatch, helloAgentId?: string, via?: BatchVia): Promise<Ack> {
     const received = nowNs();
     this.#o.stats.batchesReceived += 1n;
+    // why: only a well-formed id of the stream's own agent reaches the guard (and its memory); validation refuses the rest.
+    if (AGENT_ID_RE.test(batch.agentId) && (helloAgentId === undefined || helloAgentId === batch.agentId)) {
+      const a = await this.#o.guard.admit(batch.agentId, batch.seq, via);
+      if (!a.ok) return this.#refuse(batch, a);
+    }
     const v = validateBatch(batch, received, helloAgentId);
     if (!v.ok) {
       this.#o.stats.batchesRejected += 1n;
       this.#o.logger.warn({ agentId: batch.agentId, seq: String(batch.seq), reason: v.reason }, "batch rejected");
-      return Promise.resolve({ seq: batch.seq, code: AckCode.ACK_CODE_INVALID, reason: v.reason, pointsStored: 0 });
+      return { seq: batch.seq, code: AckCode.ACK_CODE_INVALID, reason: v.reason, pointsStored: 0 };
     }
     return this.#enqueue({ agentId: batch.agentId, seq: batch.seq, points: v.points, receivedNs: received, keys: { series: batch.series, shapes: batch.shapes } });
+  }
+
+  #refuse(batch: DecodedBatch, a: Exclude<Admission, { ok: true }>): Ack {
+    this.#o.stats.batchesRefused += 1n;
+    const now = Date.now();
+    const log = this.#refusalLog.get(a.code) ?? { atMs: -Infinity, suppressed: 0 };
+    this.#refusalLog.set(a.code, log);
+    if (now - log.atMs >= REFUSAL_LOG_EVERY_MS) {
+      this.#o.logger.warn({ agentId: batch.agentId, seq: String(batch.seq), code: a.code, reason: a.reason, suppressedSinceLast: log.suppressed }, "batch refused");
+      log.atMs = now;
+      log.suppressed = 0;
+    } else log.suppressed += 1;
+    if (a.code === "superseded") throw new SessionSupersededError(`agent ${batch.agentId}: ${a.reason}`);
+    return { seq: batch.seq, code: AckCode.ACK_CODE_INVALID, reason: `refused (${a.code}): ${a.reason}`, pointsStored: 0 };
   }
 
   #enqueue(batch: StoredBatch): Promise<Ack> {

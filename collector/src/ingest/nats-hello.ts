@@ -7,11 +7,16 @@
 // a restarted agent must number above batches no collector has stored yet,
 // or the stream's dedup window would drop its new batches as repeats. When
 // either cannot be read the reply is an error and the agent asks again.
+//
+// The Welcome's epoch: a hello with a new session_id begins a new session
+// (a new epoch); periodic hellos repeat the agent's session_id and keep it,
+// whichever collector answers (the epoch lives in the ledger).
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { CollectorMessage, Command, CommandResult, Hello } from "@eastwest/proto";
 import { agentBatchFilter, agentTokenOf, commandSubjectOf, errorMessage, helloWildcard, nowNs, seqOfMsgId, tokenOf, type Logger } from "@eastwest/common";
 import type { Session, Sessions } from "../control/sessions.ts";
+import type { AgentSession } from "../store/types.ts";
 import { validateHello } from "./validate.ts";
 
 const INVALID_ARGUMENT = 3;
@@ -26,6 +31,7 @@ export interface HelloResponderOptions {
   logger: Logger;
   sessions: Sessions;
   highestSeq: (agentId: string) => Promise<bigint>;
+  beginSession: (agentId: string, sessionId: string, baseSeq: bigint) => Promise<AgentSession>;
   onHello: (hello: Hello) => Promise<void>;
   onDisconnect: (agentId: string) => Promise<void>;
 }
@@ -74,9 +80,10 @@ export class HelloResponder {
       if (repeat) await this.#o.onDisconnect(hello.agentId);
       const [stored, streamed] = await Promise.all([this.#o.highestSeq(hello.agentId), streamHighestSeq(this.#o.jsm, this.#o.stream, this.#o.subjectPrefix, hello.agentId)]);
       const highestSeq = stored > streamed ? stored : streamed;
+      const { epoch } = await this.#o.beginSession(hello.agentId, hello.sessionId, highestSeq);
       this.#attach(hello.agentId, commandSubjectOf(msg.subject, this.#o.subjectPrefix));
-      this.#o.logger.debug({ agentId: hello.agentId, highestSeq: String(highestSeq), stored: String(stored), streamed: String(streamed) }, "agent hello over NATS");
-      reply({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq } } });
+      this.#o.logger.debug({ agentId: hello.agentId, highestSeq: String(highestSeq), stored: String(stored), streamed: String(streamed), epoch: String(epoch) }, "agent hello over NATS");
+      reply({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq, epoch } } });
     } catch (err) {
       refuse(UNAVAILABLE, `hello failed: ${errorMessage(err)}`);
     }

@@ -154,7 +154,7 @@ describe("agentMessageBatch", () => {
     assert.equal(agentMessageBatch(result), undefined);
     assert.equal(agentMessageBatch(Buffer.alloc(0)), undefined);
     // The oneof's last member wins: a batch followed by a hello is a hello.
-    const hello = Buffer.from(AgentMessage.encode({ msg: { $case: "hello", value: { agentId: "a", role: 1, hostname: "", kernel: "", machineUuid: "", netns: "", capabilities: [], agentVersion: "", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {} } } }).finish());
+    const hello = Buffer.from(AgentMessage.encode({ msg: { $case: "hello", value: { agentId: "a", role: 1, hostname: "", kernel: "", machineUuid: "", netns: "", capabilities: [], agentVersion: "", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "" } } }).finish());
     assert.equal(agentMessageBatch(Buffer.concat([frame, hello])), undefined);
     assert.equal(AgentMessage.decode(Buffer.concat([frame, hello])).msg?.$case, "hello");
   });
