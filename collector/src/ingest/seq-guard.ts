@@ -129,6 +129,9 @@ export class SeqGuard {
     const known = this.#agents.get(agentId);
     if (known !== undefined) return known;
     const e = await this.#read(agentId, { session: undefined, highest: 0n });
+    // why: another batch of this agent may have made the entry while this one read the ledger.
+    const raced = this.#agents.get(agentId);
+    if (raced !== undefined) return raced;
     this.#agents.set(agentId, e);
     return e;
   }
