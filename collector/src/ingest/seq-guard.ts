@@ -29,7 +29,8 @@
 //     else "seq-ahead". Before any refusal the guard re-reads the ledger once
 //     (another collector may share it, or have stored meanwhile). Rejects with
 //     StoreError when the ledger cannot be read.
-// Memory: one small entry per agent that sent a batch or said hello.
+// Memory: one small entry per agent that sent a batch or said hello, at most
+// MAX_AGENTS (the oldest entry goes first; it is read again from the ledger).
 import { errorMessage, type Logger } from "@eastwest/common";
 import type { AgentSession } from "../store/types.ts";
 
@@ -64,6 +65,9 @@ interface Entry {
 }
 
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
+/** why: batches under made-up agent ids must not grow the guard without bound. */
+const MAX_AGENTS = 100_000;
 
 export class SeqGuard {
   readonly #o: SeqGuardOptions;
@@ -132,6 +136,7 @@ export class SeqGuard {
     // why: another batch of this agent may have made the entry while this one read the ledger.
     const raced = this.#agents.get(agentId);
     if (raced !== undefined) return raced;
+    if (this.#agents.size >= MAX_AGENTS) this.#agents.delete(this.#agents.keys().next().value as string);
     this.#agents.set(agentId, e);
     return e;
   }
