@@ -125,6 +125,7 @@ export class Agent {
       pid: process.pid,
       cpuModel: id?.cpuModel ?? "",
       toolVersions: id?.toolVersions ?? {},
+      sessionId: "",
     };
   }
 

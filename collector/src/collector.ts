@@ -11,6 +11,7 @@ import type { Hello } from "@eastwest/proto";
 import type { CollectorConfig } from "./config.ts";
 import { GrpcReceiver } from "./ingest/grpc.ts";
 import { Ingestor } from "./ingest/ingestor.ts";
+import { SeqGuard } from "./ingest/seq-guard.ts";
 import { NatsReceiver } from "./ingest/nats.ts";
 import type { Receiver, ReceiverDeps } from "./ingest/receiver.ts";
 import { createReceivers } from "./ingest/receivers.ts";
@@ -39,6 +40,8 @@ export class Collector {
   readonly sessions = new Sessions();
   readonly stats: PipelineStats = newStats();
   readonly ingestor: Ingestor;
+  /** Sessions (epochs) and seq bounds of agents' batches. */
+  readonly guard: SeqGuard;
   /** Cost-model constants used to explain runs. */
   constants: ModelConstants = PAPER_CONSTANTS;
   readonly campaigns: CampaignManager;
@@ -67,10 +70,12 @@ export class Collector {
       onPruned: (r) => (this.stats.pointsPruned += BigInt(r.points)),
     });
     this.campaigns = new CampaignManager({ sessions: this.sessions, store: this.store, logger, constants: () => this.constants });
+    this.guard = new SeqGuard({ ledger: this.store, maxSeqAhead: BigInt(config.limits.maxSeqAhead), logger });
     this.ingestor = new Ingestor({
       store: this.store,
       logger,
       stats: this.stats,
+      guard: this.guard,
       onStored: (agentId, seq) => this.registry.onBatch(agentId, seq, nowNs()),
       limits: config.limits,
       admitAgent: (agentId) => this.registry.admits(agentId),
@@ -134,6 +139,7 @@ export class Collector {
       limits: this.config.limits,
       log: this.#log,
       highestSeq: (id: string) => this.store.highestSeq(id),
+      beginSession: (id: string, sessionId: string, baseSeq: bigint) => this.guard.hello(id, sessionId, baseSeq),
       onHello: (hello: Hello) => this.registry.onHello(hello, nowNs()),
       onDisconnect: (id: string) => this.registry.onDisconnect(id, nowNs()),
     };

@@ -40,7 +40,11 @@ export class Registry {
     this.#opts = opts;
   }
 
-  /** An agent said Hello on a new stream; resolves once its record is stored. */
+  /**
+   * An agent said Hello on a new stream; resolves once its record is stored, or, when the store cannot write
+   * (disk full), kept in memory, counted and logged (a failing store must not refuse hellos); rejects when the
+   * store cannot be read.
+   */
   async onHello(hello: Hello, nowNs: bigint): Promise<void> {
     await this.#load();
     const over = this.admits(hello.agentId);
@@ -56,7 +60,12 @@ export class Registry {
     };
     const entry: Entry = { record, streams: (prev?.streams ?? 0) + 1, persistedNs: nowNs };
     this.#agents.set(hello.agentId, entry);
-    await this.#store.upsertAgent(record);
+    try {
+      await this.#store.upsertAgent(record);
+    } catch (err) {
+      this.persistErrors++;
+      this.#opts.logger?.warn({ agentId: hello.agentId, err: errorMessage(err) }, "cannot store agent record (kept in memory)");
+    }
   }
 
   /** Whether a batch or hello of agentId may be taken: known, or room for one more agent id. */

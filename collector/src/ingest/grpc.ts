@@ -6,6 +6,8 @@
 // and logged through the throttled log; the process and other streams go on.
 // Connections are reaped by grpc-js: keepalive pings, max idle and max age
 // (config grpc.*); frames over limits.maxMessageBytes are refused by grpc-js.
+// The stream is the agent's session: its hello begins one (a new epoch, in
+// the Welcome), and its batches are admitted under that epoch only.
 import { Server, ServerCredentials, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import { CollectorMessage, TelemetryService, Ack, type Command, type Hello } from "@eastwest/proto";
 import { errorMessage, nowNs, ThrottledLog } from "@eastwest/common";
@@ -14,6 +16,7 @@ import type { Receiver, ReceiverDeps } from "./receiver.ts";
 import { validateHello } from "./validate.ts";
 import { decodeAgentMessage, decodeWithLimits, tryDecode, type Decoded } from "./decode.ts";
 import { DEFAULT_LIMITS, LimitExceeded, limitOf, type IngestLimits } from "./limits.ts";
+import { SessionSupersededError } from "./ingestor.ts";
 
 /** Connection management, as in the collector's `grpc` config; see config.ts. */
 export interface GrpcConnectionOptions {
@@ -136,6 +139,7 @@ export class GrpcReceiver implements Receiver {
   #connect(call: ServerDuplexStream<Raw, CollectorMessage>): void {
     this.#calls.add(call);
     let agentId: string | undefined;
+    let epoch = 0n;
     const session: Session = { agentId: "", send: (cmd: Command) => call.write({ msg: { $case: "command", value: cmd } }) };
     const fail = (code: number, reason: string) => call.write({ msg: { $case: "error", value: { code, reason } } });
     const frame = (buf: Raw): unknown => {
@@ -146,12 +150,12 @@ export class GrpcReceiver implements Receiver {
       }
       const m = d.value;
       if (!m) return fail(status.INVALID_ARGUMENT, "empty message");
-      if (m.$case === "hello") return this.#hello(call, m.value, session, (id) => (agentId = id));
+      if (m.$case === "hello") return this.#hello(call, m.value, session, (id, e) => ((agentId = id), (epoch = e)));
       if (m.$case === "result") return this.#o.sessions.onResult(m.value);
       if (agentId === undefined) return fail(status.FAILED_PRECONDITION, "send hello before batches");
-      return this.#o.ingestor.ingest(m.value, agentId).then(
+      return this.#o.ingestor.ingest(m.value, agentId, { epoch, late: false }).then(
         (ack) => call.write({ msg: { $case: "ack", value: ack } }),
-        (err) => call.destroy(Object.assign(new Error(errorMessage(err)), { code: status.UNAVAILABLE })),
+        (err) => endWithStatus(call, err instanceof SessionSupersededError ? status.ABORTED : status.UNAVAILABLE, errorMessage(err)),
       );
     };
     call.on("data", (buf: Raw) => this.#guard("frame", () => frame(buf), () => fail(status.INTERNAL, "internal error (logged by the collector)")));
@@ -169,7 +173,8 @@ export class GrpcReceiver implements Receiver {
     call.on("cancelled", done);
   }
 
-  async #hello(call: ServerDuplexStream<Raw, CollectorMessage>, hello: Hello, session: Session, setId: (id: string) => void): Promise<void> {
+  /** A Welcome when the ledger's highest seq can be read (a store that cannot write does not stop it), else UNAVAILABLE. */
+  async #hello(call: ServerDuplexStream<Raw, CollectorMessage>, hello: Hello, session: Session, setId: (id: string, epoch: bigint) => void): Promise<void> {
     const problems = validateHello(hello, this.#limits);
     if (problems.length > 0) {
       const limit = problems.map(limitOf).find((l) => l !== undefined);
@@ -180,15 +185,16 @@ export class GrpcReceiver implements Receiver {
       return;
     }
     try {
-      await this.#o.onHello(hello);
       const highestSeq = await this.#o.highestSeq(hello.agentId);
-      setId(hello.agentId);
+      const { epoch } = await this.#o.beginSession(hello.agentId, "", highestSeq);
+      await this.#o.onHello(hello);
+      setId(hello.agentId, epoch);
       session.agentId = hello.agentId;
       this.#o.sessions.attach(session);
-      this.#o.logger.info({ agentId: hello.agentId, hostname: hello.hostname, netns: hello.netns, highestSeq: String(highestSeq), atNs: String(nowNs()) }, "agent connected");
-      call.write({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq } } });
+      this.#o.logger.info({ agentId: hello.agentId, hostname: hello.hostname, netns: hello.netns, highestSeq: String(highestSeq), epoch: String(epoch), atNs: String(nowNs()) }, "agent connected");
+      call.write({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq, epoch } } });
     } catch (err) {
-      if (!(err instanceof LimitExceeded)) return void call.destroy(Object.assign(new Error(`hello failed: ${errorMessage(err)}`), { code: status.UNAVAILABLE }));
+      if (!(err instanceof LimitExceeded)) return endWithStatus(call, status.UNAVAILABLE, `hello failed: ${errorMessage(err)}`);
       this.#o.stats.refusedByLimit[err.limit] += 1n;
       this.#log.warn(`hello refused ${err.limit}`, { agentId: hello.agentId, reason: err.message }, "hello refused");
       call.write({ msg: { $case: "error", value: { code: status.RESOURCE_EXHAUSTED, reason: `hello refused: ${err.message}` } } });
@@ -206,4 +212,13 @@ export class GrpcReceiver implements Receiver {
       this.#server.tryShutdown(() => (clearTimeout(t), resolve()));
     });
   }
+}
+
+/**
+ * Ends a stream with a status the agent receives. why: call.destroy(err) tears the stream down without sending
+ * any status (grpc-js 1.14), so the agent waited on it for good; an "error" event makes grpc-js send it.
+ */
+function endWithStatus(call: ServerDuplexStream<Raw, CollectorMessage>, code: status, details: string): void {
+  if (call.destroyed || call.writableEnded) return;
+  call.emit("error", Object.assign(new Error(details), { code, details }));
 }

@@ -2,20 +2,32 @@
 // write is in progress are written together in the next transaction (one
 // durable commit for many acks). A batch's Ack is resolved only after the
 // store reported it durable (or duplicate/invalid). Retryable store outcomes
-// are retried here with the store's back-off. A batch over a limit (limits.ts)
-// is refused like an invalid one, with the limit's name, and counted per limit.
+// are retried here with the store's back-off.
+//
+// Before validation the SeqGuard (seq-guard.ts) admits the batch by its
+// session and seq; a refused batch is answered ACK_CODE_INVALID with the
+// reason and counted (batchesRefused), never stored, except a batch of a
+// superseded live stream: ingest() rejects with SessionSupersededError and
+// the receiver ends that stream (the agent keeps the batch and reconnects).
+// A batch over a limit (limits.ts) is refused like an invalid one, with the
+// limit's name, and counted per limit.
 import { AckCode, type Ack } from "@eastwest/proto";
-import { nowNs, ThrottledLog, type Logger } from "@eastwest/common";
+import { EastwestError, nowNs, ThrottledLog, type Logger } from "@eastwest/common";
 import type { Store, StoredBatch, WriteOutcome } from "../store/types.ts";
-import { validateBatch } from "./validate.ts";
+import { AGENT_ID_RE, validateBatch } from "./validate.ts";
 import type { DecodedBatch } from "./decode.ts";
 import type { PipelineStats } from "./stats.ts";
 import { DEFAULT_LIMITS, SeriesLimiter, type IngestLimits, type LimitExceeded, type LimitName } from "./limits.ts";
+import type { Admission, BatchVia, SeqGuard } from "./seq-guard.ts";
+
+/** The batch came on a stream whose session a newer hello of its agent superseded. */
+export class SessionSupersededError extends EastwestError {}
 
 export interface IngestorOptions {
   store: Store;
   logger: Logger;
   stats: PipelineStats;
+  guard: SeqGuard;
   maxRetries?: number;
   /** Upper bound of points per group commit. */
   maxGroupPoints?: number;
@@ -50,24 +62,42 @@ export class Ingestor {
     this.#log = o.log ?? new ThrottledLog(o.logger);
   }
 
-  /** Validates and stores one batch; resolves with the ack to send; rejects when the store stays unavailable. */
-  ingest(batch: DecodedBatch, helloAgentId?: string): Promise<Ack> {
+  /**
+   * Admits, validates and stores one batch; resolves with the ack to send. `helloAgentId`: the stream's agent (its
+   * batches must carry it); `via`: the batch's session (seq-guard.ts; undefined: none). Rejects when the store stays
+   * unavailable (or cannot be read to admit the batch), and with SessionSupersededError (see the head comment).
+   */
+  async ingest(batch: DecodedBatch, helloAgentId?: string, via?: BatchVia): Promise<Ack> {
     const received = nowNs();
     this.#o.stats.batchesReceived += 1n;
+    // why: only a well-formed id of the stream's own agent reaches the guard (and its memory); validation refuses the rest.
+    if (AGENT_ID_RE.test(batch.agentId) && (helloAgentId === undefined || helloAgentId === batch.agentId)) {
+      const a = await this.#o.guard.admit(batch.agentId, batch.seq, via);
+      if (!a.ok) return this.#refuse(batch, a);
+    }
     const v = validateBatch(batch, received, helloAgentId, this.#limits);
-    if (!v.ok) return Promise.resolve(this.#refuse(batch, v.reason, v.limits));
+    if (!v.ok) return this.#reject(batch, v.reason, v.limits);
     const over = this.#o.admitAgent?.(batch.agentId) ?? this.#series.admit(batch.agentId, batch.series);
-    if (over) return Promise.resolve(this.#refuse(batch, over.message, [over.limit]));
+    if (over) return this.#reject(batch, over.message, [over.limit]);
     return this.#enqueue({ agentId: batch.agentId, seq: batch.seq, points: v.points, receivedNs: received, keys: { series: batch.series, shapes: batch.shapes } });
   }
 
   /** An INVALID ack: the agent drops the batch and counts it; nothing is stored. */
-  #refuse(batch: DecodedBatch, reason: string, limits: readonly LimitName[]): Ack {
+  #reject(batch: DecodedBatch, reason: string, limits: readonly LimitName[]): Ack {
     const { stats } = this.#o;
     stats.batchesRejected += 1n;
     for (const l of limits) stats.refusedByLimit[l] += 1n;
     this.#log.warn(`batch rejected ${limits[0] ?? ""}`, { agentId: batch.agentId, seq: batch.seq, reason }, "batch rejected");
     return { seq: batch.seq, code: AckCode.ACK_CODE_INVALID, reason, pointsStored: 0 };
+  }
+
+  /** A batch the seq guard did not admit: INVALID, or SessionSupersededError for a superseded live stream. */
+  #refuse(batch: DecodedBatch, a: Exclude<Admission, { ok: true }>): Ack {
+    this.#o.stats.batchesRefused += 1n;
+    if (a.code === "seq-ahead") this.#o.stats.refusedByLimit.maxSeqAhead += 1n;
+    this.#log.warn(`batch refused ${a.code}`, { agentId: batch.agentId, seq: batch.seq, code: a.code, reason: a.reason }, "batch refused");
+    if (a.code === "superseded") throw new SessionSupersededError(`agent ${batch.agentId}: ${a.reason}`);
+    return { seq: batch.seq, code: AckCode.ACK_CODE_INVALID, reason: `refused (${a.code}): ${a.reason}`, pointsStored: 0 };
   }
 
   #enqueue(batch: StoredBatch): Promise<Ack> {

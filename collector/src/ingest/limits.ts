@@ -12,6 +12,7 @@
 //   maxNewSeriesPerBatch, maxSeriesPerAgent
 //                              SeriesLimiter, after validation (series this collector process has seen per agent)
 //   maxAgents                  the registry: a new agent id is refused once this many are known
+//   maxSeqAhead                seq-guard.ts: a batch this far above its agent's highest seq is refused (code seq-ahead)
 import { z } from "zod";
 import { EastwestError, type EnvBinding } from "@eastwest/common";
 
@@ -28,6 +29,7 @@ export const LIMIT_NAMES = [
   "maxNewSeriesPerBatch",
   "maxSeriesPerAgent",
   "maxAgents",
+  "maxSeqAhead",
 ] as const;
 
 export type LimitName = (typeof LIMIT_NAMES)[number];
@@ -50,6 +52,7 @@ export const DEFAULT_LIMITS: Readonly<IngestLimits> = Object.freeze({
   maxNewSeriesPerBatch: 10_000,
   maxSeriesPerAgent: 100_000,
   maxAgents: 10_000,
+  maxSeqAhead: 100_000,
 });
 
 const positive = z.number().int().min(1);

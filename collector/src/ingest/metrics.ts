@@ -9,6 +9,7 @@ export const PIPELINE_COUNTERS = {
   "eastwest.pipeline.batches_stored": { field: "batchesStored", unit: "{batch}", description: "batches durably stored and acked" },
   "eastwest.pipeline.batches_duplicate": { field: "batchesDuplicate", unit: "{batch}", description: "resent batches already stored (acked, not stored again)" },
   "eastwest.pipeline.batches_rejected": { field: "batchesRejected", unit: "{batch}", description: "batches that failed validation" },
+  "eastwest.pipeline.batches_refused": { field: "batchesRefused", unit: "{batch}", description: "batches refused for their session epoch or seq (limits.maxSeqAhead)" },
   "eastwest.pipeline.points_stored": { field: "pointsStored", unit: "{point}", description: "points stored" },
   "eastwest.pipeline.store_errors": { field: "storeErrors", unit: "{error}", description: "store writes that failed" },
   "eastwest.pipeline.frames_undecodable": { field: "framesUndecodable", unit: "{frame}", description: "frames that did not decode" },

@@ -10,11 +10,16 @@
 // hello over limits.maxHelloBytes or maxHelloFieldLength, or of a new agent
 // beyond maxAgents, is refused (RESOURCE_EXHAUSTED) and counted per limit;
 // whatever else fails while answering is answered INTERNAL and logged.
+//
+// The Welcome's epoch: a hello with a new session_id begins a new session
+// (a new epoch); periodic hellos repeat the agent's session_id and keep it,
+// whichever collector answers (the epoch lives in the ledger).
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { CollectorMessage, Command, CommandResult, Hello } from "@eastwest/proto";
 import { agentBatchFilter, agentTokenOf, collectorCommandSubject, commandSubjectOf, errorMessage, helloWildcard, nowNs, seqOfMsgId, ThrottledLog, tokenOf, type Logger } from "@eastwest/common";
 import type { Session, Sessions } from "../control/sessions.ts";
+import type { AgentSession } from "../store/types.ts";
 import { validateHello } from "./validate.ts";
 import { DEFAULT_LIMITS, LimitExceeded, limitOf, type IngestLimits } from "./limits.ts";
 import type { PipelineStats } from "./stats.ts";
@@ -33,6 +38,7 @@ export interface HelloResponderOptions {
   logger: Logger;
   sessions: Sessions;
   highestSeq: (agentId: string) => Promise<bigint>;
+  beginSession: (agentId: string, sessionId: string, baseSeq: bigint) => Promise<AgentSession>;
   onHello: (hello: Hello) => Promise<void>;
   onDisconnect: (agentId: string) => Promise<void>;
   limits?: IngestLimits;
@@ -112,10 +118,11 @@ export class HelloResponder {
       if (repeat) await this.#o.onDisconnect(hello.agentId);
       const [stored, streamed] = await Promise.all([this.#o.highestSeq(hello.agentId), streamHighestSeq(this.#o.jsm, this.#o.stream, this.#o.subjectPrefix, hello.agentId)]);
       const highestSeq = stored > streamed ? stored : streamed;
+      const { epoch } = await this.#o.beginSession(hello.agentId, hello.sessionId, highestSeq);
       // why: the agent serves one subject per collector and obeys only those its config names (nats.collectors).
       this.#attach(hello.agentId, collectorCommandSubject(commandSubjectOf(msg.subject, this.#o.subjectPrefix), this.#o.collectorId));
-      this.#o.logger.debug({ agentId: hello.agentId, highestSeq: String(highestSeq), stored: String(stored), streamed: String(streamed) }, "agent hello over NATS");
-      reply({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq } } });
+      this.#o.logger.debug({ agentId: hello.agentId, highestSeq: String(highestSeq), stored: String(stored), streamed: String(streamed), epoch: String(epoch) }, "agent hello over NATS");
+      reply({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq, epoch } } });
     } catch (err) {
       if (!(err instanceof LimitExceeded)) return refuse(UNAVAILABLE, `hello failed: ${errorMessage(err)}`);
       this.#overLimit(err, msg.subject);

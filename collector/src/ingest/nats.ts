@@ -13,10 +13,14 @@
 // handled inside an error boundary: an unexpected failure terminates that
 // message (it would fail again), is counted (stats.handlerErrors) and logged
 // through the throttled log; consuming goes on.
+// A batch's session is its Eastwest-Epoch header (the agent's Welcome epoch);
+// the stream is a durable log, so batches of an older session may still come
+// (seq-guard.ts: admitted at or below where the newer session began). A batch
+// refused by the guard is termed like an invalid one.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { AckCode } from "@eastwest/proto";
-import { agentTokenOf, errorMessage, ThrottledLog, tokenOf } from "@eastwest/common";
+import { agentTokenOf, EPOCH_HEADER, errorMessage, parseEpoch, ThrottledLog, tokenOf } from "@eastwest/common";
 import type { CollectorConfig } from "../config.ts";
 import { HelloResponder } from "./nats-hello.ts";
 import { ensureConsumer, ensureStream, NatsSetupError } from "./nats-setup.ts";
@@ -79,7 +83,7 @@ export class NatsReceiver implements Receiver {
     await ensureStream(jsm, c);
     await ensureConsumer(jsm, c);
     const o = this.#o;
-    this.#hello = new HelloResponder({ nc: this.#nc, jsm, subjectPrefix: c.subjectPrefix, stream: c.stream, collectorId: o.collectorId, logger: o.logger, sessions: o.sessions, highestSeq: o.highestSeq, onHello: o.onHello, onDisconnect: o.onDisconnect, limits: this.#limits, log: this.#log, stats: o.stats });
+    this.#hello = new HelloResponder({ nc: this.#nc, jsm, subjectPrefix: c.subjectPrefix, stream: c.stream, collectorId: o.collectorId, logger: o.logger, sessions: o.sessions, highestSeq: o.highestSeq, beginSession: o.beginSession, onHello: o.onHello, onDisconnect: o.onDisconnect, limits: this.#limits, log: this.#log, stats: o.stats });
     this.#hello.start();
     const consumer = await jetstream(this.#nc).consumers.get(c.stream, c.consumer);
     this.#loop = this.#consumeLoop(jsm, consumer);
@@ -134,8 +138,11 @@ export class NatsReceiver implements Receiver {
       return this.#term(m, `undecodable batch (${m.data.length} bytes): ${errorMessage(err)}`);
     }
     if (tokenOf(batch.agentId) !== agentTokenOf(m.subject)) return this.#term(m, `agent_id ${JSON.stringify(batch.agentId.slice(0, 140))} does not match subject ${m.subject}`);
+    const header = m.headers?.get(EPOCH_HEADER) ?? "";
+    const epoch = header === "" ? undefined : parseEpoch(header);
+    if (header !== "" && epoch === undefined) return this.#term(m, `${EPOCH_HEADER} ${JSON.stringify(header.slice(0, 40))} is not an epoch`);
     try {
-      const ack = await this.#o.ingestor.ingest(batch);
+      const ack = await this.#o.ingestor.ingest(batch, undefined, epoch === undefined ? undefined : { epoch, late: true });
       if (ack.code === AckCode.ACK_CODE_INVALID) return this.#term(m, ack.reason);
       this.#settle(m, "ack");
       s.acked += 1n;

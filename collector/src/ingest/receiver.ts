@@ -12,6 +12,7 @@
 //            start() that rejected.
 import type { Logger, ThrottledLog } from "@eastwest/common";
 import type { Hello } from "@eastwest/proto";
+import type { AgentSession } from "../store/types.ts";
 import type { Sessions } from "../control/sessions.ts";
 import type { Ingestor } from "./ingestor.ts";
 import type { PipelineStats } from "./stats.ts";
@@ -37,6 +38,11 @@ export interface ReceiverDeps {
   log?: ThrottledLog;
   /** The highest seq stored for an agent (0n: none); a Welcome tells the agent, so it numbers on above it. */
   highestSeq: (agentId: string) => Promise<bigint>;
+  /**
+   * Begins (or, with the id of its current session, continues) an agent's session after an accepted hello; the
+   * Welcome carries its epoch and the batches of that session must (seq-guard.ts). Rejects when the store cannot be read.
+   */
+  beginSession: (agentId: string, sessionId: string, baseSeq: bigint) => Promise<AgentSession>;
   /** An agent said hello on a new stream; resolves once that is recorded. */
   onHello: (hello: Hello) => Promise<void>;
   /** One of an agent's streams ended. */

@@ -14,8 +14,12 @@
 // staged batch "retryable" with afterMs. Batches that arrive with a final
 // outcome (rejected, retryable) pass through untouched. Every other method
 // rejects with StoreError on failure.
+//
+// Sessions: each agent has at most one current session (AgentSession), which
+// a hello begins; its epoch only ever grows, across collector restarts
+// (ingest/seq-guard.ts uses it to refuse batches of other sessions).
 import type { PointStore, Prepared, SeqIndex } from "./point-store.ts";
-import type { AgentRecord, StoredBatch, StoredRecord, WriteOutcome } from "./types.ts";
+import type { AgentRecord, AgentSession, StoredBatch, StoredRecord, WriteOutcome } from "./types.ts";
 
 /** The part of a point store that takes part in a ledger commit. */
 export type CommitParticipant<S> = Pick<PointStore<S>, "stage" | "settle">;
@@ -31,6 +35,14 @@ export interface Ledger extends SeqIndex {
    * counting as stored (duplicates, never gaps). Stops early when signal aborts. Resolves how many rows it removed.
    */
   prune(beforeNs: bigint, signal?: AbortSignal): Promise<number>;
+  /**
+   * Begins agentId's next session, in one durable commit: epoch max(current epoch + 1, minEpoch), with sessionId and
+   * baseSeq. When sessionId is not "" and equals the current session's, that session goes on unchanged instead.
+   * Resolves the agent's current session; rejects with StoreError when it cannot write.
+   */
+  beginSession(agentId: string, sessionId: string, baseSeq: bigint, minEpoch: bigint): Promise<AgentSession>;
+  /** The agent's current session; undefined: the agent never began one. */
+  session(agentId: string): Promise<AgentSession | undefined>;
   upsertAgent(a: AgentRecord): Promise<void>;
   /** Ordered by agentId. */
   listAgents(): Promise<AgentRecord[]>;

@@ -9,6 +9,7 @@ import type { Ledger } from "./ledger.ts";
 import type { PointStore, Prepared } from "./point-store.ts";
 import type {
   AgentRecord,
+  AgentSession,
   LatestQuery,
   LatestRow,
   PruneResult,
@@ -87,6 +88,14 @@ export class Storage<S = unknown> implements Store {
 
   latest(q: LatestQuery): Promise<LatestRow[]> {
     return this.points.latest(q);
+  }
+
+  beginSession(agentId: string, sessionId: string, baseSeq: bigint, minEpoch: bigint): Promise<AgentSession> {
+    return this.ledger.beginSession(agentId, sessionId, baseSeq, minEpoch);
+  }
+
+  session(agentId: string): Promise<AgentSession | undefined> {
+    return this.ledger.session(agentId);
   }
 
   upsertAgent(a: AgentRecord): Promise<void> {

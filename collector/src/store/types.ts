@@ -120,6 +120,16 @@ export interface AgentRecord {
   highestSeq: bigint;
 }
 
+/** An agent's current session, as its Welcome announced it. */
+export interface AgentSession {
+  /** >= 1; a new session of the agent always gets a larger one. */
+  epoch: bigint;
+  /** The agent's own id of the session; "": it gave none. */
+  sessionId: string;
+  /** The highest seq the session's Welcome announced: the agent numbers its new batches above it. */
+  baseSeq: bigint;
+}
+
 /** A JSON document (a run, a calibration, a campaign) under (kind, id). */
 export interface StoredRecord {
   kind: string;
@@ -158,6 +168,10 @@ export interface Store {
   prune(beforeNs: bigint, signal?: AbortSignal): Promise<PruneResult>;
   query(q: SeriesQuery): Promise<Series[]>;
   latest(q: LatestQuery): Promise<LatestRow[]>;
+  /** See Ledger.beginSession (ledger.ts). */
+  beginSession(agentId: string, sessionId: string, baseSeq: bigint, minEpoch: bigint): Promise<AgentSession>;
+  /** The agent's current session; undefined: none. */
+  session(agentId: string): Promise<AgentSession | undefined>;
   upsertAgent(a: AgentRecord): Promise<void>;
   /** Ordered by agentId. */
   listAgents(): Promise<AgentRecord[]>;

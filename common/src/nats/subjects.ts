@@ -1,7 +1,8 @@
 // The NATS subject scheme, shared by agents and collectors.
 //
 //   <prefix>.batch.<site>.<host>.<agent>   JetStream-published Batch (protobuf),
-//                                          header Nats-Msg-Id "<agent_id>:<seq>"
+//                                          header Nats-Msg-Id "<agent_id>:<seq>",
+//                                          header Eastwest-Epoch: the session epoch of the agent's Welcome
 //   <prefix>.hello.<site>.<host>.<agent>   request: Hello; reply: CollectorMessage (welcome | error)
 //   <prefix>.cmd.<site>.<host>.<agent>.<collector>
 //                                          request: Command from that collector; reply: CommandResult
@@ -74,6 +75,16 @@ export function idOfToken(token: string): string | undefined {
 
 /** The JetStream dedup id of a batch. */
 export const msgIdOf = (agentId: string, seq: bigint): string => `${agentId}:${seq}`;
+
+/** The header carrying a batch's session epoch (decimal), from the Welcome the agent was given. */
+export const EPOCH_HEADER = "Eastwest-Epoch";
+
+/** The epoch in an Eastwest-Epoch header value; undefined when it is not a decimal uint64 >= 1. */
+export function parseEpoch(v: string): bigint | undefined {
+  if (!/^[1-9][0-9]{0,19}$/.test(v)) return undefined;
+  const e = BigInt(v);
+  return e <= 0xffff_ffff_ffff_ffffn ? e : undefined;
+}
 
 /** The seq in a Nats-Msg-Id of agentId; undefined when it is not one of that agent's ids. */
 export function seqOfMsgId(msgId: string, agentId: string): bigint | undefined {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { nowNs, silentLogger, toWirePoint } from "@eastwest/common";
 import { AckCode, Batch } from "@eastwest/proto";
 import { Ingestor } from "../../../collector/src/ingest/ingestor.ts";
+import { SeqGuard } from "../../../collector/src/ingest/seq-guard.ts";
 import { decodeWithLimits } from "../../../collector/src/ingest/decode.ts";
 import { DEFAULT_LIMITS, LimitExceeded, type IngestLimits } from "../../../collector/src/ingest/limits.ts";
 import { newStats } from "../../../collector/src/ingest/stats.ts";
@@ -40,7 +41,8 @@ describe("limits through the ingestor and the registry (embedded store)", () => 
     const limits: IngestLimits = { ...DEFAULT_LIMITS, maxNewSeriesPerBatch: 2, maxSeriesPerAgent: 3, maxAgents: 2 };
     const stats = newStats();
     const registry = new Registry(store, { maxAgents: limits.maxAgents });
-    const ingestor = new Ingestor({ store, logger: silentLogger(), stats, limits, admitAgent: (id) => registry.admits(id), onStored: (id, seq) => registry.onBatch(id, seq, nowNs()) });
+    const guard = new SeqGuard({ ledger: store, maxSeqAhead: BigInt(limits.maxSeqAhead), logger: silentLogger() });
+    const ingestor = new Ingestor({ store, logger: silentLogger(), stats, limits, guard, admitAgent: (id) => registry.admits(id), onStored: (id, seq) => registry.onBatch(id, seq, nowNs()) });
     const ack = (b: ReturnType<typeof batch>) => ingestor.ingest(b);
     assert.equal((await ack(batch("a1", 1n, ["x", "y", "z"]))).code, AckCode.ACK_CODE_INVALID);
     assert.equal((await ack(batch("a1", 1n, ["x", "y"]))).code, AckCode.ACK_CODE_STORED);

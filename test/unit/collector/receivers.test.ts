@@ -19,6 +19,7 @@ const deps = (): ReceiverDeps => ({
   stats: newStats(),
   logger: silentLogger(),
   highestSeq: () => Promise.resolve(0n),
+  beginSession: (_id, sessionId, baseSeq) => Promise.resolve({ epoch: 1n, sessionId, baseSeq }),
   onHello: () => Promise.resolve(),
   onDisconnect: () => Promise.resolve(),
 });

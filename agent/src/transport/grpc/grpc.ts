@@ -112,7 +112,7 @@ export class GrpcTransport implements Transport {
         this.#retry.reset();
         this.#connects += 1;
         this.#o.outbox.setBase(m.msg.value.highestSeq);
-        this.#o.logger.info({ collector: m.msg.value.collectorId, highestSeq: String(m.msg.value.highestSeq), buffered: this.#o.outbox.size() }, "connected to collector");
+        this.#o.logger.info({ collector: m.msg.value.collectorId, highestSeq: String(m.msg.value.highestSeq), epoch: String(m.msg.value.epoch), buffered: this.#o.outbox.size() }, "connected to collector");
         this.pump();
         return;
       case "ack": {

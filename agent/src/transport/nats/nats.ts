@@ -13,10 +13,14 @@
 // Hello is repeated every helloEveryMs so a restarted collector learns the
 // agent; commands arrive as requests on each collector's command subject, and
 // only those of the collectors in nats.collectors run (commands.ts).
-import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+// Each connection is a session: its hellos carry one random session_id, and
+// every batch carries the epoch of the latest Welcome in the Eastwest-Epoch
+// header (the collector refuses batches of a session it did not issue).
+import { randomUUID } from "node:crypto";
+import { connect, headers, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
-import { CollectorMessage, Hello } from "@eastwest/proto";
-import { batchSubject, commandSubject, EastwestError, errorMessage, helloSubject, msgIdOf, RetryTimer, type SubjectParts } from "@eastwest/common";
+import { CollectorMessage, Hello, type Welcome } from "@eastwest/proto";
+import { batchSubject, commandSubject, EastwestError, EPOCH_HEADER, errorMessage, helloSubject, msgIdOf, RetryTimer, type SubjectParts } from "@eastwest/common";
 import type { OutboxEntry } from "../../runtime/outbox.ts";
 import { DrainWaiters } from "../drain.ts";
 import type { Transport, TransportDeps } from "../types.ts";
@@ -51,6 +55,9 @@ export class NatsTransport implements Transport {
   #subject = "";
   #cmdSub: Subscription | undefined;
   #welcomed = false;
+  /** This connection's session id (hello) and the epoch of its latest Welcome (batch header). */
+  #session = "";
+  #epoch = 0n;
   #closed = false;
   readonly #retry: RetryTimer;
   #helloTimer: NodeJS.Timeout | undefined;
@@ -93,6 +100,7 @@ export class NatsTransport implements Transport {
     if (this.#closed) return void nc.close();
     const parts = this.#parts();
     this.#nc = nc;
+    this.#session = randomUUID();
     this.#js = jetstream(nc, { timeout: this.#o.ackTimeoutMs });
     this.#subject = batchSubject(parts);
     this.#cmdSub = serveCommands(nc, { subject: commandSubject(parts), collectors: this.#o.collectors, run: this.#o.onCommand, refusals: this.#o.refusals, logger: this.#o.logger });
@@ -112,8 +120,10 @@ export class NatsTransport implements Transport {
     if (this.#closed || nc !== this.#nc) return;
     const first = !this.#welcomed;
     try {
-      const reply = await nc.request(subj, Hello.encode(this.#o.hello()).finish(), { timeout: this.#o.connectTimeoutMs });
+      const reply = await nc.request(subj, Hello.encode({ ...this.#o.hello(), sessionId: this.#session }).finish(), { timeout: this.#o.connectTimeoutMs });
       const welcome = parseWelcome(reply.data);
+      if (!first && welcome.epoch !== this.#epoch) this.#o.logger.warn({ epoch: String(welcome.epoch), was: String(this.#epoch) }, "collector began a new session epoch");
+      this.#epoch = welcome.epoch;
       if (first) {
         this.#o.outbox.setBase(welcome.highestSeq);
         this.#welcomed = true;
@@ -152,7 +162,9 @@ export class NatsTransport implements Transport {
     }
     this.#publishing += 1;
     try {
-      await js.publish(this.#subject, data, { msgID: msgIdOf(agentId, seq), timeout: this.#o.ackTimeoutMs, expect: { streamName: this.#o.stream } });
+      const h = headers();
+      h.set(EPOCH_HEADER, String(this.#epoch));
+      await js.publish(this.#subject, data, { msgID: msgIdOf(agentId, seq), headers: h, timeout: this.#o.ackTimeoutMs, expect: { streamName: this.#o.stream } });
       this.#o.outbox.ack(seq);
       this.#retry.reset();
     } catch (err) {
@@ -217,7 +229,7 @@ export class NatsTransport implements Transport {
 }
 
 /** The Welcome in a hello reply; throws HelloRefusedError for anything else. */
-function parseWelcome(data: Uint8Array): { collectorId: string; highestSeq: bigint } {
+function parseWelcome(data: Uint8Array): Welcome {
   let m: CollectorMessage;
   try {
     m = CollectorMessage.decode(data);

@@ -1,14 +1,16 @@
 // The ledger, in the embedded SQLite file (file.ts): the batches table (one row
-// per stored (agent_id, seq)), the pruned watermarks, agents and records.
+// per stored (agent_id, seq)), the pruned watermarks, agents, their sessions
+// (sessions.ts) and records.
 // Contract: ledger.ts one level up. commit() is one BEGIN IMMEDIATE .. COMMIT
 // (one fsync of the WAL) for a whole group, the point store's stage() inside.
 import type { CommitParticipant, Ledger } from "../ledger.ts";
 import type { Prepared } from "../point-store.ts";
 import { INT64_MAX, INT64_MIN } from "../codec.ts";
-import type { AgentRecord, SeqGap, StoredBatch, StoredRecord, WriteOutcome } from "../types.ts";
+import type { AgentRecord, AgentSession, SeqGap, StoredBatch, StoredRecord, WriteOutcome } from "../types.ts";
 import { DocStore } from "./docs.ts";
 import { runOn, type Conn, type EmbeddedFile } from "./file.ts";
 import { BatchPruneSteps, inChunks } from "./prune.ts";
+import { beginSession, readSession } from "./sessions.ts";
 import { retryableOutcome, storeError } from "./sqlite-errors.ts";
 
 interface Open {
@@ -121,6 +123,14 @@ export class EmbeddedLedger implements Ledger {
       removed += await inChunks(() => runOn(this.#open, "prune", (o) => o.prune.batchRows(range)), signal);
     }
     return removed;
+  }
+
+  async beginSession(agentId: string, sessionId: string, baseSeq: bigint, minEpoch: bigint): Promise<AgentSession> {
+    return runOn(this.#open, "beginSession", (o) => beginSession(o.conn, agentId, sessionId, baseSeq, minEpoch));
+  }
+
+  async session(agentId: string): Promise<AgentSession | undefined> {
+    return runOn(this.#open, "session", (o) => readSession(o.conn, agentId));
   }
 
   async upsertAgent(a: AgentRecord): Promise<void> {

@@ -11,16 +11,19 @@
 // pruned   per agent, the highest seq whose batch row retention removed: seqs up
 //          to it count as stored (a resend is a duplicate, never a gap).
 // agents   the registry's view of each agent (JSON document).
+// sessions per agent, its current session: epoch (increasing), the agent's
+//          session id and the highest seq its Welcome announced (see ../ledger.ts).
 // records  JSON documents by (kind, id): runs, calibrations, campaigns.
 import type { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../types.ts";
 
 /**
  * Bumped on every layout change; stored in PRAGMA user_version. Older layouts
- * are upgraded on open (1 -> 2 adds the pruned table and batches_by_received);
+ * are upgraded on open (1 -> 2 adds the pruned table and batches_by_received;
+ * 2 -> 3 adds the sessions table);
  * a newer one is refused.
  */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS batches (
@@ -67,6 +70,12 @@ CREATE TABLE IF NOT EXISTS pruned (
 CREATE TABLE IF NOT EXISTS agents (
   agent_id TEXT PRIMARY KEY,
   doc TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sessions (
+  agent_id TEXT PRIMARY KEY,
+  epoch INTEGER NOT NULL,
+  session_id TEXT NOT NULL,
+  base_seq INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS records (
   kind TEXT NOT NULL,

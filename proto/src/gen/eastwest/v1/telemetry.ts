@@ -183,6 +183,12 @@ export interface Hello {
   cpuModel: string;
   /** e.g. iperf3, qemu: first line of --version ("" when missing) */
   toolVersions: { [key: string]: string };
+  /**
+   * An id the agent picks for a session (over NATS: per connection). A hello
+   * repeating the id of the agent's current session continues it (same epoch);
+   * "" or a new id begins a new session. Over gRPC every stream is a new session.
+   */
+  sessionId: string;
 }
 
 export interface Hello_ToolVersionsEntry {
@@ -238,6 +244,13 @@ export interface Welcome {
   collectorId: string;
   /** highest seq stored for this agent (0: none) */
   highestSeq: bigint;
+  /**
+   * The session's epoch: issued by the collector per new session, increasing
+   * per agent, kept across collector restarts. Over gRPC the stream carries it;
+   * over NATS every batch carries it in the Eastwest-Epoch header. Batches of a
+   * session that is not the agent's current one are refused.
+   */
+  epoch: bigint;
 }
 
 /**
@@ -735,6 +748,7 @@ function createBaseHello(): Hello {
     pid: 0,
     cpuModel: "",
     toolVersions: {},
+    sessionId: "",
   };
 }
 
@@ -776,6 +790,9 @@ export const Hello: MessageFns<Hello> = {
     globalThis.Object.entries(message.toolVersions).forEach(([key, value]: [string, string]) => {
       Hello_ToolVersionsEntry.encode({ key: key as any, value }, writer.uint32(98).fork()).join();
     });
+    if (message.sessionId !== "") {
+      writer.uint32(106).string(message.sessionId);
+    }
     return writer;
   },
 
@@ -891,6 +908,14 @@ export const Hello: MessageFns<Hello> = {
             }
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -961,6 +986,11 @@ export const Hello: MessageFns<Hello> = {
           {},
         )
         : {},
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
     };
   },
 
@@ -1008,6 +1038,9 @@ export const Hello: MessageFns<Hello> = {
         });
       }
     }
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
     return obj;
   },
 
@@ -1038,6 +1071,7 @@ export const Hello: MessageFns<Hello> = {
       },
       {},
     );
+    message.sessionId = object.sessionId ?? "";
     return message;
   },
 };
@@ -1905,7 +1939,7 @@ export const Ack: MessageFns<Ack> = {
 };
 
 function createBaseWelcome(): Welcome {
-  return { collectorId: "", highestSeq: 0n };
+  return { collectorId: "", highestSeq: 0n, epoch: 0n };
 }
 
 export const Welcome: MessageFns<Welcome> = {
@@ -1918,6 +1952,12 @@ export const Welcome: MessageFns<Welcome> = {
         throw new globalThis.Error("value provided for field message.highestSeq of type uint64 too large");
       }
       writer.uint32(16).uint64(message.highestSeq);
+    }
+    if (message.epoch !== 0n) {
+      if (BigInt.asUintN(64, message.epoch) !== message.epoch) {
+        throw new globalThis.Error("value provided for field message.epoch of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.epoch);
     }
     return writer;
   },
@@ -1951,6 +1991,14 @@ export const Welcome: MessageFns<Welcome> = {
             message.highestSeq = reader.uint64() as bigint;
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.epoch = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1975,6 +2023,7 @@ export const Welcome: MessageFns<Welcome> = {
         : isSet(object.highest_seq)
         ? BigInt(object.highest_seq)
         : 0n,
+      epoch: isSet(object.epoch) ? BigInt(object.epoch) : 0n,
     };
   },
 
@@ -1985,6 +2034,9 @@ export const Welcome: MessageFns<Welcome> = {
     }
     if (message.highestSeq !== 0n) {
       obj.highestSeq = message.highestSeq.toString();
+    }
+    if (message.epoch !== 0n) {
+      obj.epoch = message.epoch.toString();
     }
     return obj;
   },
@@ -1998,6 +2050,7 @@ export const Welcome: MessageFns<Welcome> = {
     message.highestSeq = (object.highestSeq !== undefined && object.highestSeq !== null)
       ? BigInt(object.highestSeq)
       : 0n;
+    message.epoch = (object.epoch !== undefined && object.epoch !== null) ? BigInt(object.epoch) : 0n;
     return message;
   },
 };
