@@ -1,9 +1,34 @@
 // The collector's configuration: one zod schema; defaults < file < env < flags.
 import { z } from "zod";
 import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
+import { pairIssues, plaintextIssues, tlsFileDefaults, tlsFileFields } from "@eastwest/common";
 import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/config.ts";
 
 const listen = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict();
+
+/**
+ * gRPC ingest: where it listens and its TLS (on when tls.cert and tls.key are set). clientAuth "require" (the
+ * default) asks every agent for a certificate from tls.ca whose CN or a SAN is the agent id of its hello.
+ * insecure: plaintext on a host other than loopback, logged as a warning at every start.
+ */
+const grpc = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    insecure: z.boolean(),
+    tls: z.object({ ...tlsFileFields, clientAuth: z.enum(["require", "none"]) }).strict(),
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    const on = g.tls.cert !== "";
+    const issues = [
+      ...pairIssues(g.tls, ["tls"]),
+      ...(g.tls.ca !== "" && !on ? [{ path: ["tls", "ca"], message: "needs tls.cert and tls.key (the collector's own certificate)" }] : []),
+      ...(on && g.tls.clientAuth === "require" && g.tls.ca === "" ? [{ path: ["tls", "ca"], message: "needed to verify agents' certificates (clientAuth: require); clientAuth: none accepts agents without one" }] : []),
+      ...plaintextIssues({ host: g.host, what: `grpc.host ${g.host}`, secure: on, insecure: g.insecure, tlsKeys: "grpc.tls.cert, key, ca", at: ["host"] }),
+    ];
+    for (const i of issues) ctx.addIssue({ code: "custom", ...i });
+  });
 
 /** The NATS JetStream receiver (off unless enabled); see ingest/nats.ts. */
 const nats = z
@@ -37,7 +62,7 @@ const nats = z
 export const collectorConfigSchema = z
   .object({
     id: z.string().min(1).max(128),
-    grpc: listen,
+    grpc,
     http: listen,
     /** Embedded SQLite, or InfluxDB beside a local SQLite file; see store/config.ts. */
     store: storeConfigSchema,
@@ -58,7 +83,7 @@ export type CollectorConfig = z.infer<typeof collectorConfigSchema>;
 export function collectorDefaults(): Record<string, unknown> {
   return {
     id: "collector",
-    grpc: { host: "127.0.0.1", port: 7470 },
+    grpc: { host: "127.0.0.1", port: 7470, insecure: false, tls: { ...tlsFileDefaults(), clientAuth: "require" } },
     http: { host: "127.0.0.1", port: 7471 },
     store: storeDefaults(),
     nats: {
@@ -88,6 +113,11 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_COLLECTOR_ID", path: ["id"], type: "string" },
   { name: "EASTWEST_GRPC_HOST", path: ["grpc", "host"], type: "string" },
   { name: "EASTWEST_GRPC_PORT", path: ["grpc", "port"], type: "number" },
+  { name: "EASTWEST_GRPC_INSECURE", path: ["grpc", "insecure"], type: "boolean" },
+  { name: "EASTWEST_TLS_CA", path: ["grpc", "tls", "ca"], type: "string" },
+  { name: "EASTWEST_TLS_CERT", path: ["grpc", "tls", "cert"], type: "string" },
+  { name: "EASTWEST_TLS_KEY", path: ["grpc", "tls", "key"], type: "string" },
+  { name: "EASTWEST_TLS_CLIENT_AUTH", path: ["grpc", "tls", "clientAuth"], type: "string" },
   { name: "EASTWEST_HTTP_HOST", path: ["http", "host"], type: "string" },
   { name: "EASTWEST_HTTP_PORT", path: ["http", "port"], type: "number" },
   ...STORE_ENV,

@@ -1,13 +1,15 @@
 // A lab for demos, campaigns and tests: as root, two network namespaces on a
 // Linux bridge with an agent in each (guest role: they stand in for VMs) and
 // one on the host; otherwise two agents over loopback. A collector runs
-// in-process. Everything started is stopped by the returned cleanup, which is
-// safe to call twice and runs in reverse order.
+// in-process; agents reach it over mutual TLS with certificates made for the
+// lab in a temporary directory (certs/lab.ts). Everything started is stopped by
+// the returned cleanup, which is safe to call twice and runs in reverse order.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "@eastwest/common";
 import { Collector, type CollectorConfig, type RunEndpoint } from "@eastwest/collector";
 import { BridgeTopology, leftovers, removeLeftovers } from "./topology.ts";
+import { labCerts } from "../certs/lab.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 
@@ -44,10 +46,10 @@ function stopChild(c: ChildProcess): Promise<void> {
   });
 }
 
-function spawnAgent(id: string, collector: string, prefix: string[], logLevel: string): ChildProcess {
+function spawnAgent(id: string, collector: string, prefix: string[], logLevel: string, tlsArgs: string[]): ChildProcess {
   // why: a namespace stands in for a guest: its agent takes the guest role (no host-only samplers).
   const role = prefix.length > 0 ? "guest" : "host";
-  const argv = [...prefix, process.execPath, MAIN, "agent", "--id", id, "--role", role, "--collector", collector, "--log-level", logLevel];
+  const argv = [...prefix, process.execPath, MAIN, "agent", "--id", id, "--role", role, "--collector", collector, "--log-level", logLevel, ...tlsArgs];
   return spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", "ignore", "inherit"] });
 }
 
@@ -98,11 +100,14 @@ async function build(o: LabOptions, steps: Array<() => Promise<unknown>>, cleanu
     client = { agentId: `${o.idPrefix}-client`, interface: "lo" };
     server = { agentId: `${o.idPrefix}-server`, interface: "lo" };
   }
-  const collector = new Collector({ ...o.config, grpc: { host: grpcHost, port: 0 } }, o.logger);
+  const certs = await labCerts([grpcHost], agents.map((a) => a.id));
+  steps.push(async () => certs.remove());
+  const grpc = { ...o.config.grpc, host: grpcHost, port: 0, tls: { ...o.config.grpc.tls, ...certs.collectorTls, clientAuth: "require" as const } };
+  const collector = new Collector({ ...o.config, grpc }, o.logger);
   steps.push(() => collector.stop());
   await collector.start();
   for (const a of agents) {
-    const child = spawnAgent(a.id, `${grpcHost}:${collector.grpcPort}`, a.prefix, o.agentLogLevel ?? "warn");
+    const child = spawnAgent(a.id, `${grpcHost}:${collector.grpcPort}`, a.prefix, o.agentLogLevel ?? "warn", certs.agentArgs(a.id));
     steps.push(() => stopChild(child));
   }
   for (const a of agents) await collector.sessions.waitFor(a.id, 20_000);

@@ -1,10 +1,12 @@
 // The collector's gRPC receiver. Frames are decoded here (not by grpc-js) so
 // a malformed frame becomes a StreamError / INVALID_ARGUMENT with the reason
-// instead of a torn-down call; nothing else on the stream is lost.
-import { Server, ServerCredentials, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
+// instead of a torn-down call; nothing else on the stream is lost. TLS and
+// who may say hello as which agent: grpc-tls.ts.
+import { Server, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import { CollectorMessage, TelemetryService, Ack, type Command, type Hello } from "@eastwest/proto";
 import { errorMessage, nowNs } from "@eastwest/common";
 import type { Session } from "../control/sessions.ts";
+import { identityProblem, LOOPBACK_ONLY, peerIdentity, serverSecurity, type GrpcSecurityConfig, type ServerSecurity } from "./grpc-tls.ts";
 import type { Receiver, ReceiverDeps } from "./receiver.ts";
 import { validateHello } from "./validate.ts";
 import { decodeAgentMessage, decodeWithLimits, tryDecode } from "./decode.ts";
@@ -13,6 +15,8 @@ export interface GrpcReceiverOptions extends ReceiverDeps {
   host: string;
   /** 0: any free port (see `port` after start). */
   port: number;
+  /** grpc.insecure and grpc.tls; without: plaintext, loopback only. */
+  security?: Omit<GrpcSecurityConfig, "host">;
 }
 
 type Raw = Buffer;
@@ -30,6 +34,7 @@ export class GrpcReceiver implements Receiver {
   #port = 0;
   #calls = new Set<ServerDuplexStream<Raw, CollectorMessage>>();
   #closed = false;
+  #security: ServerSecurity | undefined;
 
   constructor(o: GrpcReceiverOptions) {
     this.#o = o;
@@ -44,9 +49,12 @@ export class GrpcReceiver implements Receiver {
     return this.#port;
   }
 
+  /** Rejects with ConfigError when the address or the TLS files do not allow a start (grpc-tls.ts). */
   start(): Promise<void> {
+    const security = serverSecurity({ host: this.#o.host, ...(this.#o.security ?? LOOPBACK_ONLY) }, this.#o.logger);
+    this.#security = security;
     return new Promise((resolve, reject) => {
-      this.#server.bindAsync(`${this.#o.host}:${this.#o.port}`, ServerCredentials.createInsecure(), (err, port) => {
+      this.#server.bindAsync(`${this.#o.host}:${this.#o.port}`, security.credentials, (err, port) => {
         if (err) return reject(err);
         this.#port = port;
         resolve();
@@ -72,7 +80,13 @@ export class GrpcReceiver implements Receiver {
   #connect(call: ServerDuplexStream<Raw, CollectorMessage>): void {
     this.#calls.add(call);
     let agentId: string | undefined;
-    const session: Session = { agentId: "", send: (cmd: Command) => call.write({ msg: { $case: "command", value: cmd } }) };
+    const identity = peerIdentity(call);
+    const session: Session = {
+      agentId: "",
+      certificate: identity?.fingerprint,
+      send: (cmd: Command) => call.write({ msg: { $case: "command", value: cmd } }),
+      close: (reason) => endWithStatus(call, status.ABORTED, reason),
+    };
     const fail = (code: number, reason: string) => call.write({ msg: { $case: "error", value: { code, reason } } });
     call.on("data", (buf: Raw) => {
       const d = tryDecode(buf, decodeAgentMessage);
@@ -112,27 +126,42 @@ export class GrpcReceiver implements Receiver {
       call.end();
       return;
     }
+    const refused = identityProblem(hello.agentId, peerIdentity(call), this.#security?.requireClientCert ?? false);
+    if (refused) return this.#refuse(call, hello.agentId, `hello refused: ${refused}`);
+    session.agentId = hello.agentId;
+    const attached = this.#o.sessions.attach(session);
+    if (!attached.ok) return (session.agentId = ""), this.#refuse(call, hello.agentId, `hello refused: ${attached.reason}`);
     try {
       await this.#o.onHello(hello);
       const highestSeq = await this.#o.highestSeq(hello.agentId);
       setId(hello.agentId);
-      session.agentId = hello.agentId;
-      this.#o.sessions.attach(session);
       this.#o.logger.info({ agentId: hello.agentId, hostname: hello.hostname, netns: hello.netns, highestSeq: String(highestSeq), atNs: String(nowNs()) }, "agent connected");
       call.write({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq } } });
     } catch (err) {
+      this.#o.sessions.detach(session);
       call.destroy(Object.assign(new Error(`hello failed: ${errorMessage(err)}`), { code: status.UNAVAILABLE }));
     }
+  }
+
+  #refuse(call: ServerDuplexStream<Raw, CollectorMessage>, agentId: string, reason: string): void {
+    this.#o.logger.warn({ agentId, peer: call.getPeer(), reason }, "agent refused");
+    endWithStatus(call, status.PERMISSION_DENIED, reason);
   }
 
   /** Stops accepting, ends open streams (their sessions detach). Safe twice and without start. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#security?.close();
     for (const c of this.#calls) c.end();
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => (this.#server.forceShutdown(), resolve()), 2000);
       this.#server.tryShutdown(() => (clearTimeout(t), resolve()));
     });
   }
+}
+
+/** Ends a stream with a gRPC status. why: emitting "error" on a server stream sets its status and ends it cleanly. */
+function endWithStatus(call: ServerDuplexStream<Raw, CollectorMessage>, code: status, details: string): void {
+  call.emit("error", Object.assign(new Error(details), { code, details }));
 }
