@@ -82,7 +82,7 @@ function collectorTlsIssues(c: { transport: string; address: string; insecure: b
   return [
     ...pairIssues(c.tls, ["tls"]),
     ...(c.tls.cert !== "" && !on ? [{ path: ["tls", "ca"], message: "needed to verify the collector's certificate" }] : []),
-    ...plaintextIssues({ host: hostOfAddress(c.address), what: `collector.address ${c.address}`, secure: on, insecure: c.insecure, tlsKeys: "collector.tls.ca, cert, key", at: ["address"] }),
+    ...plaintextIssues({ host: hostOfAddress(c.address), what: c.address, secure: on, insecure: c.insecure, tlsKeys: "collector.tls.ca, cert, key", at: ["address"] }),
   ];
 }
 

@@ -25,7 +25,7 @@ const grpc = z
       ...pairIssues(g.tls, ["tls"]),
       ...(g.tls.ca !== "" && !on ? [{ path: ["tls", "ca"], message: "needs tls.cert and tls.key (the collector's own certificate)" }] : []),
       ...(on && g.tls.clientAuth === "require" && g.tls.ca === "" ? [{ path: ["tls", "ca"], message: "needed to verify agents' certificates (clientAuth: require); clientAuth: none accepts agents without one" }] : []),
-      ...plaintextIssues({ host: g.host, what: `grpc.host ${g.host}`, secure: on, insecure: g.insecure, tlsKeys: "grpc.tls.cert, key, ca", at: ["host"] }),
+      ...plaintextIssues({ host: g.host, what: g.host, secure: on, insecure: g.insecure, tlsKeys: "grpc.tls.cert, key, ca", at: ["host"] }),
     ];
     for (const i of issues) ctx.addIssue({ code: "custom", ...i });
   });

@@ -25,8 +25,8 @@ export function pairIssues(t: { cert: string; key: string }, at: string[]): Issu
 }
 
 /**
- * Plaintext to or from a host other than loopback needs `insecure: true`. `what` names the side for the message
- * ("grpc.host 0.0.0.0", "collector.address 10.0.0.1:7470"); `tlsKeys` says where TLS is configured.
+ * Plaintext to or from a host other than loopback needs `insecure: true`. `what` is the value for the message
+ * ("0.0.0.0", "10.0.0.1:7470"; the key is the issue's path); `tlsKeys` says where TLS is configured.
  */
 export function plaintextIssues(o: { host: string; what: string; secure: boolean; insecure: boolean; tlsKeys: string; at: string[] }): Issue[] {
   if (o.secure || o.insecure || isLoopbackHost(o.host)) return [];
