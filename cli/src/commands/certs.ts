@@ -8,6 +8,7 @@ import { agentFiles, CA_CERT, CA_KEY, COLLECTOR_CERT, COLLECTOR_KEY, issueAgent,
 
 const USAGE = `usage: eastwest certs init --out DIR [--host NAME]... [--days N] [--ca-days N]
        eastwest certs agent ID --out DIR [--days N]
+       eastwest certs collector --out DIR [--host NAME]... [--days N]
 
 Makes the certificates for gRPC mutual TLS between agents and a collector with
 the system's openssl (EC P-256 keys, SHA-256; key files mode 0600).
@@ -25,10 +26,12 @@ the system's openssl (EC P-256 keys, SHA-256; key files mode 0600).
           re-read their files):
             DIR/agent-ID.pem     the agent's --tls-cert
             DIR/agent-ID.key     the agent's --tls-key
+  collector  a new collector certificate from the CA in DIR (as init makes it),
+          overwriting DIR/${COLLECTOR_CERT} and DIR/${COLLECTOR_KEY} (rotation)
 
 flags:
-  --out DIR      where the CA is (agent) or goes (init)
-  --host NAME    (init, repeatable) a DNS name or IP address agents use to reach
+  --out DIR      where the CA is (agent, collector) or goes (init)
+  --host NAME    (init, collector; repeatable) a DNS name or IP address agents use to reach
                  the collector
   --days N       validity of the collector's or agent's certificate (365)
   --ca-days N    (init) validity of the CA (3650)
@@ -47,6 +50,8 @@ function days(v: unknown, flag: string, dflt: number, problems: string[]): numbe
   return n;
 }
 
+const hosts = (values: Record<string, unknown>) => (values["host"] as string[] | undefined) ?? [];
+
 async function run(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseFlags(argv, OPTIONS, {}, true);
   if (values["help"]) return io.stdout(USAGE), 0;
@@ -61,8 +66,15 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     if (problems.length > 0) throw new ConfigError(problems);
     const dir = out as string;
     await makeCa(dir, caDays);
-    await issueCollector(dir, ((values as Record<string, unknown>)["host"] as string[] | undefined) ?? [], leafDays);
+    await issueCollector(dir, hosts(values), leafDays);
     io.stdout(`wrote ${join(dir, CA_CERT)}, ${join(dir, CA_KEY)} (CA, ${caDays} days), ${join(dir, COLLECTOR_CERT)}, ${join(dir, COLLECTOR_KEY)} (collector, ${leafDays} days)\n`);
+    return 0;
+  }
+  if (sub === "collector") {
+    if (rest.length > 0) problems.push(`collector takes no arguments, got ${rest.join(" ")}`);
+    if (problems.length > 0) throw new ConfigError(problems);
+    await issueCollector(out as string, hosts(values), leafDays);
+    io.stdout(`wrote ${join(out as string, COLLECTOR_CERT)}, ${join(out as string, COLLECTOR_KEY)} (collector, ${leafDays} days)\n`);
     return 0;
   }
   if (sub === "agent") {
@@ -73,7 +85,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`wrote ${join(out as string, f.cert)}, ${join(out as string, f.key)} (agent ${rest[0]}, ${leafDays} days)\n`);
     return 0;
   }
-  throw new ConfigError([sub ? `unknown subcommand ${JSON.stringify(sub)}: init or agent` : "a subcommand is required: init or agent"]);
+  throw new ConfigError([sub ? `unknown subcommand ${JSON.stringify(sub)}: init, agent or collector` : "a subcommand is required: init, agent or collector"]);
 }
 
 export const certsCommand: CliCommand = {
