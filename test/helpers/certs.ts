@@ -1,7 +1,16 @@
 // Certificates for tests that start a collector and agents over gRPC mutual TLS: made with the same code as
 // `eastwest certs` (cli/src/certs/pki.ts, the system's openssl) in a directory the test owns and removes.
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CA_CERT, issueAgent, issueCollector, makeCa, type IssuedFiles } from "../../cli/src/certs/pki.ts";
+import { start } from "./procs.ts";
+
+/** Runs `eastwest certs ARGS` as a process; resolves once it exited 0. */
+export async function certs(args: string[]): Promise<void> {
+  const p = start(["certs", ...args]);
+  const code = await p.exited;
+  assert.equal(code, 0, `eastwest certs ${args.join(" ")}: ${p.stderr()}`);
+}
 
 export interface TestCerts {
   ca: string;

@@ -11,15 +11,9 @@ import { silentLogger } from "@eastwest/common";
 import { Collector } from "../../../collector/src/collector.ts";
 import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { issueAgent } from "../../../cli/src/certs/pki.ts";
+import { certs } from "../../helpers/certs.ts";
 import { killAll, requireBinary, start, tempDir, waitFor } from "../../helpers/procs.ts";
 import { open, tlsAlert, type Stream } from "./client.ts";
-
-/** Runs `eastwest certs ARGS` as a process; resolves when it exited 0. */
-export async function certs(args: string[]): Promise<void> {
-  const p = start(["certs", ...args]);
-  const code = await p.exited;
-  assert.equal(code, 0, `eastwest certs ${args.join(" ")}: ${p.stderr()}`);
-}
 
 function opensslClient(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
