@@ -7,7 +7,8 @@ _ew_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export TURBO_TELEMETRY_DISABLED=1 NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false DO_NOT_TRACK=1
 
 # binary -> Debian package
-_ew_pkgs=(ip:iproute2 ss:iproute2 tc:iproute2 ethtool:ethtool iperf3:iperf3 perf:linux-perf perl:perl-base)
+# openssl: eastwest certs, and the demo's and labs' certificates for gRPC mutual TLS.
+_ew_pkgs=(ip:iproute2 ss:iproute2 tc:iproute2 ethtool:ethtool iperf3:iperf3 perf:linux-perf perl:perl-base openssl:openssl)
 # The tests also start real QEMU guests (VM-exit sampler) and render the campaign report in Chromium;
 # the main job needs neither.
 [ -n "${EASTWEST_TEST_DEPS:-}" ] && _ew_pkgs+=(qemu-system-x86_64:qemu-system-x86 chromium:chromium nats-server:nats-server victoria-metrics:victoria-metrics influxd:influxdb)

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { z } from "zod";
 import { actionsDefaults, actionsSchema } from "./actions/policy.schema.ts";
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
+import { hostOfAddress, pairIssues, plaintextIssues, tlsFileDefaults, tlsFileFields } from "@eastwest/common";
 
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
@@ -29,6 +30,13 @@ export const agentConfigSchema = z
         backoffMinMs: z.number().int().min(1),
         backoffMaxMs: z.number().int().min(1),
         keepaliveMs: z.number().int().min(1000),
+        /** Plaintext gRPC to an address other than loopback; logged as a warning at every start. */
+        insecure: z.boolean(),
+        /**
+         * gRPC over TLS (on when tls.ca is set): ca verifies the collector, cert and key are this agent's own
+         * (CN or a SAN = its id); serverName: the name checked in the collector's certificate ("": address's host).
+         */
+        tls: z.object({ ...tlsFileFields, serverName: z.string() }).strict(),
       })
       .strict(),
     /** Used when collector.transport is "nats"; see common/src/nats/subjects.ts for the subject scheme. */
@@ -84,9 +92,20 @@ export const agentConfigSchema = z
       ctx.addIssue({ code: "custom", path: ["collector", "backoffMaxMs"], message: "must be >= backoffMinMs" });
     if (c.spool.maxBytes < 2 * c.spool.segmentBytes)
       ctx.addIssue({ code: "custom", path: ["spool", "maxBytes"], message: "must be >= 2 x segmentBytes" });
+    for (const i of collectorTlsIssues(c.collector)) ctx.addIssue({ code: "custom", ...i, path: ["collector", ...i.path] });
   });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+function collectorTlsIssues(c: { transport: string; address: string; insecure: boolean; tls: { ca: string; cert: string; key: string } }): Array<{ path: string[]; message: string }> {
+  if (c.transport !== "grpc") return [];
+  const on = c.tls.ca !== "";
+  return [
+    ...pairIssues(c.tls, ["tls"]),
+    ...(c.tls.cert !== "" && !on ? [{ path: ["tls", "ca"], message: "needed to verify the collector's certificate" }] : []),
+    ...plaintextIssues({ host: hostOfAddress(c.address), what: c.address, secure: on, insecure: c.insecure, tlsKeys: "collector.tls.ca, cert, key", at: ["address"] }),
+  ];
+}
 
 export function agentDefaults(): Record<string, unknown> {
   return {
@@ -101,6 +120,8 @@ export function agentDefaults(): Record<string, unknown> {
       backoffMinMs: 100,
       backoffMaxMs: 5000,
       keepaliveMs: 10_000,
+      insecure: false,
+      tls: { ...tlsFileDefaults(), serverName: "" },
     },
     nats: { servers: ["nats://127.0.0.1:4222"], subjectPrefix: DEFAULT_SUBJECT_PREFIX, site: "default", stream: DEFAULT_STREAM, helloEveryMs: 30_000, collectors: [] },
     intervalMs: 1000,
@@ -126,6 +147,11 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_AGENT_ROLE", path: ["role"], type: "string" },
   { name: "EASTWEST_COLLECTOR", path: ["collector", "address"], type: "string" },
   { name: "EASTWEST_TRANSPORT", path: ["collector", "transport"], type: "string" },
+  { name: "EASTWEST_COLLECTOR_INSECURE", path: ["collector", "insecure"], type: "boolean" },
+  { name: "EASTWEST_TLS_CA", path: ["collector", "tls", "ca"], type: "string" },
+  { name: "EASTWEST_TLS_CERT", path: ["collector", "tls", "cert"], type: "string" },
+  { name: "EASTWEST_TLS_KEY", path: ["collector", "tls", "key"], type: "string" },
+  { name: "EASTWEST_TLS_SERVER_NAME", path: ["collector", "tls", "serverName"], type: "string" },
   { name: "EASTWEST_NATS_SERVERS", path: ["nats", "servers"], type: "string" },
   { name: "EASTWEST_NATS_SITE", path: ["nats", "site"], type: "string" },
   { name: "EASTWEST_INTERVAL_MS", path: ["intervalMs"], type: "number" },

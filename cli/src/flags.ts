@@ -1,7 +1,7 @@
 // Shared flag handling: node:util parseArgs, errors reported as ConfigError
 // (exit 78), and the config-file/print-config conventions every program shares.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ConfigError, EXIT_CONFIG, errorMessage, setPath, toJson } from "@eastwest/common";
+import { ConfigError, EXIT_CONFIG, errorMessage, setPath, tlsFileProblems, toJson, type TlsPaths } from "@eastwest/common";
 import type { CliIo } from "./types.ts";
 
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
@@ -77,6 +77,12 @@ export function redact(value: unknown, key = ""): unknown {
   if (Array.isArray(value)) return value.map((v) => redact(v));
   if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]));
   return value;
+}
+
+/** Checks a TLS section's files before anything starts; ConfigError (exit 78) with every problem. */
+export function checkTlsFiles(label: string, paths: TlsPaths): void {
+  const problems = tlsFileProblems(label, paths);
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 export function printConfig(io: CliIo, config: unknown): number {

@@ -1,6 +1,7 @@
 // The collector's configuration: one zod schema; defaults < file < env < flags.
 import { z } from "zod";
 import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
+import { pairIssues, plaintextIssues, tlsFileDefaults, tlsFileFields } from "@eastwest/common";
 import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/config.ts";
 import { HTTP_ENV, httpConfigSchema, httpDefaults } from "./http/config.ts";
 import { DEFAULT_LIMITS, LIMITS_ENV, limitsSchema } from "./ingest/limits.ts";
@@ -8,19 +9,39 @@ import { DEFAULT_LIMITS, LIMITS_ENV, limitsSchema } from "./ingest/limits.ts";
 const listen = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict();
 
 /**
- * The gRPC server's connection management (grpc-js options of the same names): the server pings a connection
- * after keepaliveTimeMs without traffic and closes it when no answer comes within keepaliveTimeoutMs (dead or
- * half-open peers); closes a connection without streams after maxConnectionIdleMs (garbage, bad preface or header
- * block, a client that never opens a stream); and asks every connection to go away after maxConnectionAgeMs,
- * closing it maxConnectionAgeGraceMs later (agents reconnect and resend what is unacked).
+ * gRPC ingest: where it listens and its TLS (on when tls.cert and tls.key are set). clientAuth "require" (the
+ * default) asks every agent for a certificate from tls.ca whose CN or a SAN is the agent id of its hello.
+ * insecure: plaintext on a host other than loopback, logged as a warning at every start.
+ *
+ * Connection management (grpc-js options of the same names): the server pings a connection after
+ * keepaliveTimeMs without traffic and closes it when no answer comes within keepaliveTimeoutMs (dead or half-open
+ * peers); closes a connection without streams after maxConnectionIdleMs (garbage, bad preface or header block, a
+ * client that never opens a stream); and asks every connection to go away after maxConnectionAgeMs, closing it
+ * maxConnectionAgeGraceMs later (agents reconnect and resend what is unacked).
  */
-const grpcServer = listen.extend({
-  keepaliveTimeMs: z.number().int().min(1000),
-  keepaliveTimeoutMs: z.number().int().min(100),
-  maxConnectionIdleMs: z.number().int().min(100),
-  maxConnectionAgeMs: z.number().int().min(1000),
-  maxConnectionAgeGraceMs: z.number().int().min(0),
-});
+const grpc = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    insecure: z.boolean(),
+    tls: z.object({ ...tlsFileFields, clientAuth: z.enum(["require", "none"]) }).strict(),
+    keepaliveTimeMs: z.number().int().min(1000),
+    keepaliveTimeoutMs: z.number().int().min(100),
+    maxConnectionIdleMs: z.number().int().min(100),
+    maxConnectionAgeMs: z.number().int().min(1000),
+    maxConnectionAgeGraceMs: z.number().int().min(0),
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    const on = g.tls.cert !== "";
+    const issues = [
+      ...pairIssues(g.tls, ["tls"]),
+      ...(g.tls.ca !== "" && !on ? [{ path: ["tls", "ca"], message: "needs tls.cert and tls.key (the collector's own certificate)" }] : []),
+      ...(on && g.tls.clientAuth === "require" && g.tls.ca === "" ? [{ path: ["tls", "ca"], message: "needed to verify agents' certificates (clientAuth: require); clientAuth: none accepts agents without one" }] : []),
+      ...plaintextIssues({ host: g.host, what: g.host, secure: on, insecure: g.insecure, tlsKeys: "grpc.tls.cert, key, ca", at: ["host"] }),
+    ];
+    for (const i of issues) ctx.addIssue({ code: "custom", ...i });
+  });
 
 /** The NATS JetStream receiver (off unless enabled); see ingest/nats.ts. */
 const nats = z
@@ -54,7 +75,7 @@ const nats = z
 export const collectorConfigSchema = z
   .object({
     id: z.string().min(1).max(128),
-    grpc: grpcServer,
+    grpc,
     /** The HTTP JSON API: listen address, tokens, limits; see http/config.ts. */
     http: httpConfigSchema,
     /** Embedded SQLite, or InfluxDB beside a local SQLite file; see store/config.ts. */
@@ -80,7 +101,17 @@ export type CollectorConfig = z.infer<typeof collectorConfigSchema>;
 export function collectorDefaults(): Record<string, unknown> {
   return {
     id: "collector",
-    grpc: { host: "127.0.0.1", port: 7470, keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 10_000, maxConnectionIdleMs: 30_000, maxConnectionAgeMs: 86_400_000, maxConnectionAgeGraceMs: 300_000 },
+    grpc: {
+      host: "127.0.0.1",
+      port: 7470,
+      insecure: false,
+      tls: { ...tlsFileDefaults(), clientAuth: "require" },
+      keepaliveTimeMs: 30_000,
+      keepaliveTimeoutMs: 10_000,
+      maxConnectionIdleMs: 30_000,
+      maxConnectionAgeMs: 86_400_000,
+      maxConnectionAgeGraceMs: 300_000,
+    },
     http: httpDefaults(),
     store: storeDefaults(),
     nats: {
@@ -113,6 +144,11 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_GRPC_HOST", path: ["grpc", "host"], type: "string" },
   { name: "EASTWEST_GRPC_PORT", path: ["grpc", "port"], type: "number" },
   ...HTTP_ENV,
+  { name: "EASTWEST_GRPC_INSECURE", path: ["grpc", "insecure"], type: "boolean" },
+  { name: "EASTWEST_TLS_CA", path: ["grpc", "tls", "ca"], type: "string" },
+  { name: "EASTWEST_TLS_CERT", path: ["grpc", "tls", "cert"], type: "string" },
+  { name: "EASTWEST_TLS_KEY", path: ["grpc", "tls", "key"], type: "string" },
+  { name: "EASTWEST_TLS_CLIENT_AUTH", path: ["grpc", "tls", "clientAuth"], type: "string" },
   ...STORE_ENV,
   { name: "EASTWEST_NATS_ENABLED", path: ["nats", "enabled"], type: "boolean" },
   { name: "EASTWEST_NATS_SERVERS", path: ["nats", "servers"], type: "string" },

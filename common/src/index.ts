@@ -12,3 +12,4 @@ export * from "./sched.ts";
 export * from "./nats/subjects.ts";
 export * from "./nats/config.ts";
 export * from "./telemetry/config.ts";
+export * from "./tls/index.ts";

@@ -2,6 +2,7 @@
 // its own process started through the CLI (test/helpers/procs.ts), killed by pid.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { hostOfAddress, isLoopbackHost } from "@eastwest/common";
 import { getJson, jsonLine, start, waitFor, type Proc } from "../helpers/procs.ts";
 import { postJson } from "../helpers/api.ts";
 
@@ -17,6 +18,8 @@ export interface RunningCollector {
 export async function startCollector(dir: string, grpcHost = "127.0.0.1", scheduling?: "idle" | "normal"): Promise<RunningCollector> {
   const args = ["collector", "--grpc-host", grpcHost, "--grpc-port", "0", "--http-port", "0", "--data", join(dir, "collector.db"), "--log-level", "warn"];
   if (scheduling !== undefined) args.push("--scheduling", scheduling);
+  // why: plaintext beyond loopback, explicitly: the figures compare with runs made before gRPC had TLS.
+  if (!isLoopbackHost(grpcHost)) args.push("--grpc-insecure");
   const proc = start(args);
   const ports = await jsonLine<{ grpc_port: number; http_port: number }>(proc);
   return { proc, grpcPort: ports.grpc_port, http: `http://127.0.0.1:${ports.http_port}`, tokenFile: join(dir, "api-token") };
@@ -37,6 +40,7 @@ export function agentConfigFile(dir: string, name: string, samplers: Record<stri
 export function startAgent(opts: { id: string; collector: string; config: string; intervalMs: number; prefix?: string[]; role?: "host" | "guest" }): Proc {
   const args = ["agent", "--id", opts.id, "--collector", opts.collector, "--config", opts.config, "--interval-ms", String(opts.intervalMs), "--log-level", "warn"];
   if (opts.role !== undefined) args.push("--role", opts.role);
+  if (!isLoopbackHost(hostOfAddress(opts.collector))) args.push("--insecure");
   return start(args, opts.prefix ? { prefix: opts.prefix } : {});
 }
 

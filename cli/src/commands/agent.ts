@@ -5,7 +5,7 @@ import { applyScheduling, atNormal, createLogger, realSchedDeps, telemetryOption
 import { startTelemetry } from "@eastwest/common/telemetry";
 import { Agent, calibrate, loadAgentConfig, realExec } from "@eastwest/agent";
 import type { CliCommand } from "../types.ts";
-import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
+import { checkTlsFiles, parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
 
 const MAP: FlagMap = {
@@ -25,6 +25,11 @@ const MAP: FlagMap = {
   "spool-fsync": { path: ["spool", "fsync"], type: "string" },
   "nats-collectors": { path: ["nats", "collectors"], type: "list" },
   actions: { path: ["actions"], type: "json" },
+  "tls-ca": { path: ["collector", "tls", "ca"], type: "string" },
+  "tls-cert": { path: ["collector", "tls", "cert"], type: "string" },
+  "tls-key": { path: ["collector", "tls", "key"], type: "string" },
+  "tls-server-name": { path: ["collector", "tls", "serverName"], type: "string" },
+  insecure: { path: ["collector", "insecure"], type: "boolean" },
 };
 
 const USAGE = `usage: eastwest agent [flags]
@@ -55,6 +60,13 @@ flags:
                          (none: monitor-only), e.g. '{"traffic":true,"hold":true,
                          "settings":[{"kind":"ethtool_feature","interfaces":["^tap"]}]}'
                                                                 env EASTWEST_AGENT_ACTIONS
+  --tls-ca FILE          gRPC over TLS: CA of the collector's certificate  env EASTWEST_TLS_CA
+  --tls-cert FILE        this agent's certificate (CN or SAN = --id)        env EASTWEST_TLS_CERT
+  --tls-key FILE         and its key (PEM)                                  env EASTWEST_TLS_KEY
+  --tls-server-name NAME name checked in the collector's certificate
+                         (default: the host of --collector)        env EASTWEST_TLS_SERVER_NAME
+  --insecure             allow plaintext gRPC to a non-loopback collector   env EASTWEST_COLLECTOR_INSECURE
+                         (logged as a warning; without TLS only loopback is allowed)
   --print-config         print the effective configuration and exit
 `;
 
@@ -84,6 +96,7 @@ export const agentCommand: CliCommand = {
       if (values["help"]) return io.stdout(USAGE), 0;
       const config = loadAgentConfig({ file: values["config"] as string | undefined, env: process.env, flags, problems });
       if (values["print-config"]) return printConfig(io, config);
+      if (config.collector.transport === "grpc" && config.collector.tls.ca !== "") checkTlsFiles("collector.tls", config.collector.tls);
       const logger = createLogger("agent", config.logLevel);
       const telemetry = await startTelemetry(telemetryOptions(config.otlp, "eastwest-agent", config.id, logger));
       const scheduling = applyScheduling(config.scheduling, realSchedDeps());

@@ -2,7 +2,7 @@
 import { applyScheduling, createLogger, realSchedDeps } from "@eastwest/common";
 import { Collector, loadCollectorConfig } from "@eastwest/collector";
 import type { CliCommand } from "../types.ts";
-import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
+import { checkTlsFiles, parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
 
 export const COLLECTOR_FLAGS: FlagMap = {
@@ -18,6 +18,11 @@ export const COLLECTOR_FLAGS: FlagMap = {
   "otlp-endpoint": { path: ["otlp", "endpoint"], type: "string" },
   nats: { path: ["nats", "enabled"], type: "boolean" },
   "nats-servers": { path: ["nats", "servers"], type: "list" },
+  "tls-ca": { path: ["grpc", "tls", "ca"], type: "string" },
+  "tls-cert": { path: ["grpc", "tls", "cert"], type: "string" },
+  "tls-key": { path: ["grpc", "tls", "key"], type: "string" },
+  "tls-client-auth": { path: ["grpc", "tls", "clientAuth"], type: "string" },
+  "grpc-insecure": { path: ["grpc", "insecure"], type: "boolean" },
 };
 
 export const COLLECTOR_OPTIONS = Object.fromEntries(Object.entries(COLLECTOR_FLAGS).map(([k, v]) => [k, { type: v.type === "boolean" ? ("boolean" as const) : ("string" as const) }]));
@@ -46,6 +51,13 @@ flags:
   --nats               also consume batches from NATS JetStream  env EASTWEST_NATS_ENABLED
   --nats-servers A,B   NATS servers (nats://127.0.0.1:4222)      env EASTWEST_NATS_SERVERS
                                                         env OTEL_EXPORTER_OTLP_ENDPOINT
+  --tls-cert FILE      gRPC over TLS: the collector's certificate  env EASTWEST_TLS_CERT
+  --tls-key FILE       and its key (PEM)                            env EASTWEST_TLS_KEY
+  --tls-ca FILE        CA that agents' certificates must come from  env EASTWEST_TLS_CA
+  --tls-client-auth require|none  (require) whether agents need a
+                       certificate (CN or SAN = agent id)  env EASTWEST_TLS_CLIENT_AUTH
+  --grpc-insecure      allow plaintext gRPC on a non-loopback host  env EASTWEST_GRPC_INSECURE
+                       (logged as a warning; without TLS only loopback is allowed)
   --print-config       print the effective configuration and exit
 
 On start it prints one JSON line to stdout: {"grpc_port":N,"http_port":N}.
@@ -61,6 +73,7 @@ export const collectorCommand: CliCommand = {
       if (values["help"]) return io.stdout(USAGE), 0;
       const config = loadCollectorConfig({ file: values["config"] as string | undefined, env: process.env, flags, problems });
       if (values["print-config"]) return printConfig(io, config);
+      if (config.grpc.tls.cert !== "") checkTlsFiles("grpc.tls", config.grpc.tls);
       const logger = createLogger("collector", config.logLevel);
       const scheduling = applyScheduling(config.scheduling, realSchedDeps());
       if (scheduling.unavailable) logger.warn({ reason: scheduling.unavailable }, "scheduling idle not applied; the collector runs at normal priority");

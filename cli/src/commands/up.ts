@@ -3,10 +3,10 @@
 import { dirname, join, resolve } from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { applyScheduling, createLogger, realSchedDeps } from "@eastwest/common";
-import { Collector, loadCollectorConfig } from "@eastwest/collector";
+import { applyScheduling, ConfigError, createLogger, realSchedDeps } from "@eastwest/common";
+import { Collector, loadCollectorConfig, type CollectorConfig } from "@eastwest/collector";
 import type { CliCommand } from "../types.ts";
-import { parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
+import { checkTlsFiles, parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
 import { COLLECTOR_FLAGS, COLLECTOR_OPTIONS } from "./collector.ts";
 
@@ -20,14 +20,39 @@ that samples this host, and serves the HTTP API. Stops on Ctrl-C, or after
 
   --duration-s N       stop after N seconds (default: run until Ctrl-C)
   --interval-ms N      the agent's sampling interval (1000)
+  --agent-id ID        the local agent's id (default: host name)
+  --agent-tls-cert FILE, --agent-tls-key FILE
+                       with --tls-cert/--tls-key: the local agent's certificate
+                       and key (CN or SAN = its id; eastwest certs agent ID);
+                       it trusts --tls-ca and connects to 127.0.0.1
 `;
 
+interface LocalAgent {
+  id?: string | undefined;
+  intervalMs?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+}
+
+/** The local agent's TLS flags: the collector's CA, its own certificate; ConfigError when TLS lacks them. */
+function agentTlsArgs(config: CollectorConfig, a: LocalAgent): string[] {
+  const t = config.grpc.tls;
+  if (t.cert === "") return [];
+  const missing = t.clientAuth === "require" && (!a.cert || !a.key);
+  if (t.ca === "" || missing) throw new ConfigError(["eastwest up with grpc.tls: the local agent needs --tls-ca and, with clientAuth require, --agent-tls-cert and --agent-tls-key (eastwest certs agent ID --out DIR)"]);
+  checkTlsFiles("agent-tls", { ca: t.ca, cert: a.cert, key: a.key });
+  return ["--tls-ca", t.ca, ...(a.cert && a.key ? ["--tls-cert", a.cert, "--tls-key", a.key] : [])];
+}
+
 /** The local agent exports its own telemetry where the collector does (otlpEndpoint). */
-function spawnAgent(grpcPort: number, intervalMs: string | undefined, logLevel: string, otlpEndpoint: string | undefined, spoolDir: string): ChildProcess {
-  const args = [MAIN, "agent", "--collector", `127.0.0.1:${grpcPort}`, "--log-level", logLevel, "--spool-dir", spoolDir];
-  if (intervalMs) args.push("--interval-ms", intervalMs);
+function spawnAgent(grpcPort: number, a: LocalAgent, tlsArgs: string[], logLevel: string, otlpEndpoint: string | undefined, spoolDir: string): ChildProcess {
+  const args = [MAIN, "agent", "--collector", `127.0.0.1:${grpcPort}`, "--log-level", logLevel, "--spool-dir", spoolDir, ...tlsArgs];
+  if (a.id) args.push("--id", a.id);
+  if (a.intervalMs) args.push("--interval-ms", a.intervalMs);
   if (otlpEndpoint) args.push("--otlp-endpoint", otlpEndpoint);
-  return spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] });
+  // why: the collector's EASTWEST_TLS_* are its server files, not the agent's.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("EASTWEST_TLS_")));
+  return spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"], env });
 }
 
 export const upCommand: CliCommand = {
@@ -37,17 +62,22 @@ export const upCommand: CliCommand = {
   run: (argv, io) =>
     withConfigErrors(io, async () => {
       const map: FlagMap = { ...COLLECTOR_FLAGS, "duration-s": { path: ["_durationS"], type: "number" }, "interval-ms": { path: ["_intervalMs"], type: "number" } };
-      const { values, flags, problems } = parseFlags(argv, { ...COLLECTOR_OPTIONS, "duration-s": { type: "string" }, "interval-ms": { type: "string" } }, map);
+      const local = { "agent-id": { type: "string" }, "agent-tls-cert": { type: "string" }, "agent-tls-key": { type: "string" } } as const;
+      const { values, flags, problems } = parseFlags(argv, { ...COLLECTOR_OPTIONS, "duration-s": { type: "string" }, "interval-ms": { type: "string" }, ...local }, map);
       if (values["help"]) return io.stdout(USAGE), 0;
       const { _durationS: durationS, _intervalMs, ...collectorFlags } = flags as Record<string, unknown>;
       const config = loadCollectorConfig({ file: values["config"] as string | undefined, env: process.env, flags: collectorFlags, problems });
       if (values["print-config"]) return printConfig(io, config);
+      const str = (k: string) => values[k] as string | undefined;
+      const localAgent: LocalAgent = { id: str("agent-id"), intervalMs: str("interval-ms"), cert: str("agent-tls-cert"), key: str("agent-tls-key") };
+      if (config.grpc.tls.cert !== "") checkTlsFiles("grpc.tls", config.grpc.tls);
+      const tlsArgs = agentTlsArgs(config, localAgent);
       const logger = createLogger("collector", config.logLevel);
       const collector = new Collector(config, logger);
       await collector.start();
       // why: the agent's unacked batches stay with the data they belong to (eastwest-data/spool by default).
       const spoolDir = join(dirname(resolve(config.store.path)), "spool");
-      const agent = spawnAgent(collector.grpcPort, values["interval-ms"] as string | undefined, config.logLevel, config.otlp.endpoint, spoolDir);
+      const agent = spawnAgent(collector.grpcPort, localAgent, tlsArgs, config.logLevel, config.otlp.endpoint, spoolDir);
       // why: after the agent started, so that it does not inherit the collector's policy (it applies its own).
       const scheduling = applyScheduling(config.scheduling, realSchedDeps());
       if (scheduling.unavailable) logger.warn({ reason: scheduling.unavailable }, "scheduling idle not applied; the collector runs at normal priority");

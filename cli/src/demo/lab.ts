@@ -1,14 +1,16 @@
 // A lab for demos, campaigns and tests: as root, two network namespaces on a
 // Linux bridge with an agent in each (guest role: they stand in for VMs) and
 // one on the host; otherwise two agents over loopback. A collector runs
-// in-process. Everything started is stopped by the returned cleanup, which is
-// safe to call twice and runs in reverse order.
+// in-process; agents reach it over mutual TLS with certificates made for the
+// lab in a temporary directory (certs/lab.ts). Everything started is stopped by
+// the returned cleanup, which is safe to call twice and runs in reverse order.
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "@eastwest/common";
 import { Collector, type CollectorConfig, type RunEndpoint } from "@eastwest/collector";
 import { BridgeTopology, leftovers, removeLeftovers } from "./topology.ts";
+import { labCerts } from "../certs/lab.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 
@@ -67,11 +69,11 @@ export function labActions(role: "endpoint" | "observer", ifname?: string): Reco
   return { traffic: true, hold: true, settings };
 }
 
-function spawnAgent(a: LabAgent, collector: string, logLevel: string, spoolDir: string): ChildProcess {
+function spawnAgent(a: LabAgent, collector: string, logLevel: string, spoolDir: string, tlsArgs: string[]): ChildProcess {
   const { id, prefix } = a;
   // why: a namespace stands in for a guest: its agent takes the guest role (no host-only samplers).
   const role = prefix.length > 0 ? "guest" : "host";
-  const argv = [...prefix, process.execPath, MAIN, "agent", "--id", id, "--role", role, "--collector", collector, "--log-level", logLevel, "--actions", JSON.stringify(a.actions), "--spool-dir", spoolDir];
+  const argv = [...prefix, process.execPath, MAIN, "agent", "--id", id, "--role", role, "--collector", collector, "--log-level", logLevel, "--actions", JSON.stringify(a.actions), "--spool-dir", spoolDir, ...tlsArgs];
   return spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", "ignore", "inherit"] });
 }
 
@@ -127,13 +129,16 @@ async function build(o: LabOptions, steps: Array<() => Promise<unknown>>, cleanu
     client = { agentId: `${o.idPrefix}-client`, interface: "lo" };
     server = { agentId: `${o.idPrefix}-server`, interface: "lo" };
   }
-  const collector = new Collector({ ...o.config, grpc: { ...o.config.grpc, host: grpcHost, port: 0 } }, o.logger);
+  const certs = await labCerts([grpcHost], agents.map((a) => a.id));
+  steps.push(async () => certs.remove());
+  const grpc = { ...o.config.grpc, host: grpcHost, port: 0, tls: { ...o.config.grpc.tls, ...certs.collectorTls, clientAuth: "require" as const } };
+  const collector = new Collector({ ...o.config, grpc }, o.logger);
   steps.push(() => collector.stop());
   await collector.start();
   // why: the agents' unacked batches belong with the collector's data they will be stored in, not in a host-wide dir.
   const spoolDir = join(dirname(resolve(o.config.store.path)), "spool");
   for (const a of agents) {
-    const child = spawnAgent(a, `${grpcHost}:${collector.grpcPort}`, o.agentLogLevel ?? "warn", spoolDir);
+    const child = spawnAgent(a, `${grpcHost}:${collector.grpcPort}`, o.agentLogLevel ?? "warn", spoolDir, certs.agentArgs(a.id));
     steps.push(() => stopChild(child));
   }
   for (const a of agents) await collector.sessions.waitFor(a.id, 20_000);

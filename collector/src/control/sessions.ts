@@ -1,5 +1,10 @@
 // Connected agents and the commands sent to them. Receivers attach a Session
-// when an agent said hello and detach it when its stream ends. A command
+// when an agent said hello and detach it when its stream ends. One session per
+// agent id: a second one is refused while the first is attached, unless both
+// came with the same client certificate (or both with none: plaintext, or TLS
+// without client certificates), in which case the newer replaces the older,
+// which is closed (an agent reconnecting before its old stream was seen dead).
+// A command
 // resolves with the agent's CommandResult (ok or not), or rejects with
 // AgentCommandError when the agent is not connected, does not answer within
 // its deadline (+2 s for the way back), or goes away before answering.
@@ -11,7 +16,14 @@ import { AgentCommandError } from "./errors.ts";
 export interface Session {
   agentId: string;
   send(cmd: Command): void;
+  /** SHA-256 fingerprint of the client certificate the session came with; undefined without one. */
+  certificate?: string | undefined;
+  /** Ends the session's stream (a newer session of the same agent and certificate replaced it). */
+  close?(reason: string): void;
 }
+
+/** attach()'s answer: refused when another certificate holds the agent id. */
+export type AttachOutcome = { ok: true } | { ok: false; reason: string };
 
 interface Pending {
   agentId: string;
@@ -25,10 +37,17 @@ export class Sessions {
   #pending = new Map<string, Pending>();
   #waiters: Array<{ agentId: string; resolve: () => void }> = [];
 
-  attach(s: Session): void {
+  attach(s: Session): AttachOutcome {
+    const old = this.#byAgent.get(s.agentId);
+    if (old !== undefined && old !== s) {
+      if (old.certificate !== s.certificate) return { ok: false, reason: `agent ${s.agentId} is connected with another certificate` };
+      this.detach(old);
+      old.close?.("replaced by a newer session of the same agent and certificate");
+    }
     this.#byAgent.set(s.agentId, s);
     for (const w of this.#waiters.filter((w) => w.agentId === s.agentId)) w.resolve();
     this.#waiters = this.#waiters.filter((w) => w.agentId !== s.agentId);
+    return { ok: true };
   }
 
   detach(s: Session): void {

@@ -8,10 +8,12 @@
 // (config grpc.*); frames over limits.maxMessageBytes are refused by grpc-js.
 // The stream is the agent's session: its hello begins one (a new epoch, in
 // the Welcome), and its batches are admitted under that epoch only.
-import { Server, ServerCredentials, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
+// TLS and who may say hello as which agent: grpc-tls.ts.
+import { Server, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import { CollectorMessage, TelemetryService, Ack, type Command, type Hello } from "@eastwest/proto";
 import { errorMessage, nowNs, ThrottledLog } from "@eastwest/common";
 import type { Session } from "../control/sessions.ts";
+import { identityProblem, LOOPBACK_ONLY, peerIdentity, serverSecurity, type GrpcSecurityConfig, type ServerSecurity } from "./grpc-tls.ts";
 import type { Receiver, ReceiverDeps } from "./receiver.ts";
 import { validateHello } from "./validate.ts";
 import { decodeAgentMessage, decodeWithLimits, tryDecode, type Decoded } from "./decode.ts";
@@ -34,6 +36,8 @@ export interface GrpcReceiverOptions extends ReceiverDeps {
   /** 0: any free port (see `port` after start). */
   port: number;
   connection?: GrpcConnectionOptions;
+  /** grpc.insecure and grpc.tls; without: plaintext, loopback only. */
+  security?: Omit<GrpcSecurityConfig, "host">;
 }
 
 /** grpc-js server options from the connection options and the message size limit. */
@@ -67,6 +71,7 @@ export class GrpcReceiver implements Receiver {
   #port = 0;
   #calls = new Set<ServerDuplexStream<Raw, CollectorMessage>>();
   #closed = false;
+  #security: ServerSecurity | undefined;
 
   constructor(o: GrpcReceiverOptions) {
     this.#o = o;
@@ -111,9 +116,12 @@ export class GrpcReceiver implements Receiver {
     return this.#port;
   }
 
+  /** Rejects with ConfigError when the address or the TLS files do not allow a start (grpc-tls.ts). */
   start(): Promise<void> {
+    const security = serverSecurity({ host: this.#o.host, ...(this.#o.security ?? LOOPBACK_ONLY) }, this.#o.logger);
+    this.#security = security;
     return new Promise((resolve, reject) => {
-      this.#server.bindAsync(`${this.#o.host}:${this.#o.port}`, ServerCredentials.createInsecure(), (err, port) => {
+      this.#server.bindAsync(`${this.#o.host}:${this.#o.port}`, security.credentials, (err, port) => {
         if (err) return reject(err);
         this.#port = port;
         resolve();
@@ -140,7 +148,13 @@ export class GrpcReceiver implements Receiver {
     this.#calls.add(call);
     let agentId: string | undefined;
     let epoch = 0n;
-    const session: Session = { agentId: "", send: (cmd: Command) => call.write({ msg: { $case: "command", value: cmd } }) };
+    const identity = peerIdentity(call);
+    const session: Session = {
+      agentId: "",
+      certificate: identity?.fingerprint,
+      send: (cmd: Command) => call.write({ msg: { $case: "command", value: cmd } }),
+      close: (reason) => endWithStatus(call, status.ABORTED, reason),
+    };
     const fail = (code: number, reason: string) => call.write({ msg: { $case: "error", value: { code, reason } } });
     const frame = (buf: Raw): unknown => {
       const d = tryDecode(buf, (b) => decodeAgentMessage(b, this.#limits));
@@ -184,16 +198,20 @@ export class GrpcReceiver implements Receiver {
       call.end();
       return;
     }
+    const refused = identityProblem(hello.agentId, peerIdentity(call), this.#security?.requireClientCert ?? false);
+    if (refused) return this.#refuse(call, hello.agentId, `hello refused: ${refused}`);
+    session.agentId = hello.agentId;
+    const attached = this.#o.sessions.attach(session);
+    if (!attached.ok) return (session.agentId = ""), this.#refuse(call, hello.agentId, `hello refused: ${attached.reason}`);
     try {
       const highestSeq = await this.#o.highestSeq(hello.agentId);
       const { epoch } = await this.#o.beginSession(hello.agentId, "", highestSeq);
       await this.#o.onHello(hello);
       setId(hello.agentId, epoch);
-      session.agentId = hello.agentId;
-      this.#o.sessions.attach(session);
       this.#o.logger.info({ agentId: hello.agentId, hostname: hello.hostname, netns: hello.netns, highestSeq: String(highestSeq), epoch: String(epoch), atNs: String(nowNs()) }, "agent connected");
       call.write({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq, epoch } } });
     } catch (err) {
+      this.#o.sessions.detach(session);
       if (!(err instanceof LimitExceeded)) return endWithStatus(call, status.UNAVAILABLE, `hello failed: ${errorMessage(err)}`);
       this.#o.stats.refusedByLimit[err.limit] += 1n;
       this.#log.warn(`hello refused ${err.limit}`, { agentId: hello.agentId, reason: err.message }, "hello refused");
@@ -202,10 +220,16 @@ export class GrpcReceiver implements Receiver {
     }
   }
 
+  #refuse(call: ServerDuplexStream<Raw, CollectorMessage>, agentId: string, reason: string): void {
+    this.#o.logger.warn({ agentId, peer: call.getPeer(), reason }, "agent refused");
+    endWithStatus(call, status.PERMISSION_DENIED, reason);
+  }
+
   /** Stops accepting, ends open streams (their sessions detach). Safe twice and without start. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#security?.close();
     for (const c of this.#calls) c.end();
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => (this.#server.forceShutdown(), resolve()), 2000);

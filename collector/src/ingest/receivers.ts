@@ -12,7 +12,7 @@ export interface ReceiverKind {
 }
 
 export const RECEIVERS: Readonly<Record<string, ReceiverKind>> = {
-  grpc: { enabled: () => true, create: (deps, c) => new GrpcReceiver({ ...deps, host: c.grpc.host, port: c.grpc.port, connection: c.grpc }) },
+  grpc: { enabled: () => true, create: (deps, c) => new GrpcReceiver({ ...deps, host: c.grpc.host, port: c.grpc.port, connection: c.grpc, security: c.grpc }) },
   nats: { enabled: (c) => c.nats.enabled, create: (deps, c) => new NatsReceiver({ ...deps, config: c.nats }) },
 };
 

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { getJson, jsonLine, killAll, requireBinary, start, startProcess, tempDir, waitFor } from "../../helpers/procs.ts";
+import { makeCerts } from "../../helpers/certs.ts";
 
 const tag = String(process.pid % 100000);
 const NS = `ewt-${tag}`;
@@ -63,10 +64,12 @@ describe("agent inside a network namespace", function () {
   });
 
   it("reports the namespace's veth counters within 2% of ip -s link", async () => {
-    const col = start(["collector", "--grpc-host", HOST_IP, "--grpc-port", "0", "--http-port", "0", "--data", join(dir.path, "s.db"), "--log-level", "warn"]);
+    // why: the collector listens on the bridge address, beyond loopback, so over mutual TLS.
+    const certs = await makeCerts(dir.path, [HOST_IP]);
+    const col = start(["collector", "--grpc-host", HOST_IP, "--grpc-port", "0", "--http-port", "0", "--data", join(dir.path, "s.db"), "--log-level", "warn", ...certs.collectorArgs]);
     const ports = await jsonLine<{ grpc_port: number; http_port: number }>(col);
     const http = `http://127.0.0.1:${ports.http_port}`;
-    start(["agent", "--id", "in-ns", "--collector", `${HOST_IP}:${ports.grpc_port}`, "--interval-ms", "200", "--log-level", "warn"], { prefix: ["ip", "netns", "exec", NS] });
+    start(["agent", "--id", "in-ns", "--collector", `${HOST_IP}:${ports.grpc_port}`, "--interval-ms", "200", "--log-level", "warn", ...(await certs.agentArgs("in-ns"))], { prefix: ["ip", "netns", "exec", NS] });
     const server = startProcess("iperf3", ["-s", "-B", HOST_IP, "-1", "--forceflush"]);
     // Traffic through the veth: 2 s of iperf3 from the namespace to the host side.
     await waitFor(() => (server.stdout().includes("listening") ? true : undefined), 10_000, "iperf3 server");

@@ -21,7 +21,7 @@ describe("config", () => {
   it("applies defaults < file < env < flags", () => {
     const file = join(dir.path, "a.yaml");
     writeFileSync(file, "agent:\n  id: from-file\n  intervalMs: 500\n  collector: { address: 'file:1' }\n");
-    const c = loadAgentConfig({ file, env: { EASTWEST_COLLECTOR: "env:2", EASTWEST_INTERVAL_MS: "700" }, flags: { intervalMs: 900 } });
+    const c = loadAgentConfig({ file, env: { EASTWEST_COLLECTOR: "env:2", EASTWEST_COLLECTOR_INSECURE: "true", EASTWEST_INTERVAL_MS: "700" }, flags: { intervalMs: 900 } });
     assert.equal(c.id, "from-file");
     assert.equal(c.collector.address, "env:2");
     assert.equal(c.intervalMs, 900);

@@ -5,12 +5,14 @@
 // failure or an ack overdue past ackTimeoutMs reconnects with backoff and
 // resends everything unacked (the collector dedups on (agent_id, seq)).
 // Batches are written as AgentMessage frames around the Batch bytes the Outbox encoded (@eastwest/proto/wire).
-import { credentials, type ClientDuplexStream } from "@grpc/grpc-js";
+// Credentials (TLS or plaintext): tls.ts.
+import { status, type ClientDuplexStream } from "@grpc/grpc-js";
 import { AckCode, TelemetryClient, TelemetryService, type AgentMessage, type CollectorMessage, type Command, type CommandResult } from "@eastwest/proto";
 import { batchFrame } from "@eastwest/proto/wire";
 import { errorMessage, nowNs, RetryTimer } from "@eastwest/common";
 import { DrainWaiters } from "../drain.ts";
 import type { Transport, TransportDeps } from "../types.ts";
+import { plaintextChannel, type ChannelSecurity } from "./tls.ts";
 
 export interface GrpcTransportOptions extends TransportDeps {
   address: string;
@@ -22,6 +24,8 @@ export interface GrpcTransportOptions extends TransportDeps {
   backoffMinMs: number;
   backoffMaxMs: number;
   keepaliveMs: number;
+  /** TLS or plaintext (tls.ts); default plaintext. Closed with the transport. */
+  security?: ChannelSecurity;
 }
 
 /** What the stream writes: a message, or a batch as a function that frames its bytes when gRPC serializes it. */
@@ -46,11 +50,14 @@ export class GrpcTransport implements Transport {
   #sentAt = new Map<bigint, number>();
   #connects = 0;
   readonly #drain = new DrainWaiters();
+  readonly #security: ChannelSecurity;
 
   constructor(o: GrpcTransportOptions) {
     this.#o = o;
     this.#retry = new RetryTimer({ minMs: o.backoffMinMs, maxMs: o.backoffMaxMs });
-    this.#client = new TelemetryClient(o.address, credentials.createInsecure(), {
+    this.#security = o.security ?? plaintextChannel();
+    this.#client = new TelemetryClient(o.address, this.#security.credentials, {
+      ...this.#security.options,
       "grpc.keepalive_time_ms": o.keepaliveMs,
       "grpc.keepalive_timeout_ms": Math.max(1000, Math.floor(o.keepaliveMs / 2)),
       "grpc.keepalive_permit_without_calls": 1,
@@ -86,7 +93,10 @@ export class GrpcTransport implements Transport {
     const call = this.#client.makeBidiStreamRequest(CONNECT.path, serialize, CONNECT.responseDeserialize);
     this.#call = call;
     call.on("data", (m: CollectorMessage) => this.#onMessage(call, m));
-    call.on("error", (err: Error) => this.#onDown(call, `stream: ${err.message}`));
+    call.on("error", (err: Error & { code?: number }) => {
+      if (err.code === status.PERMISSION_DENIED) this.#o.logger.error({ reason: err.message }, "collector refused this agent (its certificate's CN or a SAN must be the agent id)");
+      this.#onDown(call, `stream: ${err.message}`);
+    });
     call.on("end", () => this.#onDown(call, "stream ended by collector"));
     call.write({ msg: { $case: "hello", value: this.#o.hello() } });
     this.#awaitWelcome(call);
@@ -225,5 +235,6 @@ export class GrpcTransport implements Transport {
       call.cancel();
     }
     this.#client.close();
+    this.#security.close();
   }
 }
