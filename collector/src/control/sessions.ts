@@ -42,7 +42,7 @@ export class Sessions {
     if (old !== undefined && old !== s) {
       if (old.certificate !== s.certificate) return { ok: false, reason: `agent ${s.agentId} is connected with another certificate` };
       this.detach(old);
-      old.close?.("replaced by a newer session of the same agent and certificate");
+      old.close?.(s.certificate === undefined ? "replaced by a newer session of the same agent (no client certificates: plaintext or clientAuth none)" : "replaced by a newer session of the same agent and certificate");
     }
     this.#byAgent.set(s.agentId, s);
     for (const w of this.#waiters.filter((w) => w.agentId === s.agentId)) w.resolve();

@@ -13,6 +13,7 @@ import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { validateSpec } from "../../../collector/src/campaign/manager.ts";
 import { runCampaign } from "../../../collector/src/campaign/runner.ts";
 import { killAll, requireBinary, start, tempDir } from "../../helpers/procs.ts";
+import { makeCerts } from "../../helpers/certs.ts";
 
 const PREFIX = "ewrf";
 
@@ -39,17 +40,20 @@ describe("campaign: a setting an agent does not allow", function () {
     await removeLeftovers(PREFIX);
     topo = new BridgeTopology({ prefix: PREFIX, net: "10.219.41", count: 2 });
     t = await topo.build();
-    const config = loadCollectorConfig({ env: {}, flags: { id: "refused-collector", grpc: { host: t.hostIp, port: 0 }, http: { port: 0 }, store: { path: join(dir.path, "c.db") } } });
+    // why: the collector listens on the bridge, beyond loopback: mutual TLS, as the labs run it.
+    const certs = await makeCerts(dir.path, [t.hostIp]);
+    const tls = { ca: certs.ca, cert: certs.collector.cert, key: certs.collector.key };
+    const config = loadCollectorConfig({ env: {}, flags: { id: "refused-collector", grpc: { host: t.hostIp, port: 0, tls }, http: { port: 0 }, store: { path: join(dir.path, "c.db") } } });
     collector = new Collector(config, silentLogger());
     await collector.start();
     const [client, server] = t.namespaces as [Topology["namespaces"][0], Topology["namespaces"][0]];
-    const agent = (id: string, ns: string, actions: Record<string, unknown>) =>
-      start(["agent", "--id", id, "--role", "guest", "--collector", `${t.hostIp}:${collector.grpcPort}`, "--log-level", "warn", "--actions", JSON.stringify(actions)], {
+    const agent = async (id: string, ns: string, actions: Record<string, unknown>) =>
+      start(["agent", "--id", id, "--role", "guest", "--collector", `${t.hostIp}:${collector.grpcPort}`, "--log-level", "warn", "--actions", JSON.stringify(actions), ...(await certs.agentArgs(id))], {
         prefix: ["ip", "netns", "exec", ns],
         env: { EASTWEST_SETTINGS_JOURNAL_DIR: join(dir.path, `journal-${id}`) },
       });
-    agent("ref-server", server.name, labActions("endpoint", server.ifname));
-    agent("ref-client", client.name, { traffic: true, hold: true });
+    await agent("ref-server", server.name, labActions("endpoint", server.ifname));
+    await agent("ref-client", client.name, { traffic: true, hold: true });
     for (const id of ["ref-server", "ref-client"]) await collector.sessions.waitFor(id, 30_000);
   });
   after(async () => {

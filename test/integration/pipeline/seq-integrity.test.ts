@@ -78,16 +78,20 @@ describe("seq integrity over gRPC", function () {
   it("forged batches far ahead are refused and stored nowhere; the real agent's later batches are all stored, no hole", async () => {
     const file = join(dir.path, "victim.yaml");
     writeFileSync(file, ["agent:", "  id: victim", "  intervalMs: 100", "  scheduling: normal", `  collector: { address: "${address}", backoffMinMs: 50, backoffMaxMs: 300 }`, "  batch: { maxPoints: 200, maxDelayMs: 50 }", "  samplers:", "    netstate: { enabled: false }", "    tcpinfo: { enabled: false }", ""].join("\n"));
-    start(["agent", "--config", file, "--log-level", "warn"]);
+    const victim = start(["agent", "--config", file, "--log-level", "warn"]);
     const before = await waitFor(async () => {
       const h = await collector.store.highestSeq("victim");
       return h >= 2n ? h : undefined;
     }, 30_000, "the agent's first batches stored");
+    // why: without client certificates a newer hello replaces the live session, and the real agent takes it back
+    // at its next reconnect; stopped meanwhile, it leaves the forger's stream open until its batches are answered.
+    process.kill(victim.pid, "SIGSTOP");
     const forger = new RawStream(address);
     await forger.welcome("victim");
     const seqs = [before + 1001n + 10n, 2n ** 62n, 2n ** 63n - 1n];
     for (const seq of seqs) forger.send({ msg: { $case: "batch", value: batch("victim", seq) } });
     await waitFor(() => (forger.acks().length === seqs.length ? true : undefined), 5000, "the forged batches answered");
+    process.kill(victim.pid, "SIGCONT");
     for (const a of forger.acks()) {
       assert.equal(a.code, AckCode.ACK_CODE_INVALID);
       assert.match(a.reason, /^refused \(seq-ahead\): seq \d+ is more than maxSeqAhead \(1000\) above/);
@@ -111,11 +115,13 @@ describe("seq integrity over gRPC", function () {
     old.send({ msg: { $case: "batch", value: batch("twin", 1n) } });
     const err = await old.ended;
     assert.equal(err?.code, status.ABORTED);
-    assert.match(err?.details ?? "", /session epoch \d+ was superseded by epoch \d+/);
+    // The newer hello closes the older session at once (control/sessions.ts); a batch that still reaches the older
+    // stream is refused by its epoch (ingest/seq-guard.ts).
+    assert.match(err?.details ?? "", /session epoch \d+ was superseded by epoch \d+|replaced by a newer session of the same agent/);
     current.send({ msg: { $case: "batch", value: batch("twin", 1n) } });
     await waitFor(() => (current.acks().length === 1 ? true : undefined), 5000, "the current session's ack");
     assert.equal(current.acks()[0]?.code, AckCode.ACK_CODE_STORED, "the seq was not taken by the stale stream");
-    assert.equal(collector.stats.batchesRefused, 1n);
+    assert.ok(collector.stats.batchesRefused <= 1n, `refused ${collector.stats.batchesRefused}`);
     current.close();
   });
 });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { freePort, jsonLine, killAll, requireBinary, RUN_ACTIONS, start, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
+import { postJson } from "../../helpers/api.ts";
 
 /** iperf3 processes started for this test's port. */
 function iperfOn(port: number): string[] {
@@ -38,6 +39,8 @@ describe("run: an agent that does not allow traffic", function () {
       }, 30_000, `agent ${id} connected`);
     }
   });
+  /** The collector's local write token, beside its store. */
+  const token = () => join(dir.path, "api-token");
   after(async () => {
     await killAll();
     dir.remove();
@@ -45,18 +48,18 @@ describe("run: an agent that does not allow traffic", function () {
 
   it("eastwest run fails with the refusal, naming the command and actions.traffic; no iperf3 is left", async () => {
     const port = await freePort();
-    const run = start(["run", "--api", api, "--server", "allows-traffic", "--client", "monitor-only", "--server-address", "127.0.0.1", "--port", String(port), "--duration-s", "1"]);
+    const run = start(["run", "--api", api, "--token-file", token(), "--server", "allows-traffic", "--client", "monitor-only", "--server-address", "127.0.0.1", "--port", String(port), "--duration-s", "1"]);
     assert.equal(await run.exited, 1, run.stderr());
     assert.match(run.stderr(), /collector answered 422: run \S+: iperf3 client on monitor-only failed: refused: command iperf3Client \(iperf3 traffic\) is not allowed by actions\.traffic/);
     assert.deepEqual(iperfOn(port), [], "the server side was cancelled");
-    const again = start(["run", "--api", api, "--server", "monitor-only", "--client", "allows-traffic", "--server-address", "127.0.0.1", "--port", String(port), "--duration-s", "1"]);
+    const again = start(["run", "--api", api, "--token-file", token(), "--server", "monitor-only", "--client", "allows-traffic", "--server-address", "127.0.0.1", "--port", String(port), "--duration-s", "1"]);
     assert.equal(await again.exited, 1, again.stderr());
     assert.match(again.stderr(), /iperf3 server on monitor-only failed: refused: command iperf3Server \(iperf3 traffic\) is not allowed by actions\.traffic/);
     assert.deepEqual(iperfOn(port), []);
   });
 
   it("a hold over the HTTP API is refused with actions.hold (422); ending a hold is not", async () => {
-    const post = (forMs: number) => fetch(`${api}/api/v1/agents/monitor-only/hold`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ for_ms: forMs }) });
+    const post = (forMs: number) => postJson(`${api}/api/v1/agents/monitor-only/hold`, JSON.stringify({ for_ms: forMs }), token());
     const held = await post(60_000);
     assert.equal(held.status, 422);
     assert.match(await held.text(), /hold on monitor-only failed: refused: command hold \(holding this agent's samples\) is not allowed by actions\.hold/);
