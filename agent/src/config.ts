@@ -1,7 +1,7 @@
 // The agent's configuration: one zod schema; defaults < file < env < flags.
 import { hostname } from "node:os";
 import { z } from "zod";
-import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
+import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsSecurityProblems, natsSecurityShape, natsServers, subjectPrefix, NATS_SECURITY_ENV, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
 
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
@@ -36,6 +36,7 @@ export const agentConfigSchema = z
         site: z.string().min(1).max(64),
         stream: jsName,
         helloEveryMs: z.number().int().min(1000).max(3_600_000),
+        ...natsSecurityShape,
       })
       .strict(),
     intervalMs: z.number().int().min(10).max(3_600_000),
@@ -63,6 +64,7 @@ export const agentConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.collector.backoffMaxMs < c.collector.backoffMinMs)
       ctx.addIssue({ code: "custom", path: ["collector", "backoffMaxMs"], message: "must be >= backoffMinMs" });
+    for (const [path, message] of natsSecurityProblems(c.nats, c.collector.transport === "nats")) ctx.addIssue({ code: "custom", path: ["nats", ...path], message });
   });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
@@ -80,7 +82,7 @@ export function agentDefaults(): Record<string, unknown> {
       backoffMaxMs: 5000,
       keepaliveMs: 10_000,
     },
-    nats: { servers: ["nats://127.0.0.1:4222"], subjectPrefix: DEFAULT_SUBJECT_PREFIX, site: "default", stream: DEFAULT_STREAM, helloEveryMs: 30_000 },
+    nats: { servers: ["nats://127.0.0.1:4222"], subjectPrefix: DEFAULT_SUBJECT_PREFIX, site: "default", stream: DEFAULT_STREAM, helloEveryMs: 30_000, insecure: false },
     intervalMs: 1000,
     selfIntervalMs: 1000,
     samplers: {},
@@ -105,6 +107,7 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_TRANSPORT", path: ["collector", "transport"], type: "string" },
   { name: "EASTWEST_NATS_SERVERS", path: ["nats", "servers"], type: "string" },
   { name: "EASTWEST_NATS_SITE", path: ["nats", "site"], type: "string" },
+  ...NATS_SECURITY_ENV,
   { name: "EASTWEST_INTERVAL_MS", path: ["intervalMs"], type: "number" },
   { name: "EASTWEST_PROC_ROOT", path: ["procRoot"], type: "string" },
   { name: "EASTWEST_SYS_ROOT", path: ["sysRoot"], type: "string" },

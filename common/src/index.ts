@@ -11,4 +11,5 @@ export * from "./backoff.ts";
 export * from "./sched.ts";
 export * from "./nats/subjects.ts";
 export * from "./nats/config.ts";
+export * from "./nats/security.ts";
 export * from "./telemetry/config.ts";

@@ -12,11 +12,11 @@
 // publish settled, then everything unacked is resent after a backoff.
 // Hello is repeated every helloEveryMs so a restarted collector learns the
 // agent; commands arrive as requests on the command subject.
-import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, nkeyAuthenticator, usernamePasswordAuthenticator, type ConnectionOptions, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { CollectorMessage, Hello } from "@eastwest/proto";
 import { BatchEncoder } from "@eastwest/proto/wire";
-import { batchSubject, commandSubject, EastwestError, errorMessage, helloSubject, msgIdOf, RetryTimer, type SubjectParts } from "@eastwest/common";
+import { batchSubject, commandSubject, describeNatsConnectError, EastwestError, errorMessage, helloSubject, inboxPrefixOf, msgIdOf, natsInsecureWarning, natsSecureOptions, RetryTimer, type NatsSecurity, type SubjectParts } from "@eastwest/common";
 import type { OutboxEntry } from "../../runtime/outbox.ts";
 import { DrainWaiters } from "../drain.ts";
 import type { Transport, TransportDeps } from "../types.ts";
@@ -25,7 +25,7 @@ import { serveCommands } from "./commands.ts";
 /** A collector refused the agent's Hello, or answered with something other than a Welcome. */
 export class HelloRefusedError extends EastwestError {}
 
-export interface NatsTransportOptions extends TransportDeps {
+export interface NatsTransportOptions extends TransportDeps, NatsSecurity {
   servers: string[];
   subjectPrefix: string;
   site: string;
@@ -73,6 +73,8 @@ export class NatsTransport implements Transport {
   }
 
   start(): void {
+    const warning = natsInsecureWarning(this.#o);
+    if (warning !== undefined) this.#o.logger.warn(warning);
     void this.#connect();
   }
 
@@ -85,9 +87,9 @@ export class NatsTransport implements Transport {
     if (this.#closed) return;
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: this.#o.servers, name: `eastwest-agent ${this.#o.hello().agentId}`, timeout: this.#o.connectTimeoutMs, maxReconnectAttempts: -1 });
+      nc = await connect(this.#connectOptions());
     } catch (err) {
-      return this.#retryLater(() => void this.#connect(), `connect: ${errorMessage(err)}`);
+      return this.#retryLater(() => void this.#connect(), `connect: ${describeNatsConnectError(this.#o, err)}`);
     }
     if (this.#closed) return void nc.close();
     const parts = this.#parts();
@@ -98,6 +100,13 @@ export class NatsTransport implements Transport {
     void nc.closed().then((err) => this.#onClosed(nc, err));
     void this.#logStatus(nc);
     void this.#hello(nc, helloSubject(parts));
+  }
+
+  /** why: inboxPrefix per agent, so that a server's permissions can let an agent read only its own replies. */
+  #connectOptions(): ConnectionOptions {
+    const agentId = this.#o.hello().agentId;
+    const secure = natsSecureOptions(this.#o, { usernamePasswordAuthenticator, nkeyAuthenticator, credsAuthenticator });
+    return { ...secure, servers: this.#o.servers, name: `eastwest-agent ${agentId}`, inboxPrefix: inboxPrefixOf(this.#o.subjectPrefix, agentId), timeout: this.#o.connectTimeoutMs, maxReconnectAttempts: -1 };
   }
 
   async #logStatus(nc: NatsConnection): Promise<void> {
