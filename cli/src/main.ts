@@ -17,6 +17,7 @@ export const COMMANDS: readonly Entry[] = [
   { name: "campaign", summary: "run Table-1 style campaigns (apply, repeat, restore, verdicts) and write HTML reports", load: async () => (await import("./commands/campaign.ts")).campaignCommand },
   { name: "vms", summary: "list VMs with KVM exits/s and the guest agents linked to them", load: async () => (await import("./commands/vms.ts")).vmsCommand },
   { name: "model", summary: "print the per-64 KiB cost model breakdown and ceiling", load: async () => (await import("./commands/model.ts")).modelCommand },
+  { name: "nats-auth", summary: "make nkeys and the nats-server account (per-agent permissions) for agents and collectors", load: async () => (await import("./commands/nats-auth.ts")).natsAuthCommand },
   { name: "calibrate", summary: "measure this host's copy bandwidth and system-call cost", load: async () => (await import("./commands/calibrate.ts")).calibrateCommand },
 ];
 

@@ -12,4 +12,5 @@ export * from "./sched.ts";
 export * from "./nats/subjects.ts";
 export * from "./nats/config.ts";
 export * from "./nats/security.ts";
+export * from "./nats/permissions.ts";
 export * from "./telemetry/config.ts";

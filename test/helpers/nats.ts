@@ -1,7 +1,8 @@
 // A real nats-server with JetStream for tests: random loopback port, store in
 // a temp dir, killed by pid. A missing binary fails the test (never skips).
 // `config` writes a configuration file (accounts, TLS...) into the server's
-// temp dir; the port, address and store flags still override it.
+// temp dir; it must enable JetStream with store_dir <dir>/js. The port and
+// address flags still override it.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, requireBinary, startProcess, tempDir, waitFor, type Proc } from "./procs.ts";
@@ -28,15 +29,15 @@ export interface NatsServerOptions {
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
   const bin = requireBinary("nats-server");
   const dir = tempDir("nats");
-  const conf: string[] = [];
+  let conf = ["-js", "-sd", join(dir.path, "js")];
   if (opts.config) {
     const file = join(dir.path, "server.conf");
     writeFileSync(file, opts.config(dir.path));
-    conf.push("-c", file);
+    conf = ["-c", file];
   }
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const proc = startProcess(bin, [...conf, "-js", "-sd", join(dir.path, "js"), "-p", String(port), "-a", "127.0.0.1"]);
+    const proc = startProcess(bin, [...conf, "-p", String(port), "-a", "127.0.0.1"]);
     try {
       await waitFor(() => {
         if (READY.test(proc.stderr())) return true;

@@ -1,17 +1,23 @@
-// A nats-server as deploy/nats runs it: TLS from a test CA (openssl, argument arrays, in the server's temp dir),
-// one account whose users are nkey agents, a password agent and an nkey collector with eastwest's permissions
-// (common/src/nats/permissions.ts), monitoring on loopback.
+// A nats-server running deploy/nats/nats.conf: TLS from a test CA (openssl, argument arrays, in the server's temp
+// dir), the account file with nkey agents, a password agent and an nkey collector with eastwest's permissions
+// (common/src/nats/permissions.ts), monitoring on loopback. Paths and the monitoring port are the test's own;
+// sync_interval is dropped for a server older than 2.10, which predates it.
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { nkeys } from "@nats-io/transport-node";
 import { agentPermissions, collectorPermissions, renderAccount, type AccountUser } from "../../../common/src/nats/permissions.ts";
 import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from "../../../common/src/nats/subjects.ts";
 import { startNatsServer, type NatsServer } from "../../helpers/nats.ts";
 import { freePort, requireBinary } from "../../helpers/procs.ts";
+import { natsVersion } from "../deploy/tools.ts";
+
+export const DEPLOY_CONF = new URL("../../../deploy/nats/nats.conf", import.meta.url);
 
 export interface SecureNats {
   server: NatsServer;
+  /** The monitoring port (on 127.0.0.1). */
+  monitorPort: number;
   /** PEM of the CA that signed the server's certificate. */
   caFile: string;
   /** nkey seed files by user: "a1", "a2" (agents), "collector", "stranger" (a valid seed the server does not know). */
@@ -47,7 +53,7 @@ function seedFile(dir: string, name: string): { file: string; publicKey: string 
 export async function startSecureNats(): Promise<SecureNats> {
   const names = { subjectPrefix: DEFAULT_SUBJECT_PREFIX, stream: DEFAULT_STREAM, consumer: DEFAULT_CONSUMER };
   const monitor = await freePort();
-  let out: Omit<SecureNats, "server"> | undefined;
+  let out: Omit<SecureNats, "server" | "monitorPort"> | undefined;
   const server = await startNatsServer({
     config: (dir) => {
       makeServerCert(dir);
@@ -62,9 +68,22 @@ export async function startSecureNats(): Promise<SecureNats> {
       ];
       writeFileSync(join(dir, "eastwest-accounts.conf"), renderAccount("EASTWEST", users));
       out = { caFile: join(dir, "ca.crt"), otherCaFile: join(dir, "other-ca.crt"), passwordFile, seeds: { a1: a1.file, a2: a2.file, collector: collector.file, stranger: stranger.file } };
-      return [`http: "127.0.0.1:${monitor}"`, `tls { cert_file: ${JSON.stringify(join(dir, "server.crt"))}, key_file: ${JSON.stringify(join(dir, "server.key"))} }`, "accounts {", "  include ./eastwest-accounts.conf", "}", ""].join("\n");
+      return deployConfFor(dir, monitor);
     },
   });
   if (out === undefined) throw new Error("nats-server configuration was not written");
-  return { server, ...out };
+  return { server, monitorPort: monitor, ...out };
+}
+
+/** deploy/nats/nats.conf with this test's files and monitoring port. */
+function deployConfFor(dir: string, monitor: number): string {
+  const [major, minor] = natsVersion(requireBinary("nats-server"));
+  let text = readFileSync(DEPLOY_CONF, "utf8")
+    .replace("/etc/nats/server.crt", join(dir, "server.crt"))
+    .replace("/etc/nats/server.key", join(dir, "server.key"))
+    .replace(/^(\s*store_dir:).*$/m, `$1 ${JSON.stringify(join(dir, "js"))}`)
+    .replace(/^http: 127\.0\.0\.1:8222$/m, `http: 127.0.0.1:${monitor}`);
+  if (major < 2 || (major === 2 && minor < 10)) text = text.replace(/^\s*sync_interval:.*$/m, "");
+  for (const must of [join(dir, "server.crt"), `127.0.0.1:${monitor}`, "include ./eastwest-accounts.conf"]) if (!text.includes(must)) throw new Error(`deploy/nats/nats.conf changed shape: no ${must}`);
+  return text;
 }

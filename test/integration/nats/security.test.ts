@@ -129,6 +129,12 @@ describe("nats security: TLS, credentials and per-agent permissions on a real na
     }
   });
 
+  it("deploy/nats/nats.conf: TLS and authentication required, monitoring on loopback", async () => {
+    const varz = (await (await fetch(`http://127.0.0.1:${n.monitorPort}/varz`)).json()) as { http_host?: string; auth_required?: boolean; tls_required?: boolean };
+    assert.deepEqual({ http: varz.http_host, auth: varz.auth_required, tls: varz.tls_required }, { http: "127.0.0.1", auth: true, tls: true });
+    await assert.rejects(connect({ servers: n.server.url, tls: { caFile: n.caFile } }), /authorization violation/i, "no anonymous user");
+  });
+
   it("TLS: a server certificate from another CA is refused", async () => {
     await assert.rejects(startNatsCollector("col-ca", join(dir.path, "ca.db"), n.server.url, { nkeySeedFile: n.seeds.collector, tls: { ca: n.otherCaFile } }), /cannot connect to NATS.*certificate/i);
   });
