@@ -79,8 +79,8 @@ export async function startSecureNats(): Promise<SecureNats> {
 function deployConfFor(dir: string, monitor: number): string {
   const [major, minor] = natsVersion(requireBinary("nats-server"));
   let text = readFileSync(DEPLOY_CONF, "utf8")
-    .replace("/etc/nats/server.crt", join(dir, "server.crt"))
-    .replace("/etc/nats/server.key", join(dir, "server.key"))
+    .replace("/etc/nats/tls/tls.crt", join(dir, "server.crt"))
+    .replace("/etc/nats/tls/tls.key", join(dir, "server.key"))
     .replace(/^(\s*store_dir:).*$/m, `$1 ${JSON.stringify(join(dir, "js"))}`)
     .replace(/^http: 127\.0\.0\.1:8222$/m, `http: 127.0.0.1:${monitor}`);
   if (major < 2 || (major === 2 && minor < 10)) text = text.replace(/^\s*sync_interval:.*$/m, "");
