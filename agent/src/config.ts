@@ -2,7 +2,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import { actionsDefaults, actionsSchema } from "./actions/policy.schema.ts";
-import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
+import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsSecurityProblems, natsSecurityShape, natsServers, subjectPrefix, NATS_SECURITY_ENV, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
 import { hostOfAddress, pairIssues, plaintextIssues, tlsFileDefaults, tlsFileFields } from "@eastwest/common";
 
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -52,6 +52,7 @@ export const agentConfigSchema = z
           .union([z.string(), z.array(z.string())])
           .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s !== ""))
           .pipe(z.array(z.string().min(1).max(128)).max(64)),
+        ...natsSecurityShape,
       })
       .strict(),
     intervalMs: z.number().int().min(10).max(3_600_000),
@@ -93,6 +94,7 @@ export const agentConfigSchema = z
     if (c.spool.maxBytes < 2 * c.spool.segmentBytes)
       ctx.addIssue({ code: "custom", path: ["spool", "maxBytes"], message: "must be >= 2 x segmentBytes" });
     for (const i of collectorTlsIssues(c.collector)) ctx.addIssue({ code: "custom", ...i, path: ["collector", ...i.path] });
+    for (const [path, message] of natsSecurityProblems(c.nats, c.collector.transport === "nats")) ctx.addIssue({ code: "custom", path: ["nats", ...path], message });
   });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
@@ -123,7 +125,7 @@ export function agentDefaults(): Record<string, unknown> {
       insecure: false,
       tls: { ...tlsFileDefaults(), serverName: "" },
     },
-    nats: { servers: ["nats://127.0.0.1:4222"], subjectPrefix: DEFAULT_SUBJECT_PREFIX, site: "default", stream: DEFAULT_STREAM, helloEveryMs: 30_000, collectors: [] },
+    nats: { servers: ["nats://127.0.0.1:4222"], subjectPrefix: DEFAULT_SUBJECT_PREFIX, site: "default", stream: DEFAULT_STREAM, helloEveryMs: 30_000, collectors: [], insecure: false },
     intervalMs: 1000,
     selfIntervalMs: 1000,
     samplers: {},
@@ -154,6 +156,7 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_TLS_SERVER_NAME", path: ["collector", "tls", "serverName"], type: "string" },
   { name: "EASTWEST_NATS_SERVERS", path: ["nats", "servers"], type: "string" },
   { name: "EASTWEST_NATS_SITE", path: ["nats", "site"], type: "string" },
+  ...NATS_SECURITY_ENV,
   { name: "EASTWEST_INTERVAL_MS", path: ["intervalMs"], type: "number" },
   { name: "EASTWEST_PROC_ROOT", path: ["procRoot"], type: "string" },
   { name: "EASTWEST_SYS_ROOT", path: ["sysRoot"], type: "string" },

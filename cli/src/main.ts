@@ -19,6 +19,7 @@ export const COMMANDS: readonly Entry[] = [
   { name: "vms", summary: "list VMs with KVM exits/s and the guest agents linked to them", load: async () => (await import("./commands/vms.ts")).vmsCommand },
   { name: "model", summary: "print the per-64 KiB cost model breakdown and ceiling", load: async () => (await import("./commands/model.ts")).modelCommand },
   { name: "certs", summary: "make a CA, the collector's and agents' certificates for gRPC mutual TLS (openssl)", load: async () => (await import("./commands/certs.ts")).certsCommand },
+  { name: "nats-auth", summary: "make nkeys and the nats-server account (per-agent permissions) for agents and collectors", load: async () => (await import("./commands/nats-auth.ts")).natsAuthCommand },
   { name: "calibrate", summary: "measure this host's copy bandwidth and system-call cost", load: async () => (await import("./commands/calibrate.ts")).calibrateCommand },
 ];
 

@@ -1,6 +1,6 @@
 // The collector's configuration: one zod schema; defaults < file < env < flags.
 import { z } from "zod";
-import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsServers, subjectPrefix, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
+import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, NATS_SECURITY_ENV, natsSecurityProblems, natsSecurityShape, natsServers, subjectPrefix, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
 import { pairIssues, plaintextIssues, tlsFileDefaults, tlsFileFields } from "@eastwest/common";
 import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/config.ts";
 import { HTTP_ENV, httpConfigSchema, httpDefaults } from "./http/config.ts";
@@ -66,10 +66,13 @@ const nats = z
     /** Redelivery delay after the store stayed unavailable. */
     nakDelayMs: z.number().int().min(0),
     connectTimeoutMs: z.number().int().min(100).max(600_000),
+    /** Credentials and TLS: common/src/nats/security.ts. */
+    ...natsSecurityShape,
   })
   .strict()
   .superRefine((n, ctx) => {
     if (n.maxAgeMs > 0 && n.duplicateWindowMs > n.maxAgeMs) ctx.addIssue({ code: "custom", path: ["duplicateWindowMs"], message: "must be <= maxAgeMs" });
+    for (const [path, message] of natsSecurityProblems(n, n.enabled)) ctx.addIssue({ code: "custom", path, message });
   });
 
 export const collectorConfigSchema = z
@@ -130,6 +133,7 @@ export function collectorDefaults(): Record<string, unknown> {
       maxInFlight: 256,
       nakDelayMs: 1000,
       connectTimeoutMs: 5000,
+      insecure: false,
     },
     logLevel: "info",
     scheduling: "normal",
@@ -152,6 +156,7 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   ...STORE_ENV,
   { name: "EASTWEST_NATS_ENABLED", path: ["nats", "enabled"], type: "boolean" },
   { name: "EASTWEST_NATS_SERVERS", path: ["nats", "servers"], type: "string" },
+  ...NATS_SECURITY_ENV,
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
   { name: "EASTWEST_COLLECTOR_SCHEDULING", path: ["scheduling"], type: "string" },
   ...OTLP_ENV,

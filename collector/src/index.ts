@@ -22,3 +22,6 @@ export { parseCampaignSpec } from "./campaign/spec.ts";
 export { renderReport, reportFileName } from "./campaign/report.ts";
 export { reportInput } from "./campaign/report-input.ts";
 export * from "./format.ts";
+// NATS user keys for `eastwest nats-auth`.
+export { newUserNkey, publicKeyOfSeed } from "./ingest/nats-keys.ts";
+export type { UserNkey } from "./ingest/nats-keys.ts";

@@ -11,5 +11,7 @@ export * from "./backoff.ts";
 export * from "./sched.ts";
 export * from "./nats/subjects.ts";
 export * from "./nats/config.ts";
+export * from "./nats/security.ts";
+export * from "./nats/permissions.ts";
 export * from "./telemetry/config.ts";
 export * from "./tls/index.ts";

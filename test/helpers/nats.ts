@@ -1,5 +1,10 @@
 // A real nats-server with JetStream for tests: random loopback port, store in
 // a temp dir, killed by pid. A missing binary fails the test (never skips).
+// `config` writes a configuration file (accounts, TLS...) into the server's
+// temp dir; it must enable JetStream with store_dir <dir>/js. The port and
+// address flags still override it.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { freePort, requireBinary, startProcess, tempDir, waitFor, type Proc } from "./procs.ts";
 
 export interface NatsServer {
@@ -8,18 +13,31 @@ export interface NatsServer {
   proc: Proc;
   /** The JetStream store directory. */
   storeDir: string;
+  /** The server's temp dir (configuration, included files). */
+  dir: string;
   /** Kills the server by pid and removes its store. Safe twice. */
   stop(): Promise<void>;
 }
 
 const READY = /Server is ready/;
 
-export async function startNatsServer(): Promise<NatsServer> {
+export interface NatsServerOptions {
+  /** Returns the text of a configuration file; `dir` is the server's temp dir, for files it includes. */
+  config?: (dir: string) => string;
+}
+
+export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
   const bin = requireBinary("nats-server");
   const dir = tempDir("nats");
+  let conf = ["-js", "-sd", join(dir.path, "js")];
+  if (opts.config) {
+    const file = join(dir.path, "server.conf");
+    writeFileSync(file, opts.config(dir.path));
+    conf = ["-c", file];
+  }
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const proc = startProcess(bin, ["-js", "-sd", dir.path, "-p", String(port), "-a", "127.0.0.1"]);
+    const proc = startProcess(bin, [...conf, "-p", String(port), "-a", "127.0.0.1"]);
     try {
       await waitFor(() => {
         if (READY.test(proc.stderr())) return true;
@@ -38,7 +56,8 @@ export async function startNatsServer(): Promise<NatsServer> {
       url: `nats://127.0.0.1:${port}`,
       port,
       proc,
-      storeDir: dir.path,
+      storeDir: join(dir.path, "js"),
+      dir: dir.path,
       async stop() {
         if (stopped) return;
         stopped = true;

@@ -17,10 +17,10 @@
 // the stream is a durable log, so batches of an older session may still come
 // (seq-guard.ts: admitted at or below where the newer session began). A batch
 // refused by the guard is termed like an invalid one.
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, nkeyAuthenticator, usernamePasswordAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { AckCode } from "@eastwest/proto";
-import { agentTokenOf, EPOCH_HEADER, errorMessage, parseEpoch, ThrottledLog, tokenOf } from "@eastwest/common";
+import { agentTokenOf, describeNatsConnectError, EPOCH_HEADER, errorMessage, natsInsecureWarning, natsSecureOptions, parseEpoch, ThrottledLog, tokenOf } from "@eastwest/common";
 import type { CollectorConfig } from "../config.ts";
 import { HelloResponder } from "./nats-hello.ts";
 import { ensureConsumer, ensureStream, NatsSetupError } from "./nats-setup.ts";
@@ -74,10 +74,13 @@ export class NatsReceiver implements Receiver {
   /** Connects, ensures stream and consumer, starts answering hellos and consuming. Rejects with NatsSetupError. */
   async start(): Promise<void> {
     const c = this.#o.config;
+    const warning = natsInsecureWarning(c);
+    if (warning !== undefined) this.#o.logger.warn(warning);
     try {
-      this.#nc = await connect({ servers: c.servers, name: `eastwest-collector ${this.#o.collectorId}`, timeout: c.connectTimeoutMs, maxReconnectAttempts: -1 });
+      const secure = natsSecureOptions(c, { usernamePasswordAuthenticator, nkeyAuthenticator, credsAuthenticator });
+      this.#nc = await connect({ ...secure, servers: c.servers, name: `eastwest-collector ${this.#o.collectorId}`, timeout: c.connectTimeoutMs, maxReconnectAttempts: -1 });
     } catch (err) {
-      throw new NatsSetupError(`cannot connect to NATS ${c.servers.join(",")}: ${errorMessage(err)}`, { cause: err });
+      throw new NatsSetupError(`cannot connect to NATS ${c.servers.join(",")}: ${describeNatsConnectError(c, err)}`, { cause: err });
     }
     const jsm = await jetstreamManager(this.#nc).catch((err: unknown) => Promise.reject(new NatsSetupError(`JetStream unavailable: ${errorMessage(err)}`, { cause: err })));
     await ensureStream(jsm, c);

@@ -7,6 +7,8 @@
 //   <prefix>.cmd.<site>.<host>.<agent>.<collector>
 //                                          request: Command from that collector; reply: CommandResult
 //                                          (served by the agent, for the collectors its config names)
+//   <prefix>.inbox.<agent>.>               the agent's reply inbox (hello replies, JetStream PubAcks), so
+//                                          that a server can let each agent read its own replies only
 //
 // prefix defaults to "eastwest.v1". Each of site, host and agent is one token
 // made by tokenOf(): letters, digits and "-" stay; every other byte becomes
@@ -43,6 +45,9 @@ function subject(kind: "batch" | "hello" | "cmd", p: SubjectParts): string {
 export const batchSubject = (p: SubjectParts): string => subject("batch", p);
 export const helloSubject = (p: SubjectParts): string => subject("hello", p);
 export const commandSubject = (p: SubjectParts): string => subject("cmd", p);
+
+/** The inbox prefix of an agent's connection (ConnectionOptions.inboxPrefix). */
+export const inboxPrefixOf = (prefix: string, agentId: string): string => `${prefix}.inbox.${tokenOf(agentId)}`;
 
 /** Every batch subject: what the stream captures. */
 export const batchWildcard = (prefix: string): string => `${prefix}.batch.>`;

@@ -170,8 +170,8 @@ describe("deploy: NATS", function () {
     return b;
   };
 
-  it("nats-server -t accepts the compose and cluster configurations", () => {
-    for (const rel of ["compose/nats.conf", "nats/nats-cluster.conf"]) {
+  it("nats-server -t accepts the compose, single-server and cluster configurations", () => {
+    for (const rel of ["compose/nats.conf", "nats/nats.conf", "nats/nats-cluster.conf"]) {
       const conf = natsConfigFor(bin(), rel);
       try {
         const r = run(bin(), ["-t", "-c", conf.path], { env: { SERVER_NAME: "nats-0" } });

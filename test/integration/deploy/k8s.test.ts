@@ -91,7 +91,10 @@ describe("deploy: Kubernetes manifests", function () {
     assert.equal(mounts.get("/host/proc")?.readOnly, false, "campaigns write sysctls through procRoot");
     const [cfg] = podProblems("agent", pod, l.maps).configs;
     assert.ok(cfg, "the agent's --config is a mounted ConfigMap key");
-    const agent = agentConfigOf(cfg.text, { EASTWEST_AGENT_ID: "node-1" }, "ConfigMap eastwest-agent");
+    const seed = c.env?.find((e) => e.name === "EASTWEST_NATS_NKEY_SEED_FILE")?.value?.replace("$(EASTWEST_AGENT_ID)", "node-1");
+    assert.ok(seed && c.volumeMounts?.some((m) => seed.startsWith(`${m.mountPath}/`)), `each agent's NATS key (${seed}) is on a mounted volume`);
+    const agent = agentConfigOf(cfg.text, { EASTWEST_AGENT_ID: "node-1", EASTWEST_NATS_NKEY_SEED_FILE: seed }, "ConfigMap eastwest-agent");
+    assert.ok(agent.nats.tls?.ca && !agent.nats.insecure, "NATS over TLS with the node's key");
     assert.ok(mounts.has(agent.procRoot) && mounts.has(agent.sysRoot), `procRoot ${agent.procRoot} and sysRoot ${agent.sysRoot} are mounted`);
     assert.equal(agent.collector.transport, "nats");
   });

@@ -5,6 +5,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, startProcess, waitFor, type Proc } from "../../helpers/procs.ts";
+import { renderAccount } from "../../../common/src/nats/permissions.ts";
 import { read, run } from "./files.ts";
 
 export const INSTALLED_CLI = "/usr/bin/eastwest";
@@ -45,7 +46,9 @@ export function natsVersion(bin: string): [number, number] {
 
 /**
  * A NATS config as this nats-server can read it: `sync_interval` (2.10+) is dropped for an older
- * server, and `note` says so; `storeDir` replaces the JetStream store_dir. Written to a temp file.
+ * server, and `note` says so; `storeDir` replaces the JetStream store_dir. Written to a temp file,
+ * beside what it refers to: a self-signed certificate for /etc/nats/tls/ (openssl) and an account
+ * file without users for `include ./eastwest-accounts.conf`.
  */
 export function natsConfigFor(bin: string, rel: string, storeDir?: string): { path: string; note: string; remove: () => void } {
   const [major, minor] = natsVersion(bin);
@@ -53,6 +56,11 @@ export function natsConfigFor(bin: string, rel: string, storeDir?: string): { pa
   let text = old ? read(rel).replace(/^\s*sync_interval:.*$/m, "") : read(rel);
   if (storeDir !== undefined) text = text.replace(/^(\s*store_dir:).*$/m, `$1 ${JSON.stringify(storeDir)}`);
   const dir = mkdtempSync(join(tmpdir(), "eastwest-nats-conf-"));
+  if (text.includes("/etc/nats/tls/")) {
+    run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(dir, "tls.key"), "-out", join(dir, "tls.crt"), "-subj", "/CN=nats", "-days", "1"]);
+    text = text.replaceAll("/etc/nats/tls/", `${dir}/`);
+  }
+  if (text.includes("include ./eastwest-accounts.conf")) writeFileSync(join(dir, "eastwest-accounts.conf"), renderAccount("EASTWEST", []));
   const path = join(dir, rel.split("/").at(-1) as string);
   writeFileSync(path, text);
   const note = old ? `nats-server ${major}.${minor} predates sync_interval (2.10): checked without that line` : "";

@@ -41,7 +41,8 @@ describe("nats: subjects and config", () => {
   });
 
   it("agent: transport nats, servers from EASTWEST_NATS_SERVERS as a comma list", () => {
-    const c = loadAgentConfig({ env: { EASTWEST_TRANSPORT: "nats", EASTWEST_NATS_SERVERS: "nats://10.0.0.1:4222, 10.0.0.2:4222" }, flags: { id: "a1" } });
+    const env = { EASTWEST_TRANSPORT: "nats", EASTWEST_NATS_SERVERS: "nats://10.0.0.1:4222, 10.0.0.2:4222", EASTWEST_NATS_NKEY_SEED_FILE: "/a1.nk", EASTWEST_NATS_TLS_CA: "/ca.pem" };
+    const c = loadAgentConfig({ env, flags: { id: "a1" } });
     assert.equal(c.collector.transport, "nats");
     assert.deepEqual(c.nats.servers, ["nats://10.0.0.1:4222", "10.0.0.2:4222"]);
     assert.equal(c.nats.subjectPrefix, "eastwest.v1");

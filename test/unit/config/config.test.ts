@@ -67,10 +67,10 @@ describe("config", () => {
 
   it("takes list flags and never prints secrets", async () => {
     const c = capture();
-    assert.equal(await main(["agent", "--transport", "nats", "--nats-servers", "nats://a:4222, nats://b:4222", "--print-config"], c.io), 0);
+    assert.equal(await main(["agent", "--transport", "nats", "--nats-servers", "nats://127.0.0.1:4222, nats://127.0.0.2:4222", "--print-config"], c.io), 0);
     const cfg = JSON.parse(c.out());
     assert.equal(cfg.collector.transport, "nats");
-    assert.deepEqual(cfg.nats.servers, ["nats://a:4222", "nats://b:4222"]);
+    assert.deepEqual(cfg.nats.servers, ["nats://127.0.0.1:4222", "nats://127.0.0.2:4222"]);
     const prev = process.env["EASTWEST_INFLUX_TOKEN"];
     process.env["EASTWEST_INFLUX_TOKEN"] = "s3cr3t-token";
     try {

@@ -17,10 +17,10 @@
 // every batch carries the epoch of the latest Welcome in the Eastwest-Epoch
 // header (the collector refuses batches of a session it did not issue).
 import { randomUUID } from "node:crypto";
-import { connect, headers, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, headers, nkeyAuthenticator, usernamePasswordAuthenticator, type ConnectionOptions, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { CollectorMessage, Hello, type Welcome } from "@eastwest/proto";
-import { batchSubject, commandSubject, EastwestError, EPOCH_HEADER, errorMessage, helloSubject, msgIdOf, RetryTimer, type SubjectParts } from "@eastwest/common";
+import { batchSubject, commandSubject, describeNatsConnectError, EastwestError, EPOCH_HEADER, errorMessage, helloSubject, inboxPrefixOf, msgIdOf, natsInsecureWarning, natsSecureOptions, RetryTimer, type NatsSecurity, type SubjectParts } from "@eastwest/common";
 import type { OutboxEntry } from "../../runtime/outbox.ts";
 import { DrainWaiters } from "../drain.ts";
 import type { Transport, TransportDeps } from "../types.ts";
@@ -29,7 +29,7 @@ import { serveCommands } from "./commands.ts";
 /** A collector refused the agent's Hello, or answered with something other than a Welcome. */
 export class HelloRefusedError extends EastwestError {}
 
-export interface NatsTransportOptions extends TransportDeps {
+export interface NatsTransportOptions extends TransportDeps, NatsSecurity {
   servers: string[];
   subjectPrefix: string;
   site: string;
@@ -81,6 +81,8 @@ export class NatsTransport implements Transport {
   }
 
   start(): void {
+    const warning = natsInsecureWarning(this.#o);
+    if (warning !== undefined) this.#o.logger.warn(warning);
     void this.#connect();
   }
 
@@ -93,9 +95,9 @@ export class NatsTransport implements Transport {
     if (this.#closed) return;
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: this.#o.servers, name: `eastwest-agent ${this.#o.hello().agentId}`, timeout: this.#o.connectTimeoutMs, maxReconnectAttempts: -1 });
+      nc = await connect(this.#connectOptions());
     } catch (err) {
-      return this.#retryLater(() => void this.#connect(), `connect: ${errorMessage(err)}`);
+      return this.#retryLater(() => void this.#connect(), `connect: ${describeNatsConnectError(this.#o, err)}`);
     }
     if (this.#closed) return void nc.close();
     const parts = this.#parts();
@@ -107,6 +109,13 @@ export class NatsTransport implements Transport {
     void nc.closed().then((err) => this.#onClosed(nc, err));
     void this.#logStatus(nc);
     void this.#hello(nc, helloSubject(parts));
+  }
+
+  /** why: inboxPrefix per agent, so that a server's permissions can let an agent read only its own replies. */
+  #connectOptions(): ConnectionOptions {
+    const agentId = this.#o.hello().agentId;
+    const secure = natsSecureOptions(this.#o, { usernamePasswordAuthenticator, nkeyAuthenticator, credsAuthenticator });
+    return { ...secure, servers: this.#o.servers, name: `eastwest-agent ${agentId}`, inboxPrefix: inboxPrefixOf(this.#o.subjectPrefix, agentId), timeout: this.#o.connectTimeoutMs, maxReconnectAttempts: -1 };
   }
 
   async #logStatus(nc: NatsConnection): Promise<void> {
