@@ -39,6 +39,8 @@ const PROC_SUPER_MAGIC = 0x9fa0;
 const SYSFS_MAGIC = 0x62656572;
 /** The smallest page: a seq_file read fills up to a page of whole records (or ends the file). */
 const MIN_PAGE = 4096;
+/** Bytes asked for by one read, at most (at least MIN_PAGE). */
+const MAX_READ = 256 * 1024;
 /** Open files kept, at most (a sampler reads a handful of files per tick). */
 const MAX_KEPT = 64;
 
@@ -94,7 +96,9 @@ class KeptFiles {
         this.#buf.copy(bigger, 0, 0, n);
         this.#buf = bigger;
       }
-      const got = readSync(fd, this.#buf, n, this.#buf.length - n, n);
+      // why: a /proc/sys read allocates a kernel buffer of the size asked for and fails with ENOMEM beyond
+      // KMALLOC_MAX_SIZE (4 MiB on x86-64, Linux 5.8+), so a buffer grown by one big file must not ask for all of it.
+      const got = readSync(fd, this.#buf, n, Math.min(this.#buf.length - n, MAX_READ), n);
       n += got;
       if (got === 0 || (recordsUnder > 0 && got + recordsUnder <= MIN_PAGE)) return this.#buf.toString("utf8", 0, n);
     }

@@ -68,6 +68,13 @@ describe("hostFs", () => {
     }
   });
 
+  it("after a big file (its buffer grown past 4 MiB), a /proc/sys read still asks for no more than the kernel allows", async () => {
+    const fs = hostFs();
+    // why: /proc/kallsyms is several MiB on any kernel with symbols; a /proc/sys read of that size fails with ENOMEM.
+    assert.ok((await fs.proc("kallsyms")).length > 4 * 1024 * 1024, "kallsyms is big enough to grow the buffer");
+    assert.equal(await fs.proc("sys/net/ipv4/tcp_congestion_control"), readFileSync("/proc/sys/net/ipv4/tcp_congestion_control", "utf8"));
+  });
+
   it("reads a fixture tree plainly: a file replaced between reads is seen", async () => {
     const root = mkdtempSync(join(tmpdir(), "eastwest-hostfs-"));
     try {
