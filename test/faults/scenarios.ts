@@ -1,0 +1,5 @@
+// The fault scenarios, in the order the suite runs them: one line each.
+import { collectorKill } from "./collector-kill.ts";
+import type { Scenario } from "./types.ts";
+
+export const SCENARIOS: readonly Scenario[] = [collectorKill];
