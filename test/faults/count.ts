@@ -100,11 +100,14 @@ export async function tally(api: Api, spoolRoot: string, id: string, fromNs: big
   return { ...compare(id, spool.highest, l), duplicated: cpu.duplicated + netdev.duplicated, points: cpu.points + netdev.points, unacked: spool.unacked };
 }
 
-/** Resolves once the ledger holds every seq the agent's spool numbered so far, less `slack` (it still streams). */
+/**
+ * Resolves once the ledger holds every seq the agent's spool numbered so far but the newest `slack` (it still
+ * streams): its highest is there and no gap starts below it.
+ */
 export function caughtUp(api: Api, spoolRoot: string, id: string, timeoutMs: number, slack = 3): Promise<number> {
   return waitFor(async () => {
     const made = spoolOf(spoolRoot, id).highest;
     const l = await ledgerOf(api, id);
-    return made > 0 && l.highestSeq >= made - slack ? l.highestSeq : undefined;
+    return made > 0 && l.highestSeq >= made - slack && l.gaps.every((g) => g.from > made - slack) ? l.highestSeq : undefined;
   }, timeoutMs, `the ledger catching up with agent ${id}'s spool`);
 }

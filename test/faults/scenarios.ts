@@ -1,5 +1,7 @@
 // The fault scenarios, in the order the suite runs them: one line each.
+import { agentKill } from "./agent-kill.ts";
 import { collectorKill } from "./collector-kill.ts";
+import { natsKill } from "./nats-kill.ts";
 import type { Scenario } from "./types.ts";
 
-export const SCENARIOS: readonly Scenario[] = [collectorKill];
+export const SCENARIOS: readonly Scenario[] = [collectorKill, agentKill, natsKill];

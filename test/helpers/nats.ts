@@ -14,11 +14,15 @@ export interface NatsServer {
 
 const READY = /Server is ready/;
 
-export async function startNatsServer(): Promise<NatsServer> {
+/**
+ * `again`: start on this port and store directory (a restart after a kill, e.g. the fault suite's); the
+ * directory is then the caller's, kept by stop().
+ */
+export async function startNatsServer(again?: { port: number; storeDir: string }): Promise<NatsServer> {
   const bin = requireBinary("nats-server");
-  const dir = tempDir("nats");
+  const dir = again ? { path: again.storeDir, remove: () => undefined } : tempDir("nats");
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
+    const port = again?.port ?? (await freePort());
     const proc = startProcess(bin, ["-js", "-sd", dir.path, "-p", String(port), "-a", "127.0.0.1"]);
     try {
       await waitFor(() => {
@@ -29,7 +33,7 @@ export async function startNatsServer(): Promise<NatsServer> {
     } catch (err) {
       await proc.kill("SIGKILL");
       // why: freePort() cannot reserve the port; another process may take it before nats-server binds.
-      if (attempt < 2 && /address already in use/.test(proc.stderr())) continue;
+      if (attempt < 2 && !again && /address already in use/.test(proc.stderr())) continue;
       dir.remove();
       throw err;
     }
