@@ -111,3 +111,10 @@ export function caughtUp(api: Api, spoolRoot: string, id: string, timeoutMs: num
     return made > 0 && l.highestSeq >= made - slack && l.gaps.every((g) => g.from > made - slack) ? l.highestSeq : undefined;
   }, timeoutMs, `the ledger catching up with agent ${id}'s spool`);
 }
+
+/** Batches the agents numbered that the ledger does not hold yet (its highest and its gaps), added up. */
+export async function behind(api: Api, spoolRoot: string, ids: readonly string[]): Promise<number> {
+  let n = 0;
+  for (const id of ids) n += compare(id, spoolOf(spoolRoot, id).highest, await ledgerOf(api, id)).missing;
+  return n;
+}
