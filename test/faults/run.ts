@@ -33,7 +33,7 @@ ${SCENARIOS.map((s) => `                         ${s.name.padEnd(16)}${s.summary
 Needs root for disk-full (it mounts a tmpfs) and the Debian binaries nats-server and influxd.
 Counting: "made" is every seq an agent numbered (its spool on disk), "stored" the collector's ledger, "missing"
 made and never stored, "duplicated" repeated (series, time) points of the agents' cpu and netdev series.
-Agents run with spool fsync always (no fsync window) at 10 Hz, one batch per tick.
+Agents run with spool fsync always (no fsync window) at 10 Hz (cpu, netdev, tcp, softirqs, softnet), a batch every 50-100 ms.
 Exit status: 0 when every row met its target, 1 otherwise, 64 on bad flags.`;
 
 function parse(argv: string[]): { opts?: FaultOptions & { only: Scenario[] }; problems: string[]; help: boolean } {
