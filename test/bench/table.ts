@@ -49,12 +49,22 @@ export function statusRow(bench: string, result: string): Row {
 }
 
 export function renderTable(rows: readonly Row[]): string {
-  const width = (c: keyof Row) => Math.max(HEADERS[c].length, ...rows.map((r) => r[c].length));
-  const widths = COLUMNS.map(width);
-  const line = (cells: string[]) =>
-    "| " + cells.map((cell, i) => (RIGHT.has(COLUMNS[i] as keyof Row) ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number))).join(" | ") + " |";
-  const rule = "|" + widths.map((w, i) => (RIGHT.has(COLUMNS[i] as keyof Row) ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2))).join("|") + "|";
-  return [line(COLUMNS.map((c) => HEADERS[c])), rule, ...rows.map((r) => line(COLUMNS.map((c) => r[c])))].join("\n");
+  return renderColumns(COLUMNS.map((key) => ({ key, header: HEADERS[key], right: RIGHT.has(key) })), rows);
+}
+
+export interface Column<R> {
+  key: keyof R & string;
+  header: string;
+  /** Right-aligned (figures). */
+  right?: boolean;
+}
+
+/** A Markdown table of string cells: one line per row, columns padded to their widest cell. */
+export function renderColumns<R extends { [K in keyof R]: string }>(columns: ReadonlyArray<Column<R>>, rows: readonly R[]): string {
+  const widths = columns.map((c) => Math.max(c.header.length, ...rows.map((r) => r[c.key].length)));
+  const line = (cells: string[]) => "| " + cells.map((cell, i) => (columns[i]?.right ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number))).join(" | ") + " |";
+  const rule = "|" + widths.map((w, i) => (columns[i]?.right ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2))).join("|") + "|";
+  return [line(columns.map((c) => c.header)), rule, ...rows.map((r) => line(columns.map((c) => r[c.key])))].join("\n");
 }
 
 export function renderNotes(notes: readonly string[]): string {

@@ -24,19 +24,26 @@ const READY = /Server is ready/;
 export interface NatsServerOptions {
   /** Returns the text of a configuration file; `dir` is the server's temp dir, for files it includes. */
   config?: (dir: string) => string;
+  /**
+   * Start on this port and JetStream store directory (a restart after a kill, e.g. the fault suite's); the
+   * directory is then the caller's, kept by stop().
+   */
+  again?: { port: number; storeDir: string };
 }
 
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
   const bin = requireBinary("nats-server");
-  const dir = tempDir("nats");
-  let conf = ["-js", "-sd", join(dir.path, "js")];
+  const again = opts.again;
+  const dir = again ? { path: again.storeDir, remove: () => undefined } : tempDir("nats");
+  const storeDir = again ? again.storeDir : join(dir.path, "js");
+  let conf = ["-js", "-sd", storeDir];
   if (opts.config) {
     const file = join(dir.path, "server.conf");
     writeFileSync(file, opts.config(dir.path));
     conf = ["-c", file];
   }
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
+    const port = again?.port ?? (await freePort());
     const proc = startProcess(bin, [...conf, "-p", String(port), "-a", "127.0.0.1"]);
     try {
       await waitFor(() => {
@@ -47,7 +54,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     } catch (err) {
       await proc.kill("SIGKILL");
       // why: freePort() cannot reserve the port; another process may take it before nats-server binds.
-      if (attempt < 2 && /address already in use/.test(proc.stderr())) continue;
+      if (attempt < 2 && !again && /address already in use/.test(proc.stderr())) continue;
       dir.remove();
       throw err;
     }
@@ -56,7 +63,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
       url: `nats://127.0.0.1:${port}`,
       port,
       proc,
-      storeDir: join(dir.path, "js"),
+      storeDir,
       dir: dir.path,
       async stop() {
         if (stopped) return;

@@ -24,6 +24,8 @@ export interface VictoriaMetrics extends Server {
 }
 
 export interface Influxd extends Server {
+  /** Its meta, data and wal directories are under this one. */
+  dir: string;
   /** Runs InfluxQL; times come back as epoch ns, integers beyond 2^53 as bigint. Rejects on an HTTP or statement error. */
   query(q: string, db?: string): Promise<InfluxQlResult>;
 }
@@ -94,11 +96,14 @@ export async function startVictoriaMetrics(): Promise<VictoriaMetrics> {
   };
 }
 
-/** influxd 1.x with its own meta/data/wal dirs, no reporting, no _internal monitor database. */
-export async function startInfluxd(): Promise<Influxd> {
+/**
+ * influxd 1.x with its own meta/data/wal dirs, no reporting, no _internal monitor database. `again`: start on the
+ * url and directory of one that was stopped (the fault suite's outage); the directory is then the caller's.
+ */
+export async function startInfluxd(again?: { url: string; dir: string }): Promise<Influxd> {
   const bin = requireBinary("influxd");
-  const [httpPort, rpcPort] = [await freePort(), await freePort()];
-  const dir = tempDir("influxd");
+  const [httpPort, rpcPort] = [again ? Number(new URL(again.url).port) : await freePort(), await freePort()];
+  const dir = again ? { path: again.dir, remove: () => undefined } : tempDir("influxd");
   const url = `http://127.0.0.1:${httpPort}`;
   const env = {
     INFLUXDB_REPORTING_DISABLED: "true",
@@ -116,6 +121,7 @@ export async function startInfluxd(): Promise<Influxd> {
   await waitHttp(`${url}/ping`, proc, "influxd /ping");
   return {
     url,
+    dir: dir.path,
     proc,
     stop: stopper(proc, dir),
     async query(q, db) {
