@@ -2,7 +2,7 @@
 // certificate on new connections without a restart; an agent's watcher hands on a re-issued certificate and
 // keeps the previous one when the new files do not fit together. Certificates by `eastwest certs`.
 import assert from "node:assert/strict";
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { CertFileWatcher, silentLogger, type IdentityCertificateUpdate } from "@eastwest/common";
@@ -75,7 +75,9 @@ describe("TLS rotation", function () {
       assert.ok(!second.equals(first));
       assert.ok(updates[1]?.certificate.equals(second) && updates[1]?.privateKey.equals(readFileSync(files.key)));
       // A certificate whose key is not beside it (a rotation caught half-way) is refused once; the last good pair stays.
-      copyFileSync(join(pki, "collector.pem"), files.cert);
+      // why: replaced atomically, as the README asks; a half-written file is a problem of its own, reported on its own.
+      copyFileSync(join(pki, "collector.pem"), `${files.cert}.new`);
+      renameSync(`${files.cert}.new`, files.cert);
       await waitFor(() => (rejected.length === 1 ? true : undefined), 5000, "the refusal");
       assert.match(rejected[0]?.join() ?? "", /collector\.tls\.key .*agent-r1\.key: does not match the certificate/);
       await watcher.check();
