@@ -2,6 +2,7 @@
 // when missing and root, and said so), and cleanups that run on every exit path.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { killAll } from "../helpers/procs.ts";
 
 export function isRoot(): boolean {
   return process.getuid?.() === 0;
@@ -79,4 +80,30 @@ export function runCleanupsAtExit(): void {
       /* exiting anyway */
     }
   }
+}
+
+/**
+ * The exit wiring of a long-running harness (bench, faults): Ctrl-C / kill stop what it started and remove what it
+ * created; a closed stdout/stderr (piped into head) does not kill it before its cleanups; an uncaught error exits 70;
+ * any other way out signals the children (sync) and starts the cleanups.
+ */
+export function cleanUpOnExit(log: (line: string) => void): void {
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(sig, () => {
+      log(`${sig}: cleaning up`);
+      void killAll()
+        .then(() => runCleanups(log))
+        .finally(() => process.exit(130));
+    });
+  }
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
+  process.on("uncaughtException", (err) => {
+    log(`uncaught: ${err.stack ?? err.message}`);
+    process.exit(70);
+  });
+  process.on("exit", () => {
+    void killAll();
+    runCleanupsAtExit();
+  });
 }

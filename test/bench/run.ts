@@ -3,7 +3,7 @@
 //   node bench/run.ts [--only a,b,c] [--seconds 60] [--ingest-seconds 10] [--pairs 3] ...
 import { parseArgs } from "node:util";
 import { killAll } from "../helpers/procs.ts";
-import { runCleanups, runCleanupsAtExit } from "./host.ts";
+import { cleanUpOnExit, runCleanups } from "./host.ts";
 import { ingestBench } from "./ingest.ts";
 import { overheadBench } from "./overhead.ts";
 import { perturbationBench, type Delivery } from "./perturbation.ts";
@@ -144,26 +144,6 @@ async function main(): Promise<number> {
   return outcomes.some((o) => o.failed) ? 1 : 0;
 }
 
-// Ctrl-C / kill: stop what the benchmarks started and remove what they created (namespaces, bridge, temp dirs).
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.once(sig, () => {
-    log(`${sig}: cleaning up`);
-    void killAll()
-      .then(() => runCleanups(log))
-      .finally(() => process.exit(130));
-  });
-}
-// A closed stdout/stderr (e.g. piped into head) must not kill the run before its cleanups.
-process.stdout.on("error", () => undefined);
-process.stderr.on("error", () => undefined);
-process.on("uncaughtException", (err) => {
-  log(`uncaught: ${err.stack ?? err.message}`);
-  process.exit(70);
-});
-// Any other way out: signal the children (sync) and run the sync cleanups.
-process.on("exit", () => {
-  void killAll();
-  runCleanupsAtExit();
-});
+cleanUpOnExit(log);
 
 process.exitCode = await main();

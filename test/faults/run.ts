@@ -3,7 +3,7 @@
 //   node faults/run.ts [--only a,b] [--quick] [--seconds N] ...     (npm run faults -- --help)
 import { parseArgs } from "node:util";
 import { killAll } from "../helpers/procs.ts";
-import { runCleanups, runCleanupsAtExit } from "../bench/host.ts";
+import { cleanUpOnExit, runCleanups } from "../bench/host.ts";
 import { renderNotes } from "../bench/table.ts";
 import { failedRow, renderFaultTable } from "./report.ts";
 import { SCENARIOS } from "./scenarios.ts";
@@ -107,23 +107,6 @@ async function main(): Promise<number> {
   return rows.every((r) => r.result === "ok") ? 0 : 1;
 }
 
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.once(sig, () => {
-    log(`${sig}: cleaning up`);
-    void killAll()
-      .then(() => runCleanups(log))
-      .finally(() => process.exit(130));
-  });
-}
-process.stdout.on("error", () => undefined);
-process.stderr.on("error", () => undefined);
-process.on("uncaughtException", (err) => {
-  log(`uncaught: ${err.stack ?? err.message}`);
-  process.exit(70);
-});
-process.on("exit", () => {
-  void killAll();
-  runCleanupsAtExit();
-});
+cleanUpOnExit(log);
 
 process.exitCode = await main();
