@@ -2,7 +2,7 @@
 // once two agents stream, a ballast file fills it; it stays full `fullSeconds` (a third agent says hello
 // meanwhile), then the ballast goes. Met when every batch made is stored once and every process stayed up.
 import { execFileSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { onCleanup } from "../bench/host.ts";
 import { requireBinary, waitFor } from "../helpers/procs.ts";
@@ -11,24 +11,10 @@ import { finish, notesOf, nowNs, rowOf } from "./report.ts";
 import { FaultStack } from "./stack.ts";
 import { delay, untilStored } from "./steps.ts";
 import type { FaultOptions, FaultOutcome, Scenario } from "./types.ts";
+import { fill } from "../helpers/disk.ts";
 
 const NAME = "disk-full";
 const SIZE = "64m";
-
-/** Writes zeros to `file` until its filesystem is full; the bytes written. */
-function fill(file: string): number {
-  const fd = openSync(file, "w");
-  const chunk = Buffer.alloc(64 * 1024);
-  let written = 0;
-  try {
-    for (;;) written += writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-  } finally {
-    closeSync(fd);
-  }
-  return written;
-}
 
 async function run(o: FaultOptions): Promise<FaultOutcome> {
   if (process.getuid?.() !== 0) throw new Error("needs root (mounts a tmpfs for the collector's store)");

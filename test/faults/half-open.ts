@@ -9,21 +9,11 @@ import { finish, notesOf, nowNs, rowOf } from "./report.ts";
 import { FaultStack } from "./stack.ts";
 import { delay, HealthProbe, untilStored } from "./steps.ts";
 import type { FaultOptions, FaultOutcome, Scenario } from "./types.ts";
+import { OPENINGS } from "../fuzz/openings.ts";
 
 const NAME = "half-open";
 /** Reaping is checked against the idle time plus this (timers, a busy host). */
 const MARGIN_MS = 3000;
-const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-const SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
-/** A HEADERS frame on stream 1 (END_STREAM | END_HEADERS) whose block is not valid HPACK. */
-const BAD_HEADERS = Buffer.from([0, 0, 4, 1, 5, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff]);
-const OPENINGS: Record<string, Buffer> = {
-  bad_preface: Buffer.from("GET / HTTP/1.1\r\nhost: x\r\n\r\n"),
-  bad_header_block: Buffer.concat([PREFACE, SETTINGS, BAD_HEADERS]),
-  bare_preface: Buffer.concat([PREFACE, SETTINGS]),
-  partial_preface: PREFACE.subarray(0, 9),
-  nothing: Buffer.alloc(0),
-};
 // why: measured with grpc-js 1.14: a few connections close at the idle time, a burst of hundreds at about twice
 // it (or at keepaliveTimeMs + keepaliveTimeoutMs when that is sooner). grpc-js arms each session's idle timer on
 // the event loop's clock of the turn but stamps its lastIdle with Date.now() later in that busy turn, so the

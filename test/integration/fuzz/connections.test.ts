@@ -8,19 +8,9 @@ import { readdirSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { startCollector, type CollectorProcess } from "../../fuzz/collector.ts";
 import { killAll, waitFor } from "../../helpers/procs.ts";
+import { OPENINGS } from "../../fuzz/openings.ts";
 
 const IDLE_MS = 1500;
-const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-const SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
-/** A HEADERS frame on stream 1 (END_STREAM | END_HEADERS) whose block is not valid HPACK. */
-const BAD_HEADERS = Buffer.from([0, 0, 4, 1, 5, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff]);
-const OPENINGS: Record<string, Buffer> = {
-  bad_preface: Buffer.from("GET / HTTP/1.1\r\nhost: x\r\n\r\n"),
-  bad_header_block: Buffer.concat([PREFACE, SETTINGS, BAD_HEADERS]),
-  bare_preface: Buffer.concat([PREFACE, SETTINGS]),
-  partial_preface: PREFACE.subarray(0, 9),
-  nothing: Buffer.alloc(0),
-};
 
 const openFiles = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 

@@ -4,9 +4,10 @@
 // The disk is a small tmpfs the test mounts and unmounts (needs root).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getJson, jsonLine, killAll, requireBinary, start, tempDir, waitFor } from "../../helpers/procs.ts";
+import { fill } from "../../helpers/disk.ts";
 
 /** The bound on draining the backlog once the disk is free (the store retries a full disk every 5 s). */
 const RECOVERY_MS = 20_000;
@@ -24,21 +25,6 @@ function agentConfig(dir: string, id: string, grpcPort: number): string {
   const lines = ["agent:", `  id: ${id}`, "  intervalMs: 100", "  scheduling: normal", `  collector: { address: "127.0.0.1:${grpcPort}", backoffMinMs: 50, backoffMaxMs: 500 }`];
   writeFileSync(file, [...lines, "  batch: { maxPoints: 200, maxDelayMs: 50 }", "  samplers:", "    netstate: { enabled: false }", "    tcpinfo: { enabled: false }", ""].join("\n"));
   return file;
-}
-
-/** Writes zeros to file until the filesystem is full; resolves the bytes written. */
-function fill(file: string): number {
-  const fd = openSync(file, "w");
-  const chunk = Buffer.alloc(64 * 1024);
-  let written = 0;
-  try {
-    for (;;) written += writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-  } finally {
-    closeSync(fd);
-  }
-  return written;
 }
 
 describe("collector store: disk full, then freed", function () {
