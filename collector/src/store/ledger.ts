@@ -19,12 +19,12 @@
 // a hello begins; its epoch only ever grows, across collector restarts
 // (ingest/seq-guard.ts uses it to refuse batches of other sessions).
 import type { PointStore, Prepared, SeqIndex } from "./point-store.ts";
-import type { AgentRecord, AgentSession, StoredBatch, StoredRecord, WriteOutcome } from "./types.ts";
+import type { LedgerRecords, StoredBatch, WriteOutcome } from "./types.ts";
 
 /** The part of a point store that takes part in a ledger commit. */
 export type CommitParticipant<S> = Pick<PointStore<S>, "stage" | "settle">;
 
-export interface Ledger extends SeqIndex {
+export interface Ledger extends SeqIndex, LedgerRecords {
   open(): Promise<void>;
   /** Why the ledger cannot record this batch's agent_id, seq or receivedNs (the batch is rejected); undefined: it can. Pure. */
   check(b: StoredBatch): string | undefined;
@@ -35,22 +35,5 @@ export interface Ledger extends SeqIndex {
    * counting as stored (duplicates, never gaps). Stops early when signal aborts. Resolves how many rows it removed.
    */
   prune(beforeNs: bigint, signal?: AbortSignal): Promise<number>;
-  /**
-   * Begins agentId's next session, in one durable commit: epoch max(current epoch + 1, minEpoch), with sessionId and
-   * baseSeq. When sessionId is not "" and equals the current session's, that session goes on unchanged instead.
-   * Resolves the agent's current session; rejects with StoreError when it cannot write.
-   */
-  beginSession(agentId: string, sessionId: string, baseSeq: bigint, minEpoch: bigint): Promise<AgentSession>;
-  /** The agent's current session; undefined: the agent never began one. */
-  session(agentId: string): Promise<AgentSession | undefined>;
-  upsertAgent(a: AgentRecord): Promise<void>;
-  /** Ordered by agentId. */
-  listAgents(): Promise<AgentRecord[]>;
-  getAgent(agentId: string): Promise<AgentRecord | undefined>;
-  /** Replaces the document at (kind, id). */
-  putRecord(kind: string, id: string, doc: unknown): Promise<void>;
-  getRecord(kind: string, id: string): Promise<StoredRecord | undefined>;
-  /** Newest first (by updatedNs), at most limit. */
-  listRecords(kind: string, limit: number): Promise<StoredRecord[]>;
   close(): Promise<void>;
 }

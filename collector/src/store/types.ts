@@ -155,7 +155,28 @@ export interface SeqGap {
  * It is idempotent on (agentId, seq): a resend resolves "duplicate" and writes
  * nothing. Every other method rejects with StoreError on failure.
  */
-export interface Store {
+/** What the ledger keeps beside seqs: agents' sessions, the agent registry and JSON records (see Ledger, ledger.ts). */
+export interface LedgerRecords {
+  /**
+   * Begins agentId's next session, in one durable commit: epoch max(current epoch + 1, minEpoch), with sessionId and
+   * baseSeq. When sessionId is not "" and equals the current session's, that session goes on unchanged instead.
+   * Resolves the agent's current session; rejects with StoreError when it cannot write.
+   */
+  beginSession(agentId: string, sessionId: string, baseSeq: bigint, minEpoch: bigint): Promise<AgentSession>;
+  /** The agent's current session; undefined: the agent never began one. */
+  session(agentId: string): Promise<AgentSession | undefined>;
+  upsertAgent(a: AgentRecord): Promise<void>;
+  /** Ordered by agentId. */
+  listAgents(): Promise<AgentRecord[]>;
+  getAgent(agentId: string): Promise<AgentRecord | undefined>;
+  /** Replaces the document at (kind, id). */
+  putRecord(kind: string, id: string, doc: unknown): Promise<void>;
+  getRecord(kind: string, id: string): Promise<StoredRecord | undefined>;
+  /** Newest first (by updatedNs), at most limit. */
+  listRecords(kind: string, limit: number): Promise<StoredRecord[]>;
+}
+
+export interface Store extends LedgerRecords {
   open(): Promise<void>;
   writeBatch(b: StoredBatch): Promise<WriteOutcome>;
   /** Several batches with one durable commit where the store can (group commit); outcomes in order. Never throws for I/O. */
@@ -168,19 +189,6 @@ export interface Store {
   prune(beforeNs: bigint, signal?: AbortSignal): Promise<PruneResult>;
   query(q: SeriesQuery): Promise<Series[]>;
   latest(q: LatestQuery): Promise<LatestRow[]>;
-  /** See Ledger.beginSession (ledger.ts). */
-  beginSession(agentId: string, sessionId: string, baseSeq: bigint, minEpoch: bigint): Promise<AgentSession>;
-  /** The agent's current session; undefined: none. */
-  session(agentId: string): Promise<AgentSession | undefined>;
-  upsertAgent(a: AgentRecord): Promise<void>;
-  /** Ordered by agentId. */
-  listAgents(): Promise<AgentRecord[]>;
-  getAgent(agentId: string): Promise<AgentRecord | undefined>;
-  /** Replaces the document at (kind, id). */
-  putRecord(kind: string, id: string, doc: unknown): Promise<void>;
-  getRecord(kind: string, id: string): Promise<StoredRecord | undefined>;
-  /** Newest first (by updatedNs), at most limit. */
-  listRecords(kind: string, limit: number): Promise<StoredRecord[]>;
   close(): Promise<void>;
 }
 
