@@ -1,8 +1,10 @@
 // The agent: samplers -> scheduler -> batcher -> outbox -> transport.
+import { existsSync } from "node:fs";
 import { atNormal, errorMessage, nowNs, type Logger, type Sample, type SchedState } from "@eastwest/common";
 import { Role, type Calibration, type Command, type CommandResult, type Hello } from "@eastwest/proto";
 import type { AgentConfig } from "./config.ts";
 import { identify, type Identity } from "./identity.ts";
+import { chooseRole, detectVirtualization } from "./virt.ts";
 import { Batcher } from "./runtime/batcher.ts";
 import { realExec, type Exec } from "./runtime/exec.ts";
 import { hostFs, type HostFs } from "./runtime/hostfs.ts";
@@ -25,6 +27,8 @@ export interface AgentDeps {
   calibrate?: () => Promise<Calibration | undefined>;
   /** The policy this process runs under (`eastwest agent` applies config.scheduling before it starts); default normal. */
   scheduling?: SchedState;
+  /** Whether /dev/kvm exists, for `role: auto` (a VM with it may host VMs); default: looks. */
+  hasKvm?: () => boolean;
 }
 
 export class Agent {
@@ -33,6 +37,8 @@ export class Agent {
   readonly #deps: AgentDeps;
   readonly #fs: HostFs;
   #identity: Identity | undefined;
+  /** The role in effect: the configured one, or what `auto` found at start. */
+  #role: "host" | "guest" = "host";
   #scheduler: Scheduler | undefined;
   #batcher: Batcher | undefined;
   #spool: Spool | undefined;
@@ -74,7 +80,7 @@ export class Agent {
       const c = this.config.samplers[name];
       if (c && !c.enabled) continue;
       const sampler = factory();
-      if (sampler.hostOnly && this.config.role === "guest") continue;
+      if (sampler.hostOnly && this.#role === "guest") continue;
       out.push({ sampler, intervalMs: c?.intervalMs ?? Math.max(this.config.intervalMs, sampler.defaultIntervalMs), options: c?.options ?? {} });
     }
     return out;
@@ -84,6 +90,7 @@ export class Agent {
     const fs = this.#fs;
     const exec = this.#deps.exec ?? realExec;
     this.#identity = await identify(fs, exec);
+    await this.#chooseRole();
     await restorePending(this.config.settingsJournalDir || defaultJournalDir(), { exec, fs, logger: this.#deps.logger });
     const baseTags = { agent_id: this.config.id, host: this.#identity.hostname, netns: this.#identity.netns };
     this.#batcher = new Batcher({ ...this.config.batch, emit: (points) => this.#enqueue(points) });
@@ -100,6 +107,25 @@ export class Agent {
     this.#scheduler.start();
   }
 
+  /** The role in effect (host or guest). */
+  get role(): "host" | "guest" {
+    return this.#role;
+  }
+
+  async #chooseRole(): Promise<void> {
+    const virt = await detectVirtualization(this.#fs);
+    const choice = chooseRole(this.config.role, virt, this.#deps.hasKvm ? this.#deps.hasKvm() : existsSync("/dev/kvm"));
+    this.#role = choice.role;
+    const log = this.#deps.logger;
+    log?.info({ role: choice.role, configured: this.config.role, hypervisor: virt.hypervisor || undefined, reason: choice.reason }, "agent role");
+    const source = this.#identity?.machineUuidSource;
+    if (choice.role === "guest" && source !== "dmi")
+      log?.warn(
+        { machineUuid: this.#identity?.machineUuid ?? "", source },
+        "this guest has no DMI machine UUID (QEMU started without -uuid, or /sys/class/dmi/id/product_uuid unreadable: not root?): the collector cannot link it to its VM",
+      );
+  }
+
   #enqueue(points: Sample[]): void {
     this.outbox.add(points, nowNs());
     this.#transport?.pump();
@@ -109,7 +135,7 @@ export class Agent {
     const id = this.#identity;
     return {
       agentId: this.config.id,
-      role: this.config.role === "guest" ? Role.ROLE_GUEST : Role.ROLE_HOST,
+      role: this.#role === "guest" ? Role.ROLE_GUEST : Role.ROLE_HOST,
       hostname: id?.hostname ?? "",
       kernel: id?.kernel ?? "",
       machineUuid: id?.machineUuid ?? "",

@@ -18,7 +18,7 @@ const samplerConfig = z
 export const agentConfigSchema = z
   .object({
     id: z.string().regex(AGENT_ID, "agent id: letters, digits and . _ : - (max 128)"),
-    role: z.enum(["host", "guest"]),
+    role: z.enum(["auto", "host", "guest"]),
     collector: z
       .object({
         transport: z.enum(["grpc", "nats"]),
@@ -112,7 +112,7 @@ function collectorTlsIssues(c: { transport: string; address: string; insecure: b
 export function agentDefaults(): Record<string, unknown> {
   return {
     id: hostname().replace(/[^A-Za-z0-9._:-]/g, "-") || "agent",
-    role: "host",
+    role: "auto",
     collector: {
       transport: "grpc",
       address: "127.0.0.1:7470",

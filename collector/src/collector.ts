@@ -52,6 +52,7 @@ export class Collector {
   #telemetry: Telemetry | undefined;
   readonly #retention: Retention;
   #stopped = false;
+  #stopStep = "";
   /** One rate limit for every line a peer can cause. */
   readonly #log: ThrottledLog;
   #self: SelfReporter | undefined;
@@ -150,16 +151,26 @@ export class Collector {
     return executeRun(spec, { sessions: this.sessions, store: this.store, logger: this.logger, constants: this.constants, onProgress });
   }
 
+  /** The step stop() is in ("" before stop and after it finished): what a bounded stop names when it gives up. */
+  get stopStep(): string {
+    return this.#stopStep;
+  }
+
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    await this.campaigns.stop();
-    for (const r of this.#receivers) await r.close();
-    await this.ingestor.idle();
-    await this.#http?.close();
-    await this.#retention.stop();
-    await this.#self?.stop();
-    await this.store.close();
-    await this.#telemetry?.shutdown();
+    const step = async (name: string, f: () => Promise<unknown> | undefined) => {
+      this.#stopStep = name;
+      await f();
+    };
+    await step("stopping campaigns (restoring their settings on the agents)", () => this.campaigns.stop());
+    for (const r of this.#receivers) await step(`closing the ${r instanceof GrpcReceiver ? "gRPC" : "NATS"} receiver`, () => r.close());
+    await step("storing the batches in flight", () => this.ingestor.idle());
+    await step("closing the HTTP API", () => this.#http?.close());
+    await step("stopping retention", () => this.#retention.stop());
+    await step("writing the collector's own last points", () => this.#self?.stop());
+    await step("closing the store", () => this.store.close());
+    await step("flushing the OTLP exporter", () => this.#telemetry?.shutdown());
+    this.#stopStep = "";
   }
 }

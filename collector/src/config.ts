@@ -94,6 +94,12 @@ export const collectorConfigSchema = z
     otlp: otlpConfigSchema,
     /** How often the collector writes its own points (eastwest_collector, eastwest_collector_limit). */
     selfIntervalMs: z.number().int().min(100),
+    /**
+     * After SIGTERM/SIGINT the process exits within this, whatever is still open (streams to vanished agents, a
+     * campaign restoring settings on them, a store that does not answer). Nothing acked is lost: batches are acked
+     * only after a durable store, so what was in flight is resent by the agents.
+     */
+    shutdownTimeoutMs: z.number().int().min(100).max(600_000),
     /** What agents may make the collector hold; see ingest/limits.ts. */
     limits: limitsSchema,
   })
@@ -136,6 +142,7 @@ export function collectorDefaults(): Record<string, unknown> {
       insecure: false,
     },
     logLevel: "info",
+    shutdownTimeoutMs: 10_000,
     scheduling: "normal",
     otlp: otlpDefaults(),
     selfIntervalMs: 10_000,
@@ -158,6 +165,7 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_NATS_SERVERS", path: ["nats", "servers"], type: "string" },
   ...NATS_SECURITY_ENV,
   { name: "EASTWEST_LOG_LEVEL", path: ["logLevel"], type: "string" },
+  { name: "EASTWEST_SHUTDOWN_TIMEOUT_MS", path: ["shutdownTimeoutMs"], type: "number" },
   { name: "EASTWEST_COLLECTOR_SCHEDULING", path: ["scheduling"], type: "string" },
   ...OTLP_ENV,
   ...LIMITS_ENV,

@@ -39,7 +39,8 @@ Samples this host (or guest, or network namespace) and streams batches to a coll
 flags:
   -c, --config FILE      YAML or JSON config (an "agent:" section or a flat file)
   --id ID                agent id (default: host name)          env EASTWEST_AGENT_ID
-  --role host|guest      (default host)                         env EASTWEST_AGENT_ROLE
+  --role auto|host|guest (default auto: guest in a VM without   env EASTWEST_AGENT_ROLE
+                         /dev/kvm, else host; logged at start)
   --collector HOST:PORT  collector gRPC address (127.0.0.1:7470) env EASTWEST_COLLECTOR
   --interval-ms N        default sampling interval (1000)       env EASTWEST_INTERVAL_MS
   --proc-root DIR        read /proc from DIR (tests)            env EASTWEST_PROC_ROOT

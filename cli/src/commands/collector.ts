@@ -3,7 +3,7 @@ import { applyScheduling, createLogger, realSchedDeps } from "@eastwest/common";
 import { Collector, loadCollectorConfig } from "@eastwest/collector";
 import type { CliCommand } from "../types.ts";
 import { checkTlsFiles, parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
-import { untilSignal } from "../signals.ts";
+import { stopWithin, untilSignal } from "../signals.ts";
 
 export const COLLECTOR_FLAGS: FlagMap = {
   "grpc-host": { path: ["grpc", "host"], type: "string" },
@@ -81,8 +81,9 @@ export const collectorCommand: CliCommand = {
       await collector.start();
       io.stdout(JSON.stringify({ grpc_port: collector.grpcPort, http_port: collector.httpPort }) + "\n");
       await untilSignal();
-      logger.info("collector stopping");
-      await collector.stop();
+      logger.info({ timeoutMs: config.shutdownTimeoutMs }, "collector stopping");
+      const outcome = await stopWithin({ stop: () => collector.stop(), timeoutMs: config.shutdownTimeoutMs, step: () => collector.stopStep, logger });
+      if (outcome === "stopped") logger.info("collector stopped");
       return 0;
     }),
 };

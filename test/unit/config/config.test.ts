@@ -25,7 +25,7 @@ describe("config", () => {
     assert.equal(c.id, "from-file");
     assert.equal(c.collector.address, "env:2");
     assert.equal(c.intervalMs, 900);
-    assert.equal(c.role, "host");
+    assert.equal(c.role, "auto");
   });
 
   it("reports every error at once", () => {
