@@ -1,6 +1,6 @@
 // The agent: samplers -> scheduler -> batcher -> outbox -> transport.
 import { existsSync } from "node:fs";
-import { atNormal, errorMessage, nowNs, type Logger, type Sample, type SchedState } from "@eastwest/common";
+import { atNormal, errorMessage, nowNs, VERSION, type Logger, type Sample, type SchedState } from "@eastwest/common";
 import { Role, type Calibration, type Command, type CommandResult, type Hello } from "@eastwest/proto";
 import type { AgentConfig } from "./config.ts";
 import { identify, type Identity } from "./identity.ts";
@@ -19,7 +19,7 @@ import type { CommandDeps } from "./actions/dispatch.ts";
 import { compilePolicy, RefusalLog, type CommandPolicy } from "./actions/policy.ts";
 import { defaultJournalDir, restoreAll, restorePending } from "./actions/settings/settings.action.ts";
 
-export const AGENT_VERSION = "0.1.0";
+export const AGENT_VERSION = VERSION;
 
 export interface AgentDeps {
   logger: Logger;

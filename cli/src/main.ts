@@ -1,5 +1,6 @@
 // The eastwest CLI: `eastwest <command> [flags]`. Commands load lazily so an
 // agent never loads the collector's store (and the reverse).
+import { dropSqliteWarning, VERSION } from "@eastwest/common/process";
 import type { CliCommand, CliIo } from "./types.ts";
 
 interface Entry {
@@ -34,6 +35,7 @@ function usage(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     "Run 'eastwest <command> --help' for a command's flags.",
+    "Run 'eastwest --version' (or -V; also after any command) for the version.",
     "",
   ].join("\n");
 }
@@ -44,12 +46,22 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout(usage());
     return name ? 0 : 64;
   }
+  if (name === "--version" || name === "-V" || (COMMANDS.some((c) => c.name === name) && wantsVersion(rest))) {
+    io.stdout(`eastwest ${VERSION} (node ${process.version})\n`);
+    return 0;
+  }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
     io.stderr(`eastwest: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
     return 64;
   }
   return (await entry.load()).run(rest, io);
+}
+
+/** `--version` or `-V` among a command's arguments (before a `--`). */
+function wantsVersion(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === "--version" || a === "-V");
 }
 
 /**
@@ -61,6 +73,7 @@ export async function runProcess(): Promise<void> {
     const { reexecWithAgentFlags } = await import("./agent-v8.ts");
     reexecWithAgentFlags({ execArgv: process.execArgv, argv: process.argv, execPath: process.execPath, env: process.env, ...(process.execve ? { execve: process.execve.bind(process) } : {}) });
   }
+  dropSqliteWarning();
   const io: CliIo = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
   try {
     process.exitCode = await main(process.argv.slice(2), io);

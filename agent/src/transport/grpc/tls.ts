@@ -6,7 +6,7 @@
 // re-read every tls.reloadMs; new connections use what was last accepted. Without TLS the channel is plaintext:
 // to loopback, or anywhere with collector.insecure (config.ts refuses the rest), logged as a warning at start.
 import { credentials, experimental, type ChannelCredentials, type ChannelOptions } from "@grpc/grpc-js";
-import { CertFileWatcher, ConfigError, pinTlsMinVersion, TlsFilesError, type Logger } from "@eastwest/common";
+import { CertFileWatcher, ConfigError, dropWarning, pinTlsMinVersion, TlsFilesError, type Logger } from "@eastwest/common";
 import type { AgentConfig } from "../../config.ts";
 
 export type ChannelSecurityConfig = Pick<AgentConfig["collector"], "address" | "insecure" | "tls">;
@@ -28,12 +28,7 @@ let quieted = false;
 function quietIpServername(): void {
   if (quieted) return;
   quieted = true;
-  const emit = process.emitWarning.bind(process) as (...a: unknown[]) => void;
-  process.emitWarning = ((...args: unknown[]) => {
-    const [, type, code] = args;
-    if (code === "DEP0123" || (typeof type === "object" && type !== null && (type as { code?: string }).code === "DEP0123")) return;
-    emit(...args);
-  }) as typeof process.emitWarning;
+  dropWarning((_message, _type, code) => code === "DEP0123");
 }
 
 export function plaintextChannel(): ChannelSecurity {
