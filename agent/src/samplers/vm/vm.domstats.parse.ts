@@ -88,7 +88,7 @@ export interface DomainStats {
   vmStats: Record<string, bigint>;
   /** Sorted by index. */
   nets: DomainNet[];
-  /** Values that are not what their key promises (e.g. a counter that is not an unsigned integer). */
+  /** Values that are not what their key promises (e.g. a counter that is not an unsigned integer); the first few. */
   problems: string[];
 }
 
@@ -123,7 +123,7 @@ export function domainStats(values: ReadonlyMap<string, string>): DomainStats {
   const problems: string[] = [];
   const number = (key: string, value: string): bigint | undefined => {
     const v = u64(value);
-    if (v === undefined && !BOOLEAN.has(value)) problems.push(`${key}: not an unsigned 64-bit integer: ${clip(value)}`);
+    if (v === undefined && !BOOLEAN.has(value) && problems.length < MAX_PROBLEMS) problems.push(`${key}: not an unsigned 64-bit integer: ${clip(value)}`);
     return v;
   };
   for (const [key, value] of values) {
