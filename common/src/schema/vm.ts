@@ -29,6 +29,9 @@ export const KVM_VM_COUNTERS = [
 /** Instant or peak per-VM KVM stats: field `<stat>` (uint). */
 export const KVM_VM_GAUGES = ["mmu_unsync", "pages_4k", "pages_2m", "pages_1g", "nx_lpage_splits", "max_mmu_page_hash_collisions", "max_mmu_rmap_size"] as const;
 
+/** Counters of vm_net: `<name>_total` (uint) and `<name>_per_s` (float). */
+export const VM_NET_COUNTERS = ["rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_drops", "tx_drops"] as const;
+
 /** The thread kinds of vm_thread. */
 export const VM_THREAD_KINDS = ["vcpu", "io", "main", "vhost", "other"] as const;
 
@@ -42,17 +45,17 @@ function counters(names: readonly string[]): Record<string, FieldType> {
 
 export const VM_MEASUREMENTS: Record<string, MeasurementDef> = {
   vm_info: {
-    doc: "One QEMU guest found on the host: pid, vCPUs, threads; accel (kvm, tcg) and where its KVM counters come from (kvm_stats: qmp, debugfs, unavailable — the sampler reports the reason once).",
+    doc: "One QEMU guest found on the host: pid, vCPUs, threads; accel (kvm, tcg) and where its KVM counters come from (kvm_stats: libvirt — virsh domstats for a libvirt-owned guest, qmp, debugfs, unavailable — the sampler reports the reason once).",
     tags: [...BASE, "vm", "vm_uuid", "accel", "kvm_stats"],
     fields: typed("uint", ["pid", "vcpus", "threads"]),
   },
   vm_kvm: {
-    doc: "KVM counters of one guest: per-vCPU stats summed over its vCPUs (exits_total is every VM exit) plus VM-wide MMU stats, from QMP query-stats (QEMU >= 7.1, Linux >= 5.14) or debugfs; *_per_s over the interval.",
+    doc: "KVM counters of one guest: per-vCPU stats summed over its vCPUs (exits_total is every VM exit) plus VM-wide MMU stats, from libvirt's domstats, QMP query-stats (QEMU >= 7.1, Linux >= 5.14) or debugfs; *_per_s over the interval.",
     tags: [...BASE, "vm", "vm_uuid"],
     fields: { ...counters(KVM_VCPU_COUNTERS), ...counters(KVM_VM_COUNTERS), ...typed("uint", KVM_VM_GAUGES) },
   },
   vcpu_kvm: {
-    doc: "KVM counters of one vCPU (vcpu = QEMU cpu-index) from QMP query-stats; *_per_s over the interval.",
+    doc: "KVM counters of one vCPU (vcpu = QEMU cpu-index) from QMP query-stats or libvirt's domstats; *_per_s over the interval.",
     tags: [...BASE, "vm", "vm_uuid", "vcpu"],
     fields: counters(KVM_VCPU_COUNTERS),
   },
@@ -63,5 +66,10 @@ export const VM_MEASUREMENTS: Record<string, MeasurementDef> = {
       ...typed("uint", ["run_ns_total", "wait_ns_total", "timeslices_total", "threads"]),
       ...typed("float", ["run_pct", "wait_pct"]),
     },
+  },
+  vm_net: {
+    doc: "Counters of one guest interface (iface = its host device: tap, vnetN), as the guest sees them (rx = received by the guest); *_per_s over the interval.",
+    tags: [...BASE, "vm", "vm_uuid", "iface"],
+    fields: counters(VM_NET_COUNTERS),
   },
 };

@@ -9,12 +9,14 @@ import { vmSampler } from "../../../agent/src/samplers/vm/vm.sampler.ts";
 import { libvirtDomainDirs } from "../../../agent/src/samplers/vm/vm.libvirt.ts";
 import type { SampleResult } from "../../../agent/src/samplers/types.ts";
 import { tempDir } from "../../helpers/procs.ts";
-import { FIXTURES, SECOND, T0, ctx, fixture, pointWith } from "./helpers.ts";
+import { FIXTURES, SECOND, T0, ctx, fixture, fixtureExec, pointWith } from "./helpers.ts";
 
 /** A tick's problems ([] when none). */
 const errs = (r: SampleResult): string[] => r.errors ?? [];
 
 const LIBVIRT_DIR = join(FIXTURES, "proc-vm", "libvirt-dir");
+/** libvirt's client is missing: the sampler falls back to the guest's monitor and debugfs. */
+const NO_VIRSH = fixtureExec("none", ["virsh"]).exec;
 
 /** A mini /proc entry: cmdline, and tasks as [tid, comm, "run wait slices"]. */
 function writeProc(root: string, pid: number, argv: string[], tasks: Array<[number, string, string]>): void {
@@ -59,13 +61,13 @@ describe("vm sampler: libvirt layout", () => {
 
   it("a libvirt guest: monitor.sock under libvirtDir, iothreads, vhost kernel thread, reason once", async () => {
     const s = vmSampler();
-    const c = ctx(hostFs(join(FIXTURES, "proc-vm", "libvirt"), join(FIXTURES, "proc-vm", "no-sys")), T0, { options: { libvirtDir: LIBVIRT_DIR } });
+    const c = ctx(hostFs(join(FIXTURES, "proc-vm", "libvirt"), join(FIXTURES, "proc-vm", "no-sys")), T0, { exec: NO_VIRSH, options: { libvirtDir: LIBVIRT_DIR } });
     const r = await s.sample(c);
     const again = await s.sample({ ...c, nowNs: T0 + SECOND });
     await s.close?.();
     assert.equal(errs(r).length, 1);
     const monitor = join(LIBVIRT_DIR, "domain-3-web01", "monitor.sock");
-    assert.ok(errs(r)[0]?.startsWith(`vm web01: unavailable: QMP ${monitor}: connect ECONNREFUSED`), errs(r)[0]);
+    assert.ok(errs(r)[0]?.startsWith(`vm web01: unavailable: libvirt qemu:///system: virsh: not found; QMP ${monitor}: connect ECONNREFUSED`), errs(r)[0]);
     assert.ok(errs(r)[0]?.endsWith("; debugfs: not mounted"), errs(r)[0]);
     assert.deepEqual(errs(again), [], "reported once");
     const info = pointWith(r.points, "vm_info", "vm", "web01");
@@ -79,9 +81,9 @@ describe("vm sampler: libvirt layout", () => {
 
   it("no monitor anywhere: says where it looked", async () => {
     const s = vmSampler();
-    const r = await s.sample(ctx(hostFs(join(FIXTURES, "proc-vm", "libvirt")), T0, { options: { libvirtDir: join(LIBVIRT_DIR, "absent") } }));
+    const r = await s.sample(ctx(hostFs(join(FIXTURES, "proc-vm", "libvirt")), T0, { exec: NO_VIRSH, options: { libvirtDir: join(LIBVIRT_DIR, "absent") } }));
     await s.close?.();
-    assert.match(errs(r)[0] ?? "", /^vm web01: unavailable: QMP monitor passed as a file descriptor \(fd=\), and no monitor.sock for it under .*absent; debugfs: /);
+    assert.match(errs(r)[0] ?? "", /^vm web01: unavailable: libvirt qemu:\/\/\/system: virsh: not found; QMP monitor passed as a file descriptor \(fd=\), and no monitor.sock for it under .*absent; debugfs: /);
   });
 });
 

@@ -13,6 +13,8 @@ export interface QemuCmdline {
   qmpSocket: string | undefined;
   /** Why a QMP monitor on the command line cannot be used (tcp, fd passing); undefined when fine or absent. */
   qmpProblem: string | undefined;
+  /** The QMP monitor was passed as a file descriptor (-chardev socket,fd=N): what libvirt does. */
+  qmpFd: boolean;
   /** -smp N or cpus=N; undefined when absent. */
   smp: number | undefined;
 }
@@ -80,6 +82,7 @@ function pairs(argv: readonly string[]): Array<[string, string]> {
 interface Qmp {
   socket: string | undefined;
   problem: string | undefined;
+  fd?: boolean;
 }
 
 /** A chardev spec of -qmp: "unix:PATH[,server...]"; other backends cannot be read here. */
@@ -108,7 +111,7 @@ function findQmp(args: ReadonlyArray<[string, string]>): Qmp {
     if (dev === undefined) continue;
     const path = opt(dev, "path");
     if (opt(dev, "backend") === "socket" && path !== undefined) return { socket: path, problem: undefined };
-    if (opt(dev, "fd") !== undefined) return { socket: undefined, problem: "QMP monitor passed as a file descriptor (fd=)" };
+    if (opt(dev, "fd") !== undefined) return { socket: undefined, problem: "QMP monitor passed as a file descriptor (fd=)", fd: true };
     return { socket: undefined, problem: `QMP monitor chardev ${opt(dev, "backend") ?? "?"} is not a unix socket` };
   }
   return { socket: undefined, problem: undefined };
@@ -145,6 +148,7 @@ export function parseQemuCmdline(argv: readonly string[]): QemuCmdline {
     debugThreads: opt(nameOpts, "debug-threads") === "on",
     qmpSocket: qmp.socket,
     qmpProblem: qmp.problem,
+    qmpFd: qmp.fd === true,
     smp: findSmp(args),
   };
 }

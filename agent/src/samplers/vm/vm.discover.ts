@@ -13,6 +13,11 @@ export interface Guest {
   smp: number | undefined;
   qmpSocket: string | undefined;
   qmpProblem: string | undefined;
+  /**
+   * The libvirt domain name when libvirt owns the guest (its monitor was passed as fd=, or found under libvirtDir);
+   * the -name as given, before the vm tag's de-duplication.
+   */
+  domain: string | undefined;
   /** vhost kernel threads of this guest (Linux < 6.4). */
   vhost: number[];
 }
@@ -35,12 +40,14 @@ export async function discoverGuests(scan: ProcScan, libvirtDir: string, maxVms:
   const guests = await Promise.all(
     kept.map(async ({ pid, cmd, name }): Promise<Guest> => {
       let { qmpSocket, qmpProblem } = cmd;
+      let libvirt = cmd.qmpFd;
       if (qmpSocket === undefined) {
         qmpSocket = await findLibvirtMonitor(libvirtDir, cmd.name);
-        if (qmpSocket !== undefined) qmpProblem = undefined;
+        if (qmpSocket !== undefined) [qmpProblem, libvirt] = [undefined, true];
         else qmpProblem = `${qmpProblem ?? "no QMP socket on the command line (-qmp unix:PATH)"}, and no monitor.sock for it under ${libvirtDir}`;
       }
-      return { pid, name, uuid: cmd.uuid, accel: cmd.accel, smp: cmd.smp, qmpSocket, qmpProblem, vhost: scan.vhost.get(pid) ?? [] };
+      const domain = libvirt && cmd.name !== "" ? cmd.name : undefined;
+      return { pid, name, uuid: cmd.uuid, accel: cmd.accel, smp: cmd.smp, qmpSocket, qmpProblem, domain, vhost: scan.vhost.get(pid) ?? [] };
     }),
   );
   return { guests, dropped: named.length - kept.length };

@@ -1,9 +1,10 @@
-// Points of one guest: vm_info, vm_kvm, vcpu_kvm, vm_thread (names in common/src/schema/vm.ts).
+// Points of one guest: vm_info, vm_kvm, vcpu_kvm, vm_thread, vm_net (names in common/src/schema/vm.ts).
 import type { FieldValue, Sample } from "@eastwest/common";
 import type { SampleContext } from "../types.ts";
 import { perSecond, type RateMemory } from "../shared/rates.ts";
 import { point, pushPoint } from "../shared/points.ts";
 import type { Guest } from "./vm.discover.ts";
+import type { DomainNet } from "./vm.domstats.parse.ts";
 import type { KvmRead } from "./vm.source.ts";
 import type { KvmValues } from "./vm.stats.ts";
 import type { ThreadGroup } from "./vm.threads.ts";
@@ -49,6 +50,21 @@ export interface GuestTick {
   kvm: KvmRead;
   threads: ThreadGroup[];
   tasks: number;
+  /** The guest's interfaces (libvirt guests). */
+  nets: readonly DomainNet[];
+}
+
+/** `<counter>_total` and `<counter>_per_s` of one interface; one without a host device name is left out. */
+function netFields(memory: RateMemory, series: string, nowNs: bigint, net: DomainNet): Record<string, FieldValue> {
+  const counters = Object.fromEntries(Object.entries(net.counters).filter((e): e is [string, bigint] => e[1] !== undefined));
+  const fields: Record<string, FieldValue> = {};
+  for (const [k, v] of Object.entries(counters)) fields[`${k}_total`] = v;
+  const interval = memory.step(series, nowNs, counters);
+  for (const k of Object.keys(interval?.deltas ?? {})) {
+    const perS = perSecond(interval, k);
+    if (perS !== undefined) fields[`${k}_per_s`] = perS;
+  }
+  return fields;
 }
 
 /** vCPU count: QMP's, else named vCPU threads, else -smp. */
@@ -68,6 +84,10 @@ export function guestPoints(ctx: SampleContext, memory: RateMemory, t: GuestTick
   if (kvm.vm !== undefined) pushPoint(out, point(ctx, "vm_kvm", vmTags, kvmFields(memory, `${key} vm`, ctx.nowNs, kvm.vm)));
   for (const v of kvm.vcpus ?? []) {
     pushPoint(out, point(ctx, "vcpu_kvm", { ...vmTags, vcpu: String(v.index) }, kvmFields(memory, `${key} vcpu ${v.index}`, ctx.nowNs, v.values)));
+  }
+  for (const n of t.nets) {
+    if (n.name === "") continue;
+    pushPoint(out, point(ctx, "vm_net", { ...vmTags, iface: n.name }, netFields(memory, `${key} net ${n.name}`, ctx.nowNs, n)));
   }
   for (const g of t.threads) {
     const fields = threadFields(memory, `${key} thread ${g.kind} ${g.name}`, ctx.nowNs, g);

@@ -1,11 +1,13 @@
-// vm: QEMU guests on this host — KVM exit counters per guest and per vCPU (QMP query-stats, else debugfs) and the CPU
-// time of their vCPU, IO, main and vhost threads (/proc/<pid>/task/*/schedstat).
+// vm: QEMU guests on this host — KVM exit counters per guest and per vCPU (libvirt's domstats for libvirt-owned
+// guests, else QMP query-stats, else debugfs), libvirt guests' interface counters, and the CPU time of their vCPU, IO,
+// main and vhost threads (/proc/<pid>/task/*/schedstat).
 import { ConfigError, type Sample } from "@eastwest/common";
 import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
 import { RateMemory } from "../shared/rates.ts";
 import { intOption, unknownKeys } from "../shared/options.ts";
 import { mapLimit } from "../shared/sources.ts";
 import { discoverGuests, type Guest } from "./vm.discover.ts";
+import { DomstatsReader, LIBVIRT_URI, libvirtGuest, type LibvirtGuest } from "./vm.domstats.ts";
 import { LIBVIRT_DIR } from "./vm.libvirt.ts";
 import { guestPoints } from "./vm.points.ts";
 import { readTasks, scanProc } from "./vm.proc.ts";
@@ -15,18 +17,23 @@ import { groupThreads } from "./vm.threads.ts";
 interface VmOptions {
   maxVms: number;
   libvirtDir: string;
+  libvirtUri: string;
   rediscoverMs: number;
 }
 
-/** Options: `maxVms` (default 32), `libvirtDir` (default libvirt's system directory), `rediscoverMs` (default 10 s). */
+const URI = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/\S*$/;
+
+/** Options: `maxVms` (32), `libvirtDir` (libvirt's system directory), `libvirtUri` (qemu:///system), `rediscoverMs` (10 s). */
 function options(ctx: SampleContext): VmOptions {
   const maxVms = intOption(ctx.options, "maxVms", 32, 1, 1024);
   const rediscoverMs = intOption(ctx.options, "rediscoverMs", 10_000, 1000, 3_600_000);
   const dir = ctx.options["libvirtDir"] ?? LIBVIRT_DIR;
-  const problems = [...unknownKeys(ctx.options, ["maxVms", "libvirtDir", "rediscoverMs"]), ...maxVms.problems, ...rediscoverMs.problems];
+  const uri = ctx.options["libvirtUri"] ?? LIBVIRT_URI;
+  const problems = [...unknownKeys(ctx.options, ["maxVms", "libvirtDir", "libvirtUri", "rediscoverMs"]), ...maxVms.problems, ...rediscoverMs.problems];
   if (typeof dir !== "string" || dir === "") problems.push(`libvirtDir: expected a non-empty path, got ${JSON.stringify(dir)}`);
+  if (typeof uri !== "string" || !URI.test(uri)) problems.push(`libvirtUri: expected a libvirt URI like qemu:///system, got ${JSON.stringify(uri)}`);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `vm: ${p}`));
-  return { maxVms: maxVms.value, libvirtDir: dir as string, rediscoverMs: rediscoverMs.value };
+  return { maxVms: maxVms.value, libvirtDir: dir as string, libvirtUri: uri as string, rediscoverMs: rediscoverMs.value };
 }
 
 interface GuestState {
@@ -38,11 +45,18 @@ interface GuestState {
   reported: string | undefined;
 }
 
-/** The guest's problem in operator terms, or undefined when its counters flow over QMP. */
+/** The guest's problem in operator terms, or undefined when its counters flow from the source it prefers. */
 function problem(name: string, kvm: KvmRead): string | undefined {
   if (kvm.kind === "unavailable") return `vm ${name}: unavailable: ${kvm.reason ?? "?"}`;
   if (kvm.kind === "debugfs") return `vm ${name}: counters from debugfs (${kvm.reason ?? "?"})`;
+  if (kvm.kind === "qmp" && kvm.reason !== undefined) return `vm ${name}: counters from QMP (${kvm.reason})`;
   return undefined;
+}
+
+/** QMP's or debugfs' read of a libvirt guest, with why libvirt did not answer first. */
+function afterLibvirt(kvm: KvmRead, why: string | undefined): KvmRead {
+  if (why === undefined) return kvm;
+  return { ...kvm, reason: kvm.kind === "qmp" ? why : `${why}; ${kvm.reason ?? "?"}` };
 }
 
 class VmSampler implements Sampler {
@@ -54,6 +68,7 @@ class VmSampler implements Sampler {
   #guests = new Map<number, GuestState>();
   #discoveredAtNs: bigint | undefined;
   #said = new Set<string>();
+  readonly #domstats = new DomstatsReader();
 
   async init(ctx: SampleContext): Promise<{ available: true }> {
     options(ctx);
@@ -67,7 +82,8 @@ class VmSampler implements Sampler {
     const due = this.#discoveredAtNs === undefined || ctx.nowNs - this.#discoveredAtNs >= BigInt(opts.rediscoverMs) * 1_000_000n;
     if (due) await this.#discover(ctx, opts, errors);
     const states = [...this.#guests.values()];
-    const perGuest = await mapLimit(states, 8, (s) => this.#sampleGuest(ctx, s, errors));
+    const libvirt = await this.#libvirt(ctx, opts.libvirtUri, states, errors);
+    const perGuest = await mapLimit(states, 8, (s) => this.#sampleGuest(ctx, s, errors, libvirt.get(s.guest.pid)));
     this.#memory.sweep();
     return { points: perGuest.flat(), errors };
   }
@@ -101,7 +117,22 @@ class VmSampler implements Sampler {
     this.#discoveredAtNs = ctx.nowNs;
   }
 
-  async #sampleGuest(ctx: SampleContext, s: GuestState, errors: string[]): Promise<Sample[]> {
+  /** One virsh domstats for every libvirt-owned guest (none when there is none), by guest pid. */
+  async #libvirt(ctx: SampleContext, uri: string, states: readonly GuestState[], errors: string[]): Promise<Map<number, LibvirtGuest>> {
+    const owned = states.filter((s) => s.guest.domain !== undefined);
+    if (owned.length === 0) return new Map();
+    const tick = await this.#domstats.read(ctx, uri, [...new Set(owned.map((s) => s.guest.domain as string))]);
+    if (tick.ok) for (const p of tick.problems) this.#once(errors, `vm: ${p}`);
+    const out = new Map<number, LibvirtGuest>();
+    for (const { guest } of owned) {
+      const lv = libvirtGuest(tick, uri, guest.domain as string, guest.accel);
+      for (const p of lv.problems) this.#once(errors, p);
+      out.set(guest.pid, lv);
+    }
+    return out;
+  }
+
+  async #sampleGuest(ctx: SampleContext, s: GuestState, errors: string[], lv: LibvirtGuest | undefined): Promise<Sample[]> {
     const { guest } = s;
     let tasks;
     try {
@@ -113,7 +144,7 @@ class VmSampler implements Sampler {
       this.#discoveredAtNs = undefined;
       return [];
     }
-    const kvm = await s.source.read(ctx);
+    const kvm = lv?.kvm ?? afterLibvirt(await s.source.read(ctx), lv?.reason);
     const said = problem(guest.name, kvm);
     if (said !== undefined && said !== s.reported) errors.push(said);
     s.reported = said;
@@ -123,7 +154,7 @@ class VmSampler implements Sampler {
       errors.push(`vm: KVM stats not in the schema, not sent: ${[...new Set(unknown)].sort().join(", ")}`);
     }
     const threads = groupThreads(tasks, guest.pid, kvm.vcpuTids);
-    return guestPoints(ctx, this.#memory, { guest, kvm, threads, tasks: tasks.length });
+    return guestPoints(ctx, this.#memory, { guest, kvm, threads, tasks: tasks.length, nets: lv?.nets ?? [] });
   }
 }
 

@@ -10,18 +10,18 @@ import { QmpError } from "./qmp.protocol.ts";
 import { readDebugfs } from "./vm.debugfs.ts";
 import { parseCpusFast, parseQueryStats, parseStatsSchemas, vcpuValues, vmValues, type CpuInfo, type KvmValues, type StatsSchema } from "./vm.stats.ts";
 
-export type KvmSourceKind = "qmp" | "debugfs" | "unavailable";
+export type KvmSourceKind = "qmp" | "debugfs" | "libvirt" | "unavailable";
 
 export interface KvmRead {
   kind: KvmSourceKind;
   /** Accelerator in use: from QMP query-kvm when connected, else the command line's. */
   accel: string;
   vm?: KvmValues;
-  /** Per vCPU (cpu-index) values; QMP only. */
+  /** Per vCPU (cpu-index) values; QMP and libvirt only. */
   vcpus?: Array<{ index: number; values: KvmValues }>;
   /** vCPU thread id -> cpu-index (QMP query-cpus-fast), for vm_thread. */
   vcpuTids: ReadonlyMap<number, number>;
-  /** Why there are no counters (kind "unavailable"), or why QMP was passed over for debugfs. */
+  /** Why there are no counters (kind "unavailable"), or why the preferred source was passed over (libvirt, QMP). */
   reason?: string;
 }
 
