@@ -25,8 +25,8 @@ export interface AgentDeps {
   logger: Logger;
   exec?: Exec;
   calibrate?: () => Promise<Calibration | undefined>;
-  /** The policy this process runs under (`eastwest agent` applies config.scheduling before it starts); default normal. */
-  scheduling?: SchedState;
+  /** The policy this process runs under now (`eastwest agent` applies config.scheduling after start, and its starvation guard may change it); default normal. */
+  scheduling?: SchedState | (() => SchedState);
   /** Whether /dev/kvm exists, for `role: auto` (a VM with it may host VMs); default: looks. */
   hasKvm?: () => boolean;
 }
@@ -67,7 +67,8 @@ export class Agent {
   }
 
   get scheduling(): SchedState {
-    return this.#deps.scheduling ?? { policy: "normal" };
+    const s = this.#deps.scheduling;
+    return (typeof s === "function" ? s() : s) ?? { policy: "normal" };
   }
 
   get scheduler(): Scheduler | undefined {

@@ -111,6 +111,17 @@ export function applyScheduling(wanted: Scheduling, deps: SchedDeps): SchedState
   }
 }
 
+/** Puts every thread of the process back under SCHED_OTHER (leaving idle takes CAP_SYS_NICE). Never throws. */
+export function leaveIdle(deps: SchedDeps): SchedState {
+  try {
+    deps.chrt(["--other", "--all-tasks", "--pid", "0", String(deps.pid)]);
+    const stray = deps.policies().filter((p) => p !== SCHED_OTHER);
+    return stray.length === 0 ? { policy: "normal" } : { policy: "idle", unavailable: `unavailable: ${stray.length} thread(s) still not SCHED_OTHER after chrt (policy ${stray[0]})` };
+  } catch (err) {
+    return { policy: "idle", unavailable: `unavailable: ${errorMessage(err)}` };
+  }
+}
+
 /** The first executable named `file` on PATH (or `file` itself when it has a slash); undefined when none. */
 export function findOnPath(file: string, path = process.env["PATH"] ?? ""): string | undefined {
   const candidates = file.includes("/") ? [file] : path.split(delimiter).filter(Boolean).map((d) => join(d, file));

@@ -1,9 +1,10 @@
 // `eastwest agent`: samplers -> collector over gRPC, until SIGINT/SIGTERM; its
 // outbox as OpenTelemetry metrics when otlp.endpoint is set.
 import type { Meter } from "@opentelemetry/api";
-import { applyScheduling, atNormal, createLogger, realSchedDeps, telemetryOptions } from "@eastwest/common";
+import { readFileSync } from "node:fs";
+import { applyScheduling, atNormal, createLogger, leaveIdle, realSchedDeps, telemetryOptions, type SchedState } from "@eastwest/common";
 import { startTelemetry } from "@eastwest/common/telemetry";
-import { Agent, calibrate, loadAgentConfig, realExec } from "@eastwest/agent";
+import { Agent, calibrate, loadAgentConfig, realExec, StarvationGuard } from "@eastwest/agent";
 import type { CliCommand } from "../types.ts";
 import { checkTlsFiles, parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
@@ -100,16 +101,28 @@ export const agentCommand: CliCommand = {
       if (config.collector.transport === "grpc" && config.collector.tls.ca !== "") checkTlsFiles("collector.tls", config.collector.tls);
       const logger = createLogger("agent", config.logLevel);
       const telemetry = await startTelemetry(telemetryOptions(config.otlp, "eastwest-agent", config.id, logger));
-      const scheduling = applyScheduling(config.scheduling, realSchedDeps());
-      if (scheduling.unavailable) logger.warn({ reason: scheduling.unavailable }, "scheduling idle not applied; the agent runs at normal priority");
+      // why: start-up (loading, probing the samplers' sources, calibration) runs at normal priority, once; the
+      // steady state runs under config.scheduling, with a guard that leaves SCHED_IDLE while the agent starves.
+      let guard: StarvationGuard | undefined;
+      const scheduling = (): SchedState => guard?.state ?? { policy: "normal" };
       // why: calibration measures this host's copy and system call costs; at SCHED_IDLE any other task would inflate them.
-      const agent = new Agent(config, { logger, scheduling, calibrate: () => calibrate({ exec: atNormal(() => scheduling, realExec) }) });
+      const agent = new Agent(config, { logger, scheduling, calibrate: () => calibrate({ exec: atNormal(scheduling, realExec) }) });
       observeOutbox(telemetry.meter, agent);
       try {
         await agent.start();
-        logger.info({ id: config.id, collector: config.collector.address, scheduling: scheduling.policy }, "agent started");
+        const applied = applyScheduling(config.scheduling, realSchedDeps());
+        if (applied.unavailable) logger.warn({ reason: applied.unavailable }, "scheduling idle not applied; the agent runs at normal priority");
+        guard = new StarvationGuard(applied, {
+          schedstat: () => readFileSync("/proc/thread-self/schedstat", "utf8"),
+          leave: () => leaveIdle(realSchedDeps()),
+          enter: () => applyScheduling("idle", realSchedDeps()),
+          logger,
+        });
+        guard.start();
+        logger.info({ id: config.id, collector: config.collector.address, scheduling: applied.policy }, "agent started");
         await untilSignal();
         logger.info("agent stopping");
+        guard?.stop();
         await agent.stop();
       } finally {
         await telemetry.shutdown();
