@@ -126,6 +126,7 @@ export class Agent {
       cpuModel: id?.cpuModel ?? "",
       toolVersions: id?.toolVersions ?? {},
       sessionId: "",
+      clock: undefined,
     };
   }
 

@@ -22,7 +22,7 @@ export function batchFrame(b: Batch): Buffer {
 }
 
 export function helloOf(agentId: string, hostname = "fuzz"): Hello {
-  return { agentId, role: Role.ROLE_GUEST, hostname, kernel: "6", machineUuid: "", netns: "", capabilities: [], agentVersion: "fuzz", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "" };
+  return { agentId, role: Role.ROLE_GUEST, hostname, kernel: "6", machineUuid: "", netns: "", capabilities: [], agentVersion: "fuzz", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "", clock: undefined };
 }
 
 export function helloFrame(h: Hello): Buffer {
