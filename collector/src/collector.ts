@@ -73,7 +73,7 @@ export class Collector {
       logger,
       onPruned: (r) => (this.stats.pointsPruned += BigInt(r.points)),
     });
-    this.campaigns = new CampaignManager({ sessions: this.sessions, store: this.store, logger, constants: () => this.constants });
+    this.campaigns = new CampaignManager({ sessions: this.sessions, store: this.store, logger, constants: () => this.constants, clocks: this.clocks });
     this.guard = new SeqGuard({ ledger: this.store, maxSeqAhead: BigInt(config.limits.maxSeqAhead), logger });
     this.ingestor = new Ingestor({
       store: this.store,
