@@ -16,7 +16,7 @@ import type { EndpointData, Window } from "../../../collector/src/run/types.ts";
 import { parseExact, stringifyExact } from "../../../collector/src/store/json.ts";
 import { postJson } from "../../helpers/api.ts";
 import { fakeTimeEnv } from "../../helpers/faketime.ts";
-import { freePort, getJson, killAll, RUN_ACTIONS, requireBinary, start, tempDir, waitFor } from "../../helpers/procs.ts";
+import { freePort, getJson, killAll, RUN_ACTIONS, requireBinary, start, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
 
 interface AgentView {
   agentId: string;
@@ -35,6 +35,7 @@ describe("clock offsets (real agents, one with its clock 3 s ahead)", function (
   let dir: ReturnType<typeof tempDir>;
   let collector: Collector;
   let api: string;
+  let aheadProc: Proc;
 
   before(async () => {
     requireBinary("iperf3");
@@ -45,7 +46,7 @@ describe("clock offsets (real agents, one with its clock 3 s ahead)", function (
     api = `http://127.0.0.1:${collector.httpPort}`;
     const agent = (id: string, env: Record<string, string>) => start(["agent", "--id", id, "--collector", `127.0.0.1:${collector.grpcPort}`, "--scheduling", "normal", "--log-level", "info", ...RUN_ACTIONS], { env });
     agent(GOOD, {});
-    agent(AHEAD, faked);
+    aheadProc = agent(AHEAD, faked);
     for (const id of [GOOD, AHEAD]) await collector.sessions.waitFor(id, 20_000);
   });
   after(async () => {
@@ -75,6 +76,10 @@ describe("clock offsets (real agents, one with its clock 3 s ahead)", function (
       assert.ok(Math.abs(a.clockOffsetMs - trueMs) <= a.clockUncertaintyMs, `${a.agentId}: ${a.clockOffsetMs} ms +- ${a.clockUncertaintyMs} ms, truly ${trueMs} ms`);
       assert.ok(a.clockUncertaintyMs < 100, `${a.agentId}: uncertainty ${a.clockUncertaintyMs} ms on loopback`);
     }
+    // the agent is told: it logs the estimate once, and warns that it is over the bound
+    const logs = await waitFor(() => (/clock offset to the collector estimated/.test(aheadProc.stdout() + aheadProc.stderr()) ? aheadProc.stdout() + aheadProc.stderr() : undefined), 10_000, "the agent's clock log line");
+    assert.equal(logs.match(/clock offset to the collector estimated/g)?.length, 1, "logged once");
+    assert.match(logs, /more than the bound/);
     const list = (await getJson<{ agents: AgentView[] }>(`${api}/api/v1/agents`)).agents;
     assert.ok(list.find((a) => a.agentId === AHEAD)?.clockOffsetMs !== null);
     console.log(`      measured: ${AHEAD} ${ahead.clockOffsetMs} ms +- ${ahead.clockUncertaintyMs} ms (delay ${ahead.clock.delayMs} ms); ${GOOD} ${good.clockOffsetMs} ms +- ${good.clockUncertaintyMs} ms`);
