@@ -153,6 +153,7 @@ export class Agent {
       cpuModel: id?.cpuModel ?? "",
       toolVersions: id?.toolVersions ?? {},
       sessionId: "",
+      clock: undefined,
     };
   }
 

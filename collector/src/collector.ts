@@ -21,6 +21,7 @@ import { newStats, type PipelineStats } from "./ingest/stats.ts";
 import { observePipeline } from "./ingest/metrics.ts";
 import { SelfReporter } from "./ingest/self-report.ts";
 import { Registry } from "./control/registry.ts";
+import { Clocks, withClocks } from "./clock/clocks.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
 import { authFromConfig } from "./http/guard.ts";
 import { createStore } from "./store/index.ts";
@@ -37,6 +38,8 @@ export class Collector {
   readonly logger: Logger;
   readonly store: Store;
   readonly registry: Registry;
+  /** Every agent's clock offset estimate (clock/). */
+  readonly clocks: Clocks;
   readonly sessions = new Sessions();
   readonly stats: PipelineStats = newStats();
   readonly ingestor: Ingestor;
@@ -64,13 +67,14 @@ export class Collector {
     if (!store) mkdirSync(dirname(config.store.path), { recursive: true });
     this.store = store ?? createStore(config.store, logger);
     this.registry = new Registry(this.store, { logger, maxAgents: config.limits.maxAgents });
+    this.clocks = new Clocks(config.id, { log: this.#log });
     this.#retention = new Retention({
       store: this.store,
       days: config.store.retentionDays,
       logger,
       onPruned: (r) => (this.stats.pointsPruned += BigInt(r.points)),
     });
-    this.campaigns = new CampaignManager({ sessions: this.sessions, store: this.store, logger, constants: () => this.constants });
+    this.campaigns = new CampaignManager({ sessions: this.sessions, store: this.store, logger, constants: () => this.constants, clocks: this.clocks });
     this.guard = new SeqGuard({ ledger: this.store, maxSeqAhead: BigInt(config.limits.maxSeqAhead), logger });
     this.ingestor = new Ingestor({
       store: this.store,
@@ -115,7 +119,7 @@ export class Collector {
     for (const r of this.#receivers) await r.start();
     this.#http = await startHttpApi({
       store: this.store,
-      registry: this.registry,
+      registry: withClocks(this.registry, this.clocks),
       host: this.config.http.host,
       port: this.config.http.port,
       logger: this.logger,
@@ -139,6 +143,7 @@ export class Collector {
       logger: this.logger,
       limits: this.config.limits,
       log: this.#log,
+      clocks: this.clocks,
       highestSeq: (id: string) => this.store.highestSeq(id),
       beginSession: (id: string, sessionId: string, baseSeq: bigint) => this.guard.hello(id, sessionId, baseSeq),
       onHello: (hello: Hello) => this.registry.onHello(hello, nowNs()),
@@ -148,7 +153,7 @@ export class Collector {
 
   /** Executes a traffic run between two connected agents (see run/runner.ts). */
   run(spec: RunSpec, onProgress?: (msg: string) => void): Promise<RunRecord> {
-    return executeRun(spec, { sessions: this.sessions, store: this.store, logger: this.logger, constants: this.constants, onProgress });
+    return executeRun(spec, { sessions: this.sessions, store: this.store, logger: this.logger, constants: this.constants, clocks: this.clocks, onProgress });
   }
 
   /** The step stop() is in ("" before stop and after it finished): what a bounded stop names when it gives up. */

@@ -7,3 +7,12 @@ export type { FieldValue, Sample } from "@eastwest/proto/wire";
 export function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
 }
+
+/**
+ * The wall clock in whole milliseconds, as Unix epoch ns: the stamps of clock round trips (ClockExchange). why: not
+ * nowNs(), whose sub-millisecond part comes from the monotonic clock and is not the wall clock's; a whole-millisecond
+ * stamp has a known precision (1 ms), which the offset estimate accounts for.
+ */
+export function stampNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}

@@ -95,7 +95,7 @@ export class BatchEncoder {
   hello(): Buffer {
     const hello: Hello = {
       agentId: this.agentId, role: 1, hostname: "bench-host", kernel: "bench", machineUuid: "", netns: "net:[4026531840]",
-      capabilities: [], agentVersion: "bench", calibration: undefined, pid: process.pid, cpuModel: "", toolVersions: {}, sessionId: "",
+      capabilities: [], agentVersion: "bench", calibration: undefined, pid: process.pid, cpuModel: "", toolVersions: {}, sessionId: "", clock: undefined,
     };
     return Buffer.from(AgentMessage.encode({ msg: { $case: "hello", value: hello } }).finish());
   }

@@ -16,7 +16,7 @@ const SERVICE = {
 function connect(call: ServerDuplexStream<Buffer, CollectorMessage>): void {
   call.on("data", (buf: Buffer) => {
     const m = AgentMessage.decode(buf).msg;
-    if (m?.$case === "hello") return void call.write({ msg: { $case: "welcome", value: { collectorId: "reference", highestSeq: 0n, epoch: 0n } } });
+    if (m?.$case === "hello") return void call.write({ msg: { $case: "welcome", value: { collectorId: "reference", highestSeq: 0n, epoch: 0n, receivedNs: 0n, sentNs: 0n, clockProbes: false, clock: undefined } } });
     if (m?.$case === "batch") {
       const b = m.value;
       return void call.write({ msg: { $case: "ack", value: { seq: b.seq, code: AckCode.ACK_CODE_STORED, reason: "", pointsStored: b.points.length } } });

@@ -24,7 +24,7 @@ function ackText(code: AckCode, reason: string): string {
 }
 
 function hello(agentId: string): Hello {
-  return { agentId, role: 1, hostname: "impostor", kernel: "", machineUuid: "", netns: "", capabilities: [], agentVersion: "", calibration: undefined, pid: process.pid, cpuModel: "", toolVersions: {}, sessionId: "" };
+  return { agentId, role: 1, hostname: "impostor", kernel: "", machineUuid: "", netns: "", capabilities: [], agentVersion: "", calibration: undefined, pid: process.pid, cpuModel: "", toolVersions: {}, sessionId: "", clock: undefined };
 }
 
 /** TLS client credentials: `files` absent presents no certificate. */

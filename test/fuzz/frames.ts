@@ -1,7 +1,7 @@
 // Frames for the fuzzer and the decoder agreement test: valid AgentMessage frames (batch, hello, result) and
 // hostile ones, each built from a random source (mutate.ts) and named by its kind, so a report can say how many
 // frames of each kind the collector refused and why.
-import { AgentMessage, Batch, Role, type Hello, type Point } from "@eastwest/proto";
+import { AgentMessage, Batch, Role, type ClockExchange, type Hello, type Point } from "@eastwest/proto";
 import { int, mutate, pick, type Rng } from "./mutate.ts";
 
 export const SEQ_EDGES = [0n, 1n, (1n << 53n) + 1n, (1n << 62n), (1n << 63n) - 1n, 1n << 63n, (1n << 64n) - 1n] as const;
@@ -22,11 +22,25 @@ export function batchFrame(b: Batch): Buffer {
 }
 
 export function helloOf(agentId: string, hostname = "fuzz"): Hello {
-  return { agentId, role: Role.ROLE_GUEST, hostname, kernel: "6", machineUuid: "", netns: "", capabilities: [], agentVersion: "fuzz", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "" };
+  return { agentId, role: Role.ROLE_GUEST, hostname, kernel: "6", machineUuid: "", netns: "", capabilities: [], agentVersion: "fuzz", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "", clock: undefined };
 }
 
 export function helloFrame(h: Hello): Buffer {
   return Buffer.from(AgentMessage.encode({ msg: { $case: "hello", value: h } }).finish());
+}
+
+/** A clock probe on the stream, reporting `last` (an exchange, honest or not). */
+export function clockProbeFrame(sentNs: bigint, last: ClockExchange | undefined): Buffer {
+  return Buffer.from(AgentMessage.encode({ msg: { $case: "clockProbe", value: { sentNs, last } } }).finish());
+}
+
+const I64 = [0n, 1n, -1n, (1n << 63n) - 1n, -(1n << 63n), 1n << 53n] as const;
+
+/** A clock exchange with hostile stamps: negative delay, absurd offset, stamps missing, int64 edges, another collector's. */
+export function hostileExchange(rng: Rng): ClockExchange {
+  const now = NOW_NS();
+  const s = () => pick(rng, [...I64, now, now - BigInt(int(rng, 1e12)), now + BigInt(int(rng, 1e12))]);
+  return { t1Ns: s(), t2Ns: s(), t3Ns: s(), t4Ns: s(), collectorId: pick(rng, ["", "another-collector", "x".repeat(int(rng, 5000))]) };
 }
 
 /** A valid batch of 1 to 8 points for agentId. */
@@ -37,9 +51,13 @@ export function validBatch(rng: Rng, agentId: string, seq: bigint): Batch {
 
 /** A valid frame of any message kind. */
 export function validFrame(rng: Rng, agentId: string): Buffer {
-  switch (int(rng, 3)) {
+  switch (int(rng, 4)) {
     case 0:
       return helloFrame(helloOf(agentId));
+    case 3: {
+      const t = NOW_NS();
+      return clockProbeFrame(t, { t1Ns: t - 4_000_000n, t2Ns: t - 3_000_000n, t3Ns: t - 2_000_000n, t4Ns: t - 1_000_000n, collectorId: "" });
+    }
     case 1:
       return Buffer.from(AgentMessage.encode({ msg: { $case: "result", value: { id: "c1", ok: true, error: "", json: "{}", startedNs: 1n, finishedNs: 2n } } }).finish());
     default:
@@ -87,6 +105,7 @@ export const HOSTILE: Record<string, (rng: Rng, agentId: string) => Buffer> = {
   wrong_agent: (rng) => batchFrame(validBatch(rng, "somebody-else", 1n)),
   hello_12mb: (rng, id) => helloFrame(helloOf(id, "h".repeat(12 * 1024 * 1024 + int(rng, 1000)))),
   batch_before_hello: (rng, id) => batchFrame(validBatch(rng, id, 1n)),
+  clock_hostile: (rng) => clockProbeFrame(pick(rng, I64), int(rng, 8) === 0 ? undefined : hostileExchange(rng)),
 };
 
 export type HostileKind = keyof typeof HOSTILE;

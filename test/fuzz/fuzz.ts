@@ -114,6 +114,7 @@ function answerOf(e: Event | undefined): string {
   if ("err" in e) return `stream failed: ${status[e.err.code] ?? e.err.code}: ${reasonClass(e.err.details ?? "")}`;
   const msg = e.m.msg;
   if (msg?.$case === "welcome") return "accepted: welcome";
+  if (msg?.$case === "clockReply") return "accepted: clock reply";
   if (msg?.$case === "error") return `refused: ${status[msg.value.code] ?? msg.value.code}: ${reasonClass(msg.value.reason)}`;
   if (msg?.$case === "ack") {
     if (msg.value.code === AckCode.ACK_CODE_STORED) return "accepted: stored";

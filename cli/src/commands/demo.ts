@@ -50,6 +50,7 @@ async function body(io: CliIo, values: Record<string, unknown>, flags: Record<st
     logger,
     constants: PAPER_CONSTANTS,
     observers: lab.agents,
+    clocks: lab.collector.clocks,
     onProgress: (m) => io.stdout(`demo: ${m}\n`),
   });
   io.stdout(values["json"] ? toJson(record, 2) + "\n" : formatRun(record) + "\n");

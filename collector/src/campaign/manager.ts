@@ -11,12 +11,15 @@ import type { Store } from "../store/types.ts";
 import { runCampaign, type CampaignRecord, type Progress } from "./runner.ts";
 import { parseCampaignSpec } from "./spec.ts";
 import type { CampaignSpec } from "./types.ts";
+import type { ClockSource } from "../clock/clocks.ts";
 
 export interface ManagerDeps {
   sessions: Sessions;
   store: Store;
   logger: Logger;
   constants: () => ModelConstants;
+  /** The agents' clock offsets, for the runs' windows. */
+  clocks?: ClockSource;
 }
 
 /** Congestion controls every named agent's kernel offers (netstate_stack cc_available), or undefined when unknown. */

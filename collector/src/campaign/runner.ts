@@ -18,6 +18,7 @@ import { specDigest } from "./spec.ts";
 import { needMore, summarize } from "./stats.ts";
 import type { CampaignResult, CampaignSpec, Cell, CellResult } from "./types.ts";
 import { baselineVerdicts, campaignVerdict, type CampaignVerdict, type CellVerdict } from "./verdict.ts";
+import type { ClockSource } from "../clock/clocks.ts";
 
 export class CampaignError extends EastwestError {}
 
@@ -70,6 +71,8 @@ export interface CampaignDeps {
   logger: Logger;
   constants: ModelConstants;
   observers?: string[];
+  /** The agents' clock offsets, for the runs' windows. */
+  clocks?: ClockSource;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
   id?: string;
@@ -163,7 +166,7 @@ async function runCell(cell: Cell, spec: CampaignSpec, deps: CampaignDeps, rec: 
     while (needMore(samples, spec.repetitions)) {
       if (deps.signal?.aborted) throw new CampaignError("aborted");
       progress(`cell ${cell.id}: run ${samples.length + 1}`);
-      const run = await executeRun(runSpecOf(cell), { sessions: deps.sessions, store: deps.store, logger: deps.logger, constants: deps.constants, observers: deps.observers });
+      const run = await executeRun(runSpecOf(cell), { sessions: deps.sessions, store: deps.store, logger: deps.logger, constants: deps.constants, observers: deps.observers, clocks: deps.clocks });
       iperfVersion ??= iperf3VersionOf(run.iperf3.client);
       samples.push(run.results.throughput.iperf3_receiver_bits_per_s);
       cr.runs.push(runSummary(run));

@@ -10,8 +10,8 @@
 // the Welcome), and its batches are admitted under that epoch only.
 // TLS and who may say hello as which agent: grpc-tls.ts.
 import { Server, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
-import { CollectorMessage, TelemetryService, Ack, type Command, type Hello } from "@eastwest/proto";
-import { errorMessage, nowNs, ThrottledLog } from "@eastwest/common";
+import { CollectorMessage, TelemetryService, Ack, type ClockProbe, type Command, type Hello } from "@eastwest/proto";
+import { errorMessage, nowNs, stampNs, ThrottledLog } from "@eastwest/common";
 import type { Session } from "../control/sessions.ts";
 import { identityProblem, LOOPBACK_ONLY, peerIdentity, serverSecurity, type GrpcSecurityConfig, type ServerSecurity } from "./grpc-tls.ts";
 import type { Receiver, ReceiverDeps } from "./receiver.ts";
@@ -157,6 +157,7 @@ export class GrpcReceiver implements Receiver {
     };
     const fail = (code: number, reason: string) => call.write({ msg: { $case: "error", value: { code, reason } } });
     const frame = (buf: Raw): unknown => {
+      const receivedNs = stampNs();
       const d = tryDecode(buf, (b) => decodeAgentMessage(b, this.#limits));
       if (!d.ok) {
         this.#refused(d, agentId);
@@ -164,9 +165,10 @@ export class GrpcReceiver implements Receiver {
       }
       const m = d.value;
       if (!m) return fail(status.INVALID_ARGUMENT, "empty message");
-      if (m.$case === "hello") return this.#hello(call, m.value, session, (id, e) => ((agentId = id), (epoch = e)));
+      if (m.$case === "hello") return this.#hello(call, m.value, session, (id, e) => ((agentId = id), (epoch = e)), receivedNs);
       if (m.$case === "result") return this.#o.sessions.onResult(m.value);
       if (agentId === undefined) return fail(status.FAILED_PRECONDITION, "send hello before batches");
+      if (m.$case === "clockProbe") return this.#clockProbe(call, agentId, m.value, receivedNs);
       return this.#o.ingestor.ingest(m.value, agentId, { epoch, late: false }).then(
         (ack) => call.write({ msg: { $case: "ack", value: ack } }),
         (err) => endWithStatus(call, err instanceof SessionSupersededError ? status.ABORTED : status.UNAVAILABLE, errorMessage(err)),
@@ -188,7 +190,7 @@ export class GrpcReceiver implements Receiver {
   }
 
   /** A Welcome when the ledger's highest seq can be read (a store that cannot write does not stop it), else UNAVAILABLE. */
-  async #hello(call: ServerDuplexStream<Raw, CollectorMessage>, hello: Hello, session: Session, setId: (id: string, epoch: bigint) => void): Promise<void> {
+  async #hello(call: ServerDuplexStream<Raw, CollectorMessage>, hello: Hello, session: Session, setId: (id: string, epoch: bigint) => void, receivedNs: bigint): Promise<void> {
     const problems = validateHello(hello, this.#limits);
     if (problems.length > 0) {
       const limit = problems.map(limitOf).find((l) => l !== undefined);
@@ -209,7 +211,8 @@ export class GrpcReceiver implements Receiver {
       await this.#o.onHello(hello);
       setId(hello.agentId, epoch);
       this.#o.logger.info({ agentId: hello.agentId, hostname: hello.hostname, netns: hello.netns, highestSeq: String(highestSeq), epoch: String(epoch), atNs: String(nowNs()) }, "agent connected");
-      call.write({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq, epoch } } });
+      const clock = this.#o.clocks?.toWire(hello.agentId);
+      call.write({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq, epoch, receivedNs, sentNs: stampNs(), clockProbes: this.#o.clocks !== undefined, clock } } });
     } catch (err) {
       this.#o.sessions.detach(session);
       if (!(err instanceof LimitExceeded)) return endWithStatus(call, status.UNAVAILABLE, `hello failed: ${errorMessage(err)}`);
@@ -218,6 +221,14 @@ export class GrpcReceiver implements Receiver {
       call.write({ msg: { $case: "error", value: { code: status.RESOURCE_EXHAUSTED, reason: `hello refused: ${err.message}` } } });
       call.end();
     }
+  }
+
+  /** A clock probe: the exchange it reports goes to the estimate; the reply carries t2, t3 and the estimate. */
+  #clockProbe(call: ServerDuplexStream<Raw, CollectorMessage>, agentId: string, probe: ClockProbe, receivedNs: bigint): void {
+    const clocks = this.#o.clocks;
+    if (clocks === undefined) return;
+    if (probe.last !== undefined) clocks.report(agentId, probe.last, "grpc");
+    call.write({ msg: { $case: "clockReply", value: { probeSentNs: probe.sentNs, receivedNs, sentNs: stampNs(), estimate: clocks.toWire(agentId) } } });
   }
 
   #refuse(call: ServerDuplexStream<Raw, CollectorMessage>, agentId: string, reason: string): void {

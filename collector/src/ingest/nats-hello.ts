@@ -17,7 +17,8 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { CollectorMessage, Command, CommandResult, Hello } from "@eastwest/proto";
-import { agentBatchFilter, agentTokenOf, collectorCommandSubject, commandSubjectOf, errorMessage, helloWildcard, nowNs, seqOfMsgId, ThrottledLog, tokenOf, type Logger } from "@eastwest/common";
+import { agentBatchFilter, agentTokenOf, collectorCommandSubject, commandSubjectOf, errorMessage, helloWildcard, nowNs, seqOfMsgId, stampNs, ThrottledLog, tokenOf, type Logger } from "@eastwest/common";
+import type { Clocks } from "../clock/clocks.ts";
 import type { Session, Sessions } from "../control/sessions.ts";
 import type { AgentSession } from "../store/types.ts";
 import { validateHello } from "./validate.ts";
@@ -45,6 +46,8 @@ export interface HelloResponderOptions {
   log?: ThrottledLog;
   /** Refusals over a limit and handler failures are counted here. */
   stats?: PipelineStats;
+  /** Fed by the hellos' round trips: a hello reports the previous one (Hello.clock). */
+  clocks?: Clocks;
 }
 
 /** Highest seq of agentId's batches in the stream; 0n when it has none. */
@@ -93,6 +96,7 @@ export class HelloResponder {
   }
 
   async #answer(msg: Msg): Promise<void> {
+    const receivedNs = stampNs();
     const reply = (m: CollectorMessage) => void msg.respond(CollectorMessage.encode(m).finish());
     const refuse = (code: number, reason: string) => reply({ msg: { $case: "error", value: { code, reason } } });
     if (msg.data.length > this.#limits.maxHelloBytes) {
@@ -122,7 +126,9 @@ export class HelloResponder {
       // why: the agent serves one subject per collector and obeys only those its config names (nats.collectors).
       this.#attach(hello.agentId, collectorCommandSubject(commandSubjectOf(msg.subject, this.#o.subjectPrefix), this.#o.collectorId));
       this.#o.logger.debug({ agentId: hello.agentId, highestSeq: String(highestSeq), stored: String(stored), streamed: String(streamed), epoch: String(epoch) }, "agent hello over NATS");
-      reply({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq, epoch } } });
+      if (hello.clock !== undefined) this.#o.clocks?.report(hello.agentId, hello.clock, "nats");
+      const clock = this.#o.clocks?.toWire(hello.agentId);
+      reply({ msg: { $case: "welcome", value: { collectorId: this.#o.collectorId, highestSeq, epoch, receivedNs, sentNs: stampNs(), clockProbes: false, clock } } });
     } catch (err) {
       if (!(err instanceof LimitExceeded)) return refuse(UNAVAILABLE, `hello failed: ${errorMessage(err)}`);
       this.#overLimit(err, msg.subject);

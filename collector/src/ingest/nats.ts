@@ -86,7 +86,7 @@ export class NatsReceiver implements Receiver {
     await ensureStream(jsm, c);
     await ensureConsumer(jsm, c);
     const o = this.#o;
-    this.#hello = new HelloResponder({ nc: this.#nc, jsm, subjectPrefix: c.subjectPrefix, stream: c.stream, collectorId: o.collectorId, logger: o.logger, sessions: o.sessions, highestSeq: o.highestSeq, beginSession: o.beginSession, onHello: o.onHello, onDisconnect: o.onDisconnect, limits: this.#limits, log: this.#log, stats: o.stats });
+    this.#hello = new HelloResponder({ nc: this.#nc, jsm, subjectPrefix: c.subjectPrefix, stream: c.stream, collectorId: o.collectorId, logger: o.logger, sessions: o.sessions, highestSeq: o.highestSeq, beginSession: o.beginSession, onHello: o.onHello, onDisconnect: o.onDisconnect, limits: this.#limits, log: this.#log, stats: o.stats, clocks: o.clocks });
     this.#hello.start();
     const consumer = await jetstream(this.#nc).consumers.get(c.stream, c.consumer);
     this.#loop = this.#consumeLoop(jsm, consumer);

@@ -17,6 +17,7 @@ import type { Sessions } from "../control/sessions.ts";
 import type { Ingestor } from "./ingestor.ts";
 import type { PipelineStats } from "./stats.ts";
 import type { IngestLimits } from "./limits.ts";
+import type { Clocks } from "../clock/clocks.ts";
 
 export interface Receiver {
   start(): Promise<void>;
@@ -36,6 +37,8 @@ export interface ReceiverDeps {
   limits?: IngestLimits;
   /** Lines about bad frames, messages and refused hellos (rate-limited, values cut); default: one over `logger`. */
   log?: ThrottledLog;
+  /** Agents' clock estimates, fed by the round trips the receiver answers (clock/clocks.ts); none: not estimated. */
+  clocks?: Clocks;
   /** The highest seq stored for an agent (0n: none); a Welcome tells the agent, so it numbers on above it. */
   highestSeq: (agentId: string) => Promise<bigint>;
   /**

@@ -15,6 +15,8 @@ import { parseIperf3 } from "./iperf3.parse.ts";
 import { runPoints } from "./points.ts";
 import { exitObservation } from "./exits.ts";
 import { exitReasonRows, hostSide, type HostSide } from "./hostside.ts";
+import type { ClockSource } from "../clock/clocks.ts";
+import { iperfOnCollectorClock, onAgentClock, planClocks, toCollectorClock, widened, type ClockPlan, type RunClock } from "./clock.ts";
 
 export class RunError extends EastwestError {}
 
@@ -29,6 +31,8 @@ export interface RunnerDeps {
   /** Extra agents whose sampling is raised for the window (e.g. the host's). */
   observers?: string[];
   onProgress?: (msg: string) => void;
+  /** The agents' clock offsets; the run's windows are corrected by them (clock.ts). */
+  clocks?: ClockSource;
 }
 
 export interface RunRecord {
@@ -41,6 +45,8 @@ export interface RunRecord {
   results: ReturnType<typeof correlate>;
   /** PMU, memory bandwidth and exit reasons from the host agents carrying the run. */
   hostSide: HostSide;
+  /** The agents' clock offsets and what was applied to their samples (clock.ts). */
+  clock?: RunClock;
   iperf3: { client: unknown; server: unknown };
 }
 
@@ -93,21 +99,22 @@ async function execute(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
   const serverDoc = serverRes.ok ? iperfDoc(resultJson(serverRes, "iperf3 server")) : undefined;
   const finishedNs = nowNs();
   // why: and end at a sample taken after the traffic; wait until both agents' samples past the end are stored.
-  const window: Window = { fromNs: startedNs - BigInt(spec.sampleIntervalMs * 2) * 1_000_000n, toNs: finishedNs + BigInt(spec.sampleIntervalMs * 2) * 1_000_000n };
-  await waitForSamples(deps.store, [spec.server.agentId, spec.client.agentId], window.toNs, 15_000);
-  const [serverData, clientData] = await Promise.all([endpointData(deps.store, spec.server.agentId, window), endpointData(deps.store, spec.client.agentId, window)]);
-  const iperf = parseIperf3(clientDoc);
-  const iperfServer = serverDoc ? parseIperf3(serverDoc) : undefined;
+  const clock = planClocks([spec.server.agentId, spec.client.agentId], deps.clocks && ((a) => (deps.clocks as ClockSource).estimate(a)));
+  const window: Window = widened({ fromNs: startedNs - BigInt(spec.sampleIntervalMs * 2) * 1_000_000n, toNs: finishedNs + BigInt(spec.sampleIntervalMs * 2) * 1_000_000n }, clock);
+  for (const a of [spec.server.agentId, spec.client.agentId]) await waitForSamples(deps.store, [a], onAgentClock(window, clock, a).toNs, 15_000);
+  const [serverData, clientData] = await Promise.all([correctedData(deps.store, spec.server.agentId, window, clock), correctedData(deps.store, spec.client.agentId, window, clock)]);
+  const iperf = iperfOnCollectorClock(parseIperf3(clientDoc), clock, spec.client.agentId);
+  const iperfServer = serverDoc ? iperfOnCollectorClock(parseIperf3(serverDoc), clock, spec.server.agentId) : undefined;
   const exits = await exitObservation(deps.store, [spec.server.agentId, spec.client.agentId], window);
   const payload = iperf.received.bytes;
   const host = await hostSide(deps.store, [...new Set([...hostAgents, ...exits.hostAgents])], window, payload);
   host.exitReasons = exitReasonRows(reasonDocs, payload, deps.constants.packet_bytes, host.notes);
   const bytesMoved = host.membw?.perPayloadByte != null ? { perPayloadByte: host.membw.perPayloadByte, source: `${host.membw.source} memory-bandwidth counters` } : undefined;
   const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: exits.found, bytesMoved });
-  results.warnings.push(...holdNotes);
+  results.warnings.push(...holdNotes, ...clock.warnings);
   for (const n of exits.notes) results.warnings.push(`exits: ${n}`);
   for (const n of host.notes) results.warnings.push(`host: ${n}`);
-  const record: RunRecord = { id: spec.id, spec, agents, window, startedNs, finishedNs, results, hostSide: host, iperf3: { client: clientDoc, server: serverDoc } };
+  const record: RunRecord = { id: spec.id, spec, agents, window, startedNs, finishedNs, results, hostSide: host, clock: clock.record, iperf3: { client: clientDoc, server: serverDoc } };
   await deps.store.putRecord("run", spec.id, record);
   // The run's figures also go in as points (measurements run, run_endpoint, cost_breakdown) for dashboards.
   const seq = (await deps.store.highestSeq(RUNS_WRITER)) + 1n;
@@ -216,6 +223,11 @@ async function waitForSamples(store: Store, agentIds: string[], afterNs: bigint,
       await sleep(50);
     }
   }
+}
+
+/** An agent's data over the window read on its clock, its times moved onto the collector's. */
+async function correctedData(store: Store, agentId: string, w: Window, clock: ClockPlan): Promise<EndpointData> {
+  return toCollectorClock(await endpointData(store, agentId, onAgentClock(w, clock, agentId)), clock);
 }
 
 async function endpointData(store: Store, agentId: string, w: Window): Promise<EndpointData> {

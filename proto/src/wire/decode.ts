@@ -271,9 +271,12 @@ export function decodeBatch(buf: Buffer, limits: DecodeLimits, start = 0, end = 
 
 /**
  * Where the batch of an AgentMessage frame lies: [start, end) of its `batch` (field 2), or undefined when the
- * frame holds a hello, a result or nothing (decode those with the generated code). A frame with more than one of
+ * frame holds a hello, a result, a clock probe or nothing (decode those with the generated code). A frame with more than one of
  * them throws DecodeError: no agent sends one, and which of them counts (the oneof's last) is where decoders differ.
  */
+/** AgentMessage's oneof fields are 1 (hello) to this (4, clock_probe); a new one must raise it. */
+const AGENT_MESSAGE_LAST_FIELD = 4;
+
 export function agentMessageBatch(buf: Buffer): { start: number; end: number } | undefined {
   const r = new Reader(buf, 0);
   let found: { start: number; end: number } | undefined;
@@ -282,7 +285,7 @@ export function agentMessageBatch(buf: Buffer): { start: number; end: number } |
     const tag = r.tag(buf.length);
     const wire = tag & 7;
     const field = tag >>> 3;
-    if (wire === WIRE_LEN && field >= 1 && field <= 3) {
+    if (wire === WIRE_LEN && field >= 1 && field <= AGENT_MESSAGE_LAST_FIELD) {
       if (++messages > 1) throw new DecodeError(`more than one message in one frame (field ${field} at offset ${r.pos})`);
       const stop = r.len(buf.length);
       if (field === 2) found = { start: r.pos, end: stop };

@@ -34,7 +34,7 @@ function agentConfig(dir: string, id: string, natsUrl: string, collectors: strin
   return file;
 }
 
-const hello = (agentId: string): Hello => ({ agentId, role: 1, hostname: HOST, kernel: "k", machineUuid: "", netns: "", capabilities: [], agentVersion: "t", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "" });
+const hello = (agentId: string): Hello => ({ agentId, role: 1, hostname: HOST, kernel: "k", machineUuid: "", netns: "", capabilities: [], agentVersion: "t", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "", clock: undefined });
 
 describe("nats: agent -> JetStream -> collector", function () {
   this.timeout(90_000);

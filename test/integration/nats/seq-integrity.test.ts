@@ -13,7 +13,7 @@ import { startNatsServer, type NatsServer } from "../../helpers/nats.ts";
 import { tempDir, waitFor } from "../../helpers/procs.ts";
 import { goodBatch, HOST, Publisher, SITE, startNatsCollector } from "./fixtures.ts";
 
-const hello = (agentId: string, sessionId: string): Hello => ({ agentId, role: 1, hostname: HOST, kernel: "k", machineUuid: "", netns: "", capabilities: [], agentVersion: "t", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId });
+const hello = (agentId: string, sessionId: string): Hello => ({ agentId, role: 1, hostname: HOST, kernel: "k", machineUuid: "", netns: "", capabilities: [], agentVersion: "t", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId, clock: undefined });
 
 describe("nats: sequence integrity", function () {
   this.timeout(60_000);

@@ -14,7 +14,7 @@ function goodBatch(agentId: string, seq: bigint): Batch {
   return { agentId, seq, points: [point], createdNs: nowNs() };
 }
 
-const hello = (agentId: string): Hello => ({ agentId, role: 1, hostname: "h", kernel: "k", machineUuid: "", netns: "", capabilities: [], agentVersion: "t", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "" });
+const hello = (agentId: string): Hello => ({ agentId, role: 1, hostname: "h", kernel: "k", machineUuid: "", netns: "", capabilities: [], agentVersion: "t", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "", clock: undefined });
 
 describe("ingest: invalid batches and frames", function () {
   this.timeout(30_000);

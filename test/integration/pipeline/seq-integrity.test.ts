@@ -12,7 +12,7 @@ import { Collector } from "../../../collector/src/collector.ts";
 import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { killAll, start, tempDir, waitFor } from "../../helpers/procs.ts";
 
-const hello = (agentId: string): Hello => ({ agentId, role: 1, hostname: "h", kernel: "k", machineUuid: "", netns: "", capabilities: [], agentVersion: "t", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "" });
+const hello = (agentId: string): Hello => ({ agentId, role: 1, hostname: "h", kernel: "k", machineUuid: "", netns: "", capabilities: [], agentVersion: "t", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "", clock: undefined });
 
 function batch(agentId: string, seq: bigint): Batch {
   const point = toWirePoint({ measurement: "eastwest_agent", tags: { agent_id: agentId }, fields: { buffered_batches: 0n, connected: true }, timeNs: nowNs() });

@@ -24,7 +24,7 @@ export interface Stream {
 }
 
 export function hello(agentId: string): Hello {
-  return { agentId, role: 1, hostname: "mtls-test", kernel: "", machineUuid: "", netns: "", capabilities: [], agentVersion: "", calibration: undefined, pid: process.pid, cpuModel: "", toolVersions: {}, sessionId: "" };
+  return { agentId, role: 1, hostname: "mtls-test", kernel: "", machineUuid: "", netns: "", capabilities: [], agentVersion: "", calibration: undefined, pid: process.pid, cpuModel: "", toolVersions: {}, sessionId: "", clock: undefined };
 }
 
 /** Connects to 127.0.0.1:port trusting `ca`, presenting `files` when given, and says hello as agentId. */

@@ -11,7 +11,7 @@ import type { TransportDeps } from "../../../agent/src/transport/types.ts";
 function deps(): TransportDeps {
   return {
     outbox: new Outbox(10),
-    hello: () => ({ agentId: "a1", role: 1, hostname: "h", kernel: "", machineUuid: "", netns: "", capabilities: [], agentVersion: "", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "" }),
+    hello: () => ({ agentId: "a1", role: 1, hostname: "h", kernel: "", machineUuid: "", netns: "", capabilities: [], agentVersion: "", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "", clock: undefined }),
     logger: silentLogger(),
     onCommand: () => Promise.reject(new Error("no commands here")),
   };

@@ -90,7 +90,7 @@ describe("decoder agreement (fast decoder vs ts-proto) and the receive path's pu
     const batch = Buffer.from(AgentMessage.encode({ msg: { $case: "batch", value: validBatch(seeded(1), "a", 1n) } }).finish());
     const hello = validFrame(seeded(3), "a").subarray(0, 0);
     // A batch, a field-0 tag, then a hello: ts-proto stops at the 0 and sees the batch; the frame scan saw a hello last.
-    const helloFrame = Buffer.from(AgentMessage.encode({ msg: { $case: "hello", value: { agentId: "a", role: 1, hostname: "", kernel: "", machineUuid: "", netns: "", capabilities: [], agentVersion: "", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "" } } }).finish());
+    const helloFrame = Buffer.from(AgentMessage.encode({ msg: { $case: "hello", value: { agentId: "a", role: 1, hostname: "", kernel: "", machineUuid: "", netns: "", capabilities: [], agentVersion: "", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "", clock: undefined } } }).finish());
     for (const frame of [Buffer.concat([batch, Buffer.from([0x00]), helloFrame]), Buffer.concat([batch, helloFrame]), Buffer.concat([batch, Buffer.from([0x0c])]), Buffer.concat([hello, batch, Buffer.from([0x0b])])]) {
       const d = tryDecode(frame, decodeAgentMessage);
       assert.equal(d.ok, false, frame.toString("hex"));

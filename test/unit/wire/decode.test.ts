@@ -174,7 +174,7 @@ describe("agentMessageBatch", () => {
     assert.equal(agentMessageBatch(result), undefined);
     assert.equal(agentMessageBatch(Buffer.alloc(0)), undefined);
     // Two messages in one frame (the oneof's last would win) are refused: decoders differ on which one counts.
-    const hello = Buffer.from(AgentMessage.encode({ msg: { $case: "hello", value: { agentId: "a", role: 1, hostname: "", kernel: "", machineUuid: "", netns: "", capabilities: [], agentVersion: "", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "" } } }).finish());
+    const hello = Buffer.from(AgentMessage.encode({ msg: { $case: "hello", value: { agentId: "a", role: 1, hostname: "", kernel: "", machineUuid: "", netns: "", capabilities: [], agentVersion: "", calibration: undefined, pid: 1, cpuModel: "", toolVersions: {}, sessionId: "", clock: undefined } } }).finish());
     assert.throws(() => agentMessageBatch(Buffer.concat([frame, hello])), DecodeError);
     assert.throws(() => agentMessageBatch(Buffer.concat([hello, frame])), /more than one message in one frame/);
   });

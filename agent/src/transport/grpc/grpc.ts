@@ -10,6 +10,7 @@ import { status, type ClientDuplexStream } from "@grpc/grpc-js";
 import { AckCode, TelemetryClient, TelemetryService, type AgentMessage, type CollectorMessage, type Command, type CommandResult } from "@eastwest/proto";
 import { batchFrame } from "@eastwest/proto/wire";
 import { errorMessage, nowNs, RetryTimer } from "@eastwest/common";
+import { ClockTracker } from "../clock.ts";
 import { DrainWaiters } from "../drain.ts";
 import type { Transport, TransportDeps } from "../types.ts";
 import { plaintextChannel, type ChannelSecurity } from "./tls.ts";
@@ -51,11 +52,14 @@ export class GrpcTransport implements Transport {
   #connects = 0;
   readonly #drain = new DrainWaiters();
   readonly #security: ChannelSecurity;
+  readonly #clock: ClockTracker;
+  #collectorId = "";
 
   constructor(o: GrpcTransportOptions) {
     this.#o = o;
     this.#retry = new RetryTimer({ minMs: o.backoffMinMs, maxMs: o.backoffMaxMs });
     this.#security = o.security ?? plaintextChannel();
+    this.#clock = new ClockTracker(o.logger);
     this.#client = new TelemetryClient(o.address, this.#security.credentials, {
       ...this.#security.options,
       "grpc.keepalive_time_ms": o.keepaliveMs,
@@ -122,6 +126,10 @@ export class GrpcTransport implements Transport {
         this.#retry.reset();
         this.#connects += 1;
         this.#o.outbox.setBase(m.msg.value.highestSeq);
+        this.#collectorId = m.msg.value.collectorId;
+        if (m.msg.value.clock) this.#clock.note(m.msg.value.clock);
+        // why: a collector that does not say it answers probes (an older one) would refuse them as empty messages.
+        if (m.msg.value.clockProbes) this.#clock.startProbing((p) => call.write({ msg: { $case: "clockProbe", value: p } }));
         this.#o.logger.info({ collector: m.msg.value.collectorId, highestSeq: String(m.msg.value.highestSeq), epoch: String(m.msg.value.epoch), buffered: this.#o.outbox.size() }, "connected to collector");
         this.pump();
         return;
@@ -137,6 +145,9 @@ export class GrpcTransport implements Transport {
       }
       case "command":
         void this.#runCommand(call, m.msg.value);
+        return;
+      case "clockReply":
+        this.#clock.onReply(m.msg.value, this.#collectorId);
         return;
       case "error":
         this.#o.logger.error({ code: m.msg.value.code, reason: m.msg.value.reason }, "collector reported a stream error");
@@ -201,6 +212,7 @@ export class GrpcTransport implements Transport {
     if (call !== this.#call) return;
     this.#call = undefined;
     this.#welcomed = false;
+    this.#clock.stopProbing();
     this.#sentAt.clear();
     this.#o.outbox.requeueInFlight();
     if (!this.#closed) this.#reconnect(why);
@@ -228,6 +240,7 @@ export class GrpcTransport implements Transport {
     this.#retry.cancel();
     clearTimeout(this.#watchdog);
     clearTimeout(this.#welcomeTimer);
+    this.#clock.stopProbing();
     const call = this.#call;
     this.#call = undefined;
     if (call) {

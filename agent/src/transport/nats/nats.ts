@@ -20,7 +20,8 @@ import { randomUUID } from "node:crypto";
 import { connect, credsAuthenticator, headers, nkeyAuthenticator, usernamePasswordAuthenticator, type ConnectionOptions, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { CollectorMessage, Hello, type Welcome } from "@eastwest/proto";
-import { batchSubject, commandSubject, describeNatsConnectError, EastwestError, EPOCH_HEADER, errorMessage, helloSubject, inboxPrefixOf, msgIdOf, natsInsecureWarning, natsSecureOptions, RetryTimer, type NatsSecurity, type SubjectParts } from "@eastwest/common";
+import { ClockTracker } from "../clock.ts";
+import { batchSubject, commandSubject, describeNatsConnectError, EastwestError, EPOCH_HEADER, errorMessage, helloSubject, inboxPrefixOf, msgIdOf, natsInsecureWarning, natsSecureOptions, RetryTimer, stampNs, type NatsSecurity, type SubjectParts } from "@eastwest/common";
 import type { OutboxEntry } from "../../runtime/outbox.ts";
 import { DrainWaiters } from "../drain.ts";
 import type { Transport, TransportDeps } from "../types.ts";
@@ -61,6 +62,7 @@ export class NatsTransport implements Transport {
   #closed = false;
   readonly #retry: RetryTimer;
   #helloTimer: NodeJS.Timeout | undefined;
+  readonly #clock: ClockTracker;
   #publishing = 0;
   #paused: string | undefined;
   #connects = 0;
@@ -69,6 +71,7 @@ export class NatsTransport implements Transport {
   constructor(o: NatsTransportOptions) {
     this.#o = o;
     this.#retry = new RetryTimer({ minMs: o.backoffMinMs, maxMs: o.backoffMaxMs });
+    this.#clock = new ClockTracker(o.logger);
   }
 
   get connected(): boolean {
@@ -129,8 +132,10 @@ export class NatsTransport implements Transport {
     if (this.#closed || nc !== this.#nc) return;
     const first = !this.#welcomed;
     try {
-      const reply = await nc.request(subj, Hello.encode({ ...this.#o.hello(), sessionId: this.#session }).finish(), { timeout: this.#o.connectTimeoutMs });
+      const t1 = stampNs();
+      const reply = await nc.request(subj, Hello.encode({ ...this.#o.hello(), sessionId: this.#session, clock: this.#clock.last }).finish(), { timeout: this.#o.connectTimeoutMs });
       const welcome = parseWelcome(reply.data);
+      this.#clock.onAnswer(t1, welcome.receivedNs, welcome.sentNs, welcome.collectorId, welcome.clock);
       if (!first && welcome.epoch !== this.#epoch) this.#o.logger.warn({ epoch: String(welcome.epoch), was: String(this.#epoch) }, "collector began a new session epoch");
       this.#epoch = welcome.epoch;
       if (first) {

@@ -189,6 +189,11 @@ export interface Hello {
    * "" or a new id begins a new session. Over gRPC every stream is a new session.
    */
   sessionId: string;
+  /**
+   * Over NATS: the previous hello's round trip, for the collector's clock
+   * offset estimate (see ClockExchange); absent on the first hello.
+   */
+  clock: ClockExchange | undefined;
 }
 
 export interface Hello_ToolVersionsEntry {
@@ -232,6 +237,53 @@ export interface Batch {
   createdNs: bigint;
 }
 
+/**
+ * One request/reply round trip, NTP's four timestamps (Unix epoch ns):
+ * t1 the agent sent the request and t4 it received the reply, on the agent's
+ * clock; t2 the collector received the request and t3 it sent the reply, on
+ * the collector's. The agent reports a finished exchange in its next request;
+ * the collector estimates the agent's clock offset from it
+ * ((t1 - t2) + (t4 - t3)) / 2 and the round trip's delay (t4 - t1) - (t3 - t2).
+ */
+export interface ClockExchange {
+  t1Ns: bigint;
+  t2Ns: bigint;
+  t3Ns: bigint;
+  t4Ns: bigint;
+  /** whose clock t2 and t3 are (the reply's collector) */
+  collectorId: string;
+}
+
+/** A clock probe on the gRPC stream: sent at sent_ns (t1), answered by ClockReply. */
+export interface ClockProbe {
+  sentNs: bigint;
+  /** the previous probe's exchange, once answered */
+  last: ClockExchange | undefined;
+}
+
+/** The collector's estimate of the agent's clock, as it tells the agent. */
+export interface ClockEstimate {
+  known: boolean;
+  /** the agent's clock minus the collector's */
+  offsetNs: bigint;
+  /** the true offset lies within offset +- this */
+  uncertaintyNs: bigint;
+  /** runs warn when |offset| exceeds this */
+  boundNs: bigint;
+  /** why unknown */
+  reason: string;
+}
+
+export interface ClockReply {
+  /** the probe's t1, echoed */
+  probeSentNs: bigint;
+  /** t2 */
+  receivedNs: bigint;
+  /** t3 */
+  sentNs: bigint;
+  estimate: ClockEstimate | undefined;
+}
+
 export interface Ack {
   seq: bigint;
   code: AckCode;
@@ -251,6 +303,15 @@ export interface Welcome {
    * session that is not the agent's current one are refused.
    */
   epoch: bigint;
+  /**
+   * t2 and t3 of the hello's round trip (over NATS the agent reports the
+   * exchange in its next hello).
+   */
+  receivedNs: bigint;
+  sentNs: bigint;
+  /** The collector answers ClockProbe on the gRPC stream. */
+  clockProbes: boolean;
+  clock: ClockEstimate | undefined;
 }
 
 /**
@@ -380,14 +441,18 @@ export interface AgentMessage {
     | { $case: "hello"; value: Hello }
     | { $case: "batch"; value: Batch }
     | { $case: "result"; value: CommandResult }
+    | { $case: "clockProbe"; value: ClockProbe }
     | undefined;
 }
 
 export interface CollectorMessage {
-  msg: { $case: "welcome"; value: Welcome } | { $case: "ack"; value: Ack } | { $case: "command"; value: Command } | {
-    $case: "error";
-    value: StreamError;
-  } | undefined;
+  msg:
+    | { $case: "welcome"; value: Welcome }
+    | { $case: "ack"; value: Ack }
+    | { $case: "command"; value: Command }
+    | { $case: "error"; value: StreamError }
+    | { $case: "clockReply"; value: ClockReply }
+    | undefined;
 }
 
 function createBaseCapability(): Capability {
@@ -749,6 +814,7 @@ function createBaseHello(): Hello {
     cpuModel: "",
     toolVersions: {},
     sessionId: "",
+    clock: undefined,
   };
 }
 
@@ -792,6 +858,9 @@ export const Hello: MessageFns<Hello> = {
     });
     if (message.sessionId !== "") {
       writer.uint32(106).string(message.sessionId);
+    }
+    if (message.clock !== undefined) {
+      ClockExchange.encode(message.clock, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -916,6 +985,14 @@ export const Hello: MessageFns<Hello> = {
             message.sessionId = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.clock = ClockExchange.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -991,6 +1068,7 @@ export const Hello: MessageFns<Hello> = {
         : isSet(object.session_id)
         ? globalThis.String(object.session_id)
         : "",
+      clock: isSet(object.clock) ? ClockExchange.fromJSON(object.clock) : undefined,
     };
   },
 
@@ -1041,6 +1119,9 @@ export const Hello: MessageFns<Hello> = {
     if (message.sessionId !== "") {
       obj.sessionId = message.sessionId;
     }
+    if (message.clock !== undefined) {
+      obj.clock = ClockExchange.toJSON(message.clock);
+    }
     return obj;
   },
 
@@ -1072,6 +1153,9 @@ export const Hello: MessageFns<Hello> = {
       {},
     );
     message.sessionId = object.sessionId ?? "";
+    message.clock = (object.clock !== undefined && object.clock !== null)
+      ? ClockExchange.fromPartial(object.clock)
+      : undefined;
     return message;
   },
 };
@@ -1814,6 +1898,537 @@ export const Batch: MessageFns<Batch> = {
   },
 };
 
+function createBaseClockExchange(): ClockExchange {
+  return { t1Ns: 0n, t2Ns: 0n, t3Ns: 0n, t4Ns: 0n, collectorId: "" };
+}
+
+export const ClockExchange: MessageFns<ClockExchange> = {
+  encode(message: ClockExchange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.t1Ns !== 0n) {
+      if (BigInt.asIntN(64, message.t1Ns) !== message.t1Ns) {
+        throw new globalThis.Error("value provided for field message.t1Ns of type int64 too large");
+      }
+      writer.uint32(8).int64(message.t1Ns);
+    }
+    if (message.t2Ns !== 0n) {
+      if (BigInt.asIntN(64, message.t2Ns) !== message.t2Ns) {
+        throw new globalThis.Error("value provided for field message.t2Ns of type int64 too large");
+      }
+      writer.uint32(16).int64(message.t2Ns);
+    }
+    if (message.t3Ns !== 0n) {
+      if (BigInt.asIntN(64, message.t3Ns) !== message.t3Ns) {
+        throw new globalThis.Error("value provided for field message.t3Ns of type int64 too large");
+      }
+      writer.uint32(24).int64(message.t3Ns);
+    }
+    if (message.t4Ns !== 0n) {
+      if (BigInt.asIntN(64, message.t4Ns) !== message.t4Ns) {
+        throw new globalThis.Error("value provided for field message.t4Ns of type int64 too large");
+      }
+      writer.uint32(32).int64(message.t4Ns);
+    }
+    if (message.collectorId !== "") {
+      writer.uint32(42).string(message.collectorId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClockExchange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClockExchange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.t1Ns = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.t2Ns = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.t3Ns = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.t4Ns = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.collectorId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClockExchange {
+    return {
+      t1Ns: isSet(object.t1Ns) ? BigInt(object.t1Ns) : isSet(object.t1_ns) ? BigInt(object.t1_ns) : 0n,
+      t2Ns: isSet(object.t2Ns) ? BigInt(object.t2Ns) : isSet(object.t2_ns) ? BigInt(object.t2_ns) : 0n,
+      t3Ns: isSet(object.t3Ns) ? BigInt(object.t3Ns) : isSet(object.t3_ns) ? BigInt(object.t3_ns) : 0n,
+      t4Ns: isSet(object.t4Ns) ? BigInt(object.t4Ns) : isSet(object.t4_ns) ? BigInt(object.t4_ns) : 0n,
+      collectorId: isSet(object.collectorId)
+        ? globalThis.String(object.collectorId)
+        : isSet(object.collector_id)
+        ? globalThis.String(object.collector_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ClockExchange): unknown {
+    const obj: any = {};
+    if (message.t1Ns !== 0n) {
+      obj.t1Ns = message.t1Ns.toString();
+    }
+    if (message.t2Ns !== 0n) {
+      obj.t2Ns = message.t2Ns.toString();
+    }
+    if (message.t3Ns !== 0n) {
+      obj.t3Ns = message.t3Ns.toString();
+    }
+    if (message.t4Ns !== 0n) {
+      obj.t4Ns = message.t4Ns.toString();
+    }
+    if (message.collectorId !== "") {
+      obj.collectorId = message.collectorId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ClockExchange>): ClockExchange {
+    return ClockExchange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClockExchange>): ClockExchange {
+    const message = createBaseClockExchange();
+    message.t1Ns = (object.t1Ns !== undefined && object.t1Ns !== null) ? BigInt(object.t1Ns) : 0n;
+    message.t2Ns = (object.t2Ns !== undefined && object.t2Ns !== null) ? BigInt(object.t2Ns) : 0n;
+    message.t3Ns = (object.t3Ns !== undefined && object.t3Ns !== null) ? BigInt(object.t3Ns) : 0n;
+    message.t4Ns = (object.t4Ns !== undefined && object.t4Ns !== null) ? BigInt(object.t4Ns) : 0n;
+    message.collectorId = object.collectorId ?? "";
+    return message;
+  },
+};
+
+function createBaseClockProbe(): ClockProbe {
+  return { sentNs: 0n, last: undefined };
+}
+
+export const ClockProbe: MessageFns<ClockProbe> = {
+  encode(message: ClockProbe, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sentNs !== 0n) {
+      if (BigInt.asIntN(64, message.sentNs) !== message.sentNs) {
+        throw new globalThis.Error("value provided for field message.sentNs of type int64 too large");
+      }
+      writer.uint32(8).int64(message.sentNs);
+    }
+    if (message.last !== undefined) {
+      ClockExchange.encode(message.last, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClockProbe {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClockProbe();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sentNs = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.last = ClockExchange.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClockProbe {
+    return {
+      sentNs: isSet(object.sentNs) ? BigInt(object.sentNs) : isSet(object.sent_ns) ? BigInt(object.sent_ns) : 0n,
+      last: isSet(object.last) ? ClockExchange.fromJSON(object.last) : undefined,
+    };
+  },
+
+  toJSON(message: ClockProbe): unknown {
+    const obj: any = {};
+    if (message.sentNs !== 0n) {
+      obj.sentNs = message.sentNs.toString();
+    }
+    if (message.last !== undefined) {
+      obj.last = ClockExchange.toJSON(message.last);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ClockProbe>): ClockProbe {
+    return ClockProbe.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClockProbe>): ClockProbe {
+    const message = createBaseClockProbe();
+    message.sentNs = (object.sentNs !== undefined && object.sentNs !== null) ? BigInt(object.sentNs) : 0n;
+    message.last = (object.last !== undefined && object.last !== null)
+      ? ClockExchange.fromPartial(object.last)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseClockEstimate(): ClockEstimate {
+  return { known: false, offsetNs: 0n, uncertaintyNs: 0n, boundNs: 0n, reason: "" };
+}
+
+export const ClockEstimate: MessageFns<ClockEstimate> = {
+  encode(message: ClockEstimate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.known !== false) {
+      writer.uint32(8).bool(message.known);
+    }
+    if (message.offsetNs !== 0n) {
+      if (BigInt.asIntN(64, message.offsetNs) !== message.offsetNs) {
+        throw new globalThis.Error("value provided for field message.offsetNs of type sint64 too large");
+      }
+      writer.uint32(16).sint64(message.offsetNs);
+    }
+    if (message.uncertaintyNs !== 0n) {
+      if (BigInt.asIntN(64, message.uncertaintyNs) !== message.uncertaintyNs) {
+        throw new globalThis.Error("value provided for field message.uncertaintyNs of type int64 too large");
+      }
+      writer.uint32(24).int64(message.uncertaintyNs);
+    }
+    if (message.boundNs !== 0n) {
+      if (BigInt.asIntN(64, message.boundNs) !== message.boundNs) {
+        throw new globalThis.Error("value provided for field message.boundNs of type int64 too large");
+      }
+      writer.uint32(32).int64(message.boundNs);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClockEstimate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClockEstimate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.known = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.offsetNs = reader.sint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.uncertaintyNs = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.boundNs = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClockEstimate {
+    return {
+      known: isSet(object.known) ? globalThis.Boolean(object.known) : false,
+      offsetNs: isSet(object.offsetNs)
+        ? BigInt(object.offsetNs)
+        : isSet(object.offset_ns)
+        ? BigInt(object.offset_ns)
+        : 0n,
+      uncertaintyNs: isSet(object.uncertaintyNs)
+        ? BigInt(object.uncertaintyNs)
+        : isSet(object.uncertainty_ns)
+        ? BigInt(object.uncertainty_ns)
+        : 0n,
+      boundNs: isSet(object.boundNs) ? BigInt(object.boundNs) : isSet(object.bound_ns) ? BigInt(object.bound_ns) : 0n,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ClockEstimate): unknown {
+    const obj: any = {};
+    if (message.known !== false) {
+      obj.known = message.known;
+    }
+    if (message.offsetNs !== 0n) {
+      obj.offsetNs = message.offsetNs.toString();
+    }
+    if (message.uncertaintyNs !== 0n) {
+      obj.uncertaintyNs = message.uncertaintyNs.toString();
+    }
+    if (message.boundNs !== 0n) {
+      obj.boundNs = message.boundNs.toString();
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ClockEstimate>): ClockEstimate {
+    return ClockEstimate.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClockEstimate>): ClockEstimate {
+    const message = createBaseClockEstimate();
+    message.known = object.known ?? false;
+    message.offsetNs = (object.offsetNs !== undefined && object.offsetNs !== null) ? BigInt(object.offsetNs) : 0n;
+    message.uncertaintyNs = (object.uncertaintyNs !== undefined && object.uncertaintyNs !== null)
+      ? BigInt(object.uncertaintyNs)
+      : 0n;
+    message.boundNs = (object.boundNs !== undefined && object.boundNs !== null) ? BigInt(object.boundNs) : 0n;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseClockReply(): ClockReply {
+  return { probeSentNs: 0n, receivedNs: 0n, sentNs: 0n, estimate: undefined };
+}
+
+export const ClockReply: MessageFns<ClockReply> = {
+  encode(message: ClockReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.probeSentNs !== 0n) {
+      if (BigInt.asIntN(64, message.probeSentNs) !== message.probeSentNs) {
+        throw new globalThis.Error("value provided for field message.probeSentNs of type int64 too large");
+      }
+      writer.uint32(8).int64(message.probeSentNs);
+    }
+    if (message.receivedNs !== 0n) {
+      if (BigInt.asIntN(64, message.receivedNs) !== message.receivedNs) {
+        throw new globalThis.Error("value provided for field message.receivedNs of type int64 too large");
+      }
+      writer.uint32(16).int64(message.receivedNs);
+    }
+    if (message.sentNs !== 0n) {
+      if (BigInt.asIntN(64, message.sentNs) !== message.sentNs) {
+        throw new globalThis.Error("value provided for field message.sentNs of type int64 too large");
+      }
+      writer.uint32(24).int64(message.sentNs);
+    }
+    if (message.estimate !== undefined) {
+      ClockEstimate.encode(message.estimate, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClockReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClockReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.probeSentNs = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.receivedNs = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sentNs = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.estimate = ClockEstimate.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClockReply {
+    return {
+      probeSentNs: isSet(object.probeSentNs)
+        ? BigInt(object.probeSentNs)
+        : isSet(object.probe_sent_ns)
+        ? BigInt(object.probe_sent_ns)
+        : 0n,
+      receivedNs: isSet(object.receivedNs)
+        ? BigInt(object.receivedNs)
+        : isSet(object.received_ns)
+        ? BigInt(object.received_ns)
+        : 0n,
+      sentNs: isSet(object.sentNs) ? BigInt(object.sentNs) : isSet(object.sent_ns) ? BigInt(object.sent_ns) : 0n,
+      estimate: isSet(object.estimate) ? ClockEstimate.fromJSON(object.estimate) : undefined,
+    };
+  },
+
+  toJSON(message: ClockReply): unknown {
+    const obj: any = {};
+    if (message.probeSentNs !== 0n) {
+      obj.probeSentNs = message.probeSentNs.toString();
+    }
+    if (message.receivedNs !== 0n) {
+      obj.receivedNs = message.receivedNs.toString();
+    }
+    if (message.sentNs !== 0n) {
+      obj.sentNs = message.sentNs.toString();
+    }
+    if (message.estimate !== undefined) {
+      obj.estimate = ClockEstimate.toJSON(message.estimate);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ClockReply>): ClockReply {
+    return ClockReply.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClockReply>): ClockReply {
+    const message = createBaseClockReply();
+    message.probeSentNs = (object.probeSentNs !== undefined && object.probeSentNs !== null)
+      ? BigInt(object.probeSentNs)
+      : 0n;
+    message.receivedNs = (object.receivedNs !== undefined && object.receivedNs !== null)
+      ? BigInt(object.receivedNs)
+      : 0n;
+    message.sentNs = (object.sentNs !== undefined && object.sentNs !== null) ? BigInt(object.sentNs) : 0n;
+    message.estimate = (object.estimate !== undefined && object.estimate !== null)
+      ? ClockEstimate.fromPartial(object.estimate)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseAck(): Ack {
   return { seq: 0n, code: 0, reason: "", pointsStored: 0 };
 }
@@ -1939,7 +2554,15 @@ export const Ack: MessageFns<Ack> = {
 };
 
 function createBaseWelcome(): Welcome {
-  return { collectorId: "", highestSeq: 0n, epoch: 0n };
+  return {
+    collectorId: "",
+    highestSeq: 0n,
+    epoch: 0n,
+    receivedNs: 0n,
+    sentNs: 0n,
+    clockProbes: false,
+    clock: undefined,
+  };
 }
 
 export const Welcome: MessageFns<Welcome> = {
@@ -1958,6 +2581,24 @@ export const Welcome: MessageFns<Welcome> = {
         throw new globalThis.Error("value provided for field message.epoch of type uint64 too large");
       }
       writer.uint32(24).uint64(message.epoch);
+    }
+    if (message.receivedNs !== 0n) {
+      if (BigInt.asIntN(64, message.receivedNs) !== message.receivedNs) {
+        throw new globalThis.Error("value provided for field message.receivedNs of type int64 too large");
+      }
+      writer.uint32(32).int64(message.receivedNs);
+    }
+    if (message.sentNs !== 0n) {
+      if (BigInt.asIntN(64, message.sentNs) !== message.sentNs) {
+        throw new globalThis.Error("value provided for field message.sentNs of type int64 too large");
+      }
+      writer.uint32(40).int64(message.sentNs);
+    }
+    if (message.clockProbes !== false) {
+      writer.uint32(48).bool(message.clockProbes);
+    }
+    if (message.clock !== undefined) {
+      ClockEstimate.encode(message.clock, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1999,6 +2640,38 @@ export const Welcome: MessageFns<Welcome> = {
             message.epoch = reader.uint64() as bigint;
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.receivedNs = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sentNs = reader.int64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.clockProbes = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.clock = ClockEstimate.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2024,6 +2697,18 @@ export const Welcome: MessageFns<Welcome> = {
         ? BigInt(object.highest_seq)
         : 0n,
       epoch: isSet(object.epoch) ? BigInt(object.epoch) : 0n,
+      receivedNs: isSet(object.receivedNs)
+        ? BigInt(object.receivedNs)
+        : isSet(object.received_ns)
+        ? BigInt(object.received_ns)
+        : 0n,
+      sentNs: isSet(object.sentNs) ? BigInt(object.sentNs) : isSet(object.sent_ns) ? BigInt(object.sent_ns) : 0n,
+      clockProbes: isSet(object.clockProbes)
+        ? globalThis.Boolean(object.clockProbes)
+        : isSet(object.clock_probes)
+        ? globalThis.Boolean(object.clock_probes)
+        : false,
+      clock: isSet(object.clock) ? ClockEstimate.fromJSON(object.clock) : undefined,
     };
   },
 
@@ -2038,6 +2723,18 @@ export const Welcome: MessageFns<Welcome> = {
     if (message.epoch !== 0n) {
       obj.epoch = message.epoch.toString();
     }
+    if (message.receivedNs !== 0n) {
+      obj.receivedNs = message.receivedNs.toString();
+    }
+    if (message.sentNs !== 0n) {
+      obj.sentNs = message.sentNs.toString();
+    }
+    if (message.clockProbes !== false) {
+      obj.clockProbes = message.clockProbes;
+    }
+    if (message.clock !== undefined) {
+      obj.clock = ClockEstimate.toJSON(message.clock);
+    }
     return obj;
   },
 
@@ -2051,6 +2748,14 @@ export const Welcome: MessageFns<Welcome> = {
       ? BigInt(object.highestSeq)
       : 0n;
     message.epoch = (object.epoch !== undefined && object.epoch !== null) ? BigInt(object.epoch) : 0n;
+    message.receivedNs = (object.receivedNs !== undefined && object.receivedNs !== null)
+      ? BigInt(object.receivedNs)
+      : 0n;
+    message.sentNs = (object.sentNs !== undefined && object.sentNs !== null) ? BigInt(object.sentNs) : 0n;
+    message.clockProbes = object.clockProbes ?? false;
+    message.clock = (object.clock !== undefined && object.clock !== null)
+      ? ClockEstimate.fromPartial(object.clock)
+      : undefined;
     return message;
   },
 };
@@ -3796,6 +4501,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "result":
         CommandResult.encode(message.msg.value, writer.uint32(26).fork()).join();
         break;
+      case "clockProbe":
+        ClockProbe.encode(message.msg.value, writer.uint32(34).fork()).join();
+        break;
     }
     return writer;
   },
@@ -3837,6 +4545,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.msg = { $case: "result", value: CommandResult.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.msg = { $case: "clockProbe", value: ClockProbe.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3857,6 +4573,10 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "batch", value: Batch.fromJSON(object.batch) }
         : isSet(object.result)
         ? { $case: "result", value: CommandResult.fromJSON(object.result) }
+        : isSet(object.clockProbe)
+        ? { $case: "clockProbe", value: ClockProbe.fromJSON(object.clockProbe) }
+        : isSet(object.clock_probe)
+        ? { $case: "clockProbe", value: ClockProbe.fromJSON(object.clock_probe) }
         : undefined,
     };
   },
@@ -3869,6 +4589,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.batch = Batch.toJSON(message.msg.value);
     } else if (message.msg?.$case === "result") {
       obj.result = CommandResult.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "clockProbe") {
+      obj.clockProbe = ClockProbe.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -3897,6 +4619,12 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         }
         break;
       }
+      case "clockProbe": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "clockProbe", value: ClockProbe.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -3920,6 +4648,9 @@ export const CollectorMessage: MessageFns<CollectorMessage> = {
         break;
       case "error":
         StreamError.encode(message.msg.value, writer.uint32(34).fork()).join();
+        break;
+      case "clockReply":
+        ClockReply.encode(message.msg.value, writer.uint32(42).fork()).join();
         break;
     }
     return writer;
@@ -3970,6 +4701,14 @@ export const CollectorMessage: MessageFns<CollectorMessage> = {
             message.msg = { $case: "error", value: StreamError.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.msg = { $case: "clockReply", value: ClockReply.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3992,6 +4731,10 @@ export const CollectorMessage: MessageFns<CollectorMessage> = {
         ? { $case: "command", value: Command.fromJSON(object.command) }
         : isSet(object.error)
         ? { $case: "error", value: StreamError.fromJSON(object.error) }
+        : isSet(object.clockReply)
+        ? { $case: "clockReply", value: ClockReply.fromJSON(object.clockReply) }
+        : isSet(object.clock_reply)
+        ? { $case: "clockReply", value: ClockReply.fromJSON(object.clock_reply) }
         : undefined,
     };
   },
@@ -4006,6 +4749,8 @@ export const CollectorMessage: MessageFns<CollectorMessage> = {
       obj.command = Command.toJSON(message.msg.value);
     } else if (message.msg?.$case === "error") {
       obj.error = StreamError.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "clockReply") {
+      obj.clockReply = ClockReply.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -4037,6 +4782,12 @@ export const CollectorMessage: MessageFns<CollectorMessage> = {
       case "error": {
         if (object.msg?.value !== undefined && object.msg?.value !== null) {
           message.msg = { $case: "error", value: StreamError.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "clockReply": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "clockReply", value: ClockReply.fromPartial(object.msg.value) };
         }
         break;
       }
