@@ -111,6 +111,16 @@ export class Collector {
     // why: first, so that a bad token file stops the start (exit 78) before anything listens.
     const { auth, localTokenFile } = authFromConfig(this.config.http, this.config.store.path, this.logger);
     this.#localTokenFile = localTokenFile;
+    try {
+      await this.#start(auth);
+    } catch (err) {
+      // why: a start that failed half-way (a port in use) must not leave a listener or timer keeping the process.
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async #start(auth: ReturnType<typeof authFromConfig>["auth"]): Promise<void> {
     await this.store.open();
     this.#retention.start();
     this.#self = new SelfReporter({ store: this.store, stats: this.stats, collectorId: this.config.id, intervalMs: this.config.selfIntervalMs, logger: this.logger, suppressed: () => this.#log.suppressed });

@@ -7,6 +7,7 @@
 // Each request is its own error boundary: whatever a handler throws becomes a JSON 500 for that request alone, a
 // request node:http cannot parse a JSON 400, and their log lines go through a throttled log (values cut, N per
 // minute per kind).
+import { listenError } from "../listen.ts";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -70,7 +71,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   applyLimits(server, limits);
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err) =>
-      reject(new HttpApiError(`cannot listen on ${opts.host}:${opts.port}: ${errorMessage(err)}`, { cause: err })),
+      reject(new HttpApiError(listenError("HTTP API", opts.host, opts.port, err).message, { cause: err })),
     );
     server.listen(opts.port, opts.host, () => resolve());
   });

@@ -9,7 +9,7 @@
 // The stream is the agent's session: its hello begins one (a new epoch, in
 // the Welcome), and its batches are admitted under that epoch only.
 // TLS and who may say hello as which agent: grpc-tls.ts.
-import { Server, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
+import { Server, setLogger, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import { CollectorMessage, TelemetryService, Ack, type ClockProbe, type Command, type Hello } from "@eastwest/proto";
 import { errorMessage, nowNs, stampNs, ThrottledLog } from "@eastwest/common";
 import type { Session } from "../control/sessions.ts";
@@ -19,6 +19,7 @@ import { validateHello } from "./validate.ts";
 import { decodeAgentMessage, decodeWithLimits, tryDecode, type Decoded } from "./decode.ts";
 import { DEFAULT_LIMITS, LimitExceeded, limitOf, type IngestLimits } from "./limits.ts";
 import { SessionSupersededError } from "./ingestor.ts";
+import { listenError } from "../listen.ts";
 
 /** Connection management, as in the collector's `grpc` config; see config.ts. */
 export interface GrpcConnectionOptions {
@@ -77,6 +78,10 @@ export class GrpcReceiver implements Receiver {
     this.#o = o;
     this.#limits = o.limits ?? DEFAULT_LIMITS;
     this.#log = o.log ?? new ThrottledLog(o.logger);
+    // why: grpc-js writes its own lines ("E No address added out of total 1 resolved") to the console; what they
+    // report reaches the collector as errors anyway, so they go to its log at debug, as JSON.
+    const debug = (...args: unknown[]) => o.logger.debug({ grpc: args.map(String).join(" ").slice(0, 2000) }, "grpc-js");
+    setLogger({ error: debug, info: debug, debug });
     this.#server = new Server(serverOptions(o.connection ?? DEFAULT_CONNECTION, this.#limits));
     this.#server.addService(SERVICE as never, {
       connect: (call: ServerDuplexStream<Raw, CollectorMessage>) => this.#guard("stream", () => this.#connect(call), () => call.destroy()),
@@ -122,7 +127,7 @@ export class GrpcReceiver implements Receiver {
     this.#security = security;
     return new Promise((resolve, reject) => {
       this.#server.bindAsync(`${this.#o.host}:${this.#o.port}`, security.credentials, (err, port) => {
-        if (err) return reject(err);
+        if (err) return reject(listenError("gRPC", this.#o.host, this.#o.port, err));
         this.#port = port;
         resolve();
       });
@@ -257,3 +262,4 @@ function endWithStatus(call: ServerDuplexStream<Raw, CollectorMessage>, code: st
   if (call.destroyed || call.writableEnded) return;
   call.emit("error", Object.assign(new Error(details), { code, details }));
 }
+
