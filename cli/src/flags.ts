@@ -25,13 +25,24 @@ export interface Parsed {
   problems: string[];
 }
 
-/** Parses argv; unknown flags and bad numbers become ConfigError problems (all at once). */
+/** sysexits.h EX_USAGE: the command was used wrongly (an unknown flag, a flag without its value, a stray argument). */
+export const EXIT_USAGE = 64;
+
+/** The exit for a list of command-line problems: 64 when one is a usage error (unknown flag, stray argument), else 78. */
+export function exitFor(problems: readonly string[]): number {
+  return problems.some((p) => /^(unknown flag|unexpected argument)|given more than once/.test(p)) ? EXIT_USAGE : EXIT_CONFIG;
+}
+
+/** A command line that cannot be parsed at all; exit 64 with a pointer to --help. */
+export class UsageError extends Error {}
+
+/** Parses argv; unknown flags are a UsageError (exit 64); bad values become ConfigError problems (78, all at once). */
 export function parseFlags(argv: string[], options: OptionSpec, map: FlagMap, allowPositionals = false): Parsed {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, strict: true, allowPositionals });
   } catch (err) {
-    throw new ConfigError([errorMessage(err)], { cause: err });
+    throw new UsageError(errorMessage(err), { cause: err });
   }
   const problems: string[] = [];
   const flags: Record<string, unknown> = {};
@@ -55,11 +66,15 @@ export function parseFlags(argv: string[], options: OptionSpec, map: FlagMap, al
   return { values, positionals: parsed.positionals, flags, problems };
 }
 
-/** Runs a command body, mapping ConfigError to exit 78 with every problem listed. */
+/** Runs a command body, mapping UsageError to exit 64 and ConfigError to exit 78 with every problem listed. */
 export async function withConfigErrors(io: CliIo, body: () => Promise<number>): Promise<number> {
   try {
     return await body();
   } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`eastwest: ${err.message}\nRun with --help for the flags.\n`);
+      return EXIT_USAGE;
+    }
     if (err instanceof ConfigError) {
       io.stderr(`eastwest: ${err.message}\n`);
       return EXIT_CONFIG;

@@ -5,6 +5,7 @@ import type { Calibration, CalibrationConstant } from "@eastwest/proto";
 import { calibrate, realExec } from "@eastwest/agent/calibrate";
 import { PAPER_CONSTANTS, ceiling, constantsFromCalibration, fmtGbit, fmtInt, fmtUs, parseFlags, parseNumber, renderTable, resolveConstants, type Ceiling, type FlagSpec } from "@eastwest/collector/model";
 import type { CliCommand, CliIo } from "../types.ts";
+import { exitFor } from "../flags.ts";
 
 const USAGE = `usage: eastwest calibrate [flags]
 
@@ -88,7 +89,7 @@ export function makeCalibrateCommand(deps: CalibrateDeps): CliCommand {
       const { values, problems } = parseFlags(argv, SPEC);
       if (values.help === true) return io.stdout(USAGE), 0;
       const repeats = parseRepeats(values.repeats, problems);
-      if (problems.length > 0) return io.stderr(`eastwest calibrate: ${new ConfigError(problems).message}\n`), EXIT_CONFIG;
+      if (problems.length > 0) return io.stderr(`eastwest calibrate: ${new ConfigError(problems).message}\n`), exitFor(problems);
       const cal = await deps.calibrate({ repeats });
       const all = ceilings(cal);
       const columns = Object.entries(all).map(([k, c]): [string, Ceiling] => [COLUMN_NAMES[k] ?? k, c]);

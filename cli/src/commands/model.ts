@@ -2,6 +2,7 @@
 import { ConfigError, EXIT_CONFIG, readConfigFile, toJson } from "@eastwest/common";
 import { CONSTANT_FLAG_SPEC, PAPER_CONSTANTS, ceiling, efficiency, formatCeiling, layerFromDocument, layerFromFlags, parseFlags, parseNumber, resolveConstants, type FlagSpec, type ModelConstants } from "@eastwest/collector/model";
 import type { CliCommand, CliIo } from "../types.ts";
+import { exitFor } from "../flags.ts";
 
 const USAGE = `usage: eastwest model [flags]
 
@@ -93,7 +94,7 @@ export async function runModel(argv: readonly string[], io: CliIo): Promise<numb
   const req = loadModelRequest(argv);
   if ("problems" in req) {
     io.stderr(`eastwest model: ${new ConfigError(req.problems).message}\n`);
-    return EXIT_CONFIG;
+    return exitFor(req.problems);
   }
   io.stdout(req.printConfig ? printable(req.constants) : render(req));
   return 0;

@@ -106,12 +106,12 @@ describe("deploy: systemd units", function () {
     { rel: "systemd/eastwest-collector.service", command: "collector", config: "/etc/eastwest/collector.yaml", maxExposure: 2.5 },
   ];
 
-  it("run the installed CLI with their config, as user eastwest, not restarting on exit 78", () => {
+  it("run the installed CLI with their config, as user eastwest, not restarting on exit 64 or 78", () => {
     for (const u of units) {
       const k = serviceKeys(u.rel);
       assert.equal(k.get("ExecStart"), `${INSTALLED_CLI} ${u.command} --config ${u.config}`, u.rel);
       assert.equal(k.get("User"), "eastwest", u.rel);
-      assert.equal(k.get("RestartPreventExitStatus"), "78", u.rel);
+      assert.equal(k.get("RestartPreventExitStatus"), "64 78", u.rel);
       assert.equal(k.get("StateDirectory"), "eastwest", u.rel);
     }
     assert.match(read("systemd/eastwest.sysusers.conf"), /^u eastwest /m);

@@ -24,7 +24,7 @@ describe("cli: version and warnings", function () {
       assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
       assert.equal(r.stdout, `eastwest ${VERSION} (node ${process.version})\n`, args.join(" "));
     }
-    // after `--` it is an argument, not the flag: the command sees it (here: an unknown option, exit 78)
+    // after `--` it is an argument, not the flag: the command sees it (here: a stray argument, a usage error)
     assert.notEqual(run(["collector", "--", "--version"]).stdout, `eastwest ${VERSION} (node ${process.version})\n`);
   });
 

@@ -48,15 +48,15 @@ describe("config", () => {
     assert.throws(() => loadAgentConfig({ file, env: {}, flags: {} }), /not valid YAML/);
   });
 
-  it("the CLI exits 78 on bad flags, listing every problem", async () => {
+  it("the CLI exits 78 on bad flag values, listing every problem, and 64 on an unknown flag", async () => {
     const c = capture();
     const code = await main(["collector", "--grpc-port", "notaport", "--http-port", "99999", "--print-config"], c.io);
     assert.equal(code, 78);
     assert.match(c.err(), /--grpc-port: expected a number/);
     assert.match(c.err(), /http\.port/, "the schema error is reported together with the flag error");
     const c3 = capture();
-    assert.equal(await main(["agent", "--no-such-flag"], c3.io), 78);
-    assert.match(c3.err(), /no-such-flag/);
+    assert.equal(await main(["agent", "--no-such-flag"], c3.io), 64, "an unknown flag is a usage error (EX_USAGE)");
+    assert.match(c3.err(), /no-such-flag[\s\S]*--help/);
   });
 
   it("--print-config shows the effective config", async () => {
