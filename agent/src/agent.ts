@@ -31,6 +31,17 @@ export interface AgentDeps {
   hasKvm?: () => boolean;
 }
 
+/** The agent's default interval; a sampler whose own default is longer (netstate, 10 s) is slower by design. */
+const STANDARD_INTERVAL_MS = 1000;
+
+/**
+ * A sampler's interval when its own is not configured: intervalMs (the flag or key, either way), except that a
+ * sampler slower by design than the standard second is never made faster than its default by it.
+ */
+export function samplerInterval(intervalMs: number, samplerDefaultMs: number): number {
+  return samplerDefaultMs > STANDARD_INTERVAL_MS ? Math.max(intervalMs, samplerDefaultMs) : intervalMs;
+}
+
 export class Agent {
   readonly config: AgentConfig;
   readonly outbox: Outbox;
@@ -77,13 +88,18 @@ export class Agent {
 
   #samplers(): ScheduledSampler[] {
     const out: ScheduledSampler[] = [];
+    const slower: string[] = [];
     for (const [name, factory] of Object.entries(SAMPLERS)) {
       const c = this.config.samplers[name];
       if (c && !c.enabled) continue;
       const sampler = factory();
       if (sampler.hostOnly && this.#role === "guest") continue;
-      out.push({ sampler, intervalMs: c?.intervalMs ?? Math.max(this.config.intervalMs, sampler.defaultIntervalMs), options: c?.options ?? {} });
+      const intervalMs = c?.intervalMs ?? samplerInterval(this.config.intervalMs, sampler.defaultIntervalMs);
+      if (c?.intervalMs === undefined && intervalMs > this.config.intervalMs) slower.push(`${name} ${intervalMs} ms`);
+      out.push({ sampler, intervalMs, options: c?.options ?? {} });
     }
+    if (slower.length > 0)
+      this.#deps.logger.info({ intervalMs: this.config.intervalMs, slower }, "samplers slower than intervalMs by design keep their own interval (set samplers.<name>.intervalMs to change one)");
     return out;
   }
 
