@@ -6,11 +6,12 @@ import { formatRun } from "@eastwest/collector/format";
 import type { RunRecord } from "@eastwest/collector";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors, type FlagMap } from "../flags.ts";
-import { API_OPTIONS, API_USAGE, apiTarget, callApi, type ApiTarget } from "../api.ts";
+import { API_OPTIONS, API_USAGE, apiTarget, callApi } from "../api.ts";
+import { storedRecord, storedRecords } from "../stored.ts";
 
 const USAGE = `usage: eastwest run --server AGENT --client AGENT --server-address IP [flags]
-       eastwest run show RUN_ID [--json]
-       eastwest run list
+       eastwest run show RUN_ID [--api URL | --data FILE] [--json]
+       eastwest run list [--api URL | --data FILE]
 
 Orders the collector's agents to run iperf3 (server on one, client on the other),
 samples both ends faster for the run window, and prints throughput (iperf3 and
@@ -33,6 +34,8 @@ ${API_USAGE}  --server AGENT          agent that runs iperf3 -s
   --live                  stream samples during the traffic (default: agents hold
                           them until the traffic is over, to perturb it less)
   --json                  print the run record as JSON
+  --data FILE             show and list: read the embedded store file instead of a
+                          collector's API (e.g. eastwest-data/eastwest.db)
 `;
 
 const MAP: FlagMap = {
@@ -55,18 +58,18 @@ const OPTIONS = {
   ...Object.fromEntries(Object.entries(MAP).map(([k, v]) => [k, { type: v.type === "boolean" ? ("boolean" as const) : ("string" as const) }])),
   ...API_OPTIONS,
   json: { type: "boolean" as const },
+  data: { type: "string" as const },
 };
 
-async function show(io: CliIo, api: ApiTarget, id: string | undefined, json: boolean): Promise<number> {
+async function show(io: CliIo, values: Record<string, unknown>, id: string | undefined): Promise<number> {
   if (!id) throw new ConfigError(["run show: a run id is required"]);
-  const rec = (await callApi(api, `/api/v1/records/run/${encodeURIComponent(id)}`)) as { doc: RunRecord };
-  io.stdout(json ? toJson(rec.doc, 2) + "\n" : formatRun(rec.doc) + "\n");
+  const doc = (await storedRecord(values, "run", id)) as RunRecord;
+  io.stdout(values["json"] ? toJson(doc, 2) + "\n" : formatRun(doc) + "\n");
   return 0;
 }
 
-async function list(io: CliIo, api: ApiTarget): Promise<number> {
-  const r = (await callApi(api, "/api/v1/records/run?limit=50")) as { records: Array<{ id: string; doc: RunRecord }> };
-  for (const { id, doc } of r.records) {
+async function list(io: CliIo, values: Record<string, unknown>): Promise<number> {
+  for (const { id, doc } of (await storedRecords(values, "run")) as Array<{ id: string; doc: RunRecord }>) {
     const gbit = doc.results?.throughput?.iperf3_receiver_gbit_s;
     io.stdout(`${id}  ${doc.spec.client.agentId} -> ${doc.spec.server.agentId}  ${doc.spec.durationS}s  ${typeof gbit === "number" ? gbit.toFixed(2) + " Gbit/s" : "-"}\n`);
   }
@@ -81,9 +84,10 @@ export const runCommand: CliCommand = {
     withConfigErrors(io, async () => {
       const { values, flags, problems, positionals } = parseFlags(argv, OPTIONS, MAP, true);
       if (values["help"]) return io.stdout(USAGE), 0;
+      if (positionals[0] === "show") return show(io, values, positionals[1]);
+      if (positionals[0] === "list") return list(io, values);
+      if (values["data"]) problems.push("--data is for run show and run list; a run needs a running collector (--api)");
       const api = apiTarget(values);
-      if (positionals[0] === "show") return show(io, api, positionals[1], Boolean(values["json"]));
-      if (positionals[0] === "list") return list(io, api);
       if (positionals.length > 0) problems.push(`unknown subcommand ${JSON.stringify(positionals[0])}`);
       if (problems.length > 0) throw new ConfigError(problems);
       io.stderr(`run: starting (${(flags["durationS"] as number | undefined) ?? 10} s of traffic)\n`);
