@@ -9,7 +9,7 @@ import type { CliCommand } from "../types.ts";
 import { checkTlsFiles, parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
 
-const MAP: FlagMap = {
+export const AGENT_FLAGS: FlagMap = {
   id: { path: ["id"], type: "string" },
   role: { path: ["role"], type: "string" },
   collector: { path: ["collector", "address"], type: "string" },
@@ -93,8 +93,8 @@ export const agentCommand: CliCommand = {
   usage: USAGE,
   run: (argv, io) =>
     withConfigErrors(io, async () => {
-      const opts = Object.fromEntries(Object.entries(MAP).map(([k, v]) => [k, { type: v.type === "boolean" ? ("boolean" as const) : ("string" as const) }]));
-      const { values, flags, problems } = parseFlags(argv, opts, MAP);
+      const opts = Object.fromEntries(Object.entries(AGENT_FLAGS).map(([k, v]) => [k, { type: v.type === "boolean" ? ("boolean" as const) : ("string" as const) }]));
+      const { values, flags, problems } = parseFlags(argv, opts, AGENT_FLAGS);
       if (values["help"]) return io.stdout(USAGE), 0;
       const config = loadAgentConfig({ file: values["config"] as string | undefined, env: process.env, flags, problems });
       if (values["print-config"]) return printConfig(io, config);

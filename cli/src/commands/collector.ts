@@ -1,9 +1,10 @@
 // `eastwest collector`: gRPC ingest, embedded store, HTTP API, until SIGINT/SIGTERM.
 import { applyScheduling, createLogger, realSchedDeps } from "@eastwest/common";
-import { Collector, loadCollectorConfig } from "@eastwest/collector";
+import { Collector, COLLECTOR_ENV, collectorDefaults, loadCollectorConfig } from "@eastwest/collector";
 import type { CliCommand } from "../types.ts";
 import { checkTlsFiles, parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { stopWithin, untilSignal } from "../signals.ts";
+import { flagHelp, type FlagDoc } from "../help.ts";
 
 export const COLLECTOR_FLAGS: FlagMap = {
   "grpc-host": { path: ["grpc", "host"], type: "string" },
@@ -27,38 +28,35 @@ export const COLLECTOR_FLAGS: FlagMap = {
 
 export const COLLECTOR_OPTIONS = Object.fromEntries(Object.entries(COLLECTOR_FLAGS).map(([k, v]) => [k, { type: v.type === "boolean" ? ("boolean" as const) : ("string" as const) }]));
 
+const DOCS: Record<string, FlagDoc> = {
+  "grpc-host": { arg: "HOST", text: "gRPC listen address; beyond loopback it needs TLS or --grpc-insecure" },
+  "grpc-port": { arg: "PORT", text: "gRPC port; 0 picks a free one" },
+  "http-host": { arg: "HOST", text: "HTTP API listen address; beyond loopback it needs --http-token-file or --http-insecure" },
+  "http-port": { arg: "PORT", text: "HTTP API port; 0 picks a free one" },
+  "http-token-file": { arg: "FILE", text: "hashed bearer tokens ('eastwest token new')" },
+  "http-insecure": { text: "HTTP API without authentication (logged as a warning at every start)" },
+  data: { arg: "FILE", text: "embedded store file" },
+  "log-level": { arg: "LEVEL", text: "trace|debug|info|warn|error|fatal|silent" },
+  scheduling: { arg: "POLICY", text: "idle (SCHED_IDLE, where the collector shares a host with the traffic it measures) or normal" },
+  "otlp-endpoint": { arg: "URL", text: "export the collector's own traces and metrics over OTLP/HTTP" },
+  nats: { text: "also consume batches from NATS JetStream" },
+  "nats-servers": { arg: "A,B", text: "NATS servers" },
+  "tls-ca": { arg: "FILE", text: "gRPC TLS: the CA agents' certificates must come from" },
+  "tls-cert": { arg: "FILE", text: "gRPC TLS: the collector's certificate (PEM)" },
+  "tls-key": { arg: "FILE", text: "gRPC TLS: its key (PEM)" },
+  "tls-client-auth": { arg: "MODE", text: "require|none: whether agents need a certificate (CN or SAN = agent id)" },
+  "grpc-insecure": { text: "allow plaintext gRPC on a non-loopback host (logged as a warning at every start)" },
+};
+
 const USAGE = `usage: eastwest collector [flags]
 
-Receives agent batches over gRPC, stores them (embedded store by default) and
-serves the HTTP JSON API.
+Receives agent batches over gRPC (and NATS JetStream with --nats), stores them (embedded store by default) and
+serves the HTTP API. On SIGTERM/SIGINT it stops within shutdownTimeoutMs (10 s).
 
 flags:
-  -c, --config FILE    YAML or JSON config (a "collector:" section or a flat file)
-  --grpc-host HOST     (127.0.0.1)                      env EASTWEST_GRPC_HOST
-  --grpc-port PORT     (7470; 0 picks a free port)      env EASTWEST_GRPC_PORT
-  --http-host HOST     (127.0.0.1)                      env EASTWEST_HTTP_HOST
-  --http-port PORT     (7471; 0 picks a free port)      env EASTWEST_HTTP_PORT
-  --http-token-file FILE  hashed bearer tokens ('eastwest token new'); needed
-                       to listen off loopback            env EASTWEST_HTTP_TOKEN_FILE
-  --http-insecure      HTTP API without authentication (logged as a warning)
-                                                        env EASTWEST_HTTP_INSECURE
-  --data FILE          embedded store file (eastwest-data/eastwest.db) env EASTWEST_STORE_PATH
-  --log-level LEVEL    trace|debug|info|warn|error|silent env EASTWEST_LOG_LEVEL
-  --scheduling idle|normal  CPU policy; idle (SCHED_IDLE) where the collector
-                       shares a host with the traffic it measures (normal)
-                                                        env EASTWEST_COLLECTOR_SCHEDULING
-  --otlp-endpoint URL  export own traces and metrics over OTLP/HTTP (off)
-  --nats               also consume batches from NATS JetStream  env EASTWEST_NATS_ENABLED
-  --nats-servers A,B   NATS servers (nats://127.0.0.1:4222)      env EASTWEST_NATS_SERVERS
-                                                        env OTEL_EXPORTER_OTLP_ENDPOINT
-  --tls-cert FILE      gRPC over TLS: the collector's certificate  env EASTWEST_TLS_CERT
-  --tls-key FILE       and its key (PEM)                            env EASTWEST_TLS_KEY
-  --tls-ca FILE        CA that agents' certificates must come from  env EASTWEST_TLS_CA
-  --tls-client-auth require|none  (require) whether agents need a
-                       certificate (CN or SAN = agent id)  env EASTWEST_TLS_CLIENT_AUTH
-  --grpc-insecure      allow plaintext gRPC on a non-loopback host  env EASTWEST_GRPC_INSECURE
-                       (logged as a warning; without TLS only loopback is allowed)
-  --print-config       print the effective configuration and exit
+  -c, --config FILE         YAML or JSON config (a "collector:" section or a flat file)
+${flagHelp(COLLECTOR_FLAGS, DOCS, collectorDefaults(), COLLECTOR_ENV)}  --print-config            print the effective configuration and exit
+  -V, --version             print the version and exit
 
 On start it prints one JSON line to stdout: {"grpc_port":N,"http_port":N}.
 `;
