@@ -80,7 +80,12 @@ async function runLab(io: CliIo, values: Record<string, unknown>, specPath: stri
 }
 
 async function runApi(io: CliIo, values: Record<string, unknown>, specPath: string): Promise<CampaignRecord> {
-  const { id } = (await callApi(apiTarget(values), "/api/v1/campaigns", { body: JSON.stringify({ spec: readFileSync(specPath, "utf8"), format: specPath.endsWith(".json") ? "json" : "yaml" }) })) as { id: string };
+  return postCampaign(io, values, readFileSync(specPath, "utf8"), specPath.endsWith(".json") ? "json" : "yaml");
+}
+
+/** Starts a campaign through the API (values: --api, --token-file) and follows it until it is no longer running. */
+export async function postCampaign(io: CliIo, values: Record<string, unknown>, spec: string, format: "json" | "yaml"): Promise<CampaignRecord> {
+  const { id } = (await callApi(apiTarget(values), "/api/v1/campaigns", { body: JSON.stringify({ spec, format }) })) as { id: string };
   io.stderr(`campaign: started ${id}\n`);
   const t0 = Date.now();
   let seen = -1;
