@@ -65,7 +65,7 @@ describe("VM lab: two QEMU guests over virtio-net on a bridge", function () {
     const p = start(["lab", "vm", "run", ...data(), "--duration-s", "10", "--json"]);
     assert.equal(await p.exited, 0, p.stderr().slice(-3000));
     const rec = parseExact(p.stdout()) as RunRecord;
-    assert.deepEqual([...rec.agents].sort(), [s.client.agentId, s.server.agentId].sort());
+    assert.deepEqual([...rec.agents].sort(), [...s.agents].sort(), "the guests' agents and the host agent");
     const text = JSON.stringify(rec);
     for (const g of s.guests) assert.ok(text.includes(`vm ${g.uuid}`), `the record names ${g.name}'s VM (${g.uuid})`);
     assert.deepEqual(rec.hostSide?.hostAgents, [s.agents[2]], JSON.stringify(rec.hostSide));
@@ -82,7 +82,7 @@ describe("VM lab: two QEMU guests over virtio-net on a bridge", function () {
     const rec = parseExact(p.stdout()) as CampaignRecord;
     assert.equal(rec.status, "done");
     const [base, off] = rec.cells;
-    assert.equal(off?.cell.id, "tx_checksum-off");
+    assert.equal(off?.cell.id, "tx-checksum-off");
     assert.deepEqual(off.restores.map((r) => r.agentId).sort(), [s.client.agentId, s.server.agentId].sort());
     for (const r of off.restores) assert.ok(r.ok && r.verified, `restore on ${r.agentId}: ${r.detail}`);
     assert.ok(off.result!.throughput.mean! < base!.result!.throughput.mean!, `checksum off ${off.result!.throughput.mean} < default ${base!.result!.throughput.mean}`);

@@ -89,24 +89,35 @@ function stopChild(c: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts the lab (as root); on failure cleans up what it started and rethrows. `onCleanup` gets the cleanup first. */
+/**
+ * Starts the lab (as root); on failure cleans up what it started and rethrows. `onCleanup` gets the cleanup first;
+ * called while the lab is still being built, it also stops the build, and what a step makes after it is undone at once.
+ */
 export async function startVmLab(o: VmLabOptions, onCleanup?: (cleanup: () => Promise<void>) => void): Promise<VmLab> {
-  const steps: Array<() => Promise<unknown>> = [];
+  const undo: Array<() => Promise<unknown>> = [];
+  const stopBuild = new AbortController();
   let done: Promise<void> | undefined;
   const cleanup = () =>
     (done ??= (async () => {
-      for (const step of steps.reverse()) await step().catch(() => undefined);
+      stopBuild.abort();
+      for (let step = undo.pop(); step; step = undo.pop()) await step().catch(() => undefined);
     })());
+  const steps: Steps = { push: (step) => (done ? void step().catch(() => undefined) : undo.push(step), undefined) };
   onCleanup?.(cleanup);
+  const signal = o.signal ? AbortSignal.any([o.signal, stopBuild.signal]) : stopBuild.signal;
   try {
-    return await build(o, steps, cleanup);
+    return await build({ ...o, signal }, steps, cleanup);
   } catch (err) {
     await cleanup();
     throw err;
   }
 }
 
-async function build(o: VmLabOptions, steps: Array<() => Promise<unknown>>, cleanup: () => Promise<void>): Promise<VmLab> {
+interface Steps {
+  push: (undo: () => Promise<unknown>) => void;
+}
+
+async function build(o: VmLabOptions, steps: Steps, cleanup: () => Promise<void>): Promise<VmLab> {
   if (process.getuid?.() !== 0) throw new Error("lab vm needs root (it makes a bridge and taps)");
   const accel = chooseAccel(o.accel, hostAccelFacts());
   const vhost = existsSync("/dev/vhost-net");
