@@ -59,11 +59,11 @@ async function up(io: CliIo, values: Record<string, unknown>, problems: string[]
     const s: VmLabState = {
       pid: process.pid, tag: lab.tag, api: `http://127.0.0.1:${lab.collector.httpPort}`, tokenFile: lab.collector.localTokenFile ?? "",
       client: lab.client, server: lab.server, serverAddress: lab.serverAddress, agents: lab.agents, bridge: lab.bridge, linkPrefix: `ewv${lab.tag}`,
-      guests: lab.guests.map(({ name, uuid, agentId, ip, pid, connectedS }) => ({ name, uuid, agentId, ip, pid, connectedS: Number(connectedS.toFixed(1)) })),
+      guests: lab.guests.map(({ name, uuid, agentId, ip, pid, bootS, agentS, connectedS }) => ({ name, uuid, agentId, ip, pid, bootS, agentS, connectedS })),
       accel: lab.accel.reason, vhost: lab.vhost, image: `${lab.image.packages}${lab.image.cached ? " (cached)" : ""}`, runDir: lab.runDir, upS: Number(((performance.now() - t0) / 1000).toFixed(1)),
     };
     writeState(file, s);
-    for (const g of s.guests) say(`guest ${g.name} ${g.ip} uuid ${g.uuid} pid ${g.pid}: agent ${g.agentId} connected ${g.connectedS} s after qemu started`);
+    for (const g of s.guests) say(`guest ${g.name} ${g.ip} uuid ${g.uuid} pid ${g.pid}: booted to /init in ${g.bootS ?? "?"} s; agent ${g.agentId} connected ${g.agentS ?? "?"} s after its start (${g.connectedS} s after qemu started)`);
     say(`host agent ${lab.hostAgent}; image ${s.image}; API ${s.api}`);
     say(`ready in ${s.upS} s (state ${file}); 'eastwest lab vm run', 'eastwest lab vm down'`);
     await stop;

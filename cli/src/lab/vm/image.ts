@@ -38,7 +38,7 @@ async function tool(file: string, args: string[], cwd?: string): Promise<string>
 /** The package linux-image-amd64 depends on (the current kernel), and a package's candidate version. */
 async function kernelPackage(): Promise<string> {
   const dep = /Depends:\s*(linux-image-[^\s]+)/.exec(await tool("apt-cache", ["depends", "linux-image-amd64"]))?.[1];
-  if (!dep) throw new ImageError("apt-cache depends linux-image-amd64: no linux-image package (is a Debian archive in the apt sources?)");
+  if (!dep) throw new ImageError("apt-cache depends linux-image-amd64: no linux-image package (run apt-get update; is a Debian archive in the apt sources?)");
   return dep;
 }
 async function candidate(pkg: string): Promise<string> {

@@ -17,7 +17,7 @@ import { guestEnv } from "./guest-init.ts";
 import { guestImage, type GuestImage } from "./image.ts";
 import { LabNet, labNames, takeSubnet } from "./net.ts";
 import { chooseAccel, guestMac, hostAccelFacts, startGuest, type Accel, type Guest } from "./qemu.ts";
-import { waitForGuests } from "./wait.ts";
+import { waitForGuests, type GuestTimes } from "./wait.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 /** The guests' NIC inside them (no udev renames it). */
@@ -47,7 +47,9 @@ export interface VmGuestInfo {
   ip: string;
   tap: string;
   pid: number;
-  /** Seconds from QEMU's start to the agent's session at the collector. */
+  /** Seconds: QEMU start -> /init, network up (agent exec) -> agent's session, QEMU start -> agent's session. */
+  bootS: number | null;
+  agentS: number | null;
   connectedS: number;
   console: string;
 }
@@ -170,7 +172,7 @@ async function build(o: VmLabOptions, steps: Steps, cleanup: () => Promise<void>
   steps.push(() => collector.stop());
   const connected = await waitForGuests(collector, guests, ids, o.bootTimeoutMs, o.signal);
   await collector.sessions.waitFor(hostAgent, 30_000);
-  const info = guests.map((g, i): VmGuestInfo => ({ name: g.spec.name, uuid: g.spec.uuid, agentId: ids[i] as string, ip: net.guestIp(i), tap: g.spec.tap, pid: g.child.pid as number, connectedS: connected[i] as number, console: join(runDir, `g${i}.console`) }));
+  const info = guests.map((g, i): VmGuestInfo => ({ name: g.spec.name, uuid: g.spec.uuid, agentId: ids[i] as string, ip: net.guestIp(i), tap: g.spec.tap, pid: g.child.pid as number, ...(connected[i] as GuestTimes), console: join(runDir, `g${i}.console`) }));
   return {
     collector, tag, bridge: names.bridge, accel, vhost, image, guests: info, hostAgent, runDir, cleanup,
     client: { agentId: ids[0] as string, interface: GUEST_IFNAME },

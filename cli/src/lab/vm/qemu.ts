@@ -76,6 +76,8 @@ export interface Guest {
   /** The console so far (also written to consoleFile). */
   console: () => string;
   startedAt: number;
+  /** performance.now() when the console first showed init running and the network up (the agent starts next). */
+  marks: { init?: number; network?: number };
   stop: () => Promise<void>;
 }
 
@@ -84,9 +86,12 @@ export function startGuest(g: GuestSpec, consoleFile: string, qemu = "qemu-syste
   const child = spawn(qemu, qemuArgs(g), { stdio: ["ignore", "pipe", "pipe"] });
   const log = createWriteStream(consoleFile);
   let text = "";
+  const marks: Guest["marks"] = {};
   const take = (d: Buffer) => {
     log.write(d);
     if (text.length < 1 << 20) text += d.toString("utf8");
+    if (marks.init === undefined && text.includes("eastwest-guest: init")) marks.init = performance.now();
+    if (marks.network === undefined && text.includes("eastwest-guest: network")) marks.network = performance.now();
   };
   child.stdout?.on("data", take);
   child.stderr?.on("data", take);
@@ -102,7 +107,7 @@ export function startGuest(g: GuestSpec, consoleFile: string, qemu = "qemu-syste
       clearTimeout(t);
     }
   };
-  return { spec: g, child, console: () => text, startedAt: performance.now(), stop };
+  return { spec: g, child, console: () => text, startedAt: performance.now(), marks, stop };
 }
 
 /** A MAC in QEMU's locally administered range from the subnet's third octet and the guest index. */

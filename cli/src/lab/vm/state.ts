@@ -16,7 +16,7 @@ export interface VmLabState {
   agents: string[];
   bridge: string;
   linkPrefix: string;
-  guests: Array<{ name: string; uuid: string; agentId: string; ip: string; pid: number; connectedS: number }>;
+  guests: Array<{ name: string; uuid: string; agentId: string; ip: string; pid: number; bootS: number | null; agentS: number | null; connectedS: number }>;
   accel: string;
   vhost: boolean;
   image: string;

@@ -5,8 +5,17 @@ import { GuestError, type Guest } from "./qemu.ts";
 
 const tail = (text: string, lines = 15): string => text.split("\n").slice(-lines).join("\n");
 
-/** Seconds from each guest's QEMU start to its agent's session, in guest order. */
-export async function waitForGuests(collector: Collector, guests: readonly Guest[], ids: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<number[]> {
+export interface GuestTimes {
+  /** Seconds from QEMU's start to /init running (kernel boot). */
+  bootS: number | null;
+  /** Seconds from the network being up (the agent's exec) to its session at the collector. */
+  agentS: number | null;
+  /** Seconds from QEMU's start to the agent's session. */
+  connectedS: number;
+}
+
+/** Each guest's times, in guest order. */
+export async function waitForGuests(collector: Collector, guests: readonly Guest[], ids: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<GuestTimes[]> {
   const died = new Promise<never>((_, reject) => {
     signal?.addEventListener("abort", () => reject(new GuestError("interrupted while the guests booted")), { once: true });
     for (const g of guests) {
@@ -21,7 +30,9 @@ export async function waitForGuests(collector: Collector, guests: readonly Guest
     } catch (err) {
       throw new GuestError(`guest ${g.spec.name}: its agent did not connect within ${timeoutMs / 1000} s; console:\n${tail(g.console())}`, { cause: err });
     }
-    return (performance.now() - g.startedAt) / 1000;
+    const now = performance.now();
+    const s = (from: number | undefined, to: number): number | null => (from === undefined ? null : Number(((to - from) / 1000).toFixed(1)));
+    return { bootS: g.marks.init === undefined ? null : s(g.startedAt, g.marks.init), agentS: s(g.marks.network, now), connectedS: Number(((now - g.startedAt) / 1000).toFixed(1)) };
   });
   return Promise.race([Promise.all(each), died]);
 }
