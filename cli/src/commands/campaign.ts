@@ -123,7 +123,7 @@ async function run(io: CliIo, values: Record<string, unknown>, positionals: stri
     // why: `--lab` is a switch; `--lab vm` leaves "vm" among the positionals, before or after the spec.
     const labKind = values["lab"] && arg === "vm" && positionals[2] !== undefined ? "vm" : positionals[2];
     const specArg = labKind === "vm" && arg === "vm" ? (positionals[2] as string) : arg;
-    if (labKind !== undefined && (!values["lab"] || labKind !== "vm")) throw new ConfigError([`campaign run: unexpected ${JSON.stringify(labKind)} (the only lab kind is 'vm': --lab vm)`]);
+    if (labKind !== undefined && (!values["lab"] || labKind !== "vm")) throw new ConfigError([`campaign run: unexpected ${JSON.stringify(labKind)} (a lab is asked for with --lab, or --lab vm for the VM lab)`]);
     const rec = values["lab"] ? await runLab(io, values, specArg, labKind === "vm") : await runApi(io, values, specArg);
     io.stdout(values["json"] ? toJson(rec, 2) + "\n" : formatCampaign(rec));
     if (values["report"]) writeFileSync(values["report"] as string, renderReport(reportInput(rec)));
