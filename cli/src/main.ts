@@ -12,6 +12,7 @@ interface Entry {
 export const COMMANDS: readonly Entry[] = [
   { name: "up", summary: "collector + local agent on the embedded store (the one-machine main job)", load: async () => (await import("./commands/up.ts")).upCommand },
   { name: "demo", summary: "namespaces on a bridge, collector, three agents, an iperf3 run and its per-64 KiB breakdown", load: async () => (await import("./commands/demo.ts")).demoCommand },
+  { name: "lab", summary: "the VM lab: two QEMU guests over virtio-net, agents inside and on the host (up, run, campaign, down)", load: async () => (await import("./commands/lab.ts")).labCommand },
   { name: "collector", summary: "run the collector: gRPC ingest, embedded store, HTTP API", load: async () => (await import("./commands/collector.ts")).collectorCommand },
   { name: "agent", summary: "run an agent: sample /proc, TCP flows, offloads; stream to a collector", load: async () => (await import("./commands/agent.ts")).agentCommand },
   { name: "run", summary: "run iperf3 between two agents via the collector and explain it per 64 KiB packet", load: async () => (await import("./commands/run.ts")).runCommand },

@@ -4,11 +4,13 @@ import { parse as parseYaml } from "yaml";
 import { ConfigError, createLogger, toJson } from "@eastwest/common";
 import { EmbeddedStore, formatCampaign, loadCollectorConfig, parseCampaignSpec, renderReport, reportInput, runCampaign, validateSpec, type CampaignRecord, type Progress } from "@eastwest/collector";
 import { startLab } from "../demo/lab.ts";
+import { startVmLab } from "../lab/vm/lab.ts";
+import { VM_LAB_OPTIONS, vmLabOptions } from "../lab/vm/options.ts";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors } from "../flags.ts";
 import { API_OPTIONS, apiTarget, callApi } from "../api.ts";
 
-const USAGE = `usage: eastwest campaign run SPEC.yaml [--api URL | --lab] [--report FILE] [--json]
+const USAGE = `usage: eastwest campaign run SPEC.yaml [--api URL | --lab [vm]] [--report FILE] [--json]
        eastwest campaign report ID [--api URL | --data FILE] [--out FILE]
        eastwest campaign show ID [--api URL | --data FILE] [--json]
        eastwest campaign list [--api URL | --data FILE]
@@ -22,11 +24,13 @@ run      validates the spec (every error at once, before anything changes), then
                      loopback the collector's local api-token by default)
          --lab       build the namespace/bridge lab (as root; loopback otherwise) and run the
                      spec's cells there; the spec's endpoints are replaced by the lab's pair
+         --lab vm    the same between two QEMU guests (the VM lab, 'eastwest lab --help'; its
+                     flags: --cache-dir, --agent, --accel, --mem-mib, --clock-offset-s, --boot-timeout-s)
          --data FILE embedded store for --lab (eastwest-data/eastwest.db)
 report   writes a self-contained HTML report (plots and the Table-1 style table)
 `;
 
-const OPTIONS = { ...API_OPTIONS, lab: { type: "boolean" as const }, data: { type: "string" as const }, out: { type: "string" as const }, report: { type: "string" as const }, json: { type: "boolean" as const } };
+const OPTIONS = { ...API_OPTIONS, ...VM_LAB_OPTIONS, lab: { type: "boolean" as const }, data: { type: "string" as const }, out: { type: "string" as const }, report: { type: "string" as const }, json: { type: "boolean" as const } };
 
 /** The stored record from the API or an embedded store file. */
 async function load(values: Record<string, unknown>, id: string): Promise<CampaignRecord> {
@@ -48,17 +52,23 @@ function progressLine(io: CliIo): (p: Progress) => void {
   return (p) => io.stderr(`campaign: ${p.cellsDone}/${p.cellsTotal} cells done${p.etaS === null ? "" : `, ETA ${p.etaS} s`} — ${p.message}\n`);
 }
 
-async function runLab(io: CliIo, values: Record<string, unknown>, specPath: string): Promise<CampaignRecord> {
+async function runLab(io: CliIo, values: Record<string, unknown>, specPath: string, vm: boolean): Promise<CampaignRecord> {
   const doc = (specPath.endsWith(".json") ? JSON.parse(readFileSync(specPath, "utf8")) : parseYaml(readFileSync(specPath, "utf8"))) as Record<string, unknown>;
   const asRoot = process.getuid?.() === 0;
   // why: reject a bad spec before building anything, with the lab's future endpoints standing in.
-  const placeholder = asRoot
+  const placeholder = vm
+    ? { name: "lab", server: { agentId: "vm-g1", interface: "eth0" }, client: { agentId: "vm-g0", interface: "eth0" }, serverAddress: "10.79.1.3" }
+    : asRoot
     ? { name: "lab", server: { agentId: "lab-ns1", interface: "ewcn1" }, client: { agentId: "lab-ns0", interface: "ewcn0" }, serverAddress: "10.78.0.3" }
     : { name: "lab", server: { agentId: "lab-server", interface: "lo" }, client: { agentId: "lab-client", interface: "lo" }, serverAddress: "127.0.0.1" };
   parseCampaignSpec(JSON.stringify({ ...doc, endpoints: [placeholder] }), "json");
   const config = loadCollectorConfig({ env: process.env, flags: { http: { port: 0 }, grpc: { port: 0 }, ...(values["data"] ? { store: { path: values["data"] } } : {}) } });
   const logger = createLogger("campaign", "warn");
-  if (!asRoot) io.stderr("campaign: not root: the lab runs over loopback, and offload settings on lo may be refused\n");
+  const problems: string[] = [];
+  const say = (l: string) => io.stderr(`campaign: ${l}\n`);
+  const vmOptions = vm ? vmLabOptions(values, { config, logger, say }, problems) : undefined;
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (!asRoot && !vm) io.stderr("campaign: not root: the lab runs over loopback, and offload settings on lo may be refused\n");
   let cleanup: (() => Promise<void>) | undefined;
   const abort = new AbortController();
   const onSignal = () => {
@@ -68,7 +78,7 @@ async function runLab(io: CliIo, values: Record<string, unknown>, specPath: stri
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const lab = await startLab({ config, logger, bridge: asRoot, prefix: "ewc", net: "10.78.0", idPrefix: "lab", say: (l) => io.stderr(`campaign: ${l}\n`) }, (c) => (cleanup = c));
+    const lab = vmOptions ? await startVmLab({ ...vmOptions, signal: abort.signal }, (c) => (cleanup = c)) : await startLab({ config, logger, bridge: asRoot, prefix: "ewc", net: "10.78.0", idPrefix: "lab", say }, (c) => (cleanup = c));
     doc["endpoints"] = [{ name: "lab", server: lab.server, client: lab.client, serverAddress: lab.serverAddress }];
     const spec = await validateSpec(JSON.stringify(doc), "json", lab.collector.store);
     return await runCampaign(spec, { sessions: lab.collector.sessions, store: lab.collector.store, logger, constants: lab.collector.constants, observers: lab.agents, signal: abort.signal, onProgress: progressLine(io) });
@@ -80,7 +90,12 @@ async function runLab(io: CliIo, values: Record<string, unknown>, specPath: stri
 }
 
 async function runApi(io: CliIo, values: Record<string, unknown>, specPath: string): Promise<CampaignRecord> {
-  const { id } = (await callApi(apiTarget(values), "/api/v1/campaigns", { body: JSON.stringify({ spec: readFileSync(specPath, "utf8"), format: specPath.endsWith(".json") ? "json" : "yaml" }) })) as { id: string };
+  return postCampaign(io, values, readFileSync(specPath, "utf8"), specPath.endsWith(".json") ? "json" : "yaml");
+}
+
+/** Starts a campaign through the API (values: --api, --token-file) and follows it until it is no longer running. */
+export async function postCampaign(io: CliIo, values: Record<string, unknown>, spec: string, format: "json" | "yaml"): Promise<CampaignRecord> {
+  const { id } = (await callApi(apiTarget(values), "/api/v1/campaigns", { body: JSON.stringify({ spec, format }) })) as { id: string };
   io.stderr(`campaign: started ${id}\n`);
   const t0 = Date.now();
   let seen = -1;
@@ -105,7 +120,11 @@ async function run(io: CliIo, values: Record<string, unknown>, positionals: stri
   }
   if (!arg) throw new ConfigError([`campaign ${sub ?? ""}: an argument is required (see --help)`]);
   if (sub === "run") {
-    const rec = values["lab"] ? await runLab(io, values, arg) : await runApi(io, values, arg);
+    // why: `--lab` is a switch; `--lab vm` leaves "vm" among the positionals, before or after the spec.
+    const labKind = values["lab"] && arg === "vm" && positionals[2] !== undefined ? "vm" : positionals[2];
+    const specArg = labKind === "vm" && arg === "vm" ? (positionals[2] as string) : arg;
+    if (labKind !== undefined && (!values["lab"] || labKind !== "vm")) throw new ConfigError([`campaign run: unexpected ${JSON.stringify(labKind)} (a lab is asked for with --lab, or --lab vm for the VM lab)`]);
+    const rec = values["lab"] ? await runLab(io, values, specArg, labKind === "vm") : await runApi(io, values, specArg);
     io.stdout(values["json"] ? toJson(rec, 2) + "\n" : formatCampaign(rec));
     if (values["report"]) writeFileSync(values["report"] as string, renderReport(reportInput(rec)));
     return rec.status === "done" ? 0 : 1;

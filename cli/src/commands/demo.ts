@@ -7,6 +7,8 @@ import { ConfigError, applyScheduling, createLogger, errorMessage, realSchedDeps
 import { defaultSpec, executeRun, formatRun, loadCollectorConfig } from "@eastwest/collector";
 import { PAPER_CONSTANTS } from "@eastwest/collector/model";
 import { startLab } from "../demo/lab.ts";
+import { startVmLab } from "../lab/vm/lab.ts";
+import { VM_LAB_OPTIONS, VM_LAB_USAGE, vmLabOptions } from "../lab/vm/options.ts";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors, type FlagMap } from "../flags.ts";
 
@@ -29,7 +31,9 @@ flags:
   --json             print the run record as JSON instead of the report
   --scheduling idle|normal  CPU policy of the demo's collector (idle: SCHED_IDLE,
                      as it shares the host with the traffic it measures)
-`;
+  --vm               two QEMU guests instead of namespaces (as root; see
+                     'eastwest lab --help'), with these flags of the VM lab:
+${VM_LAB_USAGE}`;
 
 async function body(io: CliIo, values: Record<string, unknown>, flags: Record<string, unknown>, problems: string[], onCleanup: (c: () => Promise<void>) => void): Promise<number> {
   const durationS = typeof flags["durationS"] === "number" ? flags["durationS"] : 10;
@@ -37,9 +41,12 @@ async function body(io: CliIo, values: Record<string, unknown>, flags: Record<st
   // why: idle unless asked otherwise, by flag or by the environment (flags would override the environment).
   const scheduling = flags["scheduling"] ?? (process.env["EASTWEST_COLLECTOR_SCHEDULING"] === undefined ? "idle" : undefined);
   const config = loadCollectorConfig({ env: process.env, flags: { ...(scheduling === undefined ? {} : { scheduling }), http: { port: (flags["httpPort"] as number | undefined) ?? 0 }, grpc: { port: 0 }, ...(flags["data"] ? { store: { path: flags["data"] } } : {}) }, problems });
-  if (!asRoot) io.stdout(`demo: ${process.getuid?.() === 0 ? "--loopback given" : "not root"}: running over loopback (no namespaces, no bridge)\n`);
   const logger = createLogger("demo", "warn");
-  const lab = await startLab({ config, logger, bridge: asRoot, prefix: PREFIX, net: NET, idPrefix: "demo", say: (l) => io.stdout(`demo: ${l}\n`) }, onCleanup);
+  const say = (l: string) => io.stdout(`demo: ${l}\n`);
+  const vm = values["vm"] ? vmLabOptions(values, { config, logger, say }, problems) : undefined;
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (!asRoot && !vm) io.stdout(`demo: ${process.getuid?.() === 0 ? "--loopback given" : "not root"}: running over loopback (no namespaces, no bridge)\n`);
+  const lab = vm ? await startVmLab(vm, onCleanup) : await startLab({ config, logger, bridge: asRoot, prefix: PREFIX, net: NET, idPrefix: "demo", say }, onCleanup);
   // why: after the agents started, so that they do not inherit it (each applies its own policy).
   const applied = applyScheduling(config.scheduling, realSchedDeps());
   if (applied.unavailable && asRoot) io.stdout(`demo: scheduling idle not applied (${applied.unavailable}); the collector runs at normal priority\n`);
@@ -65,7 +72,7 @@ export const demoCommand: CliCommand = {
   run: (argv, io) =>
     withConfigErrors(io, async () => {
       const map: FlagMap = { "duration-s": { path: ["durationS"], type: "number" }, data: { path: ["data"], type: "string" }, "http-port": { path: ["httpPort"], type: "number" }, scheduling: { path: ["scheduling"], type: "string" } };
-      const { values, flags, problems } = parseFlags(argv, { "duration-s": { type: "string" }, data: { type: "string" }, "http-port": { type: "string" }, scheduling: { type: "string" }, loopback: { type: "boolean" }, json: { type: "boolean" } }, map);
+      const { values, flags, problems } = parseFlags(argv, { "duration-s": { type: "string" }, data: { type: "string" }, "http-port": { type: "string" }, scheduling: { type: "string" }, loopback: { type: "boolean" }, json: { type: "boolean" }, vm: { type: "boolean" }, ...VM_LAB_OPTIONS }, map);
       if (values["help"]) return io.stdout(USAGE), 0;
       let labCleanup: (() => Promise<void>) | undefined;
       const cleanup = () => labCleanup?.() ?? Promise.resolve();

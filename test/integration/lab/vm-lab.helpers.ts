@@ -1,0 +1,26 @@
+// What the VM lab test reads: the lab's state file, its API, and what is left of it on this host.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import type { VmLabState } from "../../../cli/src/lab/vm/state.ts";
+
+export function readLabState(file: string): VmLabState {
+  return JSON.parse(readFileSync(file, "utf8")) as VmLabState;
+}
+
+export async function labApi(s: VmLabState, path: string): Promise<unknown> {
+  const token = readFileSync(s.tokenFile, "utf8").split("\n")[0]?.trim() ?? "";
+  const res = await fetch(s.api + path, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Links with the run's prefix, its guests' QEMU processes (by name), its run directory and its subnet's lock. */
+export async function labLeftovers(s: VmLabState): Promise<string[]> {
+  const left = execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" }).split("\n").filter((l) => l.includes(s.linkPrefix)).map((l) => `link ${l.split(":")[1]?.trim()}`);
+  const ps = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" }).split("\n");
+  for (const g of s.guests) if (ps.some((l) => l.includes(`guest=${g.name},`))) left.push(`qemu ${g.name}`);
+  if (existsSync(s.runDir)) left.push(`dir ${s.runDir}`);
+  const lock = `/run/lock/eastwest-lab-vm/${s.serverAddress.split(".").slice(0, 3).join(".")}.lock`;
+  if (existsSync(lock)) left.push(`lock ${lock}`);
+  return left;
+}

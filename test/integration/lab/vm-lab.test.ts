@@ -1,0 +1,102 @@
+// The VM lab with real QEMU guests (TCG here, KVM where hardware virtualisation works): one `lab vm up` shared by
+// a run and a campaign between the guests, then `lab vm down`, after which nothing of the lab is left.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseExact } from "../../../collector/src/store/json.ts";
+import type { CampaignRecord } from "../../../collector/src/campaign/runner.ts";
+import type { RunRecord } from "../../../collector/src/run/runner.ts";
+import type { VmSummary } from "../../../collector/src/vms.ts";
+import type { VmLabState } from "../../../cli/src/lab/vm/state.ts";
+import { requireBinary, start, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
+import { labApi, labLeftovers, readLabState } from "./vm-lab.helpers.ts";
+
+const SPEC = `
+name: vm-checksum
+description: default vs tx checksum offload off between two QEMU guests
+baseline: { name: default, streams: 1, direction: forward }
+duration_s: 4
+sample_interval_ms: 500
+repetitions: { min: 3, max: 3, ci_target_pct: 50, confidence: 0.95 }
+mode: one_at_a_time
+cells:
+  - { name: checksum offload off, set: { tx_checksum: off } }
+`;
+
+describe("VM lab: two QEMU guests over virtio-net on a bridge", function () {
+  this.timeout(600_000);
+  let dir: ReturnType<typeof tempDir>;
+  let up: Proc;
+  let s: VmLabState;
+  const data = () => ["--data", join(dir.path, "lab.db")];
+
+  before(async () => {
+    for (const b of ["qemu-system-x86_64", "ip", "iperf3", "ethtool", "apt-get", "dpkg-deb", "ldd"]) requireBinary(b);
+    assert.equal(process.getuid?.(), 0, "the VM lab needs root (bridge, taps)");
+    dir = tempDir("vmlab");
+    up = start(["lab", "vm", "up", ...data()]);
+    await waitFor(() => {
+      if (up.child.exitCode !== null) throw new Error(`lab vm up exited ${up.child.exitCode}: ${up.stderr().slice(-3000)}\n${up.stdout()}`);
+      return /lab vm: ready in/.test(up.stdout()) ? true : undefined;
+    }, 420_000, "lab vm up to be ready");
+    s = readLabState(join(dir.path, "lab-vm.json"));
+  });
+
+  after(async () => {
+    if (up?.child.exitCode === null) await up.kill("SIGTERM");
+    dir?.remove();
+  });
+
+  it("up: both guests' agents connected, the record of the accelerator, each guest linked to its VM by the host agent", async () => {
+    assert.equal(s.guests.length, 2);
+    assert.match(s.accel, /^(kvm|tcg): /);
+    assert.match(up.stdout(), new RegExp(`guest ${s.guests[0]!.name} .*connected`));
+    for (const g of s.guests) {
+      const vm = await waitFor(async () => ((await labApi(s, "/api/v1/vms")) as { vms: VmSummary[] }).vms.find((v) => v.vmUuid === g.uuid && v.guestAgents.includes(g.agentId)), 30_000, `vm ${g.name} linked to ${g.agentId}`);
+      assert.equal(vm.vm, g.name);
+      assert.equal(vm.hostAgent, s.agents[2]);
+      assert.equal(vm.accel, s.accel.slice(0, 3));
+    }
+  });
+
+  it("run: iperf3 between the guests; the record links both guests to their VMs, shows the host side, netdev within 2 % of iperf3", async () => {
+    const p = start(["lab", "vm", "run", ...data(), "--duration-s", "10", "--json"]);
+    assert.equal(await p.exited, 0, p.stderr().slice(-3000));
+    const rec = parseExact(p.stdout()) as RunRecord;
+    assert.deepEqual([...rec.agents].sort(), [...s.agents].sort(), "the guests' agents and the host agent");
+    const text = JSON.stringify(rec);
+    for (const g of s.guests) assert.ok(text.includes(`vm ${g.uuid}`), `the record names ${g.name}'s VM (${g.uuid})`);
+    assert.deepEqual(rec.hostSide?.hostAgents, [s.agents[2]], JSON.stringify(rec.hostSide));
+    const t = rec.results!.throughput;
+    assert.ok(Number(t.iperf3_receiver_gbit_s) > 0.01, `throughput ${t.iperf3_receiver_gbit_s} Gbit/s`);
+    assert.ok(Math.abs(1 - Number(t.receiver_agreement)) <= 0.02, `netdev vs iperf3 at the receiver: ${t.receiver_agreement}`);
+  });
+
+  it("campaign: tx checksum off is worse than the default, and every setting is restored and verified", async () => {
+    const spec = join(dir.path, "spec.yaml");
+    writeFileSync(spec, SPEC);
+    const p = start(["lab", "vm", "campaign", spec, ...data(), "--json"]);
+    assert.equal(await p.exited, 0, p.stderr().slice(-3000));
+    const rec = parseExact(p.stdout()) as CampaignRecord;
+    assert.equal(rec.status, "done");
+    const [base, off] = rec.cells;
+    assert.equal(off?.cell.id, "tx-checksum-off");
+    assert.deepEqual(off.restores.map((r) => r.agentId).sort(), [s.client.agentId, s.server.agentId].sort());
+    for (const r of off.restores) assert.ok(r.ok && r.verified, `restore on ${r.agentId}: ${r.detail}`);
+    assert.ok(off.result!.throughput.mean! < base!.result!.throughput.mean!, `checksum off ${off.result!.throughput.mean} < default ${base!.result!.throughput.mean}`);
+  });
+
+  it("down: stops the lab; no bridge, taps, QEMU, run directory, state, lock or namespace of the run is left", async () => {
+    const file = join(dir.path, "lab-vm.json");
+    const p = start(["lab", "vm", "down", ...data()]);
+    assert.equal(await p.exited, 0, p.stderr());
+    assert.match(p.stdout(), /nothing was left behind/);
+    assert.equal(await up.exited, 0, up.stderr().slice(-2000));
+    assert.deepEqual(await labLeftovers(s), []);
+    assert.ok(!existsSync(file), "state file removed");
+    assert.deepEqual(readdirSync(tmpdir()).filter((n) => n.startsWith(`eastwest-lab-vm-${s.tag}-`)), []);
+    assert.deepEqual(execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).split("\n").filter((l) => l.includes(s.tag)), []);
+  });
+});
