@@ -9,25 +9,33 @@ import { discoverGuests, type Guest } from "./vm.discover.ts";
 import { LIBVIRT_DIR } from "./vm.libvirt.ts";
 import { guestPoints } from "./vm.points.ts";
 import { readTasks, scanProc } from "./vm.proc.ts";
-import { KvmSource, type KvmRead } from "./vm.source.ts";
+import { KvmSource, QMP_TIMEOUT_MS, type KvmRead } from "./vm.source.ts";
 import { groupThreads } from "./vm.threads.ts";
 
 interface VmOptions {
   maxVms: number;
   libvirtDir: string;
   rediscoverMs: number;
+  qmpTimeoutMs: number;
 }
 
-/** Options: `maxVms` (default 32), `libvirtDir` (default libvirt's system directory), `rediscoverMs` (default 10 s). */
+/**
+ * Options: `maxVms` (default 32), `libvirtDir` (default libvirt's system directory), `rediscoverMs` (default 10 s),
+ * `qmpTimeoutMs` (default 5 s: how long one QMP session may take; the tick does not wait beyond its deadline).
+ */
 function options(ctx: SampleContext): VmOptions {
   const maxVms = intOption(ctx.options, "maxVms", 32, 1, 1024);
   const rediscoverMs = intOption(ctx.options, "rediscoverMs", 10_000, 1000, 3_600_000);
+  const qmpTimeoutMs = intOption(ctx.options, "qmpTimeoutMs", QMP_TIMEOUT_MS, 100, 60_000);
   const dir = ctx.options["libvirtDir"] ?? LIBVIRT_DIR;
-  const problems = [...unknownKeys(ctx.options, ["maxVms", "libvirtDir", "rediscoverMs"]), ...maxVms.problems, ...rediscoverMs.problems];
+  const problems = [...unknownKeys(ctx.options, ["maxVms", "libvirtDir", "rediscoverMs", "qmpTimeoutMs"]), ...maxVms.problems, ...rediscoverMs.problems, ...qmpTimeoutMs.problems];
   if (typeof dir !== "string" || dir === "") problems.push(`libvirtDir: expected a non-empty path, got ${JSON.stringify(dir)}`);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `vm: ${p}`));
-  return { maxVms: maxVms.value, libvirtDir: dir as string, rediscoverMs: rediscoverMs.value };
+  return { maxVms: maxVms.value, libvirtDir: dir as string, rediscoverMs: rediscoverMs.value, qmpTimeoutMs: qmpTimeoutMs.value };
 }
+
+/** Share of the interval a tick waits for QMP replies; a session still under way then goes on without the tick. */
+const WAIT_SHARE = 0.6;
 
 interface GuestState {
   guest: Guest;
@@ -40,6 +48,7 @@ interface GuestState {
 
 /** The guest's problem in operator terms, or undefined when its counters flow over QMP. */
 function problem(name: string, kvm: KvmRead): string | undefined {
+  if (kvm.pace === "pending") return undefined;
   if (kvm.kind === "unavailable") return `vm ${name}: unavailable: ${kvm.reason ?? "?"}`;
   if (kvm.kind === "debugfs") return `vm ${name}: counters from debugfs (${kvm.reason ?? "?"})`;
   return undefined;
@@ -64,10 +73,12 @@ class VmSampler implements Sampler {
   async sample(ctx: SampleContext): Promise<{ points: Sample[]; errors: string[] }> {
     const opts = options(ctx);
     const errors: string[] = [];
+    // why: a tick that waits for QMP until its deadline ends as the next tick is due, and the scheduler skips that one.
+    const wait = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(50, Math.floor((ctx.intervalMs ?? this.defaultIntervalMs) * WAIT_SHARE)))]);
     const due = this.#discoveredAtNs === undefined || ctx.nowNs - this.#discoveredAtNs >= BigInt(opts.rediscoverMs) * 1_000_000n;
     if (due) await this.#discover(ctx, opts, errors);
     const states = [...this.#guests.values()];
-    const perGuest = await mapLimit(states, 8, (s) => this.#sampleGuest(ctx, s, errors));
+    const perGuest = await mapLimit(states, 8, (s) => this.#sampleGuest(ctx, { ...opts, wait }, s, errors));
     this.#memory.sweep();
     return { points: perGuest.flat(), errors };
   }
@@ -101,7 +112,7 @@ class VmSampler implements Sampler {
     this.#discoveredAtNs = ctx.nowNs;
   }
 
-  async #sampleGuest(ctx: SampleContext, s: GuestState, errors: string[]): Promise<Sample[]> {
+  async #sampleGuest(ctx: SampleContext, opts: VmOptions & { wait: AbortSignal }, s: GuestState, errors: string[]): Promise<Sample[]> {
     const { guest } = s;
     let tasks;
     try {
@@ -113,7 +124,11 @@ class VmSampler implements Sampler {
       this.#discoveredAtNs = undefined;
       return [];
     }
-    const kvm = await s.source.read(ctx);
+    // why: the guest is alive; a tick without its counters (a late QMP reply) must not cost the next tick its rates.
+    this.#memory.keep(`${guest.pid} `);
+    const kvm = await s.source.read(ctx, opts.qmpTimeoutMs, opts.wait);
+    // Said once per guest: under load it comes and goes, and every tick would repeat it.
+    if (kvm.pace === "pending") this.#once(errors, `vm ${guest.name}: QMP slower than the tick at times: such a tick has no KVM counters, the next has them (qmpTimeoutMs ${opts.qmpTimeoutMs})`);
     const said = problem(guest.name, kvm);
     if (said !== undefined && said !== s.reported) errors.push(said);
     s.reported = said;
