@@ -29,6 +29,9 @@ export const KVM_VM_COUNTERS = [
 /** Instant or peak per-VM KVM stats: field `<stat>` (uint). */
 export const KVM_VM_GAUGES = ["mmu_unsync", "pages_4k", "pages_2m", "pages_1g", "nx_lpage_splits", "max_mmu_page_hash_collisions", "max_mmu_rmap_size"] as const;
 
+/** Counters of a guest's tap interface in vm_net: `<name>_total` (uint) and `<name>_per_s` (float). */
+export const VM_NET_COUNTERS = ["rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_drops", "tx_drops"] as const;
+
 /** The thread kinds of vm_thread. */
 export const VM_THREAD_KINDS = ["vcpu", "io", "main", "vhost", "other"] as const;
 
@@ -55,6 +58,11 @@ export const VM_MEASUREMENTS: Record<string, MeasurementDef> = {
     doc: "KVM counters of one vCPU (vcpu = QEMU cpu-index) from QMP query-stats; *_per_s over the interval.",
     tags: [...BASE, "vm", "vm_uuid", "vcpu"],
     fields: counters(KVM_VCPU_COUNTERS),
+  },
+  vm_net: {
+    doc: "Counters of one guest network interface as the host sees it (a tap: /sys/class/net/<iface>/statistics, the host's view, so rx is what the guest sent and tx what it received); the tap is found through the QEMU process's /dev/net/tun descriptors (fdinfo iff:) or its -netdev tap,ifname=. *_per_s over the interval.",
+    tags: [...BASE, "vm", "vm_uuid", "iface"],
+    fields: counters(VM_NET_COUNTERS),
   },
   vm_thread: {
     doc: "CPU time of a guest's threads from /proc/<pid>/task/*/schedstat: per vCPU (\"CPU n/KVM\"), IO thread, main thread, vhost worker (\"vhost-<pid>\"); thread_kind=other sums the rest (threads = how many). run_pct / wait_pct: % of the interval on a CPU / runnable but waiting.",

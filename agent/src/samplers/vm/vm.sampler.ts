@@ -10,6 +10,7 @@ import { LIBVIRT_DIR } from "./vm.libvirt.ts";
 import { guestPoints } from "./vm.points.ts";
 import { readTasks, scanProc } from "./vm.proc.ts";
 import { KvmSource, QMP_TIMEOUT_MS, type KvmRead } from "./vm.source.ts";
+import { findTaps, tapPoints, type TapMap } from "./vm.taps.ts";
 import { groupThreads } from "./vm.threads.ts";
 
 interface VmOptions {
@@ -44,6 +45,8 @@ interface GuestState {
   comms: Map<number, string>;
   /** The last problem reported for this guest (reported again only when it changes). */
   reported: string | undefined;
+  /** Its taps, found again after each discovery. */
+  taps?: TapMap;
 }
 
 /** The guest's problem in operator terms, or undefined when its counters flow over QMP. */
@@ -101,7 +104,7 @@ class VmSampler implements Sampler {
     const next = new Map<number, GuestState>();
     for (const guest of guests) {
       const old = this.#guests.get(guest.pid);
-      if (old !== undefined && old.guest.qmpSocket === guest.qmpSocket) next.set(guest.pid, { ...old, guest });
+      if (old !== undefined && old.guest.qmpSocket === guest.qmpSocket) next.set(guest.pid, { ...old, guest, taps: undefined });
       else {
         old?.source.close();
         next.set(guest.pid, { guest, source: new KvmSource(guest), comms: new Map(), reported: undefined });
@@ -138,7 +141,11 @@ class VmSampler implements Sampler {
       errors.push(`vm: KVM stats not in the schema, not sent: ${[...new Set(unknown)].sort().join(", ")}`);
     }
     const threads = groupThreads(tasks, guest.pid, kvm.vcpuTids);
-    return guestPoints(ctx, this.#memory, { guest, kvm, threads, tasks: tasks.length });
+    s.taps ??= await findTaps(ctx, guest.pid, guest.argvTaps);
+    const tapProblems: string[] = [];
+    const net = await tapPoints(ctx, this.#memory, guest, s.taps, tapProblems);
+    for (const p of tapProblems) this.#once(errors, p);
+    return [...guestPoints(ctx, this.#memory, { guest, kvm, threads, tasks: tasks.length }), ...net];
   }
 }
 
