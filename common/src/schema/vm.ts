@@ -64,6 +64,15 @@ export const VM_MEASUREMENTS: Record<string, MeasurementDef> = {
     tags: [...BASE, "vm", "vm_uuid", "iface"],
     fields: counters(VM_NET_COUNTERS),
   },
+  kvm_exit_sources: {
+    doc: "The host agent's check of its two VM-exit sources over a window of about 10 s: the kvm:kvm_exit tracepoint (kvmexits sampler, perf, host-wide) against the guests' own counters (vm sampler: QMP query-stats or debugfs, summed over vms guests). Sent only when every KVM guest had counters over the window. tracepoint_working is false when the tracepoint counted 0 while the guests counted >= 10 exits/s; agree is false beyond 10 % (diff_pct, of the larger rate).",
+    tags: [...BASE],
+    fields: {
+      ...typed("float", ["tracepoint_exits_per_s", "vm_exits_per_s", "diff_pct"]),
+      ...typed("bool", ["tracepoint_working", "agree"]),
+      ...typed("uint", ["vms", "window_ns"]),
+    },
+  },
   vm_thread: {
     doc: "CPU time of a guest's threads from /proc/<pid>/task/*/schedstat: per vCPU (\"CPU n/KVM\"), IO thread, main thread, vhost worker (\"vhost-<pid>\"); thread_kind=other sums the rest (threads = how many). run_pct / wait_pct: % of the interval on a CPU / runnable but waiting.",
     tags: [...BASE, "vm", "vm_uuid", "thread_kind", "thread"],

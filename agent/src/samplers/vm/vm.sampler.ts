@@ -1,7 +1,8 @@
 // vm: QEMU guests on this host — KVM exit counters per guest and per vCPU (QMP query-stats, else debugfs) and the CPU
 // time of their vCPU, IO, main and vhost threads (/proc/<pid>/task/*/schedstat).
 import { ConfigError, type Sample } from "@eastwest/common";
-import type { SampleContext, Sampler, SamplerFactory } from "../types.ts";
+import type { SampleContext, Sampler } from "../types.ts";
+import { EXIT_BOARD, type ExitBoard } from "../kvmexits/exit-board.ts";
 import { RateMemory } from "../shared/rates.ts";
 import { intOption, unknownKeys } from "../shared/options.ts";
 import { mapLimit } from "../shared/sources.ts";
@@ -47,6 +48,15 @@ interface GuestState {
   reported: string | undefined;
   /** Its taps, found again after each discovery. */
   taps?: TapMap;
+  /** Its exits_total at the last read, for the exit board. */
+  exits?: bigint;
+}
+
+/** What one tick tells the exit board (kvmexits/exit-board.ts). */
+interface ExitTally {
+  increase: bigint;
+  guests: number;
+  missed: boolean;
 }
 
 /** The guest's problem in operator terms, or undefined when its counters flow over QMP. */
@@ -66,6 +76,12 @@ class VmSampler implements Sampler {
   #guests = new Map<number, GuestState>();
   #discoveredAtNs: bigint | undefined;
   #said = new Set<string>();
+  #dropped = 0;
+  readonly #board: ExitBoard;
+
+  constructor(board: ExitBoard) {
+    this.#board = board;
+  }
 
   async init(ctx: SampleContext): Promise<{ available: true }> {
     options(ctx);
@@ -81,8 +97,10 @@ class VmSampler implements Sampler {
     const due = this.#discoveredAtNs === undefined || ctx.nowNs - this.#discoveredAtNs >= BigInt(opts.rediscoverMs) * 1_000_000n;
     if (due) await this.#discover(ctx, opts, errors);
     const states = [...this.#guests.values()];
-    const perGuest = await mapLimit(states, 8, (s) => this.#sampleGuest(ctx, { ...opts, wait }, s, errors));
+    const tally: ExitTally = { increase: 0n, guests: 0, missed: this.#dropped > 0 };
+    const perGuest = await mapLimit(states, 8, (s) => this.#sampleGuest(ctx, { ...opts, wait }, s, errors, tally));
     this.#memory.sweep();
+    this.#board.vmTick(ctx.nowNs, tally.increase, tally.guests, tally.missed);
     return { points: perGuest.flat(), errors };
   }
 
@@ -100,6 +118,7 @@ class VmSampler implements Sampler {
 
   async #discover(ctx: SampleContext, opts: VmOptions, errors: string[]): Promise<void> {
     const { guests, dropped } = await discoverGuests(await scanProc(ctx), opts.libvirtDir, opts.maxVms);
+    this.#dropped = dropped;
     if (dropped > 0) this.#once(errors, `vm: ${guests.length + dropped} QEMU guests, following the first ${guests.length} by name (maxVms)`);
     const next = new Map<number, GuestState>();
     for (const guest of guests) {
@@ -115,7 +134,7 @@ class VmSampler implements Sampler {
     this.#discoveredAtNs = ctx.nowNs;
   }
 
-  async #sampleGuest(ctx: SampleContext, opts: VmOptions & { wait: AbortSignal }, s: GuestState, errors: string[]): Promise<Sample[]> {
+  async #sampleGuest(ctx: SampleContext, opts: VmOptions & { wait: AbortSignal }, s: GuestState, errors: string[], tally: ExitTally): Promise<Sample[]> {
     const { guest } = s;
     let tasks;
     try {
@@ -125,6 +144,7 @@ class VmSampler implements Sampler {
       s.source.close();
       this.#guests.delete(guest.pid);
       this.#discoveredAtNs = undefined;
+      tally.missed ||= s.exits !== undefined;
       return [];
     }
     // why: the guest is alive; a tick without its counters (a late QMP reply) must not cost the next tick its rates.
@@ -132,6 +152,7 @@ class VmSampler implements Sampler {
     const kvm = await s.source.read(ctx, opts.qmpTimeoutMs, opts.wait);
     // Said once per guest: under load it comes and goes, and every tick would repeat it.
     if (kvm.pace === "pending") this.#once(errors, `vm ${guest.name}: QMP slower than the tick at times: such a tick has no KVM counters, the next has them (qmpTimeoutMs ${opts.qmpTimeoutMs})`);
+    countExits(s, kvm, tally);
     const said = problem(guest.name, kvm);
     if (said !== undefined && said !== s.reported) errors.push(said);
     s.reported = said;
@@ -149,4 +170,19 @@ class VmSampler implements Sampler {
   }
 }
 
-export const vmSampler: SamplerFactory = (): Sampler => new VmSampler();
+/** Adds the guest's exits since its last read; a KVM guest without counters, or seen for the first time, is a miss. */
+function countExits(s: GuestState, kvm: KvmRead, tally: ExitTally): void {
+  if (kvm.accel !== "kvm" || kvm.pace === "pending") return;
+  const exits = kvm.vm?.counters["exits"];
+  if (exits === undefined) {
+    tally.missed = true;
+    return;
+  }
+  tally.guests++;
+  if (s.exits === undefined || exits < s.exits) tally.missed = true;
+  else tally.increase += exits - s.exits;
+  s.exits = exits;
+}
+
+/** `board`: where the exits it counts are left for the kvmexits sampler to compare (default: the agent's). */
+export const vmSampler = (board: ExitBoard = EXIT_BOARD): Sampler => new VmSampler(board);
