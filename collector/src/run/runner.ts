@@ -98,12 +98,18 @@ async function execute(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
   const [serverData, clientData] = await Promise.all([endpointData(deps.store, spec.server.agentId, window), endpointData(deps.store, spec.client.agentId, window)]);
   const iperf = parseIperf3(clientDoc);
   const iperfServer = serverDoc ? parseIperf3(serverDoc) : undefined;
-  const exits = await exitObservation(deps.store, [spec.server.agentId, spec.client.agentId], window);
   const payload = iperf.received.bytes;
-  const host = await hostSide(deps.store, [...new Set([...hostAgents, ...exits.hostAgents])], window, payload);
-  host.exitReasons = exitReasonRows(reasonDocs, payload, deps.constants.packet_bytes, host.notes);
+  const reasonNotes: string[] = [];
+  const reasonRows = exitReasonRows(reasonDocs, payload, deps.constants.packet_bytes, reasonNotes);
+  const perfExits = reasonRows.reduce((sum, r) => sum + r.count, 0);
+  const perf = perfExits > 0 ? { exits: perfExits, source: `perf kvm stat on ${[...new Set(reasonRows.map((r) => r.agentId))].join(", ")} (host-wide: every guest)` } : undefined;
+  const exits = await exitObservation(deps.store, [spec.server.agentId, spec.client.agentId], window, perf);
+  const host = await hostSide(deps.store, [...new Set([...hostAgents, ...exits.hostAgents])], window, payload, exits.vms);
+  host.exitReasons = reasonRows;
+  host.notes.push(...reasonNotes);
   const bytesMoved = host.membw?.perPayloadByte != null ? { perPayloadByte: host.membw.perPayloadByte, source: `${host.membw.source} memory-bandwidth counters` } : undefined;
-  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: exits.found, bytesMoved });
+  const exitObs = exits.found ?? (exits.missing === undefined ? undefined : { exits: 0, source: "", missing: exits.missing });
+  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: exitObs, bytesMoved });
   results.warnings.push(...holdNotes);
   for (const n of exits.notes) results.warnings.push(`exits: ${n}`);
   for (const n of host.notes) results.warnings.push(`host: ${n}`);
@@ -177,14 +183,16 @@ async function releaseSamples(sessions: CommandSender, agents: readonly string[]
   );
 }
 
-/** Host agents that observe the run: observers with role host, and the hosts of the run's guests' VMs. */
+/** Host agents that observe the run: observers with role host, and the hosts of the run's guests' VMs (KVM counters or not). */
 async function runHostAgents(deps: RunnerDeps, runAgents: readonly string[]): Promise<string[]> {
   const out = new Set<string>();
   for (const id of deps.observers ?? []) if ((await deps.store.getAgent(id))?.role === "host") out.add(id);
   for (const id of runAgents) {
     const a = await deps.store.getAgent(id);
     if (a?.role !== "guest" || !a.machineUuid) continue;
-    for (const r of await deps.store.latest({ measurement: "vm_kvm", tags: { vm_uuid: a.machineUuid.toLowerCase() } })) if (r.tags["agent_id"]) out.add(r.tags["agent_id"]);
+    for (const measurement of ["vm_info", "vm_kvm"]) {
+      for (const r of await deps.store.latest({ measurement, tags: { vm_uuid: a.machineUuid.toLowerCase() } })) if (r.tags["agent_id"]) out.add(r.tags["agent_id"]);
+    }
   }
   return [...out].filter((id) => deps.sessions.isConnected(id));
 }
