@@ -9,6 +9,7 @@ import { hostSide } from "../../../collector/src/run/hostside.ts";
 import { runModel } from "../../../collector/src/run/run-model.ts";
 import { PAPER_CONSTANTS } from "../../../collector/src/model/cost-model.ts";
 import type { AgentRecord } from "../../../collector/src/store/types.ts";
+import type { Sample } from "@eastwest/common";
 import { tempDir } from "../../helpers/procs.ts";
 
 const S = 1_000_000_000n;
@@ -64,7 +65,7 @@ describe("run exits: guest agents linked to host VMs", () => {
   it("a TCG guest: found by vm_info, its threads' CPU and tap counters, and the honest reason for no exits", async () => {
     await store.upsertAgent(agent("guest-t", "guest", UUID));
     const base = { agent_id: "hv1", host: "hv1", netns: "n", vm: "vm-t", vm_uuid: UUID };
-    const points = [0n, 5n, 10n].flatMap((s, i) => [
+    const points = [0n, 5n, 10n].flatMap((s, i): Sample[] => [
       { measurement: "vm_info", tags: { ...base, accel: "tcg", kvm_stats: "unavailable" }, fields: { pid: 7n }, timeNs: T0 + s * S },
       { measurement: "vm_thread", tags: { ...base, thread_kind: "vcpu", thread: "CPU 0/TCG" }, fields: { run_ns_total: BigInt(i) * 8n * S }, timeNs: T0 + s * S },
       { measurement: "vm_thread", tags: { ...base, thread_kind: "main", thread: "qemu-system-x86" }, fields: { run_ns_total: BigInt(i) * S }, timeNs: T0 + s * S },
