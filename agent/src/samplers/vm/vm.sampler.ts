@@ -37,7 +37,7 @@ function options(ctx: SampleContext): VmOptions {
 }
 
 /** Share of the interval a tick waits for QMP replies; a session still under way then goes on without the tick. */
-const WAIT_SHARE = 0.6;
+const WAIT_SHARE = 0.8;
 
 interface GuestState {
   guest: Guest;
