@@ -2,7 +2,9 @@
 // (in process), a host agent that discovers the guests (vm_info, no KVM stats under TCG), and two agents with role
 // guest whose DMI product_uuid (a --sys-root of their own) is their VM's -uuid; iperf3 runs between the two guest
 // agents on loopback. The record names both VMs with their vCPU/main thread CPU and tap counters over the window, the
-// exit term's reason "tcg: no KVM exits", and never "match no host-side VM".
+// exit term's reason "tcg: no KVM exits", and never "match no host-side VM". A third guest, under -accel kvm and
+// in no run, gives the host's exit sources something to compare: its QMP exits against the kvm:kvm_exit tracepoint
+// (which counts 0 on this machine), and both the run record and the host agent say so.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -50,6 +52,7 @@ describe("a run between two TCG guests: the record's host side", function () {
       writeFileSync(join(sys, "class/dmi/id/product_uuid"), v.uuid.toUpperCase() + "\n");
       start(["agent", "--id", v.agent, "--role", "guest", "--collector", grpc, "--sys-root", sys, "--scheduling", "normal", "--log-level", "warn", ...RUN_ACTIONS]);
     }
+    startProcess(qemu, ["-accel", "kvm", "-m", "64", "-smp", "1", "-nographic", "-nodefaults", "-no-user-config", "-display", "none", "-name", `guest=ewrun-${tag}-kvm,debug-threads=on`, "-uuid", randomUUID(), "-qmp", `unix:${join(dir.path, "kvm.sock")},server=on,wait=off`]);
     start(["agent", "--id", HV, "--collector", grpc, "--scheduling", "normal", "--log-level", "warn"]);
     for (const id of [HV, ...vms.map((v) => v.agent)]) await collector.sessions.waitFor(id, 30_000);
     // the host agent has found both VMs
@@ -96,6 +99,29 @@ describe("a run between two TCG guests: the record's host side", function () {
     const report = formatRun(record);
     for (const v of vms) assert.ok(report.includes(`  vm ${v.name} on ${HV} (tcg, KVM counters unavailable; uuid ${v.uuid}; guest agent ${v.agent}):`), report);
     assert.match(report, /    exits: tcg: no KVM exits/);
-    console.log(report.split("\n").filter((l) => l.startsWith("host side") || l.startsWith("  vm ") || l.startsWith("    ") || l.startsWith("  exit sources")).join("\n"));
+    // the host's exit sources over the window: the KVM guest's QMP exits against the tracepoint
+    const src = h.exitSources.find((r) => r.agent_id === HV);
+    assert.ok(src && src.vms_per_s !== null && src.vms_per_s > 0, `the KVM guest's exits: ${stringifyExact(h.exitSources)}`);
+    if (src.tracepoint_per_s === 0 && src.vms_per_s >= 10) {
+      assert.equal(src.verdict, "not_working");
+      assert.ok(record.results.warnings.some((w) => w.startsWith(`host: exit sources on ${HV}: kvmexits not working: perf kvm:kvm_exit counted 0 while`)), record.results.warnings.join("\n"));
+      assert.match(report, new RegExp(`exit sources \\(${HV}\\): perf kvm:kvm_exit 0 exits/s, VMs' KVM counters [\\d,]+ exits/s: tracepoint not working`));
+    }
+    const lines = report.split("\n");
+    const from = lines.findIndex((l) => l.startsWith("host side"));
+    console.log(lines.slice(from, lines.indexOf("", from)).join("\n"));
+  });
+
+  it("the host agent says so too: kvm_exit_sources points compare its two exit sources", async () => {
+    const check = await waitFor(async () => {
+      const series = await collector.store.query({ measurement: "kvm_exit_sources", fromNs: 0n, toNs: 2n ** 62n, tags: { agent_id: HV } });
+      const rows = series.flatMap((x) => x.values.map((row) => Object.fromEntries(x.columns.map((c, i) => [c, row[i]]))));
+      return rows.length > 0 ? rows.at(-1) : undefined;
+    }, 90_000, "a kvm_exit_sources point from the host agent");
+    const tp = Number(check["tracepoint_exits_per_s"]);
+    const vm = Number(check["vm_exits_per_s"]);
+    assert.ok(vm > 0, `the KVM guest's exits: ${stringifyExact(check)}`);
+    if (tp === 0 && vm >= 10) assert.equal(check["tracepoint_working"], false);
+    console.log(`      host agent: perf kvm:kvm_exit ${tp.toFixed(0)} exits/s, QMP ${vm.toFixed(0)} exits/s on ${check["vms"]} guest(s), working ${check["tracepoint_working"]}`);
   });
 });
