@@ -34,7 +34,7 @@ export class ExitWindow {
     this.#exits = 0n;
     this.#ns = 0n;
     // Not comparable: a guest without counters (or one not followed) exited unseen, or there is no KVM guest to count.
-    if (now.atNs === undefined || now.gaps !== start.gaps || now.guests === 0 || start.guests === 0) return {};
+    if (now.atNs === undefined || now.atNs <= start.atNs || now.gaps !== start.gaps || now.guests === 0 || start.guests === 0) return {};
     const c = compareExitSources(perf, { exits: now.exits - start.exits, ns: now.atNs - start.atNs, guests: now.guests });
     const fields = {
       tracepoint_exits_per_s: c.tracepointPerS,

@@ -92,13 +92,18 @@ class VmSampler implements Sampler {
   async sample(ctx: SampleContext): Promise<{ points: Sample[]; errors: string[] }> {
     const opts = options(ctx);
     const errors: string[] = [];
-    // why: a tick that waits for QMP until its deadline ends as the next tick is due, and the scheduler skips that one.
-    const wait = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(50, Math.floor((ctx.intervalMs ?? this.defaultIntervalMs) * WAIT_SHARE)))]);
+    const startedMs = Date.now();
     const due = this.#discoveredAtNs === undefined || ctx.nowNs - this.#discoveredAtNs >= BigInt(opts.rediscoverMs) * 1_000_000n;
     if (due) await this.#discover(ctx, opts, errors);
     const states = [...this.#guests.values()];
     const tally: ExitTally = { increase: 0n, guests: 0, missed: this.#dropped > 0 };
-    const perGuest = await mapLimit(states, 8, (s) => this.#sampleGuest(ctx, { ...opts, wait }, s, errors, tally));
+    let perGuest: Sample[][] = [];
+    if (states.length > 0) {
+      // why: a tick that waits for QMP until its deadline ends as the next tick is due, and the scheduler skips that one.
+      const waitMs = Math.max(50, Math.floor((ctx.intervalMs ?? this.defaultIntervalMs) * WAIT_SHARE) - (Date.now() - startedMs));
+      const wait = AbortSignal.any([ctx.signal, AbortSignal.timeout(waitMs)]);
+      perGuest = await mapLimit(states, 8, (s) => this.#sampleGuest(ctx, { ...opts, wait }, s, errors, tally));
+    }
     this.#memory.sweep();
     this.#board.vmTick(ctx.nowNs, tally.increase, tally.guests, tally.missed);
     return { points: perGuest.flat(), errors };
