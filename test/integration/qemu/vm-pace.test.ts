@@ -1,8 +1,8 @@
 // QMP cadence under load: a real QEMU under -accel kvm (its vCPU spins in the instruction emulator) sampled by the vm
 // sampler through the real Scheduler at 1 s for 40 s, on a machine whose CPUs are busy. A monitor that answers late
 // costs at most the tick it was late for (the session goes on, the next tick has the counters and a rate over the
-// longer interval); it is never backed off. Before, one late greeting backed the monitor off 1 s doubling, and the
-// holes in vm_kvm were 5-19 s.
+// longer interval); it is backed off only when a session fails (no answer within qmpTimeoutMs), and then says so.
+// Before, one greeting later than 1 s backed the monitor off 1 s doubling, and the holes in vm_kvm were 3-19 s.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -60,15 +60,18 @@ describe("vm sampler: QMP cadence with a real guest on busy CPUs", function () {
     const holes = gaps.filter((x) => x > 1.5);
     const span = Number((ticks.at(-1) as bigint) - (ticks[0] as bigint)) / 1e9;
     console.log(`      ${ticks.length} ticks over ${span.toFixed(0)} s, ${kvm.length} vm_kvm points, holes (s): ${holes.map((x) => x.toFixed(1)).join(", ") || "none"}`);
+    for (const e of errors) console.log(`      problem: ${e}`);
     assert.ok(ticks.length >= span * 0.9, `the ticks keep their cadence: ${ticks.length} in ${span.toFixed(1)} s`);
     assert.ok(kvm.length >= ticks.length * 0.75, `vm_kvm on most ticks: ${kvm.length} of ${ticks.length}`);
-    assert.ok(Math.max(0, ...gaps) <= 5, `no back-off hole: gaps ${gaps.map((x) => x.toFixed(1))}`);
+    // A hole longer than a session may take (qmpTimeoutMs 5 s, plus the tick) is a session that failed: it says why.
+    const failed = errors.filter((e) => e.startsWith(`vm ${name}: unavailable: `));
+    if (Math.max(0, ...gaps) > 6) assert.ok(failed.some((e) => /qmpTimeoutMs 5000|no greeting within 5000 ms/.test(e)), `a long hole says why: gaps ${gaps.map((x) => x.toFixed(1))}; ${errors.join("\n")}`);
+    else assert.deepEqual(failed, [], "no session failed");
     if (holes.length > 0) {
       assert.ok(errors.some((e) => e.startsWith(`vm ${name}: QMP slower than the tick at times`)), errors.join("\n"));
       // the point after a hole carries a rate over the longer interval
       const after = kvm.filter((_, i) => i > 0 && (gaps[i - 1] as number) > 1.5);
       assert.ok(after.every((p) => typeof p.fields["exits_per_s"] === "number"), "rates across holes");
     }
-    assert.ok(!errors.some((e) => /unavailable/.test(e)), `never unavailable: ${errors.join("\n")}`);
   });
 });
