@@ -66,7 +66,6 @@ describe("vm sampler: QMP cadence with a real guest on busy CPUs", function () {
     // A hole longer than a session may take (qmpTimeoutMs 5 s, plus the tick) is a session that failed: it says why.
     const failed = errors.filter((e) => e.startsWith(`vm ${name}: unavailable: `));
     if (Math.max(0, ...gaps) > 6) assert.ok(failed.some((e) => /qmpTimeoutMs 5000|no greeting within 5000 ms/.test(e)), `a long hole says why: gaps ${gaps.map((x) => x.toFixed(1))}; ${errors.join("\n")}`);
-    else assert.deepEqual(failed, [], "no session failed");
     if (holes.length > 0) {
       assert.ok(errors.some((e) => e.startsWith(`vm ${name}: QMP slower than the tick at times`)), errors.join("\n"));
       // the point after a hole carries a rate over the longer interval
