@@ -35,6 +35,17 @@ export function exitTerm(vms: readonly RunVm[], perf?: ExitsFound): ExitTerm {
   return { missing: [...reasons].map(([why, names]) => `${why} (vm ${names.join(", ")})`).join("; "), notes };
 }
 
+/** The exits perf kvm stat counted on the run's hosts (host-wide: every guest there), when it counted any. */
+export function perfExits(rows: ReadonlyArray<{ agentId: string; count: number }>): ExitsFound | undefined {
+  const exits = rows.reduce((sum, r) => sum + r.count, 0);
+  return exits > 0 ? { exits, source: `perf kvm stat on ${[...new Set(rows.map((r) => r.agentId))].join(", ")} (host-wide: every guest)` } : undefined;
+}
+
+/** What the cost model gets: the count, or no count with the reason (run-model.ts ExitObservation.missing). */
+export function modelExits(t: ExitTerm): (ExitsFound & { missing?: string }) | undefined {
+  return t.found ?? (t.missing === undefined ? undefined : { exits: 0, source: "", missing: t.missing });
+}
+
 /** The run's VMs (by its guest agents' machine UUIDs) and their exit term; hostAgents are the agents that report them. */
 export async function exitObservation(store: Store, agentIds: readonly string[], w: Window, perf?: ExitsFound): Promise<ExitTerm & { hostAgents: string[]; vms: RunVm[] }> {
   const r = await runVms(store, agentIds, w);

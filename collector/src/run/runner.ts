@@ -13,7 +13,7 @@ import type { EndpointData, RunSpec, Window } from "./types.ts";
 import { correlate } from "./correlate.ts";
 import { parseIperf3 } from "./iperf3.parse.ts";
 import { runPoints } from "./points.ts";
-import { exitObservation } from "./exits.ts";
+import { exitObservation, modelExits, perfExits } from "./exits.ts";
 import { exitReasonRows, hostSide, type HostSide } from "./hostside.ts";
 
 export class RunError extends EastwestError {}
@@ -101,15 +101,12 @@ async function execute(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
   const payload = iperf.received.bytes;
   const reasonNotes: string[] = [];
   const reasonRows = exitReasonRows(reasonDocs, payload, deps.constants.packet_bytes, reasonNotes);
-  const perfExits = reasonRows.reduce((sum, r) => sum + r.count, 0);
-  const perf = perfExits > 0 ? { exits: perfExits, source: `perf kvm stat on ${[...new Set(reasonRows.map((r) => r.agentId))].join(", ")} (host-wide: every guest)` } : undefined;
-  const exits = await exitObservation(deps.store, [spec.server.agentId, spec.client.agentId], window, perf);
+  const exits = await exitObservation(deps.store, [spec.server.agentId, spec.client.agentId], window, perfExits(reasonRows));
   const host = await hostSide(deps.store, [...new Set([...hostAgents, ...exits.hostAgents])], window, payload, exits.vms);
   host.exitReasons = reasonRows;
   host.notes.push(...reasonNotes);
   const bytesMoved = host.membw?.perPayloadByte != null ? { perPayloadByte: host.membw.perPayloadByte, source: `${host.membw.source} memory-bandwidth counters` } : undefined;
-  const exitObs = exits.found ?? (exits.missing === undefined ? undefined : { exits: 0, source: "", missing: exits.missing });
-  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: exitObs, bytesMoved });
+  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: modelExits(exits), bytesMoved });
   results.warnings.push(...holdNotes);
   for (const n of exits.notes) results.warnings.push(`exits: ${n}`);
   for (const n of host.notes) results.warnings.push(`host: ${n}`);
