@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
-import { exitObservation } from "../../../collector/src/run/exits.ts";
+import { exitObservation, exitTerm, modelExits, perfExits } from "../../../collector/src/run/exits.ts";
+import type { RunVm } from "../../../collector/src/run/vms.ts";
 import { exitSources } from "../../../collector/src/run/exit-sources.ts";
 import { hostLines } from "../../../collector/src/run/format.ts";
 import { hostSide } from "../../../collector/src/run/hostside.ts";
@@ -103,5 +104,19 @@ describe("run exits: guest agents linked to host VMs", () => {
       "exit sources on hv1: kvmexits not working: perf kvm:kvm_exit counted 0 while the VMs' KVM counters (QMP/debugfs) counted 1,300 exits/s",
       "exit sources on hv2 disagree by 30 %: perf kvm:kvm_exit 700 exits/s, the VMs' KVM counters 1,000 exits/s",
     ]);
+  });
+
+  it("exit term: the VMs' counters, else perf kvm stat's host-wide count, else the reasons per VM", () => {
+    const vm = (name: string, accel: string, exits: number | null, reason: string | null): RunVm => ({ vm: name, vm_uuid: name, host_agent: "hv", guest_agents: [], accel, kvm_stats: exits === null ? "unavailable" : "qmp", threads: [], net: [], exits, exits_reason: reason });
+    const mixed = exitTerm([vm("k", "kvm", 5000, null), vm("t", "tcg", null, "tcg: no KVM exits")]);
+    assert.deepEqual(mixed.found, { exits: 5000, source: "KVM exits_total of vm k on hv (QMP query-stats)" });
+    assert.deepEqual(mixed.notes, ["vm t on hv: tcg: no KVM exits", "the exit term counts 1 of the run's 2 VMs"]);
+    const perf = perfExits([{ agentId: "hv", count: 700 }, { agentId: "hv", count: 300 }]);
+    assert.deepEqual(exitTerm([vm("t", "tcg", null, "tcg: no KVM exits")], perf).found, { exits: 1000, source: "perf kvm stat on hv (host-wide: every guest)" });
+    assert.equal(perfExits([{ agentId: "hv", count: 0 }]), undefined);
+    const none = exitTerm([vm("a", "tcg", null, "tcg: no KVM exits"), vm("b", "tcg", null, "tcg: no KVM exits"), vm("c", "kvm", null, "KVM counters unavailable on hv (x)")]);
+    assert.equal(none.missing, "tcg: no KVM exits (vm a, b); KVM counters unavailable on hv (x) (vm c)");
+    assert.deepEqual(modelExits(none), { exits: 0, source: "", missing: none.missing });
+    assert.equal(exitTerm([]).missing, "the guest agents' machine UUIDs match no host-side VM");
   });
 });
