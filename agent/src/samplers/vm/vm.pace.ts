@@ -1,6 +1,6 @@
 // A read decoupled from the tick: it may take longer than the tick's deadline (its own timeout bounds it), and the tick
 // does not wait for it beyond its deadline. why: a QEMU monitor under CPU load answers now in 2 ms, now in 1.1 s (its
-// main loop waits for the CPU or the BQL); tying the read to a 1 s tick and backing off after a miss left 5-19 s holes.
+// main loop waits for the CPU or the BQL); tying the read to a 1 s tick and backing off after a miss left 3-19 s holes.
 
 /** What a tick gets: a read that finished in time, one that finished after its own tick ended, or none yet. */
 export type Paced<T> =

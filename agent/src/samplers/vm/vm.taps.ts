@@ -1,5 +1,5 @@
 // The tap interfaces of a guest and their counters (vm_net). A tap is found by the QEMU process's open /dev/net/tun
-// descriptors: /proc/<pid>/fdinfo/<fd> names the interface ("iff:\t<name>", Linux >= 3.14). why: libvirt opens the
+// descriptors: /proc/<pid>/fdinfo/<fd> names the interface ("iff:\t<name>"). why: libvirt opens the
 // taps itself and passes QEMU file descriptors (-netdev tap,fd=N), so its command line names no interface; a
 // hand-started QEMU names it (-netdev tap,ifname=NAME), the fallback when fdinfo cannot be read.
 import type { FieldValue, Sample } from "@eastwest/common";
