@@ -3,7 +3,9 @@
 // may arrive as a number or a decimal string.
 import { fmtGbit, fmtInt, fmtPct, formatBreakdown, renderTable } from "../model/format.ts";
 import { pctDiff } from "./checks.ts";
+import type { ExitSourceRow } from "./exit-sources.ts";
 import type { HostSide } from "./hostside.ts";
+import type { RunVm, RunVmNet, RunVmThread } from "./vms.ts";
 import type { CpuField, EndpointResults, FlowSnapshot, RunResults } from "./results.ts";
 
 /** What the report needs; a stored run record has these and more. */
@@ -150,9 +152,53 @@ export function formatRun(run: RunReport & { hostSide?: HostSide }): string {
   return [...header(run), "", ...renderTable(resultRows(r), true), "", ...flowLines(r), ...modelLines(r), ...host, "", ...warnings].join("\n");
 }
 
-/** The host side: PMU, memory bandwidth, exits by reason (absent figures are explained in the warnings). */
-function hostLines(h: HostSide): string[] {
+const KINDS = ["vcpu", "io", "main", "vhost", "other"];
+
+/** CPU of a VM's threads per kind: "vcpu 80.1 % (CPU 0/TCG 80.1 %), io -, main 12.3 %". */
+function threadCell(threads: readonly RunVmThread[]): string {
+  const parts = KINDS.map((kind) => {
+    const mine = threads.filter((t) => t.kind === kind);
+    const known = mine.filter((t) => typeof t.run_pct === "number");
+    if (known.length === 0) return kind === "vhost" || kind === "io" ? `${kind} -` : undefined;
+    const sum = known.reduce((acc, t) => acc + (t.run_pct as number), 0);
+    const each = kind === "vcpu" && known.length > 1 ? ` (${known.map((t) => `${t.thread} ${fmtPct1(t.run_pct)}`).join(", ")})` : "";
+    return `${kind} ${fmtPct1(sum)}${each}`;
+  });
+  return parts.filter((p) => p !== undefined).join(", ");
+}
+
+function bytesCell(b: number | null | undefined): string {
+  if (typeof b !== "number" || !Number.isFinite(b)) return NA;
+  return b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${fmtInt(b)} B`;
+}
+
+function netLine(n: RunVmNet): string {
+  const dir = (bytes: number | null, packets: number | null, drops: number | null) => `${bytesCell(bytes)} (${fmtNum(packets)} packets, ${fmtNum(drops)} drops)`;
+  const over = typeof n.seconds === "number" ? ` over ${n.seconds.toFixed(1)} s` : "";
+  return `    tap ${n.iface}: from the guest ${dir(n.tx_bytes, n.tx_packets, n.tx_drops)}, to the guest ${dir(n.rx_bytes, n.rx_packets, n.rx_drops)}${over}`;
+}
+
+function vmLines(v: RunVm): string[] {
+  const stats = v.kvm_stats === "" ? "" : `, KVM counters ${v.kvm_stats}`;
+  return [
+    `  vm ${v.vm} on ${v.host_agent} (${v.accel || "?"}${stats}; uuid ${v.vm_uuid}; guest agent ${v.guest_agents.join(", ")}):`,
+    `    threads: ${v.threads.length === 0 ? NA : threadCell(v.threads)}`,
+    ...(v.net.length === 0 ? ["    taps: -"] : v.net.map(netLine)),
+    `    exits: ${v.exits === null ? (v.exits_reason ?? NA) : fmtInt(v.exits)}`,
+  ];
+}
+
+function sourceLine(r: ExitSourceRow): string {
+  const rate = (x: number | null) => (x === null ? NA : `${fmtInt(Math.round(x))} exits/s`);
+  const verdict = r.verdict === "not_working" ? "tracepoint not working" : r.verdict === "disagree" ? `disagree by ${Math.round(r.diff_pct ?? 0)} %` : r.verdict === "agree" ? "agree" : "not compared";
+  return `  exit sources (${r.agent_id}): perf kvm:kvm_exit ${rate(r.tracepoint_per_s)}, VMs' KVM counters ${rate(r.vms_per_s)}: ${verdict}`;
+}
+
+/** The host side: VMs, exit sources, PMU, memory bandwidth, exits by reason (absent figures are explained in the warnings). */
+export function hostLines(h: HostSide): string[] {
   const out = [`host side (${h.hostAgents.join(", ") || "no host agent"}):`];
+  for (const v of h.vms ?? []) out.push(...vmLines(v));
+  for (const r of h.exitSources ?? []) out.push(sourceLine(r));
   out.push(h.pmu ? `  PMU: IPC ${fmtNum(h.pmu.ipc)}, ${fmtNum(h.pmu.cyclesPerByte)} cycles per payload byte` : "  PMU: -");
   out.push(h.membw ? `  memory traffic: ${fmtNum(h.membw.perPayloadByte)} bytes per payload byte (${h.membw.source})` : "  memory traffic: -");
   if (h.exitReasons.length === 0) out.push("  exits by reason: -");

@@ -1,9 +1,11 @@
-// The host side of a run: PMU counts (IPC, cycles per payload byte), memory
-// bandwidth (bytes moved per payload byte: the measured stand-in for the
-// model's copies) and VM exits by reason, from the host agents that carry the
-// run. Each figure is null with the reason when its source is unavailable.
+// The host side of a run: the VMs carrying it (threads' CPU, taps, exits: vms.ts), PMU counts (IPC, cycles per
+// payload byte), memory bandwidth (bytes moved per payload byte: the measured stand-in for the model's copies), VM
+// exits by reason, and whether the host's two exit sources agree, from the host agents that carry the run. Each
+// figure is null with the reason when its source is unavailable.
 import type { Series, Store } from "../store/types.ts";
+import { exitSources, type ExitSourceRow } from "./exit-sources.ts";
 import type { Window } from "./types.ts";
+import type { RunVm } from "./vms.ts";
 
 export interface ExitReasonRow {
   agentId: string;
@@ -14,9 +16,13 @@ export interface ExitReasonRow {
 
 export interface HostSide {
   hostAgents: string[];
+  /** The VMs of the run's guest agents, as their host agents saw them in the window. */
+  vms: RunVm[];
   pmu: { cycles: number; instructions: number; ipc: number | null; cyclesPerByte: number | null } | null;
   membw: { bytes: number; perPayloadByte: number | null; source: string } | null;
   exitReasons: ExitReasonRow[];
+  /** Per host agent: the kvm:kvm_exit tracepoint against the VMs' own exit counters. */
+  exitSources: ExitSourceRow[];
   notes: string[];
 }
 
@@ -45,12 +51,15 @@ async function unavailable(store: Store, agentId: string, sampler: string): Prom
   return cap.available ? `${agentId}: no ${sampler} samples in the window` : `${agentId}: ${cap.reason}`;
 }
 
-export async function hostSide(store: Store, hostAgents: readonly string[], w: Window, payloadBytes: number): Promise<HostSide> {
-  const out: HostSide = { hostAgents: [...hostAgents], pmu: null, membw: null, exitReasons: [], notes: [] };
+export async function hostSide(store: Store, hostAgents: readonly string[], w: Window, payloadBytes: number, vms: readonly RunVm[] = []): Promise<HostSide> {
+  const out: HostSide = { hostAgents: [...hostAgents], vms: [...vms], pmu: null, membw: null, exitReasons: [], exitSources: [], notes: [] };
   if (hostAgents.length === 0) {
-    out.notes.push("no host agent observed this run: no PMU, memory-bandwidth or exit-reason figures");
+    out.notes.push("no host agent observed this run: no VMs, PMU, memory-bandwidth or exit-reason figures");
     return out;
   }
+  const agreement = await exitSources(store, hostAgents, w);
+  out.exitSources = agreement.rows;
+  out.notes.push(...agreement.notes);
   let cycles = 0;
   let instructions = 0;
   let bytes = 0;

@@ -3,8 +3,8 @@ import { breakdown, ceiling, efficiency, type ModelConstants, type Observed } fr
 import { fmtInt } from "../model/format.ts";
 import type { RunModel } from "./results.ts";
 
-/** Why the exit term is 0 when no VM carrying the run has an exit counter. */
-export const NO_EXIT_SOURCE = "no VM with KVM exit counters carries this run (guest agents' machine UUIDs match no host-side VM)";
+/** Why the exit term is 0 when the run gives no reason of its own. */
+export const NO_EXIT_SOURCE = "no VM with KVM exit counters carries this run";
 
 /** VM exits counted over the run window on the VMs that carry the flow. */
 export interface ExitObservation {
@@ -14,6 +14,8 @@ export interface ExitObservation {
   payloadBytes: number;
   /** e.g. "QMP query-stats exits on vm guest-a (host hv1) + vm guest-b". */
   source: string;
+  /** Why there is no count (e.g. "tcg: no KVM exits (vm a, b)"): `exits` is then not used. */
+  missing?: string;
 }
 
 export interface RunModelInput {
@@ -49,19 +51,20 @@ function syscalls(packet: number, length: number): { count: number; how: string 
 /** Observed counts per packet, each with how it was obtained; notes for what is missing. */
 export function observedCounts(input: RunModelInput, warn: (s: string) => void): { observed: Observed; derivations: Record<string, string> } {
   const packet = input.constants.packet_bytes;
-  const observed: Observed = { exit_source: NO_EXIT_SOURCE };
+  const none = input.exits?.missing ?? NO_EXIT_SOURCE;
+  const observed: Observed = { exit_source: none };
   if (Number.isFinite(input.receiverBitsPerS)) observed.bytes_per_s = input.receiverBitsPerS / 8;
   if (usable(packet)) observed.bytes_per_packet = packet;
   const derivations: Record<string, string> = {
     bytes_per_s: "iperf3 receiver throughput (end.sum_received) / 8",
     bytes_per_packet: usable(packet) ? `the model's packet size: figures are per ${fmtInt(packet)} B packet` : "none: the model's packet_bytes is not usable",
-    exits_per_packet: `none: ${NO_EXIT_SOURCE}`,
+    exits_per_packet: `none: ${none}`,
     copies_per_packet: "none: the model's count is used",
     bytes_moved_per_payload_byte: "none: no memory-bandwidth counter on the run's hosts (membw sampler unavailable or no host agent)",
   };
   const ex = input.exits;
   const packets = ex && usable(packet) && usable(ex.payloadBytes) ? ex.payloadBytes / packet : 0;
-  if (ex && packets > 0 && Number.isFinite(ex.exits) && ex.exits >= 0) {
+  if (ex && ex.missing === undefined && packets > 0 && Number.isFinite(ex.exits) && ex.exits >= 0) {
     observed.exits_per_packet = ex.exits / packets;
     observed.exit_source = ex.source;
     derivations.exits_per_packet = `observed: ${fmtInt(ex.exits)} exits / ${Number(packets.toFixed(1))} packets of ${fmtInt(packet)} B (${ex.source})`;

@@ -13,7 +13,7 @@ import type { EndpointData, RunSpec, Window } from "./types.ts";
 import { correlate } from "./correlate.ts";
 import { parseIperf3 } from "./iperf3.parse.ts";
 import { runPoints } from "./points.ts";
-import { exitObservation } from "./exits.ts";
+import { exitObservation, modelExits, perfExits } from "./exits.ts";
 import { exitReasonRows, hostSide, type HostSide } from "./hostside.ts";
 import type { ClockSource } from "../clock/clocks.ts";
 import { iperfOnCollectorClock, onAgentClock, planClocks, toCollectorClock, widened, type ClockPlan, type RunClock } from "./clock.ts";
@@ -105,12 +105,15 @@ async function execute(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
   const [serverData, clientData] = await Promise.all([correctedData(deps.store, spec.server.agentId, window, clock), correctedData(deps.store, spec.client.agentId, window, clock)]);
   const iperf = iperfOnCollectorClock(parseIperf3(clientDoc), clock, spec.client.agentId);
   const iperfServer = serverDoc ? iperfOnCollectorClock(parseIperf3(serverDoc), clock, spec.server.agentId) : undefined;
-  const exits = await exitObservation(deps.store, [spec.server.agentId, spec.client.agentId], window);
   const payload = iperf.received.bytes;
-  const host = await hostSide(deps.store, [...new Set([...hostAgents, ...exits.hostAgents])], window, payload);
-  host.exitReasons = exitReasonRows(reasonDocs, payload, deps.constants.packet_bytes, host.notes);
+  const reasonNotes: string[] = [];
+  const reasonRows = exitReasonRows(reasonDocs, payload, deps.constants.packet_bytes, reasonNotes);
+  const exits = await exitObservation(deps.store, [spec.server.agentId, spec.client.agentId], window, perfExits(reasonRows));
+  const host = await hostSide(deps.store, [...new Set([...hostAgents, ...exits.hostAgents])], window, payload, exits.vms);
+  host.exitReasons = reasonRows;
+  host.notes.push(...reasonNotes);
   const bytesMoved = host.membw?.perPayloadByte != null ? { perPayloadByte: host.membw.perPayloadByte, source: `${host.membw.source} memory-bandwidth counters` } : undefined;
-  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: exits.found, bytesMoved });
+  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: modelExits(exits), bytesMoved });
   results.warnings.push(...holdNotes, ...clock.warnings);
   for (const n of exits.notes) results.warnings.push(`exits: ${n}`);
   for (const n of host.notes) results.warnings.push(`host: ${n}`);
@@ -184,14 +187,16 @@ async function releaseSamples(sessions: CommandSender, agents: readonly string[]
   );
 }
 
-/** Host agents that observe the run: observers with role host, and the hosts of the run's guests' VMs. */
+/** Host agents that observe the run: observers with role host, and the hosts of the run's guests' VMs (KVM counters or not). */
 async function runHostAgents(deps: RunnerDeps, runAgents: readonly string[]): Promise<string[]> {
   const out = new Set<string>();
   for (const id of deps.observers ?? []) if ((await deps.store.getAgent(id))?.role === "host") out.add(id);
   for (const id of runAgents) {
     const a = await deps.store.getAgent(id);
     if (a?.role !== "guest" || !a.machineUuid) continue;
-    for (const r of await deps.store.latest({ measurement: "vm_kvm", tags: { vm_uuid: a.machineUuid.toLowerCase() } })) if (r.tags["agent_id"]) out.add(r.tags["agent_id"]);
+    for (const measurement of ["vm_info", "vm_kvm"]) {
+      for (const r of await deps.store.latest({ measurement, tags: { vm_uuid: a.machineUuid.toLowerCase() } })) if (r.tags["agent_id"]) out.add(r.tags["agent_id"]);
+    }
   }
   return [...out].filter((id) => deps.sessions.isConnected(id));
 }

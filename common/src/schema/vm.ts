@@ -29,7 +29,7 @@ export const KVM_VM_COUNTERS = [
 /** Instant or peak per-VM KVM stats: field `<stat>` (uint). */
 export const KVM_VM_GAUGES = ["mmu_unsync", "pages_4k", "pages_2m", "pages_1g", "nx_lpage_splits", "max_mmu_page_hash_collisions", "max_mmu_rmap_size"] as const;
 
-/** Counters of vm_net: `<name>_total` (uint) and `<name>_per_s` (float). */
+/** Counters of a guest's network interface in vm_net, as the guest sees them: `<name>_total` (uint) and `<name>_per_s` (float). */
 export const VM_NET_COUNTERS = ["rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_drops", "tx_drops"] as const;
 
 /** The thread kinds of vm_thread. */
@@ -59,6 +59,15 @@ export const VM_MEASUREMENTS: Record<string, MeasurementDef> = {
     tags: [...BASE, "vm", "vm_uuid", "vcpu"],
     fields: counters(KVM_VCPU_COUNTERS),
   },
+  kvm_exit_sources: {
+    doc: "The host agent's check of its two VM-exit sources over a window of about 10 s: the kvm:kvm_exit tracepoint (kvmexits sampler, perf, host-wide) against the guests' own counters (vm sampler: QMP query-stats or debugfs, summed over vms guests). Sent only when every KVM guest had counters over the window. tracepoint_working is false when the tracepoint counted 0 while the guests counted >= 10 exits/s; agree is false beyond 10 % (diff_pct, of the larger rate).",
+    tags: [...BASE],
+    fields: {
+      ...typed("float", ["tracepoint_exits_per_s", "vm_exits_per_s", "diff_pct"]),
+      ...typed("bool", ["tracepoint_working", "agree"]),
+      ...typed("uint", ["vms", "window_ns"]),
+    },
+  },
   vm_thread: {
     doc: "CPU time of a guest's threads from /proc/<pid>/task/*/schedstat: per vCPU (\"CPU n/KVM\"), IO thread, main thread, vhost worker (\"vhost-<pid>\"); thread_kind=other sums the rest (threads = how many). run_pct / wait_pct: % of the interval on a CPU / runnable but waiting.",
     tags: [...BASE, "vm", "vm_uuid", "thread_kind", "thread"],
@@ -68,7 +77,7 @@ export const VM_MEASUREMENTS: Record<string, MeasurementDef> = {
     },
   },
   vm_net: {
-    doc: "Counters of one guest interface (iface = its host device: tap, vnetN), as the guest sees them (rx = received by the guest); *_per_s over the interval.",
+    doc: "Counters of one guest network interface (iface = its host device: tap, vnetN) as the guest sees them: rx is what the guest received, tx what it sent. From libvirt's domstats for libvirt-owned guests, else from the tap's /sys/class/net/<iface>/statistics with rx and tx swapped (the host's view); the tap is found through the QEMU process's /dev/net/tun descriptors (fdinfo iff:) or its -netdev tap,ifname=. *_per_s over the interval.",
     tags: [...BASE, "vm", "vm_uuid", "iface"],
     fields: counters(VM_NET_COUNTERS),
   },

@@ -32,6 +32,22 @@ describe("samplers/shared: RateMemory", () => {
     assert.equal(m.size, 1);
     assert.equal(m.step("gone", T0 + 2n * SECOND, { x: 9n }), undefined);
   });
+
+  it("keep: a tick that missed a series keeps its state; the next point has a rate over the longer interval", () => {
+    const m = new RateMemory(64);
+    m.step("7 vm", T0, { exits: 100n });
+    m.step("7 vcpu 0", T0, { exits: 60n });
+    m.step("70 vm", T0, { exits: 5n });
+    m.sweep();
+    // tick 2: the reads of guest 7 failed (QMP late), its process is still there; guest 70 is gone
+    m.keep("7 ");
+    m.sweep();
+    assert.equal(m.size, 2, "guest 7's series kept, guest 70's forgotten");
+    const i = m.step("7 vm", T0 + 2n * SECOND, { exits: 700n });
+    assert.deepEqual(i, { dtNs: 2n * SECOND, deltas: { exits: 600n } });
+    assert.equal(perSecond(i, "exits"), 300);
+    assert.equal(m.step("70 vm", T0 + 2n * SECOND, { exits: 9n }), undefined);
+  });
 });
 
 describe("samplers/shared: options", () => {

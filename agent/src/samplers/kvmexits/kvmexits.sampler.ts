@@ -9,6 +9,8 @@ import { sumIntervals, type PerfInterval } from "../shared/perf/perf-stat.parse.
 import { PerfStreams, perfStatArgs } from "../shared/perf/perf-stat.stream.ts";
 import { perfStatOnce, statusText } from "../shared/perf/perf-probe.ts";
 import { PERF_INTERVAL_MS, type PerfDeps } from "../shared/perf/perf-deps.ts";
+import { EXIT_BOARD, type ExitBoard } from "./exit-board.ts";
+import { ExitWindow } from "./exit-window.ts";
 
 export const KVM_EXIT_EVENT = "kvm:kvm_exit";
 
@@ -33,12 +35,13 @@ export async function probeKvmExits(ctx: SampleContext): Promise<Availability> {
 }
 
 /** Fields from the intervals since the last tick; `exitsTotal` is the running sum kept by the sampler. */
-export function kvmExitFields(intervals: readonly PerfInterval[], exitsTotal: bigint): { fields: Record<string, FieldValue>; exits?: bigint } {
+export function kvmExitFields(intervals: readonly PerfInterval[], exitsTotal: bigint): { fields: Record<string, FieldValue>; exits?: bigint; ns?: bigint } {
   const { durationNs, sums } = sumIntervals(intervals, (e) => (e === KVM_EXIT_EVENT ? e : undefined), (r) => r.value);
   const exits = sums.get(KVM_EXIT_EVENT)?.total;
   if (exits === undefined || durationNs <= 0n) return { fields: {} };
   return {
     exits,
+    ns: durationNs,
     fields: {
       exits,
       exits_total: exitsTotal + exits,
@@ -48,8 +51,10 @@ export function kvmExitFields(intervals: readonly PerfInterval[], exitsTotal: bi
   };
 }
 
-export const kvmexitsSampler = (deps: PerfDeps = {}): Sampler => {
+/** `board`: where the vm sampler leaves its per-guest exit counts, compared with the tracepoint's (exit-window.ts). */
+export const kvmexitsSampler = (deps: PerfDeps & { board?: ExitBoard } = {}): Sampler => {
   const streams = new PerfStreams(deps.spawn ?? spawnTool);
+  const check = new ExitWindow(deps.board ?? EXIT_BOARD);
   let exitsTotal = 0n;
   let ready = false;
   return {
@@ -67,13 +72,17 @@ export const kvmexitsSampler = (deps: PerfDeps = {}): Sampler => {
       if (!ready) return { points: [] };
       const ms = perfIntervalMs(ctx);
       const points: Sample[] = [];
+      const problems: string[] = [];
       for (const { intervals } of streams.drainAll()) {
-        const { fields, exits } = kvmExitFields(intervals, exitsTotal);
+        const { fields, exits, ns } = kvmExitFields(intervals, exitsTotal);
         exitsTotal += exits ?? 0n;
         pushPoint(points, point(ctx, "kvm_exits", {}, fields));
+        const compared = exits === undefined || ns === undefined ? {} : check.add(ctx, exits, ns);
+        pushPoint(points, compared.point);
+        if (compared.problem !== undefined) problems.push(compared.problem);
       }
       const spec = { args: perfStatArgs([KVM_EXIT_EVENT], ms, { kind: "system" }), expectedRecords: 1, tags: {} };
-      const errors = (await streams.reconcile(new Map([["host", spec]]))).map((p) => `kvmexits: ${p}`);
+      const errors = [...problems, ...(await streams.reconcile(new Map([["host", spec]]))).map((p) => `kvmexits: ${p}`)];
       return { points, errors };
     },
     async close() {

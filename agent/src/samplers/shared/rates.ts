@@ -41,7 +41,16 @@ export class RateMemory {
     return { dtNs: nowNs - prev.timeNs, deltas };
   }
 
-  /** Forgets series not stepped since the last sweep (a vanished interface, an offlined cpu, a closed flow). */
+  /**
+   * Keeps every series whose key starts with `prefix` through the next sweep without stepping it. why: a tick that
+   * failed to read a series whose owner is still there (a QMP reply that came late) must not forget it; the next read
+   * then has a rate over the longer interval instead of none for two intervals.
+   */
+  keep(prefix: string): void {
+    for (const series of this.#prev.keys()) if (series.startsWith(prefix)) this.#touched.add(series);
+  }
+
+  /** Forgets series neither stepped nor kept since the last sweep (a vanished interface, an offlined cpu, a closed flow). */
   sweep(): void {
     for (const series of this.#prev.keys()) if (!this.#touched.has(series)) this.#prev.delete(series);
     this.#touched.clear();

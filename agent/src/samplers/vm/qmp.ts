@@ -83,7 +83,7 @@ export class QmpClient {
     const reply = new Promise<unknown>((resolve, reject) => this.#pending.set(id, { command, resolve, reject }));
     socket.write(JSON.stringify(args === undefined ? { execute: command, id } : { execute: command, arguments: args, id }) + "\n");
     try {
-      return await this.#until(reply, signal, () => `QMP ${command}: no reply before the tick's deadline`);
+      return await this.#until(reply, signal, () => `QMP ${command}: no reply before the session's deadline`);
     } finally {
       // why: a late reply to an abandoned id is ignored; the connection stays usable.
       this.#pending.delete(id);

@@ -2,12 +2,14 @@
 // One short QMP session per tick, not a connection held across ticks. why: a QEMU monitor socket serves one client at
 // a time (further connect()s fail with EAGAIN or wait ungreeted), so a held session would lock out operators' tools
 // and other agents. What a session learns once (accelerator, vCPU ids, stat units) is kept across sessions.
-// Failures back off so an unreachable or stuck monitor (libvirtd holds its own) does not cost every tick.
+// Failures back off so an unreachable or stuck monitor (libvirtd holds its own) does not cost every tick; a slow
+// monitor that answers within qmpTimeoutMs is no failure: the session outlives the tick (vm.pace.ts).
 import { errorMessage } from "@eastwest/common";
 import type { SampleContext } from "../types.ts";
 import { openQmp, type QmpClient } from "./qmp.ts";
 import { QmpError } from "./qmp.protocol.ts";
 import { readDebugfs } from "./vm.debugfs.ts";
+import { Pacer } from "./vm.pace.ts";
 import { parseCpusFast, parseQueryStats, parseStatsSchemas, vcpuValues, vmValues, type CpuInfo, type KvmValues, type StatsSchema } from "./vm.stats.ts";
 
 export type KvmSourceKind = "qmp" | "debugfs" | "libvirt" | "unavailable";
@@ -23,6 +25,11 @@ export interface KvmRead {
   vcpuTids: ReadonlyMap<number, number>;
   /** Why there are no counters (kind "unavailable"), or why the preferred source was passed over (libvirt, QMP). */
   reason?: string;
+  /**
+   * late: the counters of a session that ended after its own tick (read up to one interval before this tick);
+   * pending: no counters this tick, a session is still under way (`reason` says for how long).
+   */
+  pace?: "late" | "pending";
 }
 
 export interface GuestRef {
@@ -33,7 +40,8 @@ export interface GuestRef {
   qmpProblem: string | undefined;
 }
 
-const CONNECT_TIMEOUT_MS = 1000;
+/** Default bound of one QMP session (connect, greeting, commands): the qmpTimeoutMs option. */
+export const QMP_TIMEOUT_MS = 5000;
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
 const TCG = "no KVM stats: VM runs under tcg";
@@ -49,6 +57,8 @@ export class KvmSource {
   #retryAtMs = 0;
   #backoffMs = BACKOFF_MIN_MS;
   #qmpReason: string | undefined;
+  readonly #pacer = new Pacer<KvmRead | string>();
+  #lastKind: KvmSourceKind = "qmp";
   /** Set when this QEMU has no query-stats (it cannot gain it without a restart, i.e. a new pid). */
   #unsupported: string | undefined;
 
@@ -57,8 +67,19 @@ export class KvmSource {
     this.#accel = guest.accel;
   }
 
-  async read(ctx: SampleContext): Promise<KvmRead> {
-    const viaQmp = await this.#viaQmp(ctx);
+  /** This tick's counters; a QMP session may take up to `timeoutMs`, and the tick waits for it until `wait` aborts. */
+  async read(ctx: SampleContext, timeoutMs = QMP_TIMEOUT_MS, wait: AbortSignal = ctx.signal): Promise<KvmRead> {
+    const paced = await this.#pacer.next(wait, timeoutMs, (signal) => this.#viaQmp(ctx.nowNs, signal, timeoutMs));
+    if (paced.kind === "pending") {
+      const reason = `QMP session slower than the tick (${paced.forMs} ms so far, up to ${timeoutMs} ms): no KVM counters this tick`;
+      return { kind: this.#lastKind, accel: this.#accel, vcpuTids: this.#tids(), reason, pace: "pending" };
+    }
+    const out = await this.#counters(ctx, paced.value);
+    this.#lastKind = out.kind;
+    return paced.kind === "late" && out.kind === "qmp" ? { ...out, pace: "late" } : out;
+  }
+
+  async #counters(ctx: SampleContext, viaQmp: KvmRead | string): Promise<KvmRead> {
     if (typeof viaQmp !== "string") return viaQmp;
     if (this.#accel !== "kvm") return this.#none(this.#accel === "tcg" ? TCG : `no KVM stats: VM runs under ${this.#accel}`);
     const fs = await readDebugfs(ctx, this.#guest.pid);
@@ -68,6 +89,7 @@ export class KvmSource {
 
   /** Idempotent: ends a session in flight. */
   close(): void {
+    this.#pacer.close();
     this.#session?.close();
     this.#session = undefined;
   }
@@ -81,29 +103,30 @@ export class KvmSource {
   }
 
   /** Counters over one QMP session, or why not. What cannot change while the process lives is not asked again. */
-  async #viaQmp(ctx: SampleContext): Promise<KvmRead | string> {
+  async #viaQmp(nowNs: bigint, signal: AbortSignal, timeoutMs: number): Promise<KvmRead | string> {
     if (this.#learned && this.#accel !== "kvm") return TCG;
     if (this.#unsupported !== undefined) return this.#unsupported;
-    const client = await this.#open(ctx);
+    const client = await this.#open(nowNs, signal, timeoutMs);
     if (typeof client === "string") return client;
     try {
-      if (!this.#learned) await this.#learn(client, ctx.signal);
-      return await this.#query(client, ctx.signal);
+      if (!this.#learned) await this.#learn(client, signal);
+      return await this.#query(client, signal);
     } catch (err) {
       if (err instanceof QmpError && err.errorClass === "CommandNotFound") {
         this.#unsupported = `QMP query-stats not supported by QEMU ${client.version} (needs >= 7.1)`;
         return this.#unsupported;
       }
-      // A lost connection or a missed deadline: back off like a failed connect, so a stuck monitor costs no tick.
-      return this.#backOff(ctx, errorMessage(err));
+      // A lost connection or no reply within qmpTimeoutMs: back off like a failed connect, so a stuck monitor costs no tick.
+      return this.#backOff(nowNs, signal.aborted ? `${errorMessage(err)} (qmpTimeoutMs ${timeoutMs})` : errorMessage(err));
     } finally {
-      this.close();
+      client.close();
+      if (this.#session === client) this.#session = undefined;
     }
   }
 
   /** Remembers `reason` and the time of the next attempt (1 s, doubling to 60 s). */
-  #backOff(ctx: SampleContext, reason: string): string {
-    this.#retryAtMs = Number(ctx.nowNs / 1_000_000n) + this.#backoffMs;
+  #backOff(nowNs: bigint, reason: string): string {
+    this.#retryAtMs = Number(nowNs / 1_000_000n) + this.#backoffMs;
     this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
     this.#qmpReason = reason;
     return reason;
@@ -126,15 +149,15 @@ export class KvmSource {
   }
 
   /** A greeted session, or why there is none (a failed connect backs off). */
-  async #open(ctx: SampleContext): Promise<QmpClient | string> {
+  async #open(nowNs: bigint, signal: AbortSignal, timeoutMs: number): Promise<QmpClient | string> {
     const path = this.#guest.qmpSocket;
     if (path === undefined) return this.#guest.qmpProblem ?? "no QMP socket";
-    const nowMs = Number(ctx.nowNs / 1_000_000n);
+    const nowMs = Number(nowNs / 1_000_000n);
     if (nowMs < this.#retryAtMs) return this.#qmpReason ?? "QMP: waiting to reconnect";
     try {
-      this.#session = await openQmp(path, ctx.signal, CONNECT_TIMEOUT_MS);
+      this.#session = await openQmp(path, signal, timeoutMs);
     } catch (err) {
-      return this.#backOff(ctx, errorMessage(err));
+      return this.#backOff(nowNs, errorMessage(err));
     }
     this.#backoffMs = BACKOFF_MIN_MS;
     this.#qmpReason = undefined;
