@@ -79,6 +79,9 @@ function problem(name: string, kvm: KvmRead): string | undefined {
 /** QMP's or debugfs' read of a libvirt guest, with why libvirt did not answer first. */
 function afterLibvirt(kvm: KvmRead, why: string | undefined): KvmRead {
   if (why === undefined) return kvm;
+  // why: libvirt failed and the monitor has not answered yet: this tick the guest has no counters at all, and the
+  // operator must hear about libvirt now, not when (if ever) QMP answers.
+  if (kvm.pace === "pending") return { ...kvm, kind: "unavailable", pace: undefined, reason: `${why}; ${kvm.reason ?? "?"}` };
   return { ...kvm, reason: kvm.kind === "qmp" ? why : `${why}; ${kvm.reason ?? "?"}` };
 }
 
