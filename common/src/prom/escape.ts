@@ -30,8 +30,15 @@ export function escapeHelp(help: string, format: ExpositionFormat): string {
  */
 export function formatValue(value: number | bigint | boolean, scale: number): string {
   if (typeof value === "boolean") return value ? "1" : "0";
-  if (typeof value === "bigint") return scale === 1 ? value.toString() : formatFloat(Number(value) * scale);
-  return formatFloat(scale === 1 ? value : value * scale);
+  if (typeof value === "bigint" && scale === 1) return value.toString();
+  return formatFloat(scaled(Number(value), scale));
+}
+
+/** why: dividing by 1e9 gives 0.181026 where multiplying by 1e-9 gives 0.18102600000000002. */
+function scaled(n: number, scale: number): number {
+  if (scale === 1) return n;
+  const inverse = Math.round(1 / scale);
+  return scale < 1 && Math.abs(1 / scale - inverse) < 1e-6 ? n / inverse : n * scale;
 }
 
 export function formatFloat(n: number): string {

@@ -25,6 +25,8 @@ describe("prom exposition: escaping and numbers", () => {
     assert.equal(formatValue(-Infinity, 0.01), "-Inf");
     assert.equal(formatValue(18446744073709551615n, 1), "18446744073709551615");
     assert.equal(formatValue(1_500_000_000n, 1e-9), "1.5");
+    assert.equal(formatValue(181_026_000n, 1e-9), "0.181026");
+    assert.equal(formatValue(42.5, 0.01), "0.425");
     assert.equal(formatValue(true, 1), "1");
     assert.equal(formatValue(false, 1), "0");
     assert.equal(formatValue(1e21, 1), "1e+21");
