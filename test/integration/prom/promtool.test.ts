@@ -2,30 +2,14 @@
 // linter: names, units, suffixes, HELP) and, for OpenMetrics, Prometheus's OpenMetrics parser through
 // `promtool tsdb create-blocks-from openmetrics` (which needs a timestamp on every sample: the test adds one).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import fc from "fast-check";
 import { allMeasurements } from "@eastwest/common";
 import { Exposer, type ExpositionFormat } from "@eastwest/common/prom";
 import { requireBinary, tempDir } from "../../helpers/procs.ts";
 import { NOW_NS, schemaPoints } from "../../unit/prom/rows.ts";
+import { promtoolCheck, promtoolOpenMetrics } from "./promtool.ts";
 
 const exposer = new Exposer(allMeasurements());
-
-export function promtoolCheck(promtool: string, text: string): { status: number | null; output: string } {
-  const r = spawnSync(promtool, ["check", "metrics"], { input: text, encoding: "utf8" });
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
-
-/** Parses OpenMetrics with Prometheus's parser by backfilling it into a block; the sample count it reports. */
-export function promtoolOpenMetrics(promtool: string, text: string, dir: string): { status: number | null; output: string } {
-  const stamped = text.replace(/^([^#\n][^\n]*)$/gm, "$1 1700000000");
-  const file = join(dir, `om-${Math.random().toString(36).slice(2)}.txt`);
-  writeFileSync(file, stamped);
-  const r = spawnSync(promtool, ["tsdb", "create-blocks-from", "openmetrics", file, join(dir, "blocks")], { encoding: "utf8" });
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
 
 function render(format: ExpositionFormat, points = schemaPoints(3)): string {
   return exposer.render(points, { format, nowNs: NOW_NS, staleAfterNs: 0n, maxSeries: 200_000, selfLabels: { collector_id: "c1" } }).text;
