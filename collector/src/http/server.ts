@@ -1,7 +1,8 @@
 // The collector's HTTP JSON API on node:http: GET and HEAD read, POST acts (post.ts). Every request first
 // passes guard.ts (tokens, media type, body size); the server's deadlines and connection cap come from there too.
 //
-// Every body is JSON with bigints written as exact JSON numbers. Errors are
+// Every body is JSON with bigints written as exact JSON numbers, except GET /metrics (prometheus.ts: the Prometheus
+// exposition). Errors are
 // {"error": "<reason>"}: 400 bad parameters, 401/403 no or insufficient token, 404 unknown route or object,
 // 405 other methods, 408 too slow, 413 body too large, 415 not JSON, 503 store unavailable, 500 a bug (logged).
 // Each request is its own error boundary: whatever a handler throws becomes a JSON 500 for that request alone, a
