@@ -15,7 +15,10 @@ export const metricsConfigSchema = z
     insecure: z.boolean(),
     /** A series whose latest sample is older is left out (and forgotten); 0 keeps every series. */
     staleAfterMs: z.number().int().min(0).max(86_400_000),
-    /** Series kept in memory at most; samples of new series beyond it are not kept (counted). */
+    /**
+     * Samples per scrape at most (the rest left out in series-key order, counted in eastwest_metrics_truncated_series),
+     * and series (measurement + tag set) kept in memory at most (samples of new series beyond it are not kept).
+     */
     maxSeries: z.number().int().min(1).max(1_000_000),
   })
   .strict()

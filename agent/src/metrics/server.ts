@@ -35,6 +35,8 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
   if (!isLoopbackHost(host) && token === undefined) logger.warn({ listen: config.listen }, "metrics.insecure: GET /metrics is served beyond loopback without authentication");
   const exposer = new Exposer(allMeasurements());
   let warned = 0n;
+  /** The truncation line at most once a minute. */
+  let truncWarnedMs = 0;
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
     try {
       serve(req, res);
@@ -57,7 +59,11 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
     const now = nowNs();
     const staleNs = BigInt(config.staleAfterMs) * 1_000_000n;
     const rows = o.table.snapshot(staleNs > 0n ? now - staleNs : undefined);
-    const r = exposer.render(rows, { format, nowNs: now, staleAfterNs: staleNs, maxSeries: Number.MAX_SAFE_INTEGER, selfLabels: { agent_id: o.agentId } });
+    const r = exposer.render(rows, { format, nowNs: now, staleAfterNs: staleNs, maxSeries: config.maxSeries, selfLabels: { agent_id: o.agentId } });
+    if (r.truncated > 0 && Date.now() - truncWarnedMs >= 60_000) {
+      truncWarnedMs = Date.now();
+      logger.warn({ series: r.series, truncated: r.truncated, maxSeries: config.maxSeries }, "GET /metrics reached metrics.maxSeries: series left out (see eastwest_metrics_truncated_series)");
+    }
     if (o.table.refused > warned) {
       logger.warn({ maxSeries: config.maxSeries, refused: String(o.table.refused) }, "metrics.maxSeries reached: samples of new series are not kept for GET /metrics");
       warned = o.table.refused;
