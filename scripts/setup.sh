@@ -10,10 +10,10 @@ export TURBO_TELEMETRY_DISABLED=1 NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FU
 # openssl: eastwest certs, and the demo's and labs' certificates for gRPC mutual TLS.
 _ew_pkgs=(ip:iproute2 ss:iproute2 tc:iproute2 ethtool:ethtool iperf3:iperf3 perf:linux-perf perl:perl-base openssl:openssl)
 # The tests also start real QEMU guests (VM-exit sampler), libvirt domains (the vm sampler's libvirt path; the test
-# starts libvirtd itself when none runs), agents with a faked clock (libfaketime) and render the campaign report in
-# Chromium; the main job needs none of them.
+# starts libvirtd itself when none runs), agents with a faked clock (libfaketime), Prometheus (scraping /metrics) and
+# render the campaign report in Chromium; the main job needs none of them.
 [ -n "${EASTWEST_TEST_DEPS:-}" ] && _ew_pkgs+=(qemu-system-x86_64:qemu-system-x86 chromium:chromium nats-server:nats-server victoria-metrics:victoria-metrics influxd:influxdb
-  virsh:libvirt-clients libvirtd:libvirt-daemon virt-qemu-run:libvirt-daemon-driver-qemu faketime:faketime)
+  virsh:libvirt-clients libvirtd:libvirt-daemon virt-qemu-run:libvirt-daemon-driver-qemu faketime:faketime prometheus:prometheus promtool:prometheus)
 _ew_missing=()
 for pair in "${_ew_pkgs[@]}"; do
   bin="${pair%%:*}"; pkg="${pair##*:}"
@@ -25,8 +25,8 @@ if [ "${#_ew_missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2 || true
     apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${_ew_missing[@]}" | sort -u) >&2
-    # why: the tests start their own influxd and victoria-metrics in temp dirs; the packages' services are not used.
-    for svc in influxdb victoria-metrics; do
+    # why: the tests start their own influxd, victoria-metrics and prometheus in temp dirs; the packages' services are not used.
+    for svc in influxdb victoria-metrics prometheus; do
       if [[ " ${_ew_missing[*]} " == *" $svc "* ]]; then service "$svc" stop >/dev/null 2>&1 || true; fi
     done
   else

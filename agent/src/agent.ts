@@ -18,6 +18,8 @@ import type { Transport } from "./transport/types.ts";
 import type { CommandDeps } from "./actions/dispatch.ts";
 import { compilePolicy, RefusalLog, type CommandPolicy } from "./actions/policy.ts";
 import { defaultJournalDir, restoreAll, restorePending } from "./actions/settings/settings.action.ts";
+import { LatestTable } from "./metrics/latest.ts";
+import { startMetricsServer, type MetricsServer } from "./metrics/server.ts";
 
 export const AGENT_VERSION = VERSION;
 
@@ -61,6 +63,9 @@ export class Agent {
   /** What config.actions allows; refusals of it and of foreign collectors (NATS) are counted in #refusals. */
   readonly #policy: CommandPolicy;
   readonly #refusals = new RefusalLog();
+  /** The newest sample per series, for GET /metrics (config.metrics.listen); undefined when off. */
+  readonly #latest: LatestTable | undefined;
+  #metrics: MetricsServer | undefined;
 
   constructor(config: AgentConfig, deps: AgentDeps) {
     this.config = config;
@@ -71,6 +76,12 @@ export class Agent {
       journal: { append: (r) => void this.#spool?.append(r), settled: (mark) => this.#spool?.settle(mark), confirm: () => this.#spool?.confirm() },
     });
     this.#policy = compilePolicy(config.actions);
+    this.#latest = config.metrics.listen === "" ? undefined : new LatestTable(config.metrics.maxSeries);
+  }
+
+  /** The port GET /metrics listens on, after start(); 0 when off. */
+  get metricsPort(): number {
+    return this.#metrics?.port ?? 0;
   }
 
   get transport(): Transport | undefined {
@@ -112,15 +123,16 @@ export class Agent {
     const baseTags = { agent_id: this.config.id, host: this.#identity.hostname, netns: this.#identity.netns };
     this.#batcher = new Batcher({ ...this.config.batch, emit: (points) => this.#enqueue(points) });
     const selfIntervalMs = this.config.selfIntervalMs;
-    this.#scheduler = new Scheduler(this.#samplers(), { fs, exec, baseTags, logger: this.#deps.logger, emit: (p) => this.#batcher?.add(p), selfIntervalMs, hold: this.config.hold });
+    this.#scheduler = new Scheduler(this.#samplers(), { fs, exec, baseTags, logger: this.#deps.logger, emit: (p) => this.#emit(p), selfIntervalMs, hold: this.config.hold });
     await this.#scheduler.init();
     if (this.config.calibrate && this.#deps.calibrate) this.#calibration = await this.#deps.calibrate();
     this.#spool = openSpool(this.config, this.outbox, this.#deps.logger);
     this.#logActions();
+    if (this.#latest) this.#metrics = await startMetricsServer({ config: this.config.metrics, table: this.#latest, agentId: this.config.id, logger: this.#deps.logger });
     this.#transport = await createTransport(this.config, { outbox: this.outbox, hello: () => this.hello(), logger: this.#deps.logger, onCommand: (cmd) => this.#onCommand(cmd), refusals: this.#refusals });
     this.#transport.start();
     // why: on the samplers' lane when they are as slow, so that it costs no wake-up of its own.
-    this.#scheduler.every(Math.max(this.config.intervalMs, selfIntervalMs), () => this.#batcher?.add([this.#selfPoint()]));
+    this.#scheduler.every(Math.max(this.config.intervalMs, selfIntervalMs), () => this.#emit([this.#selfPoint()]));
     this.#scheduler.start();
   }
 
@@ -141,6 +153,11 @@ export class Agent {
         { machineUuid: this.#identity?.machineUuid ?? "", source },
         "this guest has no DMI machine UUID (QEMU started without -uuid, or /sys/class/dmi/id/product_uuid unreadable: not root?): the collector cannot link it to its VM",
       );
+  }
+
+  #emit(points: Sample[]): void {
+    this.#latest?.observe(points);
+    this.#batcher?.add(points);
   }
 
   #enqueue(points: Sample[]): void {
@@ -238,6 +255,7 @@ export class Agent {
     this.#commands.abort(new Error("agent stopping"));
     await restoreAll({ exec: this.#deps.exec ?? realExec, fs: this.#fs, logger: this.#deps.logger });
     await this.#scheduler?.stop();
+    await this.#metrics?.close();
     this.#batcher?.close();
     if (this.#transport && this.#transport.connected) await this.#transport.drain(drainMs);
     await this.#transport?.close();

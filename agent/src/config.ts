@@ -2,6 +2,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import { actionsDefaults, actionsSchema } from "./actions/policy.schema.ts";
+import { METRICS_ENV, metricsConfigSchema, metricsDefaults } from "./metrics/config.ts";
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadConfig, natsSecurityProblems, natsSecurityShape, natsServers, subjectPrefix, NATS_SECURITY_ENV, OTLP_ENV, otlpConfigSchema, otlpDefaults, type EnvBinding } from "@eastwest/common";
 import { hostOfAddress, pairIssues, plaintextIssues, tlsFileDefaults, tlsFileFields } from "@eastwest/common";
 
@@ -85,6 +86,8 @@ export const agentConfigSchema = z
     actions: actionsSchema,
     /** Self-instrumentation over OTLP/HTTP; off without otlp.endpoint. */
     otlp: otlpConfigSchema,
+    /** GET /metrics of the agent's own latest samples for Prometheus; off without listen (metrics/config.ts). */
+    metrics: metricsConfigSchema,
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
   })
   .strict()
@@ -140,6 +143,7 @@ export function agentDefaults(): Record<string, unknown> {
     spool: { dir: "", maxBytes: 64 * 1024 * 1024, segmentBytes: 8 * 1024 * 1024, fsync: "interval", fsyncIntervalMs: 1000, retryMs: 10_000 },
     actions: actionsDefaults(),
     otlp: otlpDefaults(),
+    metrics: metricsDefaults(),
     logLevel: "info",
   };
 }
@@ -171,6 +175,7 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_AGENT_ACTIONS", path: ["actions"], type: "json" },
   { name: "EASTWEST_NATS_COLLECTORS", path: ["nats", "collectors"], type: "string" },
   ...OTLP_ENV,
+  ...METRICS_ENV,
 ];
 
 export function loadAgentConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Record<string, unknown>; problems?: string[] }): AgentConfig {

@@ -136,6 +136,8 @@ export class Collector {
       auth,
       limits: this.config.http,
       log: this.#log,
+      prometheus: this.config.prometheus,
+      collectorId: this.config.id,
       actions: { run: (body) => this.run(parseRunRequest(body)), campaign: (body) => this.campaigns.start(body), hold: (agentId, body) => holdAgent(this.sessions, agentId, parseHoldRequest(body).forMs) },
     });
     this.#telemetry = await startTelemetry(telemetryOptions(this.config.otlp, "eastwest-collector", this.config.id, this.logger));

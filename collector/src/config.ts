@@ -4,6 +4,7 @@ import { DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, jsName, loadC
 import { pairIssues, plaintextIssues, tlsFileDefaults, tlsFileFields } from "@eastwest/common";
 import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/config.ts";
 import { HTTP_ENV, httpConfigSchema, httpDefaults } from "./http/config.ts";
+import { PROMETHEUS_DEFAULTS, PROMETHEUS_ENV, prometheusConfigSchema } from "./http/prometheus.ts";
 import { DEFAULT_LIMITS, LIMITS_ENV, limitsSchema } from "./ingest/limits.ts";
 
 const listen = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict();
@@ -81,6 +82,8 @@ export const collectorConfigSchema = z
     grpc,
     /** The HTTP JSON API: listen address, tokens, limits; see http/config.ts. */
     http: httpConfigSchema,
+    /** GET /metrics on the HTTP API: the latest point of every series for Prometheus; see http/prometheus.ts. */
+    prometheus: prometheusConfigSchema,
     /** Embedded SQLite, or InfluxDB beside a local SQLite file; see store/config.ts. */
     store: storeConfigSchema,
     nats,
@@ -122,6 +125,7 @@ export function collectorDefaults(): Record<string, unknown> {
       maxConnectionAgeGraceMs: 300_000,
     },
     http: httpDefaults(),
+    prometheus: { ...PROMETHEUS_DEFAULTS },
     store: storeDefaults(),
     nats: {
       enabled: false,
@@ -155,6 +159,7 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_GRPC_HOST", path: ["grpc", "host"], type: "string" },
   { name: "EASTWEST_GRPC_PORT", path: ["grpc", "port"], type: "number" },
   ...HTTP_ENV,
+  ...PROMETHEUS_ENV,
   { name: "EASTWEST_GRPC_INSECURE", path: ["grpc", "insecure"], type: "boolean" },
   { name: "EASTWEST_TLS_CA", path: ["grpc", "tls", "ca"], type: "string" },
   { name: "EASTWEST_TLS_CERT", path: ["grpc", "tls", "cert"], type: "string" },

@@ -31,6 +31,9 @@ export const AGENT_FLAGS: FlagMap = {
   "tls-key": { path: ["collector", "tls", "key"], type: "string" },
   "tls-server-name": { path: ["collector", "tls", "serverName"], type: "string" },
   insecure: { path: ["collector", "insecure"], type: "boolean" },
+  "metrics-listen": { path: ["metrics", "listen"], type: "string" },
+  "metrics-token-file": { path: ["metrics", "tokenFile"], type: "string" },
+  "metrics-insecure": { path: ["metrics", "insecure"], type: "boolean" },
 };
 
 const USAGE = `usage: eastwest agent [flags]
@@ -69,6 +72,12 @@ flags:
                          (default: the host of --collector)        env EASTWEST_TLS_SERVER_NAME
   --insecure             allow plaintext gRPC to a non-loopback collector   env EASTWEST_COLLECTOR_INSECURE
                          (logged as a warning; without TLS only loopback is allowed)
+  --metrics-listen ADDR  serve GET /metrics (Prometheus) of this agent's latest
+                         samples on ADDR, e.g. 127.0.0.1:9471 (off)  env EASTWEST_METRICS_LISTEN
+  --metrics-token-file FILE  bearer token a scrape must send; needed for an
+                         ADDR beyond loopback                  env EASTWEST_METRICS_TOKEN_FILE
+  --metrics-insecure     serve ADDR beyond loopback without a token (warned)
+                                                                env EASTWEST_METRICS_INSECURE
   --print-config         print the effective configuration and exit
 `;
 

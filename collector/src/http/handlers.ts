@@ -18,6 +18,15 @@ export interface ApiDeps {
   registry: AgentDirectory;
   /** Unix epoch ns, for relative times. */
   clock: () => bigint;
+  /** GET /metrics (prometheus.ts), which needs the request's Accept headers. */
+  metrics?: (req: MetricsRequest) => Promise<Reply>;
+}
+
+/** What GET /metrics reads of its request. */
+export interface MetricsRequest {
+  accept: string | undefined;
+  acceptEncoding: string | undefined;
+  head: boolean;
 }
 
 export interface Reply {
@@ -25,6 +34,8 @@ export interface Reply {
   body: unknown;
   /** Extra response headers (WWW-Authenticate, Connection). */
   headers?: Record<string, string>;
+  /** A body that is not JSON (GET /metrics), sent as is with headers' content-type; body is then ignored. */
+  raw?: Buffer;
 }
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
@@ -34,6 +45,8 @@ export async function handle(route: Route, params: URLSearchParams, deps: ApiDep
   switch (route.name) {
     case "healthz":
       return ok({ status: "ok" });
+    case "metrics":
+      return fail(500, "GET /metrics is served by server.ts");
     case "agents":
       return withParams(noParams(params), async () => ok({ agents: await deps.registry.list() }));
     case "agent":

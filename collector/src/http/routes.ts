@@ -1,6 +1,7 @@
 // The HTTP API's routes. Pure: method and path in, a route or a refusal out.
 export type Route =
   | { name: "healthz" }
+  | { name: "metrics" }
   | { name: "agents" }
   | { name: "agent"; id: string }
   | { name: "measurements" }
@@ -44,6 +45,7 @@ export function matchRoute(method: string, pathname: string): RouteMatch {
 
 function findRoute(path: string): RouteMatch {
   if (path === "/healthz") return { kind: "route", route: { name: "healthz" } };
+  if (path === "/metrics") return { kind: "route", route: { name: "metrics" } };
   const prefix = "/api/v1/";
   if (!path.startsWith(prefix)) return { kind: "not_found" };
   const raw = path.slice(prefix.length).split("/");

@@ -1,7 +1,8 @@
 // The collector's HTTP JSON API on node:http: GET and HEAD read, POST acts (post.ts). Every request first
 // passes guard.ts (tokens, media type, body size); the server's deadlines and connection cap come from there too.
 //
-// Every body is JSON with bigints written as exact JSON numbers. Errors are
+// Every body is JSON with bigints written as exact JSON numbers, except GET /metrics (prometheus.ts: the Prometheus
+// exposition). Errors are
 // {"error": "<reason>"}: 400 bad parameters, 401/403 no or insufficient token, 404 unknown route or object,
 // 405 other methods, 408 too slow, 413 body too large, 415 not JSON, 503 store unavailable, 500 a bug (logged).
 // Each request is its own error boundary: whatever a handler throws becomes a JSON 500 for that request alone, a
@@ -20,6 +21,7 @@ import { handlePost, type ApiActions } from "./post.ts";
 import { TokenAuth, type ApiAuth } from "./auth.ts";
 import { isLoopback } from "./config.ts";
 import { admit, applyLimits, DEFAULT_LIMITS, serverOptions, type HttpLimits } from "./guard.ts";
+import { metricsReply, PROMETHEUS_DEFAULTS, type PrometheusConfig } from "./prometheus.ts";
 
 export interface HttpApiOptions {
   store: Store;
@@ -38,6 +40,10 @@ export interface HttpApiOptions {
   limits?: HttpLimits;
   /** Lines about failed and malformed requests; default: one over `logger`. */
   log?: ThrottledLog;
+  /** GET /metrics (prometheus.ts); default PROMETHEUS_DEFAULTS. */
+  prometheus?: PrometheusConfig;
+  /** The collector_id label of the exposition's own metrics. */
+  collectorId?: string;
 }
 
 export interface HttpApi {
@@ -52,10 +58,12 @@ export class HttpApiError extends EastwestError {}
 
 /** Starts the API; resolves once it is listening. */
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
-  const deps: ApiDeps = { store: opts.store, registry: opts.registry, clock: opts.clock ?? nowNs };
   const limits = opts.limits ?? DEFAULT_LIMITS;
-  const gate: Gate = { auth: opts.auth ?? new TokenAuth({ file: "", extra: [], openRead: isLoopback(opts.host), insecure: false, logger: opts.logger }), limits };
   const log = opts.log ?? new ThrottledLog(opts.logger);
+  const clock = opts.clock ?? nowNs;
+  const prom = { store: opts.store, clock, config: opts.prometheus ?? PROMETHEUS_DEFAULTS, collectorId: opts.collectorId ?? "collector", log };
+  const deps: ApiDeps = { store: opts.store, registry: opts.registry, clock, metrics: (req) => metricsReply(req, prom) };
+  const gate: Gate = { auth: opts.auth ?? new TokenAuth({ file: "", extra: [], openRead: isLoopback(opts.host), insecure: false, logger: opts.logger }), limits };
   const server = createServer(serverOptions(limits), (req, res) => {
     serve(req, res, deps, opts.logger, log, opts.actions ?? {}, gate).catch((err: unknown) => {
       log.error("http response failed", { url: req.url, err: errorMessage(err) }, "http response failed");
@@ -129,6 +137,8 @@ async function route(req: IncomingMessage, deps: ApiDeps): Promise<Reply> {
   const match = matchRoute(req.method ?? "GET", url.pathname);
   switch (match.kind) {
     case "route":
+      if (match.route.name === "metrics" && deps.metrics)
+        return deps.metrics({ accept: req.headers.accept, acceptEncoding: req.headers["accept-encoding"], head: req.method === "HEAD" });
       return handle(match.route, url.searchParams, deps);
     case "not_found":
       return { status: 404, body: { error: `no route ${req.method} ${url.pathname}` } };
@@ -149,7 +159,7 @@ function failure(err: unknown, req: IncomingMessage, log: ThrottledLog): Reply {
 }
 
 function send(res: ServerResponse, head: boolean, reply: Reply): void {
-  const body = stringifyExact(reply.body) + "\n";
+  const body = reply.raw ?? stringifyExact(reply.body) + "\n";
   res.writeHead(reply.status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(body),
