@@ -58,7 +58,13 @@ describe("VM lab: two QEMU guests over virtio-net on a bridge", function () {
       assert.equal(vm.vm, g.name);
       assert.equal(vm.hostAgent, s.agents[2]);
       assert.equal(vm.accel, s.accel.slice(0, 3));
+      // the guest's agent is started without --role: it found itself in a VM (cpuid, DMI) with no /dev/kvm
+      const a = (await labApi(s, `/api/v1/agents/${g.agentId}`)) as { agent: { role: string; machineUuid: string } };
+      assert.equal(a.agent.role, "guest");
+      assert.equal(a.agent.machineUuid, g.uuid);
     }
+    const host = (await labApi(s, `/api/v1/agents/${s.agents[2]}`)) as { agent: { role: string } };
+    assert.equal(host.agent.role, "host");
   });
 
   it("run: iperf3 between the guests; the record links both guests to their VMs, shows the host side, netdev within 2 % of iperf3", async () => {
@@ -66,8 +72,16 @@ describe("VM lab: two QEMU guests over virtio-net on a bridge", function () {
     assert.equal(await p.exited, 0, p.stderr().slice(-3000));
     const rec = parseExact(p.stdout()) as RunRecord;
     assert.deepEqual([...rec.agents].sort(), [...s.agents].sort(), "the guests' agents and the host agent");
-    const text = JSON.stringify(rec);
-    for (const g of s.guests) assert.ok(text.includes(`vm ${g.uuid}`), `the record names ${g.name}'s VM (${g.uuid})`);
+    const vms = rec.hostSide?.vms ?? [];
+    for (const g of s.guests) {
+      const vm = vms.find((v) => v.vm_uuid === g.uuid);
+      assert.ok(vm, `the record's host side names ${g.name}'s VM (${g.uuid}): ${JSON.stringify(vms)}`);
+      assert.deepEqual(vm.guest_agents, [g.agentId]);
+      assert.equal(vm.accel, s.accel.slice(0, 3));
+      assert.ok(vm.threads.some((t) => t.kind === "vcpu" && Number(t.run_pct) > 0), `${g.name}: vCPU thread CPU in the window: ${JSON.stringify(vm.threads)}`);
+      assert.ok(vm.net.some((n) => Number(n.rx_bytes) > 0 || Number(n.tx_bytes) > 0), `${g.name}: tap counters in the window: ${JSON.stringify(vm.net)}`);
+      if (vm.accel === "tcg") assert.equal(vm.exits_reason, "tcg: no KVM exits");
+    }
     assert.deepEqual(rec.hostSide?.hostAgents, [s.agents[2]], JSON.stringify(rec.hostSide));
     const t = rec.results!.throughput;
     assert.ok(Number(t.iperf3_receiver_gbit_s) > 0.01, `throughput ${t.iperf3_receiver_gbit_s} Gbit/s`);

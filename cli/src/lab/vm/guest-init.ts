@@ -26,7 +26,7 @@ hostname "$EW_HOSTNAME"
 ip link set lo up
 ip addr add "$EW_IP/24" dev eth0 && ip link set eth0 up || say "eth0 not configured"
 say "network $EW_IP up at $(cut -d' ' -f1 /proc/uptime) s; clock $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-${GUEST_AGENT} --id "$EW_ID" --role guest --collector "$EW_COLLECTOR" --actions "$EW_ACTIONS" \\
+${GUEST_AGENT} --id "$EW_ID" --collector "$EW_COLLECTOR" --actions "$EW_ACTIONS" \\
   --tls-ca /etc/eastwest/ca.pem --tls-cert /etc/eastwest/cert.pem --tls-key /etc/eastwest/key.pem \\
   --spool-dir /var/lib/eastwest-spool --scheduling normal --log-level warn > /dev/console 2>&1
 say "agent exited $?"

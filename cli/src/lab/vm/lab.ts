@@ -1,4 +1,4 @@
-// The VM lab: two QEMU guests on taps on a Linux bridge, each with the deployable agent inside (guest role), a
+// The VM lab: two QEMU guests on taps on a Linux bridge, each with the deployable agent inside (it finds itself in a VM: role guest), a
 // host agent outside (role host: its vm sampler links the guests' agents to their VMs), and a collector in this
 // process that the agents reach over mutual TLS. Same shape as the namespace lab (demo/lab.ts): the returned
 // cleanup stops and removes everything, newest first, safe twice, also after a failed step.
