@@ -109,7 +109,8 @@ export class Agent {
       if (c?.intervalMs === undefined && intervalMs > this.config.intervalMs) slower.push(`${name} ${intervalMs} ms`);
       out.push({ sampler, intervalMs, options: c?.options ?? {} });
     }
-    if (slower.length > 0)
+    // why: only when intervalMs was changed; at the standard second netstate's 10 s is what everyone expects.
+    if (slower.length > 0 && this.config.intervalMs !== STANDARD_INTERVAL_MS)
       this.#deps.logger.info({ intervalMs: this.config.intervalMs, slower }, "samplers slower than intervalMs by design keep their own interval (set samplers.<name>.intervalMs to change one)");
     return out;
   }

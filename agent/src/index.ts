@@ -5,6 +5,5 @@ export type { AgentDeps } from "./agent.ts";
 export { AGENT_ENV, agentConfigSchema, agentDefaults, loadAgentConfig } from "./config.ts";
 export type { AgentConfig } from "./config.ts";
 export { realExec } from "./runtime/exec.ts";
-export { StarvationGuard } from "./runtime/starvation.ts";
 export type { Exec, ExecOptions, ExecResult } from "./runtime/exec.ts";
 export { calibrate } from "./calibrate/index.ts";

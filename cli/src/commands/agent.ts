@@ -1,10 +1,9 @@
 // `eastwest agent`: samplers -> collector over gRPC, until SIGINT/SIGTERM; its
 // outbox as OpenTelemetry metrics when otlp.endpoint is set.
 import type { Meter } from "@opentelemetry/api";
-import { readFileSync } from "node:fs";
-import { applyScheduling, atNormal, createLogger, leaveIdle, realSchedDeps, telemetryOptions, type SchedState } from "@eastwest/common";
+import { applyScheduling, atNormal, createLogger, guardThisProcess, realSchedDeps, telemetryOptions, type SchedState, type StarvationGuard } from "@eastwest/common";
 import { startTelemetry } from "@eastwest/common/telemetry";
-import { Agent, calibrate, loadAgentConfig, realExec, StarvationGuard } from "@eastwest/agent";
+import { Agent, calibrate, loadAgentConfig, realExec } from "@eastwest/agent";
 import type { CliCommand } from "../types.ts";
 import { checkTlsFiles, parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { untilSignal } from "../signals.ts";
@@ -121,13 +120,7 @@ export const agentCommand: CliCommand = {
         await agent.start();
         const applied = applyScheduling(config.scheduling, realSchedDeps());
         if (applied.unavailable) logger.warn({ reason: applied.unavailable }, "scheduling idle not applied; the agent runs at normal priority");
-        guard = new StarvationGuard(applied, {
-          schedstat: () => readFileSync("/proc/thread-self/schedstat", "utf8"),
-          leave: () => leaveIdle(realSchedDeps()),
-          enter: () => applyScheduling("idle", realSchedDeps()),
-          logger,
-        });
-        guard.start();
+        guard = guardThisProcess(applied, logger);
         logger.info({ id: config.id, collector: config.collector.address, scheduling: applied.policy }, "agent started");
         await untilSignal();
         logger.info("agent stopping");

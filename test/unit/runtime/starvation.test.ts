@@ -3,7 +3,7 @@
 // starved again soon, never throw on unreadable text.
 import assert from "node:assert/strict";
 import type { SchedState } from "@eastwest/common";
-import { runQueueWaitNs, StarvationGuard } from "../../../agent/src/runtime/starvation.ts";
+import { runQueueWaitNs, StarvationGuard } from "../../../common/src/starvation.ts";
 
 function rig(waits: Array<number | string>) {
   let i = 0;

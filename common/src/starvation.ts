@@ -7,7 +7,9 @@
 //
 // why the run-queue wait and not timer lateness: the agent's own synchronous work also makes timers late; only the
 // wait counts time the kernel kept a runnable agent off the CPU.
-import type { Logger, SchedState } from "@eastwest/common";
+import type { Logger } from "./log.ts";
+import { readFileSync } from "node:fs";
+import { applyScheduling, leaveIdle, realSchedDeps, type SchedState } from "./sched.ts";
 
 export interface StarvationGuardOptions {
   /** Wait (ms) on the run queue between two checks that counts as starved. Default 2000. */
@@ -117,4 +119,19 @@ export class StarvationGuard {
       return undefined;
     }
   }
+}
+
+/**
+ * A guard for this process, started: `applied` is what applyScheduling gave it (nothing is watched unless it is
+ * idle). The process's main thread's run-queue wait is read from /proc/thread-self/schedstat.
+ */
+export function guardThisProcess(applied: SchedState, logger: Logger): StarvationGuard {
+  const guard = new StarvationGuard(applied, {
+    schedstat: () => readFileSync("/proc/thread-self/schedstat", "utf8"),
+    leave: () => leaveIdle(realSchedDeps()),
+    enter: () => applyScheduling("idle", realSchedDeps()),
+    logger,
+  });
+  guard.start();
+  return guard;
 }
