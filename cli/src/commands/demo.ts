@@ -51,8 +51,15 @@ async function body(io: CliIo, values: Record<string, unknown>, flags: Record<st
   const applied = applyScheduling(config.scheduling, realSchedDeps());
   // why: the demo's collector runs idle on the host whose traffic it measures; starved, it would stop answering.
   const guard = guardThisProcess(applied, logger);
-  onCleanup(async () => guard.stop());
   if (applied.unavailable && asRoot) io.stdout(`demo: scheduling idle not applied (${applied.unavailable}); the collector runs at normal priority\n`);
+  try {
+    return await runAndReport(io, values, config.store.path, lab, logger, durationS);
+  } finally {
+    guard.stop();
+  }
+}
+
+async function runAndReport(io: CliIo, values: Record<string, unknown>, storePath: string, lab: Awaited<ReturnType<typeof startLab>>, logger: ReturnType<typeof createLogger>, durationS: number): Promise<number> {
   const spec = defaultSpec({ durationS, client: lab.client, server: lab.server, serverAddress: lab.serverAddress });
   const record = await executeRun(spec, {
     sessions: lab.collector.sessions,
@@ -64,7 +71,7 @@ async function body(io: CliIo, values: Record<string, unknown>, flags: Record<st
     onProgress: (m) => io.stdout(`demo: ${m}\n`),
   });
   io.stdout(values["json"] ? toJson(record, 2) + "\n" : formatRun(record) + "\n");
-  io.stdout(`demo: data kept in ${config.store.path} (run ${record.id})\n`);
+  io.stdout(`demo: data kept in ${storePath} (run ${record.id})\n`);
   return 0;
 }
 
