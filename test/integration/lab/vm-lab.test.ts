@@ -25,6 +25,9 @@ cells:
   - { name: checksum offload off, set: { tx_checksum: off } }
 `;
 
+/** Guest 1's clock is booted this far ahead of the host's (-rtc base). */
+const AHEAD_S = 3;
+
 describe("VM lab: two QEMU guests over virtio-net on a bridge", function () {
   this.timeout(600_000);
   let dir: ReturnType<typeof tempDir>;
@@ -36,7 +39,8 @@ describe("VM lab: two QEMU guests over virtio-net on a bridge", function () {
     for (const b of ["qemu-system-x86_64", "ip", "iperf3", "ethtool", "apt-get", "dpkg-deb", "ldd"]) requireBinary(b);
     assert.equal(process.getuid?.(), 0, "the VM lab needs root (bridge, taps)");
     dir = tempDir("vmlab");
-    up = start(["lab", "vm", "up", ...data()]);
+    // guest 1 boots with its clock 3 s ahead: the run must measure that offset and correct its samples by it
+    up = start(["lab", "vm", "up", ...data(), "--clock-offset-s", `0,${AHEAD_S}`]);
     await waitFor(() => {
       if (up.child.exitCode !== null) throw new Error(`lab vm up exited ${up.child.exitCode}: ${up.stderr().slice(-3000)}\n${up.stdout()}`);
       return /lab vm: ready in/.test(up.stdout()) ? true : undefined;
@@ -83,6 +87,14 @@ describe("VM lab: two QEMU guests over virtio-net on a bridge", function () {
       if (vm.accel === "tcg") assert.equal(vm.exits_reason, "tcg: no KVM exits");
     }
     assert.deepEqual(rec.hostSide?.hostAgents, [s.agents[2]], JSON.stringify(rec.hostSide));
+    // a TCG guest sets its clock from the RTC in whole seconds: within 1.1 s of what it was booted with
+    const clock = (id: string) => rec.clock?.agents.find((a) => a.agent_id === id);
+    const [g0, g1] = [clock(s.guests[0]!.agentId), clock(s.guests[1]!.agentId)];
+    assert.ok(g0 && g0.offset_ms !== null && Math.abs(g0.offset_ms) < 1100, `guest 0's offset: ${JSON.stringify(g0)}`);
+    assert.ok(g1 && g1.offset_ms !== null && Math.abs(g1.offset_ms - AHEAD_S * 1000) < 1100, `guest 1's offset: ${JSON.stringify(g1)}`);
+    assert.equal(g1.corrected, true);
+    assert.equal(g1.applied_offset_ms, g1.offset_ms);
+    assert.ok(rec.results!.warnings.some((w) => w.startsWith(`clock: ${s.guests[1]!.agentId}'s clock is off`)), rec.results!.warnings.join("\n"));
     const t = rec.results!.throughput;
     assert.ok(Number(t.iperf3_receiver_gbit_s) > 0.01, `throughput ${t.iperf3_receiver_gbit_s} Gbit/s`);
     assert.ok(Math.abs(1 - Number(t.receiver_agreement)) <= 0.02, `netdev vs iperf3 at the receiver: ${t.receiver_agreement}`);

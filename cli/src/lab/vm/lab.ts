@@ -72,13 +72,13 @@ export interface VmLab {
 }
 
 /**
- * The lab's collector: runs ordered through its API are observed by the lab's host agent too. why: under TCG the
- * host agent reports no KVM counters, so the run cannot find it through the guests' VMs as it does under KVM.
+ * The lab's collector: runs ordered through its API are observed by the lab's host agent too (it samples faster
+ * for the run, as the guests' agents do), and read each agent on its own clock (the guests' clocks are their RTC's).
  */
 class VmLabCollector extends Collector {
   observers: string[] = [];
   override run(spec: RunSpec, onProgress?: (msg: string) => void): Promise<RunRecord> {
-    return executeRun(spec, { sessions: this.sessions, store: this.store, logger: this.logger, constants: this.constants, onProgress, observers: this.observers });
+    return executeRun(spec, { sessions: this.sessions, store: this.store, logger: this.logger, constants: this.constants, onProgress, observers: this.observers, clocks: this.clocks });
   }
 }
 
