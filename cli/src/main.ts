@@ -59,6 +59,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   return (await entry.load()).run(rest, io);
 }
 
+/** How long a handle left open may keep the process after its command returned. */
+const EXIT_LINGER_MS = 2000;
+
 /** `--version` or `-V` among a command's arguments (before a `--`). */
 function wantsVersion(args: readonly string[]): boolean {
   const end = args.indexOf("--");
@@ -78,6 +81,9 @@ export async function runProcess(): Promise<void> {
   const io: CliIo = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
   try {
     process.exitCode = await main(process.argv.slice(2), io);
+    // why: the command is over (it stopped what it started); a handle it could not close (a socket to a peer that
+    // vanished without a FIN, a timer of a library) must not keep the process. Unref'd: fires only if one does.
+    setTimeout(() => process.exit(), EXIT_LINGER_MS).unref();
   } catch (err) {
     const detail = err instanceof Error ? (process.env["EASTWEST_DEBUG"] ? (err.stack ?? err.message) : err.message) : String(err);
     process.stderr.write(`eastwest: ${detail}\n`);

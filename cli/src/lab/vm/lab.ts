@@ -75,6 +75,9 @@ export interface VmLab {
  * The lab's collector: runs ordered through its API are observed by the lab's host agent too (it samples faster
  * for the run, as the guests' agents do), and read each agent on its own clock (the guests' clocks are their RTC's).
  */
+/** The longest the lab's cleanup waits for its collector to stop before it stops the guests anyway. */
+const COLLECTOR_STOP_MS = 10_000;
+
 class VmLabCollector extends Collector {
   observers: string[] = [];
   override run(spec: RunSpec, onProgress?: (msg: string) => void): Promise<RunRecord> {
@@ -169,7 +172,8 @@ async function build(o: VmLabOptions, steps: Steps, cleanup: () => Promise<void>
   }
   // why: the collector stops first, while its agents can still answer: a guest killed first leaves its gRPC
   // connection without a FIN (its tap is gone), and that socket would keep this process alive after cleanup.
-  steps.push(() => collector.stop());
+  // why: bounded: a stop stuck on a stream to a guest that is already gone must not keep the rest of the cleanup.
+  steps.push(() => Promise.race([collector.stop(), new Promise((r) => setTimeout(r, COLLECTOR_STOP_MS).unref())]));
   const connected = await waitForGuests(collector, guests, ids, o.bootTimeoutMs, o.signal);
   await collector.sessions.waitFor(hostAgent, 30_000);
   const info = guests.map((g, i): VmGuestInfo => ({ name: g.spec.name, uuid: g.spec.uuid, agentId: ids[i] as string, ip: net.guestIp(i), tap: g.spec.tap, pid: g.child.pid as number, ...(connected[i] as GuestTimes), console: join(runDir, `g${i}.console`) }));
