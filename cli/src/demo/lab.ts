@@ -38,7 +38,8 @@ export interface Lab {
   cleanup: () => Promise<void>;
 }
 
-function stopChild(c: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after 5 s; resolves when the child has exited. */
+export function stopChild(c: ChildProcess): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => c.kill("SIGKILL"), 5000);

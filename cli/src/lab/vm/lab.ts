@@ -2,6 +2,7 @@
 // host agent outside (role host: its vm sampler links the guests' agents to their VMs), and a collector in this
 // process that the agents reach over mutual TLS. Same shape as the namespace lab (demo/lab.ts): the returned
 // cleanup stops and removes everything, newest first, safe twice, also after a failed step.
+import { stopChild } from "../../demo/lab.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -85,14 +86,6 @@ class VmLabCollector extends Collector {
   }
 }
 
-function stopChild(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(() => c.kill("SIGKILL"), 5000);
-    c.once("exit", () => (clearTimeout(t), resolve()));
-    c.kill("SIGTERM");
-  });
-}
 
 /**
  * Starts the lab (as root); on failure cleans up what it started and rethrows. `onCleanup` gets the cleanup first;
