@@ -73,7 +73,7 @@ export async function callApi(target: ApiTarget, path: string, post?: { body: st
   try {
     res = await fetch(url, init);
   } catch (err) {
-    throw new Error(`cannot reach the collector at ${url}: ${errorMessage(err)} (is 'eastwest collector' running? --api)`);
+    throw new Error(`cannot reach the collector at ${url}: ${fetchFailure(err)} (is 'eastwest collector' running? --api)`);
   }
   const text = await res.text();
   let body: { error?: string; problems?: string[] } = {};
@@ -86,4 +86,20 @@ export async function callApi(target: ApiTarget, path: string, post?: { body: st
   if (res.status === 400 && body.problems) throw new ConfigError(body.problems);
   const hint = res.status === 401 || res.status === 403 ? " (--token-file FILE or EASTWEST_TOKEN; a token: 'eastwest token new')" : "";
   throw new Error(`collector answered ${res.status}: ${body.error ?? text}${hint}`);
+}
+
+/** What a failed fetch means: undici says "fetch failed" and keeps the reason in its cause. */
+function fetchFailure(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+  const words: Record<string, string> = {
+    ECONNREFUSED: "connection refused",
+    ENOTFOUND: "no such host",
+    EAI_AGAIN: "the host name does not resolve (yet)",
+    ETIMEDOUT: "connection timed out",
+    EHOSTUNREACH: "host unreachable",
+    ENETUNREACH: "network unreachable",
+    ECONNRESET: "connection reset by the peer",
+  };
+  if (cause?.code && words[cause.code]) return words[cause.code] as string;
+  return cause?.message ? `${errorMessage(err)}: ${cause.message}` : errorMessage(err);
 }

@@ -18,7 +18,7 @@ export type { RunEndpoint, RunSpec } from "./run/types.ts";
 export { CampaignError, runCampaign } from "./campaign/runner.ts";
 export type { CampaignDeps, CampaignRecord, Progress } from "./campaign/runner.ts";
 export { validateSpec } from "./campaign/manager.ts";
-export { parseCampaignSpec } from "./campaign/spec.ts";
+export { parseCampaignSpec, readText as readSpecText } from "./campaign/spec.ts";
 export { renderReport, reportFileName } from "./campaign/report.ts";
 export { reportInput } from "./campaign/report-input.ts";
 export * from "./format.ts";

@@ -1,6 +1,6 @@
 // `eastwest campaign run|report|show|list`: Table-1 style campaigns.
-import { readFileSync, writeFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { readSpecFile, validateSpecFile } from "../spec-file.ts";
+import { writeFileSync } from "node:fs";
 import { ConfigError, createLogger, toJson } from "@eastwest/common";
 import { EmbeddedStore, formatCampaign, loadCollectorConfig, parseCampaignSpec, renderReport, reportInput, runCampaign, validateSpec, type CampaignRecord, type Progress } from "@eastwest/collector";
 import { startLab } from "../demo/lab.ts";
@@ -53,7 +53,7 @@ function progressLine(io: CliIo): (p: Progress) => void {
 }
 
 async function runLab(io: CliIo, values: Record<string, unknown>, specPath: string, vm: boolean): Promise<CampaignRecord> {
-  const doc = (specPath.endsWith(".json") ? JSON.parse(readFileSync(specPath, "utf8")) : parseYaml(readFileSync(specPath, "utf8"))) as Record<string, unknown>;
+  const { doc } = readSpecFile(specPath);
   const asRoot = process.getuid?.() === 0;
   // why: reject a bad spec before building anything, with the lab's future endpoints standing in.
   const placeholder = vm
@@ -90,7 +90,10 @@ async function runLab(io: CliIo, values: Record<string, unknown>, specPath: stri
 }
 
 async function runApi(io: CliIo, values: Record<string, unknown>, specPath: string): Promise<CampaignRecord> {
-  return postCampaign(io, values, readFileSync(specPath, "utf8"), specPath.endsWith(".json") ? "json" : "yaml");
+  // why: a bad spec is the user's to fix here and now, with the file's name and line, whether or not a collector answers.
+  const f = readSpecFile(specPath);
+  validateSpecFile(specPath, f);
+  return postCampaign(io, values, f.text, f.format);
 }
 
 /** Starts a campaign through the API (values: --api, --token-file) and follows it until it is no longer running. */

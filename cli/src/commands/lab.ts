@@ -1,7 +1,7 @@
 // `eastwest lab vm up|run|campaign|down`: two QEMU guests on one host over virtio-net (cli/src/lab/vm), kept up
 // by `up` until `down` (or Ctrl-C); `run` and `campaign` go through the lab collector's HTTP API.
-import { readFileSync, writeFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { readSpecFile } from "../spec-file.ts";
+import { writeFileSync } from "node:fs";
 import { ConfigError, createLogger, errorMessage, toJson } from "@eastwest/common";
 import { formatCampaign, loadCollectorConfig, renderReport, reportInput, type RunRecord } from "@eastwest/collector";
 import { formatRun } from "@eastwest/collector/format";
@@ -92,8 +92,7 @@ async function run(io: CliIo, values: Record<string, unknown>, s: VmLabState): P
 }
 
 async function campaign(io: CliIo, values: Record<string, unknown>, s: VmLabState, specPath: string): Promise<number> {
-  const text = readFileSync(specPath, "utf8");
-  const doc = (specPath.endsWith(".json") ? JSON.parse(text) : parseYaml(text)) as Record<string, unknown>;
+  const { doc } = readSpecFile(specPath);
   doc["endpoints"] = [{ name: "vmlab", client: s.client, server: s.server, serverAddress: s.serverAddress }];
   const rec = await postCampaign(io, { api: s.api, "token-file": s.tokenFile }, JSON.stringify(doc), "json");
   io.stdout(values["json"] ? toJson(rec, 2) + "\n" : formatCampaign(rec));

@@ -27,7 +27,8 @@ function formatPath(path: readonly PropertyKey[]): string {
 /** Alias expansions a YAML spec may make (yaml's own default is 100). */
 const MAX_YAML_ALIASES = 100;
 
-function readText(text: string, format: "yaml" | "json"): unknown {
+/** A spec text as a plain document (YAML with unique keys, bounded aliases; or JSON); ConfigError naming the line. */
+export function readText(text: string, format: "yaml" | "json"): unknown {
   if (format === "json") {
     try {
       return JSON.parse(text) as unknown;
