@@ -1,6 +1,6 @@
-// The starvation guard's decisions over a scripted run-queue wait (the real one is in
-// integration/pipeline/starvation.test.ts): leave idle when starved, return after the stay, stay longer when
-// starved again soon, never throw on unreadable text.
+// The starvation guard's decisions over a scripted run-queue wait (a real starved process cannot show them
+// reliably: it may get no CPU at all, see README, Configuration): leave idle when starved, return after the stay,
+// stay longer when starved again soon, never throw on unreadable text.
 import assert from "node:assert/strict";
 import type { SchedState } from "@eastwest/common";
 import { runQueueWaitNs, StarvationGuard } from "../../../common/src/starvation.ts";
