@@ -58,11 +58,6 @@ export class StarvationGuard {
     return this.#state;
   }
 
-  /** Whether the guard has the agent at normal priority because it starved. */
-  get boosted(): boolean {
-    return this.#backAt > 0;
-  }
-
   start(): void {
     if (this.#state.policy !== "idle" || this.#timer) return;
     this.#lastWait = this.#read();
