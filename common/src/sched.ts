@@ -52,19 +52,26 @@ export function hasCapSysNice(status: string): boolean {
   return ((BigInt(`0x${m[1]}`) >> CAP_SYS_NICE) & 1n) === 1n;
 }
 
-/** The policies of every thread of `pid`, from /proc. */
-export function threadPolicies(pid: number, procRoot = "/proc"): number[] {
+/** Every thread of `pid`, from /proc: its id, name (comm) and policy. */
+export function threadsOf(pid: number, procRoot = "/proc"): Array<{ tid: number; comm: string; policy: number }> {
   const dir = join(procRoot, String(pid), "task");
-  const out: number[] = [];
+  const out: Array<{ tid: number; comm: string; policy: number }> = [];
   for (const tid of readdirSync(dir)) {
     try {
-      out.push(statPolicy(readFileSync(join(dir, tid, "stat"), "utf8")));
+      const stat = readFileSync(join(dir, tid, "stat"), "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      out.push({ tid: Number(tid), comm, policy: statPolicy(stat) });
     } catch (err) {
       // why: a thread may end between the listing and the read.
       if ((err as NodeJS.ErrnoException).code !== "ENOENT" && (err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
     }
   }
   return out;
+}
+
+/** The policies of every thread of `pid`, from /proc. */
+export function threadPolicies(pid: number, procRoot = "/proc"): number[] {
+  return threadsOf(pid, procRoot).map((t) => t.policy);
 }
 
 export interface SchedDeps {
@@ -93,32 +100,29 @@ export function realSchedDeps(pid = process.pid): SchedDeps {
 }
 
 /**
- * Puts every thread of the process under `wanted`; threads made later inherit it. "normal" changes nothing.
+ * Puts every thread of the process under `wanted`, except the threads in `keep` (the starvation watcher), which
+ * stay at SCHED_OTHER; threads made later inherit their creator's policy. "normal" changes nothing.
  * Never throws: when idle cannot be had, the process stays as it was and the state says why.
  */
-export function applyScheduling(wanted: Scheduling, deps: SchedDeps): SchedState {
+export function applyScheduling(wanted: Scheduling, deps: SchedDeps, keep: readonly number[] = []): SchedState {
   if (wanted === "normal") return { policy: "normal" };
   try {
     if (!hasCapSysNice(deps.status())) {
       return { policy: "normal", unavailable: "unavailable: no CAP_SYS_NICE, which iperf3 and calibration need to run at normal priority again" };
     }
     deps.chrt(["--idle", "--all-tasks", "--pid", "0", String(deps.pid)]);
-    const stray = deps.policies().filter((p) => p !== SCHED_IDLE);
-    if (stray.length > 0) return { policy: "normal", unavailable: `unavailable: ${stray.length} thread(s) not under SCHED_IDLE after chrt (policy ${stray[0]})` };
+    for (const tid of keep) deps.chrt(["--other", "--pid", "0", String(tid)]);
+    const policies = deps.policies();
+    const normal = policies.filter((p) => p === SCHED_OTHER).length;
+    const stray = policies.filter((p) => p !== SCHED_IDLE && p !== SCHED_OTHER);
+    if (stray.length > 0 || normal > keep.length) {
+      // why: never leave the process half idle.
+      deps.chrt(["--other", "--all-tasks", "--pid", "0", String(deps.pid)]);
+      return { policy: "normal", unavailable: `unavailable: ${stray.length + normal - keep.length} thread(s) not under SCHED_IDLE after chrt (policy ${stray[0] ?? SCHED_OTHER})` };
+    }
     return { policy: "idle" };
   } catch (err) {
     return { policy: "normal", unavailable: `unavailable: ${errorMessage(err)}` };
-  }
-}
-
-/** Puts every thread of the process back under SCHED_OTHER (leaving idle takes CAP_SYS_NICE). Never throws. */
-export function leaveIdle(deps: SchedDeps): SchedState {
-  try {
-    deps.chrt(["--other", "--all-tasks", "--pid", "0", String(deps.pid)]);
-    const stray = deps.policies().filter((p) => p !== SCHED_OTHER);
-    return stray.length === 0 ? { policy: "normal" } : { policy: "idle", unavailable: `unavailable: ${stray.length} thread(s) still not SCHED_OTHER after chrt (policy ${stray[0]})` };
-  } catch (err) {
-    return { policy: "idle", unavailable: `unavailable: ${errorMessage(err)}` };
   }
 }
 

@@ -1,66 +1,64 @@
 // Idle, but never starved for long. An agent at SCHED_IDLE runs only on CPU no ordinary task wants; on a host
 // with none at all (every core busy at normal priority, e.g. vCPUs saturating it) it gets almost nothing (weight 3
-// against 1024) and stops reporting exactly when the host is under the most pressure. The guard watches how long
-// the agent's main thread waited, runnable, for a CPU (/proc/thread-self/schedstat, field 2): when that exceeds
-// `starvedMs` between two checks, the agent leaves SCHED_IDLE for `normalForMs`, then returns to it. Starved again
-// soon after returning, it stays normal twice as long (up to `maxNormalForMs`).
+// against 1024) and stops reporting exactly when the host is under the most pressure. The watcher thread
+// (starvation-watch.ts), which stays at SCHED_OTHER, takes the process out of SCHED_IDLE when its main thread has
+// been runnable without running for 2 s. This guard, on the main thread, then keeps it normal for `normalForMs`
+// and returns it to SCHED_IDLE; starved again soon after returning, it stays normal twice as long (up to
+// `maxNormalForMs`).
 //
-// why the run-queue wait and not timer lateness: the agent's own synchronous work also makes timers late; only the
-// wait counts time the kernel kept a runnable agent off the CPU.
+// why runnable-without-running and not timer lateness: the agent's own synchronous work also makes timers late;
+// only a thread that is runnable and gets no CPU is kept off it by the kernel.
 import type { Logger } from "./log.ts";
-import { readFileSync } from "node:fs";
-import { applyScheduling, leaveIdle, realSchedDeps, type SchedState } from "./sched.ts";
+import { applyScheduling, realSchedDeps, type Scheduling, type SchedState } from "./sched.ts";
+import { StarvationWatch, type WatchCounters } from "./starvation-watch.ts";
+
+/** The watcher as the guard sees it. */
+export interface GuardWatch {
+  arm(): void;
+  disarm(): void;
+  counters(): WatchCounters;
+}
 
 export interface StarvationGuardOptions {
-  /** Wait (ms) on the run queue between two checks that counts as starved. Default 2000. */
-  starvedMs?: number;
   /** How long to stay normal after starving (ms). Default 60000. */
   normalForMs?: number;
   /** The longest stay at normal after repeated starving (ms). Default 600000. */
   maxNormalForMs?: number;
   /** Check period (ms). Default 1000. */
   everyMs?: number;
-  /** The main thread's schedstat text ("run_ns wait_ns slices"). */
-  schedstat: () => string;
-  /** Leaves SCHED_IDLE; the state after it. */
-  leave: () => SchedState;
-  /** Returns to SCHED_IDLE; the state after it. */
+  watch: GuardWatch;
+  /** Returns to SCHED_IDLE (all threads but the watcher); the state after it. */
   enter: () => SchedState;
   logger?: Logger;
   now?: () => number;
 }
 
-/** ns waited on the run queue so far (field 2 of schedstat); undefined when unreadable. */
-export function runQueueWaitNs(text: string): bigint | undefined {
-  const f = text.trim().split(/\s+/);
-  return f.length >= 2 && /^\d{1,20}$/.test(f[1] as string) ? BigInt(f[1] as string) : undefined;
-}
-
 export class StarvationGuard {
   readonly #o: Required<Omit<StarvationGuardOptions, "logger">> & { logger?: Logger };
   #state: SchedState;
-  #lastWait: bigint | undefined;
   #timer: NodeJS.Timeout | undefined;
   #backAt = 0;
   #returnedAt = -Infinity;
   #stay: number;
-  /** Times the agent left SCHED_IDLE because it starved. */
+  #seen: WatchCounters = { left: 0, waitedMs: 0, failed: 0 };
+  /** Times the process left SCHED_IDLE because it starved. */
   starved = 0;
 
   constructor(initial: SchedState, o: StarvationGuardOptions) {
-    this.#o = { starvedMs: 2000, normalForMs: 60_000, maxNormalForMs: 600_000, everyMs: 1000, now: Date.now, ...o };
+    this.#o = { normalForMs: 60_000, maxNormalForMs: 600_000, everyMs: 1000, now: Date.now, ...o };
     this.#state = initial;
     this.#stay = this.#o.normalForMs;
   }
 
-  /** The policy in effect now. */
+  /** The policy in effect now (as last seen by the main thread). */
   get state(): SchedState {
     return this.#state;
   }
 
   start(): void {
     if (this.#state.policy !== "idle" || this.#timer) return;
-    this.#lastWait = this.#read();
+    this.#seen = this.#o.watch.counters();
+    this.#o.watch.arm();
     this.#timer = setInterval(() => this.check(), this.#o.everyMs);
     this.#timer.unref();
   }
@@ -68,33 +66,30 @@ export class StarvationGuard {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#o.watch.disarm();
   }
 
   /** One check (the timer's; tests call it directly). */
   check(): void {
     const now = this.#o.now();
-    const wait = this.#read();
-    const waitedMs = wait !== undefined && this.#lastWait !== undefined ? Number(wait - this.#lastWait) / 1e6 : 0;
-    if (wait !== undefined) this.#lastWait = wait;
+    const c = this.#o.watch.counters();
+    if (c.failed > this.#seen.failed) this.#o.logger?.warn({ waitedMs: c.waitedMs }, "starved at SCHED_IDLE and could not leave it (chrt failed)");
+    const left = c.left > this.#seen.left;
+    this.#seen = c;
     if (this.#backAt > 0) {
       if (now >= this.#backAt) this.#return(now);
       return;
     }
-    if (this.#state.policy === "idle" && waitedMs >= this.#o.starvedMs) this.#boost(now, waitedMs);
+    if (left) this.#left(now, c.waitedMs);
   }
 
-  #boost(now: number, waitedMs: number): void {
+  #left(now: number, waitedMs: number): void {
     // why: starving again within one stay of returning means the host has no idle CPU for longer: stay longer.
     this.#stay = now - this.#returnedAt < this.#stay ? Math.min(this.#stay * 2, this.#o.maxNormalForMs) : this.#o.normalForMs;
-    const after = this.#o.leave();
-    if (after.policy !== "normal") {
-      this.#o.logger?.warn({ waitedMs: Math.round(waitedMs), reason: after.unavailable }, "starved at SCHED_IDLE and could not leave it");
-      return;
-    }
     this.starved += 1;
-    this.#state = after;
+    this.#state = { policy: "normal" };
     this.#backAt = now + this.#stay;
-    this.#o.logger?.warn({ waitedMs: Math.round(waitedMs), normalForMs: this.#stay }, "starved at SCHED_IDLE (no idle CPU on this host): running at normal priority for a while");
+    this.#o.logger?.warn({ waitedMs, normalForMs: this.#stay }, "starved at SCHED_IDLE (no idle CPU on this host): running at normal priority for a while");
   }
 
   #return(now: number): void {
@@ -102,31 +97,53 @@ export class StarvationGuard {
     this.#backAt = 0;
     this.#returnedAt = now;
     this.#state = after;
-    this.#lastWait = this.#read();
-    if (after.policy === "idle") this.#o.logger?.info("back at SCHED_IDLE");
-    else this.#o.logger?.warn({ reason: after.unavailable }, "could not return to SCHED_IDLE; staying normal");
-  }
-
-  #read(): bigint | undefined {
-    try {
-      return runQueueWaitNs(this.#o.schedstat());
-    } catch {
-      return undefined;
-    }
+    if (after.policy === "idle") {
+      this.#seen = this.#o.watch.counters();
+      this.#o.watch.arm();
+      this.#o.logger?.info("back at SCHED_IDLE");
+    } else this.#o.logger?.warn({ reason: after.unavailable }, "could not return to SCHED_IDLE; staying normal");
   }
 }
 
+/** A guard that watches nothing: the process runs normal (wanted, or idle unavailable). */
+const NO_WATCH: GuardWatch = { arm: () => undefined, disarm: () => undefined, counters: () => ({ left: 0, waitedMs: 0, failed: 0 }) };
+
+/** The guard and the watcher behind it; `close` ends both. */
+export interface Scheduled {
+  guard: StarvationGuard;
+  /** The watcher thread's id, when there is one. */
+  watcherTid?: number;
+  close(): Promise<void>;
+}
+
 /**
- * A guard for this process, started: `applied` is what applyScheduling gave it (nothing is watched unless it is
- * idle). The process's main thread's run-queue wait is read from /proc/thread-self/schedstat.
+ * Puts this process under `wanted`, with its guard started. For idle: starts the watcher thread first (it must
+ * be made while the process is normal), then every other thread goes idle. Never throws: when idle cannot be
+ * had, the process stays normal and the guard's state says why.
  */
-export function guardThisProcess(applied: SchedState, logger: Logger): StarvationGuard {
-  const guard = new StarvationGuard(applied, {
-    schedstat: () => readFileSync("/proc/thread-self/schedstat", "utf8"),
-    leave: () => leaveIdle(realSchedDeps()),
-    enter: () => applyScheduling("idle", realSchedDeps()),
-    logger,
-  });
+export async function scheduleThisProcess(wanted: Scheduling, logger: Logger): Promise<Scheduled> {
+  const normal = (state: SchedState): Scheduled => ({ guard: new StarvationGuard(state, { watch: NO_WATCH, enter: () => state }), close: async () => undefined });
+  if (wanted === "normal") return normal({ policy: "normal" });
+  let watch: StarvationWatch;
+  try {
+    watch = await StarvationWatch.start();
+  } catch (err) {
+    return normal({ policy: "normal", unavailable: `unavailable: ${(err as Error).message}` });
+  }
+  const enter = () => applyScheduling("idle", realSchedDeps(), [watch.tid]);
+  const applied = enter();
+  if (applied.policy !== "idle") {
+    await watch.close();
+    return normal(applied);
+  }
+  const guard = new StarvationGuard(applied, { watch, enter, logger });
   guard.start();
-  return guard;
+  return {
+    guard,
+    watcherTid: watch.tid,
+    close: async () => {
+      guard.stop();
+      await watch.close();
+    },
+  };
 }

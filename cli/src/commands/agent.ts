@@ -1,7 +1,7 @@
 // `eastwest agent`: samplers -> collector over gRPC, until SIGINT/SIGTERM; its
 // outbox as OpenTelemetry metrics when otlp.endpoint is set.
 import type { Meter } from "@opentelemetry/api";
-import { applyScheduling, atNormal, createLogger, guardThisProcess, realSchedDeps, telemetryOptions, type SchedState, type StarvationGuard } from "@eastwest/common";
+import { atNormal, createLogger, scheduleThisProcess, telemetryOptions, type Scheduled, type SchedState } from "@eastwest/common";
 import { startTelemetry } from "@eastwest/common/telemetry";
 import { Agent, calibrate, loadAgentConfig, realExec } from "@eastwest/agent";
 import type { CliCommand } from "../types.ts";
@@ -110,21 +110,21 @@ export const agentCommand: CliCommand = {
       const logger = createLogger("agent", config.logLevel);
       const telemetry = await startTelemetry(telemetryOptions(config.otlp, "eastwest-agent", config.id, logger));
       // why: start-up (loading, probing the samplers' sources, calibration) runs at normal priority, once; the
-      // steady state runs under config.scheduling, with a guard that leaves SCHED_IDLE while the agent starves.
-      let guard: StarvationGuard | undefined;
-      const scheduling = (): SchedState => guard?.state ?? { policy: "normal" };
+      // steady state runs under config.scheduling, with a watcher thread that leaves SCHED_IDLE while the agent starves.
+      let scheduled: Scheduled | undefined;
+      const scheduling = (): SchedState => scheduled?.guard.state ?? { policy: "normal" };
       // why: calibration measures this host's copy and system call costs; at SCHED_IDLE any other task would inflate them.
       const agent = new Agent(config, { logger, scheduling, calibrate: () => calibrate({ exec: atNormal(scheduling, realExec) }) });
       observeOutbox(telemetry.meter, agent);
       try {
         await agent.start();
-        const applied = applyScheduling(config.scheduling, realSchedDeps());
+        scheduled = await scheduleThisProcess(config.scheduling, logger);
+        const applied = scheduled.guard.state;
         if (applied.unavailable) logger.warn({ reason: applied.unavailable }, "scheduling idle not applied; the agent runs at normal priority");
-        guard = guardThisProcess(applied, logger);
         logger.info({ id: config.id, collector: config.collector.address, scheduling: applied.policy }, "agent started");
         await untilSignal();
         logger.info("agent stopping");
-        guard?.stop();
+        await scheduled.close();
         await agent.stop();
       } finally {
         await telemetry.shutdown();

@@ -1,5 +1,5 @@
 // `eastwest collector`: gRPC ingest, embedded store, HTTP API, until SIGINT/SIGTERM.
-import { applyScheduling, createLogger, guardThisProcess, realSchedDeps } from "@eastwest/common";
+import { createLogger, scheduleThisProcess } from "@eastwest/common";
 import { Collector, COLLECTOR_ENV, collectorDefaults, loadCollectorConfig } from "@eastwest/collector";
 import type { CliCommand } from "../types.ts";
 import { checkTlsFiles, parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
@@ -73,16 +73,16 @@ export const collectorCommand: CliCommand = {
       if (values["print-config"]) return printConfig(io, config);
       if (config.grpc.tls.cert !== "") checkTlsFiles("grpc.tls", config.grpc.tls);
       const logger = createLogger("collector", config.logLevel);
-      const scheduling = applyScheduling(config.scheduling, realSchedDeps());
-      // why: an idle collector on a host with no idle CPU would stop answering its agents; the guard takes it back to normal while it starves.
-      const guard = guardThisProcess(scheduling, logger);
+      // why: an idle collector on a host with no idle CPU would stop answering its agents; the watcher takes it back to normal while it starves.
+      const scheduled = await scheduleThisProcess(config.scheduling, logger);
+      const scheduling = scheduled.guard.state;
       if (scheduling.unavailable) logger.warn({ reason: scheduling.unavailable }, "scheduling idle not applied; the collector runs at normal priority");
       const collector = new Collector(config, logger);
       await collector.start();
       io.stdout(JSON.stringify({ grpc_port: collector.grpcPort, http_port: collector.httpPort }) + "\n");
       await untilSignal();
       logger.info({ timeoutMs: config.shutdownTimeoutMs }, "collector stopping");
-      guard.stop();
+      await scheduled.close();
       const outcome = await stopWithin({ stop: () => collector.stop(), timeoutMs: config.shutdownTimeoutMs, step: () => collector.stopStep, logger });
       if (outcome === "stopped") logger.info("collector stopped");
       return 0;

@@ -3,7 +3,7 @@
 // one on the host (separate processes, over gRPC), a 10 s iperf3 run between
 // the namespaces, the per-64 KiB breakdown, then everything removed — also on
 // Ctrl-C or when a step fails. Without root: the same over loopback.
-import { ConfigError, applyScheduling, createLogger, errorMessage, guardThisProcess, realSchedDeps, toJson } from "@eastwest/common";
+import { ConfigError, createLogger, errorMessage, scheduleThisProcess, toJson } from "@eastwest/common";
 import { defaultSpec, executeRun, formatRun, loadCollectorConfig } from "@eastwest/collector";
 import { PAPER_CONSTANTS } from "@eastwest/collector/model";
 import { startLab } from "../demo/lab.ts";
@@ -48,14 +48,14 @@ async function body(io: CliIo, values: Record<string, unknown>, flags: Record<st
   if (!asRoot && !vm) io.stdout(`demo: ${process.getuid?.() === 0 ? "--loopback given" : "not root"}: running over loopback (no namespaces, no bridge)\n`);
   const lab = vm ? await startVmLab(vm, onCleanup) : await startLab({ config, logger, bridge: asRoot, prefix: PREFIX, net: NET, idPrefix: "demo", say }, onCleanup);
   // why: after the agents started, so that they do not inherit it (each applies its own policy).
-  const applied = applyScheduling(config.scheduling, realSchedDeps());
   // why: the demo's collector runs idle on the host whose traffic it measures; starved, it would stop answering.
-  const guard = guardThisProcess(applied, logger);
+  const scheduled = await scheduleThisProcess(config.scheduling, logger);
+  const applied = scheduled.guard.state;
   if (applied.unavailable && asRoot) io.stdout(`demo: scheduling idle not applied (${applied.unavailable}); the collector runs at normal priority\n`);
   try {
     return await runAndReport(io, values, config.store.path, lab, logger, durationS);
   } finally {
-    guard.stop();
+    await scheduled.close();
   }
 }
 

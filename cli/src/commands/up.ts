@@ -3,7 +3,7 @@
 import { dirname, join, resolve } from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { applyScheduling, ConfigError, createLogger, guardThisProcess, realSchedDeps } from "@eastwest/common";
+import { ConfigError, createLogger, scheduleThisProcess } from "@eastwest/common";
 import { Collector, loadCollectorConfig, type CollectorConfig } from "@eastwest/collector";
 import type { CliCommand } from "../types.ts";
 import { checkTlsFiles, parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
@@ -79,8 +79,8 @@ export const upCommand: CliCommand = {
       const spoolDir = join(dirname(resolve(config.store.path)), "spool");
       const agent = spawnAgent(collector.grpcPort, localAgent, tlsArgs, config.logLevel, config.otlp.endpoint, spoolDir);
       // why: after the agent started, so that it does not inherit the collector's policy (it applies its own).
-      const scheduling = applyScheduling(config.scheduling, realSchedDeps());
-      const guard = guardThisProcess(scheduling, logger);
+      const scheduled = await scheduleThisProcess(config.scheduling, logger);
+      const scheduling = scheduled.guard.state;
       if (scheduling.unavailable) logger.warn({ reason: scheduling.unavailable }, "scheduling idle not applied; the collector runs at normal priority");
       const api = `http://${config.http.host}:${collector.httpPort}`;
       io.stdout(`eastwest up: collector gRPC :${collector.grpcPort}, store ${config.store.path}\n`);
@@ -92,7 +92,7 @@ export const upCommand: CliCommand = {
       if (first === "agent") logger.error("agent exited early");
       agent.kill("SIGTERM");
       await agentExit;
-      guard.stop();
+      await scheduled.close();
       await collector.stop();
       io.stdout(`eastwest up: stored ${collector.stats.pointsStored} points in ${collector.stats.batchesStored} batches\n`);
       return first === "agent" ? 1 : 0;

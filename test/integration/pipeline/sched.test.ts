@@ -7,7 +7,7 @@ import { silentLogger } from "@eastwest/common";
 import { Collector } from "../../../collector/src/collector.ts";
 import { loadCollectorConfig } from "../../../collector/src/config.ts";
 import { defaultSpec } from "../../../collector/src/run/runner.ts";
-import { SCHED_IDLE, SCHED_OTHER, statPolicy, threadPolicies } from "../../../common/src/sched.ts";
+import { SCHED_IDLE, SCHED_OTHER, statPolicy, threadPolicies, threadsOf } from "../../../common/src/sched.ts";
 import { freePort, RUN_ACTIONS, getJson, killAll, requireBinary, start, tempDir, waitFor, type Proc } from "../../helpers/procs.ts";
 
 /** Policies of the iperf3 processes whose argv names `port`. */
@@ -68,9 +68,10 @@ describe("scheduling policy of real processes", function () {
       // its starvation guard may already have taken it back to normal, and then it has said so.
       const seen = await waitFor(() => {
         if (starved(p)) return "starved";
-        const t = threadPolicies(p.pid);
-        return t.length > 1 && t.every((x) => x === SCHED_IDLE) ? "idle" : undefined;
-      }, 20_000, `${id}: every thread at SCHED_IDLE (or the agent saying it starved)`);
+        const t = threadsOf(p.pid);
+        const rest = t.filter((x) => x.comm !== "eastwest-watch");
+        return rest.length > 1 && rest.every((x) => x.policy === SCHED_IDLE) && t.find((x) => x.comm === "eastwest-watch")?.policy === SCHED_OTHER ? "idle" : undefined;
+      }, 20_000, `${id}: every thread at SCHED_IDLE but the watcher at SCHED_OTHER (or the agent saying it starved)`);
       idle.set(id, seen === "idle");
     }
     const port = await freePort();
@@ -99,6 +100,7 @@ describe("scheduling policy of real processes", function () {
     const agent = start(["agent", "--id", "normal-1", "--collector", `127.0.0.1:${collector.grpcPort}`, "--scheduling", "normal", "--log-level", "warn"]);
     const threads = await connected(collector, "normal-1", agent);
     assert.ok(threads.every((x) => x === SCHED_OTHER), String(threads));
+    assert.ok(!threadsOf(agent.pid).some((t) => t.comm === "eastwest-watch"), "no watcher when the agent runs normal");
     const latest = await waitFor(async () => {
       const text = await (await fetch(`http://127.0.0.1:${collector.httpPort}/api/v1/latest?measurement=eastwest_agent&agent_id=normal-1`)).text();
       return text.includes("sched_idle") ? text : undefined;

@@ -77,6 +77,15 @@ describe("scheduling policy", () => {
       assert.deepEqual(d.calls, []);
     });
 
+    it("kept threads (the watcher) go back to SCHED_OTHER; one more normal thread than kept undoes it all", () => {
+      const d = deps({ policies: () => [SCHED_IDLE, SCHED_OTHER, SCHED_IDLE] });
+      assert.deepEqual(applyScheduling("idle", d, [4242]), { policy: "idle" });
+      assert.deepEqual(d.calls.slice(-1), [["--other", "--pid", "0", "4242"]]);
+      const two = deps({ policies: () => [SCHED_OTHER, SCHED_OTHER, SCHED_IDLE] });
+      assert.deepEqual(applyScheduling("idle", two, [4242]), { policy: "normal", unavailable: "unavailable: 1 thread(s) not under SCHED_IDLE after chrt (policy 0)" });
+      assert.deepEqual(two.calls.at(-1), ["--other", "--all-tasks", "--pid", "0", String(two.pid)]);
+    });
+
     it("a failing chrt or a thread left behind: normal, with the reason", () => {
       const failing = applyScheduling("idle", deps({ chrt: () => { throw new Error("chrt (util-linux) not found"); } }));
       assert.deepEqual(failing, { policy: "normal", unavailable: "unavailable: chrt (util-linux) not found" });

@@ -1,78 +1,134 @@
-// The starvation guard's decisions over a scripted run-queue wait (a real starved process cannot show them
-// reliably: it may get no CPU at all, see README, Configuration): leave idle when starved, return after the stay,
-// stay longer when starved again soon, never throw on unreadable text.
+// The starvation guard's decisions over a scripted watcher (a real starved process cannot show them reliably):
+// adopt a leave, return after the stay, stay longer when starved again soon; and the real watcher thread over a
+// schedstat file the test writes and a chrt that records its arguments.
 import assert from "node:assert/strict";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { SchedState } from "@eastwest/common";
-import { runQueueWaitNs, StarvationGuard } from "../../../common/src/starvation.ts";
+import { StarvationGuard, type GuardWatch } from "../../../common/src/starvation.ts";
+import { StarvationWatch } from "../../../common/src/starvation-watch.ts";
+import { tempDir, waitFor } from "../../helpers/procs.ts";
 
-function rig(waits: Array<number | string>) {
-  let i = 0;
+function rig() {
   let now = 0;
   const calls: string[] = [];
-  const guard = new StarvationGuard({ policy: "idle" }, {
-    schedstat: () => {
-      const w = waits[Math.min(i++, waits.length - 1)] as number | string;
-      return typeof w === "string" ? w : `123 ${w * 1e6} 7\n`;
-    },
-    leave: (): SchedState => (calls.push("leave"), { policy: "normal" }),
-    enter: (): SchedState => (calls.push("enter"), { policy: "idle" }),
-    now: () => now,
-  });
-  return { guard, calls, tick: (ms: number) => ((now += ms), guard.check()) };
+  const c = { left: 0, waitedMs: 0, failed: 0 };
+  let armed = false;
+  const watch: GuardWatch = { arm: () => ((armed = true), calls.push("arm")), disarm: () => void (armed = false), counters: () => ({ ...c }) };
+  const guard = new StarvationGuard({ policy: "idle" }, { watch, enter: (): SchedState => (calls.push("enter"), { policy: "idle" }), now: () => now });
+  /** What the watcher does when it sees the main thread starve (only while armed). */
+  const starve = (waitedMs: number) => {
+    if (!armed) return;
+    armed = false;
+    c.left += 1;
+    c.waitedMs = waitedMs;
+  };
+  return { guard, calls, c, starve, armed: () => armed, tick: (ms: number) => ((now += ms), guard.check()) };
 }
 
 describe("starvation guard", () => {
-  it("reads the run-queue wait from schedstat, and nothing from garbage", () => {
-    assert.equal(runQueueWaitNs("10 20 3\n"), 20n);
-    for (const bad of ["", "10", "10 -1 3", "a b c", "1 99999999999999999999999 1"]) assert.equal(runQueueWaitNs(bad), undefined, bad);
-  });
-
-  it("stays idle while the wait is short, leaves it when starved, returns after the stay", () => {
-    // cumulative waits (ms) read at start and at each check
-    const r = rig([0, 100, 300, 2600, 2700, 2800]);
+  it("arms the watcher, adopts its leave, returns after the stay and arms it again", () => {
+    const r = rig();
     r.guard.start();
     r.guard.stop();
+    r.calls.length = 0;
+    r.guard.start();
+    assert.ok(r.armed());
     r.tick(1000);
-    r.tick(1000);
-    assert.deepEqual(r.calls, []);
     assert.equal(r.guard.state.policy, "idle");
-    r.tick(3000); // waited 2300 ms
-    assert.deepEqual(r.calls, ["leave"]);
+    r.starve(2300);
+    r.tick(1000);
     assert.equal(r.guard.state.policy, "normal");
     assert.equal(r.guard.starved, 1);
     r.tick(59_000);
-    assert.deepEqual(r.calls, ["leave"], "still within the 60 s stay");
+    assert.deepEqual(r.calls, ["arm"], "still within the 60 s stay");
     r.tick(2000);
-    assert.deepEqual(r.calls, ["leave", "enter"]);
+    assert.deepEqual(r.calls, ["arm", "enter", "arm"]);
     assert.equal(r.guard.state.policy, "idle");
+    r.guard.stop();
   });
 
   it("starved again soon after returning: stays twice as long", () => {
-    const r = rig([0, 3000, 3000, 3000, 6000, 6000]);
+    const r = rig();
     r.guard.start();
-    r.guard.stop();
-    r.tick(1000); // starved: 60 s
+    r.starve(3000);
+    r.tick(1000); // left: 60 s
     r.tick(61_000); // back to idle
-    r.tick(1000); // reads 3000 again: no new wait
-    r.tick(1000); // +3000 ms: starved again 2 s after returning
-    assert.deepEqual(r.calls, ["leave", "enter", "leave"]);
+    r.tick(1000);
+    r.starve(3000);
+    r.tick(1000); // starved again 2 s after returning
+    assert.equal(r.guard.starved, 2);
     r.tick(100_000);
-    assert.deepEqual(r.calls, ["leave", "enter", "leave"], "the second stay is 120 s");
+    assert.equal(r.guard.state.policy, "normal", "the second stay is 120 s");
     r.tick(21_000);
-    assert.deepEqual(r.calls, ["leave", "enter", "leave", "enter"]);
+    assert.equal(r.guard.state.policy, "idle");
+    r.guard.stop();
   });
 
-  it("unreadable schedstat never boosts and never throws; a normal start is left alone", () => {
-    const r = rig(["garbage", "also garbage", "x"]);
-    r.guard.start();
-    r.guard.stop();
-    r.tick(10_000);
-    r.tick(10_000);
-    assert.deepEqual(r.calls, []);
-    const g = new StarvationGuard({ policy: "normal" }, { schedstat: () => "0 0 0", leave: () => ({ policy: "normal" }), enter: () => ({ policy: "idle" }) });
+  it("a normal process arms nothing", () => {
+    let armed = 0;
+    const g = new StarvationGuard({ policy: "normal" }, { watch: { arm: () => void armed++, disarm: () => undefined, counters: () => ({ left: 0, waitedMs: 0, failed: 0 }) }, enter: () => ({ policy: "idle" }) });
     g.start();
     g.check();
     assert.equal(g.state.policy, "normal");
+    assert.equal(armed, 0);
     g.stop();
+  });
+});
+
+describe("starvation watcher thread", function () {
+  this.timeout(30_000);
+  const stat = (state: string) => `4321 (node (x)) ${state} 1 2 3\n`;
+  it("runs chrt --other --all-tasks once the main thread is runnable without running for starvedMs while armed, then disarms", async () => {
+    const dir = tempDir("watch");
+    try {
+      const task = dir.path;
+      const log = join(dir.path, "chrt.log");
+      const chrt = join(dir.path, "chrt");
+      const set = (state: string, runNs: number | string, waitNs = 5) => (writeFileSync(join(task, "stat"), stat(state)), writeFileSync(join(task, "schedstat"), `${runNs} ${waitNs} 3\n`));
+      const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      set("S", 1000);
+      writeFileSync(chrt, `#!/bin/sh\necho "$@" >> ${log}\n`);
+      chmodSync(chrt, 0o755);
+      const w = await StarvationWatch.start({ pid: 4321, task, chrt, everyMs: 20, starvedMs: 1000 });
+      try {
+        assert.ok(w.tid > 0 && w.tid !== process.pid);
+        set("R", 1000); // runnable without running, but not armed
+        await pause(500);
+        assert.deepEqual(w.counters(), { left: 0, waitedMs: 0, failed: 0 });
+        w.arm();
+        // sleeping, or runnable but running (run time moving), or unreadable: not starved
+        for (let i = 0; i < 10; i++) set("R", 2000 + i), await pause(60);
+        set("S", 3000);
+        await pause(500);
+        writeFileSync(join(task, "schedstat"), "garbage");
+        await pause(100);
+        assert.equal(w.counters().left, 0);
+        set("R", 4000);
+        const c = await waitFor(() => (w.counters().left === 1 ? w.counters() : undefined), 10_000, "the watcher leaving idle");
+        assert.ok(c.waitedMs >= 1000, String(c.waitedMs));
+        assert.equal(w.armed, false);
+        assert.equal(readFileSync(log, "utf8"), "--other --all-tasks --pid 0 4321\n");
+        writeFileSync(chrt, "#!/bin/sh\nexit 1\n");
+        w.arm();
+        await waitFor(() => (w.counters().failed === 1 ? true : undefined), 10_000, "a failing chrt counted");
+        assert.equal(w.counters().left, 1);
+        // slices far apart: the run time moves, but the wait grows by 2 x 600 ms within 2 s
+        writeFileSync(chrt, `#!/bin/sh\necho "$@" >> ${log}\n`);
+        set("R", 10_000, 5);
+        await pause(100);
+        w.arm();
+        set("R", 10_001, 5 + 600e6);
+        await pause(150);
+        assert.equal(w.counters().left, 1, "600 ms of wait is not starved");
+        set("R", 10_002, 5 + 1200e6);
+        const d = await waitFor(() => (w.counters().left === 2 ? w.counters() : undefined), 10_000, "the watcher leaving idle on the wait");
+        assert.ok(d.waitedMs >= 1000, String(d.waitedMs));
+      } finally {
+        await w.close();
+      }
+    } finally {
+      dir.remove();
+    }
   });
 });
