@@ -59,7 +59,7 @@ async function runLab(io: CliIo, values: Record<string, unknown>, specPath: stri
   const placeholder = vm
     ? { name: "lab", server: { agentId: "vm-g1", interface: "eth0" }, client: { agentId: "vm-g0", interface: "eth0" }, serverAddress: "10.79.1.3" }
     : asRoot
-    ? { name: "lab", server: { agentId: "lab-ns1", interface: "ewcn1" }, client: { agentId: "lab-ns0", interface: "ewcn0" }, serverAddress: "10.78.0.3" }
+    ? { name: "lab", server: { agentId: "lab-ns1", interface: "ewc000n1" }, client: { agentId: "lab-ns0", interface: "ewc000n0" }, serverAddress: "10.78.1.3" }
     : { name: "lab", server: { agentId: "lab-server", interface: "lo" }, client: { agentId: "lab-client", interface: "lo" }, serverAddress: "127.0.0.1" };
   parseCampaignSpec(JSON.stringify({ ...doc, endpoints: [placeholder] }), "json");
   const config = loadCollectorConfig({ env: process.env, flags: { http: { port: 0 }, grpc: { port: 0 }, ...(values["data"] ? { store: { path: values["data"] } } : {}) } });
@@ -78,7 +78,7 @@ async function runLab(io: CliIo, values: Record<string, unknown>, specPath: stri
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const lab = vmOptions ? await startVmLab({ ...vmOptions, signal: abort.signal }, (c) => (cleanup = c)) : await startLab({ config, logger, bridge: asRoot, prefix: "ewc", net: "10.78.0", idPrefix: "lab", say }, (c) => (cleanup = c));
+    const lab = vmOptions ? await startVmLab({ ...vmOptions, signal: abort.signal }, (c) => (cleanup = c)) : await startLab({ config, logger, bridge: asRoot, stem: "ewc", base: "10.78", idPrefix: "lab", say }, (c) => (cleanup = c));
     doc["endpoints"] = [{ name: "lab", server: lab.server, client: lab.client, serverAddress: lab.serverAddress }];
     const spec = await validateSpec(JSON.stringify(doc), "json", lab.collector.store);
     return await runCampaign(spec, { sessions: lab.collector.sessions, store: lab.collector.store, logger, constants: lab.collector.constants, observers: lab.agents, signal: abort.signal, onProgress: progressLine(io) });

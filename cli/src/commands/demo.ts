@@ -12,8 +12,6 @@ import { VM_LAB_OPTIONS, VM_LAB_USAGE, vmLabOptions } from "../lab/vm/options.ts
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors, type FlagMap } from "../flags.ts";
 
-const PREFIX = "ewd";
-const NET = "10.77.0";
 
 const USAGE = `usage: eastwest demo [flags]
 
@@ -46,7 +44,7 @@ async function body(io: CliIo, values: Record<string, unknown>, flags: Record<st
   const vm = values["vm"] ? vmLabOptions(values, { config, logger, say }, problems) : undefined;
   if (problems.length > 0) throw new ConfigError(problems);
   if (!asRoot && !vm) io.stdout(`demo: ${process.getuid?.() === 0 ? "--loopback given" : "not root"}: running over loopback (no namespaces, no bridge)\n`);
-  const lab = vm ? await startVmLab(vm, onCleanup) : await startLab({ config, logger, bridge: asRoot, prefix: PREFIX, net: NET, idPrefix: "demo", say }, onCleanup);
+  const lab = vm ? await startVmLab(vm, onCleanup) : await startLab({ config, logger, bridge: asRoot, stem: "ewd", base: "10.77", idPrefix: "demo", say }, onCleanup);
   // why: after the agents started, so that they do not inherit it (each applies its own policy).
   // why: the demo's collector runs idle on the host whose traffic it measures; starved, it would stop answering.
   const scheduled = await scheduleThisProcess(config.scheduling, logger);

@@ -9,7 +9,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "@eastwest/common";
 import { Collector, type CollectorConfig, type RunEndpoint } from "@eastwest/collector";
-import { BridgeTopology, leftovers, removeLeftovers } from "./topology.ts";
+import { randomBytes } from "node:crypto";
+import { BridgeTopology, ipAddrs, leftovers, removeLeftovers } from "./topology.ts";
+import { takeSubnet } from "../lab/subnet.ts";
 import { labCerts } from "../certs/lab.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
@@ -19,9 +21,14 @@ export interface LabOptions {
   logger: Logger;
   /** Namespaces on a bridge (needs root); false: loopback. */
   bridge: boolean;
-  /** Name prefix (<= 6 chars) and /24 for the bridge lab. */
-  prefix: string;
-  net: string;
+  /**
+   * Name stem (3 letters, e.g. "ewc") and "A.B" of the bridge lab: each run takes a prefix of its own (the stem and
+   * 3 hex digits) and the first free A.B.N.0/24, held by a lock in `lockDir`, so labs running at once never touch
+   * each other; what a dead lab left behind is removed when its lock is taken over.
+   */
+  stem: string;
+  base: string;
+  lockDir?: string;
   /** Agent id prefix, e.g. "demo" -> demo-ns0, demo-ns1, demo-host. */
   idPrefix: string;
   say: (line: string) => void;
@@ -105,10 +112,15 @@ async function build(o: LabOptions, steps: Array<() => Promise<unknown>>, cleanu
   let server: RunEndpoint;
   let serverAddress = "127.0.0.1";
   if (o.bridge) {
-    const stale = await leftovers(o.prefix);
-    if (stale.length > 0) o.say(`removing leftovers of an earlier run: ${stale.join(", ")}`);
-    await removeLeftovers(o.prefix);
-    const topo = new BridgeTopology({ prefix: o.prefix, net: o.net, count: 2 });
+    const prefix = `${o.stem}${randomBytes(2).toString("hex").slice(0, 3)}`;
+    const removeStale = async (dead: string) => {
+      const stale = await leftovers(dead);
+      if (stale.length > 0) o.say(`removing what a lab that died left behind: ${stale.join(", ")}`);
+      await removeLeftovers(dead);
+    };
+    const subnet = await takeSubnet({ lockDir: o.lockDir ?? "/run/lock/eastwest-lab-ns", base: o.base, addrs: await ipAddrs(), prefix, removeStale });
+    steps.push(async () => subnet.release());
+    const topo = new BridgeTopology({ prefix, net: subnet.net, count: 2 });
     steps.push(() => topo.teardown());
     const t = await topo.build();
     const [a, b] = t.namespaces as [Ns, Ns];

@@ -94,6 +94,11 @@ export class BridgeTopology {
   }
 }
 
+/** `ip -o -4 addr show`: the addresses on this host (for choosing a free subnet). */
+export function ipAddrs(): Promise<string> {
+  return ip(["-o", "-4", "addr", "show"]);
+}
+
 /** Names of leftovers from a prefix (namespaces and links), for tests and for the demo's preflight. */
 export async function leftovers(prefix: string): Promise<string[]> {
   const [links, nss] = await Promise.all([ip(["-o", "link", "show"]).catch(() => ""), ip(["netns", "list"]).catch(() => "")]);

@@ -20,7 +20,7 @@ function leftovers(): string[] {
 function iperfProcesses(): string[] {
   try {
     // only the demo's own (its addresses): other iperf3 on the machine are not ours to judge
-    return execFileSync("pgrep", ["-a", "iperf3"], { encoding: "utf8" }).trim().split("\n").filter((l) => l.includes("10.77.0."));
+    return execFileSync("pgrep", ["-a", "iperf3"], { encoding: "utf8" }).trim().split("\n").filter((l) => /10\.77\.\d{1,3}\./.test(l));
   } catch {
     return [];
   }
@@ -59,7 +59,7 @@ describe("eastwest demo (namespaces on a bridge)", function () {
     const r = record.results;
     assert.equal(r.client.agent_id, "demo-ns0");
     assert.equal(r.server.agent_id, "demo-ns1");
-    assert.equal(r.client.netdev.interface, "ewdn0");
+    assert.match(r.client.netdev.interface ?? "", /^ewd[0-9a-f]{3}n0$/, "a prefix of its own: ewd + 3 hex digits");
     assert.ok(r.throughput.iperf3_receiver_bits_per_s > 1e8, "traffic flowed");
     for (const [side, agreement] of [["sender", r.throughput.sender_agreement], ["receiver", r.throughput.receiver_agreement]] as const) {
       assert.ok(agreement !== null && Math.abs(agreement - 1) < 0.02, `${side} netdev vs iperf3: ${agreement}`);

@@ -5,7 +5,8 @@ import { execFileSync } from "node:child_process";
 import { cpioArchive } from "../../../cli/src/lab/vm/cpio.ts";
 import { guestEnv } from "../../../cli/src/lab/vm/guest-init.ts";
 import { lddPaths, moduleDepends } from "../../../cli/src/lab/vm/image.ts";
-import { labNames, usedSubnets } from "../../../cli/src/lab/vm/net.ts";
+import { labNames } from "../../../cli/src/lab/vm/net.ts";
+import { usedSubnets } from "../../../cli/src/lab/subnet.ts";
 import { vmLabOptions } from "../../../cli/src/lab/vm/options.ts";
 import { chooseAccel, guestMac, qemuArgs, rtcBase, type GuestSpec } from "../../../cli/src/lab/vm/qemu.ts";
 import { createLogger } from "../../../common/src/index.ts";
@@ -76,8 +77,8 @@ describe("lab vm: pure parts", () => {
 
   it("subnets in use: any address in 10.79.N.0/24 on this host; other text is ignored", () => {
     const out = "2: eth0    inet 10.79.3.1/24 brd x\n3: br    inet 10.79.12.7/24\n4: x inet 10.790.1.1/24\n5: y inet 10.78.0.1/24\n";
-    assert.deepEqual([...usedSubnets(out)].sort((a, b) => a - b), [3, 12]);
-    assert.deepEqual([...usedSubnets("\u0000garbage")], []);
+    assert.deepEqual([...usedSubnets(out, "10.79")].sort((a, b) => a - b), [3, 12]);
+    assert.deepEqual([...usedSubnets("\u0000garbage", "10.79")], []);
   });
 
   it("ldd: libraries and the loader as absolute paths; vdso and 'not found' are skipped", () => {

@@ -16,7 +16,7 @@ import { labActions } from "../../demo/lab.ts";
 import { buildAgent } from "./artifact.ts";
 import { guestEnv } from "./guest-init.ts";
 import { guestImage, type GuestImage } from "./image.ts";
-import { LabNet, labNames, takeSubnet } from "./net.ts";
+import { LabNet, labNames, takeVmSubnet } from "./net.ts";
 import { chooseAccel, guestMac, hostAccelFacts, startGuest, type Accel, type Guest } from "./qemu.ts";
 import { waitForGuests, type GuestTimes } from "./wait.ts";
 
@@ -126,7 +126,7 @@ async function build(o: VmLabOptions, steps: Steps, cleanup: () => Promise<void>
   check();
   const image = await guestImage(o.cacheDir, agentDir, o.say);
   check();
-  const subnet = await takeSubnet(o.lockDir ?? "/run/lock/eastwest-lab-vm");
+  const subnet = await takeVmSubnet(o.lockDir ?? "/run/lock/eastwest-lab-vm", names.prefix);
   steps.push(async () => subnet.release());
   const net = new LabNet(names, subnet.net, 2);
   steps.push(() => net.teardown());

@@ -2,10 +2,9 @@
 // (N unused by any address on this host, held by a lock file while the lab lives). Everything created is
 // recorded and removed by teardown(), safe twice and after a partial build; nothing not made here is touched.
 import { execFile } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { EastwestError } from "@eastwest/common";
+import { takeSubnet, type Subnet } from "../subnet.ts";
 
 const run = promisify(execFile);
 export class LabNetError extends EastwestError {}
@@ -26,50 +25,9 @@ export function labNames(tag: string): { prefix: string; bridge: string; tap: (i
   return { prefix, bridge: `${prefix}br`, tap: (i) => `${prefix}t${i}`, guest: (i) => `ewv-${tag}-g${i}` };
 }
 
-/** Third octets of 10.79.N.0/24 networks in use on this host (any address inside). */
-export function usedSubnets(ipAddrOutput: string): Set<number> {
-  const used = new Set<number>();
-  for (const m of ipAddrOutput.matchAll(/inet 10\.79\.(\d{1,3})\.\d{1,3}\//g)) used.add(Number(m[1]));
-  return used;
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-};
-
-export interface Subnet {
-  net: string;
-  release: () => void;
-}
-
 /** Takes the first free 10.79.N.0/24 (N in 1..254) and a lock on it in lockDir (a lock of a dead pid is taken over). */
-export async function takeSubnet(lockDir: string): Promise<Subnet> {
-  mkdirSync(lockDir, { recursive: true });
-  const used = usedSubnets(await ipCmd(["-o", "-4", "addr", "show"]));
-  for (let n = 1; n < 255; n++) {
-    if (used.has(n)) continue;
-    const lock = join(lockDir, `10.79.${n}.lock`);
-    if (existsSync(lock)) {
-      const pid = Number(readFileSync(lock, "utf8").trim());
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) continue;
-      rmSync(lock, { force: true });
-    }
-    let fd: number;
-    try {
-      fd = openSync(lock, "wx");
-    } catch {
-      continue;
-    }
-    writeSync(fd, `${process.pid}\n`);
-    closeSync(fd);
-    return { net: `10.79.${n}`, release: () => rmSync(lock, { force: true }) };
-  }
-  throw new LabNetError("no free 10.79.N.0/24 for the lab (every N in 1..254 is in use or locked)");
+export async function takeVmSubnet(lockDir: string, prefix: string): Promise<Subnet> {
+  return takeSubnet({ lockDir, base: "10.79", addrs: await ipCmd(["-o", "-4", "addr", "show"]), prefix });
 }
 
 export class LabNet {
