@@ -1,11 +1,11 @@
 // Template variables (data source, scrape job, host, agent, vm, run) and the annotations shared by the dashboards,
 // in both languages. InfluxQL variables are SHOW TAG VALUES queries, PromQL ones label_values(); chained ones
 // filter on the variable above them.
-import { AnnotationQueryBuilder, DatasourceVariableBuilder, QueryVariableBuilder, VariableRefresh, VariableSort, type VariableModel } from "@grafana/grafana-foundation-sdk/dashboard";
+import { AnnotationQueryBuilder, DatasourceVariableBuilder, QueryVariableBuilder, VariableRefresh, VariableSort, type AnnotationQuery, type VariableModel } from "@grafana/grafana-foundation-sdk/dashboard";
 import type { Builder } from "@grafana/grafana-foundation-sdk/cog";
 import { select, tagValues, type Match } from "./influxql.ts";
 import { datasourceRef, DS_VARIABLE, PLUGIN, type Lang } from "./lang.ts";
-import { by, sel, type PMatch } from "./promql.ts";
+import { by, metric, sel, type PMatch } from "./promql.ts";
 import { InfluxQLBuilder } from "./target.ts";
 
 export type VariableDef = (lang: Lang) => Builder<VariableModel>;
@@ -46,7 +46,7 @@ export function tagVariable(name: string, text: string, from: { m: string; field
 
 /** PromQL only: the scrape job that carries the agents' series (the collector's /metrics, or the agents' own). */
 export const jobVariable: VariableDef = (lang) => {
-  const q = `label_values(${"eastwest_cpu_busy_ratio"}, job)`;
+  const q = `label_values(${metric("cpu", "busy_pct")}, job)`;
   return new QueryVariableBuilder("job").label("Scrape job").datasource(datasourceRef(lang)).query(q).definition(q).refresh(VariableRefresh.OnTimeRangeChanged).sort(VariableSort.AlphabeticalAsc).multi(false).includeAll(false);
 };
 
@@ -71,7 +71,7 @@ const RUN_TAGS = ["server_agent_id", "client_agent_id"];
  * start with its end (end_timestamp_ms) as the region's end. PromQL: run_window's running gauge, 1 from the
  * traffic's start to its end (the collector writes it live); Grafana joins consecutive samples into a region.
  */
-export function runAnnotation(lang: Lang): Builder<import("@grafana/grafana-foundation-sdk/dashboard").AnnotationQuery> {
+export function runAnnotation(lang: Lang): Builder<AnnotationQuery> {
   const a = new AnnotationQueryBuilder().name("Runs (traffic window)").datasource(datasourceRef(lang)).enable(true).iconColor("purple");
   if (lang === "influxql") {
     const q = select({ from: "run_window", cols: [{ field: "end_timestamp_ms" }], tagCols: ["run_id", ...RUN_TAGS] });

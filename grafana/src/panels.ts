@@ -1,7 +1,7 @@
 // Panel shapes the dashboards use, over foundation-SDK builders. A panel is defined once with its queries in both
 // languages and built for one of them (PanelDef). Each language's queries get refIds A, B, ... in order; layout is
 // the SDK's (panels fill rows of 24 columns). Every panel has a description and a unit.
-import type { Builder } from "@grafana/grafana-foundation-sdk/cog";
+import type { Builder, Dataquery } from "@grafana/grafana-foundation-sdk/cog";
 import * as common from "@grafana/grafana-foundation-sdk/common";
 import type { DataTransformerConfig, Panel } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as BarChartPanel } from "@grafana/grafana-foundation-sdk/barchart";
@@ -35,7 +35,7 @@ export interface Overlay {
 
 const REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-function targets(q: Queries, lang: Lang, format: ResultFormat): Array<Builder<import("@grafana/grafana-foundation-sdk/cog").Dataquery>> {
+function targets(q: Queries, lang: Lang, format: ResultFormat): Array<Builder<Dataquery>> {
   const list = lang === "influxql" ? q.influx : q.prom;
   if (list.length === 0) throw new Error(`grafana: a panel has no ${lang} query`);
   if (list.length > REF_IDS.length) throw new Error("grafana: too many queries in one panel");

@@ -55,6 +55,9 @@ describe("grafana dashboards, PromQL and InfluxQL, against a live collector", fu
   });
 
   it("the dashboards name their data source through a variable of the right plugin type, never a fixed uid", () => {
+    const provisioned = readFileSync(join(DASHBOARDS, "../provisioning/datasources/eastwest.yaml"), "utf8");
+    for (const type of ["influxdb", "prometheus"]) assert.match(provisioned, new RegExp(`^\\s+type: ${type}$`, "m"), `a provisioned ${type} data source`);
+    assert.match(provisioned, /^\s+url: \$\{PROMETHEUS_URL\}$/m);
     for (const [suffix, type] of [[".json", "influxdb"], ["-prometheus.json", "prometheus"]] as const) {
       for (const { file, json } of dashboards(suffix)) {
         const ds = json.templating.list.find((v: { type: string }) => v.type === "datasource");
