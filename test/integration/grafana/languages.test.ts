@@ -93,7 +93,7 @@ describe("grafana dashboards, PromQL and InfluxQL, against a live collector", fu
     assert.ok(Math.abs(first - l.run.startedMs) <= slack && Math.abs(last - l.run.finishedMs) <= slack, `region ${first}..${last} vs traffic ${l.run.startedMs}..${l.run.finishedMs}`);
     const settings = await promQuery(l.promBase, "/api/v1/query_range", { query: expandProm(anno("Interface settings"), { intervalS: 5, scrapeS: SCRAPE_S, rangeS: l.toS - l.fromS }, vars), start: String(l.fromS), end: String(l.toS), step: "5s" });
     assert.equal(settings.status, "success", settings.error);
-    assert.ok(settings.data.result.some((s) => s.metric["interface"] === l.dummy && s.metric["setting"] === "mtu"), JSON.stringify(settings.data.result.map((s) => s.metric)));
+    assert.ok(settings.data.result.some((s) => s.metric["interface"] === l.bridge && s.metric["setting"] === "mtu"), JSON.stringify(settings.data.result.map((s) => s.metric)));
   });
 
   describe("InfluxQL, on everything the collector stored", () => {

@@ -23,7 +23,7 @@ export interface Live {
   server: string;
   client: string;
   guest: string;
-  dummy: string;
+  bridge: string;
   run: LiveRun;
   /** Unix seconds: the first and last scrape the tests query. */
   fromS: number;
@@ -49,19 +49,19 @@ export async function startLive(): Promise<Live> {
   const tag = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 5)}`;
   const dir = tempDir(`grafana-live-${tag}`);
   const procs: Proc[] = [];
-  const dummy = `ewp${tag}`.slice(0, 15);
+  const bridge = `ewp${tag}`.slice(0, 15);
   let linked = false;
   let collector: Proc | undefined;
   const stop = async () => {
     for (const p of procs.reverse()) await p.kill("SIGTERM");
-    if (linked) spawnSync(requireBinary("ip"), ["link", "del", dummy]);
+    if (linked) spawnSync(requireBinary("ip"), ["link", "del", bridge]);
     linked = false;
     dir.remove();
   };
   try {
-    ip(["link", "add", dummy, "type", "bridge"]);
+    ip(["link", "add", bridge, "type", "bridge"]);
     linked = true;
-    ip(["link", "set", dummy, "up"]);
+    ip(["link", "set", bridge, "up"]);
     const guest = `ewt-gl-${tag}`;
     const sock = join(dir.path, "qmp.sock");
     procs.push(startProcess(requireBinary("qemu-system-x86_64"), ["-accel", "kvm", "-m", "64", "-smp", "2", "-nographic", "-nodefaults", "-no-user-config", "-display", "none", "-name", `guest=${guest},debug-threads=on`, "-qmp", `unix:${sock},server=on,wait=off`]));
@@ -72,7 +72,7 @@ export async function startLive(): Promise<Live> {
     const ports = await jsonLine<{ grpc_port: number; http_port: number }>(collector);
     const api = `http://127.0.0.1:${ports.http_port}`;
     const [server, client] = [`ewt-gl-${tag}-srv`, `ewt-gl-${tag}-cli`];
-    const samplers = JSON.stringify({ netstate: { intervalMs: 1000, options: { interfaces: [dummy, "lo"] } } });
+    const samplers = JSON.stringify({ netstate: { intervalMs: 1000, options: { interfaces: [bridge, "lo"] } } });
     const agent = (id: string, role: string, env: Record<string, string> = {}) =>
       procs.push(start(["agent", "--id", id, "--role", role, "--collector", `127.0.0.1:${ports.grpc_port}`, "--log-level", "warn", ...RUN_ACTIONS], { env }));
     agent(server, "host", { EASTWEST_AGENT_SAMPLERS: samplers });
@@ -86,12 +86,12 @@ export async function startLive(): Promise<Live> {
     const fromS = Math.floor(Date.now() / 1000);
     const has = async (q: string) => ((await promQuery(promBase, "/api/v1/query", { query: q })).data?.result?.length ?? 0) > 0;
     await waitFor(async () => ((await fetch(`${promBase}/-/ready`).catch(() => undefined))?.ok ? true : undefined), 60_000, "prometheus ready");
-    for (const q of [`eastwest_vm_kvm_exits_total{vm="${guest}"}`, `eastwest_netstate_mtu_bytes{interface="${dummy}"}`, `eastwest_cpu_busy_ratio{agent_id="${client}"}`]) {
+    for (const q of [`eastwest_vm_kvm_exits_total{vm="${guest}"}`, `eastwest_netstate_mtu_bytes{interface="${bridge}"}`, `eastwest_cpu_busy_ratio{agent_id="${client}"}`]) {
       await waitFor(async () => ((await has(q)) ? true : undefined), 90_000, `${q} scraped`);
     }
     await new Promise((r) => setTimeout(r, 5000));
-    ip(["link", "set", "dev", dummy, "mtu", "1400"]);
-    await waitFor(async () => ((await has(`eastwest_netstate_mtu_bytes{interface="${dummy}"} == 1400`)) ? true : undefined), 30_000, "the MTU change scraped");
+    ip(["link", "set", "dev", bridge, "mtu", "1400"]);
+    await waitFor(async () => ((await has(`eastwest_netstate_mtu_bytes{interface="${bridge}"} == 1400`)) ? true : undefined), 30_000, "the MTU change scraped");
     const port = await freePort();
     const runProc = start(["run", "--api", api, "--token-file", join(dir.path, "api-token"), "--server", server, "--client", client, "--server-address", "127.0.0.1", "--port", String(port), "--duration-s", "5", "--live", "--json"]);
     const code = await runProc.exited;
@@ -103,7 +103,7 @@ export async function startLive(): Promise<Live> {
     await new Promise((r) => setTimeout(r, 6000));
     const toS = Math.floor(Date.now() / 1000);
     return {
-      dir: dir.path, db, promBase, tag, server, client, guest, dummy, run, fromS, toS, stop,
+      dir: dir.path, db, promBase, tag, server, client, guest, bridge, run, fromS, toS, stop,
       stopCollector: async () => void (await collector?.kill("SIGTERM")),
     };
   } catch (err) {
