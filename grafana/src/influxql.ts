@@ -7,7 +7,8 @@
 // values and joins them as (a|b), hence every variable is matched with =~ /^$v$/).
 import { fieldName, measurementName, tagName } from "./names.ts";
 
-export type Agg = "mean" | "last" | "max" | "min" | "sum" | "count";
+/** rate: non_negative_derivative(last(field), 1s), the per-second increase of a counter in each time bucket. */
+export type Agg = "mean" | "last" | "max" | "min" | "sum" | "count" | "rate";
 
 /** One output column: agg(field) * scale AS as. No agg: the raw field (raw selects only). */
 export interface Col {
@@ -51,7 +52,7 @@ function alias(c: Col): string {
 
 function colText(from: string, c: Col): string {
   const f = ident(fieldName(from, c.field));
-  const expr = c.agg === undefined ? f : `${c.agg}(${f})`;
+  const expr = c.agg === undefined ? f : c.agg === "rate" ? `non_negative_derivative(last(${f}), 1s)` : `${c.agg}(${f})`;
   const scaled = c.scale === undefined ? expr : `${expr} * ${c.scale}`;
   return `${scaled} AS ${ident(alias(c))}`;
 }

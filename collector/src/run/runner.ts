@@ -13,6 +13,7 @@ import type { EndpointData, RunSpec, Window } from "./types.ts";
 import { correlate } from "./correlate.ts";
 import { parseIperf3 } from "./iperf3.parse.ts";
 import { runPoints } from "./points.ts";
+import { liveMarker, windowPoint, writeRunPoints } from "./window.ts";
 import { exitObservation, modelExits, perfExits } from "./exits.ts";
 import { exitReasonRows, hostSide, type HostSide } from "./hostside.ts";
 import type { ClockSource } from "../clock/clocks.ts";
@@ -20,8 +21,7 @@ import { iperfOnCollectorClock, onAgentClock, planClocks, toCollectorClock, wide
 
 export class RunError extends EastwestError {}
 
-/** The writer id under which the collector stores run points (its own seq space). */
-export const RUNS_WRITER = "eastwest-runs";
+export { RUNS_WRITER } from "./window.ts";
 
 export interface RunnerDeps {
   sessions: Sessions;
@@ -92,7 +92,9 @@ async function execute(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
   await sleep(spec.sampleIntervalMs * 3);
   const holdNotes: string[] = [];
   const held = spec.live === true ? [] : await holdSamples(sessions, agents, holdMs, holdNotes, progress);
-  const traffic = await runTraffic(spec, deps, sessions, holdMs, progress).finally(() => releaseSamples(sessions, held, holdNotes));
+  const ids = { runId: spec.id, serverAgentId: spec.server.agentId, clientAgentId: spec.client.agentId };
+  const marker = await liveMarker(deps.store, ids, deps.logger);
+  const traffic = await runTraffic(spec, deps, sessions, holdMs, progress).finally(() => Promise.all([marker.stop(), releaseSamples(sessions, held, holdNotes)]));
   const { startedNs, hostAgents, exitReasonCmds, clientRes, serverRes } = traffic;
   const reasonDocs = await Promise.all(exitReasonCmds.map(async (c) => ({ agentId: c.agentId, doc: await c.result.then((r) => (r.ok ? JSON.parse(r.json) : { available: false, reason: r.error }), (err: unknown) => ({ available: false, reason: errorMessage(err) })) })));
   const clientDoc = iperfDoc(resultJson(clientRes, "iperf3 client"));
@@ -119,10 +121,8 @@ async function execute(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
   for (const n of host.notes) results.warnings.push(`host: ${n}`);
   const record: RunRecord = { id: spec.id, spec, agents, window, startedNs, finishedNs, results, hostSide: host, clock: clock.record, iperf3: { client: clientDoc, server: serverDoc } };
   await deps.store.putRecord("run", spec.id, record);
-  // The run's figures also go in as points (measurements run, run_endpoint, cost_breakdown) for dashboards.
-  const seq = (await deps.store.highestSeq(RUNS_WRITER)) + 1n;
-  const out = await deps.store.writeBatch({ agentId: RUNS_WRITER, seq, points: runPoints(results), receivedNs: nowNs() });
-  if (out.kind !== "ok") deps.logger.warn({ run: spec.id, outcome: out.kind }, "run points not stored");
+  // The run's figures also go in as points (measurements run, run_endpoint, cost_breakdown, run_window) for dashboards.
+  await writeRunPoints(deps.store, [...runPoints(results), windowPoint(ids, window)], deps.logger, `run ${spec.id} points`);
   progress(`run ${spec.id}: stored`);
   return record;
 }

@@ -20,6 +20,14 @@ export const RUN_MEASUREMENTS: Record<string, MeasurementDef> = {
       "sender_retrans_segs", "ceiling_gbit_s", "efficiency_pct", "warning_count",
     ]),
   },
+  run_window: {
+    doc:
+      "A run's traffic on the time axis (collector/src/run/window.ts), for region annotations. running: true when the traffic starts " +
+      "(rewritten every minute while it lasts) and false when it is over, written live so a Prometheus scrape of /metrics sees the run " +
+      "while it runs; end_timestamp_ms (Unix ms): with the run's results, a point at the start of the correlated window carrying its end.",
+    tags: ["run_id", "server_agent_id", "client_agent_id"],
+    fields: { running: "bool", end_timestamp_ms: "float" },
+  },
   run_endpoint: {
     doc:
       "One end of a correlated run over its window: the run's interface in the direction this end moved data (tx on the sender, " +

@@ -86,12 +86,32 @@ export function expand(query: string, range: Range, chosen: Chosen): string {
 export function expectedColumns(query: string): string[] {
   const m = /^SELECT (.*?) FROM /.exec(query);
   if (m === null) throw new Error(`not a SELECT: ${query}`);
-  const cols = (m[1] as string).split(", ").map((part) => {
+  const cols = topLevel(m[1] as string).map((part) => {
     const c = /AS "([a-z0-9_]+)"$/.exec(part) ?? /^"([a-z0-9_]+)"$/.exec(part);
     if (c === null) throw new Error(`column without alias: ${part}`);
     return c[1] as string;
   });
   return ["time", ...cols];
+}
+
+/** The comma-separated parts of a select list outside parentheses (a column may be f(g("x"), 1s) AS "y"). */
+function topLevel(list: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (let i = 0; i < list.length; i++) {
+    const ch = list[i] as string;
+    if (ch === "(") depth++;
+    if (ch === ")") depth--;
+    if (depth === 0 && list.startsWith(", ", i)) {
+      parts.push(cur);
+      cur = "";
+      i++;
+      continue;
+    }
+    cur += ch;
+  }
+  return [...parts, cur];
 }
 
 /** Measurements a query reads (FROM "m", subqueries included). */

@@ -30,3 +30,35 @@ describe("grafana: names are checked against the schema at generation", () => {
     assert.match(q, /"thread" = 'CPU 0\/KVM\\'s' AND "thread_kind" =~ \/\^a\\\/b\$\//);
   });
 });
+
+describe("grafana: PromQL names are the exposition's, checked at generation", () => {
+  it("maps fields to their metric, refuses fields the exposition leaves out, checks labels", async () => {
+    const { label, metric, promOf, rate, sel, storedScale } = await import("../../../grafana/src/promql.ts");
+    assert.equal(metric("netdev", "rx_bytes_total"), "eastwest_netdev_rx_bytes_total");
+    assert.equal(metric("tcp_flow", "rtt_ns"), "eastwest_tcp_flow_rtt_seconds");
+    assert.throws(() => metric("netdev", "rx_bytes_per_s"), /rate of rx_bytes_total/);
+    assert.throws(() => metric("no_such", "x"), SchemaNameError);
+    assert.throws(() => label("netdev", "cpu"), /no label "cpu"/);
+    assert.equal(label("netdev", "job"), "job");
+    assert.equal(sel("run", "window_s", [{ label: "run_id", variable: "run" }]), 'eastwest_run_window_seconds{run_id=~"$run"}');
+    assert.equal(sel("netdev", "rx_bytes_total", [{ label: "interface", eq: 'a"b' }]), 'eastwest_netdev_rx_bytes_total{job=~"$job", interface="a\\"b"}');
+    assert.throws(() => rate("tcp_flow", "cwnd"), /not a counter/);
+    assert.equal(storedScale("cpu", "busy_pct"), 100);
+    assert.equal(storedScale("cost_breakdown", "copies_us"), 1e6);
+    assert.equal(promOf("tcp_flow", "retrans_per_s", ["agent_id"]), 'sum by (agent_id) (rate(eastwest_tcp_flow_retrans_total{job=~"$job"}[$__rate_interval]))');
+    assert.equal(promOf("tcp_flow", "delivery_rate_bits_per_s", ["agent_id"]), '8 * max by (agent_id) (eastwest_tcp_flow_delivery_rate_bytes_per_second{job=~"$job"})');
+  });
+
+  it("generates both languages of every dashboard, each with its data source variable and no fixed uid", async () => {
+    const { renderDashboards } = await import("../../../grafana/src/dashboards.ts");
+    const files = renderDashboards();
+    assert.deepEqual([...files.keys()].sort(), ["fleet", "flow", "run", "vm"].flatMap((n) => [`${n}-prometheus.json`, `${n}.json`]).sort());
+    for (const [file, text] of files) {
+      const type = file.endsWith("-prometheus.json") ? "prometheus" : "influxdb";
+      const d = JSON.parse(text) as { templating: { list: Array<{ type: string; query?: unknown }> } };
+      assert.equal(d.templating.list[0]?.type, "datasource", file);
+      assert.equal(d.templating.list[0]?.query, type, file);
+      assert.doesNotMatch(text, /eastwest-influxdb|eastwest-prometheus"/, file);
+    }
+  });
+});
