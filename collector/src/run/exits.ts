@@ -49,7 +49,7 @@ export function modelExits(t: ExitTerm): (ExitsFound & { missing?: string }) | u
 /** Why a run whose guests are all network namespaces has no VM exits (no warning: nothing is missing). */
 export function namespacedReason(ns: readonly NamespacedGuests[]): string {
   const parts = ns.map((n) => `${n.guests.join(", ")} on ${n.hosts.join(", ")}`);
-  return `the run's agents run in network namespaces, not VMs (they share the host agent's machine UUID: ${parts.join("; ")}): no VM exits`;
+  return `the run's agents share their host agent's machine UUID (${parts.join("; ")}): they run in network namespaces or on the host itself, not in VMs: no VM exits`;
 }
 
 /** The run's VMs (by its guest agents' machine UUIDs) and their exit term; hostAgents are the agents that report them. */

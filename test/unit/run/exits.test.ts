@@ -70,7 +70,7 @@ describe("run exits: guest agents linked to host VMs", () => {
     const obs = await exitObservation(store, ["demo-ns1", "demo-ns0"], { fromNs: T0, toNs: T0 + S });
     assert.equal(obs.found, undefined);
     assert.deepEqual(obs.notes, []);
-    assert.equal(obs.missing, `the run's agents run in network namespaces, not VMs (they share the host agent's machine UUID: demo-ns1, demo-ns0 on demo-host): no VM exits`);
+    assert.equal(obs.missing, "the run's agents share their host agent's machine UUID (demo-ns1, demo-ns0 on demo-host): they run in network namespaces or on the host itself, not in VMs: no VM exits");
     // a real guest whose VM no host agent reports is still warned about
     await store.upsertAgent(agent("guest-x", "guest", "0b6f0000-0000-4000-8000-000000000001"));
     const mixed = await exitObservation(store, ["demo-ns0", "guest-x"], { fromNs: T0, toNs: T0 + S });
