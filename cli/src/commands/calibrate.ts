@@ -3,7 +3,7 @@
 import { ConfigError, EXIT_CONFIG, errorMessage, toJson } from "@eastwest/common";
 import type { Calibration, CalibrationConstant } from "@eastwest/proto";
 import { calibrate, realExec } from "@eastwest/agent/calibrate";
-import { PAPER_CONSTANTS, ceiling, constantsFromCalibration, fmtGbit, fmtInt, fmtUs, parseFlags, parseNumber, renderTable, resolveConstants, type Ceiling, type FlagSpec } from "@eastwest/collector/model";
+import { PAPER_CONSTANTS, packetsUnit, ceiling, constantsFromCalibration, fmtGbit, fmtInt, fmtUs, parseFlags, parseNumber, renderTable, resolveConstants, type Ceiling, type FlagSpec } from "@eastwest/collector/model";
 import type { CliCommand, CliIo } from "../types.ts";
 import { exitFor } from "../flags.ts";
 import { defaultCalibrationDir, saveCalibration } from "../calibration-files.ts";
@@ -61,7 +61,7 @@ function comparisonTable(columns: readonly [string, Ceiling][]): string[] {
     row("system call", (c) => unit(c, "syscalls")),
     row("VM exit", (c) => unit(c, "exits")),
     row("per packet", (c) => `${fmtUs(c.per_packet_us)} us`),
-    row("packets/s", rate),
+    row(packetsUnit(PAPER_CONSTANTS.packet_bytes), rate),
     row("ceiling", gbit),
   ]);
 }

@@ -71,6 +71,7 @@ export function calibrationUse(cal: CalibrationDoc): CalibrationUse {
     const key = c.name as keyof ModelConstants;
     if (Object.hasOwn(layer, key)) applied.push({ constant: key, value: layer[key] as number, method: c.method });
     else if (!c.measured) ignored.push({ name: c.name, reason: `not measured${c.detail ? ` (${c.detail})` : ""}: the default is kept` });
+    else if (c.name === "copy_us") ignored.push({ name: c.name, reason: "follows from copy_bytes_per_s: the model derives the copy cost from the bandwidth" });
     else ignored.push({ name: c.name, reason: ["copy_bytes_per_s", "syscall_us", "exit_us"].includes(c.name) ? `value ${c.value} out of range: the default is kept` : "not a model constant (informational)" });
   }
   return { applied, ignored };

@@ -12,6 +12,7 @@ const CAL: Calibration = {
   timeNs: 1_795_000_000_000_000_000n,
   constants: [
     { name: "copy_bytes_per_s", value: 26.2144e9, measured: true, method: "perf bench mem memcpy", detail: "median of 5 runs" },
+    { name: "copy_us", value: 2.5, measured: true, method: "derived from copy_bytes_per_s", detail: "" },
     { name: "syscall_us", value: 0.1, measured: true, method: "perf bench syscall basic", detail: "" },
     { name: "exit_us", value: 0.5, measured: false, method: "default", detail: "unavailable: needs a guest-side CPUID loop" },
   ],
@@ -56,6 +57,7 @@ describe("eastwest model --calibration", () => {
     assert.match(r.out, new RegExp(`^from the calibration ${join(dir.path, "cal.json").replace(/[.]/g, "\\.")} \\(measured 2026-11-18T`, "m"));
     assert.match(r.out, /^  copy_bytes_per_s = 26\.21 GB\/s \(calibrated: perf bench mem memcpy\)$/m);
     assert.match(r.out, /^  syscall_us = 0\.1 us \(calibrated: perf bench syscall basic\)$/m);
+    assert.match(r.out, /^  not used: copy_us: follows from copy_bytes_per_s: the model derives the copy cost from the bandwidth$/m);
     assert.match(r.out, /^  not used: exit_us: not measured \(unavailable: needs a guest-side CPUID loop\): the default is kept$/m);
   });
 
@@ -76,7 +78,7 @@ describe("eastwest model --calibration", () => {
     const store = new EmbeddedStore(db);
     await store.open();
     const agent = { role: "host" as const, hostname: "h", kernel: "k", machineUuid: "u", netns: "n", capabilities: [], agentVersion: "0", pid: 1, firstSeenNs: 1n, lastSeenNs: 1n, connected: false, highestSeq: 0n };
-    await store.upsertAgent({ ...agent, agentId: "old", calibration: { ...CAL, timeNs: 1n, constants: [{ ...CAL.constants[1]!, value: 0.9 }] } });
+    await store.upsertAgent({ ...agent, agentId: "old", calibration: { ...CAL, timeNs: 1n, constants: [{ ...CAL.constants[2]!, value: 0.9 }] } });
     await store.upsertAgent({ ...agent, agentId: "new", calibration: CAL });
     await store.upsertAgent({ ...agent, agentId: "none", calibration: null });
     await store.close();
