@@ -1,11 +1,12 @@
 // `eastwest calibrate`: measures this host's cost-model constants and shows the model ceiling with them
 // next to the study's.
-import { ConfigError, EXIT_CONFIG, toJson } from "@eastwest/common";
+import { ConfigError, EXIT_CONFIG, errorMessage, toJson } from "@eastwest/common";
 import type { Calibration, CalibrationConstant } from "@eastwest/proto";
 import { calibrate, realExec } from "@eastwest/agent/calibrate";
-import { PAPER_CONSTANTS, ceiling, constantsFromCalibration, fmtGbit, fmtInt, fmtUs, parseFlags, parseNumber, renderTable, resolveConstants, type Ceiling, type FlagSpec } from "@eastwest/collector/model";
+import { PAPER_CONSTANTS, packetsUnit, ceiling, constantsFromCalibration, fmtGbit, fmtInt, fmtUs, parseFlags, parseNumber, renderTable, resolveConstants, type Ceiling, type FlagSpec } from "@eastwest/collector/model";
 import type { CliCommand, CliIo } from "../types.ts";
 import { exitFor } from "../flags.ts";
+import { defaultCalibrationDir, saveCalibration } from "../calibration-files.ts";
 
 const USAGE = `usage: eastwest calibrate [flags]
 
@@ -14,18 +15,23 @@ Measures this host's cost-model constants with Debian's perf (package linux-perf
   system call      perf bench syscall basic (getppid: entry/exit cost)
   VM exit          not measurable from the host: the default is kept
 A constant perf cannot measure keeps the study's value and says why. Then prints the model ceiling with
-the measured constants next to the study's.
+the measured constants next to the study's, and saves the result (the --json document) as
+calibration-<time>.json in $EASTWEST_CALIBRATION_DIR (else $XDG_STATE_HOME/eastwest/calibrations; as
+root /var/lib/eastwest/calibrations), where 'eastwest model --calibration latest' finds it.
 
 flags:
   --json         print JSON: { calibration, paper, host, host_dram } (ceilings; host_dram when measured)
   --repeats N    runs per benchmark, median kept (1..50, default 5)
+  --no-save      do not save the result
   -h, --help     print this help
 `;
 
-const SPEC: FlagSpec = { json: { type: "boolean" }, repeats: { type: "string" }, help: { type: "boolean", short: "h" } };
+const SPEC: FlagSpec = { json: { type: "boolean" }, repeats: { type: "string" }, "no-save": { type: "boolean" }, help: { type: "boolean", short: "h" } };
 
 export interface CalibrateDeps {
   calibrate: (opts: { repeats: number }) => Promise<Calibration>;
+  /** Where results are saved; undefined: not saved. */
+  calibrationDir?: () => string;
 }
 
 function valueText(c: CalibrationConstant): string {
@@ -55,7 +61,7 @@ function comparisonTable(columns: readonly [string, Ceiling][]): string[] {
     row("system call", (c) => unit(c, "syscalls")),
     row("VM exit", (c) => unit(c, "exits")),
     row("per packet", (c) => `${fmtUs(c.per_packet_us)} us`),
-    row("packets/s", rate),
+    row(packetsUnit(PAPER_CONSTANTS.packet_bytes), rate),
     row("ceiling", gbit),
   ]);
 }
@@ -93,8 +99,17 @@ export function makeCalibrateCommand(deps: CalibrateDeps): CliCommand {
       const cal = await deps.calibrate({ repeats });
       const all = ceilings(cal);
       const columns = Object.entries(all).map(([k, c]): [string, Ceiling] => [COLUMN_NAMES[k] ?? k, c]);
-      if (values.json === true) io.stdout(toJson({ calibration: cal, ...all }, 2) + "\n");
+      const doc = { calibration: cal, ...all };
+      if (values.json === true) io.stdout(toJson(doc, 2) + "\n");
       else io.stdout([...constantsTable(cal), "", ...comparisonTable(columns), ""].join("\n"));
+      if (deps.calibrationDir && values["no-save"] !== true) {
+        try {
+          const path = saveCalibration(deps.calibrationDir(), doc, cal.timeNs);
+          io.stderr(`calibrate: saved to ${path} (use it: eastwest model --calibration latest)\n`);
+        } catch (err) {
+          io.stderr(`calibrate: not saved: ${errorMessage(err)}\n`);
+        }
+      }
       return 0;
     },
   };
@@ -102,4 +117,5 @@ export function makeCalibrateCommand(deps: CalibrateDeps): CliCommand {
 
 export const calibrateCommand: CliCommand = makeCalibrateCommand({
   calibrate: ({ repeats }) => calibrate({ exec: realExec, repeats }),
+  calibrationDir: () => defaultCalibrationDir(),
 });

@@ -1,13 +1,13 @@
 // `eastwest campaign run|report|show|list`: Table-1 style campaigns.
 import { readSpecFile, validateSpecFile } from "../spec-file.ts";
-import { writeFileSync } from "node:fs";
 import { ConfigError, createLogger, toJson } from "@eastwest/common";
-import { EmbeddedStore, formatCampaign, loadCollectorConfig, parseCampaignSpec, renderReport, reportInput, runCampaign, validateSpec, type CampaignRecord, type Progress } from "@eastwest/collector";
+import { EmbeddedStore, formatCampaign, loadCollectorConfig, parseCampaignSpec, reportFileName, runCampaign, validateSpec, type CampaignRecord, type Progress } from "@eastwest/collector";
 import { startLab } from "../demo/lab.ts";
 import { startVmLab } from "../lab/vm/lab.ts";
 import { VM_LAB_OPTIONS, vmLabOptions } from "../lab/vm/options.ts";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors } from "../flags.ts";
+import { writeCampaignReport } from "../report-file.ts";
 import { API_OPTIONS, apiTarget, callApi } from "../api.ts";
 
 const USAGE = `usage: eastwest campaign run SPEC.yaml [--api URL | --lab [vm]] [--report FILE] [--json]
@@ -27,7 +27,9 @@ run      validates the spec (every error at once, before anything changes), then
          --lab vm    the same between two QEMU guests (the VM lab, 'eastwest lab --help'; its
                      flags: --cache-dir, --agent, --accel, --mem-mib, --clock-offset-s, --boot-timeout-s)
          --data FILE embedded store for --lab (eastwest-data/eastwest.db)
-report   writes a self-contained HTML report (plots and the Table-1 style table)
+         --report FILE  also write the HTML report there (its path is printed)
+report   writes a self-contained HTML report (plots and the Table-1 style table) to --out FILE
+         (default campaign-<id>.html in the current directory) and prints its absolute path
 `;
 
 const OPTIONS = { ...API_OPTIONS, ...VM_LAB_OPTIONS, lab: { type: "boolean" as const }, data: { type: "string" as const }, out: { type: "string" as const }, report: { type: "string" as const }, json: { type: "boolean" as const } };
@@ -129,14 +131,13 @@ async function run(io: CliIo, values: Record<string, unknown>, positionals: stri
     if (labKind !== undefined && (!values["lab"] || labKind !== "vm")) throw new ConfigError([`campaign run: unexpected ${JSON.stringify(labKind)} (a lab is asked for with --lab, or --lab vm for the VM lab)`]);
     const rec = values["lab"] ? await runLab(io, values, specArg, labKind === "vm") : await runApi(io, values, specArg);
     io.stdout(values["json"] ? toJson(rec, 2) + "\n" : formatCampaign(rec));
-    if (values["report"]) writeFileSync(values["report"] as string, renderReport(reportInput(rec)));
+    if (values["report"]) writeCampaignReport(io, rec, values["report"] as string);
     return rec.status === "done" ? 0 : 1;
   }
   if (sub === "report" || sub === "show") {
     const rec = await load(values, arg);
     if (sub === "show") return io.stdout(values["json"] ? toJson(rec, 2) + "\n" : formatCampaign(rec)), 0;
-    const out = (values["out"] as string | undefined) ?? `campaign-${rec.id}.html`;
-    writeFileSync(out, renderReport(reportInput(rec)));
+    const out = writeCampaignReport(io, rec, (values["out"] as string | undefined) ?? reportFileName(rec.id));
     io.stdout(`${out}\n`);
     return 0;
   }

@@ -1,9 +1,9 @@
 // `eastwest lab vm up|run|campaign|down`: two QEMU guests on one host over virtio-net (cli/src/lab/vm), kept up
 // by `up` until `down` (or Ctrl-C); `run` and `campaign` go through the lab collector's HTTP API.
 import { readSpecFile } from "../spec-file.ts";
-import { writeFileSync } from "node:fs";
 import { ConfigError, createLogger, errorMessage, toJson } from "@eastwest/common";
-import { formatCampaign, loadCollectorConfig, renderReport, reportInput, type RunRecord } from "@eastwest/collector";
+import { formatCampaign, loadCollectorConfig, type RunRecord } from "@eastwest/collector";
+import { writeCampaignReport } from "../report-file.ts";
 import { formatRun } from "@eastwest/collector/format";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseFlags, withConfigErrors } from "../flags.ts";
@@ -96,7 +96,7 @@ async function campaign(io: CliIo, values: Record<string, unknown>, s: VmLabStat
   doc["endpoints"] = [{ name: "vmlab", client: s.client, server: s.server, serverAddress: s.serverAddress }];
   const rec = await postCampaign(io, { api: s.api, "token-file": s.tokenFile }, JSON.stringify(doc), "json");
   io.stdout(values["json"] ? toJson(rec, 2) + "\n" : formatCampaign(rec));
-  if (values["report"]) writeFileSync(values["report"] as string, renderReport(reportInput(rec)));
+  if (values["report"]) writeCampaignReport(io, rec, values["report"] as string, "lab vm");
   return rec.status === "done" ? 0 : 1;
 }
 

@@ -1,8 +1,10 @@
 // `eastwest model`: the cost-model ceiling for given constants (the study's by default), as a table or JSON.
 import { ConfigError, EXIT_CONFIG, readConfigFile, toJson } from "@eastwest/common";
-import { CONSTANT_FLAG_SPEC, PAPER_CONSTANTS, ceiling, efficiency, formatCeiling, layerFromDocument, layerFromFlags, parseFlags, parseNumber, resolveConstants, type FlagSpec, type ModelConstants } from "@eastwest/collector/model";
+import { CONSTANT_FLAG_SPEC, PAPER_CONSTANTS, calibrationLayer, calibrationUse, ceiling, efficiency, formatCeiling, layerFromDocument, layerFromFlags, parseFlags, parseNumber, resolveConstants, type FlagSpec, type ModelConstants, type ModelLayer } from "@eastwest/collector/model";
 import type { CliCommand, CliIo } from "../types.ts";
 import { exitFor } from "../flags.ts";
+import { defaultCalibrationDir, latestCalibrationFile, latestFromStore, readCalibrationFile, type Loaded } from "../calibration-files.ts";
+import { calibrationLines, calibrationJson, type UsedCalibration } from "./model-calibration.ts";
 
 const USAGE = `usage: eastwest model [flags]
 
@@ -15,6 +17,12 @@ flags:
   --measured-gbit-s X      a measured throughput; adds efficiency = X / ceiling
   -c, --config FILE        YAML or JSON file; its "model:" section sets constants (same names, snake_case)
   --print-config           print the effective constants and exit
+  --calibration FILE|latest  take the measured constants (copy bandwidth, system call, VM exit) of a
+                           calibration: FILE is what 'eastwest calibrate --json' prints; latest is the
+                           newest one 'eastwest calibrate' saved (in $EASTWEST_CALIBRATION_DIR, else
+                           $XDG_STATE_HOME/eastwest/calibrations, as root /var/lib/eastwest/calibrations),
+                           or with --data the newest an agent reported to that collector store
+  --data FILE              with --calibration latest: a collector's embedded store (eastwest-data/eastwest.db)
   --packet-bytes N         S, bytes per packet (65536)
   --copies N               copies per packet (4)
   --copy-us US             cost of one copy of S bytes, microseconds (1.2, as the study states)
@@ -25,7 +33,7 @@ flags:
   --exit-us US             microseconds per VM exit (0.5)
   -h, --help               print this help
 
-Precedence: defaults < --config < flags. Setting --packet-bytes or --copy-bytes-per-s without --copy-us
+Precedence: defaults < --config < --calibration < flags; the output names the constants a calibration set. Setting --packet-bytes or --copy-bytes-per-s without --copy-us
 derives the copy cost from bandwidth. Exit status 78 on bad flags or config, with every problem listed.
 `;
 
@@ -35,19 +43,30 @@ const SPEC: FlagSpec = {
   "measured-gbit-s": { type: "string" },
   config: { type: "string", short: "c" },
   "print-config": { type: "boolean" },
+  calibration: { type: "string" },
+  data: { type: "string" },
   help: { type: "boolean", short: "h" },
 };
 
 interface Request {
   constants: ModelConstants;
+  /** The calibration applied, when --calibration was given. */
+  calibration?: UsedCalibration;
   measuredGbitS?: number;
   json: boolean;
   printConfig: boolean;
   help: boolean;
 }
 
-/** argv -> request, or every problem found. Reads the config file when one is given. */
-export function loadModelRequest(argv: readonly string[]): Request | { problems: string[] } {
+/** Loads what --calibration names (a file, or latest from the saved directory or --data). */
+function loadCalibration(arg: string, data: string | undefined, env: NodeJS.ProcessEnv): Promise<Loaded> | Loaded {
+  if (arg === "latest") return data === undefined ? latestCalibrationFile(defaultCalibrationDir(env)) : latestFromStore(data);
+  if (data !== undefined) return { problem: "--data is only for --calibration latest" };
+  return readCalibrationFile(arg);
+}
+
+/** argv -> request, or every problem found. Reads the config file and the calibration when given. */
+export async function loadModelRequest(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Request | { problems: string[] }> {
   const { values, problems } = parseFlags(argv, SPEC);
   const flags = layerFromFlags(values);
   problems.push(...flags.problems);
@@ -67,16 +86,29 @@ export function loadModelRequest(argv: readonly string[]): Request | { problems:
     problems.push(...read.problems, ...layer.problems);
     fileLayer = layer.layer;
   }
+  let calLayer: ModelLayer = {};
+  let calibration: UsedCalibration | undefined;
+  const calArg = values.calibration;
+  if (typeof values.data === "string" && typeof calArg !== "string") problems.push("--data: needs --calibration latest");
+  if (typeof calArg === "string") {
+    const loaded = await loadCalibration(calArg, typeof values.data === "string" ? values.data : undefined, env);
+    if ("problem" in loaded) problems.push(loaded.problem);
+    else {
+      calLayer = calibrationLayer(loaded.calibration);
+      calibration = { source: loaded.source, timeNs: loaded.calibration.timeNs, use: calibrationUse(loaded.calibration), overridden: Object.keys(flags.layer) };
+    }
+  }
   if (problems.length > 0) return { problems };
-  const constants = resolveConstants({ ...PAPER_CONSTANTS }, fileLayer, flags.layer);
-  return { constants, measuredGbitS, json: values.json === true, printConfig: values["print-config"] === true, help: values.help === true };
+  const constants = resolveConstants(resolveConstants({ ...PAPER_CONSTANTS }, fileLayer), calLayer, flags.layer);
+  return { constants, ...(calibration ? { calibration } : {}), measuredGbitS, json: values.json === true, printConfig: values["print-config"] === true, help: values.help === true };
 }
 
 function render(req: Request): string {
   const c = ceiling(req.constants);
   const eff = req.measuredGbitS === undefined ? undefined : efficiency(req.measuredGbitS, c);
-  if (!req.json) return formatCeiling(c, req.measuredGbitS, eff);
-  const out = req.measuredGbitS === undefined ? c : { ...c, measured_gbit_s: req.measuredGbitS, efficiency: eff };
+  if (!req.json) return formatCeiling(c, req.measuredGbitS, eff) + (req.calibration ? calibrationLines(req.calibration).join("\n") + "\n" : "");
+  const base = req.measuredGbitS === undefined ? c : { ...c, measured_gbit_s: req.measuredGbitS, efficiency: eff };
+  const out = req.calibration ? { ...base, calibration: calibrationJson(req.calibration) } : base;
   return toJson(out, 2) + "\n";
 }
 
@@ -91,7 +123,7 @@ export async function runModel(argv: readonly string[], io: CliIo): Promise<numb
     io.stdout(USAGE);
     return 0;
   }
-  const req = loadModelRequest(argv);
+  const req = await loadModelRequest(argv);
   if ("problems" in req) {
     io.stderr(`eastwest model: ${new ConfigError(req.problems).message}\n`);
     return exitFor(req.problems);

@@ -4,6 +4,11 @@ import type { CampaignVerdict } from "./verdict.ts";
 
 const f = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(d));
 
+/** What an inconclusive verdict means, printed under a table that has one. */
+export const INCONCLUSIVE_NOTE =
+  "inconclusive: too few repetitions, or the confidence interval of the difference reaches beyond the threshold " +
+  "(min_delta_pct, 3 % by default): it cannot tell such a change from none. More repetitions (repetitions.max) narrow it; 'show --json' has each reason.";
+
 export function formatCampaign(rec: CampaignRecord): string {
   const rows = [["cell", "setting", "Gbit/s", "95 % CI", "n", "vs baseline", "verdict", "restored"]];
   for (const c of rec.cells) {
@@ -18,8 +23,9 @@ export function formatCampaign(rec: CampaignRecord): string {
   lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
   const head = `campaign ${rec.name} (${rec.id}): ${rec.status}${rec.error ? ` — ${rec.error}` : ""}`;
   const errors = rec.cells.filter((c) => c.error).map((c) => `  ${c.cell.id}: ${c.error}`);
+  const legend = Object.values(rec.verdicts).some((v) => v.verdict === "inconclusive") ? ["", INCONCLUSIVE_NOTE] : [];
   const cmp = rec.comparison ? [`against campaign ${rec.comparison.previousId}: ${summarizeComparison(rec.comparison.verdict)}`] : [];
-  return [head, "", ...lines, ...(errors.length ? ["", "errors:", ...errors] : []), ...(cmp.length ? ["", ...cmp] : [])].join("\n") + "\n";
+  return [head, "", ...lines, ...legend, ...(errors.length ? ["", "errors:", ...errors] : []), ...(cmp.length ? ["", ...cmp] : [])].join("\n") + "\n";
 }
 
 function summarizeComparison(v: CampaignVerdict): string {

@@ -75,14 +75,17 @@ export function fmtMeanCi(t: ThroughputStats): string {
   return `${mean} (${fmtGbit(ci.low)}–${fmtGbit(ci.high)})`;
 }
 
-/** A manifest value as text: strings as is, others as JSON; bigint in decimal. */
-export function manifestText(v: unknown): string {
+/** A manifest value as text: strings as is, booleans on/off, bigint in decimal, arrays and mappings as readable lists. */
+export function manifestText(v: unknown, depth = 0): string {
   if (typeof v === "string") return v;
-  if (typeof v === "bigint") return v.toString();
-  if (v === undefined) return "";
-  try {
-    return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x)) ?? String(v);
-  } catch {
-    return String(v);
+  if (typeof v === "boolean") return v ? "on" : "off";
+  if (typeof v === "bigint" || typeof v === "number") return v.toString();
+  if (v === undefined || v === null) return "not recorded";
+  if (depth > 3) return "…";
+  if (Array.isArray(v)) return v.map((x) => manifestText(x, depth + 1)).join(", ");
+  if (typeof v === "object") {
+    const parts = Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k} ${manifestText(x, depth + 1)}`);
+    return parts.length === 0 ? "none" : parts.join(depth === 0 ? "; " : ", ");
   }
+  return String(v);
 }

@@ -3,6 +3,7 @@
 import type { Summary } from "./stats.ts";
 import type { CampaignRecord, CellRecord } from "./runner.ts";
 import { changesName } from "./matrix.ts";
+import { manifestFacts, type ManifestEnd } from "./report-manifest.ts";
 import type { ReportCell, ReportInput, ThroughputStats, Verdict } from "./report-types.ts";
 
 const G = 1e9;
@@ -33,9 +34,31 @@ function breakdownUs(c: CellRecord): ReportCell["breakdownUs"] {
 function verdictOf(rec: CampaignRecord, c: CellRecord): ReportCell["verdict"] {
   if (c.cell.isBaseline) return { verdict: "baseline", deltaPct: null, reason: "the baseline" };
   const v = rec.verdicts[c.cell.id];
-  if (!v) return { verdict: "same", deltaPct: null, reason: c.error ?? "no verdict" };
-  const kind: Verdict = v.verdict === "inconclusive" ? "same" : v.verdict;
-  return { verdict: kind, deltaPct: v.delta_pct, reason: v.verdict === "inconclusive" ? `inconclusive: ${v.reason}` : v.reason };
+  if (!v) return { verdict: "inconclusive", deltaPct: null, reason: c.error ?? "no verdict: the cell or its baseline has no result" };
+  const kind: Verdict = v.verdict;
+  return { verdict: kind, deltaPct: v.delta_pct, reason: v.reason };
+}
+
+/** Both ends of the first cell with manifests (the baseline comes first), labelled server and client. */
+function ends(rec: CampaignRecord): ManifestEnd[] {
+  const c = rec.cells.find((x) => (x.result?.manifests.length ?? 0) > 0);
+  if (!c?.result) return [];
+  const role = (id: string) => (id === c.cell.run.server.agentId ? "server" : id === c.cell.run.client.agentId ? "client" : "agent");
+  return c.result.manifests.map((m) => ({ role: role(m.agent_id), manifest: m }));
+}
+
+/** The runs' reason for having no exit count, when none has one (the model's exit_source of the first such run). */
+function exitsReason(rec: CampaignRecord): string | undefined {
+  const runs = rec.cells.flatMap((c) => c.runs);
+  if (runs.some((r) => r.exitsPerPacket !== null)) return undefined;
+  return runs.map((r) => r.breakdown.observed.exit_source).find((s) => typeof s === "string" && s !== "");
+}
+
+/** Epoch ns as a bigint: a record read back from JSON or the store may carry a number or a decimal string. */
+function ns(x: unknown): bigint {
+  if (typeof x === "bigint") return x;
+  if (typeof x === "number" && Number.isFinite(x)) return BigInt(Math.trunc(x));
+  return typeof x === "string" && /^-?\d+$/.test(x) ? BigInt(x) : 0n;
 }
 
 export function reportInput(rec: CampaignRecord): ReportInput {
@@ -56,12 +79,12 @@ export function reportInput(rec: CampaignRecord): ReportInput {
         runIds: r.run_ids,
       };
     });
-  const m = rec.cells[0]?.result?.manifests[0];
   return {
-    campaign: { id: rec.id, name: rec.name, startedNs: rec.startedNs, finishedNs: rec.finishedNs ?? rec.startedNs, manifest: m ? { ...m } : {} },
+    campaign: { id: rec.id, name: rec.name, startedNs: ns(rec.startedNs), finishedNs: ns(rec.finishedNs ?? rec.startedNs), manifest: manifestFacts(ends(rec)) },
     ceilingGbitS: first?.ceiling.max_gbit_s ?? 0,
     modelVersion: first?.model_version ?? "",
     packetBytes: first?.constants.packet_bytes,
+    ...(exitsReason(rec) === undefined ? {} : { exitsReason: exitsReason(rec) }),
     cells,
   };
 }

@@ -24,14 +24,23 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .verdict-better { border-color: #009E73; color: #006b4e; background: #e6f6f1; }
 .verdict-worse { border-color: #D55E00; color: #a34700; background: #fbeee4; }
 .verdict-unbalanced { border-color: #CC79A7; color: #8a4470; background: #f8edf3; }
+.verdict-inconclusive { border-color: #E69F00; color: #8a5f00; background: #fdf5e3; border-style: dashed; }
 figure { margin: 0; } figcaption { color: #555; font-size: .85rem; }
 svg.plot { display: block; max-width: 100%; height: auto; }
 svg .grid { stroke: #e6e6e6; } svg .tick { font-size: 11px; } svg .axis-title { font-size: 12px; }
 svg .value { font-size: 11px; font-weight: 600; } svg .na { font-size: 11px; }
 svg .seg-label { font-size: 10.5px; } svg .x-label { font-size: 12px; }
 table.kv th { font-weight: normal; color: #555; } code { font-size: .85rem; }
+p.legend { color: #555; font-size: .85rem; max-width: 60rem; }
 footer { margin-top: 2rem; color: #777; font-size: .8rem; }
 `;
+
+/** How the verdicts are decided (collector/src/campaign/verdict.ts), under the results table. */
+export const VERDICT_RULE =
+  "Verdicts: better or worse: significant (Welch's t-test, p < alpha, 0.05 by default) and at least min_delta_pct (3 % by default) " +
+  "from the baseline; same: the whole confidence interval of the difference lies within ±min_delta_pct; inconclusive: that interval " +
+  "reaches beyond ±min_delta_pct (it cannot tell such a change from none: more repetitions narrow it), or too few repetitions; " +
+  "unbalanced: the two directions of a bidirectional cell differ significantly by more than imbalance_pct (20 % by default).";
 
 export interface PageParts {
   results: string;
@@ -39,6 +48,8 @@ export interface PageParts {
   throughput: string;
   breakdown: string;
   perPacket: string;
+  /** "VM exits: unavailable: <reason>" for each figure no cell has. */
+  perPacketMissing: string[];
   runs: string;
 }
 
@@ -63,6 +74,14 @@ function section(id: string, title: string, body: string): string {
   return el("section", { id }, el("h2", {}, esc(title)) + body);
 }
 
+/** The plot of what some cell has, and one line for each figure no cell has. */
+function perPacketBody(parts: PageParts): string {
+  const lines = parts.perPacketMissing.map((l) => el("p", { class: "na unavailable" }, esc(l))).join("");
+  if (parts.perPacket === "") return lines;
+  const axes = parts.perPacketMissing.length === 0 ? "Left axis: VM exits per packet; right axis: CPU time per packet at sender and receiver together." : "Bars: per packet, sender and receiver together.";
+  return lines + figure(parts.perPacket, `${axes} n/a: the source was unavailable for the cell.`);
+}
+
 /** The whole document. `parts` are markup already escaped by their builders. */
 export function page(input: ReportInput, parts: PageParts): string {
   const title = `eastwest campaign ${input.campaign.name} (${input.campaign.id})`;
@@ -75,10 +94,10 @@ export function page(input: ReportInput, parts: PageParts): string {
   ].join("");
   const header = el("header", {}, el("h1", {}, esc(`Campaign: ${input.campaign.name}`)) + meta(input));
   const main = [
-    section("results-section", "Results", parts.results),
+    section("results-section", "Results", parts.results + el("p", { class: "legend" }, esc(VERDICT_RULE))),
     section("throughput-section", "Throughput per cell", figure(parts.throughput, "Bars: mean of the repetitions; whiskers: confidence interval of the mean; dots: repetitions (hollow: outliers, excluded from the mean); dashed line: the model's single-stream ceiling.")),
     section("breakdown-section", "Time per packet by model term", figure(parts.breakdown, "Stacked: copies, system calls and VM exits as the model prices them for the cell's observed counts; hatched: unexplained (measured - model), drawn below zero when negative. Solid tick: the cell's model time; diamond: the measured time; dashed line: the ceiling as time per packet.")),
-    section("perpacket-section", "VM exits and CPU per packet", figure(parts.perPacket, "Left axis: VM exits per packet; right axis: CPU time per packet at sender and receiver together. n/a: the source was unavailable for the cell.")),
+    section("perpacket-section", "VM exits and CPU per packet", perPacketBody(parts)),
     section("host-section", "Host", parts.manifest),
     section("runs-section", "Runs", parts.runs),
   ].join("");

@@ -40,33 +40,44 @@ function mark(c: ReportCell, s: Series, x: number, width: number, y: Scale): str
   return b + valueLabel(cx, labelY, v, s.fmt(v), c.id, `value value-${s.key}`);
 }
 
-/** The exits and CPU per packet plot as an inline SVG. */
+/** The series with a value in some cell; both when there are no cells (nothing is missing then). */
+export function presentSeries(cells: readonly ReportCell[]): Series[] {
+  if (cells.length === 0) return [...SERIES];
+  return SERIES.filter((s) => cells.some((c) => fin(c.perPacket[s.key]) !== null));
+}
+
+/** One line per series no cell has: "VM exits: unavailable: <reason>". */
+export function missingSeriesLines(input: ReportInput): string[] {
+  const present = new Set(presentSeries(input.cells).map((s) => s.key));
+  const why: Record<Series["key"], string> = {
+    exits: `VM exits: unavailable: ${input.exitsReason ?? "no cell has a VM-exit count (no VM with KVM exit counters carries the runs)"}`,
+    cpuUs: "CPU per packet: unavailable: no cell has CPU samples or a packet rate",
+  };
+  return SERIES.filter((s) => !present.has(s.key)).map((s) => why[s.key]);
+}
+
+/** The exits and CPU per packet plot as an inline SVG, with only the series some cell has; "" when neither. */
 export function perPacketPlot(input: ReportInput): string {
   const cells = input.cells;
-  const items = SERIES.map((s) => ({ label: s.label, fill: s.fill }));
+  const series = presentSeries(cells);
+  if (series.length === 0) return "";
+  const items = series.map((s) => ({ label: s.label, fill: s.fill }));
   const { frame, legend } = withLegend({ width: Math.max(900, 200 + cells.length * 130), height: 380, left: 64, right: 64, bottom: 66 }, items);
-  const scales = SERIES.map((s) => scaleFor(cells, s.key, frame));
+  const scales = series.map((s) => scaleFor(cells, s.key, frame));
   const b = band(cells.length, frame.left, frame.width - frame.right, 0.6);
-  const w = b.width / SERIES.length;
+  const w = b.width / series.length;
   const groups = cells.map((c, i) => {
-    const marks = SERIES.map((s, j) => mark(c, s, b.x(i) + j * w, w, (scales[j] as { y: Scale }).y)).join("");
+    const marks = series.map((s, j) => mark(c, s, b.x(i) + j * w, w, (scales[j] as { y: Scale }).y)).join("");
     return el("g", { class: "cell", "data-cell": c.id }, marks);
   });
-  const [left, right] = scales as [{ y: Scale; ticks: number[] }, { y: Scale; ticks: number[] }];
-  const body = [
-    yAxis({ frame, y: left.y, ticks: left.ticks, label: "VM exits per packet", grid: true, color: EXITS }),
-    yAxis({ frame, y: right.y, ticks: right.ticks, label: "CPU µs per packet", side: "right", color: CPU }),
-    ...groups,
-    zeroLine(frame, left.y),
-    xLabels(frame, b, cells.map((c) => c.name), cells.map((c) => c.id)),
-    legend,
-  ].join("");
+  const axes = series.map((s, j) => {
+    const sc = scales[j] as { y: Scale; ticks: number[] };
+    return yAxis({ frame, y: sc.y, ticks: sc.ticks, label: s.key === "exits" ? "VM exits per packet" : "CPU µs per packet", ...(j === 0 ? { grid: true } : { side: "right" as const }), color: s.fill });
+  });
+  const body = [...axes, ...groups, zeroLine(frame, (scales[0] as { y: Scale }).y), xLabels(frame, b, cells.map((c) => c.name), cells.map((c) => c.id)), legend].join("");
   const desc = cells
-    .map((c) => {
-      const e = fin(c.perPacket.exits);
-      const u = fin(c.perPacket.cpuUs);
-      return `${c.name}: ${e === null ? "n/a" : fmtCount(e)} exits, ${u === null ? "n/a" : fmtUs(u)} µs CPU per packet`;
-    })
+    .map((c) => `${c.name}: ${series.map((s) => { const v = fin(c.perPacket[s.key]); return `${v === null ? "n/a" : s.fmt(v)} ${s.key === "exits" ? "exits" : "µs CPU"}`; }).join(", ")} per packet`)
     .join("; ");
-  return svgRoot(PERPACKET_ID, frame, "VM exits and CPU time per packet per cell", desc, body);
+  const title = series.length === 2 ? "VM exits and CPU time per packet per cell" : `${series[0]?.label ?? ""} per cell`;
+  return svgRoot(PERPACKET_ID, frame, title, desc, body);
 }

@@ -2,7 +2,8 @@
 // the campaign store maps onto it; the renderer does no statistics and no model arithmetic beyond scaling.
 // Units are in the names (Gbit/s, microseconds, nanoseconds since the Unix epoch).
 
-export type Verdict = "baseline" | "same" | "better" | "worse" | "unbalanced";
+/** inconclusive: too few repetitions, or the interval of the difference too wide to rule out a practical change. */
+export type Verdict = "baseline" | "same" | "better" | "worse" | "unbalanced" | "inconclusive";
 
 /** Throughput of one direction of a cell over its n repetitions. */
 export interface ThroughputStats {
@@ -59,6 +60,8 @@ export interface ReportInput {
   /** The model's single-stream ceiling, Gbit/s (67.2 with the study's constants). */
   ceilingGbitS: number;
   modelVersion: string;
+  /** Why no cell has VM exits per packet (e.g. "no VM with KVM exit counters carries this run"); absent when unknown. */
+  exitsReason?: string;
   /** Bytes per packet the per-packet figures refer to; 65,536 when absent. */
   packetBytes?: number;
   cells: ReportCell[];

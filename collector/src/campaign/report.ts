@@ -2,7 +2,7 @@
 // the Table-1 style results, throughput, the per-packet breakdown against the ceiling, and exits and CPU per packet.
 // Pure: the caller writes the string where it wants it.
 import { breakdownPlot } from "./report-plot-breakdown.ts";
-import { perPacketPlot } from "./report-plot-perpacket.ts";
+import { missingSeriesLines, perPacketPlot } from "./report-plot-perpacket.ts";
 import { throughputPlot } from "./report-plot-throughput.ts";
 import { page } from "./report-page.ts";
 import { manifestTable, resultsTable, runsList } from "./report-table.ts";
@@ -18,6 +18,7 @@ export function renderReport(input: ReportInput): string {
     throughput: throughputPlot(input),
     breakdown: breakdownPlot(input),
     perPacket: perPacketPlot(input),
+    perPacketMissing: missingSeriesLines(input),
     runs: runsList(input.cells),
   });
 }

@@ -135,7 +135,7 @@ async function campaign(spec: CampaignSpec, deps: CampaignDeps & { id: string })
   }
   if (rec.status === "running") rec.status = rec.cells.some((c) => c.error) ? "failed" : "done";
   if (rec.status === "failed" && !rec.error) rec.error = rec.cells.filter((c) => c.error).map((c) => `${c.cell.id}: ${c.error}`).join("; ");
-  rec.verdicts = baselineVerdicts(cells, toCampaignResult(rec));
+  rec.verdicts = baselineVerdicts(cells, toCampaignResult(rec), { min_n: spec.repetitions.min });
   rec.comparison = await compareWithPrevious(deps.store, rec);
   rec.finishedNs = nowNs();
   await deps.store.putRecord("campaign", rec.id, rec);
@@ -222,5 +222,5 @@ async function restore(sessions: CommandSender, agentId: string, token: string):
 async function compareWithPrevious(store: Store, rec: CampaignRecord): Promise<CampaignRecord["comparison"]> {
   const earlier = (await store.listRecords("campaign", 50)).map((r) => r.doc as CampaignRecord).filter((d) => d.id !== rec.id && d.spec_digest === rec.spec_digest && d.status === "done");
   const prev = earlier[0];
-  return prev ? { previousId: prev.id, verdict: campaignVerdict(toCampaignResult(prev), toCampaignResult(rec)) } : null;
+  return prev ? { previousId: prev.id, verdict: campaignVerdict(toCampaignResult(prev), toCampaignResult(rec), { min_n: rec.spec.repetitions.min }) } : null;
 }

@@ -1,11 +1,16 @@
 // Verdicts: a cell against its baseline, and a campaign against an earlier one of the same spec, cell by
-// cell with what changed in the manifests. A difference counts only when it is both significant (Welch's
-// two-sided t-test, alpha) and practical (|delta| >= min_delta_pct); otherwise the verdict is "same".
+// cell with what changed in the manifests. The rule, with d = cell - baseline and [lo, hi] its Welch interval at
+// 1 - alpha, both in % of the baseline mean, and m = min_delta_pct:
+//   better / worse   significant (p < alpha) and |d| >= m;
+//   same             otherwise, when the whole interval lies inside (-m, +m): a change of m % is ruled out;
+//   inconclusive     otherwise (the interval reaches beyond ±m %: it cannot tell a change of m % from none),
+//                    or a side has fewer than max(2, min_n) repetitions.
+import { fmtGbit } from "./report-format.ts";
 import { MANIFEST_FIELDS, manifestsDiff, type ManifestChange, type ManifestDiff, type ManifestField } from "./manifest.ts";
 import { welch, type Summary, type Welch } from "./stats.ts";
 import type { CampaignResult, Cell, CellResult, DirectionPair } from "./types.ts";
 
-/** inconclusive: a side has fewer than 2 finite samples, so no test. */
+/** inconclusive: too few repetitions, or an interval too wide to tell a change of min_delta_pct from none. */
 export type VerdictKind = "same" | "better" | "worse" | "unbalanced" | "inconclusive";
 
 export interface VerdictOptions {
@@ -19,6 +24,10 @@ export interface VerdictOptions {
   higher_is_better?: boolean;
   /** Both directions of the cell, when its runs measured both. */
   directions?: DirectionPair | null;
+  /** Fewest repetitions per side for any verdict but inconclusive (the spec's repetitions.min); default 2. */
+  min_n?: number;
+  /** A value as text in reasons; default bits/s as Gbit/s ("41.0 Gbit/s"). */
+  format?: (x: number) => string;
 }
 
 export interface Imbalance {
@@ -40,17 +49,22 @@ export interface CellVerdict {
   p_value: number | null;
   /** Welch's test of cell against baseline; its ci_low/ci_high bound the difference at 1 - alpha. */
   test: Welch | null;
+  /** That interval in % of the baseline mean, and the threshold it is held against; null without a test or a mean. */
+  interval_pct: { low: number; high: number; threshold: number } | null;
   imbalance: Imbalance | null;
   reason: string;
 }
 
-const DEFAULTS = { alpha: 0.05, min_delta_pct: 3, imbalance_pct: 20, higher_is_better: true };
-const g = (x: number): string => x.toPrecision(4);
+/** Bits/s as "41.0 Gbit/s". */
+export const fmtBitsPerS = (x: number): string => `${fmtGbit(x / 1e9)} Gbit/s`;
+const DEFAULTS = { alpha: 0.05, min_delta_pct: 3, imbalance_pct: 20, higher_is_better: true, min_n: 2, format: fmtBitsPerS };
+type Options = typeof DEFAULTS;
 const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(1)} %`;
 
 /** Whether the two directions of a cell differ significantly by more than imbalance_pct. */
 export function imbalance(pair: DirectionPair, opts: VerdictOptions = {}): Imbalance {
   const o = { ...DEFAULTS, ...opts };
+  const g = o.format;
   const f = pair.forward.mean;
   const r = pair.reverse.mean;
   const base = { forward_mean: f, reverse_mean: r, imbalance_pct: null, p_value: null, unbalanced: false };
@@ -64,26 +78,34 @@ export function imbalance(pair: DirectionPair, opts: VerdictOptions = {}): Imbal
   return { ...base, imbalance_pct: share, p_value: w.p_value, unbalanced, reason: why };
 }
 
-function throughputVerdict(baseline: Summary, cell: Summary, o: typeof DEFAULTS): Omit<CellVerdict, "imbalance"> {
-  const none = { delta_pct: null, p_value: null, test: null };
-  if (baseline.mean === null || cell.mean === null) {
-    return { ...none, verdict: "inconclusive", throughput_verdict: "inconclusive", reason: "no samples on a side" };
-  }
+function throughputVerdict(baseline: Summary, cell: Summary, o: Options): Omit<CellVerdict, "imbalance"> {
+  const none = { delta_pct: null, p_value: null, test: null, interval_pct: null };
+  const inconclusive = { verdict: "inconclusive", throughput_verdict: "inconclusive" } as const;
+  if (baseline.mean === null || cell.mean === null) return { ...none, ...inconclusive, reason: "inconclusive: no samples on a side" };
+  const g = o.format;
   const delta = baseline.mean === 0 ? null : ((cell.mean - baseline.mean) / Math.abs(baseline.mean)) * 100;
   const moved = `${g(baseline.mean)} -> ${g(cell.mean)}${delta === null ? "" : ` (${pct(delta)})`}`;
-  const w = welch(baseline, cell, o.alpha);
-  if (!("diff" in w)) return { ...none, delta_pct: delta, verdict: "inconclusive", throughput_verdict: "inconclusive", reason: `${moved}: ${w.reason}` };
-  const stats = `p = ${w.p_value.toPrecision(2)}, ${Math.round((1 - o.alpha) * 100)} % CI of the difference [${g(w.ci_low)}, ${g(w.ci_high)}]`;
-  const practical = delta === null ? w.diff !== 0 : Math.abs(delta) >= o.min_delta_pct;
-  let kind: CellVerdict["throughput_verdict"] = "same";
-  let why: string;
-  if (w.p_value >= o.alpha) why = `not significant (${stats})`;
-  else if (!practical) why = `significant but below the ${o.min_delta_pct} % threshold (${stats})`;
-  else {
-    kind = w.diff > 0 === o.higher_is_better ? "better" : "worse";
-    why = stats;
+  const need = Math.max(2, o.min_n);
+  if (baseline.n < need || cell.n < need) {
+    return { ...none, ...inconclusive, delta_pct: delta, reason: `inconclusive: ${moved}: too few repetitions (${baseline.n} and ${cell.n}; need ${need} on both sides)` };
   }
-  return { verdict: kind, throughput_verdict: kind, delta_pct: delta, p_value: w.p_value, test: w, reason: `${kind}: ${moved}, ${why}` };
+  const w = welch(baseline, cell, o.alpha);
+  if (!("diff" in w)) return { ...none, ...inconclusive, delta_pct: delta, reason: `inconclusive: ${moved}: ${w.reason}` };
+  const level = `${Math.round((1 - o.alpha) * 100)} %`;
+  const rel = (x: number) => (x / Math.abs(baseline.mean as number)) * 100;
+  const iv = delta === null ? null : { low: rel(w.ci_low), high: rel(w.ci_high), threshold: o.min_delta_pct };
+  const ivText = iv === null ? `[${g(w.ci_low)}, ${g(w.ci_high)}]` : `[${pct(iv.low)}, ${pct(iv.high)}]`;
+  const stats = `p = ${w.p_value.toPrecision(2)}, ${level} CI of the difference ${ivText}`;
+  const practical = delta === null ? w.diff !== 0 : Math.abs(delta) >= o.min_delta_pct;
+  const base = { delta_pct: delta, p_value: w.p_value, test: w, interval_pct: iv };
+  if (w.p_value < o.alpha && practical) {
+    const kind = w.diff > 0 === o.higher_is_better ? "better" : "worse";
+    return { ...base, verdict: kind, throughput_verdict: kind, reason: `${kind}: ${moved}, ${stats}` };
+  }
+  const inside = iv === null ? w.ci_low === 0 && w.ci_high === 0 : iv.low > -o.min_delta_pct && iv.high < o.min_delta_pct;
+  if (inside) return { ...base, verdict: "same", throughput_verdict: "same", reason: `same: ${moved}, the interval lies within ±${o.min_delta_pct} % (${stats})` };
+  const why = `the interval reaches beyond ±${o.min_delta_pct} %: it cannot tell a change of ${o.min_delta_pct} % from none; more repetitions narrow it`;
+  return { ...base, ...inconclusive, reason: `inconclusive: ${moved}, ${why} (${stats})` };
 }
 
 /** The cell against the baseline; "unbalanced" overrides when opts.directions shows an imbalance. */

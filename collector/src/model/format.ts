@@ -27,6 +27,12 @@ export function fmtCount(x: number): string {
   return Number.isInteger(x) ? String(x) : String(Number(x.toFixed(2)));
 }
 
+/** The model's packet as a unit: "64 KiB packets/s" (65,536 B, a full TSO/GSO packet), else "1,500 B packets/s". */
+export function packetsUnit(packetBytes: number): string {
+  const size = packetBytes > 0 && packetBytes % 1024 === 0 ? `${fmtInt(packetBytes / 1024)} KiB` : `${fmtInt(packetBytes)} B`;
+  return `${size} packets/s`;
+}
+
 export function fmtGbit(x: number): string {
   return x.toFixed(1);
 }
@@ -73,7 +79,7 @@ export function formatCeiling(c: Ceiling, measuredGbitS?: number, efficiencyFrac
   const rule = "-".repeat(Math.max(...table.map((l) => l.length)));
   const footer = renderTable([
     ["per packet", `${fmtUs(c.per_packet_us)} us`],
-    ["packets/s", c.packets_per_s === null ? "unbounded" : fmtInt(c.packets_per_s)],
+    [packetsUnit(c.constants.packet_bytes), c.packets_per_s === null ? "unbounded" : fmtInt(c.packets_per_s)],
     ["ceiling", c.max_gbit_s === null ? "unbounded" : `${fmtGbit(c.max_gbit_s)} Gbit/s`],
     ...efficiencyRow(c, measuredGbitS, efficiencyFraction),
   ], true);
@@ -104,7 +110,7 @@ export function formatBreakdown(b: Breakdown): string {
   const measured =
     b.measured_per_packet_us === null || b.measured_packets_per_s === null
       ? "n/a"
-      : `${fmtUs(b.measured_per_packet_us)} us (1 / ${fmtInt(b.measured_packets_per_s)} packets/s)`;
+      : `${fmtUs(b.measured_per_packet_us)} us (1 / ${fmtInt(b.measured_packets_per_s)} ${packetsUnit(b.constants.packet_bytes)})`;
   const footer = renderTable([
     ["model per packet", `${fmtUs(b.model_per_packet_us)} us`],
     ["measured per packet", measured],

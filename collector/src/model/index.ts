@@ -6,4 +6,6 @@ export { calibrationLayer, constantsFromCalibration } from "./calibrated.ts";
 export { CONSTANT_FLAG_SPEC, CONSTANT_FLAGS, layerFromDocument, layerFromFlags, modelLayerSchema, parseNumber } from "./config.ts";
 export { parseFlags } from "./flags.ts";
 export type { FlagDef, FlagSpec, ParsedFlags } from "./flags.ts";
-export { fmtCount, fmtGBps, fmtGbit, fmtInt, fmtPct, fmtUs, formatBreakdown, formatCeiling, renderTable } from "./format.ts";
+export { fmtCount, fmtGBps, fmtGbit, fmtInt, fmtPct, fmtUs, formatBreakdown, formatCeiling, packetsUnit, renderTable } from "./format.ts";
+export { calibrationUse, parseCalibrationDoc } from "./calibration-doc.ts";
+export type { CalibrationConstantDoc, CalibrationDoc, CalibrationUse } from "./calibration-doc.ts";

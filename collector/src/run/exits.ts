@@ -3,7 +3,7 @@
 // hosts — and, when there is none, the honest reason (a TCG guest has no KVM exits).
 import type { Store } from "../store/types.ts";
 import type { Window } from "./types.ts";
-import { runVms, type RunVm } from "./vms.ts";
+import { runVms, type NamespacedGuests, type RunVm } from "./vms.ts";
 
 export interface ExitsFound {
   exits: number;
@@ -46,10 +46,17 @@ export function modelExits(t: ExitTerm): (ExitsFound & { missing?: string }) | u
   return t.found ?? (t.missing === undefined ? undefined : { exits: 0, source: "", missing: t.missing });
 }
 
+/** Why a run whose guests are all network namespaces has no VM exits (no warning: nothing is missing). */
+export function namespacedReason(ns: readonly NamespacedGuests[]): string {
+  const parts = ns.map((n) => `${n.guests.join(", ")} on ${n.hosts.join(", ")}`);
+  return `the run's agents share their host agent's machine UUID (${parts.join("; ")}): they run in network namespaces or on the host itself, not in VMs: no VM exits`;
+}
+
 /** The run's VMs (by its guest agents' machine UUIDs) and their exit term; hostAgents are the agents that report them. */
 export async function exitObservation(store: Store, agentIds: readonly string[], w: Window, perf?: ExitsFound): Promise<ExitTerm & { hostAgents: string[]; vms: RunVm[] }> {
   const r = await runVms(store, agentIds, w);
   const t = exitTerm(r.vms, perf);
   if (t.found === undefined && r.vms.length === 0 && r.notes[0]?.startsWith("no guest agent")) t.missing = r.notes[0];
+  else if (t.found === undefined && r.vms.length === 0 && r.notes.length === 0 && r.namespaced.length > 0) t.missing = namespacedReason(r.namespaced);
   return { ...t, notes: [...r.notes, ...t.notes], hostAgents: r.hostAgents, vms: r.vms };
 }

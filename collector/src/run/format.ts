@@ -1,12 +1,13 @@
 // A run as a text report for the CLI: header, results table (metric | server | client | iperf3), flows, the
 // per-packet breakdown, efficiency and warnings. Pure. Accepts a record read back from JSON, where a bigint
 // may arrive as a number or a decimal string.
-import { fmtGbit, fmtInt, fmtPct, formatBreakdown, renderTable } from "../model/format.ts";
+import { fmtGbit, fmtInt, fmtPct, formatBreakdown, packetsUnit, renderTable } from "../model/format.ts";
 import { pctDiff } from "./checks.ts";
 import type { ExitSourceRow } from "./exit-sources.ts";
 import type { HostSide } from "./hostside.ts";
 import type { RunVm, RunVmNet, RunVmThread } from "./vms.ts";
 import type { CpuField, EndpointResults, FlowSnapshot, RunResults } from "./results.ts";
+import { flowBytes, flowKind } from "./flows.ts";
 
 /** What the report needs; a stored run record has these and more. */
 export interface RunReport {
@@ -101,8 +102,8 @@ function resultRows(r: RunResults): string[][] {
     ["throughput", ...both((e) => fmtBits(e.netdev.bits_per_s)), `${fmtBits(tp.iperf3_receiver_bits_per_s)} received`],
     ["", ...both(agreement), `${fmtBits(tp.iperf3_sender_bits_per_s)} sent`],
     ["rate over", ...both(rateOver), ""],
-    ["packets/s", ...both((e) => fmtNum(e.netdev.packets_per_s)), ""],
-    ["bytes/packet", ...both((e) => fmtNum(e.netdev.bytes_per_packet, " B")), ""],
+    ["interface packets/s", ...both((e) => fmtNum(e.netdev.packets_per_s)), ""],
+    ["interface bytes/packet", ...both((e) => fmtNum(e.netdev.bytes_per_packet, " B")), ""],
     ...CPU_ROWS.map(([label, f]) => [label, fmtPct1(sv.cpu[f]), fmtPct1(cl.cpu[f]), ""]),
     ["iperf3 process cpu", fmtPct1(ip.server_cpu_pct), fmtPct1(ip.client_cpu_pct), ""],
     ["retransmits", ...both(retrans), fmtNum(r.retransmits.iperf3)],
@@ -128,8 +129,27 @@ function flowLine(side: string, f: FlowSnapshot): string {
 }
 
 function flowLines(r: RunResults): string[] {
-  const lines = [...r.server.flows.map((f) => flowLine("server", f)), ...r.client.flows.map((f) => flowLine("client", f))];
-  return lines.length === 0 ? [] : ["flows (last TCP_INFO in the window):", ...lines, ""];
+  const all = [...r.server.flows, ...r.client.flows];
+  const runBytes = (r.throughput.iperf3_receiver_bits_per_s * r.spec.durationS) / 8;
+  const sided = [...r.server.flows.map((f) => ["server", f] as const), ...r.client.flows.map((f) => ["client", f] as const)];
+  const data = sided.filter(([, f]) => flowKind(f, all, runBytes) === "data").map(([side, f]) => flowLine(side, f));
+  const control = sided
+    .filter(([, f]) => flowKind(f, all, runBytes) === "control")
+    .map(([side, f]) => `  ${side} ${f.local} -> ${f.remote}: control (iperf3's control connection, ${fmtNum(flowBytes(f), " B")}: no bulk data)`);
+  if (data.length + control.length === 0) return [];
+  return ["flows (last TCP_INFO in the window):", ...data, ...control, ""];
+}
+
+/** What the two packet rates mean: the interface's packets and the model's packets of packet_bytes. */
+function packetsNote(r: RunResults): string[] {
+  const bytes = r.model.constants.packet_bytes;
+  const pps = r.model.breakdown.measured_packets_per_s;
+  const model = pps === null ? "n/a" : `${fmtInt(pps)} ${packetsUnit(bytes)}`;
+  return [
+    `packets/s: "interface packets/s" counts what the interface counted (GSO/GRO-sized, see bytes/packet); the cost model`,
+    `counts ${packetsUnit(bytes)}: iperf3's ${fmtBits(r.throughput.iperf3_receiver_bits_per_s)} / ${fmtInt(bytes)} B = ${model}.`,
+    "",
+  ];
 }
 
 function modelLines(r: RunResults): string[] {
@@ -149,7 +169,7 @@ export function formatRun(run: RunReport & { hostSide?: HostSide }): string {
   const r = run.results;
   const warnings = r.warnings.length === 0 ? ["warnings: none"] : ["warnings:", ...r.warnings.map((w) => `  - ${w}`)];
   const host = run.hostSide ? ["", ...hostLines(run.hostSide)] : [];
-  return [...header(run), "", ...renderTable(resultRows(r), true), "", ...flowLines(r), ...modelLines(r), ...host, "", ...warnings].join("\n");
+  return [...header(run), "", ...renderTable(resultRows(r), true), "", ...packetsNote(r), ...flowLines(r), ...modelLines(r), ...host, "", ...warnings].join("\n");
 }
 
 const KINDS = ["vcpu", "io", "main", "vhost", "other"];

@@ -2,7 +2,7 @@
 // host-side VMs by machine UUID (a guest agent reports its DMI product_uuid; a host agent tags each VM with vm_uuid,
 // found by vm_info whether or not the VM has KVM counters). Per VM: its threads' CPU, its taps' counters and its exits,
 // each with the reason when absent.
-import type { Series, Store } from "../store/types.ts";
+import type { AgentRecord, Series, Store } from "../store/types.ts";
 import { counterSpan } from "./series.ts";
 import type { Window } from "./types.ts";
 
@@ -43,23 +43,52 @@ export interface RunVm {
   exits_reason: string | null;
 }
 
+/** Guest agents whose machine UUID is a host agent's: network namespaces on that host, not VMs. */
+export interface NamespacedGuests {
+  uuid: string;
+  guests: string[];
+  hosts: string[];
+}
+
 export interface RunVms {
   vms: RunVm[];
   /** Host agents that report one of the run's VMs. */
   hostAgents: string[];
+  /** The run's guest agents that share a host agent's machine UUID (namespaces): no VM to look for. */
+  namespaced: NamespacedGuests[];
   notes: string[];
 }
 
-/** Machine UUID (lower case) -> the run's guest agents with it. */
-async function guestUuids(store: Store, agentIds: readonly string[]): Promise<Map<string, string[]>> {
+/** Machine UUID (lower case) -> agent ids, of the agents of `role` among `agents`. */
+export function uuidsOf(agents: ReadonlyArray<Pick<AgentRecord, "agentId" | "role" | "machineUuid">>, role: AgentRecord["role"]): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const id of agentIds) {
-    const a = await store.getAgent(id);
-    if (a?.role !== "guest" || !a.machineUuid) continue;
+  for (const a of agents) {
+    if (a.role !== role || !a.machineUuid) continue;
     const uuid = a.machineUuid.toLowerCase();
-    out.set(uuid, [...(out.get(uuid) ?? []), id]);
+    out.set(uuid, [...(out.get(uuid) ?? []), a.agentId]);
   }
   return out;
+}
+
+/**
+ * Splits the guests' UUIDs: those a host agent also reports as its own machine UUID are namespaces on that host
+ * (agents in network namespaces read the host's DMI UUID), the rest may be VMs. Pure.
+ */
+export function splitNamespaced(guests: ReadonlyMap<string, string[]>, hosts: ReadonlyMap<string, string[]>): { vmUuids: Map<string, string[]>; namespaced: NamespacedGuests[] } {
+  const vmUuids = new Map<string, string[]>();
+  const namespaced: NamespacedGuests[] = [];
+  for (const [uuid, ids] of guests) {
+    const h = hosts.get(uuid);
+    if (h && h.length > 0) namespaced.push({ uuid, guests: [...ids], hosts: [...h] });
+    else vmUuids.set(uuid, [...ids]);
+  }
+  return { vmUuids, namespaced };
+}
+
+/** Machine UUID -> the run's guest agents with it, less those in namespaces on a known host. */
+async function guestUuids(store: Store, agentIds: readonly string[]): Promise<ReturnType<typeof splitNamespaced>> {
+  const run = (await Promise.all(agentIds.map((id) => store.getAgent(id)))).filter((a): a is AgentRecord => a !== undefined);
+  return splitNamespaced(uuidsOf(run, "guest"), uuidsOf(await store.listAgents(), "host"));
 }
 
 const key = (s: Series) => `${s.tags["agent_id"] ?? ""}\0${s.tags["vm"] ?? ""}`;
@@ -107,10 +136,10 @@ function noExits(vm: Pick<RunVm, "vm" | "accel" | "kvm_stats" | "host_agent">, k
 
 /** The run's VMs, found by their guest agents' machine UUIDs. */
 export async function runVms(store: Store, agentIds: readonly string[], w: Window): Promise<RunVms> {
-  const uuids = await guestUuids(store, agentIds);
-  const out: RunVms = { vms: [], hostAgents: [], notes: [] };
+  const { vmUuids: uuids, namespaced } = await guestUuids(store, agentIds);
+  const out: RunVms = { vms: [], hostAgents: [], namespaced, notes: [] };
   if (uuids.size === 0) {
-    out.notes.push("no guest agent in this run: no VM to read exits from");
+    if (namespaced.length === 0) out.notes.push("no guest agent in this run: no VM to read exits from");
     return out;
   }
   for (const [uuid, guests] of uuids) {

@@ -69,6 +69,8 @@ describe("campaign over the namespace/bridge lab", function () {
     assert.ok(mean(1) < mean(0), `checksum off ${mean(1)} < default ${mean(0)}`);
     assert.ok(rec.cells.every((c) => (c.result?.throughput.n ?? 0) >= 2));
     assert.match(p.stderr(), /cells done, ETA/);
+    assert.ok(p.stderr().includes(`campaign: report written to ${report}\n`), p.stderr().slice(-2000));
+    assert.ok(Object.values(rec.verdicts).every((v) => ["same", "better", "worse", "unbalanced", "inconclusive"].includes(v.verdict) && !/\de\+\d/.test(v.reason)));
     assert.deepEqual(leftovers(), []);
     const html = readFileSync(report, "utf8");
     assert.match(html, /<svg/);

@@ -70,6 +70,9 @@ describe("eastwest demo (namespaces on a bridge)", function () {
     assert.equal(r.model.breakdown.model_version ?? r.model.model_version, "1");
     const exits = r.model.breakdown.terms.find((t: { term: string }) => t.term === "exits") as { total_us: number; reason?: string } | undefined;
     assert.ok(exits && exits.total_us === 0, "no exit source here: exits term is zero");
+    // the namespace agents share the host's machine UUID: no warning about a VM that does not exist
+    assert.ok(!r.warnings.some((w) => /no host agent reports a VM/.test(w)), r.warnings.join("\n"));
+    assert.match(r.model.derivations["exits_per_packet"] ?? "", /share their host agent's machine UUID .*not in VMs/);
     assert.deepEqual(leftovers(), [], "no namespace or link left");
     assert.deepEqual(iperfProcesses(), before, "no iperf3 left");
     assert.match(text, /data kept in/);

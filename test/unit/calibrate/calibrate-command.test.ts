@@ -35,7 +35,7 @@ describe("eastwest calibrate", () => {
     // host: 4 x 65,536 B / 26.2144e9 B/s = 4 x 2.5 us, + 2 x 0.1 + 4 x 0.5 = 12.2 us; DRAM copies 12.5 us each.
     assert.match(r.out, /^copy cost per copy\s+1\.2 us\s+2\.5 us\s+12\.5 us$/m);
     assert.match(r.out, /^per packet\s+7\.8 us\s+12\.2 us\s+52\.2 us$/m);
-    assert.match(r.out, /^packets\/s\s+128,205\s+81,967\s+19,157$/m);
+    assert.match(r.out, /^64 KiB packets\/s\s+128,205\s+81,967\s+19,157$/m);
     assert.match(r.out, /^ceiling\s+67\.2 Gbit\/s\s+43\.0 Gbit\/s\s+10\.0 Gbit\/s$/m);
   });
 

@@ -18,7 +18,8 @@ describe("cellVerdict", () => {
     assert.ok(Math.abs(v.delta_pct! - (-82.93)) < 0.01, String(v.delta_pct));
     assert.ok(v.p_value! < 1e-6);
     assert.ok(v.test!.ci_high < 0 && v.test!.ci_low < v.test!.diff);
-    assert.match(v.reason, /^worse: 4\.100e\+10 -> 7\.000e\+9 \(-82\.9 %\), p = .+, 95 % CI of the difference \[/);
+    assert.match(v.reason, /^worse: 41\.0 Gbit\/s -> 7\.00 Gbit\/s \(-82\.9 %\), p = .+, 95 % CI of the difference \[-8\d\.\d %, -8\d\.\d %\]$/);
+    assert.doesNotMatch(v.reason, /\de\+\d/);
   });
 
   it("clearly better, and lower-is-better metrics flip it", () => {
@@ -26,18 +27,43 @@ describe("cellVerdict", () => {
     assert.equal(cellVerdict(S(around(34, 1, 5)), S(around(41, 1, 5)), { higher_is_better: false }).verdict, "worse");
   });
 
-  it("noisy: a 2.4 % move inside ±10 % noise is the same", () => {
+  it("noisy: a 2.4 % move inside ±10 % noise is inconclusive, not the same (its interval misses the 3 % target)", () => {
     const v = cellVerdict(S(around(41 * G, 10, 5)), S(around(40 * G, 10, 5)));
-    assert.equal(v.verdict, "same");
+    assert.equal(v.verdict, "inconclusive");
+    assert.equal(v.throughput_verdict, "inconclusive");
     assert.ok(v.p_value! > 0.05);
-    assert.match(v.reason, /^same: .* not significant \(p = /);
+    assert.ok(v.interval_pct!.low < -3 && v.interval_pct!.high > 3, JSON.stringify(v.interval_pct));
+    assert.match(v.reason, /^inconclusive: 41\.0 Gbit\/s -> 40\.0 Gbit\/s \(-2\.4 %\), the interval reaches beyond ±3 %: it cannot tell a change of 3 % from none/);
+    assert.equal(cellVerdict(S(around(41 * G, 10, 5)), S(around(40 * G, 10, 5)), { min_delta_pct: 50 }).verdict, "same");
+  });
+
+  it("same only when the whole interval of the difference lies within ±min_delta_pct", () => {
+    const v = cellVerdict(S(around(41 * G, 1, 5)), S(around(41 * G, 1, 5)));
+    assert.equal(v.verdict, "same");
+    assert.ok(v.interval_pct!.low > -3 && v.interval_pct!.high < 3);
+    assert.equal(v.interval_pct!.threshold, 3);
+    assert.match(v.reason, /^same: .*the interval lies within ±3 % \(p = /);
+  });
+
+  it("significant but a 2.5 % move whose interval reaches past 3 % is inconclusive", () => {
+    const v = cellVerdict(S(around(40 * G, 2, 10)), S(around(39 * G, 2, 10)));
+    assert.ok(v.p_value! < 0.05, String(v.p_value));
+    assert.ok(v.interval_pct!.low < -3, JSON.stringify(v.interval_pct));
+    assert.equal(v.verdict, "inconclusive");
+  });
+
+  it("too few repetitions (below the spec's minimum) is inconclusive whatever the means", () => {
+    const v = cellVerdict(S(around(41 * G, 1, 3)), S(around(7 * G, 1, 3)), { min_n: 5 });
+    assert.equal(v.verdict, "inconclusive");
+    assert.match(v.reason, /too few repetitions \(3 and 3; need 5 on both sides\)/);
+    assert.equal(cellVerdict(S(around(41 * G, 1, 3)), S(around(7 * G, 1, 3)), { min_n: 3 }).verdict, "worse");
   });
 
   it("significant but tiny: -1 % with almost no noise is the same", () => {
     const v = cellVerdict(S(around(41 * G, 0.05, 10)), S(around(40.59 * G, 0.05, 10)));
     assert.equal(v.verdict, "same");
     assert.ok(v.p_value! < 0.05);
-    assert.match(v.reason, /significant but below the 3 % threshold/);
+    assert.match(v.reason, /the interval lies within ±3 %/);
     assert.equal(cellVerdict(S(around(41 * G, 0.05, 10)), S(around(40.59 * G, 0.05, 10)), { min_delta_pct: 0.5 }).verdict, "worse");
   });
 
@@ -45,7 +71,7 @@ describe("cellVerdict", () => {
     const v = cellVerdict(S([41 * G]), S(around(7 * G, 1, 3)));
     assert.equal(v.verdict, "inconclusive");
     assert.ok(Math.abs(v.delta_pct! + 82.93) < 0.01);
-    assert.match(v.reason, /need n >= 2 on both sides \(have 1 and 3\)/);
+    assert.match(v.reason, /too few repetitions \(1 and 3; need 2 on both sides\)/);
     assert.equal(cellVerdict(S([]), S([1, 2])).verdict, "inconclusive");
   });
 
@@ -55,12 +81,12 @@ describe("cellVerdict", () => {
     assert.equal(v.verdict, "unbalanced");
     assert.equal(v.throughput_verdict, "same");
     assert.ok(Math.abs(v.imbalance!.imbalance_pct! - 66.67) < 0.01);
-    assert.match(v.reason, /^unbalanced: forward 9\.000e\+9, reverse 3\.000e\+9: differ by 66\.7 % \(threshold 20 %\)/);
+    assert.match(v.reason, /^unbalanced: forward 9\.00 Gbit\/s, reverse 3\.00 Gbit\/s: differ by 66\.7 % \(threshold 20 %\)/);
   });
 
   it("balanced directions (4 % apart) stay with the throughput verdict; the threshold is configurable", () => {
     const dirs = pair(around(5 * G, 1, 5), around(4.8 * G, 1, 5));
-    const v = cellVerdict(S(around(10 * G, 1, 5)), S(around(9.8 * G, 1, 5)), { directions: dirs });
+    const v = cellVerdict(S(around(10 * G, 1, 5)), S(around(10 * G, 1, 5)), { directions: dirs });
     assert.equal(v.verdict, "same");
     assert.equal(v.imbalance!.unbalanced, false);
     assert.equal(imbalance(dirs, { imbalance_pct: 2 }).unbalanced, true);

@@ -13,7 +13,7 @@ describe("cost model: the study's table", () => {
     assert.equal(c.max_gbit_s?.toFixed(1), "67.2");
     const text = formatCeiling(c);
     assert.match(text, /^per packet\s+7\.8 us$/m);
-    assert.match(text, /^packets\/s\s+128,205$/m);
+    assert.match(text, /^64 KiB packets\/s\s+128,205$/m);
     assert.match(text, /^ceiling\s+67\.2 Gbit\/s$/m);
   });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ceiling, PAPER_CONSTANTS } from "../../../collector/src/model/cost-model.ts";
-import { fmtCount, fmtInt, fmtPct, fmtUs, formatCeiling, renderTable } from "../../../collector/src/model/format.ts";
+import { fmtCount, fmtInt, fmtPct, fmtUs, formatCeiling, packetsUnit, renderTable } from "../../../collector/src/model/format.ts";
 
 describe("format", () => {
   it("renders the study's table exactly", () => {
@@ -11,16 +11,22 @@ describe("format", () => {
       "syscalls      2     0.5 us  1.0 us",
       "exits         4     0.5 us  2.0 us",
       "----------------------------------",
-      "per packet  7.8 us",
-      "packets/s   128,205",
-      "ceiling     67.2 Gbit/s",
-      "efficiency  61 % (41 of 67.2 Gbit/s)",
+      "per packet        7.8 us",
+      "64 KiB packets/s  128,205",
+      "ceiling           67.2 Gbit/s",
+      "efficiency        61 % (41 of 67.2 Gbit/s)",
       "",
       "copy cost: 1.2 us per 65,536 B copy as stated (65,536 B / 52.0 GB/s = 1.26 us)",
       "model version 1",
       "",
     ].join("\n");
     assert.equal(formatCeiling(ceiling({ ...PAPER_CONSTANTS }), 41, 41 / 67.21641025641026), expected);
+  });
+
+  it("names the model's packet: 64 KiB packets/s, else its size in bytes", () => {
+    assert.equal(packetsUnit(65_536), "64 KiB packets/s");
+    assert.equal(packetsUnit(1500), "1,500 B packets/s");
+    assert.equal(packetsUnit(9216), "9 KiB packets/s");
   });
 
   it("formats microseconds, counts, integers and percentages", () => {
@@ -41,7 +47,7 @@ describe("format", () => {
 
   it("says unbounded when the model sets no bound", () => {
     const text = formatCeiling(ceiling({ ...PAPER_CONSTANTS, copies: 0, syscalls: 0, exits: 0 }), 41, null);
-    assert.match(text, /^packets\/s\s+unbounded$/m);
+    assert.match(text, /^64 KiB packets\/s\s+unbounded$/m);
     assert.match(text, /^efficiency\s+n\/a/m);
   });
 });

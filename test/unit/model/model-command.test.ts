@@ -21,7 +21,7 @@ describe("eastwest model", () => {
     assert.equal(r.code, 0);
     assert.equal(r.err, "");
     assert.match(r.out, /^per packet\s+7\.8 us$/m);
-    assert.match(r.out, /^packets\/s\s+128,205$/m);
+    assert.match(r.out, /^64 KiB packets\/s\s+128,205$/m);
     assert.match(r.out, /^ceiling\s+67\.2 Gbit\/s$/m);
   });
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import { exitObservation, exitTerm, modelExits, perfExits } from "../../../collector/src/run/exits.ts";
-import type { RunVm } from "../../../collector/src/run/vms.ts";
+import { splitNamespaced, uuidsOf, type RunVm } from "../../../collector/src/run/vms.ts";
 import { exitSources } from "../../../collector/src/run/exit-sources.ts";
 import { hostLines } from "../../../collector/src/run/format.ts";
 import { hostSide } from "../../../collector/src/run/hostside.ts";
@@ -63,6 +63,21 @@ describe("run exits: guest agents linked to host VMs", () => {
     assert.match(String((term as { reason?: string }).reason), /no exit source/);
   });
 
+  it("agents in network namespaces (the host's machine UUID) are no missing VM: no warning, the reason says namespaces", async () => {
+    await store.upsertAgent(agent("demo-host", "host", UUID));
+    await store.upsertAgent(agent("demo-ns0", "guest", UUID));
+    await store.upsertAgent(agent("demo-ns1", "guest", UUID.toUpperCase()));
+    const obs = await exitObservation(store, ["demo-ns1", "demo-ns0"], { fromNs: T0, toNs: T0 + S });
+    assert.equal(obs.found, undefined);
+    assert.deepEqual(obs.notes, []);
+    assert.equal(obs.missing, "the run's agents share their host agent's machine UUID (demo-ns1, demo-ns0 on demo-host): they run in network namespaces or on the host itself, not in VMs: no VM exits");
+    // a real guest whose VM no host agent reports is still warned about
+    await store.upsertAgent(agent("guest-x", "guest", "0b6f0000-0000-4000-8000-000000000001"));
+    const mixed = await exitObservation(store, ["demo-ns0", "guest-x"], { fromNs: T0, toNs: T0 + S });
+    assert.ok(mixed.notes.some((n) => /guest agent guest-x .*no host agent reports a VM with this UUID/.test(n)), mixed.notes.join("\n"));
+    assert.ok(!mixed.notes.some((n) => /demo-ns0/.test(n)), mixed.notes.join("\n"));
+  });
+
   it("a TCG guest: found by vm_info, its threads' CPU and tap counters, and the honest reason for no exits", async () => {
     await store.upsertAgent(agent("guest-t", "guest", UUID));
     const base = { agent_id: "hv1", host: "hv1", netns: "n", vm: "vm-t", vm_uuid: UUID };
@@ -119,5 +134,20 @@ describe("run exits: guest agents linked to host VMs", () => {
     assert.equal(none.missing, "tcg: no KVM exits (vm a, b); KVM counters unavailable on hv (x) (vm c)");
     assert.deepEqual(modelExits(none), { exits: 0, source: "", missing: none.missing });
     assert.equal(exitTerm([]).missing, "the guest agents' machine UUIDs match no host-side VM");
+  });
+});
+
+describe("splitNamespaced (pure)", () => {
+  it("a guest UUID that a host agent also has is a namespace on that host; others may be VMs", () => {
+    const agents = [
+      { agentId: "h", role: "host" as const, machineUuid: "AAA" },
+      { agentId: "n0", role: "guest" as const, machineUuid: "aaa" },
+      { agentId: "g0", role: "guest" as const, machineUuid: "bbb" },
+      { agentId: "x", role: "guest" as const, machineUuid: "" },
+    ];
+    const r = splitNamespaced(uuidsOf(agents, "guest"), uuidsOf(agents, "host"));
+    assert.deepEqual(r.namespaced, [{ uuid: "aaa", guests: ["n0"], hosts: ["h"] }]);
+    assert.deepEqual([...r.vmUuids], [["bbb", ["g0"]]]);
+    assert.deepEqual(splitNamespaced(uuidsOf(agents, "guest"), new Map()).namespaced, []);
   });
 });
