@@ -38,11 +38,12 @@ export async function selfCounter(api: string, name: string, labels: Record<stri
   return 0;
 }
 
-/** The stored points of lo's rx_bytes_total of the agent: time ms -> value (exact). */
-export async function storedLo(lab: Lab, fromMs: number, toMs: number): Promise<Map<bigint, bigint>> {
+/** The stored points of lo's rx_bytes_total of the agent: time ms (or ns) -> value (exact). */
+export async function storedLo(lab: Lab, fromMs: number, toMs: number, unit: "ms" | "ns" = "ms"): Promise<Map<bigint, bigint>> {
   const url = `${lab.api}/api/v1/series?measurement=netdev&agent_id=${lab.agentId}&tag.interface=lo&field=rx_bytes_total&from=${BigInt(fromMs) * 1_000_000n}&to=${BigInt(toMs) * 1_000_000n}`;
   const text = await (await fetch(url)).text();
-  return new Map([...text.matchAll(/\[(\d+),(\d+)\]/g)].map((m) => [BigInt(m[1] as string) / 1_000_000n, BigInt(m[2] as string)]));
+  const div = unit === "ms" ? 1_000_000n : 1n;
+  return new Map([...text.matchAll(/\[(\d+),(\d+)\]/g)].map((m) => [BigInt(m[1] as string) / div, BigInt(m[2] as string)]));
 }
 
 export interface Prometheus {
