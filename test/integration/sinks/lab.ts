@@ -11,13 +11,24 @@ export interface Lab {
   collector: Proc;
   agent: Proc;
   agentId: string;
+  /** The collector's arguments (fixed ports, same config and data file), for a restart. */
+  collectorArgs: string[];
+}
+
+/** SIGTERM to the collector, then the same collector again (same ports, config and store); the agent reconnects. */
+export async function restartCollector(lab: Lab): Promise<number | null> {
+  const code = await lab.collector.kill("SIGTERM");
+  lab.collector = start(lab.collectorArgs);
+  await jsonLine(lab.collector);
+  return code;
 }
 
 /** A collector with these sinks (selfIntervalMs 500) and one agent sampling every 500 ms, connected. */
-export async function startLab(dir: string, tag: string, sinks: unknown[]): Promise<Lab> {
+export async function startLab(dir: string, tag: string, sinks: unknown[], shutdownTimeoutMs = 10_000): Promise<Lab> {
   const config = join(dir, "collector.json");
-  writeFileSync(config, JSON.stringify({ collector: { id: `c-${tag}`, selfIntervalMs: 500, logLevel: "warn", shutdownTimeoutMs: 10_000, sinks } }));
-  const collector = start(["collector", "-c", config, "--grpc-port", "0", "--http-port", "0", "--data", join(dir, "c.db")]);
+  writeFileSync(config, JSON.stringify({ collector: { id: `c-${tag}`, selfIntervalMs: 500, logLevel: "warn", shutdownTimeoutMs, sinks } }));
+  const collectorArgs = ["collector", "-c", config, "--grpc-port", String(await freePort()), "--http-port", String(await freePort()), "--data", join(dir, "c.db")];
+  const collector = start(collectorArgs);
   const ports = await jsonLine<{ grpc_port: number; http_port: number }>(collector);
   const api = `http://127.0.0.1:${ports.http_port}`;
   const agentId = `sink-${tag}`;
@@ -25,7 +36,7 @@ export async function startLab(dir: string, tag: string, sinks: unknown[]): Prom
   await waitFor(async () => ((await fetch(`${api}/api/v1/agents/${agentId}`)).ok ? true : undefined), 30_000, `agent ${agentId} at the collector`).catch((err: Error) => {
     throw new Error(`${err.message}; agent: ${agent.stderr().slice(-1500)}; collector: ${collector.stderr().slice(-1500)}`);
   });
-  return { api, collector, agent, agentId };
+  return { api, collector, agent, agentId, collectorArgs };
 }
 
 /** A counter of the collector's own metrics (GET /metrics), e.g. eastwest_collector_sink_retries_total{sink="p"}; 0 when absent. */

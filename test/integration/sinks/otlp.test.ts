@@ -19,7 +19,8 @@ describe("sinks: OTLP metrics export", function () {
   let down = true;
 
   before(async () => {
-    proto.answer = () => (down ? { status: 503, headers: { "retry-after": "1" } } : { status: 200, headers: { "content-type": "application/x-protobuf" } });
+    const downAnswer = { status: 503, headers: { "retry-after": "1" } as Record<string, string> };
+    proto.answer = () => (down ? downAnswer : { status: 200, headers: { "content-type": "application/x-protobuf" } });
     json.answer = () => ({ status: 200, headers: { "content-type": "application/json" }, body: "{}" });
     const fast = { pollMs: 200, retry: { minDelayMs: 200, maxDelayMs: 1000 } };
     lab = await startLab(dir.path, tag, [

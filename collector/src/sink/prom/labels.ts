@@ -71,20 +71,34 @@ export function sampleValue(value: FieldValue, scale: number): number | undefine
   return scale < 1 && Math.abs(1 / scale - inverse) < 1e-6 ? n / inverse : n * scale;
 }
 
+type SeriesOf = Map<Family, { labels: Label[]; key: string }>;
+
+/** why: the point log hands out one tags object per stored series, so labels are built once per series and family. */
+const BY_TAGS = new WeakMap<object, SeriesOf>();
+
+function seriesOf(family: Family, tags: Readonly<Record<string, string>>): { labels: Label[]; key: string } {
+  let m = BY_TAGS.get(tags);
+  if (m === undefined) BY_TAGS.set(tags, (m = new Map()));
+  let s = m.get(family);
+  if (s === undefined) {
+    const labels = seriesLabels(family.name, tags);
+    m.set(family, (s = { labels, key: JSON.stringify(labels) }));
+  }
+  return s;
+}
+
 /** The samples of one stored point: one per numeric field with a family; none for an unknown measurement. */
 export function pointSamples(measurement: string, tags: Readonly<Record<string, string>>, fields: Readonly<Record<string, FieldValue>>): PromSample[] {
   const fams = schemaFamilies().byMeasurement.get(measurement);
   if (fams === undefined) return [];
   const out: PromSample[] = [];
-  let tagText: string | undefined;
   for (const [field, raw] of Object.entries(fields)) {
     const family = fams.get(field);
     if (family === undefined) continue;
     const value = sampleValue(raw, family.scale);
     if (value === undefined) continue;
-    const labels = seriesLabels(family.name, tags);
-    tagText ??= JSON.stringify(labels.filter((l) => l.name !== "__name__"));
-    out.push({ family, labels, key: `${family.name}\u0000${tagText}`, value });
+    const { labels, key } = seriesOf(family, tags);
+    out.push({ family, labels, key, value });
   }
   return out;
 }
