@@ -1,7 +1,8 @@
 // The collector: receivers (ingest/receivers.ts: gRPC, and NATS JetStream
 // when nats.enabled) -> decode -> validate -> store -> ack; agent registry,
 // command sessions and holds (control/); retention; HTTP JSON API;
-// self-telemetry over OTLP when config.otlp.endpoint is set.
+// self-telemetry over OTLP when config.otlp.endpoint is set; push sinks (sink/) that
+// forward every stored point from the store's log, never holding up ingest or acks.
 // start()/stop(); stop is safe twice and closes what a failed start opened.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -26,6 +27,7 @@ import { startHttpApi, type HttpApi } from "./http/server.ts";
 import { authFromConfig } from "./http/guard.ts";
 import { createStore } from "./store/index.ts";
 import { Retention } from "./maintenance/retention.ts";
+import { Sinks } from "./sink/index.ts";
 import type { Store } from "./store/types.ts";
 import { PAPER_CONSTANTS, type ModelConstants } from "./model/cost-model.ts";
 import { executeRun, type RunRecord } from "./run/runner.ts";
@@ -59,6 +61,8 @@ export class Collector {
   /** One rate limit for every line a peer can cause. */
   readonly #log: ThrottledLog;
   #self: SelfReporter | undefined;
+  /** Push sinks (config.sinks): they read what the store holds; ingest never waits on them. */
+  readonly sinks: Sinks;
 
   constructor(config: CollectorConfig, logger: Logger, store?: Store) {
     this.config = config;
@@ -74,6 +78,7 @@ export class Collector {
       logger,
       onPruned: (r) => (this.stats.pointsPruned += BigInt(r.points)),
     });
+    this.sinks = new Sinks({ configs: config.sinks, store: this.store, tlog: this.#log });
     this.campaigns = new CampaignManager({ sessions: this.sessions, store: this.store, logger, constants: () => this.constants, clocks: this.clocks });
     this.guard = new SeqGuard({ ledger: this.store, maxSeqAhead: BigInt(config.limits.maxSeqAhead), logger });
     this.ingestor = new Ingestor({
@@ -123,8 +128,9 @@ export class Collector {
   async #start(auth: ReturnType<typeof authFromConfig>["auth"]): Promise<void> {
     await this.store.open();
     this.#retention.start();
-    this.#self = new SelfReporter({ store: this.store, stats: this.stats, collectorId: this.config.id, intervalMs: this.config.selfIntervalMs, logger: this.logger, suppressed: () => this.#log.suppressed });
+    this.#self = new SelfReporter({ store: this.store, stats: this.stats, collectorId: this.config.id, intervalMs: this.config.selfIntervalMs, logger: this.logger, suppressed: () => this.#log.suppressed, more: (t) => this.sinks.points(this.config.id, t) });
     this.#self.start();
+    await this.sinks.start();
     this.#receivers = createReceivers(this.config, this.#receiverDeps());
     for (const r of this.#receivers) await r.start();
     this.#http = await startHttpApi({
@@ -186,6 +192,8 @@ export class Collector {
     await step("closing the HTTP API", () => this.#http?.close());
     await step("stopping retention", () => this.#retention.stop());
     await step("writing the collector's own last points", () => this.#self?.stop());
+    // why: half the shutdown budget, so that a receiver that does not answer still leaves time to close the store.
+    await step("forwarding stored points to the sinks", () => this.sinks.stop(Math.floor(this.config.shutdownTimeoutMs / 2)));
     await step("closing the store", () => this.store.close());
     await step("flushing the OTLP exporter", () => this.#telemetry?.shutdown());
     this.#stopStep = "";

@@ -6,6 +6,7 @@ import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/config.ts";
 import { HTTP_ENV, httpConfigSchema, httpDefaults } from "./http/config.ts";
 import { PROMETHEUS_DEFAULTS, PROMETHEUS_ENV, prometheusConfigSchema } from "./http/prometheus.ts";
 import { DEFAULT_LIMITS, LIMITS_ENV, limitsSchema } from "./ingest/limits.ts";
+import { SINKS_ENV, sinksConfigSchema } from "./sink/config.ts";
 
 const listen = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict();
 
@@ -105,6 +106,8 @@ export const collectorConfigSchema = z
     shutdownTimeoutMs: z.number().int().min(100).max(600_000),
     /** What agents may make the collector hold; see ingest/limits.ts. */
     limits: limitsSchema,
+    /** Push targets for every stored point (Prometheus remote-write, OTLP); see sink/config.ts and sink/forwarder.ts. */
+    sinks: sinksConfigSchema,
   })
   .strict();
 
@@ -151,6 +154,7 @@ export function collectorDefaults(): Record<string, unknown> {
     otlp: otlpDefaults(),
     selfIntervalMs: 10_000,
     limits: { ...DEFAULT_LIMITS },
+    sinks: [],
   };
 }
 
@@ -174,6 +178,7 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_COLLECTOR_SCHEDULING", path: ["scheduling"], type: "string" },
   ...OTLP_ENV,
   ...LIMITS_ENV,
+  ...SINKS_ENV,
 ];
 
 export function loadCollectorConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Record<string, unknown>; problems?: string[] }): CollectorConfig {

@@ -24,6 +24,7 @@ export const COLLECTOR_FLAGS: FlagMap = {
   "tls-key": { path: ["grpc", "tls", "key"], type: "string" },
   "tls-client-auth": { path: ["grpc", "tls", "clientAuth"], type: "string" },
   "grpc-insecure": { path: ["grpc", "insecure"], type: "boolean" },
+  sink: { path: ["sinks"], type: "list" },
 };
 
 export const COLLECTOR_OPTIONS = Object.fromEntries(Object.entries(COLLECTOR_FLAGS).map(([k, v]) => [k, { type: v.type === "boolean" ? ("boolean" as const) : ("string" as const) }]));
@@ -46,6 +47,7 @@ const DOCS: Record<string, FlagDoc> = {
   "tls-key": { arg: "FILE", text: "gRPC TLS: its key (PEM)" },
   "tls-client-auth": { arg: "MODE", text: "require|none: whether agents need a certificate (CN or SAN = agent id)" },
   "grpc-insecure": { text: "allow plaintext gRPC on a non-loopback host (logged as a warning at every start)" },
+  sink: { arg: "KIND=URL,...", text: "push every stored point: prometheus=URL (remote-write) or otlp=URL (OTLP/HTTP metrics); other options in the config's sinks list" },
 };
 
 const USAGE = `usage: eastwest collector [flags]

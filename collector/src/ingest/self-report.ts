@@ -40,6 +40,8 @@ export interface SelfReporterOptions {
   logger: Logger;
   /** Lines the throttled log left out so far. */
   suppressed: () => number;
+  /** More points of the same report (the sinks' eastwest_collector_sink). */
+  more?: (timeNs: bigint) => Sample[];
 }
 
 export class SelfReporter {
@@ -68,7 +70,9 @@ export class SelfReporter {
     try {
       this.#seq ??= await o.store.highestSeq(writer);
       const seq = this.#seq + 1n;
-      const out = await o.store.writeBatch({ agentId: writer, seq, points: selfPoints(o.collectorId, o.stats, o.suppressed(), nowNs()), receivedNs: nowNs() });
+      const timeNs = nowNs();
+      const points = [...selfPoints(o.collectorId, o.stats, o.suppressed(), timeNs), ...(o.more?.(timeNs) ?? [])];
+      const out = await o.store.writeBatch({ agentId: writer, seq, points, receivedNs: nowNs() });
       if (out.kind === "ok" || out.kind === "duplicate") this.#seq = seq;
       else o.logger.warn({ outcome: out.kind, reason: "reason" in out ? out.reason : "" }, "collector self points not stored");
     } catch (err) {

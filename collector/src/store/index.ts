@@ -42,6 +42,7 @@ export interface StoreSettings {
 /** The ledger at settings.path paired with the point store of settings.kind. */
 export function createStore(settings: StoreSettings, logger?: Logger): Store {
   const file = new EmbeddedFile(settings.path);
-  const points = POINT_STORES[settings.kind]({ settings, local: new EmbeddedPoints(file), logger });
-  return new Storage(new EmbeddedLedger(file), points);
+  const local = new EmbeddedPoints(file);
+  const points = POINT_STORES[settings.kind]({ settings, local, logger });
+  return new Storage(new EmbeddedLedger(file), points, local);
 }

@@ -6,6 +6,7 @@
 // Lifecycle: open() opens the ledger, then the point store; close() closes the
 // point store, then the ledger. Safe twice and without open().
 import type { Ledger } from "./ledger.ts";
+import type { PointLog } from "./point-log.ts";
 import type { PointStore, Prepared } from "./point-store.ts";
 import type {
   AgentRecord,
@@ -27,11 +28,14 @@ const NOT_OPEN: WriteOutcome = { kind: "retryable", afterMs: 1_000, reason: "sto
 export class Storage<S = unknown> implements Store {
   readonly ledger: Ledger;
   readonly points: PointStore<S>;
+  readonly log: PointLog | undefined;
   #open = false;
 
-  constructor(ledger: Ledger, points: PointStore<S>) {
+  /** `log`: every stored point in commit order (the ledger file's points), for the sinks. */
+  constructor(ledger: Ledger, points: PointStore<S>, log?: PointLog) {
     this.ledger = ledger;
     this.points = points;
+    this.log = log;
   }
 
   /** Rejects with StoreError when either part cannot open (the ledger is closed again then). */

@@ -7,6 +7,7 @@
 // type end to end: number = float, bigint = integer (exact to 64 bits),
 // boolean, string.
 import { EastwestError, type FieldValue, type Sample } from "@eastwest/common";
+import type { PointLog } from "./point-log.ts";
 
 /** One agent batch, as accepted by ingest (already validated against the schema). */
 export interface StoredBatch {
@@ -177,6 +178,8 @@ export interface LedgerRecords {
 }
 
 export interface Store extends LedgerRecords {
+  /** Every stored point in commit order, for the sinks (point-log.ts); undefined: this store keeps none. */
+  readonly log?: PointLog | undefined;
   open(): Promise<void>;
   writeBatch(b: StoredBatch): Promise<WriteOutcome>;
   /** Several batches with one durable commit where the store can (group commit); outcomes in order. Never throws for I/O. */

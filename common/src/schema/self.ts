@@ -55,6 +55,22 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
       lag_ns: "uint",
     },
   },
+  eastwest_collector_sink: {
+    doc: "One push sink of the collector (sinks: Prometheus remote-write, OTLP) since it started: requests, points, samples and bytes the receiver took, attempts retried, requests (and their samples) the receiver refused and that were dropped, stored points skipped by the queue bounds, stored points not forwarded yet (lag_points), and whether the last attempt succeeded (up).",
+    tags: ["collector_id", "sink", "kind"],
+    fields: {
+      sent_requests_total: "uint",
+      sent_points_total: "uint",
+      sent_samples_total: "uint",
+      sent_bytes_total: "uint",
+      retries_total: "uint",
+      dropped_requests_total: "uint",
+      dropped_samples_total: "uint",
+      skipped_points_total: "uint",
+      lag_points: "uint",
+      up: "bool",
+    },
+  },
   eastwest_collector_limit: {
     doc: "What the collector refused for exceeding one of its limits (collector.limits.*, tag limit) since it started: batches, hellos, frames and new agent ids.",
     tags: ["collector_id", "limit"],

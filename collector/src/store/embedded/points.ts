@@ -3,8 +3,10 @@
 // inserts inside the ledger's commit — one transaction, one fsync, per group of
 // batches. Contract: point-store.ts.
 import type { PointsPruned, PointStore, Prepared, SeqIndex } from "../point-store.ts";
+import type { LogPoint, PointLog } from "../point-log.ts";
 import type { LatestQuery, LatestRow, Series, SeriesQuery, StoredBatch } from "../types.ts";
 import { runOn, type Conn, type EmbeddedFile } from "./file.ts";
+import { LogReader } from "./log.ts";
 import { inChunks, PointPruneSteps } from "./prune.ts";
 import { Reader } from "./read.ts";
 import { storeError } from "./sqlite-errors.ts";
@@ -14,10 +16,11 @@ interface Open {
   conn: Conn;
   writer: PointWriter;
   reader: Reader;
+  log: LogReader;
   prune: PointPruneSteps;
 }
 
-export class EmbeddedPoints implements PointStore<PreparedPoint[]> {
+export class EmbeddedPoints implements PointStore<PreparedPoint[]>, PointLog {
   readonly #file: EmbeddedFile;
   #open: Open | undefined;
 
@@ -29,7 +32,7 @@ export class EmbeddedPoints implements PointStore<PreparedPoint[]> {
     if (this.#open !== undefined) return;
     const conn = this.#file.acquire();
     try {
-      this.#open = { conn, writer: new PointWriter(conn.db), reader: new Reader(conn.db), prune: new PointPruneSteps(conn) };
+      this.#open = { conn, writer: new PointWriter(conn.db), reader: new Reader(conn.db), log: new LogReader(conn.db), prune: new PointPruneSteps(conn) };
     } catch (err) {
       this.#file.release();
       throw storeError(`cannot open store ${this.#file.opts.path}`, err);
@@ -62,6 +65,15 @@ export class EmbeddedPoints implements PointStore<PreparedPoint[]> {
 
   async latest(q: LatestQuery): Promise<LatestRow[]> {
     return runOn(this.#open, "latest", (o) => o.reader.latest(q));
+  }
+
+  /** The point log (../point-log.ts) over this file's points. */
+  async readAfter(after: bigint, limit: number, upTo?: bigint): Promise<LogPoint[]> {
+    return runOn(this.#open, "readAfter", (o) => o.log.readAfter(after, limit, upTo));
+  }
+
+  async head(): Promise<bigint> {
+    return runOn(this.#open, "head", (o) => o.log.head());
   }
 
   /**
