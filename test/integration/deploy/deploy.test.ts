@@ -77,6 +77,13 @@ describe("deploy: compose", () => {
     }
   });
 
+  it("promtool accepts the compose stack's Prometheus configuration", () => {
+    const promtool = which("promtool");
+    if (!promtool) throw new Error("required binary promtool is missing: install it (Debian package prometheus)");
+    const r = run(promtool, ["check", "config", join(DEPLOY, "compose/prometheus.yml")]);
+    assert.equal(r.code, 0, r.output);
+  });
+
   it("the collector and agent configs load, and name the stack's services", () => {
     const s = doc().services;
     const collector = collectorConfigOf(read("compose/collector.yaml"), literalEnv(s["collector"] as ComposeService), "compose/collector.yaml");
@@ -85,6 +92,10 @@ describe("deploy: compose", () => {
     assert.equal(collector.store.influx.db, s["grafana"]?.environment?.["INFLUX_DB"], "Grafana reads the database the collector writes");
     assert.equal(collector.store.influx.db, s["influxdb"]?.environment?.["INFLUXDB_DB"]);
     assert.ok(collector.nats.enabled && collector.nats.servers.every((u) => new URL(u).hostname === "nats"));
+    const sink = collector.sinks.find((k) => k.kind === "prometheus");
+    assert.equal(sink && new URL(sink.url).hostname, "prometheus", "the PromQL dashboards read what the collector pushes");
+    assert.match((s["prometheus"] as ComposeService & { command?: string[] }).command?.join(" ") ?? "", /--web\.enable-remote-write-receiver/);
+    assert.equal(new URL(s["grafana"]?.environment?.["PROMETHEUS_URL"] ?? "x:").hostname, "prometheus");
     assert.equal(collector.http.host, "0.0.0.0", "the published API port must reach the collector");
     assert.equal(collector.http.insecure, false);
     const tokens = [...secretMounts(s["collector"] as ComposeService)].find(([, path]) => path === collector.http.tokenFile)?.[0];
