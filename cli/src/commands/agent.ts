@@ -116,13 +116,16 @@ export const agentCommand: CliCommand = {
       // why: calibration measures this host's copy and system call costs; at SCHED_IDLE any other task would inflate them.
       const agent = new Agent(config, { logger, scheduling, calibrate: () => calibrate({ exec: atNormal(scheduling, realExec) }) });
       observeOutbox(telemetry.meter, agent);
+      // why: from here on a SIGTERM is a stop, not a kill: start-up (samplers, the watcher thread) takes a while
+      // on a busy host, and the batches it already made must reach the spool's orderly close.
+      const signalled = untilSignal();
       try {
         await agent.start();
         scheduled = await scheduleThisProcess(config.scheduling, logger);
         const applied = scheduled.guard.state;
         if (applied.unavailable) logger.warn({ reason: applied.unavailable }, "scheduling idle not applied; the agent runs at normal priority");
         logger.info({ id: config.id, collector: config.collector.address, scheduling: applied.policy }, "agent started");
-        await untilSignal();
+        await signalled;
         logger.info("agent stopping");
         await scheduled.close();
         await agent.stop();

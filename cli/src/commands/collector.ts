@@ -76,13 +76,15 @@ export const collectorCommand: CliCommand = {
       if (config.grpc.tls.cert !== "") checkTlsFiles("grpc.tls", config.grpc.tls);
       const logger = createLogger("collector", config.logLevel);
       // why: an idle collector on a host with no idle CPU would stop answering its agents; the watcher takes it back to normal while it starves.
+      // why: a SIGTERM during start-up is a stop once started, not a kill halfway.
+      const signalled = untilSignal();
       const scheduled = await scheduleThisProcess(config.scheduling, logger);
       const scheduling = scheduled.guard.state;
       if (scheduling.unavailable) logger.warn({ reason: scheduling.unavailable }, "scheduling idle not applied; the collector runs at normal priority");
       const collector = new Collector(config, logger);
       await collector.start();
       io.stdout(JSON.stringify({ grpc_port: collector.grpcPort, http_port: collector.httpPort }) + "\n");
-      await untilSignal();
+      await signalled;
       logger.info({ timeoutMs: config.shutdownTimeoutMs }, "collector stopping");
       await scheduled.close();
       const outcome = await stopWithin({ stop: () => collector.stop(), timeoutMs: config.shutdownTimeoutMs, step: () => collector.stopStep, logger });
