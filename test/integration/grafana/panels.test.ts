@@ -149,6 +149,7 @@ describe("grafana dashboards: every panel query against real influxd with collec
     }
   });
 
+  const NO_EVENT_IN_DEMO = /^annotation: Interface settings changed/;
   for (const { file } of dashboards()) {
     it(`${file}: variables resolve and every panel query runs with the expected columns`, async () => {
       const d = dashboards().find((x) => x.file === file);
@@ -166,7 +167,9 @@ describe("grafana dashboards: every panel query against real influxd with collec
           if (series.length > 0) problems.push(`${t.panel} [${t.refId}]: expected no series (no source here), got ${series.length}`);
           continue;
         }
-        if (series.length === 0) problems.push(`${t.panel} [${t.refId}]: no series: ${q}`);
+        // why: the demo changes no interface setting, so the settings-change annotation has no event to show
+        // here; it must run without error (languages.test.ts makes an MTU change and requires the annotation).
+        if (series.length === 0 && !NO_EVENT_IN_DEMO.test(t.panel)) problems.push(`${t.panel} [${t.refId}]: no series: ${q}`);
         const want = expectedColumns(q);
         for (const s of series) if (JSON.stringify(s.columns) !== JSON.stringify(want)) problems.push(`${t.panel} [${t.refId}]: columns ${s.columns.join(",")} != ${want.join(",")}`);
       }
