@@ -1,6 +1,7 @@
 // `eastwest collector`: gRPC ingest, embedded store, HTTP API, until SIGINT/SIGTERM.
-import { createLogger, scheduleThisProcess } from "@eastwest/common";
-import { Collector, COLLECTOR_ENV, collectorDefaults, loadCollectorConfig } from "@eastwest/collector";
+import { accessSync, constants } from "node:fs";
+import { ConfigError, createLogger, errorMessage, scheduleThisProcess } from "@eastwest/common";
+import { Collector, COLLECTOR_ENV, collectorDefaults, loadCollectorConfig, type CollectorConfig } from "@eastwest/collector";
 import type { CliCommand } from "../types.ts";
 import { checkTlsFiles, parseFlags, printConfig, withConfigErrors, type FlagMap } from "../flags.ts";
 import { stopWithin, untilSignal } from "../signals.ts";
@@ -63,6 +64,23 @@ ${flagHelp(COLLECTOR_FLAGS, DOCS, collectorDefaults(), COLLECTOR_ENV)}  --print-
 On start it prints one JSON line to stdout: {"grpc_port":N,"http_port":N}.
 `;
 
+/** Each sink's files (CA, token, password) must be readable at start: a bad path is a config error (78), named. */
+function checkSinkFiles(sinks: CollectorConfig["sinks"]): void {
+  const problems: string[] = [];
+  sinks.forEach((k, i) => {
+    const files: Array<[string, string]> = [["tls.ca", k.tls.ca], ["bearerTokenFile", k.bearerTokenFile], ["basicAuth.passwordFile", k.basicAuth?.passwordFile ?? ""]];
+    for (const [key, path] of files) {
+      if (path === "") continue;
+      try {
+        accessSync(path, constants.R_OK);
+      } catch (err) {
+        problems.push(`sinks[${i}] (${k.name}).${key}: ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+      }
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
 export const collectorCommand: CliCommand = {
   name: "collector",
   summary: "run the collector: gRPC ingest, embedded store, HTTP API",
@@ -74,6 +92,7 @@ export const collectorCommand: CliCommand = {
       const config = loadCollectorConfig({ file: values["config"] as string | undefined, env: process.env, flags, problems });
       if (values["print-config"]) return printConfig(io, config);
       if (config.grpc.tls.cert !== "") checkTlsFiles("grpc.tls", config.grpc.tls);
+      checkSinkFiles(config.sinks);
       const logger = createLogger("collector", config.logLevel);
       // why: an idle collector on a host with no idle CPU would stop answering its agents; the watcher takes it back to normal while it starves.
       // why: a SIGTERM during start-up is a stop once started, not a kill halfway.
