@@ -4,7 +4,7 @@
 // names this checkout; the installed units pass systemd-analyze verify; the tarball holds the same tree.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { nodeMinimum, rootPackage } from "../../../scripts/build-dist.ts";
 import { buildPackages, type Packages } from "../../../scripts/package.ts";
 import { requireBinary, tempDir, waitFor } from "../../helpers/procs.ts";
@@ -170,6 +170,16 @@ describe("install: the Debian package and the tarball", function () {
     mkdirSync(dir, { recursive: true });
     assert.equal(run("tar", ["-xzf", pkgs.tarball, "-C", dir]).code, 0);
     const r = run(join(dir, "usr/bin/eastwest"), ["--version"], { env: installedEnv(dir) });
+    assert.equal(r.stdout, `eastwest ${pkgs.version} (node ${process.version})\n`, r.stderr);
+  });
+
+  it("deploy/Dockerfile adds this tarball and its entrypoint runs from the installed tree", () => {
+    const docker = readFileSync(join(REPO, "deploy/Dockerfile"), "utf8");
+    const args = Object.fromEntries([...docker.matchAll(/^ARG (\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+    const add = /^ADD (\S+) \/$/m.exec(docker)?.[1]?.replace(/\$\{(\w+)\}/g, (_, k: string) => String(args[k]));
+    assert.equal(add, `dist/${basename(pkgs.tarball)}`, "ADD names the tarball scripts/package.ts builds (with the Dockerfile's ARG defaults)");
+    const argv = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(docker)?.[1] ?? "[]") as string[];
+    const r = run(join(root, argv[0] as string), [join(root, argv[1] as string), "--version"], { env: installedEnv(root) });
     assert.equal(r.stdout, `eastwest ${pkgs.version} (node ${process.version})\n`, r.stderr);
   });
 
