@@ -162,6 +162,19 @@ describe("install: the Debian package and the tarball", function () {
     assert.equal(await collector.stop(), 0, collector.stderr());
   });
 
+  it("eastwest up from the installed tree starts its local agent from the installed bundle", () => {
+    const r = run(eastwest, ["up", "--duration-s", "8", "--grpc-port", "0", "--http-port", "0", "--data", join(root, "var/lib/eastwest/up.db"), "--agent-id", `install-up-${process.pid}`, "--scheduling", "normal", "--log-level", "warn"], { env: installedEnv(root, { EASTWEST_AGENT_SCHEDULING: "normal" }) });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const stored = /stored (\d+) points in (\d+) batches/.exec(r.stdout + r.stderr);
+    assert.ok(stored && Number(stored[2]) >= 1, `the local agent's batches: ${r.stdout}${r.stderr}`);
+  });
+
+  it("the VM lab's guest agent (<lib>/eastwest-agent) runs on the package's Node through its link", () => {
+    const r = run(join(root, "usr/lib/eastwest/eastwest-agent/eastwest-agent"), ["--version"], { env: installedEnv(root) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^eastwest-agent \\S+ \\(node ${process.version.replaceAll(".", "\\.")}\\)\\n$`));
+  });
+
   it("the tarball holds the .deb's tree and runs from wherever it is unpacked", () => {
     const names = (lines: string) => lines.split("\n").map((l) => l.trim().split(/\s+/).at(-1) ?? "").filter((n) => n && !n.endsWith("/") && n !== "->").sort();
     const debFiles = run("dpkg-deb", ["-c", pkgs.deb]).stdout.split("\n").map((l) => l.replace(/ -> .*$/, "")).join("\n");
