@@ -15,9 +15,12 @@ import { chmodSync, copyFileSync, cpSync, mkdirSync, readdirSync, renameSync, rm
 import { arch } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs, promisify } from "node:util";
+import { gzipSync } from "node:zlib";
 import { buildDist, ROOT, rootPackage } from "./build-dist.ts";
 
 const DEB_ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64" };
+// why: the project has no mailing address; EASTWEST_DEB_MAINTAINER sets the field for a real distribution.
+const MAINTAINER = process.env["EASTWEST_DEB_MAINTAINER"] ?? "eastwest <eastwest@localhost>";
 const CONFFILES = ["/etc/eastwest/agent.yaml", "/etc/eastwest/collector.yaml"];
 
 export interface Packages {
@@ -39,6 +42,7 @@ function putDir(src: string, dst: string, filter: (name: string) => boolean = ()
 }
 
 const COPYRIGHT = (version: string, node: string): string => `eastwest ${version}
+Copyright (C) the eastwest contributors
 License: Apache-2.0 (/usr/share/common-licenses/Apache-2.0 on Debian).
 
 usr/lib/eastwest/node is Node.js ${node}, under the license in usr/share/doc/eastwest/node-LICENSE.
@@ -61,7 +65,16 @@ function layTree(dist: string, tree: string, version: string): void {
   putDir(join(ROOT, "deploy/config"), join(doc, "examples"), (n) => n.endsWith(".yaml"));
   put(join(process.execPath, "../../LICENSE"), join(doc, "node-LICENSE"), 0o644);
   writeFileSync(join(doc, "copyright"), COPYRIGHT(version, process.version));
+  writeFileSync(join(doc, "changelog.gz"), gzipSync(CHANGELOG(version), { level: 9 }));
 }
+
+// why: Debian wants a changelog in a native package's doc directory; this one names the build, not a history.
+const CHANGELOG = (version: string): string => `eastwest (${version}) unstable; urgency=medium
+
+  * Package of eastwest ${version} (scripts/package.ts).
+
+ -- ${MAINTAINER}  ${new Date().toUTCString().replace("GMT", "+0000")}
+`;
 
 /** Kibibytes under a directory (dpkg's Installed-Size). */
 function sizeKiB(dir: string): number {
@@ -73,7 +86,7 @@ function control(version: string, debArch: string, installedKiB: number): string
     "Package: eastwest",
     `Version: ${version}`,
     `Architecture: ${debArch}`,
-    "Maintainer: eastwest <eastwest@localhost>",
+    `Maintainer: ${MAINTAINER}`,
     `Installed-Size: ${installedKiB}`,
     // why: Node's Linux binary links against glibc and libstdc++ only; perl-base (Essential) runs tcpinfo's helper.
     "Depends: libc6 (>= 2.28), libstdc++6, adduser | systemd",
