@@ -196,6 +196,15 @@ describe("install: the Debian package and the tarball", function () {
     assert.equal(r.stdout, `eastwest ${pkgs.version} (node ${process.version})\n`, r.stderr);
   });
 
+  it("reinstalling keeps the one user and an edited config (a conffile)", () => {
+    const conf = join(root, "etc/eastwest/agent.yaml");
+    writeFileSync(conf, `${readFileSync(conf, "utf8")}# edited on this host\n`);
+    const r = run("dpkg", [`--root=${root}`, "--force-script-chrootless", "--force-depends", `--log=${join(root, "var/log/dpkg.log")}`, "-i", pkgs.deb]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(readFileSync(conf, "utf8"), /# edited on this host\n$/);
+    assert.equal(readFileSync(join(root, "etc/passwd"), "utf8").split("\n").filter((l) => l.startsWith("eastwest:")).length, 1);
+  });
+
   it("dpkg --purge removes the files, the configs and the state", () => {
     mkdirSync(join(root, "var/lib/eastwest/spool"), { recursive: true });
     const r = run("dpkg", [`--root=${root}`, "--force-script-chrootless", `--log=${join(root, "var/log/dpkg.log")}`, "--purge", "eastwest"]);
