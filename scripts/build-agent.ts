@@ -40,8 +40,8 @@ d=$(dirname "$0")
 EASTWEST_AGENT_REEXEC=1 exec "$d/node" ${AGENT_V8_FLAGS.join(" ")} "$d/eastwest-agent.mjs" "$@"
 `;
 
-/** The bundle layout; returns its directory. */
-async function buildBundle(out: string, version: string, tarball: boolean): Promise<string> {
+/** The bundle layout; returns its directory. scripts/build-dist.ts puts the same layout into the package. */
+export async function buildBundle(out: string, version: string, tarball: boolean): Promise<string> {
   const dir = join(out, "eastwest-agent");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -88,7 +88,9 @@ async function main(): Promise<void> {
   if (variant !== "bundle") process.stdout.write(`${await buildSea(out)}\n`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`build-agent: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+if (import.meta.main) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`build-agent: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

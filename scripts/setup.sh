@@ -11,8 +11,9 @@ export TURBO_TELEMETRY_DISABLED=1 NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FU
 _ew_pkgs=(ip:iproute2 ss:iproute2 tc:iproute2 ethtool:ethtool iperf3:iperf3 perf:linux-perf perl:perl-base openssl:openssl)
 # The tests also start real QEMU guests (VM-exit sampler), libvirt domains (the vm sampler's libvirt path; the test
 # starts libvirtd itself when none runs), agents with a faked clock (libfaketime), Prometheus (scraping /metrics) and
-# render the campaign report in Chromium; the main job needs none of them.
-[ -n "${EASTWEST_TEST_DEPS:-}" ] && _ew_pkgs+=(qemu-system-x86_64:qemu-system-x86 chromium:chromium nats-server:nats-server victoria-metrics:victoria-metrics influxd:influxdb
+# render the campaign report in Chromium; the install test builds the .deb and installs it with dpkg into a temporary
+# root and checks the units with systemd-analyze; the main job needs none of them.
+[ -n "${EASTWEST_TEST_DEPS:-}" ] && _ew_pkgs+=(qemu-system-x86_64:qemu-system-x86 chromium:chromium systemd-analyze:systemd dpkg-deb:dpkg nats-server:nats-server victoria-metrics:victoria-metrics influxd:influxdb
   virsh:libvirt-clients libvirtd:libvirt-daemon virt-qemu-run:libvirt-daemon-driver-qemu faketime:faketime prometheus:prometheus promtool:prometheus)
 _ew_missing=()
 for pair in "${_ew_pkgs[@]}"; do

@@ -2,7 +2,7 @@
 // (embedded store, HTTP API) plus a local agent as a separate process.
 import { dirname, join, resolve } from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { MAIN_SCRIPT } from "../self.ts";
 import { ConfigError, createLogger, scheduleThisProcess } from "@eastwest/common";
 import { Collector, loadCollectorConfig, type CollectorConfig } from "@eastwest/collector";
 import type { CliCommand } from "../types.ts";
@@ -10,7 +10,7 @@ import { checkTlsFiles, parseFlags, printConfig, withConfigErrors, type FlagMap 
 import { untilSignal } from "../signals.ts";
 import { COLLECTOR_FLAGS, COLLECTOR_OPTIONS } from "./collector.ts";
 
-const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+const MAIN = MAIN_SCRIPT;
 
 const USAGE = `usage: eastwest up [flags]
 

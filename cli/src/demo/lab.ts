@@ -6,7 +6,7 @@
 // the returned cleanup, which is safe to call twice and runs in reverse order.
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { MAIN_SCRIPT } from "../self.ts";
 import type { Logger } from "@eastwest/common";
 import { Collector, type CollectorConfig, type RunEndpoint } from "@eastwest/collector";
 import { randomBytes } from "node:crypto";
@@ -14,7 +14,7 @@ import { BridgeTopology, ipAddrs, leftovers, removeLeftovers } from "./topology.
 import { takeSubnet } from "../lab/subnet.ts";
 import { labCerts } from "../certs/lab.ts";
 
-const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+const MAIN = MAIN_SCRIPT;
 
 export interface LabOptions {
   config: CollectorConfig;

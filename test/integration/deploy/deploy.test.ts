@@ -40,6 +40,14 @@ describe("deploy: files", () => {
     assert.ok(isLoopback(collector.http.host) && !collector.http.insecure, `the API stays on loopback (${collector.http.host}); the local CLI uses the collector's own token`);
     assert.ok(collector.http.localToken);
   });
+
+  it("the package's default configs load and keep everything on loopback", () => {
+    const collector = collectorConfigOf(read("package/collector.yaml"), {}, "package/collector.yaml");
+    assert.ok(isLoopback(collector.grpc.host) && isLoopback(collector.http.host), `${collector.grpc.host}, ${collector.http.host}`);
+    assert.match(collector.store.path, /^\/var\/lib\/eastwest\//);
+    const agent = agentConfigOf(read("package/agent.yaml"), {}, "package/agent.yaml");
+    assert.ok(isLoopback(agent.collector.address.replace(/:\d+$/, "")), agent.collector.address);
+  });
 });
 
 describe("deploy: compose", () => {
@@ -127,7 +135,8 @@ describe("deploy: systemd units", function () {
     }
     assert.match(read("systemd/eastwest.sysusers.conf"), /^u eastwest /m);
     const cli = read("bin/eastwest");
-    assert.match(cli, /\/usr\/lib\/eastwest\/cli\/src\/main\.ts/);
+    assert.match(cli, /lib="\$\{here%\/bin\}\/lib\/eastwest"/, "it finds the package's lib beside its real path");
+    assert.match(cli, /"\$lib\/lib\/eastwest\.mjs" "\$@"$/m, "it runs the packaged CLI (scripts/build-dist.ts)");
     accessSync(join(DEPLOY, "bin/eastwest"), constants.X_OK);
   });
 
@@ -155,21 +164,22 @@ describe("deploy: systemd units", function () {
 
 describe("deploy: Dockerfile", () => {
   const text = () => read("Dockerfile");
+  const arg = (name: string) => new RegExp(`^ARG ${name}=(\\S+)$`, "m").exec(text())?.[1];
 
-  it("uses the Node version scripts/provision-node.sh provisions, from the npm registry", () => {
-    const want = /want="\$\{EASTWEST_NODE_VERSION:-([\d.]+)\}"/.exec(readFileSync(join(REPO, "scripts/provision-node.sh"), "utf8"))?.[1];
-    assert.ok(want, "provision-node.sh names its default Node version");
-    assert.match(text(), new RegExp(`^ARG NODE_VERSION=${want.replaceAll(".", "\\.")}$`, "m"));
-    assert.match(text(), /npm pack --silent "node-linux-\$\{arch\}@\$\{NODE_VERSION\}"/);
+  it("adds the package's tarball, named as scripts/package.ts names it, at package.json's version", () => {
+    const version = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
+    assert.equal(arg("VERSION"), version);
+    assert.match(arg("NODE_ARCH") ?? "", /^(x64|arm64)$/);
+    assert.match(text(), /^ADD dist\/eastwest-\$\{VERSION\}-linux-\$\{NODE_ARCH\}\.tar\.gz \/$/m);
+    assert.match(readFileSync(join(REPO, "scripts/package.ts"), "utf8"), /`eastwest-\$\{version\}-linux-\$\{arch\(\)\}\.tar\.\$\{/, "scripts/package.ts's tarball name");
+    assert.doesNotMatch(text(), /^COPY (?!--from)/m, "the image takes nothing from the checkout but the tarball");
+    const ignore = read("Dockerfile.dockerignore").split("\n").filter((l) => l && !l.startsWith("#"));
+    assert.deepEqual(ignore, ["*", "!dist/eastwest-*-linux-*.tar.gz"], "the ignore file BuildKit reads for deploy/Dockerfile sends the tarball only");
   });
 
-  it("copies paths that exist and enters the CLI of this repository", () => {
-    for (const m of text().matchAll(/^COPY (?!--from)(\S+) /gm)) if (m[1] !== ".") assert.ok(existsSync(join(REPO, m[1] as string)), `COPY ${m[1]}`);
-    const entry = /^ENTRYPOINT (\[.*\])$/m.exec(text())?.[1];
-    const argv = JSON.parse(entry ?? "[]") as string[];
-    assert.equal(argv[1], "/usr/lib/eastwest/cli/src/main.ts");
-    assert.ok(existsSync(join(REPO, "cli/src/main.ts")));
-    assert.ok(existsSync(join(DEPLOY, "Dockerfile.dockerignore")), "the ignore file BuildKit reads for deploy/Dockerfile");
+  it("enters the packaged CLI on the package's Node (the install test runs these paths from the built tree)", () => {
+    const argv = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(text())?.[1] ?? "[]") as string[];
+    assert.deepEqual(argv, ["/usr/lib/eastwest/node", "/usr/lib/eastwest/lib/eastwest.mjs"]);
   });
 });
 

@@ -1,11 +1,13 @@
 // The deployable agent for the guests: scripts/build-agent.ts's bundle layout (Node + one script), built from this
-// checkout into DIR/eastwest-agent, again only when a source file, the lock file or the Node binary is newer.
+// checkout into DIR/eastwest-agent, again only when a source file, the lock file or the Node binary is newer. The
+// packaged CLI (scripts/build-dist.ts) has no sources to build from: it ships that layout as <lib>/eastwest-agent.
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { EastwestError } from "@eastwest/common";
+import { DIST_MAIN } from "../../self.ts";
 
 const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const BUILD = join(ROOT, "scripts/build-agent.ts");
@@ -19,6 +21,7 @@ function newest(path: string): number {
 }
 
 export async function buildAgent(out: string, say: (l: string) => void): Promise<string> {
+  if (DIST_MAIN !== undefined) return join(dirname(DIST_MAIN), "..", "eastwest-agent");
   const dir = join(out, "eastwest-agent");
   const manifest = join(dir, "MANIFEST.json");
   const inputs = Math.max(...SOURCES.map((s) => join(ROOT, s)).filter(existsSync).map(newest), statSync(process.execPath).mtimeMs);

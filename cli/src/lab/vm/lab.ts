@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { MAIN_SCRIPT } from "../../self.ts";
 import { Collector, executeRun, type CollectorConfig, type RunEndpoint, type RunRecord, type RunSpec } from "@eastwest/collector";
 import type { Logger } from "@eastwest/common";
 import { labCerts } from "../../certs/lab.ts";
@@ -20,7 +20,7 @@ import { LabNet, labNames, takeVmSubnet } from "./net.ts";
 import { chooseAccel, guestMac, hostAccelFacts, startGuest, type Accel, type Guest } from "./qemu.ts";
 import { waitForGuests, type GuestTimes } from "./wait.ts";
 
-const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+const MAIN = MAIN_SCRIPT;
 /** The guests' NIC inside them (no udev renames it). */
 export const GUEST_IFNAME = "eth0";
 
