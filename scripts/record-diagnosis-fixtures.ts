@@ -40,7 +40,7 @@ function hog(cpu: number): ChildProcess {
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: "default", what: "no change (GRO, GSO, TSO and checksum offload on)", apply: () => () => undefined },
+  { name: "default", what: "no change: the veth defaults (checksum offload, TSO, GSO on; GRO off)", apply: () => () => undefined },
   {
     name: "checksum-off",
     what: "tx checksum offload off at the sender (ethtool -K IF tx off)",
