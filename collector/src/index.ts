@@ -14,6 +14,10 @@ export type { Store } from "./store/types.ts";
 export { defaultSpec, executeRun, RunError } from "./run/runner.ts";
 export type { RunRecord, RunnerDeps } from "./run/runner.ts";
 export type { RunEndpoint, RunSpec } from "./run/types.ts";
+// Diagnosis: the findings of the rules over a run (bottleneck, contributing, ruled out, cannot tell).
+export { diagnose } from "./diagnosis/engine.ts";
+export { withDiagnosis } from "./diagnosis/record.ts";
+export type { Diagnosis, Finding, Verdict } from "./diagnosis/types.ts";
 // Campaigns: Table-1 style matrices, their verdicts and the HTML report.
 export { CampaignError, runCampaign } from "./campaign/runner.ts";
 export type { CampaignDeps, CampaignRecord, Progress } from "./campaign/runner.ts";

@@ -12,7 +12,7 @@ import { SchemaNameError } from "./names.ts";
 export type PMatch = { label: string; variable: string } | { label: string; eq: string } | { label: string; regex: string } | { label: string; ne: string };
 
 /** Written by the collector itself: no job filter (the collector's job is the only one that has them). */
-const COLLECTOR_ONLY = new Set(["run", "run_endpoint", "run_window", "cost_breakdown", "eastwest_collector", "eastwest_collector_limit"]);
+const COLLECTOR_ONLY = new Set(["run", "run_endpoint", "run_window", "cost_breakdown", "diagnosis", "eastwest_collector", "eastwest_collector_limit"]);
 const PROM_LABELS = ["job", "instance"];
 const VAR_RE = /^[a-z][a-z0-9_]{0,62}$/;
 

@@ -6,6 +6,7 @@ import { checkRecordKey, parseLatestParams, parseRecordsParams, parseSeriesParam
 import type { Route } from "./routes.ts";
 import { summarizeVms, type VmSummary } from "../vms.ts";
 import type { Parsed } from "./time.ts";
+import { withDiagnosis } from "../diagnosis/record.ts";
 
 /** What the API needs of the agent registry. */
 export interface AgentDirectory {
@@ -103,5 +104,7 @@ async function record(kind: string, id: string, deps: ApiDeps): Promise<Reply> {
   const bad = checkRecordKey(kind, id);
   if (bad !== undefined) return fail(400, bad);
   const found = await deps.store.getRecord(kind, id);
-  return found === undefined ? fail(404, `no record ${kind}/${id}`) : ok(found);
+  if (found === undefined) return fail(404, `no record ${kind}/${id}`);
+  // why: a run stored before the diagnosis engine gets its findings computed on read.
+  return ok(kind === "run" ? { ...found, doc: await withDiagnosis(deps.store, found.doc) } : found);
 }

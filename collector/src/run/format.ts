@@ -8,6 +8,9 @@ import type { HostSide } from "./hostside.ts";
 import type { RunVm, RunVmNet, RunVmThread } from "./vms.ts";
 import type { CpuField, EndpointResults, FlowSnapshot, RunResults } from "./results.ts";
 import { flowBytes, flowKind } from "./flows.ts";
+import { diagnose } from "../diagnosis/engine.ts";
+import { formatDiagnosis } from "../diagnosis/format.ts";
+import type { Diagnosis } from "../diagnosis/types.ts";
 
 /** What the report needs; a stored run record has these and more. */
 export interface RunReport {
@@ -15,6 +18,8 @@ export interface RunReport {
   /** Every agent whose sampling was raised for the run. */
   agents?: readonly string[];
   results: RunResults;
+  /** The run's findings; absent (a record from before the engine): computed from the record alone. */
+  diagnosis?: Diagnosis;
 }
 
 const NA = "-";
@@ -169,7 +174,8 @@ export function formatRun(run: RunReport & { hostSide?: HostSide }): string {
   const r = run.results;
   const warnings = r.warnings.length === 0 ? ["warnings: none"] : ["warnings:", ...r.warnings.map((w) => `  - ${w}`)];
   const host = run.hostSide ? ["", ...hostLines(run.hostSide)] : [];
-  return [...header(run), "", ...renderTable(resultRows(r), true), "", ...packetsNote(r), ...flowLines(r), ...modelLines(r), ...host, "", ...warnings].join("\n");
+  const findings = formatDiagnosis(run.diagnosis ?? diagnose(run));
+  return [...header(run), "", ...renderTable(resultRows(r), true), "", ...packetsNote(r), ...flowLines(r), ...modelLines(r), ...host, "", ...warnings, "", ...findings].join("\n");
 }
 
 const KINDS = ["vcpu", "io", "main", "vhost", "other"];

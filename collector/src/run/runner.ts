@@ -18,6 +18,10 @@ import { exitObservation, modelExits, perfExits } from "./exits.ts";
 import { exitReasonRows, hostSide, type HostSide } from "./hostside.ts";
 import type { ClockSource } from "../clock/clocks.ts";
 import { iperfOnCollectorClock, onAgentClock, planClocks, toCollectorClock, widened, type ClockPlan, type RunClock } from "./clock.ts";
+import { diagnose } from "../diagnosis/engine.ts";
+import { loadRunSamples } from "../diagnosis/load.ts";
+import { diagnosisPoints } from "../diagnosis/points.ts";
+import type { Diagnosis } from "../diagnosis/types.ts";
 
 export class RunError extends EastwestError {}
 
@@ -48,6 +52,8 @@ export interface RunRecord {
   /** The agents' clock offsets and what was applied to their samples (clock.ts). */
   clock?: RunClock;
   iperf3: { client: unknown; server: unknown };
+  /** The findings of diagnosis/ over the results and the window's samples. */
+  diagnosis?: Diagnosis;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -120,9 +126,10 @@ async function execute(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
   for (const n of exits.notes) results.warnings.push(`exits: ${n}`);
   for (const n of host.notes) results.warnings.push(`host: ${n}`);
   const record: RunRecord = { id: spec.id, spec, agents, window, startedNs, finishedNs, results, hostSide: host, clock: clock.record, iperf3: { client: clientDoc, server: serverDoc } };
+  record.diagnosis = diagnose(record, await loadRunSamples(deps.store, record));
   await deps.store.putRecord("run", spec.id, record);
-  // The run's figures also go in as points (measurements run, run_endpoint, cost_breakdown, run_window) for dashboards.
-  await writeRunPoints(deps.store, [...runPoints(results), windowPoint(ids, window)], deps.logger, `run ${spec.id} points`);
+  // The run's figures also go in as points (run, run_endpoint, cost_breakdown, run_window, diagnosis) for dashboards.
+  await writeRunPoints(deps.store, [...runPoints(results), windowPoint(ids, window), ...diagnosisPoints(spec.id, record.diagnosis, window.toNs)], deps.logger, `run ${spec.id} points`);
   progress(`run ${spec.id}: stored`);
   return record;
 }

@@ -40,6 +40,15 @@ export const RUN_MEASUREMENTS: Record<string, MeasurementDef> = {
       "retrans_segs", "iperf3_cpu_pct",
     ]),
   },
+  diagnosis: {
+    doc:
+      "One finding of a run's diagnosis (collector/src/diagnosis/), at the end of the run's window: a rule's verdict " +
+      "(bottleneck | contributing | ruled out | cannot tell), its confidence (0..1) and its key figure (key_value, in the unit the " +
+      "run's record gives with the finding; absent when the finding has none). end: sender | receiver | both | \"\" (none). " +
+      "Written when the run is made; older runs get theirs computed when read, without points.",
+    tags: ["run_id", "rule", "verdict", "end", "engine_version"],
+    fields: { confidence: "float", key_value: "float" },
+  },
   cost_breakdown: {
     doc:
       "Cost-model breakdown of one window (collector/src/model/breakdown.ts): model time per term from observed counts per packet " +

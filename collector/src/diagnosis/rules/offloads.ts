@@ -1,0 +1,84 @@
+// Checksum or segmentation offload off at either end (netstate, ethtool -k of the run's interface). Tx checksum
+// off makes the sender checksum every byte in software — a second pass over the payload, about one more copy per
+// packet — and turns TSO/GSO off with it (they need checksum offload), so the stack handles MTU-sized packets:
+// the study's 41 -> 7 Gbit/s. GSO/GRO off matter only when packets really shrink (bytes per packet: gso-gro-size).
+// tx-nocache-copy on copies user data around the cache the receiver would read it from (the study's 41 -> 34).
+import { cannotTell, cell, ev, finding } from "../finding.ts";
+import { ifaceState, type IfaceState } from "../netstate.ts";
+import { ends, num } from "../read.ts";
+import { CONFIDENCE, type Evidence, type Rule } from "../types.ts";
+
+/** Bytes per packet below which segmentation offload is not in effect (a quarter of 64 KiB; as gso-gro-size). */
+const SMALL_PACKET_BYTES = 16_384;
+
+const head = { id: "offloads", title: "checksum or segmentation offload off" };
+
+interface Off {
+  end: "sender" | "receiver";
+  feature: string;
+  severity: 2 | 1 | 0;
+  text: string;
+}
+
+function offs(role: "sender" | "receiver", st: IfaceState, bpp: number | undefined, copyUs: number | undefined, senderSmall: boolean): Off[] {
+  const f = st.features;
+  const out: Off[] = [];
+  const small = bpp !== undefined && bpp < SMALL_PACKET_BYTES;
+  const copy = copyUs === undefined ? "about one more copy" : `about one more copy, ${copyUs.toFixed(2)} us per 64 KiB at the model's copy bandwidth`;
+  if (role === "sender" && f["tx_checksumming"] === false) out.push({ end: role, feature: "tx-checksumming", severity: 2, text: `tx checksum offload off at the sender: a software checksum pass over each packet (${copy}) and no TSO/GSO` });
+  if (role === "receiver" && f["rx_checksumming"] === false) out.push({ end: role, feature: "rx-checksumming", severity: 2, text: `rx checksum offload off at the receiver: the stack verifies every byte in software (${copy})` });
+  if (role === "sender" && f["tcp_segmentation_offload"] === false && f["generic_segmentation_offload"] === false) out.push({ end: role, feature: "tso+gso", severity: small ? 1 : 0, text: `TSO and GSO off at the sender${small ? `: ${bpp?.toFixed(0)} B per packet` : ", but packets stay large"}` });
+  else if (role === "sender" && f["generic_segmentation_offload"] === false) out.push({ end: role, feature: "gso", severity: small ? 1 : 0, text: `GSO off at the sender${small ? "" : " (TSO still sends large packets)"}` });
+  if (role === "receiver" && f["generic_receive_offload"] === false) {
+    const why = !small ? ", but packets arrive large (the sender's GSO/TSO packets cross unsplit)" : senderSmall ? " (the sender's packets are already small: GRO is not what shrank them)" : `: ${bpp?.toFixed(0)} B per packet`;
+    out.push({ end: role, feature: "gro", severity: small && !senderSmall ? 1 : 0, text: `GRO off at the receiver${why}` });
+  }
+  if (role === "sender" && f["tx_nocache_copy"] === true) out.push({ end: role, feature: "tx-nocache-copy", severity: 1, text: "tx-nocache-copy on at the sender: user data is copied around the cache the receiver would read it from" });
+  return out;
+}
+
+export const offloads: Rule = {
+  ...head,
+  signals: ["netstate.{tx,rx}_checksumming, tcp_segmentation_offload, generic_segmentation_offload, generic_receive_offload, tx_nocache_copy (run's interfaces)", "run_endpoint.netdev_bytes_per_packet"],
+  thresholds: [{ name: "small packets", value: SMALL_PACKET_BYTES, unit: "B per packet", source: "a quarter of a 64 KiB TSO/GRO packet: below it per-packet costs grow at least 4x" }],
+  evaluate(input) {
+    const { sender, receiver, senderSide, receiverSide } = ends(input.record);
+    if (!sender || !receiver) return cannotTell(head, "endpoints", "the record has no sender or receiver results");
+    const copyBps = num(input.record.results.model?.constants?.copy_bytes_per_s);
+    const packet = num(input.record.results.model?.constants?.packet_bytes);
+    const copyUs = copyBps && packet ? (packet / copyBps) * 1e6 : undefined;
+    const sides = [
+      { role: "sender" as const, e: sender, st: ifaceState(input.samples, senderSide, sender.netdev?.interface) },
+      { role: "receiver" as const, e: receiver, st: ifaceState(input.samples, receiverSide, receiver.netdev?.interface) },
+    ];
+    const missing = sides.filter((s) => !s.st);
+    if (missing.length === 2) {
+      const why = !input.samples ? "no samples were given to the diagnosis (the record alone)" : input.samples.missing ?? `no netstate row for ${sides.map((s) => `${s.role} ${s.e.netdev?.interface ?? "(no interface)"}`).join(", ")} up to the window's end`;
+      return cannotTell(head, "netstate (offloads)", why);
+    }
+    const evidence: Evidence[] = [];
+    const found: Off[] = [];
+    for (const s of sides) {
+      if (!s.st) continue;
+      const feats = Object.entries(s.st.features).filter(([k]) => /checksumming|segmentation_offload|receive_offload|nocache/.test(k));
+      evidence.push(ev(`${s.role} ${s.st.iface} offloads`, feats.map(([k, v]) => `${k} ${v ? "on" : "off"}`).join(", "), "", "netstate (ethtool -k)", `snapshot at or before the window's end`));
+      evidence.push(ev(`${s.role} bytes per packet`, num(s.e.netdev?.bytes_per_packet) ?? null, "B", `run_endpoint.netdev_bytes_per_packet (${s.e.netdev?.direction ?? "?"})`, "run window"));
+      const senderBpp = num(sender.netdev?.bytes_per_packet);
+      found.push(...offs(s.role, s.st, num(s.e.netdev?.bytes_per_packet), copyUs, senderBpp !== undefined && senderBpp < SMALL_PACKET_BYTES));
+    }
+    const worst = found.sort((a, b) => b.severity - a.severity)[0];
+    const note = missing.length === 1 ? ` (${missing[0]?.role}'s netstate unavailable)` : "";
+    if (!worst || worst.severity === 0) {
+      const harmless = found.map((o) => o.text).join("; ");
+      return finding(head, { verdict: "ruled out", confidence: missing.length === 0 ? CONFIDENCE.high : CONFIDENCE.medium, evidence, explanation: (harmless || "checksum and segmentation offloads on at both ends") + note });
+    }
+    const all = found.filter((o) => o.severity > 0).map((o) => o.text).join("; ");
+    const fix = worst.feature === "tx-checksumming" ? { tx_checksum: "on" as const } : worst.feature === "tx-nocache-copy" ? { tx_nocache_copy: "off" as const } : worst.feature === "gro" ? { gro: "on" as const } : { gso: "on" as const, tso: "on" as const };
+    return finding(head, {
+      verdict: worst.severity === 2 ? "bottleneck" : "contributing", confidence: worst.severity === 2 ? CONFIDENCE.high : CONFIDENCE.medium, end: worst.end, evidence,
+      key: { label: `${worst.end} ${worst.feature}`, value: worst.severity === 2 && copyUs !== undefined ? copyUs : null, unit: worst.severity === 2 ? "us added per packet" : "" },
+      explanation: all + note,
+      next: cell(`${worst.feature}-restored`, fix, "the same run with the setting restored: the difference is what it costs", worst.end === "sender" ? senderSide : receiverSide),
+    });
+  },
+};
