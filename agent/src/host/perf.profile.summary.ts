@@ -9,7 +9,7 @@ export type TermSamples = Partial<Record<ProfileTerm, number>>;
 export interface ProcessProfile {
   /** Process id (thread group); samples of all its threads. */
   pid: number;
-  /** Its main thread's name, else the first thread name seen. */
+  /** Its main thread's latest name (after exec), else the latest thread name seen. */
   comm: string;
   samples: number;
   terms: TermSamples;
@@ -77,9 +77,11 @@ export class ProfileAccumulator {
     if (p === undefined) {
       p = { comm: s.comm, main: s.pid === s.tid, samples: 0, terms: {} };
       this.#procs.set(s.pid, p);
-    } else if (!p.main && s.pid === s.tid) {
+    } else if (s.pid === s.tid || !p.main) {
+      // why: a child forked by a threaded parent carries the parent thread's name until exec ("MainThread" for
+      // iperf3 started by node); the main thread's latest name is the program's.
       p.comm = s.comm;
-      p.main = true;
+      p.main = p.main || s.pid === s.tid;
     }
     p.samples += 1;
     add(p.terms, term);

@@ -8,6 +8,7 @@ import type { HostSide } from "./hostside.ts";
 import type { RunVm, RunVmNet, RunVmThread } from "./vms.ts";
 import type { CpuField, EndpointResults, FlowSnapshot, RunResults } from "./results.ts";
 import { flowBytes, flowKind } from "./flows.ts";
+import { profileLines } from "./profile-format.ts";
 
 /** What the report needs; a stored run record has these and more. */
 export interface RunReport {
@@ -169,7 +170,7 @@ export function formatRun(run: RunReport & { hostSide?: HostSide }): string {
   const r = run.results;
   const warnings = r.warnings.length === 0 ? ["warnings: none"] : ["warnings:", ...r.warnings.map((w) => `  - ${w}`)];
   const host = run.hostSide ? ["", ...hostLines(run.hostSide)] : [];
-  return [...header(run), "", ...renderTable(resultRows(r), true), "", ...packetsNote(r), ...flowLines(r), ...modelLines(r), ...host, "", ...warnings].join("\n");
+  return [...header(run), "", ...renderTable(resultRows(r), true), "", ...packetsNote(r), ...flowLines(r), ...modelLines(r), ...profileLines(r.profile), ...host, "", ...warnings].join("\n");
 }
 
 const KINDS = ["vcpu", "io", "main", "vhost", "other"];

@@ -32,12 +32,18 @@ export interface ProfileDoc {
 const num = (x: unknown): number | undefined => (typeof x === "number" && Number.isFinite(x) ? x : typeof x === "bigint" ? Number(x) : typeof x === "string" && /^-?\d+$/.test(x) ? Number(x) : undefined);
 const big = (x: unknown): bigint | undefined => (typeof x === "bigint" ? x : (typeof x === "string" && /^\d+$/.test(x)) || (typeof x === "number" && Number.isSafeInteger(x)) ? BigInt(x) : undefined);
 
+/** A sample count or period: a number in [0, 1e12] (keeps every product below finite). */
+const count = (x: unknown): number | undefined => {
+  const v = num(x);
+  return v !== undefined && v >= 0 && v <= 1e12 ? v : undefined;
+};
+
 function termsOf(x: unknown): Partial<Record<Term, number>> {
   const out: Partial<Record<Term, number>> = {};
   if (typeof x !== "object" || x === null) return out;
   for (const t of TERMS) {
-    const v = num((x as Record<string, unknown>)[t]);
-    if (v !== undefined && v >= 0) out[t] = v;
+    const v = count((x as Record<string, unknown>)[t]);
+    if (v !== undefined) out[t] = v;
   }
   return out;
 }
@@ -47,7 +53,7 @@ export function readProfileDoc(doc: unknown): { doc: ProfileDoc } | { reason: st
   if (typeof doc !== "object" || doc === null) return { reason: "no profile result" };
   const d = doc as Record<string, unknown>;
   if (d.available !== true) return { reason: typeof d.reason === "string" ? d.reason.slice(0, 300) : "profile not available (no reason given)" };
-  const [frequencyHz, periodNs, totalSamples, startNs, endNs] = [num(d.frequencyHz), num(d.periodNs), num(d.totalSamples), big(d.startNs), big(d.endNs)];
+  const [frequencyHz, periodNs, totalSamples, startNs, endNs] = [count(d.frequencyHz), count(d.periodNs), count(d.totalSamples), big(d.startNs), big(d.endNs)];
   if (frequencyHz === undefined || periodNs === undefined || periodNs <= 0 || totalSamples === undefined || startNs === undefined || endNs === undefined || endNs <= startNs) {
     return { reason: "profile result lacks frequencyHz, periodNs, totalSamples or its window" };
   }
@@ -56,7 +62,7 @@ export function readProfileDoc(doc: unknown): { doc: ProfileDoc } | { reason: st
   for (const p of procs.slice(0, 1000)) {
     const q = (p ?? {}) as Record<string, unknown>;
     const pid = num(q.pid);
-    const samples = num(q.samples);
+    const samples = count(q.samples);
     if (pid !== undefined && samples !== undefined) processes.push({ pid, comm: typeof q.comm === "string" ? q.comm.slice(0, 64) : "?", samples, terms: termsOf(q.terms) });
   }
   const overhead = num(d.perfOverheadPct);
@@ -114,7 +120,7 @@ export function endProfile(e: EndInput, packets: number): EndProfile {
   if (e.pid === null) return unavailableEnd(e, "the iperf3 result did not give its pid (an older agent): its samples cannot be told apart");
   const proc = d.processes.find((p) => p.pid === e.pid);
   if (proc === undefined) return unavailableEnd(e, `iperf3 (pid ${e.pid}) has no samples in the profile of ${e.profiledBy}`);
-  if (!(packets > 0)) return unavailableEnd(e, "no packets moved in the profile's window");
+  if (!(packets >= 1e-3 && Number.isFinite(packets))) return unavailableEnd(e, "no packets moved in the profile's window");
   const usPer = (samples: number) => (samples * d.periodNs) / 1000 / packets;
   const us: Partial<Record<Term, number>> = {};
   for (const t of TERMS) if (proc.terms[t] !== undefined) us[t] = usPer(proc.terms[t] ?? 0);
@@ -168,6 +174,6 @@ export function machineProfile(agentId: string, result: EndInput["result"], pack
   if ("reason" in read) return { ...base, status: read.reason.startsWith("unavailable") ? read.reason : `unavailable: ${read.reason}` };
   const d = read.doc;
   const us: Partial<Record<Term, number>> = {};
-  if (packets > 0) for (const t of TERMS) if (d.terms[t] !== undefined) us[t] = ((d.terms[t] ?? 0) * d.periodNs) / 1000 / packets;
+  if (packets >= 1e-3 && Number.isFinite(packets)) for (const t of TERMS) if (d.terms[t] !== undefined) us[t] = ((d.terms[t] ?? 0) * d.periodNs) / 1000 / packets;
   return { ...base, status: "measured", frequency_hz: d.frequencyHz, call_graph: d.callGraph, window: { fromNs: d.startNs, toNs: d.endNs }, total_cpu_samples: d.totalSamples, term_samples: d.terms, us_per_packet: us, perf_overhead_pct: d.perfOverheadPct };
 }
