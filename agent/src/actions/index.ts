@@ -5,3 +5,4 @@ import "./iperf3/index.ts";
 import "./watchflows/index.ts";
 import "./settings/index.ts";
 import "./exitreasons/index.ts";
+import "./profile/index.ts";

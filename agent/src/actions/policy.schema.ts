@@ -44,6 +44,8 @@ export const actionsSchema = z
     hold: z.boolean(),
     /** calibrate: perf bench loads memory bandwidth and a CPU for seconds. */
     calibrate: z.boolean(),
+    /** collectProfile: perf record -e cpu-clock -a (every process on this machine, sampled) for a run's window. */
+    profile: z.boolean(),
     /** setInterval below this (ms) is refused: the fastest sampling a collector may ask for. */
     minIntervalMs: z.number().int().min(10).max(3_600_000),
     /** apply_settings: each setting must match one rule (its kind and its interface or sysctl key). */
@@ -56,5 +58,5 @@ export type SettingsRuleConfig = ActionsConfig["settings"][number];
 
 /** Monitor-only: nothing that changes the host or makes load. */
 export function actionsDefaults(): ActionsConfig {
-  return { traffic: false, hold: false, calibrate: false, minIntervalMs: 100, settings: [] };
+  return { traffic: false, hold: false, calibrate: false, profile: false, minIntervalMs: 100, settings: [] };
 }

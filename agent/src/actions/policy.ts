@@ -4,6 +4,7 @@
 // Contract: refusalOf(command, policy) is undefined when the command may run, else a Refusal whose message is
 // one sentence, "refused: <what> is not allowed by actions.<key>", naming the config key that would allow it.
 // Needs a key: iperf3Server and iperf3Client (traffic), hold with for_ms > 0 (hold), calibrate (calibrate),
+// collectProfile (profile: it samples every process on the machine and costs a little CPU),
 // applySettings (each setting against actions.settings: its kind and interface pattern or sysctl key), and
 // setInterval faster than actions.minIntervalMs. Always allowed, as they change nothing on the host and make
 // no load beyond the agent's own reading: watchFlows, collectExitReasons, cancel, restoreSettings (puts back
@@ -26,6 +27,7 @@ export interface CommandPolicy {
   readonly traffic: boolean;
   readonly hold: boolean;
   readonly calibrate: boolean;
+  readonly profile: boolean;
   readonly minIntervalMs: number;
   readonly settings: readonly SettingsRule[];
 }
@@ -42,13 +44,14 @@ export function compilePolicy(c: ActionsConfig): CommandPolicy {
     traffic: c.traffic,
     hold: c.hold,
     calibrate: c.calibrate,
+    profile: c.profile,
     minIntervalMs: c.minIntervalMs,
     settings: c.settings.map((r) => ({ kind: r.kind, interfaces: (r.interfaces ?? []).map((p) => new RegExp(p)), keys: r.keys ?? [] })),
   };
 }
 
 /** Monitor-only: what an agent does without an `actions` section. */
-export const MONITOR_ONLY: CommandPolicy = { traffic: false, hold: false, calibrate: false, minIntervalMs: 100, settings: [] };
+export const MONITOR_ONLY: CommandPolicy = { traffic: false, hold: false, calibrate: false, profile: false, minIntervalMs: 100, settings: [] };
 
 const notAllowed = (kind: string, what: string, key: string): Refusal => ({ kinds: [kind], message: `refused: ${what} is not allowed by actions.${key}` });
 
@@ -87,6 +90,8 @@ export function refusalOf(cmd: CommandCase, p: CommandPolicy): Refusal | undefin
       return p.hold || cmd.value.forMs === 0 ? undefined : notAllowed("hold", "command hold (holding this agent's samples)", "hold");
     case "calibrate":
       return p.calibrate ? undefined : notAllowed("calibrate", "command calibrate (perf bench load)", "calibrate");
+    case "collectProfile":
+      return p.profile ? undefined : notAllowed("collectProfile", "command collectProfile (perf record of every process)", "profile");
     case "applySettings":
       return settingsRefusal(cmd.value.settings, p.settings);
     case "setInterval":

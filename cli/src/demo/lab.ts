@@ -65,16 +65,17 @@ interface LabAgent {
 /**
  * What a lab agent may be commanded to do: runs (iperf3, holding samples) everywhere; a campaign's settings
  * only on the agent's own interface in its own namespace (offloads, qdisc, MTU, congestion control there).
- * The host agent only observes (it holds its samples during runs, as the others do).
+ * The host agent only observes (it holds its samples during runs, as the others do). Every agent may record a
+ * CPU profile of the run (perf record -e cpu-clock), which the run's measured terms come from.
  */
 export function labActions(role: "endpoint" | "observer", ifname?: string): Record<string, unknown> {
-  if (role === "observer") return { hold: true };
+  if (role === "observer") return { hold: true, profile: true };
   const own = ifname === undefined ? [] : [`^${ifname.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`];
   const settings = own.length === 0 ? [] : [
     ...["ethtool_feature", "qdisc", "mtu"].map((kind) => ({ kind, interfaces: own })),
     { kind: "sysctl", keys: ["net.ipv4.tcp_congestion_control"] },
   ];
-  return { traffic: true, hold: true, settings };
+  return { traffic: true, hold: true, profile: true, settings };
 }
 
 function spawnAgent(a: LabAgent, collector: string, logLevel: string, spoolDir: string, tlsArgs: string[]): ChildProcess {

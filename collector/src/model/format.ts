@@ -3,14 +3,11 @@
 import type { Breakdown } from "./breakdown.ts";
 import type { Ceiling } from "./cost-model.ts";
 import type { Term } from "./terms.ts";
+import { fmtUs } from "./fmt-us.ts";
 
-/** Microseconds: 2 decimals, trailing zero trimmed to one ("1.2", "0.11", "7.8"); below 0.1, 2 significant digits. */
-export function fmtUs(us: number): string {
-  if (!Number.isFinite(us)) return String(us);
-  if (us !== 0 && Math.abs(us) < 0.1) return `${Number(us.toPrecision(2))}`;
-  const s = us.toFixed(2);
-  return s.endsWith("0") ? s.slice(0, -1) : s;
-}
+export { fmtUs };
+
+const NA = "-";
 
 /** Integer with comma grouping, locale-independent: 128205.13 -> "128,205". */
 export function fmtInt(x: number): string {
@@ -97,7 +94,8 @@ function efficiencyRow(c: Ceiling, measured: number | undefined, eff: number | n
 function fitRow(b: Breakdown): string[] {
   const u = b.unexplained_us;
   if (u === null) return ["unexplained", "n/a (no measured packet rate)"];
-  const pct = b.unexplained_fraction === null ? "" : ` (${fmtPct(b.unexplained_fraction)} of measured)`;
+  const of = b.unexplained_basis === "cpu_time" ? "of the CPU time per packet: what no term covers" : "of measured";
+  const pct = b.unexplained_fraction === null ? "" : ` (${fmtPct(b.unexplained_fraction)} ${of})`;
   if (b.fit === "over_predicts") return ["unexplained", `${fmtUs(u)} us${pct}: the model over-predicts by ${fmtUs(-u)} us`];
   return ["unexplained", `${fmtUs(u)} us${pct}`];
 }
@@ -105,6 +103,8 @@ function fitRow(b: Breakdown): string[] {
 /** The breakdown table: model time per term against the measured time per packet. */
 export function formatBreakdown(b: Breakdown): string {
   const rows = b.terms.map((t) => [...termRow(t).slice(0, 2), t.source, ...termRow(t).slice(2)]);
+  // why: stored records from before measured terms have no measured_terms.
+  for (const m of b.measured_terms ?? []) rows.push([m.term, NA, m.source, NA, `${fmtUs(m.total_us)} us`]);
   const table = renderTable([["term", "count", "source", "unit cost", "model total"], ...rows]);
   const rule = "-".repeat(Math.max(...table.map((l) => l.length)));
   const measured =
@@ -114,6 +114,7 @@ export function formatBreakdown(b: Breakdown): string {
   const footer = renderTable([
     ["model per packet", `${fmtUs(b.model_per_packet_us)} us`],
     ["measured per packet", measured],
+    ...(typeof b.cpu_per_packet_us === "number" ? [["CPU time per packet", `${fmtUs(b.cpu_per_packet_us)} us (profiled ends, both together)`]] : []),
     fitRow(b),
   ], true);
   const tail = [copyBasisLine(b), `model version ${b.model_version}`, ...reasonLines(b.terms), ...b.notes.map((n) => `note: ${n}`)];

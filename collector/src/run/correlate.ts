@@ -8,6 +8,8 @@ import type { Iperf3Summary } from "./iperf3.parse.ts";
 import { isLoopbackAddress } from "./netdev.ts";
 import type { EndpointResults, Iperf3Results, RetransmitResults, RunResults, Side, ThroughputResults } from "./results.ts";
 import { runModel } from "./run-model.ts";
+import { measuredTerms } from "./profile.ts";
+import type { RunProfiles } from "./profile-run.ts";
 import { ratio, type ReadCtx } from "./series.ts";
 import type { EndpointData, RunSpec, Window } from "./types.ts";
 
@@ -20,6 +22,8 @@ export interface CorrelateInput {
   exits?: { exits: number; source: string };
   /** Host memory traffic per payload byte over the window (membw sampler), when measured. */
   bytesMoved?: { perPayloadByte: number; source: string };
+  /** The run's CPU profiles read into per-end terms (profile-run.ts), when asked for. */
+  profile?: RunProfiles;
   /** The server's own report, when captured: checked against the client's. */
   iperfServer?: Iperf3Summary;
   server: EndpointData;
@@ -120,7 +124,9 @@ export function correlate(input: CorrelateInput): RunResults {
   checkNetdev(senderEnd, tp.sender_agreement, windowS, warn);
   checkNetdev(receiverEnd, tp.receiver_agreement, windowS, warn);
   const exits = input.exits ? { ...input.exits, payloadBytes: iperf.received.bytes } : undefined;
-  const model = runModel({ receiverBitsPerS: iperf.received.bitsPerS, lengthBytes: lengthOf(iperf, spec), constants: input.constants, exits, bytesMoved: input.bytesMoved }, warn);
+  const measured = input.profile === undefined ? undefined : measuredTerms(input.profile.ends);
+  const profileStatus = input.profile === undefined ? "unavailable: no profile asked for" : measured === undefined ? (input.profile.ends.find((e) => e.status !== "measured")?.status ?? "unavailable") : "measured";
+  const model = runModel({ receiverBitsPerS: iperf.received.bitsPerS, lengthBytes: lengthOf(iperf, spec), constants: input.constants, exits, bytesMoved: input.bytesMoved, measured, profileStatus }, warn);
   const result: RunResults = {
     run_id: spec.id,
     spec,
@@ -134,6 +140,7 @@ export function correlate(input: CorrelateInput): RunResults {
     client,
     retransmits: retransmits(iperf, senderEnd),
     model,
+    profile: input.profile === undefined ? null : { ends: input.profile.ends, machines: input.profile.machines },
     warnings,
   };
   for (const path of scrubNonFinite(result)) warn(`${path} was not a finite number: shown as null`);

@@ -11,6 +11,7 @@ import { flowBytes, flowKind } from "./flows.ts";
 import { diagnose } from "../diagnosis/engine.ts";
 import { formatDiagnosis } from "../diagnosis/format.ts";
 import type { Diagnosis } from "../diagnosis/types.ts";
+import { profileLines } from "./profile-format.ts";
 
 /** What the report needs; a stored run record has these and more. */
 export interface RunReport {
@@ -175,7 +176,7 @@ export function formatRun(run: RunReport & { hostSide?: HostSide }): string {
   const warnings = r.warnings.length === 0 ? ["warnings: none"] : ["warnings:", ...r.warnings.map((w) => `  - ${w}`)];
   const host = run.hostSide ? ["", ...hostLines(run.hostSide)] : [];
   const findings = formatDiagnosis(run.diagnosis ?? diagnose(run));
-  return [...header(run), "", ...renderTable(resultRows(r), true), "", ...packetsNote(r), ...flowLines(r), ...modelLines(r), ...host, "", ...warnings, "", ...findings].join("\n");
+  return [...header(run), "", ...renderTable(resultRows(r), true), "", ...packetsNote(r), ...flowLines(r), ...modelLines(r), ...profileLines(r.profile), ...host, "", ...warnings, "", ...findings].join("\n");
 }
 
 const KINDS = ["vcpu", "io", "main", "vhost", "other"];

@@ -4,6 +4,7 @@
 // says why. bigint values (times in Unix epoch ns) serialise with common's toJson.
 import type { Breakdown, Ceiling, ModelConstants, Observed } from "../model/cost-model.ts";
 import type { RunSpec, Window } from "./types.ts";
+import type { EndProfile, MachineProfile } from "./profile.ts";
 
 export type Side = "server" | "client";
 
@@ -156,6 +157,12 @@ export interface RunResults {
   client: EndpointResults;
   retransmits: RetransmitResults;
   model: RunModel;
+  /**
+   * CPU profiles of the traffic (perf cpu-clock): per end (its iperf3 process) and per profiled machine, samples
+   * and us per packet per term; null when the run asked for none. An end that could not be profiled says
+   * "unavailable: <reason>" in its status, and the model then keeps its counts.
+   */
+  profile?: { ends: EndProfile[]; machines: MachineProfile[] } | null;
   /** Plain-language notes: disagreements, missing samples, substitutions. */
   warnings: string[];
 }

@@ -1,6 +1,7 @@
 // The cost model's reading of a run, per packet of constants.packet_bytes (64 KiB in the study). Pure.
 import { breakdown, ceiling, efficiency, type ModelConstants, type Observed } from "../model/cost-model.ts";
 import { fmtInt } from "../model/format.ts";
+import type { MeasuredTerms } from "../model/measured.ts";
 import type { RunModel } from "./results.ts";
 
 /** Why the exit term is 0 when the run gives no reason of its own. */
@@ -28,6 +29,10 @@ export interface RunModelInput {
   exits?: ExitObservation;
   /** Memory traffic per payload byte (host memory-bandwidth counters), when measured: drives the copies term. */
   bytesMoved?: { perPayloadByte: number; source: string };
+  /** CPU time per packet per term from the run's profiles; copies and syscalls then come from it. */
+  measured?: MeasuredTerms;
+  /** "measured", or "unavailable: <reason>" (why the counts below are the model's or derived). */
+  profileStatus?: string;
 }
 
 function usable(x: number): boolean {
@@ -74,6 +79,15 @@ export function observedCounts(input: RunModelInput, warn: (s: string) => void):
     observed.bytes_moved_per_payload_byte = bm.perPayloadByte;
     derivations.bytes_moved_per_payload_byte = `observed: ${bm.perPayloadByte.toFixed(2)} bytes of memory traffic per payload byte (${bm.source})`;
   }
+  if (input.measured !== undefined) {
+    observed.measured = input.measured;
+    const m = input.measured.us;
+    derivations.copies_per_packet = `measured: ${(m.copies ?? 0).toFixed(2)} us of copies per packet (${input.measured.source})`;
+    derivations.measured_terms = `measured: ${input.measured.cpu_per_packet_us.toFixed(2)} us of CPU per packet at the profiled ends (${input.measured.source})`;
+  } else if (input.profileStatus !== undefined) {
+    derivations.measured_terms = input.profileStatus;
+    derivations.copies_per_packet = `none: the model's count is used (profile ${input.profileStatus})`;
+  }
   const sc = syscalls(packet, input.lengthBytes);
   if (sc === undefined) {
     derivations.syscalls_per_packet = "none: message length unknown, the model's count is used";
@@ -81,7 +95,7 @@ export function observedCounts(input: RunModelInput, warn: (s: string) => void):
   } else {
     observed.syscalls_per_packet = sc.count;
     observed.derived = ["syscalls"];
-    derivations.syscalls_per_packet = sc.how;
+    derivations.syscalls_per_packet = input.measured?.us.syscalls !== undefined ? `measured: ${input.measured.us.syscalls.toFixed(2)} us per packet (${input.measured.source}); count ${sc.how}` : sc.how;
   }
   return { observed, derivations };
 }

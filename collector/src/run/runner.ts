@@ -17,6 +17,7 @@ import { liveMarker, windowPoint, writeRunPoints } from "./window.ts";
 import { exitObservation, modelExits, perfExits } from "./exits.ts";
 import { exitReasonRows, hostSide, type HostSide } from "./hostside.ts";
 import type { ClockSource } from "../clock/clocks.ts";
+import { PROFILE_LEAD_MS, PROFILE_TAIL_MS, planProfiles, profileLead, readProfiles, startProfiles } from "./profile-run.ts";
 import { iperfOnCollectorClock, onAgentClock, planClocks, toCollectorClock, widened, type ClockPlan, type RunClock } from "./clock.ts";
 import { diagnose } from "../diagnosis/engine.ts";
 import { loadRunSamples } from "../diagnosis/load.ts";
@@ -67,6 +68,16 @@ function resultJson(r: CommandResult, what: string): unknown {
   }
 }
 
+/** iperf3's pid in an agent's iperf3 result ({"iperf3": {...}, "pid": n}); null when absent or unreadable. */
+function pidOf(r: CommandResult): number | null {
+  try {
+    const pid = r.ok ? (JSON.parse(r.json) as { pid?: unknown }).pid : undefined;
+    return typeof pid === "number" && Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The raw iperf3 document inside an agent's result ({"iperf3": {...}}). */
 function iperfDoc(doc: unknown): unknown {
   return typeof doc === "object" && doc !== null && "iperf3" in doc ? (doc as { iperf3: unknown }).iperf3 : doc;
@@ -101,7 +112,7 @@ async function execute(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
   const ids = { runId: spec.id, serverAgentId: spec.server.agentId, clientAgentId: spec.client.agentId };
   const marker = await liveMarker(deps.store, ids, deps.logger);
   const traffic = await runTraffic(spec, deps, sessions, holdMs, progress).finally(() => Promise.all([marker.stop(), releaseSamples(sessions, held, holdNotes)]));
-  const { startedNs, hostAgents, exitReasonCmds, clientRes, serverRes } = traffic;
+  const { startedNs, hostAgents, exitReasonCmds, clientRes, serverRes, profiling } = traffic;
   const reasonDocs = await Promise.all(exitReasonCmds.map(async (c) => ({ agentId: c.agentId, doc: await c.result.then((r) => (r.ok ? JSON.parse(r.json) : { available: false, reason: r.error }), (err: unknown) => ({ available: false, reason: errorMessage(err) })) })));
   const clientDoc = iperfDoc(resultJson(clientRes, "iperf3 client"));
   const serverDoc = serverRes.ok ? iperfDoc(resultJson(serverRes, "iperf3 server")) : undefined;
@@ -114,6 +125,13 @@ async function execute(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
   const iperf = iperfOnCollectorClock(parseIperf3(clientDoc), clock, spec.client.agentId);
   const iperfServer = serverDoc ? iperfOnCollectorClock(parseIperf3(serverDoc), clock, spec.server.agentId) : undefined;
   const payload = iperf.received.bytes;
+  const serverSends = spec.reverse && spec.bidir !== true;
+  const profile = await readProfiles(profiling.plan, profiling.results, {
+    server: { agentId: spec.server.agentId, role: serverSends ? "sender" : "receiver", pid: pidOf(serverRes) },
+    client: { agentId: spec.client.agentId, role: serverSends ? "receiver" : "sender", pid: pidOf(clientRes) },
+    packets: deps.constants.packet_bytes > 0 ? payload / deps.constants.packet_bytes : 0,
+    trafficNs: profiling.trafficNs,
+  });
   const reasonNotes: string[] = [];
   const reasonRows = exitReasonRows(reasonDocs, payload, deps.constants.packet_bytes, reasonNotes);
   const exits = await exitObservation(deps.store, [spec.server.agentId, spec.client.agentId], window, perfExits(reasonRows));
@@ -121,8 +139,8 @@ async function execute(spec: RunSpec, deps: RunnerDeps): Promise<RunRecord> {
   host.exitReasons = reasonRows;
   host.notes.push(...reasonNotes);
   const bytesMoved = host.membw?.perPayloadByte != null ? { perPayloadByte: host.membw.perPayloadByte, source: `${host.membw.source} memory-bandwidth counters` } : undefined;
-  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: modelExits(exits), bytesMoved });
-  results.warnings.push(...holdNotes, ...clock.warnings);
+  const results = correlate({ spec, window, iperf, iperfServer, server: serverData, client: clientData, constants: deps.constants, exits: modelExits(exits), bytesMoved, profile });
+  results.warnings.push(...holdNotes, ...clock.warnings, ...profile.notes.map((n) => `profile: ${n}`));
   for (const n of exits.notes) results.warnings.push(`exits: ${n}`);
   for (const n of host.notes) results.warnings.push(`host: ${n}`);
   const record: RunRecord = { id: spec.id, spec, agents, window, startedNs, finishedNs, results, hostSide: host, clock: clock.record, iperf3: { client: clientDoc, server: serverDoc } };
@@ -140,6 +158,10 @@ async function runTraffic(spec: RunSpec, deps: RunnerDeps, sessions: CommandSend
   progress(`run ${spec.id}: iperf3 ${spec.client.agentId} -> ${spec.server.agentId} (${spec.serverAddress}:${spec.port}) for ${spec.durationS} s`);
   const hostAgents = await runHostAgents(deps, [spec.server.agentId, spec.client.agentId]);
   const exitReasonCmds = hostAgents.map((agentId) => ({ agentId, result: sessions.command(agentId, { $case: "collectExitReasons", value: { durationMs: spec.durationS * 1000, pids: [] } }, spec.durationS * 1000 + 90_000) }));
+  const plan = await planProfiles(deps.store, (id) => deps.sessions.isConnected(id), [spec.server.agentId, spec.client.agentId, ...hostAgents]);
+  const profiles = startProfiles(sessions, plan, spec.durationS * 1000 + PROFILE_LEAD_MS + PROFILE_TAIL_MS);
+  await profileLead(profiles, PROFILE_LEAD_MS);
+  const trafficFromNs = nowNs();
   const server = commandWithCancel(sessions, spec.server.agentId, { $case: "iperf3Server", value: { port: spec.port, bind: spec.serverAddress, oneOffTimeoutMs: holdMs } }, holdMs + 5000);
   const client = commandWithCancel(
     sessions,
@@ -163,7 +185,8 @@ async function runTraffic(spec: RunSpec, deps: RunnerDeps, sessions: CommandSend
   const serverRes = await server.result.catch((err: unknown) => {
     throw new RunError(`run ${spec.id}: iperf3 server on ${spec.server.agentId} failed: ${errorMessage(err)}`);
   });
-  return { startedNs, hostAgents, exitReasonCmds, clientRes, serverRes };
+  const profiling = { plan, results: profiles, trafficNs: { fromNs: trafficFromNs, toNs: nowNs() } };
+  return { startedNs, hostAgents, exitReasonCmds, clientRes, serverRes, profiling };
 }
 
 /**

@@ -70,6 +70,14 @@ describe("eastwest demo (namespaces on a bridge)", function () {
     assert.equal(r.model.breakdown.model_version ?? r.model.model_version, "1");
     const exits = r.model.breakdown.terms.find((t: { term: string }) => t.term === "exits") as { total_us: number; reason?: string } | undefined;
     assert.ok(exits && exits.total_us === 0, "no exit source here: exits term is zero");
+    // measured terms: one perf cpu-clock profile of the host covers both ends (the same machine), found by iperf3's pids
+    const ends = r.profile?.ends ?? [];
+    assert.deepEqual(ends.map((e) => [e.role, e.status, e.profiled_by === ends[0]?.profiled_by]), [["receiver", "measured", true], ["sender", "measured", true]], JSON.stringify(ends.map((e) => e.status)));
+    for (const e of ends) assert.ok((e.us_per_packet.copies ?? 0) > 0 && (e.explained_fraction ?? 0) > 0.5, `${e.role}: ${JSON.stringify(e.us_per_packet)}`);
+    const copies = r.model.breakdown.terms.find((t: { term: string }) => t.term === "copies");
+    assert.equal(copies?.source, "measured");
+    assert.match(copies?.reason ?? "", /^measured [\d.]+ us \(perf cpu-clock/);
+    assert.equal(r.model.breakdown.unexplained_basis, "cpu_time");
     // the namespace agents share the host's machine UUID: no warning about a VM that does not exist
     assert.ok(!r.warnings.some((w) => /no host agent reports a VM/.test(w)), r.warnings.join("\n"));
     assert.match(r.model.derivations["exits_per_packet"] ?? "", /share their host agent's machine UUID .*not in VMs/);

@@ -22,7 +22,8 @@ describe("realRunTool", () => {
 
   it("resolves for a non-zero exit with stdout and stderr intact", async () => {
     const run = await realRunTool(NODE, ["-e", "process.stdout.write('{\"error\":\"x\"}'); process.stderr.write('bad\\n'); process.exit(3)"], { timeoutMs: 10_000 });
-    assert.deepEqual(run, { exitCode: 3, signal: null, stdout: '{"error":"x"}', stderr: "bad\n" });
+    assert.ok(typeof run.pid === "number" && run.pid > 0, "the child's pid is given");
+    assert.deepEqual({ ...run, pid: undefined }, { exitCode: 3, signal: null, stdout: '{"error":"x"}', stderr: "bad\n", pid: undefined });
   });
 
   it("stops the child at the timeout and settles only after it has exited", async () => {

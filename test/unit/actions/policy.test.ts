@@ -65,6 +65,7 @@ describe("actions policy (through the dispatcher)", () => {
       [iperf3Client, "refused: command iperf3Client (iperf3 traffic) is not allowed by actions.traffic"],
       [{ $case: "hold", value: { forMs: 600_000 } }, "refused: command hold (holding this agent's samples) is not allowed by actions.hold"],
       [{ $case: "calibrate", value: {} }, "refused: command calibrate (perf bench load) is not allowed by actions.calibrate"],
+      [{ $case: "collectProfile", value: { durationMs: 1000, frequencyHz: 99, callGraph: true } }, "refused: command collectProfile (perf record of every process) is not allowed by actions.profile"],
       [apply(S("ethtool_feature", "eth0", "tso")), "refused: settings kind ethtool_feature on eth0 is not allowed by actions.settings"],
       [apply(S("mtu", "eth0", "", "68")), "refused: settings kind mtu on eth0 is not allowed by actions.settings"],
       [apply(S("qdisc", "eth0", "", "pfifo")), "refused: settings kind qdisc on eth0 is not allowed by actions.settings"],
@@ -98,14 +99,15 @@ describe("actions policy (through the dispatcher)", () => {
     assert.ok(h.ran.some((c) => c.startsWith("perf")), "collectExitReasons reached its tool");
   });
 
-  it("allows traffic, hold and calibrate only by their keys", async () => {
-    const h = harness({ ...MONITOR_ONLY, traffic: true, hold: true, calibrate: true, minIntervalMs: 10 });
-    for (const kind of [iperf3Server, iperf3Client, { $case: "hold" as const, value: { forMs: 1000 } }, { $case: "calibrate" as const, value: {} }, { $case: "setInterval" as const, value: { sampler: "", intervalMs: 10, forMs: 1000 } }]) {
+  it("allows traffic, hold, calibrate and profile only by their keys", async () => {
+    const h = harness({ ...MONITOR_ONLY, traffic: true, hold: true, calibrate: true, profile: true, minIntervalMs: 10 });
+    for (const kind of [iperf3Server, iperf3Client, { $case: "hold" as const, value: { forMs: 1000 } }, { $case: "calibrate" as const, value: {} }, { $case: "collectProfile" as const, value: { durationMs: 100, frequencyHz: 99, callGraph: false } }, { $case: "setInterval" as const, value: { sampler: "", intervalMs: 10, forMs: 1000 } }]) {
       const r = await h.run(kind);
       assert.doesNotMatch(r.error, /refused/, `${kind.$case}: ${r.error}`);
     }
     assert.ok(h.ran.some((c) => c.startsWith("iperf3")), "iperf3 was started");
     assert.ok(h.ran.includes("calibrate"));
+    assert.ok(h.ran.some((c) => c.startsWith("perf record")), "collectProfile reached perf record");
     assert.equal(h.refusals.total, 0n);
   });
 
@@ -154,7 +156,7 @@ describe("actions policy (through the dispatcher)", () => {
       },
     );
     const d = loadAgentConfig({ env: {}, flags: {} });
-    assert.deepEqual(d.actions, { traffic: false, hold: false, calibrate: false, minIntervalMs: 100, settings: [] }, "monitor-only by default");
+    assert.deepEqual(d.actions, { traffic: false, hold: false, calibrate: false, profile: false, minIntervalMs: 100, settings: [] }, "monitor-only by default");
     assert.deepEqual(loadAgentConfig({ env: {}, flags: { role: "guest" } }).actions, d.actions, "the same for guests");
   });
 });

@@ -35,10 +35,14 @@ export type Iperf3Document = Record<string, unknown>;
 
 export interface Iperf3ServerResult {
   iperf3: Iperf3Document;
+  /** iperf3's process id on this agent's host (absent when the runner does not know it). */
+  pid?: number;
 }
 
 export interface Iperf3ClientResult {
   iperf3: Iperf3Document;
+  /** The process id of the attempt that ran the test. */
+  pid?: number;
   /** Runs of iperf3 -c, >1 when the server refused connections at first. */
   connectAttempts: number;
 }
@@ -86,8 +90,10 @@ export async function iperf3Server(spec: Iperf3Server, deps: Iperf3Deps): Promis
   if (stop) throw stop;
   const out = outcomeOf(run);
   if (!out.ok) throw new CommandError(`${what}: ${out.error}`, run.exitCode, run.stderr);
-  return { iperf3: out.doc };
+  return { iperf3: out.doc, ...pidOf(run) };
 }
+
+const pidOf = (run: ToolRun): { pid?: number } => (run.pid !== undefined ? { pid: run.pid } : {});
 
 async function availableCongestion(fs: HostFs): Promise<string[] | Error> {
   try {
@@ -114,7 +120,7 @@ export async function iperf3Client(spec: Iperf3Client, deps: Iperf3Deps): Promis
     const stop = stopped(run, what, `the run did not end within ${timeoutMs} ms`);
     if (stop) throw stop;
     const out = outcomeOf(run);
-    if (out.ok) return { iperf3: out.doc, connectAttempts: attempt };
+    if (out.ok) return { iperf3: out.doc, ...pidOf(run), connectAttempts: attempt };
     const delayMs = backoffDelayMs(attempt - 1, policy.minMs, policy.maxMs);
     if (!out.refused || Date.now() + delayMs - firstMs > policy.windowMs) {
       const tries = out.refused ? ` (${attempt} attempts in ${Date.now() - firstMs} ms)` : "";

@@ -14,6 +14,8 @@ export interface ToolRun {
   stdout: string;
   stderr: string;
   killedFor?: KilledFor;
+  /** The child's process id (a run's CPU profile finds the tool's samples by it). */
+  pid?: number;
 }
 
 export interface RunOptions {
@@ -80,7 +82,7 @@ export const realRunTool: RunTool = (file, args, options) =>
     });
     child.once("close", (exitCode, signal) => {
       cleanup();
-      const run: ToolRun = { exitCode, signal, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
+      const run: ToolRun = { exitCode, signal, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), ...(child.pid !== undefined ? { pid: child.pid } : {}) };
       const why = stops.reason();
       resolve(why === undefined ? run : { ...run, killedFor: why });
     });

@@ -393,6 +393,18 @@ export interface CollectExitReasons {
   pids: number[];
 }
 
+/**
+ * Records a system-wide CPU profile for duration_ms (perf record -e cpu-clock
+ * -F frequency_hz -a, with kernel call chains when call_graph) and answers with
+ * its summary: samples per cost term per process. The result's json is the
+ * summary or {"available": false, "reason": ...}.
+ */
+export interface CollectProfile {
+  durationMs: number;
+  frequencyHz: number;
+  callGraph: boolean;
+}
+
 /** Aborts a running command (by its id); the agent kills what it started. */
 export interface Cancel {
   commandId: string;
@@ -423,6 +435,7 @@ export interface Command {
     | { $case: "cancel"; value: Cancel }
     | { $case: "collectExitReasons"; value: CollectExitReasons }
     | { $case: "hold"; value: Hold }
+    | { $case: "collectProfile"; value: CollectProfile }
     | undefined;
 }
 
@@ -3855,6 +3868,119 @@ export const CollectExitReasons: MessageFns<CollectExitReasons> = {
   },
 };
 
+function createBaseCollectProfile(): CollectProfile {
+  return { durationMs: 0, frequencyHz: 0, callGraph: false };
+}
+
+export const CollectProfile: MessageFns<CollectProfile> = {
+  encode(message: CollectProfile, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.durationMs !== 0) {
+      writer.uint32(8).uint32(message.durationMs);
+    }
+    if (message.frequencyHz !== 0) {
+      writer.uint32(16).uint32(message.frequencyHz);
+    }
+    if (message.callGraph !== false) {
+      writer.uint32(24).bool(message.callGraph);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CollectProfile {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCollectProfile();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.durationMs = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.frequencyHz = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.callGraph = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CollectProfile {
+    return {
+      durationMs: isSet(object.durationMs)
+        ? globalThis.Number(object.durationMs)
+        : isSet(object.duration_ms)
+        ? globalThis.Number(object.duration_ms)
+        : 0,
+      frequencyHz: isSet(object.frequencyHz)
+        ? globalThis.Number(object.frequencyHz)
+        : isSet(object.frequency_hz)
+        ? globalThis.Number(object.frequency_hz)
+        : 0,
+      callGraph: isSet(object.callGraph)
+        ? globalThis.Boolean(object.callGraph)
+        : isSet(object.call_graph)
+        ? globalThis.Boolean(object.call_graph)
+        : false,
+    };
+  },
+
+  toJSON(message: CollectProfile): unknown {
+    const obj: any = {};
+    if (message.durationMs !== 0) {
+      obj.durationMs = Math.round(message.durationMs);
+    }
+    if (message.frequencyHz !== 0) {
+      obj.frequencyHz = Math.round(message.frequencyHz);
+    }
+    if (message.callGraph !== false) {
+      obj.callGraph = message.callGraph;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CollectProfile>): CollectProfile {
+    return CollectProfile.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CollectProfile>): CollectProfile {
+    const message = createBaseCollectProfile();
+    message.durationMs = object.durationMs ?? 0;
+    message.frequencyHz = object.frequencyHz ?? 0;
+    message.callGraph = object.callGraph ?? false;
+    return message;
+  },
+};
+
 function createBaseCancel(): Cancel {
   return { commandId: "" };
 }
@@ -4044,6 +4170,9 @@ export const Command: MessageFns<Command> = {
       case "hold":
         Hold.encode(message.kind.value, writer.uint32(154).fork()).join();
         break;
+      case "collectProfile":
+        CollectProfile.encode(message.kind.value, writer.uint32(162).fork()).join();
+        break;
     }
     return writer;
   },
@@ -4157,6 +4286,14 @@ export const Command: MessageFns<Command> = {
             message.kind = { $case: "hold", value: Hold.decode(reader, reader.uint32()) };
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.kind = { $case: "collectProfile", value: CollectProfile.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4211,6 +4348,10 @@ export const Command: MessageFns<Command> = {
         ? { $case: "collectExitReasons", value: CollectExitReasons.fromJSON(object.collect_exit_reasons) }
         : isSet(object.hold)
         ? { $case: "hold", value: Hold.fromJSON(object.hold) }
+        : isSet(object.collectProfile)
+        ? { $case: "collectProfile", value: CollectProfile.fromJSON(object.collectProfile) }
+        : isSet(object.collect_profile)
+        ? { $case: "collectProfile", value: CollectProfile.fromJSON(object.collect_profile) }
         : undefined,
     };
   },
@@ -4243,6 +4384,8 @@ export const Command: MessageFns<Command> = {
       obj.collectExitReasons = CollectExitReasons.toJSON(message.kind.value);
     } else if (message.kind?.$case === "hold") {
       obj.hold = Hold.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "collectProfile") {
+      obj.collectProfile = CollectProfile.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -4312,6 +4455,12 @@ export const Command: MessageFns<Command> = {
       case "hold": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {
           message.kind = { $case: "hold", value: Hold.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "collectProfile": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "collectProfile", value: CollectProfile.fromPartial(object.kind.value) };
         }
         break;
       }
