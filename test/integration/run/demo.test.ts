@@ -11,16 +11,17 @@ import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import type { RunRecord } from "../../../collector/src/run/runner.ts";
 import { requireBinary, start, tempDir } from "../../helpers/procs.ts";
 
-function leftovers(): string[] {
+/** Links and namespaces named with this demo's own prefix (other labs may run at the same time). */
+function leftovers(prefix: string): string[] {
   const links = execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" });
   const nss = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
-  return [...links.split("\n"), ...nss.split("\n")].filter((l) => /\bewd/.test(l));
+  return [...links.split("\n"), ...nss.split("\n")].filter((l) => new RegExp(`\\b${prefix}`).test(l));
 }
 
-function iperfProcesses(): string[] {
+/** iperf3 processes on this demo's subnet ("a.b.c"): only its own are ours to judge. */
+function iperfProcesses(net: string): string[] {
   try {
-    // only the demo's own (its addresses): other iperf3 on the machine are not ours to judge
-    return execFileSync("pgrep", ["-a", "iperf3"], { encoding: "utf8" }).trim().split("\n").filter((l) => /10\.77\.\d{1,3}\./.test(l));
+    return execFileSync("pgrep", ["-a", "iperf3"], { encoding: "utf8" }).trim().split("\n").filter((l) => l.includes(`${net}.`));
   } catch {
     return [];
   }
@@ -38,7 +39,6 @@ describe("eastwest demo (namespaces on a bridge)", function () {
   after(() => dir.remove());
 
   it("runs iperf3 between the namespaces, agrees with iperf3 within 2 %, and removes everything", async () => {
-    const before = iperfProcesses();
     const p = start(["demo", "--duration-s", "4", "--json", "--data", join(dir.path, "d.db")]);
     // why: the demo's collector shares the host with the traffic, so it puts itself under SCHED_IDLE once its agents run.
     const policies = new Set<number>();
@@ -81,8 +81,11 @@ describe("eastwest demo (namespaces on a bridge)", function () {
     // the namespace agents share the host's machine UUID: no warning about a VM that does not exist
     assert.ok(!r.warnings.some((w) => /no host agent reports a VM/.test(w)), r.warnings.join("\n"));
     assert.match(r.model.derivations["exits_per_packet"] ?? "", /share their host agent's machine UUID .*not in VMs/);
-    assert.deepEqual(leftovers(), [], "no namespace or link left");
-    assert.deepEqual(iperfProcesses(), before, "no iperf3 left");
+    // why: the demo names what it makes with a prefix and a subnet of its own, and says which.
+    const own = /bridge (ewd[0-9a-f]{3})br0 (10\.77\.\d{1,3})\.1\/24/.exec(text);
+    assert.ok(own, "the demo names its bridge and subnet");
+    assert.deepEqual(leftovers(own[1] as string), [], "no namespace or link left");
+    assert.deepEqual(iperfProcesses(own[2] as string), [], "no iperf3 left");
     assert.match(text, /data kept in/);
     const store = new EmbeddedStore(join(dir.path, "d.db"));
     await store.open();
