@@ -55,10 +55,9 @@ function list(changes: readonly FindingChange[]): string {
 export function cellText(e: Omit<CellExplanation, "text">): string {
   const tput = `throughput ${pct(e.delta_pct)} (${e.verdict ?? "no verdict"})`;
   if (e.status === "cannot tell") return `${e.name}: ${tput}: cannot tell: no diagnosed run ${e.runs.cell === 0 ? "in the cell" : "in its baseline"}`;
-  if (e.status === "explained") {
-    const against = e.verdict === "better" ? "adverse" : "favourable";
-    const by = e.changes.filter((c) => e.explained_by.includes(c.rule) && c.direction !== against);
-    return `${e.name}: ${list(by)}; ${tput}: explained`;
+  if (e.status === "explained" || e.status === "possibly explained") {
+    const side = e.status === "possibly explained" ? "either" : e.verdict === "better" ? "favourable" : "adverse";
+    return `${e.name}: ${list(e.changes.filter((c) => c.direction === side))}; ${tput}: ${e.status}`;
   }
   if (e.changes.length === 0) return `${e.name}: no finding changed; ${tput}: ${e.status}`;
   if (e.status === "not explained") return `${e.name}: only changes that point the other way (${list(e.changes)}); ${tput}: not explained`;
@@ -76,7 +75,7 @@ export function baselineText(findings: Iterable<BriefFinding>): string {
 export function summaryText(cells: readonly CellExplanation[]): string {
   const changed = cells.filter((c) => c.verdict === "worse" || c.verdict === "better" || c.verdict === "unbalanced");
   const explained = changed.filter((c) => c.status === "explained");
-  const notExplained = changed.filter((c) => c.status !== "explained").map((c) => c.cell_id);
+  const notExplained = changed.filter((c) => c.status !== "explained").map((c) => (c.status === "possibly explained" ? `${c.cell_id} (possibly)` : c.cell_id));
   const others = new Map<string, number>();
   for (const c of cells) if (!changed.includes(c)) others.set(c.status, (others.get(c.status) ?? 0) + 1);
   const rest = [...others.entries()].map(([s, n]) => `${n} ${s}`).join(", ");

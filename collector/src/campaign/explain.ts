@@ -4,9 +4,11 @@
 // A cell's runs are consolidated per rule first: the verdict most of its repetitions gave (ties go to the more
 // severe), with the median key figure of those runs. "cannot tell" on either side leaves the rule out of the
 // comparison (no signal, no claim). Severity: bottleneck 2 > contributing 1 > ruled out 0.
-//   worse / unbalanced  explained when some finding became more severe (appeared, escalated), an active finding
-//                       moved to the other end, or its key figure moved for the worse by >= KEY_CHANGE_PCT;
-//   better              explained when some finding became less severe, moved, or its figure moved for the better;
+//   worse / unbalanced  explained when some finding became more severe (appeared, escalated) or an active finding's
+//                       key figure moved for the worse by >= KEY_CHANGE_PCT; "possibly explained" when the only
+//                       change is a limit that moved to the other end (on a host whose ends share the CPUs, such a
+//                       move can be noise); else "not explained";
+//   better              the same with changes for the better;
 //   same                "consistent" without changes, else "no effect" (findings changed, throughput did not);
 //   inconclusive        "inconclusive", the changes listed as candidates.
 import type { Diagnosis, Finding, Verdict } from "../diagnosis/types.ts";
@@ -34,7 +36,7 @@ export interface FindingChange {
   direction: "adverse" | "favourable" | "either";
 }
 
-export type ExplanationStatus = "explained" | "not explained" | "consistent" | "no effect" | "inconclusive" | "cannot tell";
+export type ExplanationStatus = "explained" | "possibly explained" | "not explained" | "consistent" | "no effect" | "inconclusive" | "cannot tell";
 
 export interface CellExplanation {
   cell_id: string;
@@ -44,7 +46,7 @@ export interface CellExplanation {
   status: ExplanationStatus;
   /** Every change against the baseline, adverse first. */
   changes: FindingChange[];
-  /** Rules whose changes account for the verdict (status explained). */
+  /** Rules whose changes account for the verdict (explained), or may (possibly explained: moved limits). */
   explained_by: string[];
   /** Diagnosed runs: the cell's and its baseline's. */
   runs: { cell: number; baseline: number };
@@ -151,14 +153,18 @@ export function changesOf(baseline: Map<string, BriefFinding>, cell: Map<string,
 }
 
 function status(verdict: VerdictKind | null, changes: readonly FindingChange[]): { status: ExplanationStatus; by: FindingChange[] } {
-  const adverse = changes.filter((c) => c.direction !== "favourable");
-  const favourable = changes.filter((c) => c.direction !== "adverse");
+  const moved = changes.filter((c) => c.direction === "either");
+  const decide = (side: "adverse" | "favourable") => {
+    const by = changes.filter((c) => c.direction === side);
+    if (by.length > 0) return { status: "explained" as const, by };
+    return moved.length > 0 ? { status: "possibly explained" as const, by: moved } : { status: "not explained" as const, by: [] };
+  };
   switch (verdict) {
     case "worse":
     case "unbalanced":
-      return adverse.length > 0 ? { status: "explained", by: adverse } : { status: "not explained", by: [] };
+      return decide("adverse");
     case "better":
-      return favourable.length > 0 ? { status: "explained", by: favourable } : { status: "not explained", by: [] };
+      return decide("favourable");
     case "same":
       return { status: changes.length === 0 ? "consistent" : "no effect", by: [] };
     default:
