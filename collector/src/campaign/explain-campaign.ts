@@ -3,7 +3,13 @@
 import { DIAGNOSIS_VERSION } from "../diagnosis/types.ts";
 import { consolidate, explainCell, type BriefFinding, type CampaignDiagnosis, type CellFindings } from "./explain.ts";
 import { baselineText, cellText, summaryText } from "./explain-text.ts";
-import type { CampaignRecord } from "./runner.ts";
+import type { VerdictKind } from "./verdict.ts";
+
+/** What the explanation reads of a campaign record (runner.ts CampaignRecord has it; typed here to keep imports one-way). */
+export interface ExplainableCampaign {
+  cells: ReadonlyArray<{ cell: { id: string; name: string; baselineId: string; isBaseline: boolean }; runs: ReadonlyArray<{ findings?: BriefFinding[] }> }>;
+  verdicts: Readonly<Record<string, { verdict: VerdictKind; delta_pct: number | null }>>;
+}
 
 /** The explanation of every non-baseline cell, and one line per baseline. */
 export function diagnoseCampaign(cells: readonly CellFindings[]): CampaignDiagnosis {
@@ -20,7 +26,7 @@ export function diagnoseCampaign(cells: readonly CellFindings[]): CampaignDiagno
 }
 
 /** The findings of a record's cells; runs without findings (recorded before the engine, or not diagnosed) are left out. */
-export function cellFindingsOf(rec: Pick<CampaignRecord, "cells" | "verdicts">): CellFindings[] {
+export function cellFindingsOf(rec: ExplainableCampaign): CellFindings[] {
   return rec.cells.map((c) => {
     const v = rec.verdicts[c.cell.id];
     const runs = c.runs.flatMap((r) => (Array.isArray(r.findings) ? [r.findings as BriefFinding[]] : []));
@@ -29,6 +35,6 @@ export function cellFindingsOf(rec: Pick<CampaignRecord, "cells" | "verdicts">):
 }
 
 /** The campaign diagnosis of a record (the runner sets it when a campaign ends). */
-export function campaignDiagnosis(rec: Pick<CampaignRecord, "cells" | "verdicts">): CampaignDiagnosis {
+export function campaignDiagnosis(rec: ExplainableCampaign): CampaignDiagnosis {
   return diagnoseCampaign(cellFindingsOf(rec));
 }
