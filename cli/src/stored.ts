@@ -1,7 +1,7 @@
 // Stored records (runs, campaigns) read either from a running collector's API or straight from an embedded
 // store file (`--data FILE`), so that `run list/show` and `campaign list/show/report` work the same way.
 import { existsSync } from "node:fs";
-import { EmbeddedStore, withDiagnosis } from "@eastwest/collector";
+import { EmbeddedStore, withCampaignDiagnosis, withDiagnosis } from "@eastwest/collector";
 import { apiTarget, callApi } from "./api.ts";
 
 /** The store file, opened; it must exist (a read must not create an empty store where a path was mistyped). */
@@ -21,7 +21,7 @@ export async function storedRecord(values: Record<string, unknown>, kind: string
       const r = await store.getRecord(kind, id);
       if (!r) throw new Error(`no ${kind} ${id} in ${data}`);
       // why: as the API does: a run stored before the diagnosis engine gets its findings from the store's samples.
-      return kind === "run" ? await withDiagnosis(store, r.doc) : r.doc;
+      return kind === "run" ? await withDiagnosis(store, r.doc) : kind === "campaign" ? await withCampaignDiagnosis(store, r.doc) : r.doc;
     } finally {
       await store.close();
     }

@@ -25,6 +25,8 @@ export { validateSpec } from "./campaign/manager.ts";
 export { parseCampaignSpec, readText as readSpecText } from "./campaign/spec.ts";
 export { renderReport, reportFileName } from "./campaign/report.ts";
 export { reportInput } from "./campaign/report-input.ts";
+export { withCampaignDiagnosis } from "./campaign/explain-load.ts";
+export type { CampaignDiagnosis, CellExplanation } from "./campaign/explain.ts";
 export * from "./format.ts";
 // NATS user keys for `eastwest nats-auth`.
 export { newUserNkey, publicKeyOfSeed } from "./ingest/nats-keys.ts";

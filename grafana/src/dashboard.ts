@@ -2,7 +2,7 @@
 // variable first, rows, stable panel ids (1, 2, ... in layout order) so regenerated JSON diffs cleanly, and the
 // schema version of the Grafana release deploy/compose.yaml pins.
 import type { Builder } from "@grafana/grafana-foundation-sdk/cog";
-import { DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DashboardLinkType, RowBuilder, type Dashboard, type VariableModel } from "@grafana/grafana-foundation-sdk/dashboard";
+import { DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DashboardLinkType, RowBuilder, type AnnotationQuery, type Dashboard, type VariableModel } from "@grafana/grafana-foundation-sdk/dashboard";
 import { datasourceVariable, jobVariable, runAnnotation, type VariableDef } from "./controls.ts";
 import type { Lang } from "./lang.ts";
 import type { PanelDef } from "./panels.ts";
@@ -34,6 +34,8 @@ export interface DashboardSpec {
   from?: string;
   /** The dashboard has agent data (PromQL: a scrape-job variable) and a host variable (settings annotation). */
   agentData?: boolean;
+  /** Annotations of this dashboard, after the shared ones. */
+  annotations?: Array<(lang: Lang) => Builder<AnnotationQuery>>;
 }
 
 export const TAGS: Readonly<Record<Lang, string>> = { influxql: "influxql", promql: "prometheus" };
@@ -52,6 +54,7 @@ export function buildDashboard(s: DashboardSpec, lang: Lang): Dashboard {
     .annotation(runAnnotation(lang))
     .link(new DashboardLinkBuilder("eastwest").type(DashboardLinkType.Dashboards).tags(["eastwest", TAGS[lang]]).asDropdown(true).keepTime(true).includeVars(true));
   if (s.agentData) d = d.annotation(settingsAnnotation(lang));
+  for (const a of s.annotations ?? []) d = d.annotation(a(lang));
   const vars: VariableDef[] = [datasourceVariable, ...(lang === "promql" && s.agentData ? [jobVariable] : []), ...s.variables];
   for (const v of vars) d = d.withVariable(v(lang) as Builder<VariableModel>);
   for (const p of s.panels) d = "row" in p ? d.withRow(new RowBuilder(p.row)) : d.withPanel(p(lang));

@@ -8,6 +8,7 @@ import { select, type Agg, type Col, type Match } from "./influxql.ts";
 import type { PromTarget } from "./target.ts";
 import { barchart, stat, table, timeseries } from "./panels.ts";
 import { label, sel, storedScale } from "./promql.ts";
+import { findingsAnnotation, findingsTable } from "./findings.ts";
 
 const RUN: Match = { tag: "run_id", variable: "run" };
 const PRUN = toProm([RUN]);
@@ -77,9 +78,10 @@ export function runDashboard(): DashboardSpec {
   return {
     uid: "eastwest-run",
     title: "eastwest / Runs and campaigns",
-    description: "Per-packet cost stack against the model's ceiling, efficiency and a Table-1 view of the chosen runs.",
+    description: "Per-packet cost stack against the model's ceiling, efficiency, a Table-1 view and the diagnosis (findings) of the chosen runs.",
     variables: [runVariable(true)],
-    panels: [row("Summary"), ...stats(), ...breakdown(), ...tables()],
+    panels: [row("Summary"), ...stats(), row("Diagnosis"), findingsTable(), ...breakdown(), ...tables()],
+    annotations: [findingsAnnotation],
     from: "now-7d",
   };
 }

@@ -1,7 +1,7 @@
 // `eastwest campaign run|report|show|list`: Table-1 style campaigns.
 import { readSpecFile, validateSpecFile } from "../spec-file.ts";
 import { ConfigError, createLogger, toJson } from "@eastwest/common";
-import { EmbeddedStore, formatCampaign, loadCollectorConfig, parseCampaignSpec, reportFileName, runCampaign, validateSpec, type CampaignRecord, type Progress } from "@eastwest/collector";
+import { EmbeddedStore, formatCampaign, withCampaignDiagnosis, loadCollectorConfig, parseCampaignSpec, reportFileName, runCampaign, validateSpec, type CampaignRecord, type Progress } from "@eastwest/collector";
 import { startLab } from "../demo/lab.ts";
 import { startVmLab } from "../lab/vm/lab.ts";
 import { VM_LAB_OPTIONS, vmLabOptions } from "../lab/vm/options.ts";
@@ -42,7 +42,8 @@ async function load(values: Record<string, unknown>, id: string): Promise<Campai
     try {
       const r = await store.getRecord("campaign", id);
       if (!r) throw new Error(`no campaign ${id} in ${values["data"] as string}`);
-      return r.doc as CampaignRecord;
+      // why: as the API does: a campaign stored before the diagnosis engine gets its cells explained on read.
+      return await withCampaignDiagnosis(store, r.doc as CampaignRecord);
     } finally {
       await store.close();
     }

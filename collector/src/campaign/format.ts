@@ -1,4 +1,6 @@
 // The Table-1 style text table of a campaign for the CLI.
+import { campaignDiagnosis } from "./explain-campaign.ts";
+import { formatCampaignDiagnosis } from "./explain-text.ts";
 import type { CampaignRecord } from "./runner.ts";
 import type { CampaignVerdict } from "./verdict.ts";
 
@@ -25,11 +27,19 @@ export function formatCampaign(rec: CampaignRecord): string {
   const errors = rec.cells.filter((c) => c.error).map((c) => `  ${c.cell.id}: ${c.error}`);
   const legend = Object.values(rec.verdicts).some((v) => v.verdict === "inconclusive") ? ["", INCONCLUSIVE_NOTE] : [];
   const cmp = rec.comparison ? [`against campaign ${rec.comparison.previousId}: ${summarizeComparison(rec.comparison.verdict)}`] : [];
-  return [head, "", ...lines, ...legend, ...(errors.length ? ["", "errors:", ...errors] : []), ...(cmp.length ? ["", ...cmp] : [])].join("\n") + "\n";
+  const diagnosis = diagnosisLines(rec);
+  return [head, ...(diagnosis.length ? ["", ...diagnosis] : []), "", ...lines, ...legend, ...(errors.length ? ["", "errors:", ...errors] : []), ...(cmp.length ? ["", ...cmp] : [])].join("\n") + "\n";
 }
 
 function summarizeComparison(v: CampaignVerdict): string {
   const counts = Object.entries(v.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(", ");
   const regress = v.regressions.length > 0 ? `; ${v.regressions.length} regression(s)` : "";
   return `${v.comparable ? "" : "(not comparable: " + v.reason + ") "}${counts || "no cells"}${regress}`;
+}
+
+/** The campaign diagnosis at the top: the record's, else one made from its runs' findings when they have any. */
+function diagnosisLines(rec: CampaignRecord): string[] {
+  if (rec.diagnosis) return formatCampaignDiagnosis(rec.diagnosis);
+  const hasFindings = rec.cells.some((c) => c.runs.some((r) => Array.isArray(r.findings)));
+  return hasFindings && rec.status !== "running" ? formatCampaignDiagnosis(campaignDiagnosis(rec)) : [];
 }

@@ -3,6 +3,8 @@
 import type { Summary } from "./stats.ts";
 import type { CampaignRecord, CellRecord } from "./runner.ts";
 import { changesName } from "./matrix.ts";
+import { campaignDiagnosis } from "./explain-campaign.ts";
+import type { CampaignDiagnosis } from "./explain.ts";
 import { manifestFacts, type ManifestEnd } from "./report-manifest.ts";
 import type { ReportCell, ReportInput, ThroughputStats, Verdict } from "./report-types.ts";
 
@@ -61,8 +63,16 @@ function ns(x: unknown): bigint {
   return typeof x === "string" && /^-?\d+$/.test(x) ? BigInt(x) : 0n;
 }
 
+/** The record's campaign diagnosis, else one made from its runs' findings; undefined when no run has findings. */
+function diagnosisOf(rec: CampaignRecord): CampaignDiagnosis | undefined {
+  if (rec.diagnosis) return rec.diagnosis;
+  return rec.cells.some((c) => c.runs.some((r) => Array.isArray(r.findings))) ? campaignDiagnosis(rec) : undefined;
+}
+
 export function reportInput(rec: CampaignRecord): ReportInput {
   const first = rec.cells.find((c) => c.runs.length > 0)?.runs[0]?.breakdown;
+  const d = diagnosisOf(rec);
+  const explained = new Map((d?.cells ?? []).map((e) => [e.cell_id, { status: e.status, text: e.text }]));
   const cells: ReportCell[] = rec.cells
     .filter((c) => c.result !== null)
     .map((c) => {
@@ -77,6 +87,7 @@ export function reportInput(rec: CampaignRecord): ReportInput {
         breakdownUs: breakdownUs(c),
         perPacket: { exits: mean(c.runs.flatMap((x) => (x.exitsPerPacket === null ? [] : [x.exitsPerPacket]))), cpuUs: mean(c.runs.flatMap((x) => (x.cpuUsPerPacket === null ? [] : [x.cpuUsPerPacket]))) },
         runIds: r.run_ids,
+        ...(explained.has(c.cell.id) ? { explanation: explained.get(c.cell.id)! } : {}),
       };
     });
   return {
@@ -86,5 +97,6 @@ export function reportInput(rec: CampaignRecord): ReportInput {
     packetBytes: first?.constants.packet_bytes,
     ...(exitsReason(rec) === undefined ? {} : { exitsReason: exitsReason(rec) }),
     cells,
+    ...(d ? { diagnosis: { summary: d.summary, baselines: Object.entries(d.baselines).map(([id, text]) => ({ id, text })) } } : {}),
   };
 }

@@ -32,6 +32,9 @@ svg .value { font-size: 11px; font-weight: 600; } svg .na { font-size: 11px; }
 svg .seg-label { font-size: 10.5px; } svg .x-label { font-size: 12px; }
 table.kv th { font-weight: normal; color: #555; } code { font-size: .85rem; }
 p.legend { color: #555; font-size: .85rem; max-width: 60rem; }
+.explained { display: inline-block; padding: 0 .45rem; border-radius: .6rem; font-size: .85rem; border: 1px solid #777; }
+.explained-explained { border-color: #009E73; color: #006b4e; } .explained-not-explained { border-color: #D55E00; color: #a34700; }
+td.explanation { max-width: 26rem; }
 footer { margin-top: 2rem; color: #777; font-size: .8rem; }
 `;
 
@@ -43,6 +46,8 @@ export const VERDICT_RULE =
   "unbalanced: the two directions of a bidirectional cell differ significantly by more than imbalance_pct (20 % by default).";
 
 export interface PageParts {
+  /** The campaign diagnosis (findings against the baseline), first on the page. */
+  diagnosis: string;
   results: string;
   manifest: string;
   throughput: string;
@@ -94,6 +99,7 @@ export function page(input: ReportInput, parts: PageParts): string {
   ].join("");
   const header = el("header", {}, el("h1", {}, esc(`Campaign: ${input.campaign.name}`)) + meta(input));
   const main = [
+    section("diagnosis-section", "Diagnosis: what changed against the baseline", parts.diagnosis),
     section("results-section", "Results", parts.results + el("p", { class: "legend" }, esc(VERDICT_RULE))),
     section("throughput-section", "Throughput per cell", figure(parts.throughput, "Bars: mean of the repetitions; whiskers: confidence interval of the mean; dots: repetitions (hollow: outliers, excluded from the mean); dashed line: the model's single-stream ceiling.")),
     section("breakdown-section", "Time per packet by model term", figure(parts.breakdown, "Stacked: copies, system calls and VM exits as the model prices them for the cell's observed counts; hatched: unexplained (measured - model), drawn below zero when negative. Solid tick: the cell's model time; diamond: the measured time; dashed line: the ceiling as time per packet.")),

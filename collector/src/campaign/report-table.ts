@@ -49,15 +49,23 @@ function efficiencyTd(c: ReportCell, ceilingGbitS: number): string {
   return td(fmtPct(pct), pct, "num");
 }
 
+/** The cell's findings against the baseline: status badge and the line; "—" for a baseline or without findings. */
+function explanationTd(c: ReportCell): string {
+  if (!c.explanation) return el("td", { class: "na" }, c.verdict.verdict === "baseline" ? "baseline" : "no findings");
+  const s = c.explanation.status;
+  const badge = el("span", { class: `explained explained-${s.replace(/ /g, "-")}` }, esc(s));
+  return el("td", { class: "explanation", "data-status": s }, `${badge}<br>${el("span", { class: "reason" }, esc(c.explanation.text))}`);
+}
+
 function row(c: ReportCell, ceilingGbitS: number): string {
   const setting = el("th", { scope: "row" }, esc(c.name) + (c.settings ? `<br>${el("span", { class: "settings" }, esc(c.settings))}` : ""));
-  const cells = [setting, throughputTd(c), deltaTd(c), verdictTd(c), td(String(c.throughput.n), c.throughput.n, "num"), perPacketTd(c), efficiencyTd(c, ceilingGbitS)];
+  const cells = [setting, throughputTd(c), deltaTd(c), verdictTd(c), td(String(c.throughput.n), c.throughput.n, "num"), perPacketTd(c), efficiencyTd(c, ceilingGbitS), explanationTd(c)];
   return el("tr", { "data-cell": c.id, class: `row-${c.verdict.verdict}` }, cells.join(""));
 }
 
 /** The Table-1 style results table. */
 export function resultsTable(input: ReportInput): string {
-  const heads = ["setting", "Gbit/s (mean ± CI)", "vs baseline", "verdict", "n", "per-packet µs (measured, model)", "efficiency, % of ceiling"];
+  const heads = ["setting", "Gbit/s (mean ± CI)", "vs baseline", "verdict", "n", "per-packet µs (measured, model)", "efficiency, % of ceiling", "findings vs baseline"];
   const thead = el("thead", {}, el("tr", {}, heads.map((h) => el("th", { scope: "col" }, esc(h))).join("")));
   const tbody = el("tbody", {}, input.cells.map((c) => row(c, input.ceilingGbitS)).join(""));
   const caption = el("caption", {}, esc(`Results per cell; efficiency against the model ceiling of ${fmtGbit(input.ceilingGbitS)} Gbit/s (model version ${input.modelVersion})`));
@@ -78,4 +86,13 @@ export function runsList(cells: ReportCell[]): string {
     return el("li", { "data-cell": c.id }, `${esc(c.name)}: ${runs}`);
   });
   return el("ul", { class: "runs" }, items.join(""));
+}
+
+/** The campaign diagnosis at the top of the report: the summary line and each baseline's findings. */
+export function diagnosisSummary(input: ReportInput): string {
+  const d = input.diagnosis;
+  if (!d) return el("p", { class: "na", id: "diagnosis-summary" }, "no findings: the campaign's runs carry no diagnosis");
+  const items = d.baselines.map((b) => el("li", { "data-cell": b.id }, `${el("code", {}, esc(b.id))}: ${esc(b.text)}`));
+  const cells = input.cells.filter((c) => c.explanation).map((c) => el("li", { "data-cell": c.id, "data-status": c.explanation!.status }, esc(c.explanation!.text)));
+  return el("div", { id: "diagnosis-summary" }, el("p", {}, esc(d.summary)) + el("ul", { class: "baselines" }, items.join("")) + el("ul", { class: "explanations" }, cells.join("")));
 }

@@ -46,6 +46,8 @@ export interface ReportCell {
   /** Per 64 KiB packet, sender + receiver; null where the source was unavailable. */
   perPacket: { exits: number | null; cpuUs: number | null };
   runIds: string[];
+  /** The cell's findings against the baseline's (explain.ts); absent for a baseline or a campaign without findings. */
+  explanation?: { status: string; text: string };
 }
 
 export interface ReportInput {
@@ -65,4 +67,6 @@ export interface ReportInput {
   /** Bytes per packet the per-packet figures refer to; 65,536 when absent. */
   packetBytes?: number;
   cells: ReportCell[];
+  /** The campaign diagnosis at the top: its summary line and one line per baseline; absent without findings. */
+  diagnosis?: { summary: string; baselines: Array<{ id: string; text: string }> };
 }

@@ -5,7 +5,7 @@ import { breakdownPlot } from "./report-plot-breakdown.ts";
 import { missingSeriesLines, perPacketPlot } from "./report-plot-perpacket.ts";
 import { throughputPlot } from "./report-plot-throughput.ts";
 import { page } from "./report-page.ts";
-import { manifestTable, resultsTable, runsList } from "./report-table.ts";
+import { diagnosisSummary, manifestTable, resultsTable, runsList } from "./report-table.ts";
 import type { ReportInput } from "./report-types.ts";
 
 export type { BreakdownUs, ReportCell, ReportInput, ThroughputStats, Verdict } from "./report-types.ts";
@@ -13,6 +13,7 @@ export type { BreakdownUs, ReportCell, ReportInput, ThroughputStats, Verdict } f
 /** Renders the report. Every string from `input` is HTML-escaped; marks carry their numbers as data-value. */
 export function renderReport(input: ReportInput): string {
   return page(input, {
+    diagnosis: diagnosisSummary(input),
     results: resultsTable(input),
     manifest: manifestTable(input.campaign.manifest),
     throughput: throughputPlot(input),

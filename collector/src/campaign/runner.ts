@@ -12,6 +12,8 @@ import type { Store } from "../store/types.ts";
 import { executeRun, type RunRecord } from "../run/runner.ts";
 import type { RunSpec } from "../run/types.ts";
 import { iperf3VersionOf, manifestOf } from "./collect.ts";
+import { brief, type BriefFinding, type CampaignDiagnosis } from "./explain.ts";
+import { campaignDiagnosis } from "./explain-campaign.ts";
 import type { Manifest } from "./manifest.ts";
 import { expandCells, settingsByAgent, toWireSetting } from "./matrix.ts";
 import { specDigest } from "./spec.ts";
@@ -33,7 +35,7 @@ export interface CellRecord {
   cell: Cell;
   result: CellResult | null;
   /** Per-run summary for the report: model breakdown and per-packet figures of each run. */
-  runs: Array<{ id: string; bitsPerS: number; reverseBitsPerS: number | null; breakdown: RunRecord["results"]["model"]; exitsPerPacket: number | null; cpuUsPerPacket: number | null }>;
+  runs: Array<{ id: string; bitsPerS: number; reverseBitsPerS: number | null; breakdown: RunRecord["results"]["model"]; exitsPerPacket: number | null; cpuUsPerPacket: number | null; findings?: BriefFinding[] }>;
   restores: RestoreCheck[];
   error: string | null;
   startedNs: bigint;
@@ -54,6 +56,8 @@ export interface CampaignRecord {
   verdicts: Record<string, CellVerdict>;
   /** Against the newest earlier campaign of the same spec, when there is one. */
   comparison: { previousId: string; verdict: CampaignVerdict } | null;
+  /** Each cell's findings against its baseline's (explain.ts); set when the campaign ends, or on read for older records. */
+  diagnosis?: CampaignDiagnosis;
 }
 
 export interface Progress {
@@ -137,6 +141,7 @@ async function campaign(spec: CampaignSpec, deps: CampaignDeps & { id: string })
   if (rec.status === "failed" && !rec.error) rec.error = rec.cells.filter((c) => c.error).map((c) => `${c.cell.id}: ${c.error}`).join("; ");
   rec.verdicts = baselineVerdicts(cells, toCampaignResult(rec), { min_n: spec.repetitions.min });
   rec.comparison = await compareWithPrevious(deps.store, rec);
+  rec.diagnosis = campaignDiagnosis(rec);
   rec.finishedNs = nowNs();
   await deps.store.putRecord("campaign", rec.id, rec);
   return rec;
@@ -197,6 +202,7 @@ function runSummary(run: RunRecord): CellRecord["runs"][number] {
     exitsPerPacket: exits && exits.source === "observed" ? exits.count : null,
     // CPU time (both ends, all CPUs' busy share) per 64 KiB packet, us; null without CPU samples.
     cpuUsPerPacket: packetsPerS > 0 && (r.server.cpu.samples > 0 || r.client.cpu.samples > 0) ? (cpuPct / 100 / packetsPerS) * 1e6 : null,
+    ...(run.diagnosis ? { findings: brief(run.diagnosis) } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import type { Route } from "./routes.ts";
 import { summarizeVms, type VmSummary } from "../vms.ts";
 import type { Parsed } from "./time.ts";
 import { withDiagnosis } from "../diagnosis/record.ts";
+import { withCampaignDiagnosis } from "../campaign/explain-load.ts";
 
 /** What the API needs of the agent registry. */
 export interface AgentDirectory {
@@ -105,6 +106,7 @@ async function record(kind: string, id: string, deps: ApiDeps): Promise<Reply> {
   if (bad !== undefined) return fail(400, bad);
   const found = await deps.store.getRecord(kind, id);
   if (found === undefined) return fail(404, `no record ${kind}/${id}`);
-  // why: a run stored before the diagnosis engine gets its findings computed on read.
-  return ok(kind === "run" ? { ...found, doc: await withDiagnosis(deps.store, found.doc) } : found);
+  // why: a run or campaign stored before the diagnosis engine gets its findings computed on read.
+  if (kind === "run") return ok({ ...found, doc: await withDiagnosis(deps.store, found.doc) });
+  return ok(kind === "campaign" ? { ...found, doc: await withCampaignDiagnosis(deps.store, found.doc) } : found);
 }

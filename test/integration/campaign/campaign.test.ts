@@ -1,7 +1,8 @@
 // A campaign end to end over the namespace/bridge lab: default vs tx checksum
 // off vs GRO+GSO off. Every cell's settings are restored and verified by the
 // agents; checksum-off is slower than the default, as in the study's Table 1;
-// the HTML report is written. An invalid spec is rejected before anything runs.
+// the HTML report is written, and the campaign diagnosis names the offloads finding as the cause of the
+// checksum-off cell (record, `campaign show`, report). An invalid spec is rejected before anything runs.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -23,12 +24,15 @@ cells:
   - { id: gro-gso-off, name: GRO + GSO off, set: { gro: off, gso: off } }
 `;
 
-/** Links and namespaces named with `prefix` (a lab's own; other labs may run at the same time). */
+/** Links and namespaces whose names start with `prefix` (the lab's own: "ewc" and three hex digits per run). */
 function leftovers(prefix: string): string[] {
   const links = execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" });
   const nss = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
   return [...links.split("\n"), ...nss.split("\n")].filter((l) => new RegExp(`\\b${prefix}`).test(l));
 }
+
+/** The lab's name prefix, from its "bridge <prefix>br0 ..." line. */
+const labPrefix = (stderr: string): string => /campaign: bridge (ewc[0-9a-f]{3})br0 /.exec(stderr)?.[1] ?? "ewc-none";
 
 describe("campaign over the namespace/bridge lab", function () {
   this.timeout(300_000);
@@ -48,8 +52,8 @@ describe("campaign over the namespace/bridge lab", function () {
     const p = start(["campaign", "run", bad, "--lab", "--data", join(dir.path, "bad.db")]);
     assert.equal(await p.exited, 78, p.stderr());
     for (const want of [/tx_checksum/, /mtu/, /nosuchcc/]) assert.match(p.stderr(), want);
-    // why: other labs may run on this host at the same time; this one says so when it builds its bridge.
-    assert.doesNotMatch(p.stderr(), /bridge ewc/, "nothing was built");
+    // why: other labs on this host (names of their own) may come and go meanwhile: this lab says when it builds.
+    assert.doesNotMatch(p.stderr(), /campaign: bridge /, "nothing was built");
     assert.ok(!existsSync(join(dir.path, "bad.db")), "no store was even created");
   });
 
@@ -73,11 +77,31 @@ describe("campaign over the namespace/bridge lab", function () {
     assert.match(p.stderr(), /cells done, ETA/);
     assert.ok(p.stderr().includes(`campaign: report written to ${report}\n`), p.stderr().slice(-2000));
     assert.ok(Object.values(rec.verdicts).every((v) => ["same", "better", "worse", "unbalanced", "inconclusive"].includes(v.verdict) && !/\de\+\d/.test(v.reason)));
-    const own = /bridge (ewc[0-9a-f]{3})br0/.exec(p.stderr());
-    assert.ok(own, "the lab names its bridge");
-    assert.deepEqual(leftovers(own[1] as string), []);
+    const prefix = labPrefix(p.stderr());
+    assert.notEqual(prefix, "ewc-none", p.stderr().slice(0, 2000));
+    assert.deepEqual(leftovers(prefix), []);
     const html = readFileSync(report, "utf8");
     assert.match(html, /<svg/);
     assert.ok(html.includes(rec.id));
+    // The campaign diagnosis: every run carries its findings; checksum-off is explained by the offloads finding.
+    assert.ok(rec.cells.every((c) => c.runs.every((r) => (r.findings?.length ?? 0) > 0)), "every run has findings");
+    const csum = rec.diagnosis?.cells.find((c) => c.cell_id === rec.cells[1]!.cell.id);
+    assert.ok(csum, JSON.stringify(rec.diagnosis));
+    const offloads = csum.changes.find((c) => c.rule === "offloads");
+    assert.ok(offloads && offloads.to === "bottleneck" && offloads.end === "sender", csum.text);
+    if (rec.verdicts[csum.cell_id]?.verdict === "worse") {
+      assert.equal(csum.status, "explained", csum.text);
+      assert.ok(csum.explained_by.includes("offloads"), csum.text);
+    }
+    assert.match(csum.text, /offloads became bottleneck at the sender \(sender tx-checksumming 1\.26 us added per packet\)/);
+    process.stderr.write(`      campaign diagnosis: ${rec.diagnosis?.summary}\n${rec.diagnosis?.cells.map((c) => `        ${c.text}`).join("\n")}\n      baseline: ${JSON.stringify(rec.diagnosis?.baselines)}\n`);
+    const row = new RegExp(`<tr data-cell="${csum.cell_id}"[\\s\\S]*?</tr>`).exec(html)?.[0] ?? "";
+    assert.match(row, /<td class="explanation" data-status="[a-z ]+">[\s\S]*offloads became bottleneck at the sender/);
+    assert.ok(html.indexOf('id="diagnosis-section"') < html.indexOf('id="results-section"'));
+    const show = start(["campaign", "show", rec.id, "--data", join(dir.path, "c.db")]);
+    assert.equal(await show.exited, 0, show.stderr());
+    const lines = show.stdout().split("\n");
+    assert.match(lines[2] ?? "", /^diagnosis against the baseline \(engine \d+\): /);
+    assert.ok(lines.slice(2, 8).some((l) => l.includes("offloads became bottleneck at the sender")), show.stdout());
   });
 });

@@ -4,7 +4,8 @@
 // does ($__rate_interval, $__range, the variables resolved with their own label_values() queries), must parse and,
 // where the metrics exist here, return series; every InfluxQL one must return series with its selected columns,
 // or none where the source is missing. The run annotation is a region over the run's traffic in both languages,
-// and the MTU change is an annotation in both.
+// and the MTU change is an annotation in both. The provisioned alert rules' queries run the same way
+// (alert-checks.ts): one number per series, grouped as the rule's math expects.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,8 +14,9 @@ import type { Sample } from "@eastwest/common";
 import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import { requireBinary } from "../../helpers/procs.ts";
 import { startInfluxd, type Influxd } from "../../helpers/tsdb.ts";
+import { alertFile, checkAlertsInflux, checkAlertsProm } from "./alert-checks.ts";
 import { checkInflux, checkProm, type PromCtx } from "./checks.ts";
-import { expandProm } from "./expand-prom.ts";
+import { expandProm, metricsOf } from "./expand-prom.ts";
 import { loadThroughCollectorStore, storedSamples } from "./load.ts";
 import { promQuery, SCRAPE_S, startLive, type Live } from "./live.ts";
 
@@ -96,6 +98,32 @@ describe("grafana dashboards, PromQL and InfluxQL, against a live collector", fu
     assert.ok(settings.data.result.some((s) => s.metric["interface"] === l.bridge && s.metric["setting"] === "mtu"), JSON.stringify(settings.data.result.map((s) => s.metric)));
   });
 
+  it("PromQL: the Runs dashboard's findings table has one finding per rule of the run, with its verdict", async () => {
+    const run = dashboards("-prometheus.json").find((x) => x.file === "run-prometheus.json")?.json;
+    const panel = run.panels.find((p: { title: string }) => p.title === "Findings (diagnosis)");
+    const expr = expandProm(panel.targets[0].expr as string, { intervalS: 1, scrapeS: SCRAPE_S, rangeS: ctx.toS - ctx.fromS }, new Map([["run", { values: [ctx.preferred["run"] as string], variable: { name: "run", query: "", multi: true, includeAll: true } }]]));
+    const rows = (await promQuery(ctx.base, "/api/v1/query", { query: expr, time: String(ctx.toS) })).data.result;
+    assert.equal(new Set(rows.map((r) => r.metric["rule"])).size, 13, JSON.stringify(rows.map((r) => r.metric)));
+    assert.ok(rows.every((r) => r.metric["run_id"] === ctx.preferred["run"] && ["bottleneck", "contributing", "ruled out", "cannot tell"].includes(r.metric["verdict"] ?? "")));
+  });
+
+  /** This machine's VMs run without vhost-net (no /dev/vhost-net) and, unless QEMU starts one, without an IO thread. */
+  const threadKinds = async (): Promise<string> => {
+    const r = await promQuery(ctx.base, "/api/v1/query", { query: "count by (thread_kind) (eastwest_vm_thread_run_seconds_total)", time: String(ctx.toS) });
+    return r.data.result.map((s) => s.metric["thread_kind"]).sort().join(", ");
+  };
+
+  it("alert rules, PromQL: every query runs at its range's end, one number per label set, the same labels within a rule", async () => {
+    const out = await checkAlertsProm(alertFile("eastwest-prometheus.yaml"), ctx.base, ctx.toS, async (_rule, expr) => {
+      const missing = metricsOf(expr).filter((m) => !ctx.present.has(m));
+      if (missing.length > 0) return missing.every((m) => NO_SOURCE_HERE.test(m)) ? `no ${missing.join(", ")} here` : undefined;
+      return /thread_kind=~"vhost\|io"/.test(expr) ? `no vhost or IO thread in this machine's VMs (thread kinds: ${await threadKinds()})` : undefined;
+    });
+    assert.deepEqual(out.problems, []);
+    assert.ok(out.shapes.length >= 8, out.shapes.join("\n"));
+    console.log(`      ${[...out.shapes, ...out.empty.map((e) => `${e} (expected here)`)].join("\n      ")}`);
+  });
+
   describe("InfluxQL, on everything the collector stored", () => {
     before(async () => {
       const l = live as Live;
@@ -123,6 +151,16 @@ describe("grafana dashboards, PromQL and InfluxQL, against a live collector", fu
         if (out.empty.length > 0) console.log(`      ${file}: no source on this machine (zero series, no error): ${out.empty.join("; ")}`);
       });
     }
+
+    it("alert rules, InfluxQL: every query runs over its relativeTimeRange, one number per tag set, the same tags within a rule", async () => {
+      const endMs = Math.max(...samples.map((x) => Number(x.timeNs / 1_000_000n))) + 1000;
+      const kinds = [...new Set(samples.filter((x) => x.measurement === "vm_thread").map((x) => x.tags["thread_kind"]))].sort().join(", ");
+      const out = await checkAlertsInflux(alertFile("eastwest-influxdb.yaml"), influx as Influxd, DB, endMs, (_rule, q) =>
+        /"thread_kind" =~ \/\^\(vhost\|io\)\$\//.test(q) && !/vhost|io/.test(kinds) ? `no vhost or IO thread in this machine's VMs (thread kinds: ${kinds})` : undefined);
+      assert.deepEqual(out.problems, []);
+      assert.ok(out.shapes.length >= 8, out.shapes.join("\n"));
+      console.log(`      ${[...out.shapes, ...out.empty.map((e) => `${e} (expected here)`)].join("\n      ")}`);
+    });
 
     it("the run's window point carries its end: a region from the traffic's start to its end", async () => {
       const l = live as Live;

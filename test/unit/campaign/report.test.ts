@@ -43,10 +43,10 @@ describe("campaign report (HTML)", () => {
   });
 
   it("has the Table-1 rows with the campaign's numbers", () => {
-    assert.deepEqual(row(html, "default"), ["default (GRO + GSO on) defaults: gro on, gso on, tx-checksumming on", "41.0 ± 0.3", "baseline", "baseline the campaign's baseline cell", "5", "12.79 model 7.8", "61 %"]);
-    assert.deepEqual(row(html, "csum-off"), ["checksum offload off tx-checksumming off", "7.00 ± 0.20", "-83 %", "worse CI entirely below the baseline's", "5", "74.9 model 7.8", "10 %"]);
-    assert.deepEqual(row(html, "gro-off"), ["GRO or GSO off generic-receive-offload off", "41.1 ± 0.3", "+0 %", "same CIs overlap", "5", "12.76 model 8.0", "61 %"]);
-    assert.deepEqual(row(html, "nocache"), ["tx no-cache-copy on tx-nocache-copy on", "34.0 ± 0.2", "-17 %", "worse CI entirely below the baseline's", "5", "15.42 model 7.8", "51 %"]);
+    assert.deepEqual(row(html, "default"), ["default (GRO + GSO on) defaults: gro on, gso on, tx-checksumming on", "41.0 ± 0.3", "baseline", "baseline the campaign's baseline cell", "5", "12.79 model 7.8", "61 %", "baseline"]);
+    assert.deepEqual(row(html, "csum-off"), ["checksum offload off tx-checksumming off", "7.00 ± 0.20", "-83 %", "worse CI entirely below the baseline's", "5", "74.9 model 7.8", "10 %", "no findings"]);
+    assert.deepEqual(row(html, "gro-off"), ["GRO or GSO off generic-receive-offload off", "41.1 ± 0.3", "+0 %", "same CIs overlap", "5", "12.76 model 8.0", "61 %", "no findings"]);
+    assert.deepEqual(row(html, "nocache"), ["tx no-cache-copy on tx-nocache-copy on", "34.0 ± 0.2", "-17 %", "worse CI entirely below the baseline's", "5", "15.42 model 7.8", "51 %", "no findings"]);
     assert.match(text(html), /ceiling of 67\.2 Gbit\/s \(model version 1\)/);
   });
 
@@ -110,7 +110,7 @@ describe("campaign report edge cases", () => {
   });
 
   it("no measured time and no per-packet sources: n/a, never 0", () => {
-    assert.deepEqual(row(html, "unmeasured").slice(5), ["n/a model 7.8", "60 %"]);
+    assert.deepEqual(row(html, "unmeasured").slice(5), ["n/a model 7.8", "60 %", "no findings"]);
     assert.match(html, /data-cell="unmeasured"[^>]*>measured n\/a</);
     assert.equal(html.match(/class="na" data-cell="unmeasured"[^>]*>n\/a</g)?.length, 2);
     assert.doesNotMatch(html, /class="(pp-bar[^"]*|measured)" data-cell="unmeasured"/);
