@@ -21,11 +21,13 @@
 // would have to ship beside it. The source uses only node: modules.
 import { Worker } from "node:worker_threads";
 
-/** Shared counters: [armed 0|1, leaves done, ms waited at the last leave, chrt failures]. */
+/** Shared counters: [armed 0|1, leaves done, ms waited at the last leave, chrt failures, leave-now request]. */
 const ARMED = 0;
 const LEFT = 1;
 const WAITED = 2;
 const FAILED = 3;
+/** 1: the main thread asks the watcher to leave idle now (stopping); the watcher answers 2 (done) or 3 (failed). */
+const LEAVE_NOW = 4;
 
 const SOURCE = `
 const { workerData: d, parentPort } = require("node:worker_threads");
@@ -44,7 +46,13 @@ const read = () => {
 let last;
 let since = Date.now();
 let waits = [];
+const other = () => cp.spawnSync(d.chrt, ["--other", "--all-tasks", "--pid", "0", String(d.pid)], { timeout: 10000, stdio: "ignore" });
 setInterval(() => {
+  if (Atomics.load(c, ${LEAVE_NOW}) === 1) {
+    Atomics.store(c, ${ARMED}, 0);
+    Atomics.store(c, ${LEAVE_NOW}, other().status === 0 ? 2 : 3);
+    return;
+  }
   const now = Date.now();
   const r = read();
   if (r === undefined) { last = undefined; since = now; waits = []; return; }
@@ -55,7 +63,7 @@ setInterval(() => {
   const waited = Math.max(now - since, waits.reduce((sum, w) => sum + w[1], 0));
   if (Atomics.load(c, ${ARMED}) !== 1 || waited < d.starvedMs) return;
   Atomics.store(c, ${ARMED}, 0);
-  const x = cp.spawnSync(d.chrt, ["--other", "--all-tasks", "--pid", "0", String(d.pid)], { timeout: 10000, stdio: "ignore" });
+  const x = other();
   Atomics.store(c, ${WAITED}, Math.min(Math.round(waited), 2147483647));
   Atomics.add(c, x.status === 0 ? ${LEFT} : ${FAILED}, 1);
   since = now;
@@ -101,7 +109,7 @@ export class StarvationWatch {
   /** Starts the watcher (disarmed) and resolves once it runs, with its tid; rejects when it cannot start. */
   static start(o: WatchOptions = {}): Promise<StarvationWatch> {
     const pid = o.pid ?? process.pid;
-    const shared = new SharedArrayBuffer(4 * 4);
+    const shared = new SharedArrayBuffer(5 * 4);
     const data = { shared, pid, starvedMs: o.starvedMs ?? 2000, everyMs: o.everyMs ?? 500, task: o.task ?? `/proc/${pid}/task/${pid}`, chrt: o.chrt ?? "chrt" };
     const worker = new Worker(SOURCE, { eval: true, name: "eastwest-watch", workerData: data, resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 } });
     return new Promise((resolve, reject) => {
@@ -135,6 +143,18 @@ export class StarvationWatch {
 
   counters(): WatchCounters {
     return { left: Atomics.load(this.#c, LEFT), waitedMs: Atomics.load(this.#c, WAITED), failed: Atomics.load(this.#c, FAILED) };
+  }
+
+  /**
+   * Has the watcher put the whole process back at normal priority, now: a stopping process must not starve at
+   * SCHED_IDLE through its orderly stop (and a chrt started from an idle thread would start idle too). Resolves
+   * true once done, false when chrt failed or the watcher did not answer within timeoutMs.
+   */
+  async leaveNow(timeoutMs = 5000): Promise<boolean> {
+    this.disarm();
+    Atomics.store(this.#c, LEAVE_NOW, 1);
+    for (const end = Date.now() + timeoutMs; Atomics.load(this.#c, LEAVE_NOW) === 1 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    return Atomics.load(this.#c, LEAVE_NOW) === 2;
   }
 
   async close(): Promise<void> {

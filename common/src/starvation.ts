@@ -108,7 +108,7 @@ export class StarvationGuard {
 /** A guard that watches nothing: the process runs normal (wanted, or idle unavailable). */
 const NO_WATCH: GuardWatch = { arm: () => undefined, disarm: () => undefined, counters: () => ({ left: 0, waitedMs: 0, failed: 0 }) };
 
-/** The guard and the watcher behind it; `close` ends both. */
+/** The guard and the watcher behind it; `close` puts the process back at normal priority and ends both. */
 export interface Scheduled {
   guard: StarvationGuard;
   /** The watcher thread's id, when there is one. */
@@ -143,6 +143,8 @@ export async function scheduleThisProcess(wanted: Scheduling, logger: Logger): P
     watcherTid: watch.tid,
     close: async () => {
       guard.stop();
+      // why: what follows (the agent's or collector's orderly stop) must not starve at SCHED_IDLE with no watcher.
+      if (!(await watch.leaveNow())) logger.warn("stopping: could not leave SCHED_IDLE; the stop may be slow on a busy host");
       await watch.close();
     },
   };

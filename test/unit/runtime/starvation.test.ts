@@ -124,6 +124,14 @@ describe("starvation watcher thread", function () {
         set("R", 10_002, 5 + 1200e6);
         const d = await waitFor(() => (w.counters().left === 2 ? w.counters() : undefined), 10_000, "the watcher leaving idle on the wait");
         assert.ok(d.waitedMs >= 1000, String(d.waitedMs));
+        // stopping: the watcher puts the process back at normal priority at once, armed or not
+        writeFileSync(log, "");
+        set("S", 10_003, 5 + 1200e6);
+        assert.equal(await w.leaveNow(), true);
+        assert.equal(readFileSync(log, "utf8"), "--other --all-tasks --pid 0 4321\n");
+        assert.equal(w.armed, false);
+        writeFileSync(chrt, "#!/bin/sh\nexit 1\n");
+        assert.equal(await w.leaveNow(), false, "a failing chrt says so");
       } finally {
         await w.close();
       }
