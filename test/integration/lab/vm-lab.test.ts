@@ -87,11 +87,12 @@ describe("VM lab: two QEMU guests over virtio-net on a bridge", function () {
       if (vm.accel === "tcg") assert.equal(vm.exits_reason, "tcg: no KVM exits");
     }
     assert.deepEqual(rec.hostSide?.hostAgents, [s.agents[2]], JSON.stringify(rec.hostSide));
-    // a TCG guest sets its clock from the RTC in whole seconds: within 1.1 s of what it was booted with
+    // the guest's kernel reads the RTC in whole seconds at boot (up to 1 s lost), and -rtc base= takes whole seconds
+    // (rounded: +-0.5 s); guest 0 boots on base=utc, so it is 0..1 s behind, guest 1 AHEAD_S -1.5 .. +0.5 s
     const clock = (id: string) => rec.clock?.agents.find((a) => a.agent_id === id);
     const [g0, g1] = [clock(s.guests[0]!.agentId), clock(s.guests[1]!.agentId)];
     assert.ok(g0 && g0.offset_ms !== null && Math.abs(g0.offset_ms) < 1100, `guest 0's offset: ${JSON.stringify(g0)}`);
-    assert.ok(g1 && g1.offset_ms !== null && Math.abs(g1.offset_ms - AHEAD_S * 1000) < 1100, `guest 1's offset: ${JSON.stringify(g1)}`);
+    assert.ok(g1 && g1.offset_ms !== null && g1.offset_ms - AHEAD_S * 1000 > -1600 && g1.offset_ms - AHEAD_S * 1000 < 600, `guest 1's offset: ${JSON.stringify(g1)}`);
     assert.equal(g1.corrected, true);
     assert.equal(g1.applied_offset_ms, g1.offset_ms);
     assert.ok(rec.results!.warnings.some((w) => w.startsWith(`clock: ${s.guests[1]!.agentId}'s clock is off`)), rec.results!.warnings.join("\n"));

@@ -63,9 +63,10 @@ describe("lab vm: pure parts", () => {
     for (const want of ["-accel tcg", "-cpu max", "-uuid u-1", "-name guest=ewv-abcd-g0,debug-threads=on", "ifname=ewvabcdt0,script=no,downscript=no,vhost=off", "mac=52:54:00:79:07:02", "-qmp unix:/r/g0.qmp,server=on,wait=off", "-rtc base=utc", "-fw_cfg name=opt/eastwest/env,file=/r/env"]) assert.ok(args.includes(want), `${want} in ${args}`);
     assert.ok(qemuArgs({ ...g, vhost: true, accel: "kvm" }).join(" ").includes("vhost=on"));
     const now = new Date("2026-01-02T03:04:05.678Z");
-    assert.equal(rtcBase(-90, now), "2026-01-02T03:02:35");
-    assert.equal(rtcBase(3, now), "2026-01-02T03:04:08");
-    assert.ok(qemuArgs({ ...g, clockOffsetS: 3, now }).includes("base=2026-01-02T03:04:08"));
+    assert.equal(rtcBase(-90, now), "2026-01-02T03:02:36");
+    assert.equal(rtcBase(3, now), "2026-01-02T03:04:09", "05.678 + 3 s rounds to 09, not 08");
+    assert.equal(rtcBase(3, new Date("2026-01-02T03:04:05.321Z")), "2026-01-02T03:04:08");
+    assert.ok(qemuArgs({ ...g, clockOffsetS: 3, now }).includes("base=2026-01-02T03:04:09"));
   });
 
   it("names: every link of a run starts with ewv<tag> and fits IFNAMSIZ; a bad tag is refused", () => {

@@ -50,10 +50,13 @@ export interface GuestSpec {
   now?: Date;
 }
 
-/** -rtc base=: "utc", or the UTC time offsetS from now as QEMU's YYYY-MM-DDTHH:MM:SS. */
+/**
+ * -rtc base=: "utc", or the UTC time offsetS from now as QEMU's YYYY-MM-DDTHH:MM:SS, rounded to the nearest second
+ * (QEMU takes whole seconds; truncating would set the clock up to 1 s behind the offset asked for).
+ */
 export function rtcBase(offsetS: number, now: Date = new Date()): string {
   if (offsetS === 0) return "utc";
-  return new Date(now.getTime() + offsetS * 1000).toISOString().slice(0, 19);
+  return new Date(Math.round((now.getTime() + offsetS * 1000) / 1000) * 1000).toISOString().slice(0, 19);
 }
 
 export function qemuArgs(g: GuestSpec): string[] {
