@@ -70,14 +70,28 @@ describe("vm sampler: real QEMU guests", function () {
 
   it("finds both guests; the kvm guest's exits rise per VM and per vCPU; the tcg guest says why it has none", async () => {
     assert.deepEqual(await sampler.init?.(ctx()), { available: true });
-    const first = await sampler.sample(ctx());
     const exits = (r: { points: Sample[] }, tags: Record<string, string>, m = "vm_kvm"): bigint => (find(r.points, m, { vm: kvmName, ...tags })?.fields["exits_total"] as bigint | undefined) ?? -1n;
-    assert.ok(exits(first, {}) >= 0n, `no vm_kvm point for ${kvmName}: ${JSON.stringify(errs(first))}`);
+    // Every tick's problems, in order. Under load a QMP session may outlast a tick ("pending"): such a tick has no KVM
+    // counters and says so once; the next has them.
+    const said: string[] = [];
+    const tick = async () => {
+      const r = await sampler.sample(ctx());
+      said.push(...errs(r));
+      return r;
+    };
+    const first = await waitFor(async () => {
+      const r = await tick();
+      return exits(r, {}) >= 0n && exits(r, { vcpu: "0" }, "vcpu_kvm") >= 0n ? r : undefined;
+    }, 20_000, `a vm_kvm point for ${kvmName} (said: ${JSON.stringify(said)})`);
+    for (const e of said) assert.ok(e.includes(tcgName) || e.startsWith(`vm ${kvmName}: QMP slower than the tick`) || e.startsWith("vm: KVM stats not in the schema"), e);
     // Sample again once the guest has exited to the host since the first sample (~1 s here).
     const second = await waitFor(async () => {
-      const r = await sampler.sample(ctx());
+      const r = await tick();
       return exits(r, {}) > exits(first, {}) && exits(r, { vcpu: "0" }, "vcpu_kvm") > exits(first, { vcpu: "0" }, "vcpu_kvm") ? r : undefined;
     }, 20_000, "exits_total to rise");
+    const tcgReason = `vm ${tcgName}: unavailable: no KVM stats: VM runs under tcg`;
+    if (!said.includes(tcgReason)) await waitFor(async () => ((await tick(), said.includes(tcgReason)) ? true : undefined), 20_000, `the tcg guest's reason (said: ${JSON.stringify(said)})`);
+    assert.equal(said.filter((e) => e.includes(tcgName)).length, 1, `the tcg guest's reason, said once: ${JSON.stringify(said)}`);
 
     const info = find(second.points, "vm_info", { vm: kvmName });
     assert.deepEqual([info?.tags["vm_uuid"], info?.tags["accel"], info?.tags["kvm_stats"]], [kvmUuid, "kvm", "qmp"]);
@@ -94,8 +108,6 @@ describe("vm sampler: real QEMU guests", function () {
     assert.deepEqual([tcg?.tags["accel"], tcg?.tags["kvm_stats"]], ["tcg", "unavailable"]);
     assert.equal(find(second.points, "vm_kvm", { vm: tcgName }), undefined);
     assert.ok(find(second.points, "vm_thread", { vm: tcgName, thread: "CPU 0/TCG" }), "the tcg guest's vCPU thread");
-    assert.ok(errs(first).includes(`vm ${tcgName}: unavailable: no KVM stats: VM runs under tcg`), errs(first).join("\n"));
-    assert.ok(!errs(second).some((e) => e.includes(tcgName)), "reported once");
 
     for (const p of [...first.points, ...second.points]) {
       const def = measurement(p.measurement);
