@@ -86,7 +86,7 @@ async function record(lab: Lab, s: Scenario, e: Ends, out: string, durationS: nu
     const spec = defaultSpec({ durationS, client: lab.client, server: lab.server, serverAddress: lab.serverAddress });
     const rec = await executeRun(spec, { sessions: lab.collector.sessions, store: lab.collector.store, logger: createLogger("record", "warn"), constants: PAPER_CONSTANTS, observers: lab.agents, clocks: lab.collector.clocks, onProgress: (m) => console.error(m) });
     const samples = await loadRunSamples(lab.collector.store, rec);
-    const command = `node scripts/record-diagnosis-fixtures.ts --only ${s.name} --duration-s ${durationS}`;
+    const command = `node scripts/record-diagnosis-fixtures.ts --out ${out} --only ${s.name} --duration-s ${durationS}`;
     // why: the record as the store keeps it (its JSON text), so that tests read what a stored record is.
     const stored = (await lab.collector.store.getRecord("run", rec.id))?.doc ?? rec;
     writeFileSync(join(out, `${s.name}.json`), stringifyExact({ scenario: s.name, what: s.what, command, record: stored, samples }, 1) + "\n");

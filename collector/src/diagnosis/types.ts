@@ -6,7 +6,7 @@ import type { RunResults } from "../run/results.ts";
 import type { RunSamples } from "./samples.ts";
 
 /** Engine version: bumped when a rule, threshold or the finding's shape changes (stored findings carry it). */
-export const DIAGNOSIS_VERSION = "1";
+export const DIAGNOSIS_VERSION = "2";
 
 /**
  * bottleneck: this limits the run (the rate would rise if it went away); contributing: it costs throughput but

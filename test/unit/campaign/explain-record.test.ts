@@ -52,7 +52,7 @@ describe("campaign diagnosis in the record, campaign show, the report and the AP
     assert.equal(rec.verdicts[CELL]?.verdict, "worse");
     rec.diagnosis = campaignDiagnosis(rec);
     const text = formatCampaign(rec).split("\n");
-    assert.match(text[2]!, /^diagnosis against the baseline \(engine 1\): 1 of 1 cell\(s\) that changed throughput explained by their findings$/);
+    assert.match(text[2]!, /^diagnosis against the baseline \(engine \d+\): 1 of 1 cell\(s\) that changed throughput explained by their findings$/);
     assert.match(text[3]!, /^ {2}baseline: bottleneck cpu-saturated at the sender/);
     assert.match(text[4]!, /^ {2}checksum offload off: offloads became bottleneck at the sender .*; throughput -4\d\.\d % \(worse\): explained$/);
     assert.ok(text.findIndex((l) => l.startsWith("cell ")) > 4, "the table comes after");

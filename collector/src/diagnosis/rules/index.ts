@@ -2,6 +2,7 @@
 import type { Rule } from "../types.ts";
 import { bidirBalance } from "./bidir-balance.ts";
 import { cpuSaturated } from "./cpu-saturated.ts";
+import { cpuTerms } from "./cpu-terms.ts";
 import { exits } from "./exits.ts";
 import { memoryBandwidth } from "./memory-bandwidth.ts";
 import { modelEfficiency } from "./model-efficiency.ts";
@@ -20,6 +21,7 @@ export const RULES: readonly Rule[] = [
   softnetDrops,
   retransmits,
   offloads,
+  cpuTerms,
   packetSize,
   qdiscShaper,
   vmThread,

@@ -5,6 +5,7 @@
 // tx-nocache-copy on copies user data around the cache the receiver would read it from (the study's 41 -> 34).
 import { cannotTell, cell, ev, finding } from "../finding.ts";
 import { ifaceState, type IfaceState } from "../netstate.ts";
+import { endTerms } from "../profile.ts";
 import { ends, num } from "../read.ts";
 import { CONFIDENCE, type Evidence, type Rule } from "../types.ts";
 
@@ -20,11 +21,15 @@ interface Off {
   text: string;
 }
 
-function offs(role: "sender" | "receiver", st: IfaceState, bpp: number | undefined, copyUs: number | undefined, senderSmall: boolean): Off[] {
+/** The profile's checksum term at an end: % of its iperf3 CPU and us per packet. */
+type Csum = { pct: number; us: number | undefined } | undefined;
+
+function offs(role: "sender" | "receiver", st: IfaceState, bpp: number | undefined, copyUs: number | undefined, senderSmall: boolean, csum: Csum): Off[] {
   const f = st.features;
   const out: Off[] = [];
   const small = bpp !== undefined && bpp < SMALL_PACKET_BYTES;
-  const copy = copyUs === undefined ? "about one more copy" : `about one more copy, ${copyUs.toFixed(2)} us per 64 KiB at the model's copy bandwidth`;
+  const model = copyUs === undefined ? "about one more copy" : `about one more copy, ${copyUs.toFixed(2)} us per 64 KiB at the model's copy bandwidth`;
+  const copy = csum === undefined ? model : `${model}; measured: checksum ${csum.pct.toFixed(0)} % of the ${role}'s iperf3 CPU${csum.us === undefined ? "" : `, ${csum.us.toFixed(2)} us per packet`}`;
   if (role === "sender" && f["tx_checksumming"] === false) out.push({ end: role, feature: "tx-checksumming", severity: 2, text: `tx checksum offload off at the sender: a software checksum pass over each packet (${copy}) and no TSO/GSO` });
   if (role === "receiver" && f["rx_checksumming"] === false) out.push({ end: role, feature: "rx-checksumming", severity: 2, text: `rx checksum offload off at the receiver: the stack verifies every byte in software (${copy})` });
   if (role === "sender" && f["tcp_segmentation_offload"] === false && f["generic_segmentation_offload"] === false) out.push({ end: role, feature: "tso+gso", severity: small ? 1 : 0, text: `TSO and GSO off at the sender${small ? `: ${bpp?.toFixed(0)} B per packet` : ", but packets stay large"}` });
@@ -58,13 +63,23 @@ export const offloads: Rule = {
     }
     const evidence: Evidence[] = [];
     const found: Off[] = [];
+    const profiled = endTerms(input.record);
+    const csumOf = (role: string): Csum => {
+      const e = profiled?.find((t) => t.role === role && t.samples >= 100 && t.pct.checksum !== undefined);
+      return e ? { pct: e.pct.checksum ?? 0, us: e.us.checksum } : undefined;
+    };
+    let measuredKey: number | undefined;
     for (const s of sides) {
       if (!s.st) continue;
       const feats = Object.entries(s.st.features).filter(([k]) => /checksumming|segmentation_offload|receive_offload|nocache/.test(k));
       evidence.push(ev(`${s.role} ${s.st.iface} offloads`, feats.map(([k, v]) => `${k} ${v ? "on" : "off"}`).join(", "), "", "netstate (ethtool -k)", `snapshot at or before the window's end`));
       evidence.push(ev(`${s.role} bytes per packet`, num(s.e.netdev?.bytes_per_packet) ?? null, "B", `run_endpoint.netdev_bytes_per_packet (${s.e.netdev?.direction ?? "?"})`, "run window"));
       const senderBpp = num(sender.netdev?.bytes_per_packet);
-      found.push(...offs(s.role, s.st, num(s.e.netdev?.bytes_per_packet), copyUs, senderBpp !== undefined && senderBpp < SMALL_PACKET_BYTES));
+      const csum = csumOf(s.role);
+      if (csum) evidence.push(ev(`${s.role} checksum share of iperf3's CPU`, csum.pct, `% (${csum.us?.toFixed(2) ?? "?"} us per packet)`, "profile.ends[].term_samples.checksum", "traffic window"));
+      const own = offs(s.role, s.st, num(s.e.netdev?.bytes_per_packet), copyUs, senderBpp !== undefined && senderBpp < SMALL_PACKET_BYTES, csum);
+      if (own.some((o) => o.feature.endsWith("checksumming")) && csum?.us !== undefined) measuredKey = csum.us;
+      found.push(...own);
     }
     const worst = found.sort((a, b) => b.severity - a.severity)[0];
     const note = missing.length === 1 ? ` (${missing[0]?.role}'s netstate unavailable)` : "";
@@ -76,7 +91,7 @@ export const offloads: Rule = {
     const fix = worst.feature === "tx-checksumming" ? { tx_checksum: "on" as const } : worst.feature === "tx-nocache-copy" ? { tx_nocache_copy: "off" as const } : worst.feature === "gro" ? { gro: "on" as const } : { gso: "on" as const, tso: "on" as const };
     return finding(head, {
       verdict: worst.severity === 2 ? "bottleneck" : "contributing", confidence: worst.severity === 2 ? CONFIDENCE.high : CONFIDENCE.medium, end: worst.end, evidence,
-      key: { label: `${worst.end} ${worst.feature}`, value: worst.severity === 2 && copyUs !== undefined ? copyUs : null, unit: worst.severity === 2 ? "us added per packet" : "" },
+      key: { label: `${worst.end} ${worst.feature}`, value: worst.severity === 2 ? (measuredKey ?? copyUs ?? null) : null, unit: worst.severity === 2 ? (measuredKey !== undefined ? "us per packet measured" : "us added per packet") : "" },
       explanation: all + note,
       next: cell(`${worst.feature}-restored`, fix, "the same run with the setting restored: the difference is what it costs", worst.end === "sender" ? senderSide : receiverSide),
     });

@@ -1,0 +1,56 @@
+// Where each end's CPU goes, measured: the run's profile (perf record -e cpu-clock) split by term for each end's
+// iperf3 process. With checksum offload on, the stack checksums nothing in software on veth, virtio-net or a tap
+// (the checksum is left to the device or skipped), so csum_partial and friends are at or near 0 %; a software
+// checksum is a second pass over every byte, costing about as much as a copy. So a checksum share of the end's
+// CPU well above 0 names a cost the cost model does not count, measured rather than assumed. The key figure is the
+// larger checksum share of the two ends, kept also when ruled out, so a campaign cell shows it move ("0.1 % -> 38 %").
+import { cannotTell, cell, ev, finding } from "../finding.ts";
+import { endTerms, PROFILE_TERMS, termsText, type EndTerms } from "../profile.ts";
+import { CONFIDENCE, type Evidence, type Rule } from "../types.ts";
+
+/** Checksum share of an end's CPU that counts: a tenth, far above the ~0 % with offload on. */
+const CHECKSUM_PCT = 10;
+/** Samples per end below which the shares are too coarse to judge (1 sample = 1 %). */
+const MIN_SAMPLES = 100;
+
+const head = { id: "cpu-terms", title: "where each end's CPU goes (measured profile)" };
+const KEY = "checksum share of iperf3's CPU";
+
+export const cpuTerms: Rule = {
+  ...head,
+  signals: ["record results.profile.ends[].term_samples, samples, us_per_packet (collectProfile: perf record -e cpu-clock)"],
+  thresholds: [
+    { name: "software checksum", value: CHECKSUM_PCT, unit: "% of the end's iperf3 CPU samples", source: "with checksum offload on the stack checksums nothing in software (csum_partial ~0 %); one software pass costs about one copy" },
+    { name: "samples", value: MIN_SAMPLES, unit: "per end", source: "below 100 samples one sample is over 1 % of the end" },
+  ],
+  evaluate(input) {
+    const all = endTerms(input.record);
+    if (!all) return cannotTell(head, "CPU profile", "the record has no profile (the run did not ask for one, or predates it)");
+    const measured = all.filter((e) => e.samples >= MIN_SAMPLES);
+    if (measured.length === 0) {
+      const why = all.length === 0 ? "the profile has no end" : all.map((e) => `${e.role}: ${e.samples > 0 ? `${e.samples} samples (< ${MIN_SAMPLES})` : e.status}`).join("; ");
+      return cannotTell(head, "CPU profile", why);
+    }
+    const evidence: Evidence[] = measured.flatMap((e) => [
+      ev(`${e.role} iperf3 samples`, e.samples, "", "profile.ends[].samples", "traffic window"),
+      ...PROFILE_TERMS.filter((t) => e.pct[t] !== undefined).map((t) => ev(`${e.role} ${t}`, e.pct[t] ?? 0, `% (${(e.us[t] ?? 0).toFixed(2)} us per packet)`, "profile.ends[].term_samples / samples", "traffic window")),
+    ]);
+    const text = measured.map((e) => `${e.role}: ${termsText(e)}`).join("; ");
+    const missing = all.filter((e) => !measured.includes(e)).map((e) => ` (${e.role} not measured: ${e.samples > 0 ? `${e.samples} samples` : e.status})`).join("");
+    const top = [...measured].sort((a, b) => (b.pct.checksum ?? 0) - (a.pct.checksum ?? 0))[0] as EndTerms;
+    const share = top.pct.checksum ?? 0;
+    const key = { label: KEY, value: share, unit: "%" };
+    if (share >= CHECKSUM_PCT) {
+      return finding(head, {
+        verdict: "contributing", confidence: share >= 2 * CHECKSUM_PCT ? CONFIDENCE.high : CONFIDENCE.medium, end: top.role, evidence, key,
+        explanation: `software checksum takes ${share.toFixed(0)} % of the ${top.role}'s iperf3 CPU (${(top.us.checksum ?? 0).toFixed(2)} us per packet), a cost the model does not count; ${text}${missing}`,
+        next: cell("tx checksum on", { tx_checksum: "on" }, "turn checksum offload back on and see the checksum share go to ~0"),
+      });
+    }
+    const copies = measured.map((e) => `${e.role} ${(e.pct.copies ?? 0).toFixed(0)} %`).join(", ");
+    return finding(head, {
+      verdict: "ruled out", confidence: measured.length === 2 ? CONFIDENCE.high : CONFIDENCE.medium, evidence, key,
+      explanation: `no software checksum to speak of (at most ${share.toFixed(1)} %); copies take ${copies} of iperf3's CPU; ${text}${missing}`,
+    });
+  },
+};
