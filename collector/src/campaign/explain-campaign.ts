@@ -2,12 +2,13 @@
 // against its baseline cell's, with the verdicts the record already has. Pure.
 import { DIAGNOSIS_VERSION } from "../diagnosis/types.ts";
 import { consolidate, explainCell, type BriefFinding, type CampaignDiagnosis, type CellFindings } from "./explain.ts";
+import type { RunTerms } from "./explain-terms.ts";
 import { baselineText, cellText, summaryText } from "./explain-text.ts";
 import type { VerdictKind } from "./verdict.ts";
 
 /** What the explanation reads of a campaign record (runner.ts CampaignRecord has it; typed here to keep imports one-way). */
 export interface ExplainableCampaign {
-  cells: ReadonlyArray<{ cell: { id: string; name: string; baselineId: string; isBaseline: boolean }; runs: ReadonlyArray<{ findings?: BriefFinding[] }> }>;
+  cells: ReadonlyArray<{ cell: { id: string; name: string; baselineId: string; isBaseline: boolean }; runs: ReadonlyArray<{ findings?: BriefFinding[]; terms?: RunTerms }> }>;
   verdicts: Readonly<Record<string, { verdict: VerdictKind; delta_pct: number | null }>>;
 }
 
@@ -19,7 +20,8 @@ export function diagnoseCampaign(cells: readonly CellFindings[]): CampaignDiagno
   const explained = cells
     .filter((c) => !c.is_baseline)
     .map((c) => {
-      const e = explainCell(c, byId.get(c.baseline_id)?.runs ?? []);
+      const b = byId.get(c.baseline_id);
+      const e = explainCell(c, b?.runs ?? [], b?.terms ?? []);
       return { ...e, text: cellText(e) };
     });
   return { engine_version: DIAGNOSIS_VERSION, baselines, cells: explained, summary: summaryText(explained) };
@@ -30,7 +32,8 @@ export function cellFindingsOf(rec: ExplainableCampaign): CellFindings[] {
   return rec.cells.map((c) => {
     const v = rec.verdicts[c.cell.id];
     const runs = c.runs.flatMap((r) => (Array.isArray(r.findings) ? [r.findings as BriefFinding[]] : []));
-    return { cell_id: c.cell.id, name: c.cell.name, baseline_id: c.cell.baselineId, is_baseline: c.cell.isBaseline, verdict: c.cell.isBaseline ? null : (v?.verdict ?? null), delta_pct: v?.delta_pct ?? null, runs };
+    const terms = c.runs.flatMap((r) => (typeof r.terms === "object" && r.terms !== null ? [r.terms] : []));
+    return { cell_id: c.cell.id, name: c.cell.name, baseline_id: c.cell.baselineId, is_baseline: c.cell.isBaseline, verdict: c.cell.isBaseline ? null : (v?.verdict ?? null), delta_pct: v?.delta_pct ?? null, runs, terms };
   });
 }
 

@@ -3,18 +3,23 @@
 // engine. Never throws for a malformed record: a run that cannot be read is left out of its cell's findings.
 import { errorMessage } from "@eastwest/common";
 import { diagnosisOf } from "../diagnosis/record.ts";
+import type { DiagnosedRun } from "../diagnosis/types.ts";
 import type { Store } from "../store/types.ts";
 import { brief, type BriefFinding } from "./explain.ts";
 import { campaignDiagnosis } from "./explain-campaign.ts";
+import { runTermsOf, type RunTerms } from "./explain-terms.ts";
 import type { CampaignRecord } from "./runner.ts";
 
-async function findingsOfRun(store: Store, id: string): Promise<BriefFinding[] | undefined> {
+/** A run's findings and measured terms, from its stored record; each undefined when it cannot be had. */
+async function ofRun(store: Store, id: string): Promise<{ findings?: BriefFinding[]; terms?: RunTerms }> {
   try {
     const found = await store.getRecord("run", id);
-    const d = found ? await diagnosisOf(store, found.doc) : undefined;
-    return d ? brief(d) : undefined;
+    if (!found) return {};
+    const d = await diagnosisOf(store, found.doc);
+    const terms = runTermsOf(found.doc as DiagnosedRun);
+    return { ...(d ? { findings: brief(d) } : {}), ...(terms ? { terms } : {}) };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -30,7 +35,7 @@ export async function withCampaignDiagnosis<T>(store: Store, doc: T): Promise<T>
     const cells = await Promise.all(
       doc.cells.map(async (c) => ({
         ...c,
-        runs: await Promise.all((Array.isArray(c.runs) ? c.runs : []).map(async (r) => (Array.isArray(r.findings) ? r : { ...r, findings: await findingsOfRun(store, r.id) }))),
+        runs: await Promise.all((Array.isArray(c.runs) ? c.runs : []).map(async (r) => (Array.isArray(r.findings) ? r : { ...r, ...(await ofRun(store, r.id)) }))),
       })),
     );
     return { ...doc, diagnosis: campaignDiagnosis({ cells, verdicts: doc.verdicts }) };

@@ -12,6 +12,7 @@
 //   same                "consistent" without changes, else "no effect" (findings changed, throughput did not);
 //   inconclusive        "inconclusive", the changes listed as candidates.
 import type { Diagnosis, Finding, Verdict } from "../diagnosis/types.ts";
+import { termChanges, type RunTerms, type TermChange } from "./explain-terms.ts";
 import type { VerdictKind } from "./verdict.ts";
 
 /** A finding as a campaign keeps it per run: no evidence or prose, which the run record has. */
@@ -46,7 +47,9 @@ export interface CellExplanation {
   status: ExplanationStatus;
   /** Every change against the baseline, adverse first. */
   changes: FindingChange[];
-  /** Rules whose changes account for the verdict (explained), or may (possibly explained: moved limits). */
+  /** Measured terms (the runs' CPU profiles) that moved against the baseline's, per end; [] without profiles. */
+  term_changes: TermChange[];
+  /** Rules whose changes account for the verdict (explained), or may (possibly explained: moved limits); "measured terms" when terms do. */
   explained_by: string[];
   /** Diagnosed runs: the cell's and its baseline's. */
   runs: { cell: number; baseline: number };
@@ -73,6 +76,8 @@ export interface CellFindings {
   delta_pct: number | null;
   /** One list per diagnosed run. */
   runs: BriefFinding[][];
+  /** Measured terms of the cell's profiled runs (not aligned with runs: a run may have findings and no profile). */
+  terms?: RunTerms[];
 }
 
 export const brief = (d: Diagnosis): BriefFinding[] => d.findings.map((f) => ({ rule: f.rule, title: f.title, verdict: f.verdict, confidence: f.confidence, end: f.end, key: f.key }));
@@ -152,12 +157,13 @@ export function changesOf(baseline: Map<string, BriefFinding>, cell: Map<string,
   return out.sort((x, y) => SIDE[x.direction] - SIDE[y.direction] || ORDER[x.kind] - ORDER[y.kind] || sev(y) - sev(x));
 }
 
-function status(verdict: VerdictKind | null, changes: readonly FindingChange[]): { status: ExplanationStatus; by: FindingChange[] } {
+function status(verdict: VerdictKind | null, changes: readonly FindingChange[], terms: readonly TermChange[]): { status: ExplanationStatus; by: string[] } {
   const moved = changes.filter((c) => c.direction === "either");
   const decide = (side: "adverse" | "favourable") => {
-    const by = changes.filter((c) => c.direction === side);
+    const by = [...new Set(changes.filter((c) => c.direction === side).map((c) => c.rule))];
+    if (terms.some((t) => t.direction === side)) by.push("measured terms");
     if (by.length > 0) return { status: "explained" as const, by };
-    return moved.length > 0 ? { status: "possibly explained" as const, by: moved } : { status: "not explained" as const, by: [] };
+    return moved.length > 0 ? { status: "possibly explained" as const, by: [...new Set(moved.map((c) => c.rule))] } : { status: "not explained" as const, by: [] };
   };
   switch (verdict) {
     case "worse":
@@ -173,10 +179,11 @@ function status(verdict: VerdictKind | null, changes: readonly FindingChange[]):
 }
 
 /** The explanation of one cell against its baseline's runs. `text` is filled by explain-format.ts. */
-export function explainCell(cell: CellFindings, baselineRuns: readonly BriefFinding[][]): Omit<CellExplanation, "text"> {
+export function explainCell(cell: CellFindings, baselineRuns: readonly BriefFinding[][], baselineTerms: readonly RunTerms[] = []): Omit<CellExplanation, "text"> {
   const head = { cell_id: cell.cell_id, name: cell.name, verdict: cell.verdict, delta_pct: cell.delta_pct, runs: { cell: cell.runs.length, baseline: baselineRuns.length } };
-  if (cell.runs.length === 0 || baselineRuns.length === 0) return { ...head, status: "cannot tell", changes: [], explained_by: [] };
+  const terms = termChanges(baselineTerms, cell.terms ?? []);
+  if (cell.runs.length === 0 || baselineRuns.length === 0) return { ...head, status: "cannot tell", changes: [], term_changes: terms, explained_by: [] };
   const changes = changesOf(consolidate(baselineRuns), consolidate(cell.runs));
-  const s = status(cell.verdict, changes);
-  return { ...head, status: s.status, changes, explained_by: [...new Set(s.by.map((c) => c.rule))] };
+  const s = status(cell.verdict, changes, terms);
+  return { ...head, status: s.status, changes, term_changes: terms, explained_by: s.by };
 }

@@ -14,6 +14,7 @@ import type { RunSpec } from "../run/types.ts";
 import { iperf3VersionOf, manifestOf } from "./collect.ts";
 import { brief, type BriefFinding, type CampaignDiagnosis } from "./explain.ts";
 import { campaignDiagnosis } from "./explain-campaign.ts";
+import { runTermsOf, type RunTerms } from "./explain-terms.ts";
 import type { Manifest } from "./manifest.ts";
 import { expandCells, settingsByAgent, toWireSetting } from "./matrix.ts";
 import { specDigest } from "./spec.ts";
@@ -35,7 +36,7 @@ export interface CellRecord {
   cell: Cell;
   result: CellResult | null;
   /** Per-run summary for the report: model breakdown and per-packet figures of each run. */
-  runs: Array<{ id: string; bitsPerS: number; reverseBitsPerS: number | null; breakdown: RunRecord["results"]["model"]; exitsPerPacket: number | null; cpuUsPerPacket: number | null; findings?: BriefFinding[] }>;
+  runs: Array<{ id: string; bitsPerS: number; reverseBitsPerS: number | null; breakdown: RunRecord["results"]["model"]; exitsPerPacket: number | null; cpuUsPerPacket: number | null; findings?: BriefFinding[]; terms?: RunTerms }>;
   restores: RestoreCheck[];
   error: string | null;
   startedNs: bigint;
@@ -189,6 +190,12 @@ async function runCell(cell: Cell, spec: CampaignSpec, deps: CampaignDeps, rec: 
   return cr;
 }
 
+/** The run's measured terms per end (its CPU profile), when it has them. */
+function withTerms(run: RunRecord): { terms?: RunTerms } {
+  const terms = runTermsOf(run);
+  return terms ? { terms } : {};
+}
+
 function runSummary(run: RunRecord): CellRecord["runs"][number] {
   const r = run.results;
   const exits = r.model.breakdown.terms.find((t) => t.term === "exits");
@@ -203,6 +210,7 @@ function runSummary(run: RunRecord): CellRecord["runs"][number] {
     // CPU time (both ends, all CPUs' busy share) per 64 KiB packet, us; null without CPU samples.
     cpuUsPerPacket: packetsPerS > 0 && (r.server.cpu.samples > 0 || r.client.cpu.samples > 0) ? (cpuPct / 100 / packetsPerS) * 1e6 : null,
     ...(run.diagnosis ? { findings: brief(run.diagnosis) } : {}),
+    ...withTerms(run),
   };
 }
 

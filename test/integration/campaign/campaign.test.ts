@@ -93,7 +93,9 @@ describe("campaign over the namespace/bridge lab", function () {
       assert.equal(csum.status, "explained", csum.text);
       assert.ok(csum.explained_by.includes("offloads"), csum.text);
     }
-    assert.match(csum.text, /offloads became bottleneck at the sender \(sender tx-checksumming 1\.26 us added per packet\)/);
+    // the lab's agents profile the runs: the finding's figure is the measured checksum term, and the cell shows it appear
+    assert.match(csum.text, /offloads became bottleneck at the sender \(sender tx-checksumming [\d.]+ us per packet measured\)/);
+    assert.ok(csum.term_changes.some((t) => t.end === "sender" && t.term === "checksum" && t.from_us === 0 && t.to_us > 0), JSON.stringify(csum.term_changes));
     process.stderr.write(`      campaign diagnosis: ${rec.diagnosis?.summary}\n${rec.diagnosis?.cells.map((c) => `        ${c.text}`).join("\n")}\n      baseline: ${JSON.stringify(rec.diagnosis?.baselines)}\n`);
     const row = new RegExp(`<tr data-cell="${csum.cell_id}"[\\s\\S]*?</tr>`).exec(html)?.[0] ?? "";
     assert.match(row, /<td class="explanation" data-status="[a-z ]+">[\s\S]*offloads became bottleneck at the sender/);

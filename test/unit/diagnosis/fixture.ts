@@ -27,3 +27,10 @@ export function findingOf(d: Diagnosis, rule: string): Finding {
   if (!f) throw new Error(`no finding of rule ${rule}: ${d.findings.map((x) => x.rule).join(", ")}`);
   return f;
 }
+
+/** The profiled recordings (test/fixtures/diagnosis/profiled: the same lab, the run's CPU profile in the record). */
+export const PROFILED = ["default", "checksum-off", "gro-gso-off", "tx-nocache-copy"] as const;
+
+export function loadProfiled(name: (typeof PROFILED)[number]): DiagnosisFixture {
+  return parseExact(readFileSync(join(REPO, "test/fixtures/diagnosis/profiled", `${name}.json`), "utf8")) as DiagnosisFixture;
+}
