@@ -7,6 +7,7 @@ import { cleanUpOnExit, runCleanups } from "./host.ts";
 import { ingestBench } from "./ingest.ts";
 import { overheadBench } from "./overhead.ts";
 import { perturbationBench, type Delivery } from "./perturbation.ts";
+import { profileBench } from "./profile-perturbation.ts";
 import { renderNotes, renderTable, statusRow, type BenchOutcome, type Row } from "./table.ts";
 
 const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run bench -w @eastwest/test -- [flags])
@@ -15,6 +16,8 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
                            a | overhead      agent vs prometheus-node-exporter: CPU and RSS
                            b | ingest        collector ingest vs a raw grpc-js server
                            c | perturbation  iperf3 between namespaces with and without agents (root)
+                           d | profile       iperf3 between namespaces with and without the run's CPU profile
+                                             (perf record as the agents run it; root; not in the default)
   --seconds N            (a) measured window (60)
   --warmup-seconds N     warm-up before measuring (5 for a, 2 for b, 10 for c's agents)
   --ingest-seconds N     (b) measured window per server (10)
@@ -23,7 +26,8 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
   --pairs N              (c) pairs of separate runs, ABBA order (3; 0 skips them)
   --rounds N             (b) alternating reference/collector rounds, median ratio reported (3)
   --iperf-seconds N      (c) length of each separate iperf3 run (5)
-  --interleaved-seconds N (c) one run per direction with agents stopped/running in 2 s phases (40; 0 skips)
+  --interleaved-seconds N (c, d) one run per direction with agents stopped/running (d: perf disabled/enabled)
+                         in 2 s phases (40; 0 skips c's)
   --stacks N,M           (c) interleaved runs with N (then M) agents per namespace (1); above 1, each row also
                          gives the difference per stack (diff / N): N times the load, N times the resolution
   --delivery D,E         (c) held (agents hold their samples during the traffic, as \`eastwest run\` does) and/or
@@ -33,7 +37,8 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
 Runs as root may install Debian packages that are missing (prometheus-node-exporter, iperf3) and say so.
 Exit status: 0 when every benchmark produced figures (a MISS is a finding, not a failure), 1 when one failed, 64 on bad flags.`;
 
-const NAMES: Record<string, "a" | "b" | "c"> = { a: "a", overhead: "a", b: "b", ingest: "b", c: "c", perturbation: "c" };
+type BenchId = "a" | "b" | "c" | "d";
+const NAMES: Record<string, BenchId> = { a: "a", overhead: "a", b: "b", ingest: "b", c: "c", perturbation: "c", d: "d", profile: "d" };
 
 function parse(argv: string[]) {
   const { values } = parseArgs({
@@ -61,11 +66,11 @@ function parse(argv: string[]) {
     if (!Number.isFinite(n) || n < min) problems.push(`--${name}: expected a number >= ${min}, got ${JSON.stringify(raw)}`);
     return n;
   };
-  const only = new Set<"a" | "b" | "c">();
+  const only = new Set<BenchId>();
   for (const name of (values.only ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
     const key = NAMES[name];
     if (key) only.add(key);
-    else problems.push(`--only: unknown benchmark ${JSON.stringify(name)} (a|overhead, b|ingest, c|perturbation)`);
+    else problems.push(`--only: unknown benchmark ${JSON.stringify(name)} (a|overhead, b|ingest, c|perturbation, d|profile)`);
   }
   const stacks: number[] = [];
   for (const s of (values.stacks ?? "").split(",").map((x) => x.trim())) {
@@ -98,6 +103,7 @@ function parse(argv: string[]) {
   };
   // why: each interleaved quartet is 4 phases of 2 s, after and before 1.5 s of ramp.
   if (opts.interleavedSeconds > 0 && opts.interleavedSeconds < 11) problems.push(`--interleaved-seconds: expected 0 or >= 11 (one ABBA quartet of 2 s phases plus ramp), got ${opts.interleavedSeconds}`);
+  if (only.has("d") && opts.interleavedSeconds === 0) problems.push("(d) needs --interleaved-seconds above 0");
   if (only.has("c") && opts.pairs === 0 && opts.interleavedSeconds === 0) problems.push("(c) needs --pairs or --interleaved-seconds above 0");
   return { opts, problems };
 }
@@ -136,6 +142,7 @@ async function main(): Promise<number> {
     outcomes.push(await guarded("(b) ingest", () => ingestBench(o)));
   }
   if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, warmupS: opts.perturbationWarmupS, interleavedSeconds: opts.interleavedSeconds, stacks: opts.stacks, delivery: opts.delivery, log })));
+  if (opts.only.has("d")) outcomes.push(await guarded("(d) profile", () => profileBench({ interleavedSeconds: opts.interleavedSeconds, log })));
 
   const rows: Row[] = outcomes.flatMap((o) => o.rows);
   const notes = outcomes.flatMap((o) => o.notes);
