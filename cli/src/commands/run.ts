@@ -33,6 +33,8 @@ ${API_USAGE}  --server AGENT          agent that runs iperf3 -s
   --interval-ms N         sampling interval during the run (200)
   --live                  stream samples during the traffic (default: agents hold
                           them until the traffic is over, to perturb it less)
+  --profile false         no CPU profile of the traffic (default true: each machine
+                          records one, which gives the measured per-packet terms)
   --json                  print the run record as JSON
   --data FILE             show and list: read the embedded store file instead of a
                           collector's API (e.g. eastwest-data/eastwest.db)
@@ -52,6 +54,7 @@ const MAP: FlagMap = {
   reverse: { path: ["reverse"], type: "boolean" },
   "interval-ms": { path: ["sampleIntervalMs"], type: "number" },
   live: { path: ["live"], type: "boolean" },
+  profile: { path: ["profile"], type: "json" },
 };
 
 const OPTIONS = {

@@ -125,6 +125,7 @@ function makeCell(spec: CampaignSpec, pair: number, id: string, name: string, ch
       congestion: changes.congestion ?? "",
       direction: changes.direction ?? spec.baseline.direction,
       sampleIntervalMs: spec.sample_interval_ms,
+      ...(spec.profile === false ? { profile: false } : {}),
     },
   };
 }

@@ -98,6 +98,7 @@ function runSpecOf(cell: Cell): RunSpec {
     reverse: r.direction === "reverse",
     bidir: r.direction === "bidir",
     sampleIntervalMs: r.sampleIntervalMs,
+    ...(r.profile === false ? { profile: false } : {}),
   };
 }
 

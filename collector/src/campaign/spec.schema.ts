@@ -138,6 +138,7 @@ export function campaignSchema(available?: readonly string[]) {
       apply_on: applyOn.default("both"),
       duration_s: z.number().int().min(1).max(3600).default(10),
       sample_interval_ms: z.number().int().min(50).max(10_000).default(200),
+      profile: z.boolean().default(true),
       repetitions: repetitionsSchema.prefault({}),
       max_cells: z.number().int().min(1).max(MAX_CELLS_LIMIT).default(200),
     })

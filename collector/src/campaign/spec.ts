@@ -147,8 +147,11 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
-/** sha256 of the spec's canonical JSON, description left out: equal digests mean comparable campaigns. */
+/**
+ * sha256 of the spec's canonical JSON, description left out: equal digests mean comparable campaigns. profile is
+ * left out at its default (true), so specs from before the key keep their digest.
+ */
 export function specDigest(spec: CampaignSpec): string {
-  const { description: _description, ...rest } = spec;
-  return createHash("sha256").update(JSON.stringify(canonical(rest))).digest("hex");
+  const { description: _description, profile, ...rest } = spec;
+  return createHash("sha256").update(JSON.stringify(canonical(profile === false ? { ...rest, profile } : rest))).digest("hex");
 }

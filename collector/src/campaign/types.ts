@@ -79,6 +79,8 @@ export interface CampaignSpec {
   apply_on: ApplyOn;
   duration_s: number;
   sample_interval_ms: number;
+  /** Profile each run's traffic (the runs' measured terms); false skips it (run spec profile: false). */
+  profile: boolean;
   repetitions: Repetitions;
   /** Cap on expanded cells (baseline included, every endpoint pair counted). */
   max_cells: number;
@@ -118,6 +120,8 @@ export interface CellRun {
   congestion: string;
   direction: Direction;
   sampleIntervalMs: number;
+  /** false: the run asks for no CPU profile (absent: it does). */
+  profile?: boolean;
 }
 
 export interface Cell {

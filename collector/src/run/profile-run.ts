@@ -40,6 +40,11 @@ export async function planProfiles(store: Store, isConnected: (id: string) => bo
   return plan;
 }
 
+/** The plan of a run that asked for no profile: each end says so. */
+export function noProfiles(agents: readonly string[]): ProfilePlan {
+  return { byAgent: new Map(), missing: new Map(agents.map((a) => [a, "unavailable: the run asked for no profile (profile: false)"])) };
+}
+
 export type ProfileOutcome = { doc: unknown } | { reason: string };
 
 /** Starts collectProfile on each profiler; each promise settles with the document or the reason there is none. */

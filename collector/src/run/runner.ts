@@ -17,7 +17,7 @@ import { liveMarker, windowPoint, writeRunPoints } from "./window.ts";
 import { exitObservation, modelExits, perfExits } from "./exits.ts";
 import { exitReasonRows, hostSide, type HostSide } from "./hostside.ts";
 import type { ClockSource } from "../clock/clocks.ts";
-import { PROFILE_LEAD_MS, PROFILE_TAIL_MS, planProfiles, profileLead, readProfiles, startProfiles } from "./profile-run.ts";
+import { PROFILE_LEAD_MS, PROFILE_TAIL_MS, noProfiles, planProfiles, profileLead, readProfiles, startProfiles } from "./profile-run.ts";
 import { iperfOnCollectorClock, onAgentClock, planClocks, toCollectorClock, widened, type ClockPlan, type RunClock } from "./clock.ts";
 import { diagnose } from "../diagnosis/engine.ts";
 import { loadRunSamples } from "../diagnosis/load.ts";
@@ -158,7 +158,7 @@ async function runTraffic(spec: RunSpec, deps: RunnerDeps, sessions: CommandSend
   progress(`run ${spec.id}: iperf3 ${spec.client.agentId} -> ${spec.server.agentId} (${spec.serverAddress}:${spec.port}) for ${spec.durationS} s`);
   const hostAgents = await runHostAgents(deps, [spec.server.agentId, spec.client.agentId]);
   const exitReasonCmds = hostAgents.map((agentId) => ({ agentId, result: sessions.command(agentId, { $case: "collectExitReasons", value: { durationMs: spec.durationS * 1000, pids: [] } }, spec.durationS * 1000 + 90_000) }));
-  const plan = await planProfiles(deps.store, (id) => deps.sessions.isConnected(id), [spec.server.agentId, spec.client.agentId, ...hostAgents]);
+  const plan = spec.profile === false ? noProfiles([spec.server.agentId, spec.client.agentId]) : await planProfiles(deps.store, (id) => deps.sessions.isConnected(id), [spec.server.agentId, spec.client.agentId, ...hostAgents]);
   const profiles = startProfiles(sessions, plan, spec.durationS * 1000 + PROFILE_LEAD_MS + PROFILE_TAIL_MS);
   await profileLead(profiles, PROFILE_LEAD_MS);
   const trafficFromNs = nowNs();

@@ -25,6 +25,7 @@ export const runRequestSchema = z
     reverse: z.boolean().default(false),
     sampleIntervalMs: z.number().int().min(50).max(10_000).default(200),
     live: z.boolean().default(false),
+    profile: z.boolean().default(true),
   })
   .strict()
   .refine((r) => r.server.agentId !== r.client.agentId || r.server.agentId.length > 0, { message: "server and client agents are required" });

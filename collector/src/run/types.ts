@@ -30,6 +30,12 @@ export interface RunSpec {
    * encode and send them when the traffic is over, so that the run shares its CPUs with as little work as possible.
    */
   live?: boolean;
+  /**
+   * Ask each machine of the run for a CPU profile of the traffic (collectProfile), which gives the measured terms.
+   * Default (true/absent): yes. false: no profile, e.g. for many short campaign runs where decoding it costs more
+   * than the traffic (an emulated guest decodes slowly).
+   */
+  profile?: boolean;
 }
 
 export interface Window {

@@ -14,6 +14,7 @@ name: vm-oneshot
 baseline: { name: default, streams: 1, direction: forward }
 duration_s: 3
 sample_interval_ms: 500
+profile: false
 repetitions: { min: 2, max: 2, ci_target_pct: 50, confidence: 0.95 }
 mode: one_at_a_time
 cells:

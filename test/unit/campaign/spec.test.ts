@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parseCampaignSpec, specDigest } from "../../../collector/src/campaign/spec.ts";
+import { expandCells } from "../../../collector/src/campaign/matrix.ts";
 import { fixture, problemsOf, yamlSpec } from "./helpers.ts";
 
 function has(problems: string[], re: RegExp): void {
@@ -47,6 +48,18 @@ describe("campaign spec: valid files", () => {
     assert.match(specDigest(a), /^[0-9a-f]{64}$/);
     assert.equal(specDigest({ ...a, description: "other words" }), specDigest(a));
     assert.notEqual(specDigest({ ...a, duration_s: 30 }), specDigest(a));
+  });
+
+  it("profile: true by default and left out of the digest then (older specs keep theirs); false reaches every cell's run", () => {
+    const on = parseCampaignSpec(yamlSpec("matrix: { tx_checksum: [off] }"), "yaml");
+    const off = parseCampaignSpec(yamlSpec("matrix: { tx_checksum: [off] }\nprofile: false"), "yaml");
+    assert.deepEqual([on.profile, off.profile], [true, false]);
+    const { profile: _p, ...older } = on;
+    assert.equal(specDigest(older as typeof on), specDigest(on));
+    assert.notEqual(specDigest(off), specDigest(on));
+    assert.ok(expandCells(off).every((c) => c.run.profile === false));
+    assert.ok(expandCells(on).every((c) => c.run.profile === undefined));
+    assert.deepEqual(problemsOf(() => parseCampaignSpec(yamlSpec("profile: maybe"), "yaml")).map((p) => p.split(":")[0]), ["profile"]);
   });
 });
 

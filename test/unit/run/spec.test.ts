@@ -55,4 +55,10 @@ describe("parseRunRequest: live", () => {
     refuses(() => parseRunRequest({ ...base, live: "yes" }), [/^live: .*expected boolean, received string/]);
     refuses(() => parseRunRequest({ ...base, live: 1, port: 0 }), [/^port: /, /^live: .*expected boolean/]);
   });
+
+  it("profile: true by default (each machine profiles the traffic), false asks for none; a boolean only", () => {
+    assert.equal(parseRunRequest(base).profile, true);
+    assert.equal(parseRunRequest({ ...base, profile: false }).profile, false);
+    refuses(() => parseRunRequest({ ...base, profile: "off" }), [/^profile: .*expected boolean, received string/]);
+  });
 });

@@ -37,7 +37,7 @@ poweroff -f
 export const GUEST_MODULES = ["virtio_pci", "virtio_net", "qemu_fw_cfg", "inet_diag", "tcp_diag", "sch_tbf", "sch_htb"] as const;
 
 /** Host programs copied into the guest with their shared libraries (the agent's actions and samplers run them). */
-export const GUEST_TOOLS = ["iperf3", "ethtool", "ip", "ss", "tc"] as const;
+export const GUEST_TOOLS = ["iperf3", "ethtool", "ip", "ss", "tc", "perf"] as const;
 
 /** Single-quoted for sh (the lab's own values; quoted anyway). */
 export const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -98,7 +98,7 @@ export function lddPaths(lddOutput: string): string[] {
 
 async function which(bin: string): Promise<string> {
   for (const d of ["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"]) if (existsSync(join(d, bin))) return join(d, bin);
-  throw new ImageError(`${bin} not found on this host (Debian: apt-get install iperf3 ethtool iproute2)`);
+  throw new ImageError(`${bin} not found on this host (Debian: apt-get install iperf3 ethtool iproute2 linux-perf)`);
 }
 
 /** Host files the guest needs: the tools, the agent's node and what they link against. */
