@@ -34,3 +34,10 @@ export const PROFILED = ["default", "checksum-off", "gro-gso-off", "tx-nocache-c
 export function loadProfiled(name: (typeof PROFILED)[number]): DiagnosisFixture {
   return parseExact(readFileSync(join(REPO, "test/fixtures/diagnosis/profiled", `${name}.json`), "utf8")) as DiagnosisFixture;
 }
+
+/** Runs between the VM lab's TCG guests (test/fixtures/diagnosis/tcg: a lab campaign's runs, with their profiles). */
+export const TCG = ["default", "checksum-off"] as const;
+
+export function loadTcg(name: (typeof TCG)[number]): DiagnosisFixture {
+  return parseExact(readFileSync(join(REPO, "test/fixtures/diagnosis/tcg", `${name}.json`), "utf8")) as DiagnosisFixture;
+}
