@@ -36,7 +36,7 @@ export function loadProfiled(name: (typeof PROFILED)[number]): DiagnosisFixture 
 }
 
 /** Runs between the VM lab's TCG guests (test/fixtures/diagnosis/tcg: a lab campaign's runs, with their profiles). */
-export const TCG = ["default", "checksum-off"] as const;
+export const TCG = ["default", "checksum-off", "gro-gso-off", "tx-nocache-copy"] as const;
 
 export function loadTcg(name: (typeof TCG)[number]): DiagnosisFixture {
   return parseExact(readFileSync(join(REPO, "test/fixtures/diagnosis/tcg", `${name}.json`), "utf8")) as DiagnosisFixture;

@@ -122,7 +122,12 @@ describe("sink forwarder", function () {
     await waitFor(() => (b.stats.sentPoints === 7n ? true : undefined), 20_000, "the rest");
     await b.f.stop(1000);
     assert.deepEqual(receiver.received[before]?.body, inFlight);
-    assert.deepEqual(values(receiver.accepted()), Array.from({ length: 12 }, (_, i) => i));
+    // why: the first forwarder's request in flight at its stop is aborted on its side only; the receiver may still
+    // take it (after the answer turned 200). At least once: the in-flight chunk (5..9) may arrive twice, nothing else.
+    const got = values(receiver.accepted());
+    assert.deepEqual([...new Set(got)], Array.from({ length: 12 }, (_, i) => i), String(got));
+    const twice = got.filter((v, i) => got.indexOf(v) !== i);
+    assert.ok(twice.length === 0 || String(twice) === "5,6,7,8,9", `taken twice: ${String(twice)}`);
   });
 
   it("skips and counts what is beyond queue.maxLagPoints or older than queue.maxAgeMs", async () => {

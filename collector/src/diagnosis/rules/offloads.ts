@@ -7,12 +7,18 @@ import { cannotTell, cell, ev, finding } from "../finding.ts";
 import { ifaceState, type IfaceState } from "../netstate.ts";
 import { endTerms } from "../profile.ts";
 import { ends, num } from "../read.ts";
-import { CONFIDENCE, type Evidence, type Rule } from "../types.ts";
+import { CONFIDENCE, type DiagnosedRun, type Evidence, type Rule } from "../types.ts";
 
 /** Bytes per packet below which segmentation offload is not in effect (a quarter of 64 KiB; as gso-gro-size). */
 const SMALL_PACKET_BYTES = 16_384;
 
 const head = { id: "offloads", title: "checksum or segmentation offload off" };
+
+/** Is this agent a guest the run's host side shows under TCG? */
+function tcgGuest(run: DiagnosedRun, agentId: string | undefined): boolean {
+  const vms = Array.isArray(run.hostSide?.vms) ? run.hostSide.vms : [];
+  return agentId !== undefined && vms.some((v) => v.accel === "tcg" && Array.isArray(v.guest_agents) && v.guest_agents.includes(agentId));
+}
 
 interface Off {
   end: "sender" | "receiver";
@@ -24,7 +30,7 @@ interface Off {
 /** The profile's checksum term at an end: % of its iperf3 CPU and us per packet. */
 type Csum = { pct: number; us: number | undefined } | undefined;
 
-function offs(role: "sender" | "receiver", st: IfaceState, bpp: number | undefined, copyUs: number | undefined, senderSmall: boolean, csum: Csum): Off[] {
+function offs(role: "sender" | "receiver", st: IfaceState, bpp: number | undefined, copyUs: number | undefined, senderSmall: boolean, csum: Csum, tcg: boolean): Off[] {
   const f = st.features;
   const out: Off[] = [];
   const small = bpp !== undefined && bpp < SMALL_PACKET_BYTES;
@@ -38,7 +44,13 @@ function offs(role: "sender" | "receiver", st: IfaceState, bpp: number | undefin
     const why = !small ? ", but packets arrive large (the sender's GSO/TSO packets cross unsplit)" : senderSmall ? " (the sender's packets are already small: GRO is not what shrank them)" : `: ${bpp?.toFixed(0)} B per packet`;
     out.push({ end: role, feature: "gro", severity: small && !senderSmall ? 1 : 0, text: `GRO off at the receiver${why}` });
   }
-  if (role === "sender" && f["tx_nocache_copy"] === true) out.push({ end: role, feature: "tx-nocache-copy", severity: 1, text: "tx-nocache-copy on at the sender: user data is copied around the cache the receiver would read it from" });
+  // why: TCG emulates no cache, so a copy around it costs nothing more (recorded: the sender's copies went from 164 to
+  // 18 us per packet with it, test/fixtures/diagnosis/tcg): naming it would send the user after the wrong cause.
+  if (role === "sender" && f["tx_nocache_copy"] === true) {
+    out.push(tcg
+      ? { end: role, feature: "tx-nocache-copy", severity: 0, text: "tx-nocache-copy on at the sender, a TCG guest: no cache is emulated, so copying around it costs nothing more" }
+      : { end: role, feature: "tx-nocache-copy", severity: 1, text: "tx-nocache-copy on at the sender: user data is copied around the cache the receiver would read it from" });
+  }
   return out;
 }
 
@@ -52,13 +64,17 @@ export const offloads: Rule = {
     const copyBps = num(input.record.results.model?.constants?.copy_bytes_per_s);
     const packet = num(input.record.results.model?.constants?.packet_bytes);
     const copyUs = copyBps && packet ? (packet / copyBps) * 1e6 : undefined;
+    // why: a newest row without offload fields (ethtool -k did not answer in that tick) says nothing about them; an
+    // older row may predate a change made just before the run, so neither may stand for "on".
+    const withFeatures = (st: IfaceState | undefined) => (st && Object.keys(st.features).length > 0 ? st : undefined);
     const sides = [
-      { role: "sender" as const, e: sender, st: ifaceState(input.samples, senderSide, sender.netdev?.interface) },
-      { role: "receiver" as const, e: receiver, st: ifaceState(input.samples, receiverSide, receiver.netdev?.interface) },
-    ];
+      { role: "sender" as const, e: sender, raw: ifaceState(input.samples, senderSide, sender.netdev?.interface) },
+      { role: "receiver" as const, e: receiver, raw: ifaceState(input.samples, receiverSide, receiver.netdev?.interface) },
+    ].map((x) => ({ ...x, st: withFeatures(x.raw) }));
     const missing = sides.filter((s) => !s.st);
+    const whyMissing = (s: (typeof sides)[number]) => (s.raw ? `${s.role} ${s.raw.iface}: its newest netstate row up to the window's end has no offload fields (ethtool -k did not answer)` : `no netstate row for ${s.role} ${s.e.netdev?.interface ?? "(no interface)"} up to the window's end`);
     if (missing.length === 2) {
-      const why = !input.samples ? "no samples were given to the diagnosis (the record alone)" : input.samples.missing ?? `no netstate row for ${sides.map((s) => `${s.role} ${s.e.netdev?.interface ?? "(no interface)"}`).join(", ")} up to the window's end`;
+      const why = !input.samples ? "no samples were given to the diagnosis (the record alone)" : (input.samples.missing ?? sides.map(whyMissing).join("; "));
       return cannotTell(head, "netstate (offloads)", why);
     }
     const evidence: Evidence[] = [];
@@ -77,12 +93,12 @@ export const offloads: Rule = {
       const senderBpp = num(sender.netdev?.bytes_per_packet);
       const csum = csumOf(s.role);
       if (csum) evidence.push(ev(`${s.role} checksum share of iperf3's CPU`, csum.pct, `% (${csum.us?.toFixed(2) ?? "?"} us per packet)`, "profile.ends[].term_samples.checksum", "traffic window"));
-      const own = offs(s.role, s.st, num(s.e.netdev?.bytes_per_packet), copyUs, senderBpp !== undefined && senderBpp < SMALL_PACKET_BYTES, csum);
+      const own = offs(s.role, s.st, num(s.e.netdev?.bytes_per_packet), copyUs, senderBpp !== undefined && senderBpp < SMALL_PACKET_BYTES, csum, tcgGuest(input.record, s.e.agent_id));
       if (own.some((o) => o.feature.endsWith("checksumming")) && csum?.us !== undefined) measuredKey = csum.us;
       found.push(...own);
     }
     const worst = found.sort((a, b) => b.severity - a.severity)[0];
-    const note = missing.length === 1 ? ` (${missing[0]?.role}'s netstate unavailable)` : "";
+    const note = missing.length === 1 ? ` (${whyMissing(missing[0]!)})` : "";
     if (!worst || worst.severity === 0) {
       const harmless = found.map((o) => o.text).join("; ");
       return finding(head, { verdict: "ruled out", confidence: missing.length === 0 ? CONFIDENCE.high : CONFIDENCE.medium, evidence, explanation: (harmless || "checksum and segmentation offloads on at both ends") + note });
