@@ -32,6 +32,8 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
                          gives the difference per stack (diff / N): N times the load, N times the resolution
   --delivery D,E         (c) held (agents hold their samples during the traffic, as \`eastwest run\` does) and/or
                          live (they stream as sampled: continuous 10 Hz monitoring); each measured in turn (held)
+  --profile-hz N         (d) perf's sampling rate (the run's: 199)
+  --profile-call-graph on|off  (d) perf -g (the run's: on)
   --help
 
 Runs as root may install Debian packages that are missing (prometheus-node-exporter, iperf3) and say so.
@@ -56,6 +58,8 @@ function parse(argv: string[]) {
       "interleaved-seconds": { type: "string", default: "40" },
       stacks: { type: "string", default: "1" },
       delivery: { type: "string", default: "held" },
+      "profile-hz": { type: "string" },
+      "profile-call-graph": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -100,7 +104,10 @@ function parse(argv: string[]) {
     interleavedSeconds: Math.floor(num("interleaved-seconds", 0)),
     stacks: [...new Set(stacks)],
     delivery: [...new Set(delivery)],
+    profileHz: values["profile-hz"] === undefined ? undefined : Math.floor(num("profile-hz", 1)),
+    profileCallGraph: values["profile-call-graph"] === undefined ? undefined : values["profile-call-graph"] !== "off",
   };
+  if (values["profile-call-graph"] !== undefined && !["on", "off"].includes(values["profile-call-graph"])) problems.push(`--profile-call-graph: expected on or off, got ${JSON.stringify(values["profile-call-graph"])}`);
   // why: each interleaved quartet is 4 phases of 2 s, after and before 1.5 s of ramp.
   if (opts.interleavedSeconds > 0 && opts.interleavedSeconds < 11) problems.push(`--interleaved-seconds: expected 0 or >= 11 (one ABBA quartet of 2 s phases plus ramp), got ${opts.interleavedSeconds}`);
   if (only.has("d") && opts.interleavedSeconds === 0) problems.push("(d) needs --interleaved-seconds above 0");
@@ -142,7 +149,7 @@ async function main(): Promise<number> {
     outcomes.push(await guarded("(b) ingest", () => ingestBench(o)));
   }
   if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, warmupS: opts.perturbationWarmupS, interleavedSeconds: opts.interleavedSeconds, stacks: opts.stacks, delivery: opts.delivery, log })));
-  if (opts.only.has("d")) outcomes.push(await guarded("(d) profile", () => profileBench({ interleavedSeconds: opts.interleavedSeconds, log })));
+  if (opts.only.has("d")) outcomes.push(await guarded("(d) profile", () => profileBench({ interleavedSeconds: opts.interleavedSeconds, hz: opts.profileHz, callGraph: opts.profileCallGraph, log })));
 
   const rows: Row[] = outcomes.flatMap((o) => o.rows);
   const notes = outcomes.flatMap((o) => o.notes);

@@ -6,8 +6,13 @@ import type { CommandSender } from "@eastwest/common/telemetry";
 import type { Store } from "../store/types.ts";
 import { endProfile, machineProfile, measuredTerms, type EndInput, type EndProfile, type MachineProfile } from "./profile.ts";
 
-/** Sampling rate per CPU: the perturbation of a namespace run stays within the bench's noise (see README). */
-export const PROFILE_HZ = 199;
+/**
+ * Sampling rate per CPU. `npm run bench -- --only d` (one 100 s iperf3 run per direction between namespaces, perf
+ * enabled and disabled in 2 s ABBA phases) on this 2-vCPU VM: 199 Hz with call graphs cost 6.8-9.7 % of the
+ * throughput (± 1.2-1.4 SE: a miss); 99 Hz 0.9-2.1 %, 49 Hz 0.1-1.2 % (± 0.9-2.0: within the bench's noise, the 1 %
+ * target not resolved). 49 Hz leaves a 10 s run about 150 samples per iperf3 end.
+ */
+export const PROFILE_HZ = 49;
 /** Call chains let a sample skewed to where interrupts come back on count for its caller (perf.terms.ts). */
 export const PROFILE_CALL_GRAPH = true;
 /** perf record takes up to ~0.9 s to start sampling on a busy 2-CPU host: the traffic starts this much later. */

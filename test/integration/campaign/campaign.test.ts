@@ -15,7 +15,8 @@ const SPEC = `
 name: ci-table1
 description: default vs checksum off vs GRO+GSO off over a bridge between namespaces
 baseline: { name: default, streams: 1, direction: forward }
-duration_s: 3
+# why: long enough for ~100+ profile samples per iperf3 end at the run's 49 Hz (the measured terms asserted below)
+duration_s: 6
 sample_interval_ms: 500
 repetitions: { min: 2, max: 3, ci_target_pct: 15, confidence: 0.95 }
 mode: one_at_a_time

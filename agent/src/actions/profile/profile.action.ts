@@ -8,7 +8,7 @@ import type { Exec } from "../../runtime/exec.ts";
 
 export const MAX_DURATION_MS = 600_000;
 /** Used when the command gives 0: the rate runs use (collector run/profile-run.ts PROFILE_HZ). */
-export const DEFAULT_FREQUENCY_HZ = 199;
+export const DEFAULT_FREQUENCY_HZ = 49;
 export const MAX_FREQUENCY_HZ = 4999;
 
 export async function profileAction(cmd: CollectProfile, exec: Exec, signal: AbortSignal): Promise<ProfileResult> {
