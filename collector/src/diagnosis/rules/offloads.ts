@@ -84,7 +84,6 @@ export const offloads: Rule = {
       const e = profiled?.find((t) => t.role === role && t.samples >= 100 && t.pct.checksum !== undefined);
       return e ? { pct: e.pct.checksum ?? 0, us: e.us.checksum } : undefined;
     };
-    let measuredKey: number | undefined;
     for (const s of sides) {
       if (!s.st) continue;
       const feats = Object.entries(s.st.features).filter(([k]) => /checksumming|segmentation_offload|receive_offload|nocache/.test(k));
@@ -94,7 +93,6 @@ export const offloads: Rule = {
       const csum = csumOf(s.role);
       if (csum) evidence.push(ev(`${s.role} checksum share of iperf3's CPU`, csum.pct, `% (${csum.us?.toFixed(2) ?? "?"} us per packet)`, "profile.ends[].term_samples.checksum", "traffic window"));
       const own = offs(s.role, s.st, num(s.e.netdev?.bytes_per_packet), copyUs, senderBpp !== undefined && senderBpp < SMALL_PACKET_BYTES, csum, tcgGuest(input.record, s.e.agent_id));
-      if (own.some((o) => o.feature.endsWith("checksumming")) && csum?.us !== undefined) measuredKey = csum.us;
       found.push(...own);
     }
     const worst = found.sort((a, b) => b.severity - a.severity)[0];
@@ -104,6 +102,8 @@ export const offloads: Rule = {
       return finding(head, { verdict: "ruled out", confidence: missing.length === 0 ? CONFIDENCE.high : CONFIDENCE.medium, evidence, explanation: (harmless || "checksum and segmentation offloads on at both ends") + note });
     }
     const all = found.filter((o) => o.severity > 0).map((o) => o.text).join("; ");
+    // the key is the measured checksum term of the end whose checksum offload is off (the worst finding's)
+    const measuredKey = worst.feature.endsWith("checksumming") ? csumOf(worst.end)?.us : undefined;
     const fix = worst.feature === "tx-checksumming" ? { tx_checksum: "on" as const } : worst.feature === "tx-nocache-copy" ? { tx_nocache_copy: "off" as const } : worst.feature === "gro" ? { gro: "on" as const } : { gso: "on" as const, tso: "on" as const };
     return finding(head, {
       verdict: worst.severity === 2 ? "bottleneck" : "contributing", confidence: worst.severity === 2 ? CONFIDENCE.high : CONFIDENCE.medium, end: worst.end, evidence,
