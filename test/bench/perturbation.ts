@@ -162,7 +162,7 @@ async function pairedRuns(c: Context): Promise<Pairs> {
 }
 
 /** Bytes the host end of a namespace's veth has sent into it: what that namespace received over the bridge. */
-function receivedBytes(ns: Namespace): number {
+export function receivedBytes(ns: Namespace): number {
   return Number(readFileSync(`/sys/class/net/${ns.hostVeth}/statistics/tx_bytes`, "utf8"));
 }
 
@@ -237,7 +237,7 @@ async function interleavedRuns(c: Context, stacks: number, delivery: Delivery): 
   return { stacks, delivery, ...(decode ? { decode } : {}), pairs, iperfBps, agentCpuPct, collectorCpuPct };
 }
 
-async function startIperfServer(ns: Namespace): Promise<Proc> {
+export async function startIperfServer(ns: Namespace): Promise<Proc> {
   const server = startProcess(...nsCommand(ns, ["iperf3", "-s", "-B", ns.ip, "-p", String(IPERF_PORT), "--forceflush"]));
   await waitFor(() => {
     if (server.child.exitCode !== null) throw new Error(`process exited ${server.child.exitCode}: iperf3 -s: ${server.stderr()}`);

@@ -7,15 +7,16 @@
 // events take no samples, so "none" phases have no profiling work at all (a stopped perf process would leave the
 // kernel's sampling on). A phase's throughput is the receiving veth's byte counter over its last part.
 import { spawn } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { profileArgs } from "../../agent/src/host/perf.profile.collect.ts";
 import { PROFILE_CALL_GRAPH, PROFILE_HZ } from "../../collector/src/run/profile-run.ts";
-import { startProcess, tempDir, waitFor, type Proc } from "../helpers/procs.ts";
+import { startProcess, tempDir, waitFor } from "../helpers/procs.ts";
 import { ensureBinaries, isRoot, onCleanup } from "./host.ts";
-import { createTopology, destroyTopology, nsCommand, type Namespace, type Topology } from "./netns.ts";
+import { createTopology, destroyTopology, nsCommand, type Topology } from "./netns.ts";
 import { differences, judge, mean, meanDifference, type Pair } from "./paired.ts";
+import { receivedBytes, startIperfServer } from "./perturbation.ts";
 import { DIRECTIONS, IPERF_PORT, MAX_DIFF_PCT, PHASE_MS, RAMP_MS, SETTLE_MS, type Direction } from "./perturbation-types.ts";
 import { fmt, statusRow, type BenchOutcome, type Row } from "./table.ts";
 
@@ -70,18 +71,6 @@ async function startPerf(file: string, seconds: number, hz: number, callGraph: b
     await exited;
   };
   return { pid: child.pid as number, exited, stderr: () => err, set, stop };
-}
-
-/** Bytes the host end of a namespace's veth has sent into it: what that namespace received over the bridge. */
-const receivedBytes = (ns: Namespace) => Number(readFileSync(`/sys/class/net/${ns.hostVeth}/statistics/tx_bytes`, "utf8"));
-
-async function startIperfServer(ns: Namespace): Promise<Proc> {
-  const server = startProcess(...nsCommand(ns, ["iperf3", "-s", "-B", ns.ip, "-p", String(IPERF_PORT), "--forceflush"]));
-  await waitFor(() => {
-    if (server.child.exitCode !== null) throw new Error(`iperf3 -s exited ${server.child.exitCode}: ${server.stderr()}`);
-    return server.stdout().includes("Server listening") ? true : undefined;
-  }, 10_000, "iperf3 server in the namespace");
-  return server;
 }
 
 interface DirectionRun {

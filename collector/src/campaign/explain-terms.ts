@@ -3,27 +3,23 @@
 // costs more per packet makes the cell slower (adverse), one that costs less makes it faster (favourable). This is
 // where a campaign says "sender checksum 0 -> 2.5 us per packet" or "receiver copies 5.8 -> 11 us": measured, not
 // the model's count. Pure.
-import { endTerms, type ProfileTerm } from "../diagnosis/profile.ts";
+import { endTerms, MIN_PROFILE_SAMPLES } from "../diagnosis/profile.ts";
 import type { DiagnosedRun } from "../diagnosis/types.ts";
+import { EXPLAINING, type Term } from "../run/profile.ts";
+import { quantile } from "./stats.ts";
 
-/** Terms compared: what the CPU did for the traffic (idle and other processes are not the run's cost). */
-export const COMPARED_TERMS = ["copies", "checksum", "syscalls", "softirq", "stack", "scheduler", "vhost_qemu"] as const satisfies readonly ProfileTerm[];
-type Compared = (typeof COMPARED_TERMS)[number];
 type End = "sender" | "receiver";
-
-/** Samples per end below which its shares are not used (as the cpu-terms rule). */
-const MIN_SAMPLES = 100;
 /** A term counts as changed when it moves by at least this much CPU time per packet (a tenth of a copy's ~5 us here)… */
 export const TERM_MIN_US = 0.5;
 /** …and by at least this share of the baseline's (as a finding's key figure, explain.ts KEY_CHANGE_PCT). */
 export const TERM_CHANGE_PCT = 25;
 
 /** One run's measured terms per end: us per packet and % of the end's iperf3 CPU. */
-export type RunTerms = Partial<Record<End, { us: Partial<Record<Compared, number>>; pct: Partial<Record<Compared, number>> }>>;
+export type RunTerms = Partial<Record<End, { us: Partial<Record<Term, number>>; pct: Partial<Record<Term, number>> }>>;
 
 export interface TermChange {
   end: End;
-  term: Compared;
+  term: Term;
   from_us: number;
   to_us: number;
   from_pct: number | null;
@@ -31,14 +27,15 @@ export interface TermChange {
   direction: "adverse" | "favourable";
 }
 
-/** The run's terms, or undefined when its record has no end profiled with enough samples. */
+/** The run's terms (what the CPU did for the traffic: EXPLAINING, not idle or other processes), or undefined when its
+ * record has no end profiled with enough samples. */
 export function runTermsOf(run: DiagnosedRun): RunTerms | undefined {
   const out: RunTerms = {};
   for (const e of endTerms(run) ?? []) {
-    if (e.samples < MIN_SAMPLES || out[e.role]) continue;
-    const us: Partial<Record<Compared, number>> = {};
-    const pct: Partial<Record<Compared, number>> = {};
-    for (const t of COMPARED_TERMS) {
+    if (e.samples < MIN_PROFILE_SAMPLES || out[e.role]) continue;
+    const us: Partial<Record<Term, number>> = {};
+    const pct: Partial<Record<Term, number>> = {};
+    for (const t of EXPLAINING) {
       us[t] = e.us[t] ?? 0;
       pct[t] = e.pct[t] ?? 0;
     }
@@ -47,16 +44,11 @@ export function runTermsOf(run: DiagnosedRun): RunTerms | undefined {
   return out.sender || out.receiver ? out : undefined;
 }
 
-function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
+/** The median; null without values. */
+const median = (xs: readonly number[]): number | null => (xs.length === 0 ? null : quantile([...xs].sort((a, b) => a - b), 0.5));
 const finite = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x >= 0;
 
-function medianOf(runs: readonly RunTerms[], end: End, term: Compared, what: "us" | "pct"): number | null {
+function medianOf(runs: readonly RunTerms[], end: End, term: Term, what: "us" | "pct"): number | null {
   return median(runs.map((r) => r[end]?.[what]?.[term]).filter(finite));
 }
 
@@ -64,7 +56,7 @@ function medianOf(runs: readonly RunTerms[], end: End, term: Compared, what: "us
 export function termChanges(baseline: readonly RunTerms[], cell: readonly RunTerms[]): TermChange[] {
   const out: TermChange[] = [];
   for (const end of ["sender", "receiver"] as const) {
-    for (const term of COMPARED_TERMS) {
+    for (const term of EXPLAINING) {
       const [from, to] = [medianOf(baseline, end, term, "us"), medianOf(cell, end, term, "us")];
       if (from === null || to === null) continue;
       const d = Math.abs(to - from);

@@ -5,7 +5,8 @@
 // CPU well above 0 names a cost the cost model does not count, measured rather than assumed. The key figure is the
 // larger checksum share of the two ends, kept also when ruled out, so a campaign cell shows it move ("0.1 % -> 38 %").
 import { cannotTell, cell, ev, finding } from "../finding.ts";
-import { endTerms, PROFILE_TERMS, termsText, type EndTerms } from "../profile.ts";
+import { TERMS } from "../../run/profile.ts";
+import { endTerms, MIN_PROFILE_SAMPLES as MIN_SAMPLES, termsText, type EndTerms } from "../profile.ts";
 import { ends } from "../read.ts";
 import { CONFIDENCE, type Evidence, type Rule } from "../types.ts";
 
@@ -15,8 +16,6 @@ import { CONFIDENCE, type Evidence, type Rule } from "../types.ts";
  * verifies in software too). 3 % sits between them with room for noise (one sample of ~600 is 0.17 %).
  */
 const CHECKSUM_PCT = 3;
-/** Samples per end below which the shares are too coarse to judge (1 sample = 1 %). */
-const MIN_SAMPLES = 100;
 
 const head = { id: "cpu-terms", title: "where each end's CPU goes (measured profile)" };
 const KEY = "checksum share of iperf3's CPU";
@@ -39,7 +38,7 @@ export const cpuTerms: Rule = {
     }
     const evidence: Evidence[] = measured.flatMap((e) => [
       ev(`${e.role} iperf3 samples`, e.samples, "", "profile.ends[].samples", "traffic window"),
-      ...PROFILE_TERMS.filter((t) => e.pct[t] !== undefined).map((t) => ev(`${e.role} ${t}`, e.pct[t] ?? 0, `% (${(e.us[t] ?? 0).toFixed(2)} us per packet)`, "profile.ends[].term_samples / samples", "traffic window")),
+      ...TERMS.filter((t) => e.pct[t] !== undefined).map((t) => ev(`${e.role} ${t}`, e.pct[t] ?? 0, `% (${(e.us[t] ?? 0).toFixed(2)} us per packet)`, "profile.ends[].term_samples / samples", "traffic window")),
     ]);
     const text = measured.map((e) => `${e.role}: ${termsText(e)}`).join("; ");
     const missing = all.filter((e) => !measured.includes(e)).map((e) => ` (${e.role} not measured: ${e.samples > 0 ? `${e.samples} samples` : e.status})`).join("");

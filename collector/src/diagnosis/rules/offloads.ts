@@ -5,7 +5,7 @@
 // tx-nocache-copy on copies user data around the cache the receiver would read it from (the study's 41 -> 34).
 import { cannotTell, cell, ev, finding } from "../finding.ts";
 import { ifaceState, type IfaceState } from "../netstate.ts";
-import { endTerms } from "../profile.ts";
+import { endTerms, MIN_PROFILE_SAMPLES } from "../profile.ts";
 import { ends, num } from "../read.ts";
 import { CONFIDENCE, type DiagnosedRun, type Evidence, type Rule } from "../types.ts";
 
@@ -81,7 +81,7 @@ export const offloads: Rule = {
     const found: Off[] = [];
     const profiled = endTerms(input.record);
     const csumOf = (role: string): Csum => {
-      const e = profiled?.find((t) => t.role === role && t.samples >= 100 && t.pct.checksum !== undefined);
+      const e = profiled?.find((t) => t.role === role && t.samples >= MIN_PROFILE_SAMPLES && t.pct.checksum !== undefined);
       return e ? { pct: e.pct.checksum ?? 0, us: e.us.checksum } : undefined;
     };
     for (const s of sides) {
