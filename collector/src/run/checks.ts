@@ -64,12 +64,31 @@ export function checkServerReport(client: Iperf3Summary, server: Iperf3Summary |
   return true;
 }
 
-/** netdev against iperf3: disagreement beyond `tolerance` (fraction) and sample spans much shorter than the window. */
-export function checkNetdev(e: EndpointResults, agreement: number | null, windowS: number, warn: Warn, tolerance = 0.05): void {
+/**
+ * iperf3's bytes sent over its receiver's bytes read (>= 1), or null when either is unknown. Above 1 the receiving
+ * application was behind when the test ended: those bytes crossed the wire (netdev counted them) but were never read.
+ */
+export function sentOverRead(iperf: Iperf3Summary): number | null {
+  const { sent, received } = iperf;
+  if (!(sent.bytes > 0 && received.bytes > 0)) return null;
+  return Math.max(1, sent.bytes / received.bytes);
+}
+
+/**
+ * netdev against iperf3: disagreement beyond `tolerance` (fraction) and sample spans much shorter than the window.
+ * `unread` (sentOverRead) names the usual cause of a high reading: data sent but not yet read by the receiving
+ * iperf3 when the test ended (a starved receiver leaves megabytes in its socket buffer).
+ */
+export function checkNetdev(e: EndpointResults, agreement: number | null, windowS: number, warn: Warn, unread: number | null = null, tolerance = 0.05): void {
   const rates = e.netdev;
   if (rates.interface === null) return;
   const where = `${e.side} agent ${e.agent_id} (${rates.interface} ${rates.direction})`;
-  if (agreement !== null && Math.abs(agreement - 1) > tolerance) warn(`netdev throughput at ${where} differs from iperf3 by ${pctDiff(agreement)}`);
+  if (agreement !== null && Math.abs(agreement - 1) > tolerance) {
+    const againstSent = unread !== null && unread > 1 ? agreement / unread : null;
+    if (againstSent !== null && Math.abs(againstSent - 1) <= tolerance) {
+      warn(`netdev throughput at ${where} is ${pctDiff(agreement)} against iperf3's receiver, ${pctDiff(againstSent)} against its sender: iperf3 sent ${pctDiff(unread!)} more than its receiver read (still in the receiver's socket buffer when the test ended)`);
+    } else warn(`netdev throughput at ${where} differs from iperf3 by ${pctDiff(agreement)}`);
+  }
   const span = rates.bytes?.seconds;
   if (span !== undefined && windowS > 0 && span < windowS * 0.5) {
     warn(`netdev samples at ${where} span ${span.toFixed(1)} s of the ${windowS.toFixed(1)} s window`);

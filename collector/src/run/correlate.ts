@@ -1,7 +1,7 @@
 // Correlation of one run: iperf3's report against both agents' counters over the run window, read through the
 // cost model. Pure: no I/O, no clock. The result holds no NaN or Infinity and serialises with common's toJson.
 import type { ModelConstants } from "../model/cost-model.ts";
-import { checkNetdev, checkServerReport, checkSpec, checkWindow, directionOf } from "./checks.ts";
+import { checkNetdev, checkServerReport, checkSpec, checkWindow, directionOf, sentOverRead } from "./checks.ts";
 import { endpointResults } from "./endpoint.ts";
 import { scrubNonFinite } from "./finite.ts";
 import type { Iperf3Summary } from "./iperf3.parse.ts";
@@ -121,8 +121,9 @@ export function correlate(input: CorrelateInput): RunResults {
   const [senderEnd, receiverEnd] = sender === "server" ? [server, client] : [client, server];
   const windowS = window.toNs > window.fromNs ? Number(window.toNs - window.fromNs) / 1e9 : 0;
   const tp = throughput(iperf, senderEnd, receiverEnd);
-  checkNetdev(senderEnd, tp.sender_agreement, windowS, warn);
-  checkNetdev(receiverEnd, tp.receiver_agreement, windowS, warn);
+  const unread = sentOverRead(iperf);
+  checkNetdev(senderEnd, tp.sender_agreement, windowS, warn, unread);
+  checkNetdev(receiverEnd, tp.receiver_agreement, windowS, warn, unread);
   const exits = input.exits ? { ...input.exits, payloadBytes: iperf.received.bytes } : undefined;
   const measured = input.profile === undefined ? undefined : measuredTerms(input.profile.ends);
   const profileStatus = input.profile === undefined ? "unavailable: no profile asked for" : measured === undefined ? (input.profile.ends.find((e) => e.status !== "measured")?.status ?? "unavailable") : "measured";

@@ -86,6 +86,18 @@ describe("diagnosis rules: VM threads, exits, memory, model, balance, agreement"
     assert.match(f.explanation, /^measurement problem, not a network one: the receiver's interface counted -50 %/);
   });
 
+  it("netdev-agreement: netdev above iperf3's receiver by what the receiver left unread is no measurement problem", () => {
+    const record = base();
+    const read = record.results.iperf3.receiver_bytes;
+    record.results.throughput.receiver_agreement = 1.2;
+    record.results.iperf3.sender_bytes = read * 1.19;
+    const f = netdevAgreement.evaluate({ record, samples: null });
+    assert.equal(f.verdict, "ruled out");
+    assert.match(f.explanation, /the receiving iperf3 had 19\.0 % of the bytes sent still unread when the test ended$/);
+    record.results.iperf3.sender_bytes = read * 1.01;
+    assert.deepEqual([netdevAgreement.evaluate({ record, samples: null }).verdict], ["contributing"]);
+  });
+
   it("every rule: a unique id, the signals it needs, and each threshold with its source", () => {
     assert.equal(new Set(RULES.map((r) => r.id)).size, RULES.length);
     assert.ok(RULES.length >= 13);

@@ -150,6 +150,13 @@ describe("correlate: counters and interfaces", () => {
     assert.ok(r.warnings.includes("netdev throughput at client agent cli (eth0 tx) differs from iperf3 by +7 %"), r.warnings.join("\n"));
   });
 
+  it("names data left unread by the receiving iperf3 when netdev agrees with the bytes sent", () => {
+    const iperf = structuredClone(input().iperf);
+    iperf.sent.bytes = Math.round(iperf.received.bytes * 1.07);
+    const r = correlate(input({ iperf, client: endpoint("cli", "tx", 1.07e9) }));
+    assert.ok(r.warnings.includes("netdev throughput at client agent cli (eth0 tx) is +7 % against iperf3's receiver, 0 % against its sender: iperf3 sent +7 % more than its receiver read (still in the receiver's socket buffer when the test ended)"), r.warnings.join("\n"));
+  });
+
   it("uses the interface the spec names, and says when it is missing", () => {
     const named = correlate(input({ spec: spec({ client: { agentId: "cli", interface: "lo" } }) }));
     assert.deepEqual([named.client.netdev.interface, named.client.netdev.chosen_by], ["lo", "spec"]);
