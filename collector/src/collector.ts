@@ -26,6 +26,7 @@ import { Clocks, withClocks } from "./clock/clocks.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
 import { authFromConfig } from "./http/guard.ts";
 import { createStore } from "./store/index.ts";
+import { Compaction, NO_FLOOR } from "./maintenance/compaction.ts";
 import { Retention } from "./maintenance/retention.ts";
 import { Sinks } from "./sink/index.ts";
 import type { Store } from "./store/types.ts";
@@ -56,6 +57,7 @@ export class Collector {
   #localTokenFile: string | undefined;
   #telemetry: Telemetry | undefined;
   readonly #retention: Retention;
+  readonly #compaction: Compaction;
   #stopped = false;
   #stopStep = "";
   /** One rate limit for every line a peer can cause. */
@@ -79,6 +81,12 @@ export class Collector {
       onPruned: (r) => (this.stats.pointsPruned += BigInt(r.points)),
     });
     this.sinks = new Sinks({ configs: config.sinks, store: this.store, tlog: this.#log });
+    this.#compaction = new Compaction({
+      store: this.store,
+      logger,
+      floor: async () => (await this.sinks.floor()) ?? NO_FLOOR,
+      onCompacted: (r) => (this.stats.pointsCompacted += BigInt(r.points)),
+    });
     this.campaigns = new CampaignManager({ sessions: this.sessions, store: this.store, logger, constants: () => this.constants, clocks: this.clocks });
     this.guard = new SeqGuard({ ledger: this.store, maxSeqAhead: BigInt(config.limits.maxSeqAhead), logger });
     this.ingestor = new Ingestor({
@@ -131,6 +139,7 @@ export class Collector {
     this.#self = new SelfReporter({ store: this.store, stats: this.stats, collectorId: this.config.id, intervalMs: this.config.selfIntervalMs, logger: this.logger, suppressed: () => this.#log.suppressed, more: (t) => this.sinks.points(this.config.id, t) });
     this.#self.start();
     await this.sinks.start();
+    this.#compaction.start();
     this.#receivers = createReceivers(this.config, this.#receiverDeps());
     for (const r of this.#receivers) await r.start();
     this.#http = await startHttpApi({
@@ -191,6 +200,7 @@ export class Collector {
     await step("storing the batches in flight", () => this.ingestor.idle());
     await step("closing the HTTP API", () => this.#http?.close());
     await step("stopping retention", () => this.#retention.stop());
+    await step("stopping compaction", () => this.#compaction.stop());
     await step("writing the collector's own last points", () => this.#self?.stop());
     // why: half the shutdown budget, so that a receiver that does not answer still leaves time to close the store.
     await step("forwarding stored points to the sinks", () => this.sinks.stop(Math.floor(this.config.shutdownTimeoutMs / 2)));

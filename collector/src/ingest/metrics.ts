@@ -15,6 +15,7 @@ export const PIPELINE_COUNTERS = {
   "eastwest.pipeline.frames_undecodable": { field: "framesUndecodable", unit: "{frame}", description: "frames that did not decode" },
   "eastwest.pipeline.handler_errors": { field: "handlerErrors", unit: "{error}", description: "frames, messages or requests whose handler failed unexpectedly (answered with an error)" },
   "eastwest.pipeline.points_pruned": { field: "pointsPruned", unit: "{point}", description: "points removed by retention (store.retentionDays)" },
+  "eastwest.pipeline.points_compacted": { field: "pointsCompacted", unit: "{point}", description: "points packed from rows into compact chunks (embedded file)" },
 } as const satisfies Record<string, { field: Exclude<keyof PipelineStats, "refusedByLimit">; unit: string; description: string }>;
 
 /** Counter with attribute `limit` (a name of ingest/limits.ts): what was refused for exceeding that limit. */

@@ -34,6 +34,12 @@ export class SinkCursor {
     return state;
   }
 
+  /** The saved `done`, without saving one; undefined when the sink has none yet. Rejects with StoreError. */
+  async peek(): Promise<bigint | undefined> {
+    const rec = await this.#store.getRecord(CURSOR_KIND, this.#name);
+    return position((rec?.doc as { done?: unknown } | undefined)?.done);
+  }
+
   /** One durable commit. Rejects with StoreError. */
   async save(s: CursorState): Promise<void> {
     await this.#store.putRecord(CURSOR_KIND, this.#name, { done: s.done.toString(), inflightTo: s.inflightTo.toString() });

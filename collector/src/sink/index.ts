@@ -59,6 +59,20 @@ export class Sinks {
     await Promise.all(this.#all.map((s) => s.forwarder?.stop(budgetMs)));
   }
 
+  /**
+   * The lowest point-log position a configured sink has yet to read past (its cursor's `done`; 0n for a sink with no
+   * cursor yet); undefined without sinks. Compaction packs nothing above it. Rejects with StoreError.
+   */
+  async floor(): Promise<bigint | undefined> {
+    let low: bigint | undefined;
+    for (const s of this.#all) {
+      const done = await new SinkCursor(this.#o.store, s.config.name).peek();
+      const at = done ?? 0n;
+      if (low === undefined || at < low) low = at;
+    }
+    return low;
+  }
+
   /** The eastwest_collector_sink points of a self report. */
   points(collectorId: string, timeNs: bigint): Sample[] {
     return sinkPoints(collectorId, this.#all.map((s) => ({ name: s.config.name, kind: s.config.kind, stats: s.stats })), timeNs);

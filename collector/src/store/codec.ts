@@ -54,13 +54,15 @@ export function encodeValues(fields: Record<string, FieldValue>): { ok: true; va
 export function decodeFields(names: readonly string[], values: string): Record<string, FieldValue> {
   const vals = parseTyped(values) as FieldValue[];
   const out: Record<string, FieldValue> = {};
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
-    // why: plain assignment of "__proto__" would set the prototype, not a field.
-    if (name === "__proto__") Object.defineProperty(out, name, { value: vals[i], enumerable: true, writable: true, configurable: true });
-    else out[name] = vals[i] as FieldValue;
-  }
+  for (let i = 0; i < names.length; i++) setField(out, names[i] as string, vals[i] as FieldValue);
   return out;
+}
+
+/** fields[name] = value, also for a field named "__proto__". */
+export function setField(fields: Record<string, FieldValue>, name: string, value: FieldValue): void {
+  // why: plain assignment of "__proto__" would set the prototype, not a field.
+  if (name === "__proto__") Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
+  else fields[name] = value;
 }
 
 /** Reads a field set written by encodeFields. */
@@ -81,7 +83,7 @@ function quoted(name: string): string {
   return q;
 }
 
-function encodeValue(v: unknown): string | undefined {
+export function encodeValue(v: unknown): string | undefined {
   switch (typeof v) {
     case "number":
       return Number.isFinite(v) ? floatText(v) : undefined;

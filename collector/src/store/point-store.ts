@@ -23,7 +23,7 @@
 // "duplicate" when (agent_id, seq) was already stored: writes are idempotent.
 //
 // Reads and retention reject with StoreError on failure.
-import type { LatestQuery, LatestRow, SeqGap, Series, SeriesQuery, StoredBatch, WriteOutcome } from "./types.ts";
+import type { Compacted, LatestQuery, LatestRow, SeqGap, Series, SeriesQuery, StoredBatch, WriteOutcome } from "./types.ts";
 
 /** A batch whose points passed phase 1: `stored` points, `data` for stage(). */
 export interface Staged<S> {
@@ -62,5 +62,10 @@ export interface PointStore<S = unknown> {
   latest(q: LatestQuery): Promise<LatestRow[]>;
   /** Retention: removes points older than beforeNs and latest rows of series silent since; stops early when signal aborts. */
   prune(beforeNs: bigint, signal?: AbortSignal): Promise<PointsPruned>;
+  /**
+   * Packs points older than cutoffNs whose log positions are at or below floor into compact chunks (embedded
+   * file: compact.ts); stops early when signal aborts. Absent: nothing to pack.
+   */
+  compact?(cutoffNs: bigint, floor: bigint, signal?: AbortSignal): Promise<Compacted>;
   close(): Promise<void>;
 }

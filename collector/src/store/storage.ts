@@ -11,6 +11,7 @@ import type { PointStore, Prepared } from "./point-store.ts";
 import type {
   AgentRecord,
   AgentSession,
+  Compacted,
   LatestQuery,
   LatestRow,
   PruneResult,
@@ -84,6 +85,10 @@ export class Storage<S = unknown> implements Store {
     if (signal?.aborted) return done;
     done.batches = await this.ledger.prune(beforeNs, signal);
     return done;
+  }
+
+  async compact(cutoffNs: bigint, floor: bigint, signal?: AbortSignal): Promise<Compacted> {
+    return (await this.points.compact?.(cutoffNs, floor, signal)) ?? { points: 0, chunks: 0 };
   }
 
   query(q: SeriesQuery): Promise<Series[]> {

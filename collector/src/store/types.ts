@@ -190,9 +190,18 @@ export interface Store extends LedgerRecords {
   gaps(agentId: string): Promise<SeqGap[]>;
   /** Retention: removes what is older than beforeNs (points, and the batch record but each agent's highest). */
   prune(beforeNs: bigint, signal?: AbortSignal): Promise<PruneResult>;
+  /** Packs points older than cutoffNs, and read by every sink (log positions at or below floor), into compact chunks. */
+  compact(cutoffNs: bigint, floor: bigint, signal?: AbortSignal): Promise<Compacted>;
   query(q: SeriesQuery): Promise<Series[]>;
   latest(q: LatestQuery): Promise<LatestRow[]>;
   close(): Promise<void>;
+}
+
+/** What a compaction packed. */
+export interface Compacted {
+  /** Points moved from one row each into chunks. */
+  points: number;
+  chunks: number;
 }
 
 /** What a prune removed. */

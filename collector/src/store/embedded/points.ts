@@ -4,7 +4,8 @@
 // batches. Contract: point-store.ts.
 import type { PointsPruned, PointStore, Prepared, SeqIndex } from "../point-store.ts";
 import type { LogPoint, PointLog } from "../point-log.ts";
-import type { LatestQuery, LatestRow, Series, SeriesQuery, StoredBatch } from "../types.ts";
+import type { Compacted, LatestQuery, LatestRow, Series, SeriesQuery, StoredBatch } from "../types.ts";
+import { CompactSteps, WINDOW_NS } from "./compact.ts";
 import { runOn, type Conn, type EmbeddedFile } from "./file.ts";
 import { LogReader } from "./log.ts";
 import { inChunks, PointPruneSteps } from "./prune.ts";
@@ -18,6 +19,7 @@ interface Open {
   reader: Reader;
   log: LogReader;
   prune: PointPruneSteps;
+  compact: CompactSteps;
 }
 
 export class EmbeddedPoints implements PointStore<PreparedPoint[]>, PointLog {
@@ -32,7 +34,7 @@ export class EmbeddedPoints implements PointStore<PreparedPoint[]>, PointLog {
     if (this.#open !== undefined) return;
     const conn = this.#file.acquire();
     try {
-      this.#open = { conn, writer: new PointWriter(conn.db), reader: new Reader(conn.db), log: new LogReader(conn.db), prune: new PointPruneSteps(conn) };
+      this.#open = { conn, writer: new PointWriter(conn.db), reader: new Reader(conn.db), log: new LogReader(conn.db), prune: new PointPruneSteps(conn), compact: new CompactSteps(conn) };
     } catch (err) {
       this.#file.release();
       throw storeError(`cannot open store ${this.#file.opts.path}`, err);
@@ -77,16 +79,47 @@ export class EmbeddedPoints implements PointStore<PreparedPoint[]>, PointLog {
   }
 
   /**
-   * Removes points older than beforeNs, then latest rows of series silent since (see prune.ts), in small
+   * Removes points older than beforeNs (a chunk once its newest point is: up to one window late), then latest rows of
+   * series silent since (see prune.ts), in small
    * transactions with the event loop free in between; stops early, with what it removed so far, when signal aborts.
    */
   async prune(beforeNs: bigint, signal?: AbortSignal): Promise<PointsPruned> {
     const done: PointsPruned = { points: 0, latest: 0 };
     for (const id of runOn(this.#open, "prune", (o) => o.prune.measurementIds())) {
       done.points += await inChunks(() => runOn(this.#open, "prune", (o) => o.prune.points(id, beforeNs)), signal);
+      let packed = 0;
+      await inChunks(() => {
+        const r = runOn(this.#open, "prune", (o) => o.prune.chunks(id, beforeNs));
+        packed += r.points;
+        return r.chunks;
+      }, signal);
+      done.points += packed;
     }
     if (signal?.aborted) return done;
     done.latest = runOn(this.#open, "prune", (o) => o.prune.latest(beforeNs));
+    return done;
+  }
+
+  /**
+   * Packs every complete window (compact.ts) that ends at or before cutoffNs, as far as floor, one window of one
+   * measurement per transaction with the event loop free in between; stops early, with what it packed so far, when
+   * signal aborts.
+   */
+  async compact(cutoffNs: bigint, floor: bigint, signal?: AbortSignal): Promise<Compacted> {
+    const done: Compacted = { points: 0, chunks: 0 };
+    for (const id of runOn(this.#open, "compact", (o) => o.compact.measurementIds())) {
+      let from = -(2n ** 63n);
+      for (;;) {
+        if (signal?.aborted) return done;
+        const start = runOn(this.#open, "compact", (o) => o.compact.nextWindow(id, from, cutoffNs));
+        if (start === undefined) break;
+        const r = runOn(this.#open, "compact", (o) => o.compact.window(id, start, floor));
+        done.points += r.points;
+        done.chunks += r.chunks;
+        from = start + WINDOW_NS;
+        await new Promise<void>((res) => setImmediate(res));
+      }
+    }
     return done;
   }
 

@@ -17,6 +17,8 @@ const SQL = {
   measurements: "SELECT id FROM measurements ORDER BY id",
   points: "DELETE FROM points WHERE rowid IN (SELECT rowid FROM points WHERE measurement_id = ? AND time_ns < ? LIMIT ?)",
   latest: "DELETE FROM latest WHERE time_ns < ?",
+  oldChunks: "SELECT rowid, n FROM chunks WHERE measurement_id = ? AND end_ns < ? LIMIT ?",
+  chunk: "DELETE FROM chunks WHERE rowid = ?",
   oldBatches:
     "SELECT b.agent_id AS agent_id, max(b.seq) AS through, (SELECT max(seq) FROM batches WHERE agent_id = b.agent_id) AS highest " +
     "FROM batches b WHERE b.received_ns < ? GROUP BY b.agent_id",
@@ -65,6 +67,19 @@ export class PointPruneSteps {
     return tx(this.#c.db, () => Number(this.#c.stmt(SQL.points).run(measurementId, beforeNs, PRUNE_CHUNK).changes));
   }
 
+  /** Removes up to PRUNE_CHUNK chunks of one measurement whose every point is older than beforeNs. */
+  chunks(measurementId: bigint, beforeNs: bigint): { chunks: number; points: number } {
+    return tx(this.#c.db, () => {
+      const done = { chunks: 0, points: 0 };
+      for (const r of this.#c.stmt(SQL.oldChunks).all(measurementId, beforeNs, PRUNE_CHUNK)) {
+        this.#c.stmt(SQL.chunk).run(r.rowid as bigint);
+        done.chunks++;
+        done.points += Number(r.n);
+      }
+      return done;
+    });
+  }
+
   latest(beforeNs: bigint): number {
     return tx(this.#c.db, () => Number(this.#c.stmt(SQL.latest).run(beforeNs).changes));
   }
@@ -104,7 +119,8 @@ export class BatchPruneSteps {
   }
 }
 
-function tx<T>(db: DatabaseSync, fn: () => T): T {
+/** Runs fn in one BEGIN IMMEDIATE transaction, rolled back when it throws. */
+export function tx<T>(db: DatabaseSync, fn: () => T): T {
   db.exec("BEGIN IMMEDIATE");
   try {
     const out = fn();

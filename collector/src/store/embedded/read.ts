@@ -1,7 +1,8 @@
 // The embedded store's read path: series over a time range, and newest points.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { FieldValue } from "@eastwest/common";
-import { decodeFields, decodeNames, tagsMatch } from "../codec.ts";
+import { decodeFields, decodeNames, setField, tagsMatch } from "../codec.ts";
+import { decodeChunk } from "./chunk.ts";
 import { SeriesBuilder } from "../series-builder.ts";
 import type { LatestQuery, LatestRow, Series, SeriesQuery } from "../types.ts";
 
@@ -22,7 +23,16 @@ const SQL = {
     "SELECT s.measurement, s.tags, l.time_ns, l.fieldset_id, l.vals FROM latest l JOIN series s ON s.id = l.series_id " +
     "WHERE s.measurement = ? ORDER BY s.tag_key",
   fieldset: "SELECT names FROM fieldsets WHERE id = ?",
+  chunks:
+    "SELECT series_id, fieldset_id, data FROM chunks " +
+    "WHERE measurement_id = (SELECT id FROM measurements WHERE name = ?) AND end_ns >= ? AND start_ns <= ? ORDER BY start_ns",
+  chunksOfSeries:
+    "SELECT series_id, fieldset_id, data FROM chunks " +
+    "WHERE measurement_id = (SELECT id FROM measurements WHERE name = ?) AND end_ns >= ? AND start_ns <= ? " +
+    "AND series_id IN (SELECT value FROM json_each(?)) ORDER BY start_ns",
 } as const;
+
+type Point = { timeNs: bigint; fields: Record<string, FieldValue> };
 
 export class Reader {
   readonly #stmts: Record<keyof typeof SQL, StatementSync>;
@@ -37,6 +47,8 @@ export class Reader {
       latestAll: db.prepare(SQL.latestAll),
       latestOf: db.prepare(SQL.latestOf),
       fieldset: db.prepare(SQL.fieldset),
+      chunks: db.prepare(SQL.chunks),
+      chunksOfSeries: db.prepare(SQL.chunksOfSeries),
     };
   }
 
@@ -51,21 +63,68 @@ export class Reader {
       builders.set(row.id as bigint, new SeriesBuilder(q.measurement, tags, q));
     }
     if (builders.size === 0) return [];
-    const rows =
-      builders.size === total
-        ? this.#stmts.points.iterate(q.measurement, q.fromNs, q.toNs)
-        : this.#stmts.pointsOfSeries.iterate(q.measurement, q.fromNs, q.toNs, idList(builders.keys()));
-    let open = builders.size;
-    for (const row of rows) {
-      const builder = builders.get(row.series_id as bigint);
-      if (builder === undefined || builder.full) continue;
-      builder.add(row.time_ns as bigint, this.#fields(row));
-      if (builder.full && --open === 0) break;
+    const all = builders.size === total;
+    const packed = this.#packed(q, builders, all);
+    const rows = all
+      ? this.#stmts.points.iterate(q.measurement, q.fromNs, q.toNs)
+      : this.#stmts.pointsOfSeries.iterate(q.measurement, q.fromNs, q.toNs, idList(builders.keys()));
+    if (packed.size === 0) {
+      // the head alone: points stream into the builders in time order
+      let open = builders.size;
+      for (const row of rows) {
+        const builder = builders.get(row.series_id as bigint);
+        if (builder === undefined || builder.full) continue;
+        builder.add(row.time_ns as bigint, this.#fields(row));
+        if (builder.full && --open === 0) break;
+      }
+    } else {
+      // chunks and head: each series' points merged in time order (a stable sort keeps a chunk's ties in its order)
+      for (const row of rows) {
+        const id = row.series_id as bigint;
+        if (!builders.has(id)) continue;
+        let list = packed.get(id);
+        if (list === undefined) packed.set(id, (list = []));
+        list.push({ timeNs: row.time_ns as bigint, fields: this.#fields(row) });
+      }
+      for (const [id, list] of packed) {
+        const builder = builders.get(id) as SeriesBuilder;
+        list.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
+        for (const p of list) {
+          builder.add(p.timeNs, p.fields);
+          if (builder.full) break;
+        }
+      }
     }
     const out: Series[] = [];
     for (const builder of builders.values()) {
       const s = builder.finish();
       if (s.values.length > 0) out.push(s);
+    }
+    return out;
+  }
+
+  /** The points of the query's range held in chunks, by series id; only the fields the query asks for. */
+  #packed(q: SeriesQuery, builders: ReadonlyMap<bigint, SeriesBuilder>, all: boolean): Map<bigint, Point[]> {
+    const out = new Map<bigint, Point[]>();
+    const rows = all
+      ? this.#stmts.chunks.iterate(q.measurement, q.fromNs, q.toNs)
+      : this.#stmts.chunksOfSeries.iterate(q.measurement, q.fromNs, q.toNs, idList(builders.keys()));
+    const wanted = q.fields === undefined ? undefined : new Set(q.fields);
+    for (const row of rows) {
+      const id = row.series_id as bigint;
+      if (!builders.has(id)) continue;
+      const names = this.#names(row.fieldset_id as bigint);
+      const { times, columns } = decodeChunk(row.data as Uint8Array);
+      const cols = names.map((n, j) => [n, columns[j] as FieldValue[]] as const).filter(([n]) => wanted === undefined || wanted.has(n));
+      let list = out.get(id);
+      if (list === undefined) out.set(id, (list = []));
+      for (let i = 0; i < times.length; i++) {
+        const t = times[i] as bigint;
+        if (t < q.fromNs || t > q.toNs) continue;
+        const fields: Record<string, FieldValue> = {};
+        for (const [n, col] of cols) setField(fields, n, col[i] as FieldValue);
+        list.push({ timeNs: t, fields });
+      }
     }
     return out;
   }
@@ -89,7 +148,10 @@ export class Reader {
   }
 
   #fields(row: Record<string, unknown>): Record<string, FieldValue> {
-    const id = row.fieldset_id as bigint;
+    return decodeFields(this.#names(row.fieldset_id as bigint), String(row.vals));
+  }
+
+  #names(id: bigint): string[] {
     let names = this.#fieldsets.get(id);
     if (names === undefined) {
       const found = this.#stmts.fieldset.get(id);
@@ -97,7 +159,7 @@ export class Reader {
       names = decodeNames(String(found.names));
       this.#fieldsets.set(id, names);
     }
-    return decodeFields(names, String(row.vals));
+    return names;
   }
 }
 

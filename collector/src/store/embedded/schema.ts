@@ -5,8 +5,11 @@
 // measurements  one row per measurement name; points refer to it by id.
 // series   one row per (measurement, canonical tag set); ids are stable.
 // fieldsets  one row per list of field names (JSON array), in point order.
-// points   one row per point: its field set and a JSON array of values
+// points   the head: one row per recent point, its field set and a JSON array of values
 //          (type-preserving, codec.ts); indexed by (measurement_id, time_ns, series_id).
+//          Row ids are the point log's positions (log.ts).
+// chunks   the compacted past: per series and field set, the points of one aligned
+//          window (compact.ts) packed by chunk.ts; indexed by (measurement_id, end_ns).
 // latest   the newest point per series, kept in step with points.
 // pruned   per agent, the highest seq whose batch row retention removed: seqs up
 //          to it count as stored (a resend is a duplicate, never a gap).
@@ -20,10 +23,11 @@ import { StoreError } from "../types.ts";
 /**
  * Bumped on every layout change; stored in PRAGMA user_version. Older layouts
  * are upgraded on open (1 -> 2 adds the pruned table and batches_by_received;
- * 2 -> 3 adds the sessions table);
+ * 2 -> 3 adds the sessions table; 3 -> 4 adds the chunks table, and the points
+ * already stored are compacted into it by the collector's compaction loop);
  * a newer one is refused.
  */
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS batches (
@@ -57,6 +61,16 @@ CREATE TABLE IF NOT EXISTS points (
   vals TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS points_by_time ON points (measurement_id, time_ns, series_id);
+CREATE TABLE IF NOT EXISTS chunks (
+  measurement_id INTEGER NOT NULL,
+  series_id INTEGER NOT NULL,
+  fieldset_id INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  end_ns INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_time ON chunks (measurement_id, end_ns);
 CREATE TABLE IF NOT EXISTS latest (
   series_id INTEGER PRIMARY KEY,
   time_ns INTEGER NOT NULL,

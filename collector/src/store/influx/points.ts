@@ -21,7 +21,7 @@ import { toLine, type LineOptions } from "./line-protocol.ts";
 import type { InfluxTransport } from "./transport.ts";
 import { sendJobs, type Job, type SendPolicy } from "./write.ts";
 import type { PointsPruned, PointStore, Prepared, SeqIndex } from "../point-store.ts";
-import type { LatestQuery, LatestRow, SeqGap, Series, SeriesQuery, StoredBatch } from "../types.ts";
+import type { Compacted, LatestQuery, LatestRow, SeqGap, Series, SeriesQuery, StoredBatch } from "../types.ts";
 
 export interface InfluxPointsOptions<S> {
   /** Where points go, one request per send; wrap it in a RetryingTransport for retries. Closed by close(). */
@@ -120,6 +120,11 @@ export class InfluxPoints<S> implements PointStore<S> {
   /** The local copy; InfluxDB keeps its own retention (bucket or policy). */
   prune(beforeNs: bigint, signal?: AbortSignal): Promise<PointsPruned> {
     return this.#o.local.prune(beforeNs, signal);
+  }
+
+  /** The local copy is packed like the embedded store's own points. */
+  async compact(cutoffNs: bigint, floor: bigint, signal?: AbortSignal): Promise<Compacted> {
+    return (await this.#o.local.compact?.(cutoffNs, floor, signal)) ?? { points: 0, chunks: 0 };
   }
 
   /** Answered by the local store, which holds every point InfluxDB was sent and took. */
