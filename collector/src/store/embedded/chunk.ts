@@ -6,8 +6,9 @@
 //   times    the first time as a zigzag varint, then each delta-of-delta (the change in the step) as a zigzag varint:
 //            a steady 1 Hz series writes one 0 byte per point
 //   columns  per field, a kind byte, then its values:
-//            INT   (every value an integer within +-2^50) first value, then delta-of-deltas, as zigzag varints: a
-//                  counter that grows at a steady rate writes one small byte per point
+//            INT   (every value an integer within +-2^50) first value, the delta-of-deltas' greatest common divisor,
+//                  then each delta-of-delta divided by it, as varints: a counter that grows at a steady rate (or in
+//                  steady units, like CPU time in 10 ms ticks) writes one small byte per point
 //            BIG   (every value an integer, any 64-bit one) the same with BigInt arithmetic
 //            FLOAT (every value a float) each value's IEEE bits XORed with the previous one's: a control byte
 //                  (leading zero bytes << 4 | trailing zero bytes; 0x88 when equal) and the bytes in between
@@ -186,35 +187,53 @@ function readTimes(inp: In, n: number): bigint[] {
   return times;
 }
 
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
 function writeInts(out: Out, column: readonly FieldValue[]): void {
-  let prev = 0;
+  const n = column.length;
+  const dods: number[] = new Array(Math.max(0, n - 1));
+  let prev = n > 0 ? Number(column[0] as bigint) : 0;
   let step = 0;
-  for (let i = 0; i < column.length; i++) {
+  let g = 0;
+  for (let i = 1; i < n; i++) {
     const v = Number(column[i] as bigint);
-    if (i === 0) out.zvar(v);
-    else {
-      const d = v - prev;
-      out.zvar(d - step);
-      step = d;
-    }
+    const d = v - prev;
+    const dod = d - step;
+    dods[i - 1] = dod;
+    if (dod !== 0 && g !== 1) g = gcd(g, Math.abs(dod));
+    step = d;
     prev = v;
   }
+  if (n === 0) return;
+  out.zvar(Number(column[0] as bigint));
+  // why: counters read in coarse units (CPU time in 10 ms ticks as ns) have delta-of-deltas that are all multiples
+  // of one step; dividing by it makes them small
+  const unit = g === 0 ? 1 : g;
+  out.uvar(unit);
+  for (const dod of dods) out.zvar(dod / unit);
 }
 
 function readInts(inp: In, n: number): bigint[] {
   const out: bigint[] = new Array(n);
-  let prev = 0;
+  if (n === 0) return out;
+  let prev = inp.zvar();
+  const unit = inp.uvar();
   let step = 0;
-  for (let i = 0; i < n; i++) {
-    if (i === 0) prev = inp.zvar();
-    else {
-      step += inp.zvar();
-      prev += step;
-    }
-    if (!Number.isSafeInteger(prev)) throw new RangeError("chunk: integer column out of range");
-    out[i] = BigInt(prev);
+  out[0] = safe(prev);
+  for (let i = 1; i < n; i++) {
+    step += inp.zvar() * unit;
+    prev += step;
+    out[i] = safe(prev);
   }
   return out;
+}
+
+function safe(v: number): bigint {
+  if (!Number.isSafeInteger(v)) throw new RangeError("chunk: integer column out of range");
+  return BigInt(v);
 }
 
 function writeBigs(out: Out, column: readonly FieldValue[]): void {

@@ -13,6 +13,7 @@ export class EmbeddedStore extends Storage<PreparedPoint[]> {
   /** A path alone takes the defaults. */
   constructor(opts: EmbeddedStoreOptions | string) {
     const file = new EmbeddedFile(opts);
-    super(new EmbeddedLedger(file), new EmbeddedPoints(file));
+    const points = new EmbeddedPoints(file);
+    super(new EmbeddedLedger(file), points, points);
   }
 }

@@ -1,0 +1,208 @@
+// Compaction of the embedded store (store/embedded/compact.ts): packing complete windows into chunks changes no
+// answer (raw, filtered, bucketed, limited, late points, ties, mixed field sets and types), respects the sinks' floor
+// and the point log's positions, shrinks the file, upgrades a layout-3 file, and retention removes whole chunks.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import fc from "fast-check";
+import type { FieldValue, Sample } from "@eastwest/common";
+import { WINDOW_NS } from "../../../collector/src/store/embedded/compact.ts";
+import { LAYOUT_VERSION } from "../../../collector/src/store/embedded/schema.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
+import type { SeriesQuery } from "../../../collector/src/store/types.ts";
+import { tempDir } from "../../helpers/procs.ts";
+
+const S = 1_000_000_000n;
+/** A window boundary, so that windows are easy to reason about. */
+const T0 = (1_800_000_000n * S / WINDOW_NS) * WINDOW_NS;
+const NO_FLOOR = 2n ** 63n - 1n;
+
+/** A deterministic generator (mulberry32), so a host's data is the same in every run of one seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What one host's agent sends each second: per-CPU times and shares, per-interface counters and rates, a TCP row. */
+function hostSecond(host: string, sec: number, r: () => number, state: Map<string, bigint>): Sample[] {
+  const t = T0 + BigInt(sec) * S + BigInt(Math.floor(r() * 2_000_000)); // the sampler's jitter: up to 2 ms
+  const grow = (key: string, by: number) => {
+    const v = (state.get(key) ?? 1_000_000n) + BigInt(Math.floor(by));
+    state.set(key, v);
+    return v;
+  };
+  const out: Sample[] = [];
+  for (let cpu = 0; cpu < 4; cpu++) {
+    const user = 20 + r() * 10;
+    out.push({ measurement: "cpu", tags: { agent_id: host, cpu: String(cpu) }, timeNs: t, fields: { user_ns_total: grow(`${host}u${cpu}`, user * 1e7), system_ns_total: grow(`${host}s${cpu}`, 5e7 + r() * 1e6), user_pct: user, idle_pct: 100 - user - 5 } });
+  }
+  for (const dev of ["eth0", "tap0", "lo"]) {
+    const rx = dev === "lo" ? 0 : 1e5 + r() * 1e4;
+    out.push({ measurement: "netdev", tags: { agent_id: host, interface: dev }, timeNs: t, fields: { rx_bytes_total: grow(`${host}rb${dev}`, rx), rx_packets_total: grow(`${host}rp${dev}`, rx / 1400), rx_bytes_per_s: rx, up: dev !== "lo" } });
+  }
+  out.push({ measurement: "tcp", tags: { agent_id: host }, timeNs: t, fields: { retrans_segs_total: grow(`${host}retr`, r() < 0.05 ? 1 : 0), state: "ok" } });
+  return out;
+}
+
+async function writeAll(store: EmbeddedStore, agent: string, samples: Sample[][], seq0 = 1n): Promise<void> {
+  const out = await store.writeBatches(samples.map((points, i) => ({ agentId: agent, seq: seq0 + BigInt(i), receivedNs: T0, points })));
+  for (const o of out) assert.equal(o.kind, "ok", JSON.stringify(o, (_k, v) => (typeof v === "bigint" ? String(v) : v)));
+}
+
+const QUERIES: SeriesQuery[] = [
+  { measurement: "cpu", fromNs: 0n, toNs: NO_FLOOR },
+  { measurement: "cpu", fromNs: T0 + 290n * S, toNs: T0 + 610n * S, tags: { cpu: "2" }, fields: ["user_pct", "system_ns_total"] },
+  { measurement: "netdev", fromNs: 0n, toNs: NO_FLOOR, tags: { interface: "eth0" } },
+  { measurement: "netdev", fromNs: T0, toNs: T0 + 900n * S, everyNs: 60n * S },
+  { measurement: "netdev", fromNs: T0, toNs: T0 + 900n * S, everyNs: 60n * S, aggregate: "last", limit: 7 },
+  { measurement: "tcp", fromNs: T0 + 1n, toNs: T0 + 700n * S, limit: 400 },
+  { measurement: "odd", fromNs: 0n, toNs: NO_FLOOR },
+];
+
+async function answers(store: EmbeddedStore): Promise<string> {
+  const all = [];
+  for (const q of QUERIES) all.push(await store.query(q));
+  return JSON.stringify(all, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : typeof v === "number" && Object.is(v, -0) ? "-0" : v));
+}
+
+function usedBytes(path: string): number {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const n = (sql: string) => Number(Object.values(db.prepare(sql).get() as object)[0]);
+    return (n("PRAGMA page_count") - n("PRAGMA freelist_count")) * n("PRAGMA page_size");
+  } finally {
+    db.close();
+  }
+}
+
+describe("embedded store: compaction into chunks", function () {
+  this.timeout(120_000);
+  let dir: ReturnType<typeof tempDir>;
+  beforeEach(() => (dir = tempDir("compaction")));
+  afterEach(() => dir.remove());
+
+  it("changes no answer: raw, filtered, bucketed, limited; late points, ties, mixed field sets and types", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer(), fc.integer({ min: 320, max: 1000 }), fc.integer({ min: 0, max: 40 }), async (seed, seconds, late) => {
+        const path = join(dir.path, `p${seed}-${seconds}-${late}.db`);
+        const store = new EmbeddedStore(path);
+        await store.open();
+        try {
+          const r = rng(seed);
+          const state = new Map<string, bigint>();
+          await writeAll(store, "h1", Array.from({ length: seconds }, (_, s) => hostSecond("h1", s, r, state)));
+          // a series whose fields and types change, with two points at one time
+          const odd = (t: bigint, fields: Record<string, FieldValue>): Sample => ({ measurement: "odd", tags: { k: "v" }, timeNs: t, fields });
+          await writeAll(store, "h2", [[odd(T0 + 5n * S, { a: 1n }), odd(T0 + 5n * S, { a: 2.5 }), odd(T0 + 6n * S, { a: "x", b: true }), odd(T0 + 400n * S, { a: -0 })]]);
+          const before = await answers(store);
+          const first = await store.compact(T0 + BigInt(seconds) * S, NO_FLOOR);
+          assert.ok(first.points > 0 && first.chunks > 0, JSON.stringify(first));
+          assert.equal(await answers(store), before, "after the first compaction");
+          // late points into windows already packed (a resend from an agent's spool), then packed again
+          await writeAll(store, "h1", Array.from({ length: late }, (_, i) => hostSecond("h1", i * 7, r, state)), 100_000n);
+          const withLate = await answers(store);
+          assert.equal(await answers(store), withLate);
+          await store.compact(T0 + BigInt(seconds) * S, NO_FLOOR);
+          assert.equal(await answers(store), withLate, "after packing the late points");
+        } finally {
+          await store.close();
+        }
+      }),
+      { numRuns: 6 },
+    );
+  });
+
+  it("packs only complete windows before the cut-off and positions at or below the sinks' floor; the log's head never goes back", async () => {
+    const path = join(dir.path, "floor.db");
+    const store = new EmbeddedStore(path);
+    await store.open();
+    try {
+      const r = rng(1);
+      const state = new Map<string, bigint>();
+      await writeAll(store, "h1", Array.from({ length: 900 }, (_, s) => hostSecond("h1", s, r, state)));
+      const log = store.log!;
+      const head = await log.head();
+      const all = await log.readAfter(0n, 1_000_000);
+      // the cut-off inside the third window: two windows are complete
+      const floor = all[Math.floor(all.length / 3)]!.pos;
+      const c = await store.compact(T0 + 2n * WINDOW_NS + 10n * S, floor);
+      const packed = all.filter((p) => p.pos <= floor && p.timeNs < T0 + 2n * WINDOW_NS).length;
+      assert.equal(c.points, packed);
+      const left = await log.readAfter(floor, 1_000_000);
+      assert.deepEqual(left, all.filter((p) => p.pos > floor), "every point the sinks have not read is still in the log");
+      // without sinks everything complete goes, but for the newest row: positions never go back
+      await store.compact(NO_FLOOR, NO_FLOOR);
+      assert.equal(await log.head(), head);
+      assert.equal((await log.readAfter(0n, 10)).length, 1);
+      await writeAll(store, "h1", [hostSecond("h1", 2000, r, state)], 5000n);
+      assert.ok((await log.readAfter(head, 100)).every((p) => p.pos > head));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("shrinks a host's 1 Hz data to under 2 bytes per stored value (the file's used pages)", async () => {
+    const path = join(dir.path, "size.db");
+    const store = new EmbeddedStore(path);
+    await store.open();
+    let values = 0;
+    try {
+      const r = rng(7);
+      const state = new Map<string, bigint>();
+      const seconds = 3600;
+      for (let s0 = 0; s0 < seconds; s0 += 100) {
+        const batch = Array.from({ length: 100 }, (_, i) => hostSecond("h1", s0 + i, r, state));
+        for (const b of batch) for (const p of b) values += Object.keys(p.fields).length;
+        await writeAll(store, "h1", batch, BigInt(s0 + 1));
+      }
+      const rows = usedBytes(path);
+      await store.compact(T0 + BigInt(seconds) * S, NO_FLOOR);
+      const packed = usedBytes(path);
+      if (process.env["EW_KEEP"]) (await import("node:fs")).copyFileSync(path, process.env["EW_KEEP"]);
+      console.log(`      ${values} values: rows ${(rows / values).toFixed(2)} B/value, packed ${(packed / values).toFixed(2)} B/value`);
+      assert.ok(packed / values <= 2, `${packed} B for ${values} values`);
+      assert.ok(packed < rows / 4, `packed ${packed} B, rows ${rows} B`);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("upgrades a layout-3 file on open and packs what it held; retention removes whole chunks", async () => {
+    const path = join(dir.path, "up.db");
+    let store = new EmbeddedStore(path);
+    await store.open();
+    const r = rng(3);
+    const state = new Map<string, bigint>();
+    await writeAll(store, "h1", Array.from({ length: 700 }, (_, s) => hostSecond("h1", s, r, state)));
+    const before = await answers(store);
+    await store.close();
+    const db = new DatabaseSync(path);
+    db.exec("DROP INDEX chunks_by_time; DROP TABLE chunks; PRAGMA user_version = 3;");
+    db.close();
+    store = new EmbeddedStore(path);
+    await store.open();
+    try {
+      assert.equal(await answers(store), before);
+      const c = await store.compact(T0 + 700n * S, NO_FLOOR);
+      assert.equal(c.chunks, 2 * (4 + 3 + 1), "two complete windows of 8 series");
+      assert.equal(await answers(store), before);
+      const check = new DatabaseSync(path, { readOnly: true });
+      assert.equal(Number((check.prepare("PRAGMA user_version").get() as { user_version: number }).user_version), LAYOUT_VERSION);
+      check.close();
+      // the first window's chunks are wholly before the cut-off; the second's are not
+      const pruned = await store.prune(T0 + WINDOW_NS + 10n * S);
+      assert.equal(pruned.points, 300 * 8);
+      const cpu = await store.query({ measurement: "cpu", fromNs: 0n, toNs: NO_FLOOR, tags: { cpu: "0" } });
+      assert.equal(cpu[0]?.values[0]?.[0] !== undefined && (cpu[0].values[0][0] as bigint) >= T0 + WINDOW_NS, true);
+      assert.equal(cpu[0]?.values.length, 400);
+    } finally {
+      await store.close();
+    }
+  });
+});
