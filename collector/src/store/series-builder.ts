@@ -12,7 +12,16 @@ export interface BuildOptions {
   limit?: number;
 }
 
-type Row = { timeNs: bigint; fields: Map<string, FieldValue> };
+/**
+ * The values of one field set: its names and, per name, a column (a chunk's) or a single value (a row's). Rows point
+ * into segments, so a chunk's points are added without an object per point.
+ */
+export interface Segment {
+  names: readonly string[];
+  columns: ReadonlyArray<ArrayLike<FieldValue>>;
+}
+
+type Row = { timeNs: bigint; seg: Segment; i: number };
 type Acc = { sum: number; n: number; numeric: boolean; last: FieldValue };
 
 /** Start of the epoch-aligned bucket holding timeNs (floor division, also before 1970). */
@@ -28,6 +37,8 @@ export class SeriesBuilder {
   readonly #wanted: Set<string> | undefined;
   readonly #rows: Row[] = [];
   readonly #seen = new Set<string>();
+  /** Column index by name per segment, and which segments' names are in #seen. */
+  readonly #index = new WeakMap<Segment, Map<string, number>>();
   #truncated = false;
   #bucket: bigint | undefined;
   #accs = new Map<string, Acc>();
@@ -46,11 +57,20 @@ export class SeriesBuilder {
 
   /** Adds one point; points must arrive in ascending time. */
   add(timeNs: bigint, fields: Record<string, FieldValue>): void {
+    const names = Object.keys(fields);
+    this.addAt(timeNs, { names, columns: names.map((n) => [fields[n] as FieldValue]) }, 0);
+  }
+
+  /** Adds point i of a segment; points must arrive in ascending time. */
+  addAt(timeNs: bigint, seg: Segment, i: number): void {
     if (this.#truncated) return;
     const everyNs = this.#opts.everyNs;
     if (everyNs === undefined) {
       if (this.#atLimit()) this.#truncated = true;
-      else this.#rows.push({ timeNs, fields: this.#pick(fields) });
+      else {
+        this.#indexOf(seg);
+        this.#rows.push({ timeNs, seg, i });
+      }
       return;
     }
     const bucket = bucketStart(timeNs, everyNs);
@@ -62,13 +82,21 @@ export class SeriesBuilder {
       }
       this.#bucket = bucket;
     }
-    for (const [name, value] of this.#pick(fields)) accumulate(this.#accs, name, value);
+    for (const [name, j] of this.#indexOf(seg)) accumulate(this.#accs, name, (seg.columns[j] as ArrayLike<FieldValue>)[i] as FieldValue);
   }
 
   finish(): Series {
     this.#flush();
     const names = this.#opts.fields ?? [...this.#seen].sort();
-    const values = this.#rows.map((r) => [r.timeNs, ...names.map((n) => r.fields.get(n) ?? null)]);
+    const values = this.#rows.map((r) => {
+      const index = this.#indexOf(r.seg);
+      const row: Array<bigint | FieldValue | null> = [r.timeNs];
+      for (const n of names) {
+        const j = index.get(n);
+        row.push(j === undefined ? null : ((r.seg.columns[j] as ArrayLike<FieldValue>)[r.i] as FieldValue));
+      }
+      return row;
+    });
     return {
       measurement: this.#measurement,
       tags: this.#tags,
@@ -82,25 +110,37 @@ export class SeriesBuilder {
     return this.#opts.limit !== undefined && this.#rows.length >= this.#opts.limit;
   }
 
-  #pick(fields: Record<string, FieldValue>): Map<string, FieldValue> {
-    const out = new Map<string, FieldValue>();
-    for (const name in fields) {
-      if (this.#wanted !== undefined && !this.#wanted.has(name)) continue;
-      out.set(name, fields[name] as FieldValue);
-      this.#seen.add(name);
+  /** The wanted fields of a segment by column index; its names count as seen. */
+  #indexOf(seg: Segment): Map<string, number> {
+    let index = this.#index.get(seg);
+    if (index === undefined) {
+      index = new Map();
+      for (let j = 0; j < seg.names.length; j++) {
+        const name = seg.names[j] as string;
+        if (this.#wanted !== undefined && !this.#wanted.has(name)) continue;
+        index.set(name, j);
+        this.#seen.add(name);
+      }
+      this.#index.set(seg, index);
     }
-    return out;
+    return index;
   }
 
   #flush(): void {
     if (this.#bucket === undefined) return;
     const mean = (this.#opts.aggregate ?? "mean") === "mean";
-    const fields = new Map<string, FieldValue>();
+    const names: string[] = [];
+    const columns: FieldValue[][] = [];
     for (const [name, acc] of this.#accs) {
-      if (!mean) fields.set(name, acc.last);
-      else if (acc.numeric) fields.set(name, acc.sum / acc.n);
+      if (!mean) {
+        names.push(name);
+        columns.push([acc.last]);
+      } else if (acc.numeric) {
+        names.push(name);
+        columns.push([acc.sum / acc.n]);
+      }
     }
-    this.#rows.push({ timeNs: this.#bucket, fields });
+    this.#rows.push({ timeNs: this.#bucket, seg: { names, columns }, i: 0 });
     this.#bucket = undefined;
     this.#accs = new Map();
   }

@@ -36,6 +36,7 @@ const column = (n: number): fc.Arbitrary<FieldValue[]> =>
     fc.array(fc.bigInt({ min: -(2n ** 51n), max: 2n ** 51n }), { minLength: n, maxLength: n }),
     fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n }),
     fc.array(fc.constantFrom(0, -0, 1.5, 12.25, 99.999), { minLength: n, maxLength: n }),
+    fc.tuple(fc.integer({ min: 0, max: 8 }), fc.array(fc.integer({ min: -1e9, max: 1e9 }), { minLength: n, maxLength: n })).map(([k, ms]) => ms.map((m) => m / 10 ** k)),
     fc.array(value, { minLength: n, maxLength: n }),
   );
 
@@ -57,6 +58,16 @@ describe("store chunk codec", () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  it("decimal floats take what their integers take: 2-place shares, not 9 bytes each", () => {
+    const n = 300;
+    const times = Array.from({ length: n }, (_, i) => BigInt(i) * S);
+    const shares = Array.from({ length: n }, (_, i) => Math.round(5000 + 300 * Math.sin(i / 7)) / 100);
+    const full = shares.map((v) => v + 1e-9);
+    const size = (col: FieldValue[]) => encodeChunk({ times, columns: [col] }).length - encodeChunk({ times, columns: [] }).length;
+    assert.ok(size(shares) < n * 2, `${size(shares)} B for ${n} shares of 2 places`);
+    assert.ok(size(shares) * 2 < size(full), `2 places ${size(shares)} B, full precision ${size(full)} B`);
   });
 
   it("a steady 1 Hz counter takes under a byte per value", () => {

@@ -12,6 +12,8 @@
 //            BIG   (every value an integer, any 64-bit one) the same with BigInt arithmetic
 //            FLOAT (every value a float) each value's IEEE bits XORed with the previous one's: a control byte
 //                  (leading zero bytes << 4 | trailing zero bytes; 0x88 when equal) and the bytes in between
+//            DECIMAL (every value a float that is exactly m / 10^k for an integer m within +-2^50 and one k <= 6, -0
+//                  excepted: 12.5, 0.0, 99.97) k, then the m as an INT column: decoding computes the same m / 10^k
 //            JSON  (strings, booleans, mixed types) the column as the store's type-preserving JSON array (codec.ts)
 //
 // Decoding gives back every value with its type (number = float, bigint = integer, string, boolean) and every time.
@@ -19,126 +21,20 @@ import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { FieldValue } from "@eastwest/common";
 import { encodeValue } from "../codec.ts";
 import { parseTyped } from "../json.ts";
+import { In, Out, readFloats, writeFloats } from "./chunk-io.ts";
 
 const FORMAT = 1;
-const KIND = { INT: 1, BIG: 2, FLOAT: 3, JSON: 4 } as const;
+const KIND = { INT: 1, BIG: 2, FLOAT: 3, JSON: 4, DECIMAL: 5 } as const;
+/** Decimal places a DECIMAL column may have. */
+const MAX_PLACES = 6;
 /** Integers within this bound keep deltas and delta-of-deltas inside float64's exact range (2^53). */
 const SMALL = 2 ** 50;
-const EQUAL = 0x88;
 
 export interface Chunk {
   /** Point times, ascending (ties kept in their order). */
   times: bigint[];
   /** One array per field, in field-set order, each as long as times. */
   columns: FieldValue[][];
-}
-
-class Out {
-  buf = new Uint8Array(1024);
-  len = 0;
-
-  #room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-
-  byte(b: number): void {
-    this.#room(1);
-    this.buf[this.len++] = b;
-  }
-
-  /** Unsigned LEB128 of a non-negative safe integer. */
-  uvar(n: number): void {
-    this.#room(8);
-    while (n >= 0x80) {
-      this.buf[this.len++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.buf[this.len++] = n;
-  }
-
-  /** Zigzag varint of a safe integer. */
-  zvar(n: number): void {
-    this.uvar(n >= 0 ? n * 2 : -n * 2 - 1);
-  }
-
-  uvarBig(n: bigint): void {
-    this.#room(11);
-    while (n >= 0x80n) {
-      this.buf[this.len++] = Number(n & 0x7fn) | 0x80;
-      n >>= 7n;
-    }
-    this.buf[this.len++] = Number(n);
-  }
-
-  zvarBig(n: bigint): void {
-    this.uvarBig(n >= 0n ? n << 1n : (-n << 1n) - 1n);
-  }
-
-  bytes(b: Uint8Array): void {
-    this.#room(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-  }
-}
-
-class In {
-  readonly buf: Uint8Array;
-  pos = 0;
-
-  constructor(buf: Uint8Array) {
-    this.buf = buf;
-  }
-
-  byte(): number {
-    if (this.pos >= this.buf.length) throw new RangeError("chunk: truncated");
-    return this.buf[this.pos++] as number;
-  }
-
-  uvar(): number {
-    let n = 0;
-    let scale = 1;
-    for (;;) {
-      const b = this.byte();
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return n;
-      scale *= 0x80;
-      if (scale > 2 ** 56) throw new RangeError("chunk: varint too long");
-    }
-  }
-
-  zvar(): number {
-    const n = this.uvar();
-    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
-  }
-
-  uvarBig(): bigint {
-    let n = 0n;
-    let shift = 0n;
-    for (;;) {
-      const b = this.byte();
-      n |= BigInt(b & 0x7f) << shift;
-      if (b < 0x80) return n;
-      shift += 7n;
-      if (shift > 70n) throw new RangeError("chunk: varint too long");
-    }
-  }
-
-  zvarBig(): bigint {
-    const n = this.uvarBig();
-    return n & 1n ? -((n + 1n) >> 1n) : n >> 1n;
-  }
-
-  take(n: number): Uint8Array {
-    if (this.pos + n > this.buf.length) throw new RangeError("chunk: truncated");
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
 }
 
 function kindOf(column: readonly FieldValue[]): number {
@@ -153,8 +49,37 @@ function kindOf(column: readonly FieldValue[]): number {
   }
   if (small === column.length) return KIND.INT;
   if (ints === column.length) return KIND.BIG;
-  if (floats === column.length) return KIND.FLOAT;
+  if (floats === column.length) return placesOf(column) === undefined ? KIND.FLOAT : KIND.DECIMAL;
   return KIND.JSON;
+}
+
+/** The fewest decimal places k with every value exactly round(v * 10^k) / 10^k (and within range); undefined when none. */
+function placesOf(column: readonly FieldValue[]): number | undefined {
+  next: for (let k = 0; k <= MAX_PLACES; k++) {
+    const scale = 10 ** k;
+    for (const v of column) {
+      // why: an integer has no -0, so a column holding one stays FLOAT
+      if (Object.is(v, -0)) return undefined;
+      const m = Math.round((v as number) * scale);
+      if (Math.abs(m) > SMALL || !Object.is(m / scale, v)) continue next;
+    }
+    return k;
+  }
+  return undefined;
+}
+
+function writeDecimals(out: Out, column: readonly FieldValue[]): void {
+  const k = placesOf(column) as number;
+  const scale = 10 ** k;
+  out.byte(k);
+  writeInts(out, column.map((v) => BigInt(Math.round((v as number) * scale))));
+}
+
+function readDecimals(inp: In, n: number): number[] {
+  const k = inp.byte();
+  if (k > MAX_PLACES) throw new RangeError(`chunk: ${k} decimal places`);
+  const scale = 10 ** k;
+  return readInts(inp, n).map((m) => Number(m) / scale);
 }
 
 function writeTimes(out: Out, times: readonly bigint[]): void {
@@ -240,80 +165,6 @@ function writeBigs(out: Out, column: readonly FieldValue[]): void {
   writeTimes(out, column as bigint[]);
 }
 
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
-/** Index of the high word of a float64 in u32 (little- or big-endian host). */
-const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
-const LO = 1 - HI;
-
-function leadingZeroBytes(hi: number, lo: number): number {
-  const z = hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
-  return z >> 3;
-}
-
-function trailingZeroBytes(hi: number, lo: number): number {
-  const ctz = (x: number) => (x === 0 ? 32 : 31 - Math.clz32(x & -x));
-  const z = lo !== 0 ? ctz(lo) : 32 + ctz(hi);
-  return z >> 3;
-}
-
-function writeFloats(out: Out, column: readonly FieldValue[]): void {
-  let ph = 0;
-  let pl = 0;
-  const bytes = new Uint8Array(8);
-  for (const v of column) {
-    f64[0] = v as number;
-    const h = u32[HI] as number;
-    const l = u32[LO] as number;
-    const xh = (h ^ ph) >>> 0;
-    const xl = (l ^ pl) >>> 0;
-    ph = h;
-    pl = l;
-    if (xh === 0 && xl === 0) {
-      out.byte(EQUAL);
-      continue;
-    }
-    const lead = leadingZeroBytes(xh, xl);
-    const trail = trailingZeroBytes(xh, xl);
-    out.byte((lead << 4) | trail);
-    // big-endian bytes of the XOR, then the middle ones
-    for (let i = 0; i < 4; i++) {
-      bytes[i] = (xh >>> (24 - 8 * i)) & 0xff;
-      bytes[4 + i] = (xl >>> (24 - 8 * i)) & 0xff;
-    }
-    out.bytes(bytes.subarray(lead, 8 - trail));
-  }
-}
-
-function readFloats(inp: In, n: number): number[] {
-  const out: number[] = new Array(n);
-  let ph = 0;
-  let pl = 0;
-  for (let k = 0; k < n; k++) {
-    const c = inp.byte();
-    if (c !== EQUAL) {
-      const lead = c >> 4;
-      const trail = c & 0x0f;
-      if (lead + trail >= 8) throw new RangeError("chunk: bad float control byte");
-      const mid = inp.take(8 - lead - trail);
-      let xh = 0;
-      let xl = 0;
-      for (let i = 0; i < mid.length; i++) {
-        const pos = lead + i;
-        const b = mid[i] as number;
-        if (pos < 4) xh |= b << (24 - 8 * pos);
-        else xl |= b << (24 - 8 * (pos - 4));
-      }
-      ph = (ph ^ xh) >>> 0;
-      pl = (pl ^ xl) >>> 0;
-    }
-    u32[HI] = ph;
-    u32[LO] = pl;
-    out[k] = f64[0] as number;
-  }
-  return out;
-}
-
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -350,6 +201,7 @@ export function encodeChunk(c: Chunk): Uint8Array {
     if (kind === KIND.INT) writeInts(out, column);
     else if (kind === KIND.BIG) writeBigs(out, column);
     else if (kind === KIND.FLOAT) writeFloats(out, column);
+    else if (kind === KIND.DECIMAL) writeDecimals(out, column);
     else writeJson(out, column);
   }
   return deflateRawSync(out.buf.subarray(0, out.len));
@@ -372,6 +224,7 @@ export function decodeChunk(data: Uint8Array): Chunk {
     else if (kind === KIND.BIG) columns[j] = readTimes(inp, n);
     else if (kind === KIND.FLOAT) columns[j] = readFloats(inp, n);
     else if (kind === KIND.JSON) columns[j] = readJson(inp, n);
+    else if (kind === KIND.DECIMAL) columns[j] = readDecimals(inp, n);
     else throw new RangeError(`chunk: column kind ${kind}`);
   }
   if (inp.pos !== inp.buf.length) throw new RangeError("chunk: trailing bytes");

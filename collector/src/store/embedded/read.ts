@@ -1,9 +1,10 @@
 // The embedded store's read path: series over a time range, and newest points.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { FieldValue } from "@eastwest/common";
-import { decodeFields, decodeNames, setField, tagsMatch } from "../codec.ts";
+import { decodeFields, decodeNames, tagsMatch } from "../codec.ts";
+import { parseTyped } from "../json.ts";
 import { decodeChunk } from "./chunk.ts";
-import { SeriesBuilder } from "../series-builder.ts";
+import { SeriesBuilder, type Segment } from "../series-builder.ts";
 import type { LatestQuery, LatestRow, Series, SeriesQuery } from "../types.ts";
 
 const SQL = {
@@ -32,7 +33,8 @@ const SQL = {
     "AND series_id IN (SELECT value FROM json_each(?)) ORDER BY start_ns",
 } as const;
 
-type Point = { timeNs: bigint; fields: Record<string, FieldValue> };
+/** A point of a series: the i-th of a segment (a chunk's columns, or a head row's values). */
+type Point = { timeNs: bigint; seg: Segment; i: number };
 
 export class Reader {
   readonly #stmts: Record<keyof typeof SQL, StatementSync>;
@@ -84,13 +86,15 @@ export class Reader {
         if (!builders.has(id)) continue;
         let list = packed.get(id);
         if (list === undefined) packed.set(id, (list = []));
-        list.push({ timeNs: row.time_ns as bigint, fields: this.#fields(row) });
+        const names = this.#names(row.fieldset_id as bigint);
+        const vals = parseTyped(String(row.vals)) as FieldValue[];
+        list.push({ timeNs: row.time_ns as bigint, seg: { names, columns: vals.map((v) => [v]) }, i: 0 });
       }
       for (const [id, list] of packed) {
         const builder = builders.get(id) as SeriesBuilder;
         list.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
         for (const p of list) {
-          builder.add(p.timeNs, p.fields);
+          builder.addAt(p.timeNs, p.seg, p.i);
           if (builder.full) break;
         }
       }
@@ -103,27 +107,23 @@ export class Reader {
     return out;
   }
 
-  /** The points of the query's range held in chunks, by series id; only the fields the query asks for. */
+  /** The points of the query's range held in chunks, by series id. */
   #packed(q: SeriesQuery, builders: ReadonlyMap<bigint, SeriesBuilder>, all: boolean): Map<bigint, Point[]> {
     const out = new Map<bigint, Point[]>();
     const rows = all
       ? this.#stmts.chunks.iterate(q.measurement, q.fromNs, q.toNs)
       : this.#stmts.chunksOfSeries.iterate(q.measurement, q.fromNs, q.toNs, idList(builders.keys()));
-    const wanted = q.fields === undefined ? undefined : new Set(q.fields);
     for (const row of rows) {
       const id = row.series_id as bigint;
       if (!builders.has(id)) continue;
       const names = this.#names(row.fieldset_id as bigint);
       const { times, columns } = decodeChunk(row.data as Uint8Array);
-      const cols = names.map((n, j) => [n, columns[j] as FieldValue[]] as const).filter(([n]) => wanted === undefined || wanted.has(n));
+      const seg: Segment = { names, columns };
       let list = out.get(id);
       if (list === undefined) out.set(id, (list = []));
       for (let i = 0; i < times.length; i++) {
         const t = times[i] as bigint;
-        if (t < q.fromNs || t > q.toNs) continue;
-        const fields: Record<string, FieldValue> = {};
-        for (const [n, col] of cols) setField(fields, n, col[i] as FieldValue);
-        list.push({ timeNs: t, fields });
+        if (t >= q.fromNs && t <= q.toNs) list.push({ timeNs: t, seg, i });
       }
     }
     return out;
