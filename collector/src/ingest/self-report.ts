@@ -24,6 +24,8 @@ export function selfPoints(collectorId: string, s: PipelineStats, logLinesSuppre
       frames_undecodable_total: s.framesUndecodable,
       handler_errors_total: s.handlerErrors,
       log_lines_suppressed_total: BigInt(logLinesSuppressed),
+      points_pruned_total: s.pointsPruned,
+      points_compacted_total: s.pointsCompacted,
       lag_ns: s.lagNs < 0n ? 0n : s.lagNs,
     },
     timeNs,

@@ -40,7 +40,7 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
     },
   },
   eastwest_collector: {
-    doc: "The collector's pipeline counters since it started (ingest/stats.ts), written every selfIntervalMs: batches received, stored, duplicate and rejected (refused by validation or a limit), points stored, store errors, undecodable frames, handler errors (a frame, message or request whose handler failed: answered with an error, the rest went on), log lines left out by the throttled log, and the receipt-to-store lag of the latest stored batch.",
+    doc: "The collector's pipeline counters since it started (ingest/stats.ts), written every selfIntervalMs: batches received, stored, duplicate and rejected (refused by validation or a limit), points stored, store errors, undecodable frames, handler errors (a frame, message or request whose handler failed: answered with an error, the rest went on), log lines left out by the throttled log, points removed by retention, points packed from rows into compact chunks (embedded file), and the receipt-to-store lag of the latest stored batch.",
     tags: ["collector_id"],
     fields: {
       batches_received_total: "uint",
@@ -52,6 +52,8 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
       frames_undecodable_total: "uint",
       handler_errors_total: "uint",
       log_lines_suppressed_total: "uint",
+      points_pruned_total: "uint",
+      points_compacted_total: "uint",
       lag_ns: "uint",
     },
   },
