@@ -249,7 +249,7 @@ describe("collector: compaction loop", function () {
   afterEach(() => dir.remove());
 
   /** A file holding 700 s of one host from an hour ago, starting at a window's start. */
-  async function seeded(path: string): Promise<bigint> {
+  async function seeded(path: string): Promise<void> {
     const store = new EmbeddedStore(path);
     await store.open();
     const r = rng(5);
@@ -258,7 +258,6 @@ describe("collector: compaction loop", function () {
     const samples = Array.from({ length: 700 }, (_, s) => hostSecond("h1", s, r, state).map((p) => ({ ...p, timeNs: p.timeNs + shift })));
     await writeAll(store, "h1", samples);
     await store.close();
-    return shift;
   }
 
   async function started(path: string, sinks: unknown[] = []): Promise<Collector> {
@@ -270,7 +269,7 @@ describe("collector: compaction loop", function () {
 
   it("packs what is complete at start, counts it, and answers as before", async () => {
     const path = join(dir.path, "c.db");
-    const shift = await seeded(path);
+    await seeded(path);
     const q = { measurement: "cpu", fromNs: 0n, toNs: NO_FLOOR, tags: { cpu: "cpu3" } };
     const store = new EmbeddedStore(path);
     await store.open();
@@ -284,7 +283,6 @@ describe("collector: compaction loop", function () {
       const after = JSON.stringify(await c.store.query(q), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
       assert.equal(after, before);
       assert.equal((JSON.parse(before) as Array<{ values: unknown[] }>)[0]?.values.length, 700, "the query saw every point");
-      assert.ok(shift > 0n);
     } finally {
       await c.stop();
     }
