@@ -8,6 +8,7 @@ import { ingestBench } from "./ingest.ts";
 import { overheadBench } from "./overhead.ts";
 import { perturbationBench, type Delivery } from "./perturbation.ts";
 import { profileBench } from "./profile-perturbation.ts";
+import { storeBench } from "./store.ts";
 import { renderNotes, renderTable, statusRow, type BenchOutcome, type Row } from "./table.ts";
 
 const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run bench -w @eastwest/test -- [flags])
@@ -18,6 +19,8 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
                            c | perturbation  iperf3 between namespaces with and without agents (root)
                            d | profile       iperf3 between namespaces with and without the run's CPU profile
                                              (perf record as the agents run it; root; not in the default)
+                           e | store         the embedded file: bytes per value and one series' query, rows vs
+                                             compacted chunks (not in the default)
   --seconds N            (a) measured window (60)
   --warmup-seconds N     warm-up before measuring (5 for a, 2 for b, 10 for c's agents)
   --ingest-seconds N     (b) measured window per server (10)
@@ -34,13 +37,14 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
                          live (they stream as sampled: continuous 10 Hz monitoring); each measured in turn (held)
   --profile-hz N         (d) perf's sampling rate (the run's: 199)
   --profile-call-graph on|off  (d) perf -g (the run's: on)
+  --store-hours N        (e) hours of one agent-shaped host at 1 Hz (24)
   --help
 
 Runs as root may install Debian packages that are missing (prometheus-node-exporter, iperf3) and say so.
 Exit status: 0 when every benchmark produced figures (a MISS is a finding, not a failure), 1 when one failed, 64 on bad flags.`;
 
-type BenchId = "a" | "b" | "c" | "d";
-const NAMES: Record<string, BenchId> = { a: "a", overhead: "a", b: "b", ingest: "b", c: "c", perturbation: "c", d: "d", profile: "d" };
+type BenchId = "a" | "b" | "c" | "d" | "e";
+const NAMES: Record<string, BenchId> = { a: "a", overhead: "a", b: "b", ingest: "b", c: "c", perturbation: "c", d: "d", profile: "d", e: "e", store: "e" };
 
 function parse(argv: string[]) {
   const { values } = parseArgs({
@@ -60,6 +64,7 @@ function parse(argv: string[]) {
       delivery: { type: "string", default: "held" },
       "profile-hz": { type: "string" },
       "profile-call-graph": { type: "string" },
+      "store-hours": { type: "string", default: "24" },
       help: { type: "boolean", default: false },
     },
   });
@@ -74,7 +79,7 @@ function parse(argv: string[]) {
   for (const name of (values.only ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
     const key = NAMES[name];
     if (key) only.add(key);
-    else problems.push(`--only: unknown benchmark ${JSON.stringify(name)} (a|overhead, b|ingest, c|perturbation, d|profile)`);
+    else problems.push(`--only: unknown benchmark ${JSON.stringify(name)} (a|overhead, b|ingest, c|perturbation, d|profile, e|store)`);
   }
   const stacks: number[] = [];
   for (const s of (values.stacks ?? "").split(",").map((x) => x.trim())) {
@@ -105,6 +110,7 @@ function parse(argv: string[]) {
     stacks: [...new Set(stacks)],
     delivery: [...new Set(delivery)],
     profileHz: values["profile-hz"] === undefined ? undefined : Math.floor(num("profile-hz", 1)),
+    storeHours: num("store-hours", 0.1),
     profileCallGraph: values["profile-call-graph"] === undefined ? undefined : values["profile-call-graph"] !== "off",
   };
   if (values["profile-call-graph"] !== undefined && !["on", "off"].includes(values["profile-call-graph"])) problems.push(`--profile-call-graph: expected on or off, got ${JSON.stringify(values["profile-call-graph"])}`);
@@ -149,6 +155,7 @@ async function main(): Promise<number> {
     outcomes.push(await guarded("(b) ingest", () => ingestBench(o)));
   }
   if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, warmupS: opts.perturbationWarmupS, interleavedSeconds: opts.interleavedSeconds, stacks: opts.stacks, delivery: opts.delivery, log })));
+  if (opts.only.has("e")) outcomes.push(await guarded("(e) store", () => storeBench({ hours: opts.storeHours, log })));
   if (opts.only.has("d")) outcomes.push(await guarded("(d) profile", () => profileBench({ interleavedSeconds: opts.interleavedSeconds, hz: opts.profileHz, callGraph: opts.profileCallGraph, log })));
 
   const rows: Row[] = outcomes.flatMap((o) => o.rows);

@@ -12,70 +12,11 @@ import { WINDOW_NS, windowOf } from "../../../collector/src/store/embedded/compa
 import { LAYOUT_VERSION } from "../../../collector/src/store/embedded/schema.ts";
 import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import type { SeriesQuery } from "../../../collector/src/store/types.ts";
+import { hostSecond, rng, T0 } from "../../helpers/host-points.ts";
 import { tempDir, waitFor } from "../../helpers/procs.ts";
 
 const S = 1_000_000_000n;
-/** A window boundary, so that windows are easy to reason about. */
-const T0 = (1_800_000_000n * S / WINDOW_NS) * WINDOW_NS;
 const NO_FLOOR = 2n ** 63n - 1n;
-
-/** A deterministic generator (mulberry32), so a host's data is the same in every run of one seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * What one host's agent sends each second, shaped like the agent's own points: per-CPU times (the ten /proc/stat
- * columns) as ns counters read in 10 ms ticks, with the shares they give (full-precision floats, as the agent computes
- * them); per-interface counters (the sixteen /proc/net/dev columns) with rates over the measured interval; a TCP row.
- */
-function hostSecond(host: string, sec: number, r: () => number, state: Map<string, bigint>): Sample[] {
-  const t = T0 + BigInt(sec) * S + BigInt(Math.floor(r() * 2_000_000)); // the sampler's jitter: up to 2 ms
-  const dtS = Number(t - (state.get(`${host}t`) ?? t - S)) / 1e9;
-  state.set(`${host}t`, t);
-  const grow = (key: string, by: bigint) => {
-    const v = (state.get(key) ?? 1_000_000_000n) + by;
-    state.set(key, v);
-    return v;
-  };
-  const TICK = 10_000_000n;
-  const out: Sample[] = [];
-  const STAT = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice"];
-  for (let cpu = 0; cpu < 8; cpu++) {
-    const total = 99 + Math.floor(r() * 3); // ticks in this second
-    const ticks = STAT.map(() => 0);
-    ticks[0] = Math.floor(total * (0.2 + r() * 0.1));
-    ticks[2] = Math.floor(total * 0.05 + r() * 3);
-    ticks[6] = r() < 0.3 ? 1 : 0;
-    ticks[3] = total - (ticks[0] as number) - (ticks[2] as number) - (ticks[6] as number);
-    const fields: Record<string, FieldValue> = {};
-    STAT.forEach((name, i) => (fields[`${name}_ns_total`] = grow(`${host}${name}${cpu}`, BigInt(ticks[i] as number) * TICK)));
-    STAT.forEach((name, i) => (fields[`${name}_pct`] = ((ticks[i] as number) / total) * 100));
-    out.push({ measurement: "cpu", tags: { agent_id: host, cpu: `cpu${cpu}` }, timeNs: t, fields });
-  }
-  const DEV = ["bytes", "packets", "errs", "drop", "fifo", "frame", "compressed", "multicast"];
-  for (const dev of ["eth0", "eth1", "tap0", "lo"]) {
-    const fields: Record<string, FieldValue> = {};
-    for (const dir of ["rx", "tx"]) {
-      const packets = dev === "lo" ? 0 : 60 + Math.floor(r() * 20);
-      const bytes = packets * (dev.startsWith("eth") ? 1400 : 90 + Math.floor(r() * 40));
-      for (const name of DEV) fields[`${dir}_${name}_total`] = grow(`${host}${dir}${name}${dev}`, name === "bytes" ? BigInt(bytes) : name === "packets" ? BigInt(packets) : 0n);
-      fields[`${dir}_bytes_per_s`] = bytes / dtS;
-      fields[`${dir}_packets_per_s`] = packets / dtS;
-    }
-    fields["up"] = dev !== "lo";
-    out.push({ measurement: "netdev", tags: { agent_id: host, interface: dev }, timeNs: t, fields });
-  }
-  out.push({ measurement: "tcp", tags: { agent_id: host }, timeNs: t, fields: { retrans_segs_total: grow(`${host}retr`, r() < 0.05 ? 1n : 0n), active_opens_total: grow(`${host}ao`, r() < 0.2 ? 1n : 0n), curr_estab: BigInt(12 + Math.floor(r() * 2)), state: "ok" } });
-  return out;
-}
 
 async function writeAll(store: EmbeddedStore, agent: string, samples: Sample[][], seq0 = 1n): Promise<void> {
   const out = await store.writeBatches(samples.map((points, i) => ({ agentId: agent, seq: seq0 + BigInt(i), receivedNs: T0, points })));
