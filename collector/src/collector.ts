@@ -77,6 +77,7 @@ export class Collector {
     this.#retention = new Retention({
       store: this.store,
       days: config.store.retentionDays,
+      rollupDays: config.store.rollupRetentionDays,
       logger,
       onPruned: (r) => (this.stats.pointsPruned += BigInt(r.points)),
     });

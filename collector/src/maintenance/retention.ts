@@ -12,6 +12,8 @@ export const RETENTION_EVERY_MS = 3_600_000;
 export interface RetentionOptions {
   store: Store;
   days: number;
+  /** Days of one-minute rollups (store.rollupRetentionDays); 0 keeps them. */
+  rollupDays?: number;
   logger: Logger;
   /** After each prune that completed (also one cut short by stop()). */
   onPruned?: (r: PruneResult) => void;
@@ -50,6 +52,12 @@ export class Retention {
     const started = performance.now();
     try {
       const r = await this.#o.store.prune(cutoffNs, this.#abort.signal);
+      const rollupDays = this.#o.rollupDays ?? 0;
+      if (rollupDays > 0 && !this.#abort.signal.aborted) {
+        const rollupCutoff = (this.#o.clock ?? nowNs)() - BigInt(rollupDays) * DAY_NS;
+        const rollups = await this.#o.store.pruneRollups(rollupCutoff, this.#abort.signal);
+        if (rollups > 0) this.#o.logger.info({ rollups, days: rollupDays }, "retention: pruned rollups");
+      }
       this.#o.onPruned?.(r);
       const level = r.points + r.batches + r.latest > 0 ? "info" : "debug";
       this.#o.logger[level]({ ...r, days: this.#o.days, cutoff: new Date(Number(cutoffNs / 1_000_000n)).toISOString(), ms: Math.round(performance.now() - started) }, "retention: pruned");

@@ -16,21 +16,32 @@ export const storeConfigSchema = z
      * runs, campaigns and agents stay). 0 keeps everything. Checked at start and every hour.
      */
     retentionDays: z.number().int().min(0).max(36_500),
+    /**
+     * Retention in days of the one-minute rollups (embedded file): what long-range bucketed queries read once the raw
+     * points are gone. 0 keeps them for good; otherwise at least retentionDays, which must then be above 0.
+     */
+    rollupRetentionDays: z.number().int().min(0).max(36_500),
     influx: influxConfigSchema,
   })
   .strict()
+  .superRefine((s, ctx) => {
+    if (s.rollupRetentionDays > 0 && (s.retentionDays === 0 || s.rollupRetentionDays < s.retentionDays)) {
+      ctx.addIssue({ code: "custom", path: ["rollupRetentionDays"], message: `rollupRetentionDays (${s.rollupRetentionDays}) must be 0 (keep) or at least retentionDays (${s.retentionDays === 0 ? "0: raw points kept for good" : s.retentionDays})` });
+    }
+  })
   // why: "when" runs the cross-field checks even when other keys failed, so every problem is reported at once.
   .superRefine(checkInfluxTargets, { when: (p) => typeof (p.value as { influx?: unknown })?.influx === "object" });
 
 export type StoreConfig = z.infer<typeof storeConfigSchema>;
 
 export function storeDefaults(): Record<string, unknown> {
-  return { kind: "embedded", path: "eastwest-data/eastwest.db", retentionDays: 0, influx: influxDefaults() };
+  return { kind: "embedded", path: "eastwest-data/eastwest.db", retentionDays: 0, rollupRetentionDays: 0, influx: influxDefaults() };
 }
 
 export const STORE_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_STORE_KIND", path: ["store", "kind"], type: "string" },
   { name: "EASTWEST_STORE_PATH", path: ["store", "path"], type: "string" },
   { name: "EASTWEST_STORE_RETENTION_DAYS", path: ["store", "retentionDays"], type: "number" },
+  { name: "EASTWEST_STORE_ROLLUP_RETENTION_DAYS", path: ["store", "rollupRetentionDays"], type: "number" },
   ...INFLUX_ENV,
 ];

@@ -67,5 +67,7 @@ export interface PointStore<S = unknown> {
    * file: compact.ts); stops early when signal aborts. Absent: nothing to pack.
    */
   compact?(cutoffNs: bigint, floor: bigint, signal?: AbortSignal): Promise<Compacted>;
+  /** Removes one-minute rollups whose every minute is older than beforeNs; resolves how many. Absent: none kept. */
+  pruneRollups?(beforeNs: bigint, signal?: AbortSignal): Promise<number>;
   close(): Promise<void>;
 }

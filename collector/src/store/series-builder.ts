@@ -22,7 +22,26 @@ export interface Segment {
 }
 
 type Row = { timeNs: bigint; seg: Segment; i: number };
-type Acc = { sum: number; n: number; numeric: boolean; last: FieldValue };
+
+/** What one minute of one field holds (a rollup's, embedded/rollup.ts; or one point's). */
+export interface FieldMinute {
+  n: number;
+  last: FieldValue;
+  /** Numeric fields only (else undefined). */
+  min?: number | bigint;
+  max?: number | bigint;
+  sum?: number;
+}
+
+/** One minute of one series: its points' count, the time of the last, and per field what it holds. */
+export interface Minute {
+  start: bigint;
+  n: number;
+  lastNs: bigint;
+  fields: Map<string, FieldMinute>;
+}
+
+type Acc = { sum: number; n: number; numeric: boolean; last: FieldValue; min: number | bigint | undefined; max: number | bigint | undefined };
 
 /** Start of the epoch-aligned bucket holding timeNs (floor division, also before 1970). */
 export function bucketStart(timeNs: bigint, everyNs: bigint): bigint {
@@ -85,6 +104,30 @@ export class SeriesBuilder {
     for (const [name, j] of this.#indexOf(seg)) accumulate(this.#accs, name, (seg.columns[j] as ArrayLike<FieldValue>)[i] as FieldValue);
   }
 
+  /**
+   * Adds one minute of a rollup (bucketed builds only; every must be a whole number of minutes): at the time of the
+   * minute's last point, in ascending time with the other points and minutes.
+   */
+  addMinute(m: Minute): void {
+    if (this.#truncated) return;
+    const everyNs = this.#opts.everyNs;
+    if (everyNs === undefined) throw new Error("series builder: a rollup minute in a raw build");
+    const bucket = bucketStart(m.lastNs, everyNs);
+    if (this.#bucket !== bucket) {
+      this.#flush();
+      if (this.#atLimit()) {
+        this.#truncated = true;
+        return;
+      }
+      this.#bucket = bucket;
+    }
+    for (const [name, fm] of m.fields) {
+      if (this.#wanted !== undefined && !this.#wanted.has(name)) continue;
+      this.#seen.add(name);
+      merge(this.#accs, name, fm);
+    }
+  }
+
   finish(): Series {
     this.#flush();
     const names = this.#opts.fields ?? [...this.#seen].sort();
@@ -128,16 +171,16 @@ export class SeriesBuilder {
 
   #flush(): void {
     if (this.#bucket === undefined) return;
-    const mean = (this.#opts.aggregate ?? "mean") === "mean";
+    const agg = this.#opts.aggregate ?? "mean";
     const names: string[] = [];
     const columns: FieldValue[][] = [];
     for (const [name, acc] of this.#accs) {
-      if (!mean) {
+      if (agg === "last") {
         names.push(name);
         columns.push([acc.last]);
       } else if (acc.numeric) {
         names.push(name);
-        columns.push([acc.sum / acc.n]);
+        columns.push([agg === "mean" ? acc.sum / acc.n : ((agg === "min" ? acc.min : acc.max) as number | bigint)]);
       }
     }
     this.#rows.push({ timeNs: this.#bucket, seg: { names, columns }, i: 0 });
@@ -148,13 +191,23 @@ export class SeriesBuilder {
 
 function accumulate(accs: Map<string, Acc>, name: string, value: FieldValue): void {
   const numeric = typeof value === "number" || typeof value === "bigint";
+  merge(accs, name, numeric ? { n: 1, last: value, sum: Number(value), min: value, max: value } : { n: 1, last: value });
+}
+
+/** Adds a part of a bucket: one point, or one minute of a rollup (its count, sum, min, max and last). */
+function merge(accs: Map<string, Acc>, name: string, m: FieldMinute): void {
+  const numeric = m.sum !== undefined;
   const acc = accs.get(name);
   if (acc === undefined) {
-    accs.set(name, { sum: numeric ? Number(value) : 0, n: 1, numeric, last: value });
+    accs.set(name, { sum: m.sum ?? 0, n: m.n, numeric, last: m.last, min: m.min, max: m.max });
     return;
   }
   acc.numeric &&= numeric;
-  if (numeric) acc.sum += Number(value);
-  acc.n += 1;
-  acc.last = value;
+  if (acc.numeric) {
+    acc.sum += m.sum as number;
+    if ((m.min as number | bigint) < (acc.min as number | bigint)) acc.min = m.min;
+    if ((m.max as number | bigint) > (acc.max as number | bigint)) acc.max = m.max;
+  }
+  acc.n += m.n;
+  acc.last = m.last;
 }

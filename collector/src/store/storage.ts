@@ -91,6 +91,10 @@ export class Storage<S = unknown> implements Store {
     return (await this.points.compact?.(cutoffNs, floor, signal)) ?? { points: 0, chunks: 0 };
   }
 
+  async pruneRollups(beforeNs: bigint, signal?: AbortSignal): Promise<number> {
+    return (await this.points.pruneRollups?.(beforeNs, signal)) ?? 0;
+  }
+
   query(q: SeriesQuery): Promise<Series[]> {
     return this.points.query(q);
   }

@@ -38,7 +38,7 @@ export type WriteOutcome =
   | { kind: "retryable"; afterMs: number; reason: string }
   | { kind: "rejected"; reason: string };
 
-export type Aggregate = "mean" | "last";
+export type Aggregate = "mean" | "last" | "min" | "max";
 
 /** Points of one measurement over a closed time range [fromNs, toNs]. */
 export interface SeriesQuery {
@@ -192,6 +192,8 @@ export interface Store extends LedgerRecords {
   prune(beforeNs: bigint, signal?: AbortSignal): Promise<PruneResult>;
   /** Packs points older than cutoffNs, and read by every sink (log positions at or below floor), into compact chunks. */
   compact(cutoffNs: bigint, floor: bigint, signal?: AbortSignal): Promise<Compacted>;
+  /** Retention of the one-minute rollups (store.rollupRetentionDays): removes those older than beforeNs; resolves how many. */
+  pruneRollups(beforeNs: bigint, signal?: AbortSignal): Promise<number>;
   query(q: SeriesQuery): Promise<Series[]>;
   latest(q: LatestQuery): Promise<LatestRow[]>;
   close(): Promise<void>;

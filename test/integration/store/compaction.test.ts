@@ -30,13 +30,18 @@ const QUERIES: SeriesQuery[] = [
   { measurement: "netdev", fromNs: T0, toNs: T0 + 900n * S, everyNs: 60n * S },
   { measurement: "netdev", fromNs: T0, toNs: T0 + 900n * S, everyNs: 60n * S, aggregate: "last", limit: 7 },
   { measurement: "tcp", fromNs: T0 + 1n, toNs: T0 + 700n * S, limit: 400 },
+  { measurement: "cpu", fromNs: T0 + 59_500_000_000n, toNs: T0 + 650_250_000_000n, everyNs: 120n * S, aggregate: "min" },
+  { measurement: "cpu", fromNs: T0 + 59_500_000_000n, toNs: T0 + 650_250_000_000n, everyNs: 60n * S, aggregate: "max", tags: { cpu: "cpu1" } },
+  { measurement: "netdev", fromNs: T0 + 30n * S, toNs: T0 + 3000n * S, everyNs: 300n * S, aggregate: "last" },
+  { measurement: "odd", fromNs: 0n, toNs: NO_FLOOR, everyNs: 60n * S },
   { measurement: "odd", fromNs: 0n, toNs: NO_FLOOR },
 ];
 
+/** Every query's answer, as text; means of floats to 12 significant digits (rollups sum in another order). */
 async function answers(store: EmbeddedStore): Promise<string> {
   const all = [];
   for (const q of QUERIES) all.push(await store.query(q));
-  return JSON.stringify(all, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : typeof v === "number" && Object.is(v, -0) ? "-0" : v));
+  return JSON.stringify(all, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : typeof v === "number" && Object.is(v, -0) ? "-0" : typeof v === "number" ? Number(v.toPrecision(12)) : v));
 }
 
 function usedBytes(path: string): number {
@@ -146,6 +151,36 @@ describe("embedded store: compaction into chunks", function () {
     for (const [name, h] of [["counters and states", counters], ["with rates and shares", all]] as const) {
       assert.ok(h.packed <= 2, `${name}: ${h.packed} B/value`);
       assert.ok(h.packed < h.rows / 6, `${name}: packed ${h.packed}, rows ${h.rows} B/value`);
+    }
+  });
+
+  it("answers minute buckets from rollups once the raw points are gone; rollup retention removes them", async () => {
+    const path = join(dir.path, "rollups.db");
+    const store = new EmbeddedStore(path);
+    await store.open();
+    try {
+      const r = rng(9);
+      const state = new Map<string, bigint>();
+      await writeAll(store, "h1", Array.from({ length: 700 }, (_, s) => hostSecond("h1", s, r, state)));
+      const q = (everyNs?: bigint, aggregate?: SeriesQuery["aggregate"]) => store.query({ measurement: "cpu", fromNs: T0, toNs: T0 + 700n * S, tags: { cpu: "cpu0" }, everyNs, aggregate });
+      const text = (x: unknown) => JSON.stringify(x, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : typeof v === "number" ? Number(v.toPrecision(12)) : v));
+      const before = { mean: text(await q(60n * S)), max: text(await q(300n * S, "max")), last: text(await q(120n * S, "last")) };
+      await store.compact(T0 + 700n * S, NO_FLOOR);
+      // raw retention takes the first two windows' chunks (their last points are before the cut-off)
+      const pruned = await store.prune(T0 + 2n * WINDOW_NS);
+      assert.equal(pruned.points, 2 * 300 * 13);
+      const raw = await q();
+      assert.ok((raw[0]?.values[0]?.[0] as bigint) >= T0 + 2n * WINDOW_NS, "no raw point before the cut-off");
+      assert.equal(text(await q(60n * S)), before.mean);
+      assert.equal(text(await q(300n * S, "max")), before.max);
+      assert.equal(text(await q(120n * S, "last")), before.last);
+      // rollup retention: the first window's minutes go (its last minute starts before the cut-off)
+      assert.equal(await store.pruneRollups(T0 + WINDOW_NS), 13);
+      const after = await q(60n * S);
+      assert.equal(after[0]?.values[0]?.[0], T0 + WINDOW_NS);
+      assert.equal(after[0]?.values.length, 7, "minutes 5..9 from rollups, 10..11 from the head");
+    } finally {
+      await store.close();
     }
   });
 

@@ -1,5 +1,6 @@
 // Compaction of the embedded store: moves points from the head (the points table, one row per point) into chunks
-// (chunk.ts), one per series and field set per aligned window of WINDOW_NS. A window is compacted once it is complete
+// (chunk.ts), one per series and field set per aligned window of WINDOW_NS, each with its one-minute rollup
+// (rollup.ts). A window is compacted once it is complete
 // (its end older than the cut-off the caller gives) and only as far as the point log's readers (the sinks) have read:
 // rows above `floor` stay in the head, and so does the newest row of the table, so that log positions never go back
 // (log.ts). One window of one measurement per transaction, with the event loop free in between; every step is
@@ -10,6 +11,7 @@ import type { FieldValue } from "@eastwest/common";
 import { decodeNames } from "../codec.ts";
 import { parseTyped } from "../json.ts";
 import { encodeChunk } from "./chunk.ts";
+import { rollupOf } from "./rollup.ts";
 import type { Compacted } from "../types.ts";
 import type { Conn } from "./file.ts";
 import { tx } from "./prune.ts";
@@ -26,6 +28,9 @@ const SQL = {
     "WHERE measurement_id = ? AND time_ns >= ? AND time_ns < ? AND rowid <= ?",
   remove: "DELETE FROM points WHERE measurement_id = ? AND time_ns >= ? AND time_ns < ? AND rowid <= ?",
   insert: "INSERT INTO chunks (measurement_id, series_id, fieldset_id, start_ns, end_ns, n, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  rollup: "INSERT INTO rollups (measurement_id, series_id, fieldset_id, start_ns, end_ns, data) VALUES (?, ?, ?, ?, ?, ?)",
+  internFieldset: "INSERT INTO fieldsets (names) VALUES (?) ON CONFLICT DO NOTHING",
+  fieldsetId: "SELECT id FROM fieldsets WHERE names = ?",
   fieldset: "SELECT names FROM fieldsets WHERE id = ?",
 } as const;
 
@@ -91,6 +96,9 @@ export class CompactSteps {
         const times = g.rows.map((r) => r.time);
         const data = encodeChunk({ times, columns });
         insert.run(measurementId, g.series, g.fieldset, times[0] as bigint, times[times.length - 1] as bigint, times.length, data);
+        const r = rollupOf(names, { times, columns });
+        const minutes = r.chunk.times;
+        this.#c.stmt(SQL.rollup).run(measurementId, g.series, this.#fieldsetOf(r.names), minutes[0] as bigint, minutes[minutes.length - 1] as bigint, encodeChunk(r.chunk));
         done.points += times.length;
         done.chunks++;
       }
@@ -98,6 +106,13 @@ export class CompactSteps {
       if (removed !== done.points) throw new Error(`compaction: ${done.points} points packed but ${removed} rows removed`);
       return done;
     });
+  }
+
+  /** The id of a field set (a rollup's column names), added when new. */
+  #fieldsetOf(names: readonly string[]): bigint {
+    const text = JSON.stringify(names);
+    this.#c.stmt(SQL.internFieldset).run(text);
+    return BigInt(this.#c.stmt(SQL.fieldsetId).get(text)?.id as bigint);
   }
 
   #namesOf(id: bigint): string[] {

@@ -100,6 +100,15 @@ export class EmbeddedPoints implements PointStore<PreparedPoint[]>, PointLog {
     return done;
   }
 
+  /** Removes rollups whose last minute starts before beforeNs, in small transactions; stops early when signal aborts. */
+  async pruneRollups(beforeNs: bigint, signal?: AbortSignal): Promise<number> {
+    let done = 0;
+    for (const id of runOn(this.#open, "prune", (o) => o.prune.measurementIds())) {
+      done += await inChunks(() => runOn(this.#open, "prune", (o) => o.prune.rollups(id, beforeNs)), signal);
+    }
+    return done;
+  }
+
   /**
    * Packs every complete window (compact.ts) that ends at or before cutoffNs, as far as floor, one window of one
    * measurement per transaction with the event loop free in between; stops early, with what it packed so far, when

@@ -18,6 +18,7 @@ const SQL = {
   points: "DELETE FROM points WHERE rowid IN (SELECT rowid FROM points WHERE measurement_id = ? AND time_ns < ? LIMIT ?)",
   latest: "DELETE FROM latest WHERE time_ns < ?",
   oldChunks: "SELECT rowid, n FROM chunks WHERE measurement_id = ? AND end_ns < ? LIMIT ?",
+  rollups: "DELETE FROM rollups WHERE rowid IN (SELECT rowid FROM rollups WHERE measurement_id = ? AND end_ns < ? LIMIT ?)",
   chunk: "DELETE FROM chunks WHERE rowid = ?",
   oldBatches:
     "SELECT b.agent_id AS agent_id, max(b.seq) AS through, (SELECT max(seq) FROM batches WHERE agent_id = b.agent_id) AS highest " +
@@ -78,6 +79,11 @@ export class PointPruneSteps {
       }
       return done;
     });
+  }
+
+  /** Removes up to PRUNE_CHUNK rollups of one measurement whose last minute starts before beforeNs. */
+  rollups(measurementId: bigint, beforeNs: bigint): number {
+    return tx(this.#c.db, () => Number(this.#c.stmt(SQL.rollups).run(measurementId, beforeNs, PRUNE_CHUNK).changes));
   }
 
   latest(beforeNs: bigint): number {

@@ -4,7 +4,8 @@ import type { FieldValue } from "@eastwest/common";
 import { decodeFields, decodeNames, tagsMatch } from "../codec.ts";
 import { parseTyped } from "../json.ts";
 import { decodeChunk } from "./chunk.ts";
-import { SeriesBuilder, type Segment } from "../series-builder.ts";
+import { MINUTE_NS, minuteOf, minutesOf } from "./rollup.ts";
+import { SeriesBuilder, type Minute, type Segment } from "../series-builder.ts";
 import type { LatestQuery, LatestRow, Series, SeriesQuery } from "../types.ts";
 
 const SQL = {
@@ -25,16 +26,23 @@ const SQL = {
     "WHERE s.measurement = ? ORDER BY s.tag_key",
   fieldset: "SELECT names FROM fieldsets WHERE id = ?",
   chunks:
-    "SELECT series_id, fieldset_id, data FROM chunks " +
+    "SELECT series_id, fieldset_id, start_ns, end_ns, data FROM chunks " +
     "WHERE measurement_id = (SELECT id FROM measurements WHERE name = ?) AND end_ns >= ? AND start_ns <= ? ORDER BY start_ns",
   chunksOfSeries:
-    "SELECT series_id, fieldset_id, data FROM chunks " +
+    "SELECT series_id, fieldset_id, start_ns, end_ns, data FROM chunks " +
+    "WHERE measurement_id = (SELECT id FROM measurements WHERE name = ?) AND end_ns >= ? AND start_ns <= ? " +
+    "AND series_id IN (SELECT value FROM json_each(?)) ORDER BY start_ns",
+  rollups:
+    "SELECT series_id, fieldset_id, data FROM rollups " +
+    "WHERE measurement_id = (SELECT id FROM measurements WHERE name = ?) AND end_ns >= ? AND start_ns <= ? ORDER BY start_ns",
+  rollupsOfSeries:
+    "SELECT series_id, fieldset_id, data FROM rollups " +
     "WHERE measurement_id = (SELECT id FROM measurements WHERE name = ?) AND end_ns >= ? AND start_ns <= ? " +
     "AND series_id IN (SELECT value FROM json_each(?)) ORDER BY start_ns",
 } as const;
 
-/** A point of a series: the i-th of a segment (a chunk's columns, or a head row's values). */
-type Point = { timeNs: bigint; seg: Segment; i: number };
+/** A point of a series (the i-th of a segment: a chunk's columns, or a head row's values), or a rollup's minute. */
+type Point = { timeNs: bigint; seg: Segment; i: number; minute?: undefined } | { timeNs: bigint; minute: Minute };
 
 export class Reader {
   readonly #stmts: Record<keyof typeof SQL, StatementSync>;
@@ -51,6 +59,8 @@ export class Reader {
       fieldset: db.prepare(SQL.fieldset),
       chunks: db.prepare(SQL.chunks),
       chunksOfSeries: db.prepare(SQL.chunksOfSeries),
+      rollups: db.prepare(SQL.rollups),
+      rollupsOfSeries: db.prepare(SQL.rollupsOfSeries),
     };
   }
 
@@ -66,7 +76,7 @@ export class Reader {
     }
     if (builders.size === 0) return [];
     const all = builders.size === total;
-    const packed = this.#packed(q, builders, all);
+    const packed = minuteBuckets(q) ? this.#rolled(q, builders, all) : this.#packed(q, builders, all);
     const rows = all
       ? this.#stmts.points.iterate(q.measurement, q.fromNs, q.toNs)
       : this.#stmts.pointsOfSeries.iterate(q.measurement, q.fromNs, q.toNs, idList(builders.keys()));
@@ -94,7 +104,8 @@ export class Reader {
         const builder = builders.get(id) as SeriesBuilder;
         list.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
         for (const p of list) {
-          builder.addAt(p.timeNs, p.seg, p.i);
+          if (p.minute === undefined) builder.addAt(p.timeNs, p.seg, p.i);
+          else builder.addMinute(p.minute);
           if (builder.full) break;
         }
       }
@@ -107,13 +118,53 @@ export class Reader {
     return out;
   }
 
-  /** The points of the query's range held in chunks, by series id. */
-  #packed(q: SeriesQuery, builders: ReadonlyMap<bigint, SeriesBuilder>, all: boolean): Map<bigint, Point[]> {
-    const out = new Map<bigint, Point[]>();
+  /**
+   * For buckets of whole minutes: the rollups' minutes that lie wholly in the range, and the chunks' points in the
+   * range's partial minutes at either end, by series id. An end minute whose points are gone (raw retention) comes
+   * from its rollup whole.
+   */
+  #rolled(q: SeriesQuery, builders: ReadonlyMap<bigint, SeriesBuilder>, all: boolean): Map<bigint, Point[]> {
+    const first = minuteOf(q.fromNs - 1n) + MINUTE_NS; // the first minute starting at or after fromNs
+    const last = minuteOf(q.toNs + 1n) - MINUTE_NS; // the last minute ending at or before toNs
+    if (first > last) return this.#packed(q, builders, all);
+    const covered = new Map<bigint, Array<[bigint, bigint]>>();
+    const out = this.#packed({ ...q, toNs: first - 1n }, builders, all, new Map(), covered);
+    this.#packed({ ...q, fromNs: last + MINUTE_NS }, builders, all, out, covered);
+    const rows = all
+      ? this.#stmts.rollups.iterate(q.measurement, q.fromNs - MINUTE_NS, q.toNs)
+      : this.#stmts.rollupsOfSeries.iterate(q.measurement, q.fromNs - MINUTE_NS, q.toNs, idList(builders.keys()));
+    for (const row of rows) {
+      const id = row.series_id as bigint;
+      if (!builders.has(id)) continue;
+      for (const m of minutesOf(this.#names(row.fieldset_id as bigint), decodeChunk(row.data as Uint8Array))) {
+        const inside = m.start >= first && m.start <= last;
+        const end = m.start < first ? m.start + MINUTE_NS > q.fromNs : m.start <= q.toNs;
+        const raw = (covered.get(id) ?? []).some(([s, e]) => s < m.start + MINUTE_NS && e >= m.start);
+        if (!inside && !(end && !raw)) continue;
+        let list = out.get(id);
+        if (list === undefined) out.set(id, (list = []));
+        list.push({ timeNs: m.lastNs, minute: m });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The points of the query's range held in chunks, by series id, added to `out`; `covered` (when given) gets each
+   * series' chunk spans that intersect the range.
+   */
+  #packed(q: SeriesQuery, builders: ReadonlyMap<bigint, SeriesBuilder>, all: boolean, out = new Map<bigint, Point[]>(), covered?: Map<bigint, Array<[bigint, bigint]>>): Map<bigint, Point[]> {
+    if (q.fromNs > q.toNs) return out;
     const rows = all
       ? this.#stmts.chunks.iterate(q.measurement, q.fromNs, q.toNs)
       : this.#stmts.chunksOfSeries.iterate(q.measurement, q.fromNs, q.toNs, idList(builders.keys()));
     for (const row of rows) {
+      if (covered !== undefined) {
+        const id = row.series_id as bigint;
+        let spans = covered.get(id);
+        if (spans === undefined) covered.set(id, (spans = []));
+        spans.push([row.start_ns as bigint, row.end_ns as bigint]);
+      }
       const id = row.series_id as bigint;
       if (!builders.has(id)) continue;
       const names = this.#names(row.fieldset_id as bigint);
@@ -161,6 +212,11 @@ export class Reader {
     }
     return names;
   }
+}
+
+/** Buckets of whole minutes: one-minute rollups can answer them. */
+function minuteBuckets(q: SeriesQuery): boolean {
+  return q.everyNs !== undefined && q.everyNs > 0n && q.everyNs % MINUTE_NS === 0n;
 }
 
 function idList(ids: Iterable<bigint>): string {

@@ -10,6 +10,8 @@
 //          Row ids are the point log's positions (log.ts).
 // chunks   the compacted past: per series and field set, the points of one aligned
 //          window (compact.ts) packed by chunk.ts; indexed by (measurement_id, end_ns).
+// rollups  per chunk, its points' one-minute aggregates (rollup.ts), packed the same way;
+//          kept for store.rollupRetentionDays; indexed by (measurement_id, end_ns).
 // latest   the newest point per series, kept in step with points.
 // pruned   per agent, the highest seq whose batch row retention removed: seqs up
 //          to it count as stored (a resend is a duplicate, never a gap).
@@ -23,7 +25,7 @@ import { StoreError } from "../types.ts";
 /**
  * Bumped on every layout change; stored in PRAGMA user_version. Older layouts
  * are upgraded on open (1 -> 2 adds the pruned table and batches_by_received;
- * 2 -> 3 adds the sessions table; 3 -> 4 adds the chunks table, and the points
+ * 2 -> 3 adds the sessions table; 3 -> 4 adds the chunks and rollups tables, and the points
  * already stored are compacted into it by the collector's compaction loop);
  * a newer one is refused.
  */
@@ -71,6 +73,15 @@ CREATE TABLE IF NOT EXISTS chunks (
   data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_time ON chunks (measurement_id, end_ns);
+CREATE TABLE IF NOT EXISTS rollups (
+  measurement_id INTEGER NOT NULL,
+  series_id INTEGER NOT NULL,
+  fieldset_id INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  end_ns INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rollups_by_time ON rollups (measurement_id, end_ns);
 CREATE TABLE IF NOT EXISTS latest (
   series_id INTEGER PRIMARY KEY,
   time_ns INTEGER NOT NULL,

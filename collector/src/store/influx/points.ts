@@ -127,6 +127,10 @@ export class InfluxPoints<S> implements PointStore<S> {
     return (await this.#o.local.compact?.(cutoffNs, floor, signal)) ?? { points: 0, chunks: 0 };
   }
 
+  async pruneRollups(beforeNs: bigint, signal?: AbortSignal): Promise<number> {
+    return (await this.#o.local.pruneRollups?.(beforeNs, signal)) ?? 0;
+  }
+
   /** Answered by the local store, which holds every point InfluxDB was sent and took. */
   query(q: SeriesQuery): Promise<Series[]> {
     return this.#o.local.query(q);
