@@ -42,8 +42,9 @@ export function rollupOf(names: readonly string[], c: Chunk): { names: string[];
       if (!numericCol[j]) return;
       let min = col[i] as number | bigint;
       let max = min;
-      let sum = 0;
-      for (let p = i; p < end; p++) {
+      // why: starting from the first value (not 0) keeps a lone -0's sum -0, as a mean of the points gives
+      let sum = Number(min);
+      for (let p = i + 1; p < end; p++) {
         const v = col[p] as number | bigint;
         if (less(v, min)) min = v;
         if (less(max, v)) max = v;
