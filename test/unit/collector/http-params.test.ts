@@ -47,12 +47,13 @@ describe("http query parameters", () => {
   });
 
   it("explains bad times, fields, tags, every, agg and limit, all at once", () => {
-    const e = seriesError("measurement=eastwest_sampler&from=yesterday&field=bogus&tag.iface=x&every=0s&agg=max&limit=0&x=1");
-    for (const part of [/from: "yesterday"/, /unknown field "bogus"/, /unknown tag "iface"/, /every must be positive/, /agg must be mean or last/, /limit must be/, /unknown parameter "x"/]) {
+    const e = seriesError("measurement=eastwest_sampler&from=yesterday&field=bogus&tag.iface=x&every=0s&agg=median&limit=0&x=1");
+    for (const part of [/from: "yesterday"/, /unknown field "bogus"/, /unknown tag "iface"/, /every must be positive/, /agg must be mean, last, min or max, not "median"/, /limit must be/, /unknown parameter "x"/]) {
       assert.match(e, part);
     }
     assert.match(seriesError("measurement=eastwest_sampler&from=now&to=-1h"), /from is after to/);
     assert.match(seriesError("measurement=eastwest_sampler&agg=mean"), /agg needs every/);
+    assert.equal(seriesError("measurement=eastwest_sampler&agg=max"), "agg needs every");
     assert.match(seriesError("measurement=eastwest_sampler&from=-1000d&every=1ns"), /more than 1000000 buckets/);
   });
 
