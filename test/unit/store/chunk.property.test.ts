@@ -70,6 +70,21 @@ describe("store chunk codec", () => {
     assert.ok(size(shares) * 2 < size(full), `2 places ${size(shares)} B, full precision ${size(full)} B`);
   });
 
+  it("decodes only the columns asked for, skipping the others by their length", () => {
+    fc.assert(
+      fc.property(chunk, fc.func(fc.boolean()), (c, pick) => {
+        const want = (j: number) => pick(j) as boolean;
+        const back = decodeChunk(encodeChunk(c), want);
+        assert.deepEqual(back.times, c.times);
+        c.columns.forEach((col, j) => {
+          if (!want(j)) assert.deepEqual(back.columns[j], []);
+          else col.forEach((v, i) => assert.ok(same(back.columns[j]?.[i] as FieldValue, v), `column ${j} row ${i}`));
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("a steady 1 Hz counter takes under a byte per value", () => {
     const n = 300;
     const t0 = 1_800_000_000n * S;

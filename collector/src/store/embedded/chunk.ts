@@ -5,7 +5,7 @@
 //   header   format byte (1), point count, column count (unsigned LEB128 varints)
 //   times    the first time as a zigzag varint, then each delta-of-delta (the change in the step) as a zigzag varint:
 //            a steady 1 Hz series writes one 0 byte per point
-//   columns  per field, a kind byte, then its values:
+//   columns  per field, a kind byte, its length in bytes (a reader skips the columns it does not need), then its values:
 //            INT   (every value an integer within +-2^50) first value, the delta-of-deltas' greatest common divisor,
 //                  then each delta-of-delta divided by it, as varints: a counter that grows at a steady rate (or in
 //                  steady units, like CPU time in 10 ms ticks) writes one small byte per point
@@ -197,18 +197,24 @@ export function encodeChunk(c: Chunk): Uint8Array {
   for (const column of c.columns) {
     if (column.length !== n) throw new TypeError(`chunk: a column of ${column.length} values for ${n} times`);
     const kind = kindOf(column);
+    const body = new Out();
+    if (kind === KIND.INT) writeInts(body, column);
+    else if (kind === KIND.BIG) writeBigs(body, column);
+    else if (kind === KIND.FLOAT) writeFloats(body, column);
+    else if (kind === KIND.DECIMAL) writeDecimals(body, column);
+    else writeJson(body, column);
     out.byte(kind);
-    if (kind === KIND.INT) writeInts(out, column);
-    else if (kind === KIND.BIG) writeBigs(out, column);
-    else if (kind === KIND.FLOAT) writeFloats(out, column);
-    else if (kind === KIND.DECIMAL) writeDecimals(out, column);
-    else writeJson(out, column);
+    out.uvar(body.len);
+    out.bytes(body.buf.subarray(0, body.len));
   }
   return deflateRawSync(out.buf.subarray(0, out.len));
 }
 
-/** Unpacks a chunk written by encodeChunk; throws RangeError on bytes it did not write. */
-export function decodeChunk(data: Uint8Array): Chunk {
+/**
+ * Unpacks a chunk written by encodeChunk; throws RangeError on bytes it did not write. With `want`, only the
+ * columns it accepts are decoded (the others are left empty).
+ */
+export function decodeChunk(data: Uint8Array, want?: (column: number) => boolean): Chunk {
   const inp = new In(inflateRawSync(data));
   const format = inp.byte();
   if (format !== FORMAT) throw new RangeError(`chunk: format ${format} (this build reads ${FORMAT})`);
@@ -220,12 +226,21 @@ export function decodeChunk(data: Uint8Array): Chunk {
   const columns: FieldValue[][] = new Array(width);
   for (let j = 0; j < width; j++) {
     const kind = inp.byte();
+    const len = inp.uvar();
+    const end = inp.pos + len;
+    if (end > inp.buf.length) throw new RangeError("chunk: truncated");
+    if (want !== undefined && !want(j)) {
+      inp.pos = end;
+      columns[j] = [];
+      continue;
+    }
     if (kind === KIND.INT) columns[j] = readInts(inp, n);
     else if (kind === KIND.BIG) columns[j] = readTimes(inp, n);
     else if (kind === KIND.FLOAT) columns[j] = readFloats(inp, n);
     else if (kind === KIND.JSON) columns[j] = readJson(inp, n);
     else if (kind === KIND.DECIMAL) columns[j] = readDecimals(inp, n);
     else throw new RangeError(`chunk: column kind ${kind}`);
+    if (inp.pos !== end) throw new RangeError(`chunk: column ${j} is ${len} bytes, read ${inp.pos - (end - len)}`);
   }
   if (inp.pos !== inp.buf.length) throw new RangeError("chunk: trailing bytes");
   return { times, columns };

@@ -155,6 +155,7 @@ export class Reader {
    */
   #packed(q: SeriesQuery, builders: ReadonlyMap<bigint, SeriesBuilder>, all: boolean, out = new Map<bigint, Point[]>(), covered?: Map<bigint, Array<[bigint, bigint]>>): Map<bigint, Point[]> {
     if (q.fromNs > q.toNs) return out;
+    const wanted = q.fields === undefined ? undefined : new Set(q.fields);
     const rows = all
       ? this.#stmts.chunks.iterate(q.measurement, q.fromNs, q.toNs)
       : this.#stmts.chunksOfSeries.iterate(q.measurement, q.fromNs, q.toNs, idList(builders.keys()));
@@ -168,7 +169,7 @@ export class Reader {
       const id = row.series_id as bigint;
       if (!builders.has(id)) continue;
       const names = this.#names(row.fieldset_id as bigint);
-      const { times, columns } = decodeChunk(row.data as Uint8Array);
+      const { times, columns } = decodeChunk(row.data as Uint8Array, wanted === undefined ? undefined : (j) => wanted.has(names[j] as string));
       const seg: Segment = { names, columns };
       let list = out.get(id);
       if (list === undefined) out.set(id, (list = []));
