@@ -71,6 +71,18 @@ export class CompactSteps {
   /** Moves the window's head points with positions at or below floor (and below the newest row) into chunks, in one transaction. */
   window(measurementId: bigint, start: bigint, floor: bigint): Compacted {
     const db = this.#c.db;
+    // why: a compaction commit need not reach the disk at once: lost in a crash, its points are still rows in the
+    // head (one transaction moves them), and the next ingest commit (synchronous=FULL) syncs the WAL it shares
+    db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      return this.#window(measurementId, start, floor);
+    } finally {
+      db.exec("PRAGMA synchronous = FULL");
+    }
+  }
+
+  #window(measurementId: bigint, start: bigint, floor: bigint): Compacted {
+    const db = this.#c.db;
     return tx(db, () => {
       const top = BigInt(this.#c.stmt(SQL.top).get()?.top as bigint);
       const upTo = floor < top ? floor : top - 1n;
