@@ -4,8 +4,9 @@ import type { FieldValue } from "@eastwest/common";
 import { decodeFields, decodeNames, tagsMatch } from "../codec.ts";
 import { parseTyped } from "../json.ts";
 import { decodeChunk } from "./chunk.ts";
+import { Merge } from "./merge.ts";
 import { MINUTE_NS, minuteOf, minutesOf } from "./rollup.ts";
-import { SeriesBuilder, type Minute, type Segment } from "../series-builder.ts";
+import { SeriesBuilder, type Segment } from "../series-builder.ts";
 import type { LatestQuery, LatestRow, Series, SeriesQuery } from "../types.ts";
 
 const SQL = {
@@ -32,17 +33,22 @@ const SQL = {
     "SELECT series_id, fieldset_id, start_ns, end_ns, data FROM chunks " +
     "WHERE measurement_id = (SELECT id FROM measurements WHERE name = ?) AND end_ns >= ? AND start_ns <= ? " +
     "AND series_id IN (SELECT value FROM json_each(?)) ORDER BY start_ns",
+  spans:
+    "SELECT series_id, start_ns, end_ns FROM chunks " +
+    "WHERE measurement_id = (SELECT id FROM measurements WHERE name = ?) AND end_ns >= ? AND start_ns <= ?",
+  spansOfSeries:
+    "SELECT series_id, start_ns, end_ns FROM chunks " +
+    "WHERE measurement_id = (SELECT id FROM measurements WHERE name = ?) AND end_ns >= ? AND start_ns <= ? " +
+    "AND series_id IN (SELECT value FROM json_each(?))",
   rollups:
-    "SELECT series_id, fieldset_id, data FROM rollups " +
+    "SELECT series_id, fieldset_id, start_ns, data FROM rollups " +
     "WHERE measurement_id = (SELECT id FROM measurements WHERE name = ?) AND end_ns >= ? AND start_ns <= ? ORDER BY start_ns",
   rollupsOfSeries:
-    "SELECT series_id, fieldset_id, data FROM rollups " +
+    "SELECT series_id, fieldset_id, start_ns, data FROM rollups " +
     "WHERE measurement_id = (SELECT id FROM measurements WHERE name = ?) AND end_ns >= ? AND start_ns <= ? " +
     "AND series_id IN (SELECT value FROM json_each(?)) ORDER BY start_ns",
 } as const;
 
-/** A point of a series (the i-th of a segment: a chunk's columns, or a head row's values), or a rollup's minute. */
-type Point = { timeNs: bigint; seg: Segment; i: number; minute?: undefined } | { timeNs: bigint; minute: Minute };
 
 export class Reader {
   readonly #stmts: Record<keyof typeof SQL, StatementSync>;
@@ -59,6 +65,8 @@ export class Reader {
       fieldset: db.prepare(SQL.fieldset),
       chunks: db.prepare(SQL.chunks),
       chunksOfSeries: db.prepare(SQL.chunksOfSeries),
+      spans: db.prepare(SQL.spans),
+      spansOfSeries: db.prepare(SQL.spansOfSeries),
       rollups: db.prepare(SQL.rollups),
       rollupsOfSeries: db.prepare(SQL.rollupsOfSeries),
     };
@@ -76,40 +84,29 @@ export class Reader {
     }
     if (builders.size === 0) return [];
     const all = builders.size === total;
-    const packed = minuteBuckets(q) ? this.#rolled(q, builders, all) : this.#packed(q, builders, all);
-    const rows = all
-      ? this.#stmts.points.iterate(q.measurement, q.fromNs, q.toNs)
-      : this.#stmts.pointsOfSeries.iterate(q.measurement, q.fromNs, q.toNs, idList(builders.keys()));
-    if (packed.size === 0) {
-      // the head alone: points stream into the builders in time order
-      let open = builders.size;
-      for (const row of rows) {
-        const builder = builders.get(row.series_id as bigint);
-        if (builder === undefined || builder.full) continue;
-        builder.add(row.time_ns as bigint, this.#fields(row));
-        if (builder.full && --open === 0) break;
-      }
-    } else {
-      // chunks and head: each series' points merged in time order (a stable sort keeps a chunk's ties in its order)
-      for (const row of rows) {
-        const id = row.series_id as bigint;
-        if (!builders.has(id)) continue;
-        let list = packed.get(id);
-        if (list === undefined) packed.set(id, (list = []));
-        const names = this.#names(row.fieldset_id as bigint);
-        const vals = parseTyped(String(row.vals)) as FieldValue[];
-        list.push({ timeNs: row.time_ns as bigint, seg: { names, columns: vals.map((v) => [v]) }, i: 0 });
-      }
-      for (const [id, list] of packed) {
-        const builder = builders.get(id) as SeriesBuilder;
-        list.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
-        for (const p of list) {
-          if (p.minute === undefined) builder.addAt(p.timeNs, p.seg, p.i);
-          else builder.addMinute(p.minute);
-          if (builder.full) break;
-        }
-      }
+    const ids = all ? undefined : idList(builders.keys());
+    const merge = new Merge(builders);
+    // the head first: its rows in the range wait for the chunks and minutes that may come before them
+    const rows = ids === undefined ? this.#stmts.points.iterate(q.measurement, q.fromNs, q.toNs) : this.#stmts.pointsOfSeries.iterate(q.measurement, q.fromNs, q.toNs, ids);
+    for (const row of rows) {
+      const id = row.series_id as bigint;
+      if (!builders.has(id)) continue;
+      const vals = parseTyped(String(row.vals)) as FieldValue[];
+      merge.add(id, { timeNs: row.time_ns as bigint, seg: { names: this.#names(row.fieldset_id as bigint), columns: vals.map((v) => [v]) }, i: 0 });
     }
+    const first = minuteOf(q.fromNs - 1n) + MINUTE_NS; // the first minute starting at or after fromNs
+    const last = minuteOf(q.toNs + 1n) - MINUTE_NS; // the last minute ending at or before toNs
+    if (minuteBuckets(q) && first <= last) {
+      // the range's partial end minutes from the chunks (or their rollups once the points are gone), the whole
+      // minutes in between from the rollups
+      const covered = this.#spans(q, ids);
+      this.#chunks({ ...q, toNs: clamp(first - 1n) }, ids, merge, false);
+      this.#edgeMinute(q, first - MINUTE_NS, ids, covered, merge);
+      this.#minutes(q, first, last, ids, merge);
+      this.#chunks({ ...q, fromNs: clamp(last + MINUTE_NS) }, ids, merge, false);
+      this.#edgeMinute(q, last + MINUTE_NS, ids, covered, merge);
+    } else this.#chunks(q, ids, merge, true);
+    merge.finish();
     const out: Series[] = [];
     for (const builder of builders.values()) {
       const s = builder.finish();
@@ -118,64 +115,68 @@ export class Reader {
     return out;
   }
 
-  /**
-   * For buckets of whole minutes: the rollups' minutes that lie wholly in the range, and the chunks' points in the
-   * range's partial minutes at either end, by series id. An end minute whose points are gone (raw retention) comes
-   * from its rollup whole.
-   */
-  #rolled(q: SeriesQuery, builders: ReadonlyMap<bigint, SeriesBuilder>, all: boolean): Map<bigint, Point[]> {
-    const first = minuteOf(q.fromNs - 1n) + MINUTE_NS; // the first minute starting at or after fromNs
-    const last = minuteOf(q.toNs + 1n) - MINUTE_NS; // the last minute ending at or before toNs
-    if (first > last) return this.#packed(q, builders, all);
-    const covered = new Map<bigint, Array<[bigint, bigint]>>();
-    const out = this.#packed({ ...q, toNs: first - 1n }, builders, all, new Map(), covered);
-    this.#packed({ ...q, fromNs: last + MINUTE_NS }, builders, all, out, covered);
-    const rows = all
-      ? this.#stmts.rollups.iterate(q.measurement, q.fromNs - MINUTE_NS, q.toNs)
-      : this.#stmts.rollupsOfSeries.iterate(q.measurement, q.fromNs - MINUTE_NS, q.toNs, idList(builders.keys()));
-    for (const row of rows) {
-      const id = row.series_id as bigint;
-      if (!builders.has(id)) continue;
-      for (const m of minutesOf(this.#names(row.fieldset_id as bigint), decodeChunk(row.data as Uint8Array))) {
-        const inside = m.start >= first && m.start <= last;
-        const end = m.start < first ? m.start + MINUTE_NS > q.fromNs : m.start <= q.toNs;
-        const raw = (covered.get(id) ?? []).some(([s, e]) => s < m.start + MINUTE_NS && e >= m.start);
-        if (!inside && !(end && !raw)) continue;
-        let list = out.get(id);
-        if (list === undefined) out.set(id, (list = []));
-        list.push({ timeNs: m.lastNs, minute: m });
-      }
-    }
-    return out;
-  }
-
-  /**
-   * The points of the query's range held in chunks, by series id, added to `out`; `covered` (when given) gets each
-   * series' chunk spans that intersect the range.
-   */
-  #packed(q: SeriesQuery, builders: ReadonlyMap<bigint, SeriesBuilder>, all: boolean, out = new Map<bigint, Point[]>(), covered?: Map<bigint, Array<[bigint, bigint]>>): Map<bigint, Point[]> {
-    if (q.fromNs > q.toNs) return out;
+  /** The chunks' points in the range, to the merge; `flush`: each chunk lets what waits before its start go. */
+  #chunks(q: SeriesQuery, ids: string | undefined, merge: Merge, flush: boolean): void {
+    if (q.fromNs > q.toNs) return;
     const wanted = q.fields === undefined ? undefined : new Set(q.fields);
-    const rows = all
-      ? this.#stmts.chunks.iterate(q.measurement, q.fromNs, q.toNs)
-      : this.#stmts.chunksOfSeries.iterate(q.measurement, q.fromNs, q.toNs, idList(builders.keys()));
+    const rows = ids === undefined ? this.#stmts.chunks.iterate(q.measurement, q.fromNs, q.toNs) : this.#stmts.chunksOfSeries.iterate(q.measurement, q.fromNs, q.toNs, ids);
     for (const row of rows) {
-      if (covered !== undefined) {
-        const id = row.series_id as bigint;
-        let spans = covered.get(id);
-        if (spans === undefined) covered.set(id, (spans = []));
-        spans.push([row.start_ns as bigint, row.end_ns as bigint]);
-      }
       const id = row.series_id as bigint;
-      if (!builders.has(id)) continue;
+      if (!merge.wants(id)) continue;
+      if (flush) merge.flushBefore(id, row.start_ns as bigint);
+      if (!merge.wants(id)) continue;
       const names = this.#names(row.fieldset_id as bigint);
       const { times, columns } = decodeChunk(row.data as Uint8Array, wanted === undefined ? undefined : (j) => wanted.has(names[j] as string));
       const seg: Segment = { names, columns };
-      let list = out.get(id);
-      if (list === undefined) out.set(id, (list = []));
       for (let i = 0; i < times.length; i++) {
         const t = times[i] as bigint;
-        if (t >= q.fromNs && t <= q.toNs) list.push({ timeNs: t, seg, i });
+        if (t >= q.fromNs && t <= q.toNs) merge.add(id, { timeNs: t, seg, i });
+      }
+    }
+  }
+
+  /** The rollups' minutes from first to last (whole minutes of the range), to the merge, flushing as they come. */
+  #minutes(q: SeriesQuery, first: bigint, last: bigint, ids: string | undefined, merge: Merge): void {
+    const rows = ids === undefined ? this.#stmts.rollups.iterate(q.measurement, clamp(first), clamp(last)) : this.#stmts.rollupsOfSeries.iterate(q.measurement, clamp(first), clamp(last), ids);
+    for (const row of rows) {
+      const id = row.series_id as bigint;
+      if (!merge.wants(id)) continue;
+      // why: the right end's points (after last) are added after the minutes; nothing may go past them yet
+      const start = row.start_ns as bigint;
+      merge.flushBefore(id, start < last + MINUTE_NS ? start : last + MINUTE_NS);
+      for (const m of minutesOf(this.#names(row.fieldset_id as bigint), decodeChunk(row.data as Uint8Array))) {
+        if (m.start >= first && m.start <= last) merge.add(id, { timeNs: m.lastNs, minute: m });
+      }
+    }
+  }
+
+  /** An end minute of the range whose points are gone (no chunk of its series covers it): its rollup, whole. */
+  #edgeMinute(q: SeriesQuery, minute: bigint, ids: string | undefined, covered: Map<bigint, Array<[bigint, bigint]>>, merge: Merge): void {
+    if (minute + MINUTE_NS <= q.fromNs || minute > q.toNs) return;
+    const at = clamp(minute);
+    const rows = ids === undefined ? this.#stmts.rollups.iterate(q.measurement, at, at) : this.#stmts.rollupsOfSeries.iterate(q.measurement, at, at, ids);
+    for (const row of rows) {
+      const id = row.series_id as bigint;
+      if (!merge.wants(id)) continue;
+      if ((covered.get(id) ?? []).some(([s, e]) => s < minute + MINUTE_NS && e >= minute)) continue;
+      for (const m of minutesOf(this.#names(row.fieldset_id as bigint), decodeChunk(row.data as Uint8Array))) {
+        if (m.start === minute) merge.add(id, { timeNs: m.lastNs, minute: m });
+      }
+    }
+  }
+
+  /** Each series' chunk spans that reach into the range's end minutes. */
+  #spans(q: SeriesQuery, ids: string | undefined): Map<bigint, Array<[bigint, bigint]>> {
+    const out = new Map<bigint, Array<[bigint, bigint]>>();
+    const first = minuteOf(q.fromNs);
+    const last = minuteOf(q.toNs);
+    for (const [from, to] of [[first, first + MINUTE_NS - 1n], [last, last + MINUTE_NS - 1n]] as const) {
+      const rows = ids === undefined ? this.#stmts.spans.iterate(q.measurement, clamp(from), clamp(to)) : this.#stmts.spansOfSeries.iterate(q.measurement, clamp(from), clamp(to), ids);
+      for (const row of rows) {
+        const id = row.series_id as bigint;
+        let list = out.get(id);
+        if (list === undefined) out.set(id, (list = []));
+        list.push([row.start_ns as bigint, row.end_ns as bigint]);
       }
     }
     return out;
@@ -213,6 +214,14 @@ export class Reader {
     }
     return names;
   }
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** A time SQLite can bind: the minute arithmetic near either end of int64 steps outside it. */
+function clamp(t: bigint): bigint {
+  return t < INT64_MIN ? INT64_MIN : t > INT64_MAX ? INT64_MAX : t;
 }
 
 /** Buckets of whole minutes: one-minute rollups can answer them. */
