@@ -35,9 +35,9 @@ describe("agent V8 flags", () => {
   });
 
   it("adds only missing flags, keeps node's own flags and the arguments, and never loops", () => {
-    assert.deepEqual(missingAgentFlags([], {}), ["--single-threaded", "--no-opt"]);
-    assert.deepEqual(missingAgentFlags(["--no-opt", "--single-threaded"], {}), []);
-    assert.deepEqual(missingAgentFlags(["--single-threaded"], {}), ["--no-opt"]);
+    assert.deepEqual(missingAgentFlags([], {}), ["--single-threaded", "--no-opt", "--max-semi-space-size=1"]);
+    assert.deepEqual(missingAgentFlags(["--no-opt", "--max-semi-space-size=1", "--single-threaded"], {}), []);
+    assert.deepEqual(missingAgentFlags(["--single-threaded"], {}), ["--no-opt", "--max-semi-space-size=1"]);
     assert.deepEqual(missingAgentFlags(["--no-opt"], { EASTWEST_AGENT_V8_FLAGS: " --no-opt  --max-lazy " }), ["--max-lazy"]);
     const calls: Array<{ file: string; args: readonly string[]; env: NodeJS.ProcessEnv }> = [];
     const p = (over: Partial<Reexec>): Reexec => ({
@@ -49,9 +49,9 @@ describe("agent V8 flags", () => {
       ...over,
     });
     reexecWithAgentFlags(p({}));
-    assert.deepEqual(calls, [{ file: "/n/node", args: ["/n/node", "--single-threaded", "--no-opt", "--enable-source-maps", "/e/main.ts", "agent", "--id", "x"], env: { KEEP: "1", EASTWEST_AGENT_REEXEC: "1" } }]);
+    assert.deepEqual(calls, [{ file: "/n/node", args: ["/n/node", "--single-threaded", "--no-opt", "--max-semi-space-size=1", "--enable-source-maps", "/e/main.ts", "agent", "--id", "x"], env: { KEEP: "1", EASTWEST_AGENT_REEXEC: "1" } }]);
     reexecWithAgentFlags(p({ env: { EASTWEST_AGENT_REEXEC: "1" } }));
-    reexecWithAgentFlags(p({ execArgv: ["--single-threaded", "--no-opt"] }));
+    reexecWithAgentFlags(p({ execArgv: [...AGENT_V8_FLAGS] }));
     reexecWithAgentFlags(p({ execve: undefined }));
     assert.equal(calls.length, 1);
   });
