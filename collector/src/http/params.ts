@@ -133,11 +133,11 @@ function parseEvery(p: URLSearchParams, problems: string[]): bigint | undefined 
 function parseAggregate(p: URLSearchParams, problems: string[]): Aggregate | undefined {
   const agg = p.get("agg");
   if (agg === null) return undefined;
-  if (agg === "mean" || agg === "last" || agg === "min" || agg === "max") {
+  if (agg === "mean" || agg === "last" || agg === "min" || agg === "max" || agg === "increase") {
     if (!p.has("every")) problems.push("agg needs every");
     return agg;
   }
-  problems.push(`agg must be mean, last, min or max, not "${agg}"`);
+  problems.push(`agg must be mean, last, min, max or increase, not "${agg}"`);
   return undefined;
 }
 

@@ -61,6 +61,8 @@ export class SeriesBuilder {
   #truncated = false;
   #bucket: bigint | undefined;
   #accs = new Map<string, Acc>();
+  /** agg=increase: each numeric field's last value in the previous bucket that had it. */
+  readonly #prevLast = new Map<string, number | bigint>();
 
   constructor(measurement: string, tags: Record<string, string>, opts: BuildOptions) {
     this.#measurement = measurement;
@@ -178,6 +180,14 @@ export class SeriesBuilder {
       if (agg === "last") {
         names.push(name);
         columns.push([acc.last]);
+      } else if (agg === "increase") {
+        if (!acc.numeric) continue;
+        const last = acc.last as number | bigint;
+        const prev = this.#prevLast.get(name);
+        this.#prevLast.set(name, last);
+        if (prev === undefined) continue;
+        names.push(name);
+        columns.push([increase(prev, last)]);
       } else if (acc.numeric) {
         names.push(name);
         columns.push([agg === "mean" ? acc.sum / acc.n : ((agg === "min" ? acc.min : acc.max) as number | bigint)]);
@@ -187,6 +197,16 @@ export class SeriesBuilder {
     this.#bucket = undefined;
     this.#accs = new Map();
   }
+}
+
+/**
+ * A counter's increase from prev to last: their difference, in the counter's type; a counter that went down was
+ * reset, and counted up from 0 to last since (as Prometheus' increase() assumes).
+ */
+function increase(prev: number | bigint, last: number | bigint): number | bigint {
+  if (typeof prev === "bigint" && typeof last === "bigint") return last >= prev ? last - prev : last;
+  const d = Number(last) - Number(prev);
+  return d >= 0 ? d : Number(last);
 }
 
 function accumulate(accs: Map<string, Acc>, name: string, value: FieldValue): void {

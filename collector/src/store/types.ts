@@ -38,7 +38,8 @@ export type WriteOutcome =
   | { kind: "retryable"; afterMs: number; reason: string }
   | { kind: "rejected"; reason: string };
 
-export type Aggregate = "mean" | "last" | "min" | "max";
+/** Per bucket: mean, last, min or max of each field; increase: a counter's last minus its last in the bucket before. */
+export type Aggregate = "mean" | "last" | "min" | "max" | "increase";
 
 /** Points of one measurement over a closed time range [fromNs, toNs]. */
 export interface SeriesQuery {

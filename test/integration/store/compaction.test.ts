@@ -34,6 +34,7 @@ const QUERIES: SeriesQuery[] = [
   { measurement: "cpu", fromNs: T0 + 59_500_000_000n, toNs: T0 + 650_250_000_000n, everyNs: 60n * S, aggregate: "max", tags: { cpu: "cpu1" } },
   { measurement: "netdev", fromNs: T0 + 30n * S, toNs: T0 + 3000n * S, everyNs: 300n * S, aggregate: "last" },
   { measurement: "odd", fromNs: 0n, toNs: NO_FLOOR, everyNs: 60n * S },
+  { measurement: "netdev", fromNs: T0 + 10n * S, toNs: T0 + 900n * S, everyNs: 120n * S, aggregate: "increase", fields: ["rx_bytes_total", "tx_packets_total", "rx_bytes_per_s"] },
   { measurement: "odd", fromNs: 0n, toNs: NO_FLOOR },
 ];
 

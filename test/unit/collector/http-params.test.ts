@@ -48,7 +48,7 @@ describe("http query parameters", () => {
 
   it("explains bad times, fields, tags, every, agg and limit, all at once", () => {
     const e = seriesError("measurement=eastwest_sampler&from=yesterday&field=bogus&tag.iface=x&every=0s&agg=median&limit=0&x=1");
-    for (const part of [/from: "yesterday"/, /unknown field "bogus"/, /unknown tag "iface"/, /every must be positive/, /agg must be mean, last, min or max, not "median"/, /limit must be/, /unknown parameter "x"/]) {
+    for (const part of [/from: "yesterday"/, /unknown field "bogus"/, /unknown tag "iface"/, /every must be positive/, /agg must be mean, last, min, max or increase, not "median"/, /limit must be/, /unknown parameter "x"/]) {
       assert.match(e, part);
     }
     assert.match(seriesError("measurement=eastwest_sampler&from=now&to=-1h"), /from is after to/);

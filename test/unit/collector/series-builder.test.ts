@@ -44,6 +44,23 @@ describe("series builder", () => {
     assert.deepEqual(b.finish().values, [[0n, 2n, "a"]]);
   });
 
+  it("takes min and max per bucket in each value's type", () => {
+    const b = (aggregate: "min" | "max") => {
+      const x = new SeriesBuilder("m", {}, { everyNs: 10n, aggregate });
+      for (const [t, v] of [[0n, 5n], [3n, -2n], [7n, 9n], [12n, 1.5]] as const) x.add(t, { v, s: "x" });
+      return x.finish().values;
+    };
+    assert.deepEqual(b("min"), [[0n, null, -2n], [10n, null, 1.5]]);
+    assert.deepEqual(b("max"), [[0n, null, 9n], [10n, null, 1.5]]);
+  });
+
+  it("gives a counter's increase per bucket: from the bucket before's last, through a reset, none for the first", () => {
+    const b = new SeriesBuilder("m", {}, { everyNs: 10n, aggregate: "increase" });
+    for (const [t, v] of [[0n, 100n], [5n, 110n], [12n, 150n], [25n, 20n], [31n, 45n]] as const) b.add(t, { c: v, f: Number(v) / 2, s: "x" });
+    // columns c, f, s: s is not numeric
+    assert.deepEqual(b.finish().values, [[0n, null, null, null], [10n, 40n, 20, null], [20n, 20n, 10, null], [30n, 25n, 12.5, null]]);
+  });
+
   it("stops at limit and says so only when rows were cut", () => {
     const exact = new SeriesBuilder("m", {}, { limit: 2 });
     exact.add(1n, { x: 1 });
