@@ -17,7 +17,7 @@ const NETDEV_RATES = ["rx_bytes_per_s", "tx_bytes_per_s", "rx_packets_per_s", "t
 const INTERFACES = 50;
 const TICK_NS = 100_000_000n;
 // why: a time_ns near now (> 2^56 ns) is always a 9-byte varint, so it can be rewritten in place.
-const TIME_VARINT_BYTES = 9;
+export const TIME_VARINT_BYTES = 9;
 
 /** netdev points as the agent sends them: 50 interfaces x (points / 50) ticks, 16 counters + 4 rates each. */
 export function netdevPoints(agentId: string, count: number, baseNs: bigint): Point[] {
@@ -33,7 +33,7 @@ export function netdevPoints(agentId: string, count: number, baseNs: bigint): Po
   return out;
 }
 
-function varint(n: bigint): number[] {
+export function varint(n: bigint): number[] {
   const out: number[] = [];
   while (n >= 0x80n) {
     out.push(Number(n & 0x7fn) | 0x80);
@@ -43,7 +43,7 @@ function varint(n: bigint): number[] {
   return out;
 }
 
-function writeVarint9(buf: Buffer, at: number, n: bigint): void {
+export function writeVarint9(buf: Buffer, at: number, n: bigint): void {
   for (let k = 0; k < TIME_VARINT_BYTES; k++) {
     const bits = Number((n >> BigInt(7 * k)) & 0x7fn);
     buf[at + k] = k < TIME_VARINT_BYTES - 1 ? bits | 0x80 : bits;

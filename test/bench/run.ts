@@ -8,6 +8,7 @@ import { ingestBench } from "./ingest.ts";
 import { overheadBench } from "./overhead.ts";
 import { perturbationBench, type Delivery } from "./perturbation.ts";
 import { profileBench } from "./profile-perturbation.ts";
+import { fleetBench } from "./fleet.ts";
 import { storeBench } from "./store.ts";
 import { renderNotes, renderTable, statusRow, type BenchOutcome, type Row } from "./table.ts";
 
@@ -21,6 +22,8 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
                                              (perf record as the agents run it; root; not in the default)
                            e | store         the embedded file: bytes per value and one series' query, rows vs
                                              compacted chunks (not in the default)
+                           f | fleet         N simulated hypervisors at 1 Hz into one collector: values/s acked,
+                                             ack latency, collector CPU and RSS (not in the default)
   --seconds N            (a) measured window (60)
   --warmup-seconds N     warm-up before measuring (5 for a, 2 for b, 10 for c's agents)
   --ingest-seconds N     (b) measured window per server (10)
@@ -38,13 +41,15 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
   --profile-hz N         (d) perf's sampling rate (the run's: 199)
   --profile-call-graph on|off  (d) perf -g (the run's: on)
   --store-hours N        (e) hours of one agent-shaped host at 1 Hz (24)
+  --fleet-sizes LIST     (f) numbers of simulated hosts, comma separated (10,100,1000)
+  --fleet-seconds N      (f) measured window per size (20; after 5 s of warm-up)
   --help
 
 Runs as root may install Debian packages that are missing (prometheus-node-exporter, iperf3) and say so.
 Exit status: 0 when every benchmark produced figures (a MISS is a finding, not a failure), 1 when one failed, 64 on bad flags.`;
 
-type BenchId = "a" | "b" | "c" | "d" | "e";
-const NAMES: Record<string, BenchId> = { a: "a", overhead: "a", b: "b", ingest: "b", c: "c", perturbation: "c", d: "d", profile: "d", e: "e", store: "e" };
+type BenchId = "a" | "b" | "c" | "d" | "e" | "f";
+const NAMES: Record<string, BenchId> = { a: "a", overhead: "a", b: "b", ingest: "b", c: "c", perturbation: "c", d: "d", profile: "d", e: "e", store: "e", f: "f", fleet: "f" };
 
 function parse(argv: string[]) {
   const { values } = parseArgs({
@@ -65,6 +70,8 @@ function parse(argv: string[]) {
       "profile-hz": { type: "string" },
       "profile-call-graph": { type: "string" },
       "store-hours": { type: "string", default: "24" },
+      "fleet-sizes": { type: "string", default: "10,100,1000" },
+      "fleet-seconds": { type: "string", default: "20" },
       help: { type: "boolean", default: false },
     },
   });
@@ -79,7 +86,7 @@ function parse(argv: string[]) {
   for (const name of (values.only ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
     const key = NAMES[name];
     if (key) only.add(key);
-    else problems.push(`--only: unknown benchmark ${JSON.stringify(name)} (a|overhead, b|ingest, c|perturbation, d|profile, e|store)`);
+    else problems.push(`--only: unknown benchmark ${JSON.stringify(name)} (a|overhead, b|ingest, c|perturbation, d|profile, e|store, f|fleet)`);
   }
   const stacks: number[] = [];
   for (const s of (values.stacks ?? "").split(",").map((x) => x.trim())) {
@@ -111,11 +118,14 @@ function parse(argv: string[]) {
     delivery: [...new Set(delivery)],
     profileHz: values["profile-hz"] === undefined ? undefined : Math.floor(num("profile-hz", 1)),
     storeHours: num("store-hours", 0.1),
+    fleetSizes: (values["fleet-sizes"] ?? "").split(",").map((x) => Number(x.trim())),
+    fleetSeconds: num("fleet-seconds", 1),
     profileCallGraph: values["profile-call-graph"] === undefined ? undefined : values["profile-call-graph"] !== "off",
   };
   if (values["profile-call-graph"] !== undefined && !["on", "off"].includes(values["profile-call-graph"])) problems.push(`--profile-call-graph: expected on or off, got ${JSON.stringify(values["profile-call-graph"])}`);
   // why: each interleaved quartet is 4 phases of 2 s, after and before 1.5 s of ramp.
   if (opts.interleavedSeconds > 0 && opts.interleavedSeconds < 11) problems.push(`--interleaved-seconds: expected 0 or >= 11 (one ABBA quartet of 2 s phases plus ramp), got ${opts.interleavedSeconds}`);
+  if (opts.fleetSizes.some((n) => !Number.isInteger(n) || n < 1 || n > 20_000)) problems.push(`--fleet-sizes: expected whole numbers 1..20000 separated by commas, got ${JSON.stringify(values["fleet-sizes"])}`);
   if (only.has("d") && opts.interleavedSeconds === 0) problems.push("(d) needs --interleaved-seconds above 0");
   if (only.has("c") && opts.pairs === 0 && opts.interleavedSeconds === 0) problems.push("(c) needs --pairs or --interleaved-seconds above 0");
   return { opts, problems };
@@ -155,6 +165,7 @@ async function main(): Promise<number> {
     outcomes.push(await guarded("(b) ingest", () => ingestBench(o)));
   }
   if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, warmupS: opts.perturbationWarmupS, interleavedSeconds: opts.interleavedSeconds, stacks: opts.stacks, delivery: opts.delivery, log })));
+  if (opts.only.has("f")) outcomes.push(await guarded("(f) fleet", () => fleetBench({ sizes: opts.fleetSizes, seconds: opts.fleetSeconds, warmupS: 5, log })));
   if (opts.only.has("e")) outcomes.push(await guarded("(e) store", () => storeBench({ hours: opts.storeHours, log })));
   if (opts.only.has("d")) outcomes.push(await guarded("(d) profile", () => profileBench({ interleavedSeconds: opts.interleavedSeconds, hz: opts.profileHz, callGraph: opts.profileCallGraph, log })));
 

@@ -1,0 +1,94 @@
+// (f) fleet: how one collector on the embedded store holds N simulated hypervisors at 1 Hz (fleet-load.ts), N in
+// --fleet-sizes. Per N: a fresh collector process; the values acked per second against the values offered (the
+// reference, measured in the same run); the collector's CPU (% of one core) and RSS; the ack latency p50/p99 from
+// the batch's making (outbox wait included); the store's bytes per value as rows (the run is shorter than a
+// compaction window). The summary row is the largest N measured whose p99 ack latency stayed under 1 s with
+// every batch acked. The NATS path (agents -> JetStream -> 2 collectors) is not measured yet.
+import { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import { tempDir } from "../helpers/procs.ts";
+import { driveFleet, HOST_POINTS, HOST_VALUES, type FleetResult } from "./fleet-load.ts";
+import { onCleanup } from "./host.ts";
+import { ProcessMeter } from "./proc-stat.ts";
+import { startCollector } from "./stack.ts";
+import { fmt, verdict, type BenchOutcome, type Row } from "./table.ts";
+
+const TARGET_HOSTS = 1000;
+const MAX_P99_MS = 1000;
+
+export interface FleetOptions {
+  sizes: number[];
+  seconds: number;
+  warmupS: number;
+  log: (line: string) => void;
+}
+
+function usedBytes(path: string): number {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const n = (sql: string) => Number(Object.values(db.prepare(sql).get() as object)[0]);
+    return (n("PRAGMA page_count") - n("PRAGMA freelist_count")) * n("PRAGMA page_size");
+  } finally {
+    db.close();
+  }
+}
+
+interface Measured {
+  r: FleetResult;
+  cpuPct: number;
+  rssMiB: number;
+  bytesPerValue: number;
+}
+
+async function one(hosts: number, o: FleetOptions): Promise<Measured> {
+  const dir = tempDir("bench-fleet");
+  let col: Awaited<ReturnType<typeof startCollector>> | undefined;
+  const stop = onCleanup(async () => {
+    await col?.proc.kill("SIGKILL");
+    dir.remove();
+  });
+  try {
+    col = await startCollector(dir.path);
+    const meter = new ProcessMeter(col.proc.pid);
+    let lastSample = 0;
+    let started = false;
+    const r = await driveFleet({
+      address: `127.0.0.1:${col.grpcPort}`, hosts, warmupS: o.warmupS, seconds: o.seconds, drainS: 10,
+      onTick: () => {
+        const now = performance.now();
+        if (!started) ((started = true), meter.start(), (lastSample = now));
+        else if (now - lastSample > 1000) (meter.sample(), (lastSample = now));
+      },
+    });
+    const usage = meter.finish();
+    await col.proc.kill("SIGKILL");
+    const bytes = usedBytes(join(dir.path, "collector.db"));
+    return { r, cpuPct: (usage.cpuS / usage.windowS) * 100, rssMiB: usage.rssMaxBytes / 1048576, bytesPerValue: bytes / (r.ackedTotal * HOST_VALUES) };
+  } finally {
+    await stop();
+  }
+}
+
+export async function fleetBench(o: FleetOptions): Promise<BenchOutcome> {
+  const rows: Row[] = [];
+  const held: number[] = [];
+  for (const n of o.sizes) {
+    o.log(`(f) fleet: ${n} hosts at 1 Hz (${HOST_POINTS} points, ${HOST_VALUES} values each), ${o.warmupS} s warm-up + ${o.seconds} s`);
+    const m = await one(n, o);
+    const offered = n * HOST_VALUES;
+    const acked = m.r.ackedPerS * HOST_VALUES;
+    const ok = m.r.latencyP99Ms < MAX_P99_MS && m.r.madeInWindow > 0 && m.r.ackedPerS * o.seconds >= m.r.madeInWindow;
+    if (ok) held.push(n);
+    const b = `(f) fleet ${n}`;
+    rows.push(
+      { bench: b, metric: "values/s acked (vs offered)", value: fmt(acked, 0), reference: fmt(offered, 0), ratio: fmt(acked / offered, 3), target: ">= 0.99", result: verdict(acked / offered >= 0.99) },
+      { bench: b, metric: "ack latency p50 / p99 ms", value: `${fmt(m.r.latencyP50Ms, 0)} / ${fmt(m.r.latencyP99Ms, 0)}`, reference: "", ratio: "", target: `p99 < ${MAX_P99_MS}`, result: verdict(m.r.latencyP99Ms < MAX_P99_MS) },
+      { bench: b, metric: "collector CPU % of a core; RSS MiB (max)", value: `${fmt(m.cpuPct, 0)} %; ${fmt(m.rssMiB, 0)}`, reference: "", ratio: "", target: "-", result: "ok" },
+      { bench: b, metric: "store bytes per value (rows: no compaction yet)", value: fmt(m.bytesPerValue, 1), reference: "", ratio: "", target: "-", result: "ok" },
+    );
+    o.log(`(f) ${n} hosts: ${fmt(acked, 0)} of ${fmt(offered, 0)} values/s acked, p99 ${fmt(m.r.latencyP99Ms, 0)} ms, CPU ${fmt(m.cpuPct, 0)} %, backlog ${m.r.backlog}`);
+  }
+  const best = held.length > 0 ? Math.max(...held) : 0;
+  rows.push({ bench: "(f) fleet", metric: `largest N measured with p99 ack < ${MAX_P99_MS} ms, all acked`, value: fmt(best, 0), reference: fmt(TARGET_HOSTS, 0), ratio: fmt(best / TARGET_HOSTS, 2), target: `>= ${TARGET_HOSTS}`, result: verdict(best >= TARGET_HOSTS) });
+  return { rows, notes: [`(f) sizes ${o.sizes.join(", ")}; one collector process (embedded store, defaults) and the load generator in the bench's process, on this host's cores`] };
+}
