@@ -96,7 +96,11 @@ describe("campaign over the namespace/bridge lab", function () {
     }
     // the lab's agents profile the runs: the finding's figure is the measured checksum term, and the cell shows it appear
     assert.match(csum.text, /offloads became bottleneck at the sender \(sender tx-checksumming [\d.]+ us per packet measured\)/);
-    assert.ok(csum.term_changes.some((t) => t.end === "sender" && t.term === "checksum" && t.from_us === 0 && t.to_us > 0), JSON.stringify(csum.term_changes));
+    // a term change needs the sender profiled with enough samples in both cells' runs; a starved host gives fewer
+    // (cpu-clock samples follow the CPU iperf3 gets), and then the campaign claims no sender term at all
+    const profiled = (i: number) => rec.cells[i]!.runs.some((r) => r.terms?.sender !== undefined);
+    if (profiled(0) && profiled(1)) assert.ok(csum.term_changes.some((t) => t.end === "sender" && t.term === "checksum" && t.from_us === 0 && t.to_us > 0), JSON.stringify(csum.term_changes));
+    else assert.ok(!csum.term_changes.some((t) => t.end === "sender"), `no sender profile with enough samples in one cell, yet: ${JSON.stringify(csum.term_changes)}`);
     process.stderr.write(`      campaign diagnosis: ${rec.diagnosis?.summary}\n${rec.diagnosis?.cells.map((c) => `        ${c.text}`).join("\n")}\n      baseline: ${JSON.stringify(rec.diagnosis?.baselines)}\n`);
     const row = new RegExp(`<tr data-cell="${csum.cell_id}"[\\s\\S]*?</tr>`).exec(html)?.[0] ?? "";
     assert.match(row, /<td class="explanation" data-status="[a-z ]+">[\s\S]*offloads became bottleneck at the sender/);

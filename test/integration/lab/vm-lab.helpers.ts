@@ -38,16 +38,18 @@ export function expectedAgreement(bytesPerPacket: number): number {
 }
 
 /**
- * The receiver's netdev bytes against the bytes that crossed the wire, and what headers make that ratio. iperf3's
- * receiver figure counts only what its process read: a guest starved of CPU ends the test with megabytes still in its
- * socket buffer (measured under a CPU hog: up to 3.4 % of the bytes sent, while netdev stayed within 0.13 % of them),
- * so the wire's reference is iperf3's bytes sent.
+ * The receiver's netdev payload (its bytes less each frame's headers) against what iperf3 moved. When the test ends,
+ * bytes are still in flight: written by the sender but not yet on the wire (its socket buffer), or on the receiver's
+ * NIC but not yet read (its socket buffer; a guest starved of CPU ends with megabytes there). So the payload lies
+ * between what iperf3's receiver read and what its sender wrote (measured under a CPU hog: read 42,558,168 B,
+ * netdev 43,052,118 B, sent 45,350,912 B; and up to 3.4 % above what was read with netdev within 0.13 % of sent).
  */
-export function receiverWire(r: RunResults): { agreement: number; expected: number; detail: string } {
+export function receiverWire(r: RunResults): { ok: boolean; detail: string } {
   const rx = Number(r.server.netdev.bytes?.delta);
-  const sent = r.iperf3.sender_bytes;
   const bpp = Number(r.server.netdev.bytes_per_packet);
-  const agreement = rx / sent;
-  const detail = `receiver netdev ${rx} B, iperf3 sent ${sent} B and read ${r.iperf3.receiver_bytes} B, ${bpp.toFixed(0)} B per frame (headers: ${expectedAgreement(bpp).toFixed(4)}), receiver agreement ${r.throughput.receiver_agreement}`;
-  return { agreement, expected: expectedAgreement(bpp), detail };
+  const payload = rx / expectedAgreement(bpp);
+  const { sender_bytes: sent, receiver_bytes: read } = r.iperf3;
+  const ok = payload >= read * 0.98 && payload <= sent * 1.02;
+  const detail = `receiver netdev ${rx} B (payload ${payload.toFixed(0)} B at ${bpp.toFixed(0)} B per frame), iperf3 read ${read} B and sent ${sent} B, receiver agreement ${r.throughput.receiver_agreement}`;
+  return { ok, detail };
 }

@@ -107,9 +107,9 @@ describe("VM lab: two QEMU guests over virtio-net on a bridge", function () {
     assert.equal(rec.results!.profile?.ends.length, 2);
     const t = rec.results!.throughput;
     assert.ok(Number(t.iperf3_receiver_gbit_s) > 0.01, `throughput ${t.iperf3_receiver_gbit_s} Gbit/s`);
-    // netdev counts each frame's headers and every byte sent, iperf3's receiver the payload it read (receiverWire)
+    // netdev's payload lies between what iperf3's receiver read and what its sender wrote, within 2 % (receiverWire)
     const wire = receiverWire(rec.results!);
-    assert.ok(Math.abs(wire.agreement - wire.expected) <= 0.02, `netdev vs the bytes iperf3 sent: ${wire.detail}`);
+    assert.ok(wire.ok, `netdev outside what iperf3 read and sent: ${wire.detail}`);
   });
 
   it("campaign: tx checksum off is worse than the default, and every setting is restored and verified", async () => {

@@ -58,9 +58,9 @@ describe("VM lab, one-shot: demo --vm and campaign run --lab vm", function () {
     const rec = parseExact(json) as RunRecord;
     assert.equal(rec.hostSide?.vms?.length, 2, JSON.stringify(rec.hostSide));
     for (const vm of rec.hostSide?.vms ?? []) assert.equal(vm.guest_agents.length, 1);
-    // netdev counts each frame's headers and every byte sent, iperf3's receiver the payload it read (receiverWire)
+    // netdev's payload lies between what iperf3's receiver read and what its sender wrote, within 2 % (receiverWire)
     const wire = receiverWire(rec.results!);
-    assert.ok(Math.abs(wire.agreement - wire.expected) <= 0.02, `netdev vs the bytes iperf3 sent: ${wire.detail}`);
+    assert.ok(wire.ok, `netdev outside what iperf3 read and sent: ${wire.detail}`);
     assert.deepEqual(added(before), []);
   });
 
