@@ -94,7 +94,7 @@ describe("VM lab: two QEMU guests over virtio-net on a bridge", function () {
     // the guest's kernel reads the RTC in whole seconds at boot (up to 1 s lost), and -rtc base= takes whole seconds
     // (rounded: +-0.5 s); guest 0 boots on base=utc, so it is 0..1 s behind, guest 1 AHEAD_S -1.5 .. +0.5 s. A TCG
     // guest's clock then drifts behind while its vCPU waits for the host's CPU: one read 1,166.5 ms behind, 166 ms
-    // beyond the RTC's second, about 90 s after boot; 0.5 % of the time since the lab started is allowed for it.
+    // beyond the RTC's second, a minute or two after boot; 0.5 % of the time since the lab started is allowed for it.
     const drift = (Date.now() - upStartedMs) * (s.accel.startsWith("tcg") ? 0.005 : 0);
     const clock = (id: string) => rec.clock?.agents.find((a) => a.agent_id === id);
     const [g0, g1] = [clock(s.guests[0]!.agentId), clock(s.guests[1]!.agentId)];
