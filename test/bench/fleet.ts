@@ -4,8 +4,8 @@
 // the batch's making (outbox wait included); the store's bytes per value as rows (the run is shorter than a
 // compaction window). The summary row is the largest N measured whose p99 ack latency stayed under 1 s with
 // every batch acked. The NATS path (agents -> JetStream -> 2 collectors) is not measured yet.
-import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
+import { usedBytes } from "../helpers/host-points.ts";
 import { tempDir } from "../helpers/procs.ts";
 import { driveFleet, HOST_POINTS, HOST_VALUES, type FleetResult } from "./fleet-load.ts";
 import { onCleanup } from "./host.ts";
@@ -23,15 +23,6 @@ export interface FleetOptions {
   log: (line: string) => void;
 }
 
-function usedBytes(path: string): number {
-  const db = new DatabaseSync(path, { readOnly: true });
-  try {
-    const n = (sql: string) => Number(Object.values(db.prepare(sql).get() as object)[0]);
-    return (n("PRAGMA page_count") - n("PRAGMA freelist_count")) * n("PRAGMA page_size");
-  } finally {
-    db.close();
-  }
-}
 
 interface Measured {
   r: FleetResult;

@@ -4,9 +4,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { EmbeddedStore } from "../../collector/src/store/embedded/store.ts";
-import { hostSecond, rng, T0 } from "../helpers/host-points.ts";
+import { hostSecond, rng, T0, usedBytes } from "../helpers/host-points.ts";
 import { fmt, verdict, type BenchOutcome, type Row } from "./table.ts";
 
 const S = 1_000_000_000n;
@@ -20,15 +19,6 @@ export interface StoreBenchOptions {
   log: (line: string) => void;
 }
 
-function usedBytes(path: string): number {
-  const db = new DatabaseSync(path, { readOnly: true });
-  try {
-    const n = (sql: string) => Number(Object.values(db.prepare(sql).get() as object)[0]);
-    return (n("PRAGMA page_count") - n("PRAGMA freelist_count")) * n("PRAGMA page_size");
-  } finally {
-    db.close();
-  }
-}
 
 /** Median of `runs` timings of fn, in ms, after one untimed run. */
 async function timed(fn: () => Promise<unknown>, runs = 5): Promise<number> {

@@ -1,21 +1,15 @@
-// What an agent-shaped host sends, deterministically: the store's compaction tests and the store benchmark write it.
+// What an agent-shaped host sends, deterministically: the store's compaction tests and the store benchmark write it;
+// and the bytes a SQLite file uses, which they and the fleet benchmark measure.
+import { DatabaseSync } from "node:sqlite";
 import type { FieldValue, Sample } from "@eastwest/common";
+import { seeded } from "../fuzz/mutate.ts";
 
 const S = 1_000_000_000n;
 /** 2027-01-15, on a 5 min boundary (the store's compaction windows). */
 export const T0 = 1_800_000_000n * S;
 
-/** A deterministic generator (mulberry32), so a host's data is the same in every run of one seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic generator (the fuzzer's mulberry32), so a host's data is the same in every run of one seed. */
+export const rng = (seed: number): (() => number) => seeded(seed);
 
 /**
  * What one host's agent sends each second, shaped like the agent's own points: per-CPU times (the ten /proc/stat
@@ -61,4 +55,15 @@ export function hostSecond(host: string, sec: number, r: () => number, state: Ma
   }
   out.push({ measurement: "tcp", tags: { agent_id: host }, timeNs: t, fields: { retrans_segs_total: grow(`${host}retr`, r() < 0.05 ? 1n : 0n), active_opens_total: grow(`${host}ao`, r() < 0.2 ? 1n : 0n), curr_estab: BigInt(12 + Math.floor(r() * 2)), state: "ok" } });
   return out;
+}
+
+/** Bytes in use in a SQLite file (page_count - freelist_count, times the page size); reads the WAL too. */
+export function usedBytes(path: string): number {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const n = (sql: string) => Number(Object.values(db.prepare(sql).get() as object)[0]);
+    return (n("PRAGMA page_count") - n("PRAGMA freelist_count")) * n("PRAGMA page_size");
+  } finally {
+    db.close();
+  }
 }

@@ -94,15 +94,7 @@ export class SeriesBuilder {
       }
       return;
     }
-    const bucket = bucketStart(timeNs, everyNs);
-    if (this.#bucket !== bucket) {
-      this.#flush();
-      if (this.#atLimit()) {
-        this.#truncated = true;
-        return;
-      }
-      this.#bucket = bucket;
-    }
+    if (!this.#enter(bucketStart(timeNs, everyNs))) return;
     for (const [name, j] of this.#indexOf(seg)) accumulate(this.#accs, name, (seg.columns[j] as ArrayLike<FieldValue>)[i] as FieldValue);
   }
 
@@ -114,15 +106,7 @@ export class SeriesBuilder {
     if (this.#truncated) return;
     const everyNs = this.#opts.everyNs;
     if (everyNs === undefined) throw new Error("series builder: a rollup minute in a raw build");
-    const bucket = bucketStart(m.lastNs, everyNs);
-    if (this.#bucket !== bucket) {
-      this.#flush();
-      if (this.#atLimit()) {
-        this.#truncated = true;
-        return;
-      }
-      this.#bucket = bucket;
-    }
+    if (!this.#enter(bucketStart(m.lastNs, everyNs))) return;
     for (const [name, fm] of m.fields) {
       if (this.#wanted !== undefined && !this.#wanted.has(name)) continue;
       this.#seen.add(name);
@@ -149,6 +133,18 @@ export class SeriesBuilder {
       values,
       truncated: this.#truncated,
     };
+  }
+
+  /** Moves to `bucket` (flushing the one before); false when that would pass the limit (the build is then cut). */
+  #enter(bucket: bigint): boolean {
+    if (this.#bucket === bucket) return true;
+    this.#flush();
+    if (this.#atLimit()) {
+      this.#truncated = true;
+      return false;
+    }
+    this.#bucket = bucket;
+    return true;
   }
 
   #atLimit(): boolean {

@@ -12,7 +12,7 @@ import { WINDOW_NS, windowOf } from "../../../collector/src/store/embedded/compa
 import { LAYOUT_VERSION } from "../../../collector/src/store/embedded/schema.ts";
 import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import type { SeriesQuery } from "../../../collector/src/store/types.ts";
-import { hostSecond, rng, T0 } from "../../helpers/host-points.ts";
+import { hostSecond, rng, T0, usedBytes } from "../../helpers/host-points.ts";
 import { tempDir, waitFor } from "../../helpers/procs.ts";
 
 const S = 1_000_000_000n;
@@ -62,15 +62,6 @@ function same(a: unknown, b: unknown, where: string): void {
   } else assert.equal(a, b, where);
 }
 
-function usedBytes(path: string): number {
-  const db = new DatabaseSync(path, { readOnly: true });
-  try {
-    const n = (sql: string) => Number(Object.values(db.prepare(sql).get() as object)[0]);
-    return (n("PRAGMA page_count") - n("PRAGMA freelist_count")) * n("PRAGMA page_size");
-  } finally {
-    db.close();
-  }
-}
 
 describe("embedded store: compaction into chunks", function () {
   this.timeout(120_000);
