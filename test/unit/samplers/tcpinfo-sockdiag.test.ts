@@ -79,7 +79,9 @@ describe("tcpinfo sockdiag: struct tcp_info decoder", () => {
     assert.equal(decodeTcpInfo(tcpInfo(248, { snd_ssthresh: 0xffff })).ssthresh, undefined);
     // send needs rtt, mss and cwnd
     assert.equal(decodeTcpInfo(tcpInfo(248, { rtt: 10, snd_mss: 1448 })).send_rate_bits_per_s, undefined);
-    assert.equal(decodeTcpInfo(tcpInfo(248, { rtt: 7, snd_mss: 1448, snd_cwnd: 10 })).send_rate_bits_per_s, 16548571429); // ss: "send 16548571429bps"
+    assert.equal(decodeTcpInfo(tcpInfo(248, { rtt: 7, snd_mss: 1448, snd_cwnd: 10 })).send_rate_bits_per_s, 16548571429); // ss: "send 16548571429bps"    // with minrtt printed, an unprinted notsent is 0 (the ss parser's rule), so a drained queue stays a series
+    const drained = decodeTcpInfo(tcpInfo(248, { min_rtt: 5 }));
+    assert.deepEqual([drained.minrtt_ns, drained.notsent_bytes], [5_000n, 0n]);
   });
 
   it("leaves fields beyond a shorter (older kernel's) struct absent", () => {

@@ -127,6 +127,8 @@ describe("tcpinfo: parseSs", () => {
     const scoped = flow(ss.flows, "[fe80::1]%eth0:22");
     assert.equal(scoped.localPort, 22);
     assert.equal(scoped.info.delivery_rate_bits_per_s, 0);
+    // notsent is implied 0 on a line with minrtt (both Linux 4.6); without minrtt it stays absent
+    assert.deepEqual([lossy.notsent_bytes, scoped.info.notsent_bytes, syn.info.notsent_bytes], [0n, 0n, undefined]);
   });
 
   it("reports a truncated last line and keeps the flows", () => {

@@ -96,6 +96,8 @@ export function decodeTcpInfo(buf: Buffer): TcpInfo {
   nonZero(info, "notsent_bytes", r.u32(TCPI.notsent_bytes));
   const minRtt = r.u32(TCPI.min_rtt);
   if (minRtt !== U32_MAX) nonZero(info, "minrtt_ns", minRtt, 1000n);
+  // The ss parser's rule (tcpinfo.info.ts): with minrtt, notsent is always there, 0 when ss would not print it.
+  if (info.minrtt_ns !== undefined) info.notsent_bytes ??= 0n;
   return info;
 }
 

@@ -110,6 +110,9 @@ export function parseInfoTokens(tokens: readonly string[]): InfoTokens {
   if (tokens.length > 0) {
     out.info.app_limited ??= false;
     for (const [key, value] of Object.entries(IMPLIED) as Array<[BigKey, bigint]>) out.info[key] ??= value;
+    // why: notsent and minrtt came together (Linux 4.6): where ss printed minrtt, a missing notsent means 0, and a
+    // queue that drains to 0 between samples stays a series with zeros instead of vanishing.
+    if (out.info.minrtt_ns !== undefined) out.info.notsent_bytes ??= 0n;
   }
   return out;
 }
