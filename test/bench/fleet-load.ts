@@ -57,7 +57,7 @@ export function hostPoints(agentId: string, baseNs: bigint): Point[] {
 export const HOST_POINTS = HOST.reduce((n, [, , series]) => n + series, 0);
 export const HOST_VALUES = HOST.reduce((n, [m, , series]) => n + series * Object.keys(defOf(m).fields).length, 0);
 
-class HostEncoder {
+export class HostEncoder {
   readonly #agentId: string;
   readonly #block: Buffer;
   readonly #timeOffsets: number[] = [];
@@ -79,13 +79,19 @@ class HostEncoder {
     this.#block = Buffer.concat(parts);
   }
 
-  /** Batch seq: every point at base + seq seconds. */
-  encode(seq: bigint): Buffer {
+  /** The Batch of seq (as NATS carries it): every point at base + seq seconds. */
+  batch(seq: bigint): Buffer {
     const t = this.#baseNs + seq * 1_000_000_000n;
     const header = Buffer.from(Batch.encode({ agentId: this.#agentId, seq, points: [], createdNs: t }).finish());
     const block = Buffer.from(this.#block);
     for (const at of this.#timeOffsets) writeVarint9(block, at, t);
-    return Buffer.concat([Buffer.from([0x12, ...varint(BigInt(header.length + block.length))]), header, block]);
+    return Buffer.concat([header, block]);
+  }
+
+  /** The AgentMessage carrying batch seq (as the gRPC stream carries it). */
+  encode(seq: bigint): Buffer {
+    const b = this.batch(seq);
+    return Buffer.concat([Buffer.from([0x12, ...varint(BigInt(b.length))]), b]);
   }
 
   hello(): Buffer {
@@ -181,7 +187,7 @@ export interface FleetResult {
   backlog: number;
 }
 
-function quantile(sorted: readonly number[], q: number): number {
+export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Infinity;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }

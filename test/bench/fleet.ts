@@ -3,11 +3,13 @@
 // reference, measured in the same run); the collector's CPU (% of one core) and RSS; the ack latency p50/p99 from
 // the batch's making (outbox wait included); the store's bytes per value as rows (the run is shorter than a
 // compaction window). The summary row is the largest N measured whose p99 ack latency stayed under 1 s with
-// every batch acked. The NATS path (agents -> JetStream -> 2 collectors) is not measured yet.
+// every batch acked. The HTTP API is asked for the agent list every second of the window (its latency at N
+// agents). The NATS path is fleet-nats.ts.
 import { join } from "node:path";
 import { usedBytes } from "../helpers/host-points.ts";
 import { tempDir } from "../helpers/procs.ts";
-import { driveFleet, HOST_POINTS, HOST_VALUES, type FleetResult } from "./fleet-load.ts";
+import { driveFleet, HOST_POINTS, HOST_VALUES, quantile, type FleetResult } from "./fleet-load.ts";
+import { natsFleetBench } from "./fleet-nats.ts";
 import { onCleanup } from "./host.ts";
 import { ProcessMeter } from "./proc-stat.ts";
 import { startCollector } from "./stack.ts";
@@ -15,9 +17,12 @@ import { fmt, verdict, type BenchOutcome, type Row } from "./table.ts";
 
 const TARGET_HOSTS = 1000;
 const MAX_P99_MS = 1000;
+const MAX_API_MS = 100;
 
 export interface FleetOptions {
   sizes: number[];
+  /** The NATS path's sizes (fleet-nats.ts); empty skips it. */
+  natsSizes: number[];
   seconds: number;
   warmupS: number;
   log: (line: string) => void;
@@ -29,6 +34,35 @@ interface Measured {
   cpuPct: number;
   rssMiB: number;
   bytesPerValue: number;
+  /** GET /api/v1/agents latencies (ms) asked in the window, sorted. */
+  apiMs: number[];
+}
+
+/** Asks the HTTP API for the agent list once a second while the fleet streams; one request at a time. */
+class ApiProbe {
+  readonly ms: number[] = [];
+  #busy = false;
+  #last = 0;
+  readonly #url: string;
+
+  constructor(http: string) {
+    this.#url = `${http}/api/v1/agents`;
+  }
+
+  tick(now: number, hosts: number): void {
+    if (this.#busy || now - this.#last < 1000) return;
+    this.#busy = true;
+    this.#last = now;
+    const t0 = performance.now();
+    void fetch(this.#url)
+      .then(async (res) => {
+        const body = (await res.json()) as { agents?: unknown[] };
+        if (!res.ok || (body.agents?.length ?? 0) < hosts) throw new Error(`GET /api/v1/agents: HTTP ${res.status}, ${body.agents?.length ?? 0} agents of ${hosts}`);
+        this.ms.push(performance.now() - t0);
+      })
+      .catch(() => this.ms.push(Infinity))
+      .finally(() => (this.#busy = false));
+  }
 }
 
 async function one(hosts: number, o: FleetOptions): Promise<Measured> {
@@ -41,6 +75,7 @@ async function one(hosts: number, o: FleetOptions): Promise<Measured> {
   try {
     col = await startCollector(dir.path);
     const meter = new ProcessMeter(col.proc.pid);
+    const api = new ApiProbe(col.http);
     let lastSample = 0;
     let started = false;
     const r = await driveFleet({
@@ -49,12 +84,13 @@ async function one(hosts: number, o: FleetOptions): Promise<Measured> {
         const now = performance.now();
         if (!started) ((started = true), meter.start(), (lastSample = now));
         else if (now - lastSample > 1000) (meter.sample(), (lastSample = now));
+        api.tick(now, hosts);
       },
     });
     const usage = meter.finish();
     await col.proc.kill("SIGKILL");
     const bytes = usedBytes(join(dir.path, "collector.db"));
-    return { r, cpuPct: (usage.cpuS / usage.windowS) * 100, rssMiB: usage.rssMaxBytes / 1048576, bytesPerValue: bytes / (r.ackedTotal * HOST_VALUES) };
+    return { r, cpuPct: (usage.cpuS / usage.windowS) * 100, rssMiB: usage.rssMaxBytes / 1048576, bytesPerValue: bytes / (r.ackedTotal * HOST_VALUES), apiMs: [...api.ms].sort((a, b) => a - b) };
   } finally {
     await stop();
   }
@@ -75,11 +111,18 @@ export async function fleetBench(o: FleetOptions): Promise<BenchOutcome> {
       { bench: b, metric: "values/s acked (vs offered)", value: fmt(acked, 0), reference: fmt(offered, 0), ratio: fmt(acked / offered, 3), target: ">= 0.99", result: verdict(acked / offered >= 0.99) },
       { bench: b, metric: "ack latency p50 / p99 ms", value: `${fmt(m.r.latencyP50Ms, 0)} / ${fmt(m.r.latencyP99Ms, 0)}`, reference: "", ratio: "", target: `p99 < ${MAX_P99_MS}`, result: verdict(m.r.latencyP99Ms < MAX_P99_MS) },
       { bench: b, metric: "collector CPU % of a core; RSS MiB (max)", value: `${fmt(m.cpuPct, 0)} %; ${fmt(m.rssMiB, 0)}`, reference: "", ratio: "", target: "-", result: "ok" },
+      { bench: b, metric: "GET /api/v1/agents p50 / p99 ms", value: `${fmt(quantile(m.apiMs, 0.5), 0)} / ${fmt(quantile(m.apiMs, 0.99), 0)}`, reference: "", ratio: "", target: `p99 < ${MAX_API_MS}`, result: verdict(quantile(m.apiMs, 0.99) < MAX_API_MS) },
       { bench: b, metric: "store bytes per value (rows: no compaction yet)", value: fmt(m.bytesPerValue, 1), reference: "", ratio: "", target: "-", result: "ok" },
     );
     o.log(`(f) ${n} hosts: ${fmt(acked, 0)} of ${fmt(offered, 0)} values/s acked, p99 ${fmt(m.r.latencyP99Ms, 0)} ms, CPU ${fmt(m.cpuPct, 0)} %, backlog ${m.r.backlog}`);
   }
   const best = held.length > 0 ? Math.max(...held) : 0;
   rows.push({ bench: "(f) fleet", metric: `largest N measured with p99 ack < ${MAX_P99_MS} ms, all acked`, value: fmt(best, 0), reference: fmt(TARGET_HOSTS, 0), ratio: fmt(best / TARGET_HOSTS, 2), target: `>= ${TARGET_HOSTS}`, result: verdict(best >= TARGET_HOSTS) });
-  return { rows, notes: [`(f) sizes ${o.sizes.join(", ")}; one collector process (embedded store, defaults) and the load generator in the bench's process, on this host's cores`] };
+  const notes = [`(f) sizes ${o.sizes.join(", ")}; one collector process (embedded store, defaults) and the load generator in the bench's process, on this host's cores`];
+  if (o.natsSizes.length > 0) {
+    const nats = await natsFleetBench({ sizes: o.natsSizes, seconds: o.seconds, warmupS: o.warmupS, log: o.log });
+    rows.push(...nats.rows);
+    notes.push(...nats.notes);
+  }
+  return { rows, notes };
 }

@@ -43,6 +43,8 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
   --store-hours N        (e) hours of one agent-shaped host at 1 Hz (24)
   --fleet-sizes LIST     (f) numbers of simulated hosts, comma separated (10,100,1000)
   --fleet-seconds N      (f) measured window per size (20; after 5 s of warm-up)
+  --fleet-nats-sizes LIST (f) the NATS path (JetStream -> 1, then 2 collectors -> VictoriaMetrics) at these
+                         numbers of hosts (300; none skips it)
   --help
 
 Runs as root may install Debian packages that are missing (prometheus-node-exporter, iperf3) and say so.
@@ -72,6 +74,7 @@ function parse(argv: string[]) {
       "store-hours": { type: "string", default: "24" },
       "fleet-sizes": { type: "string", default: "10,100,1000" },
       "fleet-seconds": { type: "string", default: "20" },
+      "fleet-nats-sizes": { type: "string", default: "300" },
       help: { type: "boolean", default: false },
     },
   });
@@ -120,12 +123,14 @@ function parse(argv: string[]) {
     storeHours: num("store-hours", 0.1),
     fleetSizes: (values["fleet-sizes"] ?? "").split(",").map((x) => Number(x.trim())),
     fleetSeconds: num("fleet-seconds", 1),
+    fleetNatsSizes: values["fleet-nats-sizes"] === "none" ? [] : (values["fleet-nats-sizes"] ?? "").split(",").map((x) => Number(x.trim())),
     profileCallGraph: values["profile-call-graph"] === undefined ? undefined : values["profile-call-graph"] !== "off",
   };
   if (values["profile-call-graph"] !== undefined && !["on", "off"].includes(values["profile-call-graph"])) problems.push(`--profile-call-graph: expected on or off, got ${JSON.stringify(values["profile-call-graph"])}`);
   // why: each interleaved quartet is 4 phases of 2 s, after and before 1.5 s of ramp.
   if (opts.interleavedSeconds > 0 && opts.interleavedSeconds < 11) problems.push(`--interleaved-seconds: expected 0 or >= 11 (one ABBA quartet of 2 s phases plus ramp), got ${opts.interleavedSeconds}`);
   if (opts.fleetSizes.some((n) => !Number.isInteger(n) || n < 1 || n > 20_000)) problems.push(`--fleet-sizes: expected whole numbers 1..20000 separated by commas, got ${JSON.stringify(values["fleet-sizes"])}`);
+  if (opts.fleetNatsSizes.some((n) => !Number.isInteger(n) || n < 1 || n > 20_000)) problems.push(`--fleet-nats-sizes: expected none or whole numbers 1..20000 separated by commas, got ${JSON.stringify(values["fleet-nats-sizes"])}`);
   if (only.has("d") && opts.interleavedSeconds === 0) problems.push("(d) needs --interleaved-seconds above 0");
   if (only.has("c") && opts.pairs === 0 && opts.interleavedSeconds === 0) problems.push("(c) needs --pairs or --interleaved-seconds above 0");
   return { opts, problems };
@@ -165,7 +170,7 @@ async function main(): Promise<number> {
     outcomes.push(await guarded("(b) ingest", () => ingestBench(o)));
   }
   if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, warmupS: opts.perturbationWarmupS, interleavedSeconds: opts.interleavedSeconds, stacks: opts.stacks, delivery: opts.delivery, log })));
-  if (opts.only.has("f")) outcomes.push(await guarded("(f) fleet", () => fleetBench({ sizes: opts.fleetSizes, seconds: opts.fleetSeconds, warmupS: 5, log })));
+  if (opts.only.has("f")) outcomes.push(await guarded("(f) fleet", () => fleetBench({ sizes: opts.fleetSizes, natsSizes: opts.fleetNatsSizes, seconds: opts.fleetSeconds, warmupS: 5, log })));
   if (opts.only.has("e")) outcomes.push(await guarded("(e) store", () => storeBench({ hours: opts.storeHours, log })));
   if (opts.only.has("d")) outcomes.push(await guarded("(d) profile", () => profileBench({ interleavedSeconds: opts.interleavedSeconds, hz: opts.profileHz, callGraph: opts.profileCallGraph, log })));
 
