@@ -26,6 +26,8 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
                                              ack latency, collector CPU and RSS (not in the default)
   --seconds N            (a) measured window (60)
   --warmup-seconds N     warm-up before measuring (5 for a, 2 for b, 10 for c's agents)
+  --steady-seconds N     (a) a second window this long after the agent's first data: its steady state
+                         (600; 0 skips it)
   --ingest-seconds N     (b) measured window per server (10)
   --window N             (b) unacked batches in flight (64, the agent's default)
   --points N             (b) points per batch (500)
@@ -60,6 +62,7 @@ function parse(argv: string[]) {
       only: { type: "string", default: "a,b,c" },
       seconds: { type: "string", default: "60" },
       "warmup-seconds": { type: "string" },
+      "steady-seconds": { type: "string", default: "600" },
       "ingest-seconds": { type: "string", default: "10" },
       window: { type: "string", default: "64" },
       points: { type: "string", default: "500" },
@@ -108,6 +111,7 @@ function parse(argv: string[]) {
     only,
     seconds: num("seconds", 1),
     overheadWarmupS: warmup ?? 5,
+    steadyS: num("steady-seconds", 0),
     ingestWarmupS: warmup ?? 2,
     ingestSeconds: num("ingest-seconds", 0.5),
     window: Math.floor(num("window", 1)),
@@ -164,7 +168,7 @@ async function main(): Promise<number> {
   if (problems.length > 0) return (process.stderr.write(`${problems.join("\n")}\n\n${USAGE}\n`), 64);
 
   const outcomes: Array<BenchOutcome & { failed: boolean }> = [];
-  if (opts.only.has("a")) outcomes.push(await guarded("(a) overhead", () => overheadBench({ seconds: opts.seconds, warmupS: opts.overheadWarmupS, log })));
+  if (opts.only.has("a")) outcomes.push(await guarded("(a) overhead", () => overheadBench({ seconds: opts.seconds, warmupS: opts.overheadWarmupS, steadyS: opts.steadyS, log })));
   if (opts.only.has("b")) {
     const o = { seconds: opts.ingestSeconds, warmupS: opts.ingestWarmupS, window: opts.window, pointsPerBatch: opts.points, rounds: opts.rounds, log };
     outcomes.push(await guarded("(b) ingest", () => ingestBench(o)));
