@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EmbeddedStore } from "../../collector/src/store/embedded/store.ts";
 import { hostSecond, rng, T0, usedBytes } from "../helpers/host-points.ts";
-import { fmt, verdict, type BenchOutcome, type Row } from "./table.ts";
+import { derivedFieldRows } from "./store-derived.ts";
+import { fmt, medianMs as timed, verdict, type BenchOutcome, type Row } from "./table.ts";
 
 const S = 1_000_000_000n;
 const NO_FLOOR = 2n ** 63n - 1n;
@@ -19,18 +20,6 @@ export interface StoreBenchOptions {
   log: (line: string) => void;
 }
 
-
-/** Median of `runs` timings of fn, in ms, after one untimed run. */
-async function timed(fn: () => Promise<unknown>, runs = 5): Promise<number> {
-  await fn();
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
-  }
-  return ms.sort((a, b) => a - b)[Math.floor(runs / 2)] as number;
-}
 
 export async function storeBench(o: StoreBenchOptions): Promise<BenchOutcome> {
   const dir = mkdtempSync(join(tmpdir(), "eastwest-bench-store-"));
@@ -75,6 +64,7 @@ export async function storeBench(o: StoreBenchOptions): Promise<BenchOutcome> {
       { bench: "(e) store", metric: `one series over ${h} in 1 min means, 20 fields: ms (rollups vs rows)`, value: fmt(rolledMinutes, 1), reference: fmt(rowsMinutes, 1), ratio: fmt(rolledMinutes / rowsMinutes, 3), target: `< ${MAX_QUERY_MS} ms`, result: verdict(rolledMinutes < MAX_QUERY_MS) },
       { bench: "(e) store", metric: "compaction: us per point packed (vs us per point written)", value: fmt((packS * 1e6) / packed.points, 1), reference: fmt((writeS * 1e6) / points, 1), ratio: fmt(packS / packed.points / (writeS / points), 3), target: "-", result: "ok" },
     ];
+    rows.push(...(await derivedFieldRows(o.hours, o.log)));
     const notes = [`(e) ${fmt(points, 0)} points, ${fmt(values, 0)} values; bytes are the file's used pages (page_count - freelist_count); query times are medians of 5 after one untimed run`];
     return { rows, notes };
   } finally {

@@ -39,6 +39,18 @@ export function fmt(n: number, digits: number): string {
   return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** Median of `runs` timings of fn, in ms, after one untimed run. */
+export async function medianMs(fn: () => Promise<unknown>, runs = 5): Promise<number> {
+  await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  return ms.sort((a, b) => a - b)[Math.floor(runs / 2)] as number;
+}
+
 export function verdict(met: boolean): string {
   return met ? "ok" : "MISS";
 }
