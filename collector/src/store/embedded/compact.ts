@@ -3,7 +3,10 @@
 // (rollup.ts). A window is compacted once it is complete
 // (its end older than the cut-off the caller gives) and only as far as the point log's readers (the sinks) have read:
 // rows above `floor` stay in the head, and so does the newest row of the table, so that log positions never go back
-// (log.ts). One window of one measurement per transaction, with the event loop free in between; every step is
+// (log.ts). A window of one measurement is planned first: one read of its rows' positions and series (the time
+// index holds both), cut into slices of whole series of about SLICE_ROWS rows; then one transaction per slice moves
+// exactly those rows, found by position (a fleet's window is millions of rows, and a transaction holds the file's
+// write lock and, on the ingest thread, the event loop), with the event loop free in between; every step is
 // idempotent (a point is in exactly one of the head or a chunk), so an interrupted compaction is finished by the next.
 // A point that arrives for a window already compacted (an agent's resend of an old batch) stays in the head until the
 // next pass puts it in a chunk of its own: a series' chunks may overlap in time, and the reader merges them.
@@ -18,15 +21,18 @@ import { tx } from "./prune.ts";
 
 /** The aligned window a chunk covers: 5 min (300 points of a 1 Hz series). */
 export const WINDOW_NS = 300n * 1_000_000_000n;
+/** Rows one compaction transaction moves at most (a series' rows of a window are never split: one may exceed it). */
+export const SLICE_ROWS = 5_000;
 
 const SQL = {
   measurements: "SELECT id FROM measurements ORDER BY id",
   next: "SELECT min(time_ns) AS t FROM points WHERE measurement_id = ? AND time_ns >= ?",
   top: "SELECT coalesce(max(rowid), 0) AS top FROM points",
-  rows:
-    "SELECT rowid AS pos, series_id, fieldset_id, time_ns, vals FROM points " +
+  plan:
+    "SELECT rowid AS pos, series_id FROM points INDEXED BY points_by_time " +
     "WHERE measurement_id = ? AND time_ns >= ? AND time_ns < ? AND rowid <= ?",
-  remove: "DELETE FROM points WHERE measurement_id = ? AND time_ns >= ? AND time_ns < ? AND rowid <= ?",
+  rows: "SELECT rowid AS pos, series_id, fieldset_id, time_ns, vals FROM points WHERE rowid IN (SELECT value FROM json_each(?))",
+  remove: "DELETE FROM points WHERE rowid IN (SELECT value FROM json_each(?))",
   insert: "INSERT INTO chunks (measurement_id, series_id, fieldset_id, start_ns, end_ns, n, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
   rollup: "INSERT INTO rollups (measurement_id, series_id, fieldset_id, start_ns, end_ns, data) VALUES (?, ?, ?, ?, ?, ?)",
   internFieldset: "INSERT INTO fieldsets (names) VALUES (?) ON CONFLICT DO NOTHING",
@@ -68,56 +74,81 @@ export class CompactSteps {
     return start + WINDOW_NS <= cutoffNs ? start : undefined;
   }
 
-  /** Moves the window's head points with positions at or below floor (and below the newest row) into chunks, in one transaction. */
-  window(measurementId: bigint, start: bigint, floor: bigint): Compacted {
+  /**
+   * The window's head rows at or below floor (and below the newest row, so that log positions never go back), as
+   * slices of whole series in id order of about `maxRows` rows each: each slice the rows' positions.
+   */
+  plan(measurementId: bigint, start: bigint, floor: bigint, maxRows = SLICE_ROWS): number[][] {
+    const bySeries = new Map<bigint, number[]>();
+    for (const r of this.#c.stmt(SQL.plan).iterate(measurementId, start, start + WINDOW_NS, this.#upTo(floor))) {
+      const id = r.series_id as bigint;
+      let rows = bySeries.get(id);
+      if (rows === undefined) bySeries.set(id, (rows = []));
+      rows.push(Number(r.pos as bigint));
+    }
+    const out: number[][] = [];
+    let cur: number[] = [];
+    for (const id of [...bySeries.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const rows = bySeries.get(id) as number[];
+      if (cur.length > 0 && cur.length + rows.length > maxRows) (out.push(cur), (cur = []));
+      for (const pos of rows) cur.push(pos);
+    }
+    if (cur.length > 0) out.push(cur);
+    return out;
+  }
+
+  /**
+   * Moves the head rows at these positions (one slice of plan()) into chunks, in one transaction; positions already
+   * gone (pruned meanwhile) are skipped.
+   */
+  window(measurementId: bigint, positions: readonly number[]): Compacted {
     const db = this.#c.db;
     // why: a compaction commit need not reach the disk at once: lost in a crash, its points are still rows in the
     // head (one transaction moves them), and the next ingest commit (synchronous=FULL) syncs the WAL it shares
     db.exec("PRAGMA synchronous = NORMAL");
     try {
-      return this.#window(measurementId, start, floor);
+      return tx(db, () => this.#window(measurementId, JSON.stringify(positions)));
     } finally {
       db.exec("PRAGMA synchronous = FULL");
     }
   }
 
-  #window(measurementId: bigint, start: bigint, floor: bigint): Compacted {
-    const db = this.#c.db;
-    return tx(db, () => {
-      const top = BigInt(this.#c.stmt(SQL.top).get()?.top as bigint);
-      const upTo = floor < top ? floor : top - 1n;
-      const end = start + WINDOW_NS;
-      const groups = new Map<string, { series: bigint; fieldset: bigint; rows: Row[] }>();
-      for (const r of this.#c.stmt(SQL.rows).iterate(measurementId, start, end, upTo)) {
-        const key = `${r.series_id as bigint}/${r.fieldset_id as bigint}`;
-        let g = groups.get(key);
-        if (g === undefined) groups.set(key, (g = { series: r.series_id as bigint, fieldset: r.fieldset_id as bigint, rows: [] }));
-        g.rows.push({ pos: r.pos as bigint, time: r.time_ns as bigint, vals: String(r.vals) });
+  #upTo(floor: bigint): bigint {
+    const top = BigInt(this.#c.stmt(SQL.top).get()?.top as bigint);
+    return floor < top ? floor : top - 1n;
+  }
+
+  #window(measurementId: bigint, positions: string): Compacted {
+    const groups = new Map<string, { series: bigint; fieldset: bigint; rows: Row[] }>();
+    for (const r of this.#c.stmt(SQL.rows).iterate(positions)) {
+      const key = `${r.series_id as bigint}/${r.fieldset_id as bigint}`;
+      let g = groups.get(key);
+      if (g === undefined) groups.set(key, (g = { series: r.series_id as bigint, fieldset: r.fieldset_id as bigint, rows: [] }));
+      g.rows.push({ pos: r.pos as bigint, time: r.time_ns as bigint, vals: String(r.vals) });
+    }
+    const done: Compacted = { points: 0, chunks: 0 };
+    const insert = this.#c.stmt(SQL.insert);
+    for (const g of groups.values()) {
+      g.rows.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.pos < b.pos ? -1 : 1));
+      const names = this.#namesOf(g.fieldset);
+      const columns: FieldValue[][] = names.map(() => new Array<FieldValue>(g.rows.length));
+      for (let i = 0; i < g.rows.length; i++) {
+        const vals = parseTyped((g.rows[i] as Row).vals) as FieldValue[];
+        if (vals.length !== names.length) throw new Error(`compaction: a point of series ${g.series} has ${vals.length} values for ${names.length} fields`);
+        for (let j = 0; j < names.length; j++) (columns[j] as FieldValue[])[i] = vals[j] as FieldValue;
       }
-      const done: Compacted = { points: 0, chunks: 0 };
-      const insert = this.#c.stmt(SQL.insert);
-      for (const g of groups.values()) {
-        g.rows.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.pos < b.pos ? -1 : 1));
-        const names = this.#namesOf(g.fieldset);
-        const columns: FieldValue[][] = names.map(() => new Array<FieldValue>(g.rows.length));
-        for (let i = 0; i < g.rows.length; i++) {
-          const vals = parseTyped((g.rows[i] as Row).vals) as FieldValue[];
-          if (vals.length !== names.length) throw new Error(`compaction: a point of series ${g.series} has ${vals.length} values for ${names.length} fields`);
-          for (let j = 0; j < names.length; j++) (columns[j] as FieldValue[])[i] = vals[j] as FieldValue;
-        }
-        const times = g.rows.map((r) => r.time);
-        const data = encodeChunk({ times, columns });
-        insert.run(measurementId, g.series, g.fieldset, times[0] as bigint, times[times.length - 1] as bigint, times.length, data);
-        const r = rollupOf(names, { times, columns });
-        const minutes = r.chunk.times;
-        this.#c.stmt(SQL.rollup).run(measurementId, g.series, this.#fieldsetOf(r.names), minutes[0] as bigint, minutes[minutes.length - 1] as bigint, encodeChunk(r.chunk));
-        done.points += times.length;
-        done.chunks++;
-      }
-      const removed = Number(this.#c.stmt(SQL.remove).run(measurementId, start, end, upTo).changes);
-      if (removed !== done.points) throw new Error(`compaction: ${done.points} points packed but ${removed} rows removed`);
-      return done;
-    });
+      const times = g.rows.map((r) => r.time);
+      const data = encodeChunk({ times, columns });
+      insert.run(measurementId, g.series, g.fieldset, times[0] as bigint, times[times.length - 1] as bigint, times.length, data);
+      const r = rollupOf(names, { times, columns });
+      const minutes = r.chunk.times;
+      this.#c.stmt(SQL.rollup).run(measurementId, g.series, this.#fieldsetOf(r.names), minutes[0] as bigint, minutes[minutes.length - 1] as bigint, encodeChunk(r.chunk));
+      done.points += times.length;
+      done.chunks++;
+    }
+    const removed = Number(this.#c.stmt(SQL.remove).run(positions).changes);
+    if (removed !== done.points) throw new Error(`compaction: ${done.points} points packed but ${removed} rows removed`);
+    return done;
   }
 
   /** The id of a field set (a rollup's column names), added when new. */

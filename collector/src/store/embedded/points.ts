@@ -110,9 +110,9 @@ export class EmbeddedPoints implements PointStore<PreparedPoint[]>, PointLog {
   }
 
   /**
-   * Packs every complete window (compact.ts) that ends at or before cutoffNs, as far as floor, one window of one
-   * measurement per transaction with the event loop free in between; stops early, with what it packed so far, when
-   * signal aborts.
+   * Packs every complete window (compact.ts) that ends at or before cutoffNs, as far as floor, one slice of a
+   * window of one measurement per transaction with the event loop free in between; stops early, with what it packed
+   * so far, when signal aborts.
    */
   async compact(cutoffNs: bigint, floor: bigint, signal?: AbortSignal): Promise<Compacted> {
     const done: Compacted = { points: 0, chunks: 0 };
@@ -122,11 +122,14 @@ export class EmbeddedPoints implements PointStore<PreparedPoint[]>, PointLog {
         if (signal?.aborted) return done;
         const start = runOn(this.#open, "compact", (o) => o.compact.nextWindow(id, from, cutoffNs));
         if (start === undefined) break;
-        const r = runOn(this.#open, "compact", (o) => o.compact.window(id, start, floor));
-        done.points += r.points;
-        done.chunks += r.chunks;
+        for (const slice of runOn(this.#open, "compact", (o) => o.compact.plan(id, start, floor))) {
+          if (signal?.aborted) return done;
+          const r = runOn(this.#open, "compact", (o) => o.compact.window(id, slice));
+          done.points += r.points;
+          done.chunks += r.chunks;
+          await new Promise<void>((res) => setImmediate(res));
+        }
         from = start + WINDOW_NS;
-        await new Promise<void>((res) => setImmediate(res));
       }
     }
     return done;
