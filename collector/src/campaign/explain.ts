@@ -91,7 +91,11 @@ function median(xs: number[]): number | null {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Per rule: the verdict most runs gave (ties: the more severe) with the median key of those runs. */
+/**
+ * Per rule: the verdict most runs gave (ties: the more severe) with the median key of those runs. Keys are only
+ * pooled with their own label and unit, and a measured figure wins over the model's: one run's profile with too
+ * few samples falls back to the model ("us added per packet") while the others measured it ("us per packet measured").
+ */
 export function consolidate(runs: readonly BriefFinding[][]): Map<string, BriefFinding> {
   const byRule = new Map<string, BriefFinding[]>();
   for (const run of runs) for (const f of run) byRule.set(f.rule, [...(byRule.get(f.rule) ?? []), f]);
@@ -101,8 +105,8 @@ export function consolidate(runs: readonly BriefFinding[][]): Map<string, BriefF
     for (const f of fs) counts.set(f.verdict, (counts.get(f.verdict) ?? 0) + 1);
     const verdict = [...counts.entries()].sort((a, b) => b[1] - a[1] || SEVERITY[b[0]] - SEVERITY[a[0]])[0]![0];
     const same = fs.filter((f) => f.verdict === verdict);
-    const first = same[0]!;
-    const keyed = same.filter((f) => f.key?.label === first.key?.label && typeof f.key?.value === "number");
+    const first = same.find((f) => typeof f.key?.value === "number" && /measured/.test(f.key.unit)) ?? same[0]!;
+    const keyed = same.filter((f) => f.key?.label === first.key?.label && f.key?.unit === first.key?.unit && typeof f.key?.value === "number");
     const key = first.key ? { ...first.key, value: median(keyed.map((f) => f.key!.value as number)) } : null;
     const confidence = same.reduce((a, f) => a + f.confidence, 0) / same.length;
     out.set(rule, { ...first, key, confidence });

@@ -107,6 +107,14 @@ describe("campaign diagnosis: findings against the baseline", () => {
     assert.deepEqual([e.status, e.runs], ["explained", { cell: 3, baseline: 2 }]);
   });
 
+  it("pools keys of one label and unit only; a measured figure wins over the model's", () => {
+    const f = (value: number, unit: string): BriefFinding[] => [{ rule: "offloads", title: "O", verdict: "bottleneck", confidence: 0.9, end: "sender", key: { label: "sender tx-checksumming", value, unit } }];
+    // the first run's profile had too few samples: its figure is the model's copy, the others measured theirs
+    const c = consolidate([f(1.26, "us added per packet"), f(2.7, "us per packet measured"), f(2.9, "us per packet measured")]).get("offloads");
+    assert.deepEqual(c?.key, { label: "sender tx-checksumming", value: 2.8, unit: "us per packet measured" });
+    assert.deepEqual(consolidate([f(1.25, "us added per packet"), f(1.75, "us added per packet")]).get("offloads")?.key?.value, 1.5);
+  });
+
   it("cannot tell on either side is no change; a key figure moving 25 % or more in an active finding is", () => {
     const f = (verdict: BriefFinding["verdict"], value: number | null, unit = "%"): BriefFinding => ({ rule: "r", title: "R", verdict, confidence: 0.6, end: "sender", key: { label: "k", value, unit } });
     assert.equal(compareFinding(f("cannot tell", null), f("bottleneck", 90)), null);
