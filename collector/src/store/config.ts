@@ -21,6 +21,11 @@ export const storeConfigSchema = z
      * points are gone. 0 keeps them for good; otherwise at least retentionDays, which must then be above 0.
      */
     rollupRetentionDays: z.number().int().min(0).max(36_500),
+    /**
+     * Where the embedded file's compaction (rows into chunks) runs: "worker", a thread of its own with its own
+     * connection (another core than ingest), or "inline", on the ingest thread between its writes.
+     */
+    compaction: z.enum(["worker", "inline"]),
     influx: influxConfigSchema,
   })
   .strict()
@@ -35,7 +40,7 @@ export const storeConfigSchema = z
 export type StoreConfig = z.infer<typeof storeConfigSchema>;
 
 export function storeDefaults(): Record<string, unknown> {
-  return { kind: "embedded", path: "eastwest-data/eastwest.db", retentionDays: 0, rollupRetentionDays: 0, influx: influxDefaults() };
+  return { kind: "embedded", path: "eastwest-data/eastwest.db", retentionDays: 0, rollupRetentionDays: 0, compaction: "worker", influx: influxDefaults() };
 }
 
 export const STORE_ENV: readonly EnvBinding[] = [
@@ -43,5 +48,6 @@ export const STORE_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_STORE_PATH", path: ["store", "path"], type: "string" },
   { name: "EASTWEST_STORE_RETENTION_DAYS", path: ["store", "retentionDays"], type: "number" },
   { name: "EASTWEST_STORE_ROLLUP_RETENTION_DAYS", path: ["store", "rollupRetentionDays"], type: "number" },
+  { name: "EASTWEST_STORE_COMPACTION", path: ["store", "compaction"], type: "string" },
   ...INFLUX_ENV,
 ];

@@ -36,12 +36,14 @@ export interface StoreSettings {
   kind: PointStoreKind;
   /** The ledger's SQLite file. */
   path: string;
+  /** Where the embedded file's compaction runs (file.ts); inline when absent. */
+  compaction?: "worker" | "inline";
   influx: InfluxConfig;
 }
 
 /** The ledger at settings.path paired with the point store of settings.kind. */
 export function createStore(settings: StoreSettings, logger?: Logger): Store {
-  const file = new EmbeddedFile(settings.path);
+  const file = new EmbeddedFile({ path: settings.path, compaction: settings.compaction ?? "inline" });
   const local = new EmbeddedPoints(file);
   const points = POINT_STORES[settings.kind]({ settings, local, logger });
   return new Storage(new EmbeddedLedger(file), points, local);

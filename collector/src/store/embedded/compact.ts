@@ -40,6 +40,32 @@ const SQL = {
   fieldset: "SELECT names FROM fieldsets WHERE id = ?",
 } as const;
 
+/**
+ * Packs every complete window that ends at or before cutoffNs, as far as floor: each measurement's windows in time
+ * order, each window's slices in turn, the event loop free between slices. `run` calls a step (the caller maps its
+ * errors); stops early, with what it packed so far, once `aborted` says so.
+ */
+export async function compactAll(run: <T>(step: (s: CompactSteps) => T) => T, cutoffNs: bigint, floor: bigint, aborted: () => boolean): Promise<Compacted> {
+  const done: Compacted = { points: 0, chunks: 0 };
+  for (const id of run((s) => s.measurementIds())) {
+    let from = -(2n ** 63n);
+    for (;;) {
+      if (aborted()) return done;
+      const start = run((s) => s.nextWindow(id, from, cutoffNs));
+      if (start === undefined) break;
+      for (const slice of run((s) => s.plan(id, start, floor))) {
+        if (aborted()) return done;
+        const r = run((s) => s.window(id, slice));
+        done.points += r.points;
+        done.chunks += r.chunks;
+        await new Promise<void>((res) => setImmediate(res));
+      }
+      from = start + WINDOW_NS;
+    }
+  }
+  return done;
+}
+
 /** Start of the aligned window holding t. */
 export function windowOf(t: bigint): bigint {
   const rem = t % WINDOW_NS;

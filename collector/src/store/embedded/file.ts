@@ -22,6 +22,8 @@ export interface EmbeddedStoreOptions {
   busyTimeoutMs?: number;
   /** Clock for record timestamps (Unix epoch ns); tests inject one. */
   clock?: () => bigint;
+  /** Where compaction runs: on the caller's thread (default) or in a worker thread of its own (compact-thread.ts). */
+  compaction?: "inline" | "worker";
 }
 
 /** The open connection, with prepared statements cached by SQL text. */

@@ -4,8 +4,9 @@
 // batches. Contract: point-store.ts.
 import type { PointsPruned, PointStore, Prepared, SeqIndex } from "../point-store.ts";
 import type { LogPoint, PointLog } from "../point-log.ts";
-import type { Compacted, LatestQuery, LatestRow, Series, SeriesQuery, StoredBatch } from "../types.ts";
-import { CompactSteps, WINDOW_NS } from "./compact.ts";
+import { StoreError, type Compacted, type LatestQuery, type LatestRow, type Series, type SeriesQuery, type StoredBatch } from "../types.ts";
+import { compactAll, CompactSteps } from "./compact.ts";
+import { CompactionWorker } from "./compact-thread.ts";
 import { runOn, type Conn, type EmbeddedFile } from "./file.ts";
 import { LogReader } from "./log.ts";
 import { inChunks, PointPruneSteps } from "./prune.ts";
@@ -25,6 +26,8 @@ interface Open {
 export class EmbeddedPoints implements PointStore<PreparedPoint[]>, PointLog {
   readonly #file: EmbeddedFile;
   #open: Open | undefined;
+  /** store.compaction "worker": the thread that compacts through a connection of its own, started on first use. */
+  #worker: CompactionWorker | undefined;
 
   constructor(file: EmbeddedFile) {
     this.#file = file;
@@ -115,28 +118,18 @@ export class EmbeddedPoints implements PointStore<PreparedPoint[]>, PointLog {
    * so far, when signal aborts.
    */
   async compact(cutoffNs: bigint, floor: bigint, signal?: AbortSignal): Promise<Compacted> {
-    const done: Compacted = { points: 0, chunks: 0 };
-    for (const id of runOn(this.#open, "compact", (o) => o.compact.measurementIds())) {
-      let from = -(2n ** 63n);
-      for (;;) {
-        if (signal?.aborted) return done;
-        const start = runOn(this.#open, "compact", (o) => o.compact.nextWindow(id, from, cutoffNs));
-        if (start === undefined) break;
-        for (const slice of runOn(this.#open, "compact", (o) => o.compact.plan(id, start, floor))) {
-          if (signal?.aborted) return done;
-          const r = runOn(this.#open, "compact", (o) => o.compact.window(id, slice));
-          done.points += r.points;
-          done.chunks += r.chunks;
-          await new Promise<void>((res) => setImmediate(res));
-        }
-        from = start + WINDOW_NS;
-      }
+    if (this.#file.opts.compaction === "worker") {
+      if (this.#open === undefined) throw new StoreError("compact: store is not open", true);
+      this.#worker ??= new CompactionWorker(this.#file.opts.path);
+      return this.#worker.compact(cutoffNs, floor, signal);
     }
-    return done;
+    return compactAll((step) => runOn(this.#open, "compact", (o) => step(o.compact)), cutoffNs, floor, () => signal?.aborted === true);
   }
 
   /** Safe twice and without open; the file closes with its last user. */
   async close(): Promise<void> {
+    await this.#worker?.close();
+    this.#worker = undefined;
     if (this.#open === undefined) return;
     this.#open = undefined;
     this.#file.release();

@@ -51,11 +51,13 @@ const SQL = {
 
 
 export class Reader {
+  readonly #db: DatabaseSync;
   readonly #stmts: Record<keyof typeof SQL, StatementSync>;
   /** Field names by field set id; field sets never change once written. */
   readonly #fieldsets = new Map<bigint, string[]>();
 
   constructor(db: DatabaseSync) {
+    this.#db = db;
     this.#stmts = {
       seriesOf: db.prepare(SQL.seriesOf),
       points: db.prepare(SQL.points),
@@ -72,8 +74,22 @@ export class Reader {
     };
   }
 
-  /** Series in tag-key order; series without points in the range are left out. */
+  /**
+   * Series in tag-key order; series without points in the range are left out. One read transaction, so that the
+   * head and the chunks are read from one snapshot: a compaction thread (compact-thread.ts) that moves rows into a
+   * chunk meanwhile can make no point read twice or missed.
+   */
   query(q: SeriesQuery): Series[] {
+    if (this.#db.isTransaction) return this.#query(q);
+    this.#db.exec("BEGIN");
+    try {
+      return this.#query(q);
+    } finally {
+      this.#db.exec("COMMIT");
+    }
+  }
+
+  #query(q: SeriesQuery): Series[] {
     const builders = new Map<bigint, SeriesBuilder>();
     let total = 0;
     for (const row of this.#stmts.seriesOf.iterate(q.measurement)) {
