@@ -45,6 +45,8 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
   --store-hours N        (e) hours of one agent-shaped host at 1 Hz (24)
   --fleet-sizes LIST     (f) numbers of simulated hosts, comma separated (10,100,1000)
   --fleet-seconds N      (f) measured window per size (20; after 5 s of warm-up)
+  --fleet-compaction LIST (f) store.compaction of the collector, each size with each: worker and/or inline
+                         (worker; a window of 360 s or more lets compaction run in it)
   --fleet-nats-sizes LIST (f) the NATS path (JetStream -> 1, then 2 collectors -> VictoriaMetrics) at these
                          numbers of hosts (300; none skips it)
   --help
@@ -78,6 +80,7 @@ function parse(argv: string[]) {
       "fleet-sizes": { type: "string", default: "10,100,1000" },
       "fleet-seconds": { type: "string", default: "20" },
       "fleet-nats-sizes": { type: "string", default: "300" },
+      "fleet-compaction": { type: "string", default: "worker" },
       help: { type: "boolean", default: false },
     },
   });
@@ -127,6 +130,7 @@ function parse(argv: string[]) {
     storeHours: num("store-hours", 0.1),
     fleetSizes: (values["fleet-sizes"] ?? "").split(",").map((x) => Number(x.trim())),
     fleetSeconds: num("fleet-seconds", 1),
+    fleetCompaction: (values["fleet-compaction"] ?? "").split(",").map((x) => x.trim()),
     fleetNatsSizes: values["fleet-nats-sizes"] === "none" ? [] : (values["fleet-nats-sizes"] ?? "").split(",").map((x) => Number(x.trim())),
     profileCallGraph: values["profile-call-graph"] === undefined ? undefined : values["profile-call-graph"] !== "off",
   };
@@ -134,6 +138,7 @@ function parse(argv: string[]) {
   // why: each interleaved quartet is 4 phases of 2 s, after and before 1.5 s of ramp.
   if (opts.interleavedSeconds > 0 && opts.interleavedSeconds < 11) problems.push(`--interleaved-seconds: expected 0 or >= 11 (one ABBA quartet of 2 s phases plus ramp), got ${opts.interleavedSeconds}`);
   if (opts.fleetSizes.some((n) => !Number.isInteger(n) || n < 1 || n > 20_000)) problems.push(`--fleet-sizes: expected whole numbers 1..20000 separated by commas, got ${JSON.stringify(values["fleet-sizes"])}`);
+  if (opts.fleetCompaction.length === 0 || opts.fleetCompaction.some((c) => c !== "worker" && c !== "inline")) problems.push(`--fleet-compaction: expected worker and/or inline separated by commas, got ${JSON.stringify(values["fleet-compaction"])}`);
   if (opts.fleetNatsSizes.some((n) => !Number.isInteger(n) || n < 1 || n > 20_000)) problems.push(`--fleet-nats-sizes: expected none or whole numbers 1..20000 separated by commas, got ${JSON.stringify(values["fleet-nats-sizes"])}`);
   if (only.has("d") && opts.interleavedSeconds === 0) problems.push("(d) needs --interleaved-seconds above 0");
   if (only.has("c") && opts.pairs === 0 && opts.interleavedSeconds === 0) problems.push("(c) needs --pairs or --interleaved-seconds above 0");
@@ -174,7 +179,7 @@ async function main(): Promise<number> {
     outcomes.push(await guarded("(b) ingest", () => ingestBench(o)));
   }
   if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, warmupS: opts.perturbationWarmupS, interleavedSeconds: opts.interleavedSeconds, stacks: opts.stacks, delivery: opts.delivery, log })));
-  if (opts.only.has("f")) outcomes.push(await guarded("(f) fleet", () => fleetBench({ sizes: opts.fleetSizes, natsSizes: opts.fleetNatsSizes, seconds: opts.fleetSeconds, warmupS: 5, log })));
+  if (opts.only.has("f")) outcomes.push(await guarded("(f) fleet", () => fleetBench({ sizes: opts.fleetSizes, compaction: opts.fleetCompaction as Array<"worker" | "inline">, natsSizes: opts.fleetNatsSizes, seconds: opts.fleetSeconds, warmupS: 5, log })));
   if (opts.only.has("e")) outcomes.push(await guarded("(e) store", () => storeBench({ hours: opts.storeHours, log })));
   if (opts.only.has("d")) outcomes.push(await guarded("(d) profile", () => profileBench({ interleavedSeconds: opts.interleavedSeconds, hz: opts.profileHz, callGraph: opts.profileCallGraph, log })));
 

@@ -15,12 +15,12 @@ export interface RunningCollector {
 }
 
 /** scheduling: the collector's CPU policy (`--scheduling`); default its own (normal). */
-export async function startCollector(dir: string, grpcHost = "127.0.0.1", scheduling?: "idle" | "normal"): Promise<RunningCollector> {
+export async function startCollector(dir: string, grpcHost = "127.0.0.1", scheduling?: "idle" | "normal", env?: Record<string, string>): Promise<RunningCollector> {
   const args = ["collector", "--grpc-host", grpcHost, "--grpc-port", "0", "--http-port", "0", "--data", join(dir, "collector.db"), "--log-level", "warn"];
   if (scheduling !== undefined) args.push("--scheduling", scheduling);
   // why: plaintext beyond loopback, explicitly: the figures compare with runs made before gRPC had TLS.
   if (!isLoopbackHost(grpcHost)) args.push("--grpc-insecure");
-  const proc = start(args);
+  const proc = start(args, env === undefined ? {} : { env });
   const ports = await jsonLine<{ grpc_port: number; http_port: number }>(proc);
   return { proc, grpcPort: ports.grpc_port, http: `http://127.0.0.1:${ports.http_port}`, tokenFile: join(dir, "api-token") };
 }

@@ -1,7 +1,8 @@
 // The compaction thread (store.compaction "worker"): compact-worker.ts in a worker thread with a connection of its
 // own to the store file, so that packing points into chunks (about as costly per point as writing them) runs on
 // another core than ingest. SQLite serializes the two connections' writes (a compaction transaction is one slice
-// of whole series, compact.ts); the ingest thread's reads are snapshots (read.ts). One compaction at a time; an
+// of whole series, compact.ts), and the thread lets ingest commit first (IngestGate, file.ts); the ingest thread's
+// reads are snapshots (read.ts). One compaction at a time; an
 // abort stops it between slices; a thread that fails or exits fails the compaction at hand and is started again
 // on the next one.
 import { existsSync } from "node:fs";
@@ -28,13 +29,16 @@ const CLOSE_WAIT_MS = 5000;
 
 export class CompactionWorker {
   readonly #path: string;
+  readonly #gate: Int32Array;
   #worker: Worker | undefined;
   #job: Job | undefined;
   #running: Promise<unknown> = Promise.resolve();
   #nextId = 0;
 
-  constructor(path: string) {
+  /** `gate`: the ingest thread's IngestGate cell (file.ts), which the thread waits on before each commit. */
+  constructor(path: string, gate: Int32Array = new Int32Array(new SharedArrayBuffer(4))) {
     this.#path = path;
+    this.#gate = gate;
   }
 
   /** One compaction in the thread; waits for one already running. Rejects with StoreError when it failed. */
@@ -63,7 +67,7 @@ export class CompactionWorker {
 
   #start(): Worker {
     if (this.#worker !== undefined) return this.#worker;
-    const w = new Worker(workerUrl(), { workerData: { path: this.#path }, name: "eastwest-compaction" });
+    const w = new Worker(workerUrl(), { workerData: { path: this.#path, gate: this.#gate }, name: "eastwest-compaction" });
     w.unref();
     w.on("message", (m: FromWorker) => {
       const job = this.#job;

@@ -4,9 +4,10 @@
 // (its end older than the cut-off the caller gives) and only as far as the point log's readers (the sinks) have read:
 // rows above `floor` stay in the head, and so does the newest row of the table, so that log positions never go back
 // (log.ts). A window of one measurement is planned first: one read of its rows' positions and series (the time
-// index holds both), cut into slices of whole series of about SLICE_ROWS rows; then one transaction per slice moves
-// exactly those rows, found by position (a fleet's window is millions of rows, and a transaction holds the file's
-// write lock and, on the ingest thread, the event loop), with the event loop free in between; every step is
+// index holds both), cut into slices of whole series of about SLICE_ROWS rows; each slice's rows are read by
+// position and packed outside any write transaction, then one short transaction removes them and inserts their
+// chunks (a fleet's window is millions of rows, and the write lock is what ingest waits for), with the event loop
+// free in between; every step is
 // idempotent (a point is in exactly one of the head or a chunk), so an interrupted compaction is finished by the next.
 // A point that arrives for a window already compacted (an agent's resend of an old batch) stays in the head until the
 // next pass puts it in a chunk of its own: a series' chunks may overlap in time, and the reader merges them.
@@ -15,7 +16,7 @@ import { decodeNames } from "../codec.ts";
 import { parseTyped } from "../json.ts";
 import { encodeChunk } from "./chunk.ts";
 import { rollupOf } from "./rollup.ts";
-import type { Compacted } from "../types.ts";
+import { StoreError, type Compacted } from "../types.ts";
 import type { Conn } from "./file.ts";
 import { tx } from "./prune.ts";
 
@@ -74,12 +75,22 @@ export function windowOf(t: bigint): bigint {
 
 type Row = { pos: bigint; time: bigint; vals: string };
 
+/** A slice's rows packed outside the write transaction: the chunks to insert and the rows they replace. */
+interface Packed {
+  chunks: Array<{ series: bigint; fieldset: bigint; start: bigint; end: bigint; n: number; data: Uint8Array; rollup: { names: string[]; start: bigint; end: bigint; data: Uint8Array } }>;
+  positions: number[];
+}
+
 export class CompactSteps {
   readonly #c: Conn;
   readonly #names = new Map<bigint, string[]>();
 
-  constructor(c: Conn) {
+  readonly #beforeCommit: () => void;
+
+  /** `beforeCommit` runs between packing a slice and taking the write lock (the compaction thread yields to ingest there). */
+  constructor(c: Conn, beforeCommit: () => void = () => undefined) {
     this.#c = c;
+    this.#beforeCommit = beforeCommit;
   }
 
   measurementIds(): bigint[] {
@@ -124,16 +135,21 @@ export class CompactSteps {
   }
 
   /**
-   * Moves the head rows at these positions (one slice of plan()) into chunks, in one transaction; positions already
-   * gone (pruned meanwhile) are skipped.
+   * Moves the head rows at these positions (one slice of plan()) into chunks; positions already gone (pruned
+   * meanwhile) are skipped. The rows are read and packed first, outside any write transaction; the transaction
+   * then only removes them and inserts the chunks, so the file's write lock (which ingest waits for) is held for
+   * the least time. Rows that vanished between the read and the transaction roll it back (retryable: the next
+   * pass plans again).
    */
   window(measurementId: bigint, positions: readonly number[]): Compacted {
     const db = this.#c.db;
+    const packed = this.#pack(JSON.stringify(positions));
+    this.#beforeCommit();
     // why: a compaction commit need not reach the disk at once: lost in a crash, its points are still rows in the
     // head (one transaction moves them), and the next ingest commit (synchronous=FULL) syncs the WAL it shares
     db.exec("PRAGMA synchronous = NORMAL");
     try {
-      return tx(db, () => this.#window(measurementId, JSON.stringify(positions)));
+      return tx(db, () => this.#commit(measurementId, packed));
     } finally {
       db.exec("PRAGMA synchronous = FULL");
     }
@@ -144,7 +160,8 @@ export class CompactSteps {
     return floor < top ? floor : top - 1n;
   }
 
-  #window(measurementId: bigint, positions: string): Compacted {
+  /** Reads the rows at `positions` (a JSON array) and packs each series and field set's into a chunk and its rollup. */
+  #pack(positions: string): Packed {
     const groups = new Map<string, { series: bigint; fieldset: bigint; rows: Row[] }>();
     for (const r of this.#c.stmt(SQL.rows).iterate(positions)) {
       const key = `${r.series_id as bigint}/${r.fieldset_id as bigint}`;
@@ -152,8 +169,7 @@ export class CompactSteps {
       if (g === undefined) groups.set(key, (g = { series: r.series_id as bigint, fieldset: r.fieldset_id as bigint, rows: [] }));
       g.rows.push({ pos: r.pos as bigint, time: r.time_ns as bigint, vals: String(r.vals) });
     }
-    const done: Compacted = { points: 0, chunks: 0 };
-    const insert = this.#c.stmt(SQL.insert);
+    const out: Packed = { chunks: [], positions: [] };
     for (const g of groups.values()) {
       g.rows.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.pos < b.pos ? -1 : 1));
       const names = this.#namesOf(g.fieldset);
@@ -164,17 +180,28 @@ export class CompactSteps {
         for (let j = 0; j < names.length; j++) (columns[j] as FieldValue[])[i] = vals[j] as FieldValue;
       }
       const times = g.rows.map((r) => r.time);
-      const data = encodeChunk({ times, columns });
-      insert.run(measurementId, g.series, g.fieldset, times[0] as bigint, times[times.length - 1] as bigint, times.length, data);
       const r = rollupOf(names, { times, columns });
       const minutes = r.chunk.times;
-      this.#c.stmt(SQL.rollup).run(measurementId, g.series, this.#fieldsetOf(r.names), minutes[0] as bigint, minutes[minutes.length - 1] as bigint, encodeChunk(r.chunk));
-      done.points += times.length;
-      done.chunks++;
+      out.chunks.push({
+        series: g.series, fieldset: g.fieldset, start: times[0] as bigint, end: times[times.length - 1] as bigint, n: times.length, data: encodeChunk({ times, columns }),
+        rollup: { names: r.names, start: minutes[0] as bigint, end: minutes[minutes.length - 1] as bigint, data: encodeChunk(r.chunk) },
+      });
+      for (const row of g.rows) out.positions.push(Number(row.pos));
     }
-    const removed = Number(this.#c.stmt(SQL.remove).run(positions).changes);
-    if (removed !== done.points) throw new Error(`compaction: ${done.points} points packed but ${removed} rows removed`);
-    return done;
+    return out;
+  }
+
+  /** Inside the write transaction: removes the packed rows (all of them, or nothing) and inserts their chunks. */
+  #commit(measurementId: bigint, p: Packed): Compacted {
+    const removed = Number(this.#c.stmt(SQL.remove).run(JSON.stringify(p.positions)).changes);
+    if (removed !== p.positions.length) throw new StoreError(`compaction: ${p.positions.length} points packed but ${removed} rows left to remove (pruned meanwhile); planned again next pass`, true);
+    const insert = this.#c.stmt(SQL.insert);
+    const rollup = this.#c.stmt(SQL.rollup);
+    for (const c of p.chunks) {
+      insert.run(measurementId, c.series, c.fieldset, c.start, c.end, c.n, c.data);
+      rollup.run(measurementId, c.series, this.#fieldsetOf(c.rollup.names), c.rollup.start, c.rollup.end, c.rollup.data);
+    }
+    return { points: p.positions.length, chunks: p.chunks.length };
   }
 
   /** The id of a field set (a rollup's column names), added when new. */

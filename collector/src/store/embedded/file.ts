@@ -32,9 +32,38 @@ export interface Conn {
   stmt: (sql: string) => StatementSync;
 }
 
+/**
+ * Ingest commits in progress or waiting on this process's connection, shared with the compaction thread
+ * (compact-thread.ts), which waits for 0 before it takes the write lock: SQLite's busy wait is not fair, and a
+ * thread that commits slice after slice would otherwise starve ingest.
+ */
+export class IngestGate {
+  readonly cell = new Int32Array(new SharedArrayBuffer(4));
+
+  enter(): void {
+    Atomics.add(this.cell, 0, 1);
+  }
+
+  leave(): void {
+    Atomics.sub(this.cell, 0, 1);
+    Atomics.notify(this.cell, 0);
+  }
+}
+
+/** The compaction thread's side of an IngestGate: waits while ingest commits, at most maxMs in all. */
+export function yieldToIngest(cell: Int32Array, maxMs: number): void {
+  const until = performance.now() + maxMs;
+  for (let n = Atomics.load(cell, 0); n > 0; n = Atomics.load(cell, 0)) {
+    const left = until - performance.now();
+    if (left <= 0) return;
+    Atomics.wait(cell, 0, n, Math.min(left, 20));
+  }
+}
+
 export class EmbeddedFile {
   readonly opts: EmbeddedStoreOptions;
   readonly clock: () => bigint;
+  readonly gate = new IngestGate();
   #conn: Conn | undefined;
   #users = 0;
 

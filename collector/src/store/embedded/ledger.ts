@@ -77,6 +77,7 @@ export class EmbeddedLedger implements Ledger {
     const open = this.#open;
     if (open === undefined) return prepared.map((p, i) => (p.kind === "staged" ? { kind: "retryable", afterMs: 1_000, reason: "store is not open" } : (out[i] as WriteOutcome)));
     const { db, stmt } = open.conn;
+    this.#file.gate.enter();
     try {
       db.exec("BEGIN IMMEDIATE");
       const insert = stmt(SQL.batch);
@@ -94,6 +95,8 @@ export class EmbeddedLedger implements Ledger {
       points.settle(false);
       const retry = retryableOutcome(err);
       return prepared.map((p, i) => (p.kind === "staged" ? retry : (out[i] as WriteOutcome)));
+    } finally {
+      this.#file.gate.leave();
     }
     points.settle(true);
     return out;

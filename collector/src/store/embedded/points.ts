@@ -120,7 +120,7 @@ export class EmbeddedPoints implements PointStore<PreparedPoint[]>, PointLog {
   async compact(cutoffNs: bigint, floor: bigint, signal?: AbortSignal): Promise<Compacted> {
     if (this.#file.opts.compaction === "worker") {
       if (this.#open === undefined) throw new StoreError("compact: store is not open", true);
-      this.#worker ??= new CompactionWorker(this.#file.opts.path);
+      this.#worker ??= new CompactionWorker(this.#file.opts.path, this.#file.gate.cell);
       return this.#worker.compact(cutoffNs, floor, signal);
     }
     return compactAll((step) => runOn(this.#open, "compact", (o) => step(o.compact)), cutoffNs, floor, () => signal?.aborted === true);
