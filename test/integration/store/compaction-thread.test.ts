@@ -3,7 +3,7 @@
 // snapshot each (no point twice or missing); ingest goes on meanwhile; close() stops it between slices; a thread
 // that cannot open its file fails that compaction with a StoreError; after close() a compaction starts a new thread.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { CompactionWorker } from "../../../collector/src/store/embedded/compact-thread.ts";
@@ -78,6 +78,24 @@ describe("embedded store: the compaction thread", function () {
     assert.ok(a.points > 0 && during >= 2, `${a.points} points packed, ${during} rounds of queries and writes while packing`);
     assert.deepEqual(await Promise.all(QUERIES.map((q) => worker.query(q))), before);
     assert.deepEqual(await Promise.all(QUERIES.map((q) => inline.query(q))), before);
+  });
+
+  it("starts no thread while nothing complete is there to pack (it would cost tens of MiB for nothing)", async () => {
+    const s = await store("idle.db", "worker");
+    await fill(s, 200);
+    const fds = () => readdirSync("/proc/self/fd").filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(join(dir.path, "idle.db"));
+      } catch {
+        return false;
+      }
+    }).length;
+    const before = fds();
+    assert.deepEqual(await s.compact(T0 + 250n * S, NO_FLOOR), { points: 0, chunks: 0 }, "no window ends before the cut-off");
+    assert.equal(fds(), before, "no second connection to the file: no thread");
+    await fill(s, 200, 200);
+    assert.ok((await s.compact(T0 + 400n * S, NO_FLOOR)).points > 0);
+    assert.ok(fds() > before, "the thread's own connection");
   });
 
   it("close() while packing stops the thread between slices; what it packed stays packed, the rest the next pass packs", async () => {

@@ -23,6 +23,11 @@ interface Open {
   compact: CompactSteps;
 }
 
+/** Whether some measurement has a complete window with head rows before cutoffNs (index lookups only). */
+function due(steps: CompactSteps, cutoffNs: bigint): boolean {
+  return steps.measurementIds().some((id) => steps.nextWindow(id, -(2n ** 63n), cutoffNs) !== undefined);
+}
+
 export class EmbeddedPoints implements PointStore<PreparedPoint[]>, PointLog {
   readonly #file: EmbeddedFile;
   #open: Open | undefined;
@@ -120,6 +125,9 @@ export class EmbeddedPoints implements PointStore<PreparedPoint[]>, PointLog {
   async compact(cutoffNs: bigint, floor: bigint, signal?: AbortSignal): Promise<Compacted> {
     if (this.#file.opts.compaction === "worker") {
       if (this.#open === undefined) throw new StoreError("compact: store is not open", true);
+      // why: the thread costs tens of MiB; a collector with nothing complete to pack yet (its first minutes, a
+      // short-lived one) need not start it
+      if (this.#worker === undefined && !runOn(this.#open, "compact", (o) => due(o.compact, cutoffNs))) return { points: 0, chunks: 0 };
       this.#worker ??= new CompactionWorker(this.#file.opts.path, this.#file.gate.cell);
       return this.#worker.compact(cutoffNs, floor, signal);
     }
