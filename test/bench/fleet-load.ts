@@ -187,6 +187,32 @@ export interface FleetResult {
   backlog: number;
 }
 
+/** The window's latencies, sorted, with Infinity for each batch made in it and never acked. */
+export function latencies(measured: readonly number[], made: number): number[] {
+  const lat = [...measured];
+  for (let k = lat.length; k < made; k++) lat.push(Infinity);
+  return lat.sort((a, b) => a - b);
+}
+
+/**
+ * Ticks the hosts for warmupS + seconds, each once a second at its own offset within the second, after setting
+ * their measured window (the seconds after the warm-up); resolves at the window's end.
+ */
+export async function tickFleet(hosts: ReadonlyArray<{ tick(): void; window: { from: number; to: number } }>, o: { warmupS: number; seconds: number; onTick?: () => void }): Promise<void> {
+  const start = performance.now();
+  const from = start + o.warmupS * 1000;
+  const to = from + o.seconds * 1000;
+  for (const h of hosts) h.window = { from, to };
+  let next = 0;
+  const timer = setInterval(() => {
+    const due = Math.floor(((performance.now() - start) / 1000) * hosts.length);
+    for (; next < due && performance.now() < to; next++) hosts[next % hosts.length]?.tick();
+    o.onTick?.();
+  }, 5);
+  await new Promise((r) => setTimeout(r, to - performance.now()));
+  clearInterval(timer);
+}
+
 export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Infinity;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
@@ -201,28 +227,14 @@ export async function driveFleet(o: { address: string; hosts: number; warmupS: n
   const hosts = Array.from({ length: o.hosts }, (_, i) => new SimHost(o.address, `fleet-${String(i).padStart(5, "0")}`, baseNs));
   try {
     await Promise.race([Promise.all(hosts.map((h) => h.welcomed)), new Promise((_, reject) => setTimeout(() => reject(new Error(`not every host had a Welcome within 60 s (${hosts.filter((h) => h.failed).length} failed)`)), 60_000))]);
-    const start = performance.now();
-    const from = start + o.warmupS * 1000;
-    const to = from + o.seconds * 1000;
-    for (const h of hosts) h.window = { from, to };
-    // each host ticks once a second at its own offset within the second
-    let next = 0;
-    const timer = setInterval(() => {
-      const due = Math.floor(((performance.now() - start) / 1000) * o.hosts);
-      for (; next < due && performance.now() < to; next++) (hosts[next % o.hosts] as SimHost).tick();
-      o.onTick?.();
-    }, 5);
-    await new Promise((r) => setTimeout(r, to - performance.now()));
-    clearInterval(timer);
+    await tickFleet(hosts, o);
     const drainEnd = performance.now() + o.drainS * 1000;
     const outstanding = () => hosts.reduce((n, h) => n + (h.madeInWindow - h.latencies.length), 0);
     while (outstanding() > 0 && performance.now() < drainEnd) await new Promise((r) => setTimeout(r, 50));
     const failed = hosts.find((h) => h.failed);
     if (failed) throw new Error(failed.failed);
-    const lat = hosts.flatMap((h) => h.latencies);
     const made = hosts.reduce((n, h) => n + h.madeInWindow, 0);
-    for (let k = lat.length; k < made; k++) lat.push(Infinity);
-    lat.sort((a, b) => a - b);
+    const lat = latencies(hosts.flatMap((h) => h.latencies), made);
     return {
       hosts: o.hosts,
       windowS: o.seconds,

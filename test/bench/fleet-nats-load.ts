@@ -8,7 +8,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { batchSubject, DEFAULT_CONSUMER, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, msgIdOf } from "@eastwest/common";
-import { HostEncoder, quantile, type FleetResult } from "./fleet-load.ts";
+import { HostEncoder, latencies, quantile, tickFleet, type FleetResult } from "./fleet-load.ts";
 
 const WINDOW = 64;
 const POLL_MS = 100;
@@ -128,27 +128,14 @@ export async function driveNatsFleet(o: { url: string; hosts: number; warmupS: n
   })();
   try {
     for (let i = 0; i < hosts.length; i += 50) await Promise.all(hosts.slice(i, i + 50).map((h) => h.connect(o.url)));
-    const start = performance.now();
-    const from = start + o.warmupS * 1000;
-    const to = from + o.seconds * 1000;
-    for (const h of hosts) h.window = { from, to };
-    let next = 0;
-    const timer = setInterval(() => {
-      const due = Math.floor(((performance.now() - start) / 1000) * o.hosts);
-      for (; next < due && performance.now() < to; next++) (hosts[next % o.hosts] as NatsSimHost).tick();
-      o.onTick?.();
-    }, 5);
-    await new Promise((r) => setTimeout(r, to - performance.now()));
-    clearInterval(timer);
+    await tickFleet(hosts, o);
     const made = hosts.reduce((n, h) => n + h.madeInWindow, 0);
     const drainEnd = performance.now() + o.drainS * 1000;
     while (ledger.latencies.length < made && performance.now() < drainEnd) await new Promise((r) => setTimeout(r, 50));
     const failed = hosts.find((h) => h.failed);
     if (failed) throw new Error(failed.failed);
     const stored = ledger.latencies.length;
-    const lat = [...ledger.latencies];
-    for (let k = lat.length; k < made; k++) lat.push(Infinity);
-    lat.sort((a, b) => a - b);
+    const lat = latencies(ledger.latencies, made);
     const info = await jsm.consumers.info(DEFAULT_STREAM, DEFAULT_CONSUMER);
     return {
       hosts: o.hosts,

@@ -1,5 +1,6 @@
-// The compaction thread's side (compact-thread.ts starts it through compact-worker.ts): a connection of its own to the store file (a longer
-// busy wait than the ingest thread's: waiting here blocks nobody), and compactAll() on request; before each
+// The compaction thread's side (compact-thread.ts starts it through compact-worker.ts): a connection of its own
+// to the store file (a longer busy wait than the ingest thread's: waiting here blocks nobody), and compactAll() on
+// request; before each
 // slice's commit it waits while the ingest thread commits (IngestGate, file.ts), up to MAX_YIELD_MS. A compaction
 // requested while one runs waits for it (the other side sends one at a time). Closes its connection on "close".
 import { parentPort, workerData } from "node:worker_threads";
