@@ -1,5 +1,5 @@
 // (d) profile: what the run's CPU profile costs the traffic it measures. `eastwest run` has each machine's agent
-// record `perf record -e cpu-clock -F 199 -a -g` during the traffic (collectProfile) and decode it after; the
+// record `perf record -e cpu-clock -F 49 -a -g` during the traffic (collectProfile) and decode it after; the
 // recording is the part that runs while iperf3 does. Measured as (c)'s interleaved runs: one long iperf3 run per
 // direction between two namespaces while perf, started with the agent's own arguments (agent/src/host/
 // perf.profile.collect.ts profileArgs) and the run's rate and call graphs (collector/src/run/profile-run.ts), is

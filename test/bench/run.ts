@@ -40,7 +40,7 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
                          gives the difference per stack (diff / N): N times the load, N times the resolution
   --delivery D,E         (c) held (agents hold their samples during the traffic, as \`eastwest run\` does) and/or
                          live (they stream as sampled: continuous 10 Hz monitoring); each measured in turn (held)
-  --profile-hz N         (d) perf's sampling rate (the run's: 199)
+  --profile-hz N         (d) perf's sampling rate (the run's: 49)
   --profile-call-graph on|off  (d) perf -g (the run's: on)
   --store-hours N        (e) hours of one agent-shaped host at 1 Hz (24)
   --fleet-sizes LIST     (f) numbers of simulated hosts, comma separated (10,100,1000)
