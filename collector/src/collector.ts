@@ -21,6 +21,7 @@ import { holdAgent } from "./control/hold.ts";
 import { newStats, type PipelineStats } from "./ingest/stats.ts";
 import { observePipeline } from "./ingest/metrics.ts";
 import { SelfReporter } from "./ingest/self-report.ts";
+import { StallWatch } from "./ingest/stalls.ts";
 import { Registry } from "./control/registry.ts";
 import { Clocks, withClocks } from "./clock/clocks.ts";
 import { startHttpApi, type HttpApi } from "./http/server.ts";
@@ -63,6 +64,7 @@ export class Collector {
   /** One rate limit for every line a peer can cause. */
   readonly #log: ThrottledLog;
   #self: SelfReporter | undefined;
+  readonly #stalls = new StallWatch();
   /** Push sinks (config.sinks): they read what the store holds; ingest never waits on them. */
   readonly sinks: Sinks;
 
@@ -99,6 +101,7 @@ export class Collector {
       limits: config.limits,
       admitAgent: (agentId) => this.registry.admits(agentId),
       log: this.#log,
+      stalls: this.#stalls,
     });
   }
 
@@ -137,7 +140,8 @@ export class Collector {
   async #start(auth: ReturnType<typeof authFromConfig>["auth"]): Promise<void> {
     await this.store.open();
     this.#retention.start();
-    this.#self = new SelfReporter({ store: this.store, stats: this.stats, collectorId: this.config.id, intervalMs: this.config.selfIntervalMs, logger: this.logger, suppressed: () => this.#log.suppressed, more: (t) => this.sinks.points(this.config.id, t) });
+    this.#self = new SelfReporter({ store: this.store, stats: this.stats, collectorId: this.config.id, intervalMs: this.config.selfIntervalMs, logger: this.logger, suppressed: () => this.#log.suppressed, stalls: this.#stalls, more: (t) => this.sinks.points(this.config.id, t) });
+    this.#stalls.start();
     this.#self.start();
     await this.sinks.start();
     this.#compaction.start();
@@ -203,6 +207,7 @@ export class Collector {
     await step("stopping retention", () => this.#retention.stop());
     await step("stopping compaction", () => this.#compaction.stop());
     await step("writing the collector's own last points", () => this.#self?.stop());
+    this.#stalls.stop();
     // why: half the shutdown budget, so that a receiver that does not answer still leaves time to close the store.
     await step("forwarding stored points to the sinks", () => this.sinks.stop(Math.floor(this.config.shutdownTimeoutMs / 2)));
     await step("closing the store", () => this.store.close());

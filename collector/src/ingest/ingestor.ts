@@ -38,7 +38,14 @@ export interface IngestorOptions {
   admitAgent?: (agentId: string) => LimitExceeded | undefined;
   /** Lines about refused batches go through it; default: one over `logger`. */
   log?: ThrottledLog;
+  /** Told each store write's duration (stalls.ts). */
+  stalls?: { wrote(ns: bigint): void };
+  /** Default SLOW_WRITE_MS. */
+  slowWriteMs?: number;
 }
+
+/** A store write (one group commit) this long is logged, throttled: every ack in the group waited for it. */
+export const SLOW_WRITE_MS = 1_000;
 
 interface Job {
   batch: StoredBatch;
@@ -130,7 +137,9 @@ export class Ingestor {
 
   async #drain(): Promise<void> {
     const group = this.#takeGroup();
+    const started = process.hrtime.bigint();
     const outcomes = await this.#o.store.writeBatches(group.map((j) => j.batch));
+    this.#wrote(process.hrtime.bigint() - started, group);
     let retryAfterMs = 0;
     const retries: Job[] = [];
     group.forEach((job, i) => {
@@ -148,6 +157,13 @@ export class Ingestor {
     });
     this.#queue.unshift(...retries);
     if (retryAfterMs > 0) await new Promise((r) => setTimeout(r, retryAfterMs));
+  }
+
+  #wrote(ns: bigint, group: readonly Job[]): void {
+    this.#o.stats.storeWriteNs += ns;
+    this.#o.stalls?.wrote(ns);
+    const ms = Number(ns / 1_000_000n);
+    if (ms >= (this.#o.slowWriteMs ?? SLOW_WRITE_MS)) this.#log.warn("slow store write", { ms, batches: group.length, points: group.reduce((n, j) => n + j.batch.points.length, 0) }, "slow store write: every ack of the group waited");
   }
 
   #ack(b: StoredBatch, out: Exclude<WriteOutcome, { kind: "retryable" }>): Ack {

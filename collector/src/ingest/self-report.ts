@@ -4,12 +4,16 @@
 // is logged and the next one goes on.
 import { errorMessage, nowNs, type Logger, type Sample } from "@eastwest/common";
 import type { Store } from "../store/types.ts";
+import type { StallWindow } from "./stalls.ts";
 import type { PipelineStats } from "./stats.ts";
 
 export const selfWriterId = (collectorId: string): string => `eastwest-collector.${collectorId}`;
 
 /** The points of one report. */
-export function selfPoints(collectorId: string, s: PipelineStats, logLinesSuppressed: number, timeNs: bigint): Sample[] {
+const NO_STALLS: StallWindow = { loopDelayMaxNs: 0n, loopDelayP99Ns: 0n, storeWriteMaxNs: 0n };
+
+/** The points of one report; `w` is what held the ingest thread since the previous one (stalls.ts). */
+export function selfPoints(collectorId: string, s: PipelineStats, logLinesSuppressed: number, timeNs: bigint, w: StallWindow = NO_STALLS): Sample[] {
   const tags = { collector_id: collectorId };
   const pipeline: Sample = {
     measurement: "eastwest_collector",
@@ -27,6 +31,10 @@ export function selfPoints(collectorId: string, s: PipelineStats, logLinesSuppre
       points_pruned_total: s.pointsPruned,
       points_compacted_total: s.pointsCompacted,
       lag_ns: s.lagNs < 0n ? 0n : s.lagNs,
+      store_write_ns_total: s.storeWriteNs,
+      store_write_max_ns: w.storeWriteMaxNs,
+      event_loop_delay_max_ns: w.loopDelayMaxNs,
+      event_loop_delay_p99_ns: w.loopDelayP99Ns,
     },
     timeNs,
   };
@@ -42,6 +50,8 @@ export interface SelfReporterOptions {
   logger: Logger;
   /** Lines the throttled log left out so far. */
   suppressed: () => number;
+  /** Watched between reports: the event loop's delay and the longest store write; absent: reported as 0. */
+  stalls?: { take(): StallWindow };
   /** More points of the same report (the sinks' eastwest_collector_sink). */
   more?: (timeNs: bigint) => Sample[];
 }
@@ -73,7 +83,7 @@ export class SelfReporter {
       this.#seq ??= await o.store.highestSeq(writer);
       const seq = this.#seq + 1n;
       const timeNs = nowNs();
-      const points = [...selfPoints(o.collectorId, o.stats, o.suppressed(), timeNs), ...(o.more?.(timeNs) ?? [])];
+      const points = [...selfPoints(o.collectorId, o.stats, o.suppressed(), timeNs, o.stalls?.take()), ...(o.more?.(timeNs) ?? [])];
       const out = await o.store.writeBatch({ agentId: writer, seq, points, receivedNs: nowNs() });
       if (out.kind === "ok" || out.kind === "duplicate") this.#seq = seq;
       else o.logger.warn({ outcome: out.kind, reason: "reason" in out ? out.reason : "" }, "collector self points not stored");

@@ -18,10 +18,12 @@ export interface PipelineStats {
   /** Points packed from rows into compact chunks (the embedded file's compaction). */
   pointsCompacted: bigint;
   lagNs: bigint;
+  /** Time the ingest thread spent in store writes (group commits, lock waits included). */
+  storeWriteNs: bigint;
   /** Batches, hellos, frames and agents refused for exceeding a limit, per limit (ingest/limits.ts). */
   refusedByLimit: LimitCounts;
 }
 
 export function newStats(): PipelineStats {
-  return { batchesReceived: 0n, batchesStored: 0n, batchesDuplicate: 0n, batchesRejected: 0n, batchesRefused: 0n, pointsStored: 0n, storeErrors: 0n, framesUndecodable: 0n, handlerErrors: 0n, pointsPruned: 0n, pointsCompacted: 0n, lagNs: 0n, refusedByLimit: newLimitCounts() };
+  return { batchesReceived: 0n, batchesStored: 0n, batchesDuplicate: 0n, batchesRejected: 0n, batchesRefused: 0n, pointsStored: 0n, storeErrors: 0n, framesUndecodable: 0n, handlerErrors: 0n, pointsPruned: 0n, pointsCompacted: 0n, lagNs: 0n, storeWriteNs: 0n, refusedByLimit: newLimitCounts() };
 }

@@ -1,0 +1,90 @@
+// What held the ingest thread, on a real embedded store: each store write's time is summed (storeWriteNs) and its
+// maximum reported per self-report window with the event loop's delay; a slow write (a disk that stalls, injected
+// by delaying the store's answer) is logged, throttled, with the group's size.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { createLogger, nowNs, silentLogger, toWirePoint } from "@eastwest/common";
+import { AckCode, Batch } from "@eastwest/proto";
+import { Ingestor } from "../../../collector/src/ingest/ingestor.ts";
+import { SeqGuard } from "../../../collector/src/ingest/seq-guard.ts";
+import { decodeWithLimits } from "../../../collector/src/ingest/decode.ts";
+import { newStats } from "../../../collector/src/ingest/stats.ts";
+import { LOOP_RESOLUTION_MS, loopDelayNs, StallWatch } from "../../../collector/src/ingest/stalls.ts";
+import { selfPoints } from "../../../collector/src/ingest/self-report.ts";
+import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
+import type { Store } from "../../../collector/src/store/types.ts";
+import { tempDir } from "../../helpers/procs.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = nowNs();
+const batch = (seq: bigint) =>
+  decodeWithLimits(
+    Buffer.from(Batch.encode({ agentId: "st1", seq, points: [toWirePoint({ measurement: "netdev", tags: { agent_id: "st1", host: "h", interface: "eth0", netns: "n" }, fields: { rx_bytes_total: seq }, timeNs: now + seq })], createdNs: now }).finish()),
+  );
+
+/** The store, its writes answered delayMs late (a stalling disk). */
+function slowStore(store: Store, delayMs: number): Store {
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      if (key === "writeBatches") return async (...args: Parameters<Store["writeBatches"]>) => (await sleep(delayMs), target.writeBatches(...args));
+      const v = Reflect.get(target, key, receiver) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+describe("stalls: the ingest thread's store writes and event-loop delay", () => {
+  const dir = tempDir("stalls");
+  const store = new EmbeddedStore(join(dir.path, "s.db"));
+  before(() => store.open());
+  after(async () => {
+    await store.close();
+    dir.remove();
+  });
+
+  it("a loop delay is the timer's interval minus its period, never negative", () => {
+    assert.equal(loopDelayNs(LOOP_RESOLUTION_MS * 1e6 + 5e6), 5_000_000n);
+    assert.equal(loopDelayNs(LOOP_RESOLUTION_MS * 1e6 - 1), 0n);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, -1, 0]) assert.equal(loopDelayNs(bad), 0n);
+  });
+
+  it("sees the event loop blocked, and a window starts empty after take()", async () => {
+    const w = new StallWatch();
+    w.start();
+    try {
+      await sleep(50);
+      const until = performance.now() + 300;
+      while (performance.now() < until); // the ingest thread held by a long synchronous step
+      await sleep(50);
+      const held = w.take();
+      assert.ok(held.loopDelayMaxNs >= 250_000_000n, `max ${held.loopDelayMaxNs} ns after a 300 ms block`);
+      assert.ok(held.loopDelayP99Ns <= held.loopDelayMaxNs);
+      assert.deepEqual(w.take(), { loopDelayMaxNs: 0n, loopDelayP99Ns: 0n, storeWriteMaxNs: 0n }, "nothing seen since the previous take");
+    } finally {
+      w.stop();
+    }
+  });
+
+  it("sums each write's time, reports the window's longest, and logs a slow write with its group", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), cb()) });
+    const stats = newStats();
+    const stalls = new StallWatch();
+    const slow = slowStore(store, 120);
+    const guard = new SeqGuard({ ledger: slow, maxSeqAhead: 1000n, logger: silentLogger() });
+    const ingestor = new Ingestor({ store: slow, logger: createLogger("t", "info", sink), stats, guard, stalls, slowWriteMs: 100 });
+    for (const seq of [1n, 2n]) assert.equal((await ingestor.ingest(batch(seq))).code, AckCode.ACK_CODE_STORED);
+    assert.ok(stats.storeWriteNs >= 240_000_000n, `two writes of >= 120 ms: ${stats.storeWriteNs} ns`);
+    const w = stalls.take();
+    assert.ok(w.storeWriteMaxNs >= 120_000_000n && w.storeWriteMaxNs <= stats.storeWriteNs, `window max ${w.storeWriteMaxNs}`);
+    const logged = lines.filter((l) => String(l["msg"]).startsWith("slow store write"));
+    assert.equal(logged.length, 2, "one line per slow write, within the throttle's 10 a minute");
+    for (const l of logged) assert.ok(l["batches"] === 1 && l["points"] === 1 && Number(l["ms"]) >= 100, JSON.stringify(l));
+    const [self] = selfPoints("c1", stats, 0, nowNs(), { ...w, loopDelayMaxNs: 7n, loopDelayP99Ns: 3n });
+    assert.equal(self?.fields["store_write_ns_total"], stats.storeWriteNs);
+    assert.equal(self?.fields["store_write_max_ns"], w.storeWriteMaxNs);
+    assert.equal(self?.fields["event_loop_delay_max_ns"], 7n);
+    assert.equal(self?.fields["event_loop_delay_p99_ns"], 3n);
+  });
+});
