@@ -3,6 +3,7 @@
 // 102 points and about 1,500 values, every schema field), their sends spread over the second. A batch is made every second whatever
 // happens; it waits in the agent's outbox while 64 are unacked, as a real agent's does. Batches are encoded once
 // per host as a template and only patched (seq, times), so the generator costs little next to the collector.
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Client, credentials, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
 import { AckCode, AgentMessage, Batch, CollectorMessage, Point, type Hello } from "@eastwest/proto";
 import { measurement, toWirePoint, type FieldValue, type MeasurementDef } from "@eastwest/common";
@@ -185,6 +186,8 @@ export interface FleetResult {
   latencyP50Ms: number;
   latencyP99Ms: number;
   backlog: number;
+  /** The load generator's own longest event-loop delay (ms): a stall here delays acks' reading, not the collector. */
+  generatorLoopMaxMs: number;
 }
 
 /** The window's latencies, sorted, with Infinity for each batch made in it and never acked. */
@@ -196,9 +199,12 @@ export function latencies(measured: readonly number[], made: number): number[] {
 
 /**
  * Ticks the hosts for warmupS + seconds, each once a second at its own offset within the second, after setting
- * their measured window (the seconds after the warm-up); resolves at the window's end.
+ * their measured window (the seconds after the warm-up); resolves at the window's end with the generator's own
+ * longest event-loop delay meanwhile (ms; its 10 ms period taken out).
  */
-export async function tickFleet(hosts: ReadonlyArray<{ tick(): void; window: { from: number; to: number } }>, o: { warmupS: number; seconds: number; onTick?: () => void }): Promise<void> {
+export async function tickFleet(hosts: ReadonlyArray<{ tick(): void; window: { from: number; to: number } }>, o: { warmupS: number; seconds: number; onTick?: () => void }): Promise<number> {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const start = performance.now();
   const from = start + o.warmupS * 1000;
   const to = from + o.seconds * 1000;
@@ -211,6 +217,8 @@ export async function tickFleet(hosts: ReadonlyArray<{ tick(): void; window: { f
   }, 5);
   await new Promise((r) => setTimeout(r, to - performance.now()));
   clearInterval(timer);
+  loop.disable();
+  return loop.count > 0 ? Math.max(0, loop.max / 1e6 - 10) : 0;
 }
 
 export function quantile(sorted: readonly number[], q: number): number {
@@ -227,7 +235,7 @@ export async function driveFleet(o: { address: string; hosts: number; warmupS: n
   const hosts = Array.from({ length: o.hosts }, (_, i) => new SimHost(o.address, `fleet-${String(i).padStart(5, "0")}`, baseNs));
   try {
     await Promise.race([Promise.all(hosts.map((h) => h.welcomed)), new Promise((_, reject) => setTimeout(() => reject(new Error(`not every host had a Welcome within 60 s (${hosts.filter((h) => h.failed).length} failed)`)), 60_000))]);
-    await tickFleet(hosts, o);
+    const generatorLoopMaxMs = await tickFleet(hosts, o);
     const drainEnd = performance.now() + o.drainS * 1000;
     const outstanding = () => hosts.reduce((n, h) => n + (h.madeInWindow - h.latencies.length), 0);
     while (outstanding() > 0 && performance.now() < drainEnd) await new Promise((r) => setTimeout(r, 50));
@@ -244,6 +252,7 @@ export async function driveFleet(o: { address: string; hosts: number; warmupS: n
       latencyP50Ms: quantile(lat, 0.5),
       latencyP99Ms: quantile(lat, 0.99),
       backlog: hosts.reduce((n, h) => n + h.backlog, 0),
+      generatorLoopMaxMs,
     };
   } finally {
     for (const h of hosts) h.close();

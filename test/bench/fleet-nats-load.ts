@@ -128,7 +128,7 @@ export async function driveNatsFleet(o: { url: string; hosts: number; warmupS: n
   })();
   try {
     for (let i = 0; i < hosts.length; i += 50) await Promise.all(hosts.slice(i, i + 50).map((h) => h.connect(o.url)));
-    await tickFleet(hosts, o);
+    const generatorLoopMaxMs = await tickFleet(hosts, o);
     const made = hosts.reduce((n, h) => n + h.madeInWindow, 0);
     const drainEnd = performance.now() + o.drainS * 1000;
     while (ledger.latencies.length < made && performance.now() < drainEnd) await new Promise((r) => setTimeout(r, 50));
@@ -147,6 +147,7 @@ export async function driveNatsFleet(o: { url: string; hosts: number; warmupS: n
       latencyP99Ms: quantile(lat, 0.99),
       backlog: hosts.reduce((n, h) => n + h.queued, 0),
       pendingAtEnd: info.num_pending + info.num_ack_pending,
+      generatorLoopMaxMs,
     };
   } finally {
     polling = false;

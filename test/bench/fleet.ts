@@ -38,6 +38,28 @@ interface Measured {
   bytesPerValue: number;
   /** GET /api/v1/agents latencies (ms) asked in the window, sorted. */
   apiMs: number[];
+  stalls: Stalls;
+}
+
+/** What held the collector's ingest thread in the run (its own eastwest_collector points), and its slow-write lines. */
+interface Stalls {
+  storeWriteMaxMs: number;
+  loopDelayMaxMs: number;
+  slowWrites: number;
+}
+
+/** The longest store write and event-loop delay the collector reported since fromNs (every selfIntervalMs, 10 s). */
+async function collectorStalls(http: string, fromNs: bigint, stderr: string): Promise<Stalls> {
+  const q = new URLSearchParams({ measurement: "eastwest_collector", from: String(fromNs), limit: "100000" });
+  const res = await fetch(`${http}/api/v1/series?${q}`);
+  if (!res.ok) throw new Error(`GET /api/v1/series eastwest_collector: HTTP ${res.status}: ${await res.text()}`);
+  const body = (await res.json()) as { series: Array<{ columns: string[]; values: unknown[][] }> };
+  const max = (field: string) =>
+    Math.max(0, ...body.series.flatMap((s) => {
+      const i = s.columns.indexOf(field);
+      return i < 0 ? [] : s.values.map((row) => Number(row[i] ?? 0) / 1e6);
+    }));
+  return { storeWriteMaxMs: max("store_write_max_ns"), loopDelayMaxMs: max("event_loop_delay_max_ns"), slowWrites: stderr.split("\n").filter((l) => l.includes("slow store write")).length };
 }
 
 /** Asks the HTTP API for the agent list once a second while the fleet streams; one request at a time. */
@@ -76,6 +98,7 @@ async function one(hosts: number, compaction: "worker" | "inline", o: FleetOptio
   });
   try {
     col = await startCollector(dir.path, "127.0.0.1", undefined, { EASTWEST_STORE_COMPACTION: compaction });
+    const fromNs = BigInt(Date.now()) * 1_000_000n;
     const meter = new ProcessMeter(col.proc.pid);
     const api = new ApiProbe(col.http);
     let lastSample = 0;
@@ -90,9 +113,10 @@ async function one(hosts: number, compaction: "worker" | "inline", o: FleetOptio
       },
     });
     const usage = meter.finish();
+    const stalls = await collectorStalls(col.http, fromNs, col.proc.stderr());
     await col.proc.kill("SIGKILL");
     const bytes = usedBytes(join(dir.path, "collector.db"));
-    return { r, cpuPct: (usage.cpuS / usage.windowS) * 100, rssMiB: usage.rssMaxBytes / 1048576, bytesPerValue: bytes / (r.ackedTotal * HOST_VALUES), apiMs: [...api.ms].sort((a, b) => a - b) };
+    return { r, cpuPct: (usage.cpuS / usage.windowS) * 100, rssMiB: usage.rssMaxBytes / 1048576, bytesPerValue: bytes / (r.ackedTotal * HOST_VALUES), apiMs: [...api.ms].sort((a, b) => a - b), stalls };
   } finally {
     await stop();
   }
@@ -114,6 +138,7 @@ export async function fleetBench(o: FleetOptions): Promise<BenchOutcome> {
         { bench: b, metric: "values/s acked (vs offered)", value: fmt(acked, 0), reference: fmt(offered, 0), ratio: fmt(acked / offered, 3), target: ">= 0.99", result: verdict(acked / offered >= 0.99) },
         { bench: b, metric: "ack latency p50 / p99 ms", value: `${fmt(m.r.latencyP50Ms, 0)} / ${fmt(m.r.latencyP99Ms, 0)}`, reference: "", ratio: "", target: `p99 < ${MAX_P99_MS}`, result: verdict(m.r.latencyP99Ms < MAX_P99_MS) },
         { bench: b, metric: "collector CPU % of a core (all threads); RSS MiB (max)", value: `${fmt(m.cpuPct, 0)} %; ${fmt(m.rssMiB, 0)}`, reference: "", ratio: "", target: "-", result: "ok" },
+        { bench: b, metric: "longest stall ms: store write / collector loop / generator loop; slow writes logged", value: `${fmt(m.stalls.storeWriteMaxMs, 0)} / ${fmt(m.stalls.loopDelayMaxMs, 0)} / ${fmt(m.r.generatorLoopMaxMs, 0)}; ${m.stalls.slowWrites}`, reference: "", ratio: "", target: "-", result: "ok" },
         { bench: b, metric: "GET /api/v1/agents p50 / p99 ms", value: `${fmt(quantile(m.apiMs, 0.5), 0)} / ${fmt(quantile(m.apiMs, 0.99), 0)}`, reference: "", ratio: "", target: `p99 < ${MAX_API_MS}`, result: verdict(quantile(m.apiMs, 0.99) < MAX_API_MS) },
         { bench: b, metric: `store bytes per value (${o.seconds + o.warmupS >= 360 ? "compaction ran" : "rows: shorter than a compaction window"})`, value: fmt(m.bytesPerValue, 1), reference: "", ratio: "", target: "-", result: "ok" },
       );
