@@ -10,6 +10,7 @@ export * from "./wire.ts";
 export * from "./backoff.ts";
 export * from "./sched.ts";
 export * from "./process.ts";
+export * from "./text.ts";
 export * from "./starvation.ts";
 export * from "./nats/subjects.ts";
 export * from "./nats/config.ts";

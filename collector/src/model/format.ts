@@ -3,21 +3,12 @@
 import type { Breakdown } from "./breakdown.ts";
 import type { Ceiling } from "./cost-model.ts";
 import type { Term } from "./terms.ts";
+import { fmtInt } from "@eastwest/common";
 import { fmtUs } from "./fmt-us.ts";
 
-export { fmtUs };
+export { fmtInt, fmtUs };
 
 const NA = "-";
-
-/** Integer with comma grouping, locale-independent: 128205.13 -> "128,205". */
-export function fmtInt(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  // why: above 2^53 the digits are not exact, and from 1e21 toString() switches to exponent notation.
-  if (Math.abs(x) >= 1e15) return x.toExponential(2);
-  const n = Math.round(x);
-  const digits = Math.abs(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return n < 0 ? `-${digits}` : digits;
-}
 
 /** A count per packet: "4", "3.27". */
 export function fmtCount(x: number): string {

@@ -4,6 +4,7 @@
 import type { Series, Store } from "../store/types.ts";
 import { counterSpan, fieldPoints, floatValue } from "./series.ts";
 import type { Window } from "./types.ts";
+import { fmtInt } from "@eastwest/common";
 
 export interface ExitSourceRow {
   agent_id: string;
@@ -39,7 +40,6 @@ function vmsRate(series: readonly Series[], w: Window): number | null {
   return sum;
 }
 
-const n = (x: number) => Math.round(x).toLocaleString("en-US");
 
 /** One row per host agent, and a note for each that disagrees or whose tracepoint does not work. */
 export async function exitSources(store: Store, hostAgents: readonly string[], w: Window): Promise<{ rows: ExitSourceRow[]; notes: string[] }> {
@@ -57,10 +57,10 @@ export async function exitSources(store: Store, hostAgents: readonly string[], w
       row.verdict = "agree";
       if (a === 0 && b >= MIN_RATE) {
         row.verdict = "not_working";
-        notes.push(`exit sources on ${agentId}: kvmexits not working: perf kvm:kvm_exit counted 0 while the VMs' KVM counters (QMP/debugfs) counted ${n(b)} exits/s`);
+        notes.push(`exit sources on ${agentId}: kvmexits not working: perf kvm:kvm_exit counted 0 while the VMs' KVM counters (QMP/debugfs) counted ${fmtInt(b)} exits/s`);
       } else if (row.diff_pct > TOLERANCE_PCT && top >= MIN_RATE) {
         row.verdict = "disagree";
-        notes.push(`exit sources on ${agentId} disagree by ${Math.round(row.diff_pct)} %: perf kvm:kvm_exit ${n(a)} exits/s, the VMs' KVM counters ${n(b)} exits/s`);
+        notes.push(`exit sources on ${agentId} disagree by ${Math.round(row.diff_pct)} %: perf kvm:kvm_exit ${fmtInt(a)} exits/s, the VMs' KVM counters ${fmtInt(b)} exits/s`);
       }
     }
     rows.push(row);

@@ -1,5 +1,6 @@
 // Pure: do the two exit sources agree? The kvm:kvm_exit tracepoint (perf, host-wide) against the vm sampler's
 // per-guest counters (QMP query-stats or debugfs) over the same window.
+import { fmtInt } from "@eastwest/common";
 
 /** Window of the comparison: long enough that the ~1 interval offset between the two sources weighs little. */
 export const COMPARE_NS = 10_000_000_000n;
@@ -28,13 +29,12 @@ export function compareExitSources(tracepoint: { exits: bigint; ns: bigint }, vm
   const vmPerS = rate(vm.exits, vm.ns);
   const top = Math.max(tracepointPerS, vmPerS);
   const diffPct = top > 0 ? (Math.abs(tracepointPerS - vmPerS) / top) * 100 : 0;
-  const n = (x: number) => Math.round(x).toLocaleString("en-US");
-  const vmWhat = `QMP/debugfs counted ${n(vmPerS)} exits/s on ${vm.guests} guest(s)`;
+  const vmWhat = `QMP/debugfs counted ${fmtInt(vmPerS)} exits/s on ${vm.guests} guest(s)`;
   if (tracepoint.exits === 0n && vmPerS >= MIN_RATE) {
     return { verdict: "not_working", tracepointPerS, vmPerS, diffPct, problem: `kvmexits: not working: perf kvm:kvm_exit counted 0 while ${vmWhat}` };
   }
   if (diffPct > TOLERANCE * 100 && top >= MIN_RATE) {
-    const problem = `kvmexits: exit sources disagree by ${Math.round(diffPct)} %: perf kvm:kvm_exit counted ${n(tracepointPerS)} exits/s, ${vmWhat}`;
+    const problem = `kvmexits: exit sources disagree by ${Math.round(diffPct)} %: perf kvm:kvm_exit counted ${fmtInt(tracepointPerS)} exits/s, ${vmWhat}`;
     return { verdict: "disagree", tracepointPerS, vmPerS, diffPct, problem };
   }
   return { verdict: "agree", tracepointPerS, vmPerS, diffPct };

@@ -1,4 +1,5 @@
 // Pure: /proc/<pid>/task/<tid>/schedstat parsing and classification of a guest's threads into bounded series.
+import { naturalCompare } from "@eastwest/common";
 
 export interface SchedStat {
   /** Time on a CPU, ns. */
@@ -51,8 +52,6 @@ export function classifyThread(comm: string, tid: number, pid: number, vcpuTids:
 }
 
 const ORDER: readonly ThreadKind[] = ["vcpu", "io", "main", "vhost", "other"];
-// why: String.prototype.localeCompare with options builds a collator per call (~5 us each).
-const BY_NAME = new Intl.Collator("en", { numeric: true });
 
 /** Tasks summed per (kind, name), in kind order, then by name (vCPUs numerically). */
 export function groupThreads(tasks: readonly Task[], pid: number, vcpuTids: ReadonlyMap<number, number>): ThreadGroup[] {
@@ -67,5 +66,5 @@ export function groupThreads(tasks: readonly Task[], pid: number, vcpuTids: Read
       g.sched = { runNs: g.sched.runNs + t.sched.runNs, waitNs: g.sched.waitNs + t.sched.waitNs, timeslices: g.sched.timeslices + t.sched.timeslices };
     }
   }
-  return [...groups.values()].sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || BY_NAME.compare(a.name, b.name));
+  return [...groups.values()].sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || naturalCompare(a.name, b.name));
 }
