@@ -205,6 +205,8 @@ export interface Compacted {
   /** Points moved from one row each into chunks. */
   points: number;
   chunks: number;
+  /** The longest a slice's commit held the file's write lock (ms), which ingest's commits wait for; absent: none. */
+  commitMaxMs?: number;
 }
 
 /** What a prune removed. */

@@ -59,6 +59,7 @@ export async function compactAll(run: <T>(step: (s: CompactSteps) => T) => T, cu
         const r = run((s) => s.window(id, slice));
         done.points += r.points;
         done.chunks += r.chunks;
+        if (r.commitMaxMs !== undefined) done.commitMaxMs = Math.max(done.commitMaxMs ?? 0, r.commitMaxMs);
         await new Promise<void>((res) => setImmediate(res));
       }
       from = start + WINDOW_NS;
@@ -148,8 +149,11 @@ export class CompactSteps {
     // why: a compaction commit need not reach the disk at once: lost in a crash, its points are still rows in the
     // head (one transaction moves them), and the next ingest commit (synchronous=FULL) syncs the WAL it shares
     db.exec("PRAGMA synchronous = NORMAL");
+    let locked = 0;
     try {
-      return tx(db, () => this.#commit(measurementId, packed));
+      // why: timed from the lock taken (BEGIN IMMEDIATE may first wait for an ingest commit) to the commit done.
+      const r = tx(db, () => ((locked = performance.now()), this.#commit(measurementId, packed)));
+      return { ...r, commitMaxMs: Math.round(performance.now() - locked) };
     } finally {
       db.exec("PRAGMA synchronous = FULL");
     }
