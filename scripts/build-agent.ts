@@ -13,7 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
-import { AGENT_V8_FLAGS } from "../cli/src/agent-v8.ts";
+import { AGENT_MALLOC_ENV, AGENT_V8_FLAGS, MALLOC_MARK } from "../cli/src/agent-v8.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRY = join(ROOT, "scripts/agent/entry.ts");
@@ -34,10 +34,15 @@ async function bundle(format: "esm" | "cjs", outfile: string): Promise<void> {
   });
 }
 
+// The malloc settings as 'eastwest agent' sets them (cli/src/agent-v8.ts): each unless the environment has it.
+const MALLOC = Object.entries(AGENT_MALLOC_ENV)
+  .map(([k, v]) => `if [ -z "\${${k}+set}" ]; then ${k}=${v}; ${MALLOC_MARK}="\${${MALLOC_MARK}:+\$${MALLOC_MARK},}${k}"; export ${k} ${MALLOC_MARK}; fi\n`)
+  .join("");
+
 const LAUNCHER = `#!/bin/sh
-# eastwest-agent: the bundled agent on the Node beside it (flags as for 'eastwest agent').
+# eastwest-agent: the bundled agent on the Node beside it (flags and malloc settings as for 'eastwest agent').
 d=$(dirname "$0")
-EASTWEST_AGENT_REEXEC=1 exec "$d/node" ${AGENT_V8_FLAGS.join(" ")} "$d/eastwest-agent.mjs" "$@"
+${MALLOC}EASTWEST_AGENT_REEXEC=1 exec "$d/node" ${AGENT_V8_FLAGS.join(" ")} "$d/eastwest-agent.mjs" "$@"
 `;
 
 /** The bundle layout; returns its directory. scripts/build-dist.ts puts the same layout into the package. */
@@ -51,7 +56,7 @@ export async function buildBundle(out: string, version: string, tarball: boolean
   copyFileSync(SOCKDIAG, join(dir, "sockdiag.pl"));
   writeFileSync(join(dir, "eastwest-agent"), LAUNCHER, { mode: 0o755 });
   const files = ["node", "eastwest-agent.mjs", "sockdiag.pl", "eastwest-agent"];
-  const manifest = { version, node: process.version, arch: arch(), v8Flags: AGENT_V8_FLAGS, files: Object.fromEntries(files.map((f) => [f, { bytes: statSync(join(dir, f)).size, sha256: sha256(join(dir, f)) }])) };
+  const manifest = { version, node: process.version, arch: arch(), v8Flags: AGENT_V8_FLAGS, env: AGENT_MALLOC_ENV, files: Object.fromEntries(files.map((f) => [f, { bytes: statSync(join(dir, f)).size, sha256: sha256(join(dir, f)) }])) };
   writeFileSync(join(dir, "MANIFEST.json"), JSON.stringify(manifest, null, 2) + "\n");
   if (!tarball) return dir;
   const tgz = join(out, `eastwest-agent-linux-${arch()}.tar.gz`);
