@@ -82,6 +82,8 @@ export interface SchedDeps {
   chrt: (args: readonly string[]) => void;
   /** The policies of the process's threads after chrt. */
   policies: () => number[];
+  /** The process's thread ids now. */
+  tids: () => number[];
 }
 
 function realChrt(args: readonly string[]): void {
@@ -96,13 +98,38 @@ export function realSchedDeps(pid = process.pid): SchedDeps {
     status: () => readFileSync(`/proc/${pid}/status`, "utf8"),
     chrt: realChrt,
     policies: () => threadPolicies(pid),
+    tids: () => threadsOf(pid).map((t) => t.tid),
   };
+}
+
+/** Puts the threads of the process other than the main one and `keep` under SCHED_IDLE, those made meanwhile too. */
+function idleOthers(deps: SchedDeps, keep: readonly number[]): void {
+  const done = new Set<number>([deps.pid, ...keep]);
+  for (let round = 0; round < 3; round++) {
+    const todo = deps.tids().filter((t) => !done.has(t));
+    if (todo.length === 0) return;
+    for (const tid of todo) {
+      done.add(tid);
+      try {
+        deps.chrt(["--idle", "--pid", "0", String(tid)]);
+      } catch (err) {
+        // why: a thread may end between the listing and its chrt.
+        if (deps.tids().includes(tid)) throw err;
+      }
+    }
+  }
 }
 
 /**
  * Puts every thread of the process under `wanted`, except the threads in `keep` (the starvation watcher), which
  * stay at SCHED_OTHER; threads made later inherit their creator's policy. "normal" changes nothing.
  * Never throws: when idle cannot be had, the process stays as it was and the state says why.
+ *
+ * Thread by thread, the main one (tid = pid) last. why: each chrt is forked from the main thread, and a child
+ * starts under its parent's policy: one forked once the main thread is idle waits for CPU that no normal task
+ * wants, on a saturated host for long (a watcher put back to SCHED_OTHER that way took up to 446 ms with two CPU
+ * hogs; the main thread waits in spawnSync meanwhile, and the watcher, made idle by an --all-tasks chrt, cannot
+ * help). So no chrt ever runs from an idle main thread on the way in, and the watcher never leaves SCHED_OTHER.
  */
 export function applyScheduling(wanted: Scheduling, deps: SchedDeps, keep: readonly number[] = []): SchedState {
   if (wanted === "normal") return { policy: "normal" };
@@ -110,8 +137,8 @@ export function applyScheduling(wanted: Scheduling, deps: SchedDeps, keep: reado
     if (!hasCapSysNice(deps.status())) {
       return { policy: "normal", unavailable: "unavailable: no CAP_SYS_NICE, which iperf3 and calibration need to run at normal priority again" };
     }
-    deps.chrt(["--idle", "--all-tasks", "--pid", "0", String(deps.pid)]);
-    for (const tid of keep) deps.chrt(["--other", "--pid", "0", String(tid)]);
+    idleOthers(deps, keep);
+    deps.chrt(["--idle", "--pid", "0", String(deps.pid)]);
     const policies = deps.policies();
     const normal = policies.filter((p) => p === SCHED_OTHER).length;
     const stray = policies.filter((p) => p !== SCHED_IDLE && p !== SCHED_OTHER);
@@ -122,6 +149,13 @@ export function applyScheduling(wanted: Scheduling, deps: SchedDeps, keep: reado
     }
     return { policy: "idle" };
   } catch (err) {
+    try {
+      // why: never leave the process half idle; forked from a main thread that is still normal here, unless its
+      // own chrt was what failed.
+      deps.chrt(["--other", "--all-tasks", "--pid", "0", String(deps.pid)]);
+    } catch {
+      // the reason below is the first failure's
+    }
     return { policy: "normal", unavailable: `unavailable: ${errorMessage(err)}` };
   }
 }

@@ -17,6 +17,7 @@ function deps(over: Partial<SchedDeps> & { calls?: string[][] } = {}): SchedDeps
     status: () => "Name:\tnode\nCapEff:\t000001ffffffffff\n",
     chrt: (args) => void calls.push([...args]),
     policies: () => [SCHED_IDLE, SCHED_IDLE],
+    tids: () => [4321, 4322],
     ...over,
     calls,
   };
@@ -63,10 +64,28 @@ describe("scheduling policy", () => {
       assert.deepEqual(d.calls, []);
     });
 
-    it("idle: chrt on every thread of the pid, then checks them", () => {
+    it("idle: chrt on every thread of the pid, the main thread last (no chrt is forked from an idle thread), then checks them", () => {
       const d = deps();
       assert.deepEqual(applyScheduling("idle", d), { policy: "idle" });
-      assert.deepEqual(d.calls, [["--idle", "--all-tasks", "--pid", "0", "4321"]]);
+      assert.deepEqual(d.calls, [["--idle", "--pid", "0", "4322"], ["--idle", "--pid", "0", "4321"]]);
+    });
+
+    it("threads made meanwhile go idle too; a thread that ended before its chrt is passed over", () => {
+      let listed = 0;
+      const grows = deps({ tids: () => (++listed === 1 ? [4321, 4322] : [4321, 4322, 4330]) });
+      assert.deepEqual(applyScheduling("idle", grows), { policy: "idle" });
+      assert.deepEqual(grows.calls.map((c) => c[3]), ["4322", "4330", "4321"]);
+      const calls: string[][] = [];
+      const ended = deps({
+        calls,
+        tids: () => (calls.length === 0 ? [4321, 4322, 4323] : [4321, 4323]),
+        chrt: (args) => {
+          calls.push([...args]);
+          if (args[3] === "4322") throw new Error("chrt: failed to set pid 4322's policy: No such process");
+        },
+      });
+      assert.deepEqual(applyScheduling("idle", ended), { policy: "idle" });
+      assert.deepEqual(calls.map((c) => c[3]), ["4322", "4323", "4321"]);
     });
 
     it("without CAP_SYS_NICE stays normal, says why and does not call chrt", () => {
@@ -77,10 +96,10 @@ describe("scheduling policy", () => {
       assert.deepEqual(d.calls, []);
     });
 
-    it("kept threads (the watcher) go back to SCHED_OTHER; one more normal thread than kept undoes it all", () => {
-      const d = deps({ policies: () => [SCHED_IDLE, SCHED_OTHER, SCHED_IDLE] });
+    it("kept threads (the watcher) never leave SCHED_OTHER; one more normal thread than kept undoes it all", () => {
+      const d = deps({ policies: () => [SCHED_IDLE, SCHED_OTHER, SCHED_IDLE], tids: () => [4321, 4242, 4322] });
       assert.deepEqual(applyScheduling("idle", d, [4242]), { policy: "idle" });
-      assert.deepEqual(d.calls.slice(-1), [["--other", "--pid", "0", "4242"]]);
+      assert.deepEqual(d.calls, [["--idle", "--pid", "0", "4322"], ["--idle", "--pid", "0", "4321"]]);
       const two = deps({ policies: () => [SCHED_OTHER, SCHED_OTHER, SCHED_IDLE] });
       assert.deepEqual(applyScheduling("idle", two, [4242]), { policy: "normal", unavailable: "unavailable: 1 thread(s) not under SCHED_IDLE after chrt (policy 0)" });
       assert.deepEqual(two.calls.at(-1), ["--other", "--all-tasks", "--pid", "0", String(two.pid)]);
@@ -89,6 +108,9 @@ describe("scheduling policy", () => {
     it("a failing chrt or a thread left behind: normal, with the reason", () => {
       const failing = applyScheduling("idle", deps({ chrt: () => { throw new Error("chrt (util-linux) not found"); } }));
       assert.deepEqual(failing, { policy: "normal", unavailable: "unavailable: chrt (util-linux) not found" });
+      const half = deps({ chrt: (args) => { half.calls.push([...args]); if (args[3] === "4321" && args[0] === "--idle") throw new Error("chrt: Operation not permitted"); } });
+      assert.deepEqual(applyScheduling("idle", half), { policy: "normal", unavailable: "unavailable: chrt: Operation not permitted" });
+      assert.deepEqual(half.calls.at(-1), ["--other", "--all-tasks", "--pid", "0", "4321"], "the threads made idle go back: never half idle");
       const stray = applyScheduling("idle", deps({ policies: () => [SCHED_IDLE, SCHED_OTHER] }));
       assert.deepEqual(stray, { policy: "normal", unavailable: "unavailable: 1 thread(s) not under SCHED_IDLE after chrt (policy 0)" });
       const unreadable = applyScheduling("idle", deps({ status: () => { throw new Error("EACCES"); } }));
