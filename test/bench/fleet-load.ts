@@ -120,13 +120,17 @@ class SimHost {
   failed: string | undefined;
   /** Ack latencies (ms) of batches made inside the measured window, and how many were made there. */
   readonly latencies: number[] = [];
+  /** When (ms, performance.now()) each of `latencies` was made, in the same order. */
+  readonly madeAt: number[] = [];
   madeInWindow = 0;
   acked = 0;
   window: { from: number; to: number } = { from: Infinity, to: Infinity };
 
   constructor(address: string, agentId: string, baseNs: bigint) {
     this.#enc = new HostEncoder(agentId, baseNs);
-    this.#client = new Client(address, credentials.createInsecure(), { "grpc.max_send_message_length": 64 * 1024 * 1024 });
+    // why: a pool of its own, so each simulated host has its own connection, as real agents do (the shared pool put
+    // every host on one HTTP/2 connection)
+    this.#client = new Client(address, credentials.createInsecure(), { "grpc.max_send_message_length": 64 * 1024 * 1024, "grpc.use_local_subchannel_pool": 1 });
     this.#call = this.#client.makeBidiStreamRequest("/eastwest.v1.Telemetry/Connect", (b: Buffer) => b, (b: Buffer) => CollectorMessage.decode(b), new Metadata(), {});
     let welcome: () => void = () => undefined;
     this.welcomed = new Promise<void>((resolve) => (welcome = resolve));
@@ -141,7 +145,10 @@ class SimHost {
       this.acked++;
       const at = this.#made.get(msg.value.seq);
       this.#made.delete(msg.value.seq);
-      if (at !== undefined && at >= this.window.from && at < this.window.to) this.latencies.push(performance.now() - at);
+      if (at !== undefined && at >= this.window.from && at < this.window.to) {
+        this.latencies.push(performance.now() - at);
+        this.madeAt.push(at - this.window.from);
+      }
       this.#pump();
     });
     this.#call.write(this.#enc.hello());
@@ -188,6 +195,23 @@ export interface FleetResult {
   backlog: number;
   /** The load generator's own longest event-loop delay (ms): a stall here delays acks' reading, not the collector. */
   generatorLoopMaxMs: number;
+  /** Per 10 s of the window (by when the batch was made): the longest ack latency (ms) and how many hosts saw it over 1 s. */
+  byTenSeconds?: Array<{ fromS: number; maxMs: number; hostsOver1s: number }>;
+}
+
+/** The window's acks in 10 s bins by when their batch was made. */
+function tenSecondBins(hosts: ReadonlyArray<{ latencies: readonly number[]; madeAt: readonly number[] }>, seconds: number): NonNullable<FleetResult["byTenSeconds"]> {
+  const bins = Array.from({ length: Math.ceil(seconds / 10) }, (_, i) => ({ fromS: i * 10, maxMs: 0, hostsOver1s: 0 }));
+  for (const h of hosts) {
+    const slow = new Set<number>();
+    h.latencies.forEach((ms, i) => {
+      const b = bins[Math.min(bins.length - 1, Math.max(0, Math.floor((h.madeAt[i] ?? 0) / 10_000)))];
+      if (b === undefined) return;
+      b.maxMs = Math.max(b.maxMs, ms);
+      if (ms > 1000 && !slow.has(b.fromS)) (slow.add(b.fromS), b.hostsOver1s++);
+    });
+  }
+  return bins;
 }
 
 /** The window's latencies, sorted, with Infinity for each batch made in it and never acked. */
@@ -253,6 +277,7 @@ export async function driveFleet(o: { address: string; hosts: number; warmupS: n
       latencyP99Ms: quantile(lat, 0.99),
       backlog: hosts.reduce((n, h) => n + h.backlog, 0),
       generatorLoopMaxMs,
+      byTenSeconds: tenSecondBins(hosts, o.seconds),
     };
   } finally {
     for (const h of hosts) h.close();

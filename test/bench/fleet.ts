@@ -143,6 +143,8 @@ export async function fleetBench(o: FleetOptions): Promise<BenchOutcome> {
         { bench: b, metric: `store bytes per value (${o.seconds + o.warmupS >= 360 ? "compaction ran" : "rows: shorter than a compaction window"})`, value: fmt(m.bytesPerValue, 1), reference: "", ratio: "", target: "-", result: "ok" },
       );
       o.log(`${b}: ${fmt(acked, 0)} of ${fmt(offered, 0)} values/s acked, p99 ${fmt(m.r.latencyP99Ms, 0)} ms, CPU ${fmt(m.cpuPct, 0)} %, backlog ${m.r.backlog}`);
+      const slow = (m.r.byTenSeconds ?? []).filter((x) => x.hostsOver1s > 0);
+      if (slow.length > 0) o.log(`${b}: 10 s spans with acks over 1 s (made from s: max ms, hosts): ${slow.map((x) => `${x.fromS}: ${fmt(x.maxMs, 0)}, ${x.hostsOver1s}`).join("; ")}`);
     }
   }
   const best = held.length > 0 ? Math.max(...held) : 0;
