@@ -4,6 +4,7 @@
 // happens; it waits in the agent's outbox while 64 are unacked, as a real agent's does. Batches are encoded once
 // per host as a template and only patched (seq, times), so the generator costs little next to the collector.
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { LOOP_RESOLUTION_MS, loopDelayNs } from "../../collector/src/ingest/stalls.ts";
 import { Client, credentials, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
 import { AckCode, AgentMessage, Batch, CollectorMessage, Point, type Hello } from "@eastwest/proto";
 import { measurement, toWirePoint, type FieldValue, type MeasurementDef } from "@eastwest/common";
@@ -120,7 +121,7 @@ class SimHost {
   failed: string | undefined;
   /** Ack latencies (ms) of batches made inside the measured window, and how many were made there. */
   readonly latencies: number[] = [];
-  /** When (ms, performance.now()) each of `latencies` was made, in the same order. */
+  /** When each of `latencies` was made (ms after the window's start), in the same order. */
   readonly madeAt: number[] = [];
   madeInWindow = 0;
   acked = 0;
@@ -224,10 +225,10 @@ export function latencies(measured: readonly number[], made: number): number[] {
 /**
  * Ticks the hosts for warmupS + seconds, each once a second at its own offset within the second, after setting
  * their measured window (the seconds after the warm-up); resolves at the window's end with the generator's own
- * longest event-loop delay meanwhile (ms; its 10 ms period taken out).
+ * longest event-loop delay meanwhile (ms; the timer's period taken out, as the collector's own, stalls.ts).
  */
 export async function tickFleet(hosts: ReadonlyArray<{ tick(): void; window: { from: number; to: number } }>, o: { warmupS: number; seconds: number; onTick?: () => void }): Promise<number> {
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
   const start = performance.now();
   const from = start + o.warmupS * 1000;
@@ -242,7 +243,7 @@ export async function tickFleet(hosts: ReadonlyArray<{ tick(): void; window: { f
   await new Promise((r) => setTimeout(r, to - performance.now()));
   clearInterval(timer);
   loop.disable();
-  return loop.count > 0 ? Math.max(0, loop.max / 1e6 - 10) : 0;
+  return loop.count > 0 ? Number(loopDelayNs(loop.max)) / 1e6 : 0;
 }
 
 export function quantile(sorted: readonly number[], q: number): number {

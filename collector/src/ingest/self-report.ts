@@ -9,7 +9,6 @@ import type { PipelineStats } from "./stats.ts";
 
 export const selfWriterId = (collectorId: string): string => `eastwest-collector.${collectorId}`;
 
-/** The points of one report. */
 const NO_STALLS: StallWindow = { loopDelayMaxNs: 0n, loopDelayP99Ns: 0n, storeWriteMaxNs: 0n };
 
 /** The points of one report; `w` is what held the ingest thread since the previous one (stalls.ts). */

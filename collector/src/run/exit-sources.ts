@@ -1,10 +1,10 @@
 // Do a host's two VM-exit sources agree over the run window? The kvm:kvm_exit tracepoint (kvmexits sampler, perf,
 // host-wide) against the sum of the VMs' own exit counters (vm_kvm: QMP query-stats or debugfs) on the same host agent.
 // Where they disagree by more than 10 %, or the tracepoint counts 0 while the VMs count exits, the run says so.
+import { fmtInt } from "@eastwest/common";
 import type { Series, Store } from "../store/types.ts";
 import { counterSpan, fieldPoints, floatValue } from "./series.ts";
 import type { Window } from "./types.ts";
-import { fmtInt } from "@eastwest/common";
 
 export interface ExitSourceRow {
   agent_id: string;
@@ -39,7 +39,6 @@ function vmsRate(series: readonly Series[], w: Window): number | null {
   }
   return sum;
 }
-
 
 /** One row per host agent, and a note for each that disagrees or whose tracepoint does not work. */
 export async function exitSources(store: Store, hostAgents: readonly string[], w: Window): Promise<{ rows: ExitSourceRow[]; notes: string[] }> {
