@@ -102,6 +102,7 @@ export class Collector {
       admitAgent: (agentId) => this.registry.admits(agentId),
       log: this.#log,
       stalls: this.#stalls,
+      maxQueuedPoints: config.maxQueuedPoints,
     });
   }
 

@@ -5,7 +5,7 @@ import { pairIssues, plaintextIssues, tlsFileDefaults, tlsFileFields } from "@ea
 import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/config.ts";
 import { HTTP_ENV, httpConfigSchema, httpDefaults } from "./http/config.ts";
 import { PROMETHEUS_DEFAULTS, PROMETHEUS_ENV, prometheusConfigSchema } from "./http/prometheus.ts";
-import { DEFAULT_LIMITS, LIMITS_ENV, limitsSchema } from "./ingest/limits.ts";
+import { DEFAULT_LIMITS, LIMITS_ENV, limitsSchema, MAX_QUEUED_POINTS } from "./ingest/limits.ts";
 import { SINKS_ENV, sinksConfigSchema } from "./sink/config.ts";
 
 const listen = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict();
@@ -106,6 +106,12 @@ export const collectorConfigSchema = z
     shutdownTimeoutMs: z.number().int().min(100).max(600_000),
     /** What agents may make the collector hold; see ingest/limits.ts. */
     limits: limitsSchema,
+    /**
+     * Flow control: points in the ingest pipeline (admitted, queued for the store, being written) at most; past it
+     * gRPC streams are paused until half of it is left, so a fleet that offers more than the store writes waits in
+     * the agents' outboxes instead of the collector's memory; see ingest/ingestor.ts.
+     */
+    maxQueuedPoints: z.number().int().min(1000),
     /** Push targets for every stored point (Prometheus remote-write, OTLP); see sink/config.ts and sink/forwarder.ts. */
     sinks: sinksConfigSchema,
   })
@@ -154,6 +160,7 @@ export function collectorDefaults(): Record<string, unknown> {
     otlp: otlpDefaults(),
     selfIntervalMs: 10_000,
     limits: { ...DEFAULT_LIMITS },
+    maxQueuedPoints: MAX_QUEUED_POINTS,
     sinks: [],
   };
 }

@@ -9,6 +9,11 @@
 // The stream is the agent's session: its hello begins one (a new epoch, in
 // the Welcome), and its batches are admitted under that epoch only.
 // TLS and who may say hello as which agent: grpc-tls.ts.
+// Flow control: a stream that delivers a batch while the ingest queue is full
+// (Ingestor.saturated) is paused (counted in stats.streamsPaused); grpc-js then
+// stops reading it, and HTTP/2's window holds the rest at the agent. Paused
+// streams resume together once the queue has drained to half. A unary Push
+// meanwhile is answered UNAVAILABLE (the client retries).
 import { Server, setLogger, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import { CollectorMessage, TelemetryService, Ack, type ClockProbe, type Command, type Hello } from "@eastwest/proto";
 import { errorMessage, nowNs, stampNs, ThrottledLog } from "@eastwest/common";
@@ -71,6 +76,8 @@ export class GrpcReceiver implements Receiver {
   readonly #log: ThrottledLog;
   #port = 0;
   #calls = new Set<ServerDuplexStream<Raw, CollectorMessage>>();
+  /** Streams paused while the ingest queue is full; they resume once it has drained. */
+  readonly #paused = new Set<ServerDuplexStream<Raw, CollectorMessage>>();
   #closed = false;
   #security: ServerSecurity | undefined;
 
@@ -140,6 +147,7 @@ export class GrpcReceiver implements Receiver {
       this.#refused(d, undefined);
       return cb({ code: status.INVALID_ARGUMENT, details: d.reason });
     }
+    if (this.#o.ingestor.saturated) return cb({ code: status.UNAVAILABLE, details: "ingest queue full: retry" });
     try {
       const ack = await this.#o.ingestor.ingest(d.value);
       if (ack.code === 3) return cb({ code: status.INVALID_ARGUMENT, details: ack.reason });
@@ -174,13 +182,16 @@ export class GrpcReceiver implements Receiver {
       if (m.$case === "result") return this.#o.sessions.onResult(m.value);
       if (agentId === undefined) return fail(status.FAILED_PRECONDITION, "send hello before batches");
       if (m.$case === "clockProbe") return this.#clockProbe(call, agentId, m.value, receivedNs);
-      return this.#o.ingestor.ingest(m.value, agentId, { epoch, late: false }).then(
+      const acked = this.#o.ingestor.ingest(m.value, agentId, { epoch, late: false }).then(
         (ack) => call.write({ msg: { $case: "ack", value: ack } }),
         (err) => endWithStatus(call, err instanceof SessionSupersededError ? status.ABORTED : status.UNAVAILABLE, errorMessage(err)),
       );
+      if (this.#o.ingestor.saturated) this.#pause(call);
+      return acked;
     };
     call.on("data", (buf: Raw) => this.#guard("frame", () => frame(buf), () => fail(status.INTERNAL, "internal error (logged by the collector)")));
     const done = () => {
+      this.#paused.delete(call);
       if (!this.#calls.delete(call)) return;
       if (session.agentId) this.#o.sessions.detach(session);
       if (agentId) void this.#o.onDisconnect(agentId).catch(() => undefined);
@@ -192,6 +203,21 @@ export class GrpcReceiver implements Receiver {
     call.on("error", done);
     call.on("close", done);
     call.on("cancelled", done);
+  }
+
+  /** Stops reading the stream until the ingest queue has drained; the first pause of a round waits for it. */
+  #pause(call: ServerDuplexStream<Raw, CollectorMessage>): void {
+    if (this.#paused.has(call)) return;
+    call.pause();
+    this.#o.stats.streamsPaused += 1n;
+    const first = this.#paused.size === 0;
+    this.#paused.add(call);
+    if (!first) return;
+    void this.#o.ingestor.drained().then(() => {
+      const calls = [...this.#paused];
+      this.#paused.clear();
+      for (const c of calls) if (!c.destroyed) c.resume();
+    });
   }
 
   /** A Welcome when the ledger's highest seq can be read (a store that cannot write does not stop it), else UNAVAILABLE. */

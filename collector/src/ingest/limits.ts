@@ -55,6 +55,12 @@ export const DEFAULT_LIMITS: Readonly<IngestLimits> = Object.freeze({
   maxSeqAhead: 100_000,
 });
 
+/**
+ * The config's maxQueuedPoints (flow control, not a limit: nothing is refused; see ingestor.ts): points in the
+ * ingest pipeline at most, about five group commits.
+ */
+export const MAX_QUEUED_POINTS = 250_000;
+
 const positive = z.number().int().min(1);
 export const limitsSchema = z
   .object(Object.fromEntries(LIMIT_NAMES.map((n) => [n, positive])) as Record<LimitName, typeof positive>)

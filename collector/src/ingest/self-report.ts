@@ -34,6 +34,8 @@ export function selfPoints(collectorId: string, s: PipelineStats, logLinesSuppre
       store_write_max_ns: w.storeWriteMaxNs,
       event_loop_delay_max_ns: w.loopDelayMaxNs,
       event_loop_delay_p99_ns: w.loopDelayP99Ns,
+      ingest_queued_points: s.queuedPoints,
+      streams_paused_total: s.streamsPaused,
     },
     timeNs,
   };
