@@ -57,9 +57,9 @@ export const DEFAULT_LIMITS: Readonly<IngestLimits> = Object.freeze({
 
 /**
  * The config's maxQueuedPoints (flow control, not a limit: nothing is refused; see ingestor.ts): points in the
- * ingest pipeline at most, about five group commits.
+ * ingest pipeline at most: two full group commits, one being written and one ready.
  */
-export const MAX_QUEUED_POINTS = 250_000;
+export const MAX_QUEUED_POINTS = 100_000;
 
 const positive = z.number().int().min(1);
 export const limitsSchema = z
