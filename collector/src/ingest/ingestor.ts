@@ -19,8 +19,8 @@
 // itself); `drained()` resolves once the queue is back to half the bound.
 // why: unbounded, a fleet that offers more than the store can write grows the
 // queue without end, and the collector's heap and garbage collection with it:
-// 1,000 simulated hosts took the collector to 1.5 GiB while fewer batches an
-// hour got stored than at 300.
+// 1,000 simulated hosts took the collector to 1.5 GiB in 20 s while it
+// stored about half the values a second it stored for 300.
 import { AckCode, type Ack } from "@eastwest/proto";
 import { EastwestError, nowNs, ThrottledLog, type Logger } from "@eastwest/common";
 import type { Store, StoredBatch, WriteOutcome } from "../store/types.ts";
