@@ -2,7 +2,7 @@
 // (latest.ts) as a Prometheus exposition (common/src/prom: text 0.0.4, or OpenMetrics 1.0.0 when Accept asks),
 // so Prometheus can scrape agents directly, like node_exporter. Only GET and HEAD of /metrics; with a token file
 // every request needs `Authorization: Bearer <token>` (401 otherwise). start/close; close is safe twice.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync, statSync } from "node:fs";
 import { createHash, timingSafeEqual } from "node:crypto";
@@ -37,6 +37,9 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
   let warned = 0n;
   /** The truncation line at most once a minute. */
   let truncWarnedMs = 0;
+  // why not an import: an ES module import of node:http builds its namespace, which reads the module's lazy
+  // WebSocket export and so loads Node's fetch implementation (undici): 2-3 MiB in every agent, served or not.
+  const { createServer } = process.getBuiltinModule("node:http");
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
     try {
       serve(req, res);

@@ -1,13 +1,18 @@
-// The OpenTelemetry Node SDK as eastwest runs it: manual spans only (no
+// OpenTelemetry as eastwest runs it: manual spans only (no
 // auto-instrumentation), OTLP/HTTP JSON exporters for traces and metrics, no
-// logs, no resource detectors. Loaded on demand by start.ts only.
+// logs, no resource detectors, no propagator. Loaded on demand by start.ts only.
+// why the providers and not the Node SDK package: it imports every exporter it
+// can configure (Zipkin, Prometheus, OTLP over gRPC and protobuf, logs), and an
+// ESM bundle evaluates their Node imports at start whether telemetry is on or
+// not; Zipkin's namespace import of `http` alone made every agent load Node's
+// fetch implementation (undici).
 import { context, diag, DiagLogLevel, metrics, propagation, trace, type DiagLogger } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
-import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor } from "@opentelemetry/sdk-trace";
+import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -27,14 +32,14 @@ export function startSdk(o: TelemetryOptions & { otlpEndpoint: string }): () => 
   const attributes: Record<string, string> = { [ATTR_SERVICE_NAME]: o.serviceName };
   if (o.instanceId) attributes[ATTR_SERVICE_INSTANCE_ID] = o.instanceId;
   if (o.version) attributes[ATTR_SERVICE_VERSION] = o.version;
-  const sdk = new NodeSDK({
-    resource: resourceFromAttributes(attributes),
-    autoDetectResources: false,
-    instrumentations: [],
-    textMapPropagator: null,
-    logRecordProcessors: [],
+  const resource = resourceFromAttributes(attributes);
+  const tracerProvider = new TracerProvider({
+    resource,
     spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${base}/v1/traces`, ...exporterOpts }), exportTimeoutMillis: exporterOpts.timeoutMillis })],
-    metricReaders: [
+  });
+  const meterProvider = new MeterProvider({
+    resource,
+    readers: [
       new PeriodicExportingMetricReader({
         exporter: new OTLPMetricExporter({ url: `${base}/v1/metrics`, ...exporterOpts }),
         exportIntervalMillis: intervalMs,
@@ -42,12 +47,16 @@ export function startSdk(o: TelemetryOptions & { otlpEndpoint: string }): () => 
       }),
     ],
   });
-  // why: after the constructor, which installs a console diag logger when OTEL_LOG_LEVEL is set.
   if (o.logger) diag.setLogger(diagLogger(o.logger), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-  sdk.start();
+  // why: spans started in one step of an async flow (startActiveSpan) are the parents of those in the next.
+  const contextManager = new AsyncLocalStorageContextManager();
+  contextManager.enable();
+  context.setGlobalContextManager(contextManager);
+  trace.setGlobalTracerProvider(tracerProvider);
+  metrics.setGlobalMeterProvider(meterProvider);
   return async () => {
     try {
-      await sdk.shutdown();
+      await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
     } catch (err) {
       o.logger?.warn({ err: errorMessage(err) }, "telemetry: final export failed");
     } finally {
