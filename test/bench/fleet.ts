@@ -46,6 +46,9 @@ interface Stalls {
   storeWriteMaxMs: number;
   loopDelayMaxMs: number;
   slowWrites: number;
+  /** Flow control: the most points the ingest pipeline held at a report, and the gRPC streams paused in all. */
+  queuedMax: number;
+  paused: number;
 }
 
 /** The longest store write and event-loop delay the collector reported since fromNs (every selfIntervalMs, 10 s). */
@@ -54,12 +57,18 @@ async function collectorStalls(http: string, fromNs: bigint, stderr: string): Pr
   const res = await fetch(`${http}/api/v1/series?${q}`);
   if (!res.ok) throw new Error(`GET /api/v1/series eastwest_collector: HTTP ${res.status}: ${await res.text()}`);
   const body = (await res.json()) as { series: Array<{ columns: string[]; values: unknown[][] }> };
-  const max = (field: string) =>
+  const max = (field: string, unit = 1e6) =>
     Math.max(0, ...body.series.flatMap((s) => {
       const i = s.columns.indexOf(field);
-      return i < 0 ? [] : s.values.map((row) => Number(row[i] ?? 0) / 1e6);
+      return i < 0 ? [] : s.values.map((row) => Number(row[i] ?? 0) / unit);
     }));
-  return { storeWriteMaxMs: max("store_write_max_ns"), loopDelayMaxMs: max("event_loop_delay_max_ns"), slowWrites: stderr.split("\n").filter((l) => l.includes("slow store write")).length };
+  return {
+    storeWriteMaxMs: max("store_write_max_ns"),
+    loopDelayMaxMs: max("event_loop_delay_max_ns"),
+    slowWrites: stderr.split("\n").filter((l) => l.includes("slow store write")).length,
+    queuedMax: max("ingest_queued_points", 1),
+    paused: max("streams_paused_total", 1),
+  };
 }
 
 /** Asks the HTTP API for the agent list once a second while the fleet streams; one request at a time. */
@@ -136,6 +145,8 @@ export async function fleetBench(o: FleetOptions): Promise<BenchOutcome> {
       if (ok && compaction === o.compaction[0]) held.push(n);
       rows.push(
         { bench: b, metric: "values/s acked (vs offered)", value: fmt(acked, 0), reference: fmt(offered, 0), ratio: fmt(acked / offered, 3), target: ">= 0.99", result: verdict(acked / offered >= 0.99) },
+        { bench: b, metric: "values/s stored while the window lasted, whenever made (throughput)", value: fmt((m.r.ackedDuringPerS ?? NaN) * HOST_VALUES, 0), reference: fmt(offered, 0), ratio: fmt(((m.r.ackedDuringPerS ?? NaN) * HOST_VALUES) / offered, 3), target: "-", result: "ok" },
+        { bench: b, metric: "flow control: most points held in ingest (per report); streams paused", value: `${fmt(m.stalls.queuedMax, 0)}; ${fmt(m.stalls.paused, 0)}`, reference: "", ratio: "", target: "-", result: "ok" },
         { bench: b, metric: "ack latency p50 / p99 ms", value: `${fmt(m.r.latencyP50Ms, 0)} / ${fmt(m.r.latencyP99Ms, 0)}`, reference: "", ratio: "", target: `p99 < ${MAX_P99_MS}`, result: verdict(m.r.latencyP99Ms < MAX_P99_MS) },
         { bench: b, metric: "collector CPU % of a core (all threads); RSS MiB (max)", value: `${fmt(m.cpuPct, 0)} %; ${fmt(m.rssMiB, 0)}`, reference: "", ratio: "", target: "-", result: "ok" },
         { bench: b, metric: "longest stall ms: store write / collector loop / generator loop; slow writes logged", value: `${fmt(m.stalls.storeWriteMaxMs, 0)} / ${fmt(m.stalls.loopDelayMaxMs, 0)} / ${fmt(m.r.generatorLoopMaxMs, 0)}; ${m.stalls.slowWrites}`, reference: "", ratio: "", target: "-", result: "ok" },
