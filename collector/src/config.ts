@@ -185,6 +185,7 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_COLLECTOR_SCHEDULING", path: ["scheduling"], type: "string" },
   ...OTLP_ENV,
   ...LIMITS_ENV,
+  { name: "EASTWEST_MAX_QUEUED_POINTS", path: ["maxQueuedPoints"], type: "number" },
   ...SINKS_ENV,
 ];
 
