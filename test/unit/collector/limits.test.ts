@@ -76,10 +76,10 @@ describe("collector limits", () => {
   });
 
   it("takes maxQueuedPoints (flow control) from env and flags, 100,000 by default, at least 1,000", () => {
-    assert.equal(loadCollectorConfig({ env: {} }).maxQueuedPoints, 100_000);
-    assert.equal(loadCollectorConfig({ env: { EASTWEST_MAX_QUEUED_POINTS: "5000" } }).maxQueuedPoints, 5000);
+    assert.equal(loadCollectorConfig({ env: {}, flags: {} }).maxQueuedPoints, 100_000);
+    assert.equal(loadCollectorConfig({ env: { EASTWEST_MAX_QUEUED_POINTS: "5000" }, flags: {} }).maxQueuedPoints, 5000);
     assert.equal(loadCollectorConfig({ env: {}, flags: { maxQueuedPoints: 2000 } }).maxQueuedPoints, 2000);
-    assert.throws(() => loadCollectorConfig({ env: { EASTWEST_MAX_QUEUED_POINTS: "10" } }), (err: Error & { problems?: string[] }) => err.problems?.some((p) => p.includes("maxQueuedPoints")) === true);
+    assert.throws(() => loadCollectorConfig({ env: { EASTWEST_MAX_QUEUED_POINTS: "10" }, flags: {} }), (err: Error & { problems?: string[] }) => err.problems?.some((p) => p.includes("maxQueuedPoints")) === true);
   });
 });
 
