@@ -1,5 +1,5 @@
 // Self-instrumentation. With an OTLP endpoint, startTelemetry() loads and starts
-// the OpenTelemetry Node SDK (traces and metrics over OTLP/HTTP JSON). Without
+// the OpenTelemetry SDK (sdk.ts: traces and metrics over OTLP/HTTP JSON). Without
 // one, nothing beyond @opentelemetry/api is loaded: tracer and meter are no-ops,
 // no request leaves the process. Telemetry never fails its host program: an SDK
 // that cannot load or export is logged at warn and the program goes on.
