@@ -143,11 +143,6 @@ export class Ingestor {
     return { seq: batch.seq, code: AckCode.ACK_CODE_INVALID, reason: `refused (${a.code}): ${a.reason}`, pointsStored: 0 };
   }
 
-  /** Points of the batches in ingest(): being admitted, queued for the store or written. */
-  get queuedPoints(): number {
-    return this.#queuedPoints;
-  }
-
   /** The queue holds maxQueuedPoints or more: receivers should stop reading until drained(). */
   get saturated(): boolean {
     return this.#queuedPoints >= this.#maxQueued;
