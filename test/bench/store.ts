@@ -43,10 +43,13 @@ export async function storeBench(o: StoreBenchOptions): Promise<BenchOutcome> {
     const toNs = T0 + BigInt(seconds) * S;
     const all = { measurement: "cpu", fromNs: T0, toNs, tags: { cpu: "cpu0" } };
     const two = { ...all, fields: ["user_pct", "system_ns_total"] };
+    // why: a series in Prometheus' sense is one field of one tag set
+    const one = { ...all, fields: ["system_ns_total"] };
     const minutes = { ...all, everyNs: 60n * S };
     const rowsBytes = usedBytes(path) / values;
     const rowsAll = await timed(() => store.query(all));
     const rowsTwo = await timed(() => store.query(two));
+    const rowsOne = await timed(() => store.query(one));
     const rowsMinutes = await timed(() => store.query(minutes));
     const packStart = performance.now();
     const packed = await store.compact(toNs, NO_FLOOR);
@@ -55,12 +58,14 @@ export async function storeBench(o: StoreBenchOptions): Promise<BenchOutcome> {
     const packedBytes = usedBytes(path) / values;
     const chunksAll = await timed(() => store.query(all));
     const chunksTwo = await timed(() => store.query(two));
+    const chunksOne = await timed(() => store.query(one));
     const rolledMinutes = await timed(() => store.query(minutes));
     const h = `${o.hours} h`;
     const rows: Row[] = [
       { bench: "(e) store", metric: `bytes per stored value, ${h} at 1 Hz (packed vs rows)`, value: fmt(packedBytes, 2), reference: fmt(rowsBytes, 2), ratio: fmt(packedBytes / rowsBytes, 3), target: `<= ${MAX_BYTES_PER_VALUE} B`, result: verdict(packedBytes <= MAX_BYTES_PER_VALUE) },
       { bench: "(e) store", metric: `one series over ${h}, 20 fields: ms (chunks vs rows)`, value: fmt(chunksAll, 1), reference: fmt(rowsAll, 1), ratio: fmt(chunksAll / rowsAll, 3), target: `< ${MAX_QUERY_MS} ms`, result: verdict(chunksAll < MAX_QUERY_MS) },
       { bench: "(e) store", metric: `one series over ${h}, 2 fields: ms (chunks vs rows)`, value: fmt(chunksTwo, 1), reference: fmt(rowsTwo, 1), ratio: fmt(chunksTwo / rowsTwo, 3), target: `< ${MAX_QUERY_MS} ms`, result: verdict(chunksTwo < MAX_QUERY_MS) },
+      { bench: "(e) store", metric: `one series over ${h}, 1 field (a Prometheus series): ms (chunks vs rows)`, value: fmt(chunksOne, 1), reference: fmt(rowsOne, 1), ratio: fmt(chunksOne / rowsOne, 3), target: `< ${MAX_QUERY_MS} ms`, result: verdict(chunksOne < MAX_QUERY_MS) },
       { bench: "(e) store", metric: `one series over ${h} in 1 min means, 20 fields: ms (rollups vs rows)`, value: fmt(rolledMinutes, 1), reference: fmt(rowsMinutes, 1), ratio: fmt(rolledMinutes / rowsMinutes, 3), target: `< ${MAX_QUERY_MS} ms`, result: verdict(rolledMinutes < MAX_QUERY_MS) },
       { bench: "(e) store", metric: "compaction: us per point packed (vs us per point written)", value: fmt((packS * 1e6) / packed.points, 1), reference: fmt((writeS * 1e6) / points, 1), ratio: fmt(packS / packed.points / (writeS / points), 3), target: "-", result: "ok" },
     ];

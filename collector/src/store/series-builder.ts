@@ -21,8 +21,6 @@ export interface Segment {
   columns: ReadonlyArray<ArrayLike<FieldValue>>;
 }
 
-type Row = { timeNs: bigint; seg: Segment; i: number };
-
 /** What one minute of one field holds (a rollup's, embedded/rollup.ts; or one point's). */
 export interface FieldMinute {
   n: number;
@@ -54,7 +52,10 @@ export class SeriesBuilder {
   readonly #tags: Record<string, string>;
   readonly #opts: BuildOptions;
   readonly #wanted: Set<string> | undefined;
-  readonly #rows: Row[] = [];
+  /** The rows so far (raw points, or finished buckets): time, segment and index in it, as parallel arrays. */
+  readonly #times: bigint[] = [];
+  readonly #segs: Segment[] = [];
+  readonly #at: number[] = [];
   readonly #seen = new Set<string>();
   /** Column index by name per segment, and which segments' names are in #seen. */
   readonly #index = new WeakMap<Segment, Map<string, number>>();
@@ -90,12 +91,26 @@ export class SeriesBuilder {
       if (this.#atLimit()) this.#truncated = true;
       else {
         this.#indexOf(seg);
-        this.#rows.push({ timeNs, seg, i });
+        this.#push(timeNs, seg, i);
       }
       return;
     }
     if (!this.#enter(bucketStart(timeNs, everyNs))) return;
     for (const [name, j] of this.#indexOf(seg)) accumulate(this.#accs, name, (seg.columns[j] as ArrayLike<FieldValue>)[i] as FieldValue);
+  }
+
+  /** Adds points from..to-1 of a segment, whose times are times[from..to-1]; as addAt for each, in one call. */
+  addRange(times: readonly bigint[], seg: Segment, from: number, to: number): void {
+    if (this.#opts.everyNs !== undefined) {
+      for (let i = from; i < to && !this.#truncated; i++) this.addAt(times[i] as bigint, seg, i);
+      return;
+    }
+    if (this.#truncated || from >= to) return;
+    this.#indexOf(seg);
+    const room = this.#opts.limit === undefined ? Infinity : this.#opts.limit - this.#times.length;
+    const end = Math.min(to, from + room);
+    for (let i = from; i < end; i++) this.#push(times[i] as bigint, seg, i);
+    if (end < to) this.#truncated = true;
   }
 
   /**
@@ -117,15 +132,30 @@ export class SeriesBuilder {
   finish(): Series {
     this.#flush();
     const names = this.#opts.fields ?? [...this.#seen].sort();
-    const values = this.#rows.map((r) => {
-      const index = this.#indexOf(r.seg);
-      const row: Array<bigint | FieldValue | null> = [r.timeNs];
-      for (const n of names) {
-        const j = index.get(n);
-        row.push(j === undefined ? null : ((r.seg.columns[j] as ArrayLike<FieldValue>)[r.i] as FieldValue));
+    const width = names.length;
+    const values: Array<Array<bigint | FieldValue | null>> = new Array(this.#times.length);
+    // per segment, its column for each output name (undefined: the segment has no such field)
+    let seg: Segment | undefined;
+    let cols: Array<ArrayLike<FieldValue> | undefined> = [];
+    for (let r = 0; r < values.length; r++) {
+      const s = this.#segs[r] as Segment;
+      if (s !== seg) {
+        seg = s;
+        const index = this.#indexOf(s);
+        cols = names.map((n) => {
+          const j = index.get(n);
+          return j === undefined ? undefined : s.columns[j];
+        });
       }
-      return row;
-    });
+      const i = this.#at[r] as number;
+      const row: Array<bigint | FieldValue | null> = new Array(width + 1);
+      row[0] = this.#times[r] as bigint;
+      for (let k = 0; k < width; k++) {
+        const col = cols[k];
+        row[k + 1] = col === undefined ? null : (col[i] as FieldValue);
+      }
+      values[r] = row;
+    }
     return {
       measurement: this.#measurement,
       tags: this.#tags,
@@ -148,7 +178,13 @@ export class SeriesBuilder {
   }
 
   #atLimit(): boolean {
-    return this.#opts.limit !== undefined && this.#rows.length >= this.#opts.limit;
+    return this.#opts.limit !== undefined && this.#times.length >= this.#opts.limit;
+  }
+
+  #push(timeNs: bigint, seg: Segment, i: number): void {
+    this.#times.push(timeNs);
+    this.#segs.push(seg);
+    this.#at.push(i);
   }
 
   /** The wanted fields of a segment by column index; its names count as seen. */
@@ -189,7 +225,7 @@ export class SeriesBuilder {
         columns.push([agg === "mean" ? acc.sum / acc.n : ((agg === "min" ? acc.min : acc.max) as number | bigint)]);
       }
     }
-    this.#rows.push({ timeNs: this.#bucket, seg: { names, columns }, i: 0 });
+    this.#push(this.#bucket, { names, columns }, 0);
     this.#bucket = undefined;
     this.#accs = new Map();
   }

@@ -93,6 +93,15 @@ describe("store chunk codec", () => {
     assert.ok(bytes < n, `${bytes} B for ${n} points`);
   });
 
+  it("gives back times and integers whose steps leave a float's exact range (the reader's BigInt path)", () => {
+    const far = 2n ** 52n;
+    const times = [-(2n ** 62n), -(2n ** 62n) + 1n, -1n, 0n, far, far + 1n, 2n ** 62n, 2n ** 63n - 1n];
+    const bigs = [2n ** 63n - 1n, -(2n ** 63n), 0n, 5n, -5n, far * 3n, 1n, 2n];
+    const ints = [0n, 2n ** 50n, -(2n ** 50n), 2n ** 50n, 7n, 7n, 7n, -(2n ** 50n)];
+    const back = decodeChunk(encodeChunk({ times, columns: [bigs, ints] }));
+    assert.deepEqual(back, { times, columns: [bigs, ints] });
+  });
+
   it("refuses a value the store cannot hold and a column of the wrong length", () => {
     assert.throws(() => encodeChunk({ times: [1n], columns: [[Number.NaN]] }), /cannot be stored/);
     assert.throws(() => encodeChunk({ times: [1n, 2n], columns: [[1n]] }), /a column of 1 values for 2 times/);

@@ -29,6 +29,8 @@ const KIND = { INT: 1, BIG: 2, FLOAT: 3, JSON: 4, DECIMAL: 5 } as const;
 const MAX_PLACES = 6;
 /** Integers within this bound keep deltas and delta-of-deltas inside float64's exact range (2^53). */
 const SMALL = 2 ** 50;
+/** How far from a chunk's first time (and how large a step) the reader adds up in floats: sums stay exact (< 2^53). */
+const NEAR = 2 ** 52;
 
 export interface Chunk {
   /** Point times, ascending (ties kept in their order). */
@@ -98,6 +100,39 @@ function writeTimes(out: Out, times: readonly bigint[]): void {
 }
 
 function readTimes(inp: In, n: number): bigint[] {
+  const start = inp.pos;
+  try {
+    const near = readTimesNear(inp, n);
+    if (near !== undefined) return near;
+  } catch {
+    // a varint too long for a float: the BigInt reader reads it, or says what is wrong
+  }
+  inp.pos = start;
+  return readTimesBig(inp, n);
+}
+
+/**
+ * readTimes where every time is within 2^52 of the first (104 days in ns) and every delta-of-delta too: the offsets
+ * are added up as floats, exactly, and one BigInt is made per time. Undefined (the position then anywhere) otherwise.
+ */
+function readTimesNear(inp: In, n: number): bigint[] | undefined {
+  const times: bigint[] = new Array(n);
+  if (n === 0) return times;
+  const first = inp.zvarBig();
+  times[0] = first;
+  let offset = 0;
+  let step = 0;
+  for (let i = 1; i < n; i++) {
+    const dod = inp.zvar();
+    step += dod;
+    offset += step;
+    if (!(Math.abs(dod) <= NEAR && Math.abs(step) <= NEAR && Math.abs(offset) <= NEAR)) return undefined;
+    times[i] = first + BigInt(offset);
+  }
+  return times;
+}
+
+function readTimesBig(inp: In, n: number): bigint[] {
   const times: bigint[] = new Array(n);
   let prev = 0n;
   let step = 0n;
@@ -144,17 +179,34 @@ function writeInts(out: Out, column: readonly FieldValue[]): void {
 function readInts(inp: In, n: number): bigint[] {
   const out: bigint[] = new Array(n);
   if (n === 0) return out;
-  let prev = inp.zvar();
+  let prev = safe(inp.zvar());
   const unit = inp.uvar();
-  let step = 0;
-  out[0] = safe(prev);
+  let step = 0n;
+  out[0] = prev;
+  // why: making a BigInt from a float is a runtime call per value, adding BigInts is not; the few delta-of-deltas a
+  // column repeats are made once
+  const made: Array<bigint | undefined> = [];
   for (let i = 1; i < n; i++) {
-    step += inp.zvar() * unit;
-    prev += step;
-    out[i] = safe(prev);
+    const dod = inp.zvar();
+    if (dod !== 0) {
+      const k = dod + MADE;
+      let d = k >= 0 && k <= 2 * MADE ? made[k] : undefined;
+      if (d === undefined) {
+        d = safe(dod * unit);
+        if (k >= 0 && k <= 2 * MADE) made[k] = d;
+      }
+      step = BigInt.asIntN(64, step + d);
+    }
+    prev = BigInt.asIntN(64, prev + step);
+    if (prev > MAX_SAFE || prev < -MAX_SAFE) throw new RangeError("chunk: integer column out of range");
+    out[i] = prev;
   }
   return out;
 }
+
+/** Delta-of-deltas within +-MADE (in the column's unit) are made into BigInts once per column. */
+const MADE = 256;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function safe(v: number): bigint {
   if (!Number.isSafeInteger(v)) throw new RangeError("chunk: integer column out of range");

@@ -108,7 +108,7 @@ export class Reader {
       const id = row.series_id as bigint;
       if (!builders.has(id)) continue;
       const vals = parseTyped(String(row.vals)) as FieldValue[];
-      merge.add(id, { timeNs: row.time_ns as bigint, seg: { names: this.#names(row.fieldset_id as bigint), columns: vals.map((v) => [v]) }, i: 0 });
+      merge.addRow(id, row.time_ns as bigint, { names: this.#names(row.fieldset_id as bigint), columns: vals.map((v) => [v]) });
     }
     const first = minuteOf(q.fromNs - 1n) + MINUTE_NS; // the first minute starting at or after fromNs
     const last = minuteOf(q.toNs + 1n) - MINUTE_NS; // the last minute ending at or before toNs
@@ -143,11 +143,12 @@ export class Reader {
       if (!merge.wants(id)) continue;
       const names = this.#names(row.fieldset_id as bigint);
       const { times, columns } = decodeChunk(row.data as Uint8Array, wanted === undefined ? undefined : (j) => wanted.has(names[j] as string));
-      const seg: Segment = { names, columns };
-      for (let i = 0; i < times.length; i++) {
-        const t = times[i] as bigint;
-        if (t >= q.fromNs && t <= q.toNs) merge.add(id, { timeNs: t, seg, i });
-      }
+      // times ascend: the points in the range are one stretch of them
+      let from = 0;
+      while (from < times.length && (times[from] as bigint) < q.fromNs) from++;
+      let to = times.length;
+      while (to > from && (times[to - 1] as bigint) > q.toNs) to--;
+      merge.addPoints(id, times, { names, columns } satisfies Segment, from, to);
     }
   }
 
@@ -160,9 +161,7 @@ export class Reader {
       // why: the right end's points (after last) are added after the minutes; nothing may go past them yet
       const start = row.start_ns as bigint;
       merge.flushBefore(id, start < last + MINUTE_NS ? start : last + MINUTE_NS);
-      for (const m of minutesOf(this.#names(row.fieldset_id as bigint), decodeChunk(row.data as Uint8Array))) {
-        if (m.start >= first && m.start <= last) merge.add(id, { timeNs: m.lastNs, minute: m });
-      }
+      merge.addMinutes(id, minutesOf(this.#names(row.fieldset_id as bigint), decodeChunk(row.data as Uint8Array)).filter((m) => m.start >= first && m.start <= last));
     }
   }
 
@@ -175,9 +174,7 @@ export class Reader {
       const id = row.series_id as bigint;
       if (!merge.wants(id)) continue;
       if ((covered.get(id) ?? []).some(([s, e]) => s < minute + MINUTE_NS && e >= minute)) continue;
-      for (const m of minutesOf(this.#names(row.fieldset_id as bigint), decodeChunk(row.data as Uint8Array))) {
-        if (m.start === minute) merge.add(id, { timeNs: m.lastNs, minute: m });
-      }
+      merge.addMinutes(id, minutesOf(this.#names(row.fieldset_id as bigint), decodeChunk(row.data as Uint8Array)).filter((m) => m.start === minute));
     }
   }
 
