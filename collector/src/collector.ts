@@ -103,6 +103,7 @@ export class Collector {
       log: this.#log,
       stalls: this.#stalls,
       maxQueuedPoints: config.maxQueuedPoints,
+      maxGroupPoints: config.maxGroupPoints,
     });
   }
 

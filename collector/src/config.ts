@@ -5,7 +5,7 @@ import { pairIssues, plaintextIssues, tlsFileDefaults, tlsFileFields } from "@ea
 import { STORE_ENV, storeConfigSchema, storeDefaults } from "./store/config.ts";
 import { HTTP_ENV, httpConfigSchema, httpDefaults } from "./http/config.ts";
 import { PROMETHEUS_DEFAULTS, PROMETHEUS_ENV, prometheusConfigSchema } from "./http/prometheus.ts";
-import { DEFAULT_LIMITS, LIMITS_ENV, limitsSchema, MAX_QUEUED_POINTS } from "./ingest/limits.ts";
+import { DEFAULT_LIMITS, LIMITS_ENV, limitsSchema, MAX_GROUP_POINTS, MAX_QUEUED_POINTS } from "./ingest/limits.ts";
 import { SINKS_ENV, sinksConfigSchema } from "./sink/config.ts";
 
 const listen = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict();
@@ -112,6 +112,11 @@ export const collectorConfigSchema = z
      * the agents' outboxes instead of the collector's memory; see ingest/ingestor.ts.
      */
     maxQueuedPoints: z.number().int().min(1000),
+    /**
+     * Points per group commit at most: one commit is one synchronous store write on the ingest thread, and the HTTP
+     * API and every stream wait while it runs; see ingest/ingestor.ts.
+     */
+    maxGroupPoints: z.number().int().min(100),
     /** Push targets for every stored point (Prometheus remote-write, OTLP); see sink/config.ts and sink/forwarder.ts. */
     sinks: sinksConfigSchema,
   })
@@ -161,6 +166,7 @@ export function collectorDefaults(): Record<string, unknown> {
     selfIntervalMs: 10_000,
     limits: { ...DEFAULT_LIMITS },
     maxQueuedPoints: MAX_QUEUED_POINTS,
+    maxGroupPoints: MAX_GROUP_POINTS,
     sinks: [],
   };
 }
@@ -186,6 +192,7 @@ export const COLLECTOR_ENV: readonly EnvBinding[] = [
   ...OTLP_ENV,
   ...LIMITS_ENV,
   { name: "EASTWEST_MAX_QUEUED_POINTS", path: ["maxQueuedPoints"], type: "number" },
+  { name: "EASTWEST_MAX_GROUP_POINTS", path: ["maxGroupPoints"], type: "number" },
   ...SINKS_ENV,
 ];
 

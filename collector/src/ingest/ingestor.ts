@@ -27,7 +27,7 @@ import type { Store, StoredBatch, WriteOutcome } from "../store/types.ts";
 import { AGENT_ID_RE, validateBatch } from "./validate.ts";
 import type { DecodedBatch } from "./decode.ts";
 import type { PipelineStats } from "./stats.ts";
-import { DEFAULT_LIMITS, MAX_QUEUED_POINTS, SeriesLimiter, type IngestLimits, type LimitExceeded, type LimitName } from "./limits.ts";
+import { DEFAULT_LIMITS, MAX_GROUP_POINTS, MAX_QUEUED_POINTS, SeriesLimiter, type IngestLimits, type LimitExceeded, type LimitName } from "./limits.ts";
 import type { Admission, BatchVia, SeqGuard } from "./seq-guard.ts";
 
 /** The batch came on a stream whose session a newer hello of its agent superseded. */
@@ -171,7 +171,7 @@ export class Ingestor {
   }
 
   #takeGroup(): Job[] {
-    const max = this.#o.maxGroupPoints ?? 50_000;
+    const max = this.#o.maxGroupPoints ?? MAX_GROUP_POINTS;
     const group: Job[] = [];
     let points = 0;
     while (this.#queue.length > 0 && (group.length === 0 || points + (this.#queue[0] as Job).batch.points.length <= max)) {

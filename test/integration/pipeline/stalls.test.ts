@@ -87,4 +87,25 @@ describe("stalls: the ingest thread's store writes and event-loop delay", () => 
     assert.equal(self?.fields["event_loop_delay_max_ns"], 7n);
     assert.equal(self?.fields["event_loop_delay_p99_ns"], 3n);
   });
+
+  it("a group commit takes at most maxGroupPoints, and one batch larger than that alone", async () => {
+    const groups: number[][] = [];
+    const recording = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "writeBatches") return (bs: Parameters<Store["writeBatches"]>[0]) => (groups.push(bs.map((b) => b.points.length)), target.writeBatches(bs));
+        const v = Reflect.get(target, key, receiver) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const guard = new SeqGuard({ ledger: recording, maxSeqAhead: 1000n, logger: silentLogger() });
+    const ingestor = new Ingestor({ store: recording, logger: silentLogger(), stats: newStats(), guard, maxGroupPoints: 3 });
+    const wide = (seq: bigint, n: number) =>
+      decodeWithLimits(Buffer.from(Batch.encode({ agentId: "gp1", seq, points: Array.from({ length: n }, (_, i) => toWirePoint({ measurement: "netdev", tags: { agent_id: "gp1", host: "h", interface: `e${i}`, netns: "n" }, fields: { rx_bytes_total: seq }, timeNs: now + seq })), createdNs: now }).finish()));
+    // arriving together: they wait for one write, then go in groups of at most 3 points
+    const acks = await Promise.all([wide(1n, 1), wide(2n, 1), wide(3n, 1), wide(4n, 1), wide(5n, 5), wide(6n, 2)].map((b) => ingestor.ingest(b)));
+    assert.ok(acks.every((a) => a.code === AckCode.ACK_CODE_STORED), acks.map((a) => `${a.code} ${a.reason}`).join("; "));
+    assert.deepEqual(groups.flat(), [1, 1, 1, 1, 5, 2], "every batch written once, in order");
+    for (const g of groups) assert.ok(g.length === 1 || g.reduce((x, y) => x + y, 0) <= 3, `group ${JSON.stringify(g)}`);
+    assert.ok(groups.some((g) => g.length > 1), `batches that arrived together shared a commit: ${JSON.stringify(groups)}`);
+  });
 });

@@ -81,6 +81,13 @@ describe("collector limits", () => {
     assert.equal(loadCollectorConfig({ env: {}, flags: { maxQueuedPoints: 2000 } }).maxQueuedPoints, 2000);
     assert.throws(() => loadCollectorConfig({ env: { EASTWEST_MAX_QUEUED_POINTS: "10" }, flags: {} }), (err: Error & { problems?: string[] }) => err.problems?.some((p) => p.includes("maxQueuedPoints")) === true);
   });
+
+  it("takes maxGroupPoints (points per group commit) from env and flags, 5,000 by default, at least 100", () => {
+    assert.equal(loadCollectorConfig({ env: {}, flags: {} }).maxGroupPoints, 5_000);
+    assert.equal(loadCollectorConfig({ env: { EASTWEST_MAX_GROUP_POINTS: "20000" }, flags: {} }).maxGroupPoints, 20_000);
+    assert.equal(loadCollectorConfig({ env: {}, flags: { maxGroupPoints: 800 } }).maxGroupPoints, 800);
+    assert.throws(() => loadCollectorConfig({ env: { EASTWEST_MAX_GROUP_POINTS: "99" }, flags: {} }), (err: Error & { problems?: string[] }) => err.problems?.some((p) => p.includes("maxGroupPoints")) === true);
+  });
 });
 
 describe("ThrottledLog", () => {
