@@ -1,8 +1,8 @@
 // diagnose(record, samples?): every rule over the run, findings sorted (bottleneck first), and a summary line.
-// Pure. A rule that throws on a malformed record becomes a "cannot tell" finding naming the error: a diagnosis
-// is always returned.
+// Pure. A rule that throws on a malformed record becomes a "cannot tell" finding naming the error, and so does one
+// whose figures are not finite numbers (finding.ts, FigureOutOfRange): a diagnosis is always returned.
 import { errorMessage } from "@eastwest/common";
-import { cannotTell } from "./finding.ts";
+import { cannotTell, FigureOutOfRange } from "./finding.ts";
 import { RULES } from "./rules/index.ts";
 import type { RunSamples } from "./samples.ts";
 import { DIAGNOSIS_VERSION, VERDICTS, type DiagnosedRun, type Diagnosis, type Finding, type Rule } from "./types.ts";
@@ -11,6 +11,7 @@ function run(rule: Rule, record: DiagnosedRun, samples: RunSamples | null): Find
   try {
     return rule.evaluate({ record, samples });
   } catch (err) {
+    if (err instanceof FigureOutOfRange) return cannotTell(rule, "a finite figure", `from this record's values, ${err.message}`);
     return cannotTell(rule, "a readable record", `the rule failed on this record: ${errorMessage(err)}`);
   }
 }

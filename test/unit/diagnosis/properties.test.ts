@@ -66,6 +66,17 @@ describe("diagnosis: properties", () => {
     );
   });
 
+  it("a figure a rule derives out of range is cannot tell, naming it, not 0 or Infinity (found by the property above)", () => {
+    const fx = loadFixture("default");
+    const record = structuredClone(fx.record) as typeof fx.record & { results: { model: { efficiency: number } } };
+    record.results.model.efficiency = Number.MAX_VALUE; // efficiency x 100 overflows
+    const d = diagnose(record, fx.samples);
+    check(d);
+    const f = d.findings.find((x) => x.rule === "model-efficiency");
+    assert.equal(f?.verdict, "cannot tell");
+    assert.match(f?.explanation ?? "", /efficiency is not a finite number/);
+  });
+
   it("diagnosis points conform to the schema: one per finding, tags and fields as declared", () => {
     const fx = loadFixture("checksum-off");
     const d = diagnose(fx.record, fx.samples);
