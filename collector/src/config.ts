@@ -19,7 +19,9 @@ const listen = z.object({ host: z.string().min(1), port: z.number().int().min(0)
  * keepaliveTimeMs without traffic and closes it when no answer comes within keepaliveTimeoutMs (dead or half-open
  * peers); closes a connection without streams after maxConnectionIdleMs (garbage, bad preface or header block, a
  * client that never opens a stream); and asks every connection to go away after maxConnectionAgeMs, closing it
- * maxConnectionAgeGraceMs later (agents reconnect and resend what is unacked).
+ * maxConnectionAgeGraceMs later (agents reconnect and resend what is unacked). A stream whose batches have waited
+ * busyNoticeMs without an ack (a slow or failing store, flow control) is told it is busy, again every busyNoticeMs;
+ * the agent restarts its ack deadline instead of reconnecting (ingest/busy.ts).
  */
 const grpc = z
   .object({
@@ -32,6 +34,7 @@ const grpc = z
     maxConnectionIdleMs: z.number().int().min(100),
     maxConnectionAgeMs: z.number().int().min(1000),
     maxConnectionAgeGraceMs: z.number().int().min(0),
+    busyNoticeMs: z.number().int().min(100),
   })
   .strict()
   .superRefine((g, ctx) => {
@@ -137,6 +140,7 @@ export function collectorDefaults(): Record<string, unknown> {
       maxConnectionIdleMs: 30_000,
       maxConnectionAgeMs: 86_400_000,
       maxConnectionAgeGraceMs: 300_000,
+      busyNoticeMs: 10_000,
     },
     http: httpDefaults(),
     prometheus: { ...PROMETHEUS_DEFAULTS },

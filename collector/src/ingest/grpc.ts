@@ -13,7 +13,8 @@
 // (Ingestor.saturated) is paused (counted in stats.streamsPaused); grpc-js then
 // stops reading it, and HTTP/2's window holds the rest at the agent. Paused
 // streams resume together once the queue has drained to half. A unary Push
-// meanwhile is answered UNAVAILABLE (the client retries).
+// meanwhile is answered UNAVAILABLE (the client retries). A stream whose
+// batches wait without an ack is told it is busy (busy.ts).
 import { Server, setLogger, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import { CollectorMessage, TelemetryService, Ack, type ClockProbe, type Command, type Hello } from "@eastwest/proto";
 import { errorMessage, nowNs, stampNs, ThrottledLog } from "@eastwest/common";
@@ -24,6 +25,7 @@ import { validateHello } from "./validate.ts";
 import { decodeAgentMessage, decodeWithLimits, tryDecode, type Decoded } from "./decode.ts";
 import { DEFAULT_LIMITS, LimitExceeded, limitOf, type IngestLimits } from "./limits.ts";
 import { SessionSupersededError } from "./ingestor.ts";
+import { BusyNotices } from "./busy.ts";
 import { listenError } from "../listen.ts";
 
 /** Connection management, as in the collector's `grpc` config; see config.ts. */
@@ -33,9 +35,11 @@ export interface GrpcConnectionOptions {
   maxConnectionIdleMs: number;
   maxConnectionAgeMs: number;
   maxConnectionAgeGraceMs: number;
+  /** A stream whose batches wait this long without an ack is told so (busy.ts), again every busyNoticeMs. */
+  busyNoticeMs: number;
 }
 
-export const DEFAULT_CONNECTION: GrpcConnectionOptions = { keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 10_000, maxConnectionIdleMs: 30_000, maxConnectionAgeMs: 86_400_000, maxConnectionAgeGraceMs: 300_000 };
+export const DEFAULT_CONNECTION: GrpcConnectionOptions = { keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 10_000, maxConnectionIdleMs: 30_000, maxConnectionAgeMs: 86_400_000, maxConnectionAgeGraceMs: 300_000, busyNoticeMs: 10_000 };
 
 export interface GrpcReceiverOptions extends ReceiverDeps {
   host: string;
@@ -80,11 +84,13 @@ export class GrpcReceiver implements Receiver {
   readonly #paused = new Set<ServerDuplexStream<Raw, CollectorMessage>>();
   #closed = false;
   #security: ServerSecurity | undefined;
+  readonly #busy: BusyNotices<ServerDuplexStream<Raw, CollectorMessage>>;
 
   constructor(o: GrpcReceiverOptions) {
     this.#o = o;
     this.#limits = o.limits ?? DEFAULT_LIMITS;
     this.#log = o.log ?? new ThrottledLog(o.logger);
+    this.#busy = new BusyNotices((o.connection ?? DEFAULT_CONNECTION).busyNoticeMs, (call, busy) => call.destroyed || call.write({ msg: { $case: "busy", value: busy } }));
     // why: grpc-js writes its own lines ("E No address added out of total 1 resolved") to the console; what they
     // report reaches the collector as errors anyway, so they go to its log at debug, as JSON.
     const debug = (...args: unknown[]) => o.logger.debug({ grpc: args.map(String).join(" ").slice(0, 2000) }, "grpc-js");
@@ -182,9 +188,10 @@ export class GrpcReceiver implements Receiver {
       if (m.$case === "result") return this.#o.sessions.onResult(m.value);
       if (agentId === undefined) return fail(status.FAILED_PRECONDITION, "send hello before batches");
       if (m.$case === "clockProbe") return this.#clockProbe(call, agentId, m.value, receivedNs);
+      this.#busy.admitted(call);
       const acked = this.#o.ingestor.ingest(m.value, agentId, { epoch, late: false }).then(
-        (ack) => call.write({ msg: { $case: "ack", value: ack } }),
-        (err) => endWithStatus(call, err instanceof SessionSupersededError ? status.ABORTED : status.UNAVAILABLE, errorMessage(err)),
+        (ack) => (this.#busy.settled(call), call.write({ msg: { $case: "ack", value: ack } })),
+        (err) => (this.#busy.settled(call), endWithStatus(call, err instanceof SessionSupersededError ? status.ABORTED : status.UNAVAILABLE, errorMessage(err))),
       );
       if (this.#o.ingestor.saturated) this.#pause(call);
       return acked;
@@ -192,6 +199,7 @@ export class GrpcReceiver implements Receiver {
     call.on("data", (buf: Raw) => this.#guard("frame", () => frame(buf), () => fail(status.INTERNAL, "internal error (logged by the collector)")));
     const done = () => {
       this.#paused.delete(call);
+      this.#busy.forget(call);
       if (!this.#calls.delete(call)) return;
       if (session.agentId) this.#o.sessions.detach(session);
       if (agentId) void this.#o.onDisconnect(agentId).catch(() => undefined);
@@ -271,6 +279,7 @@ export class GrpcReceiver implements Receiver {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#busy.close();
     this.#security?.close();
     for (const c of this.#calls) c.end();
     await new Promise<void>((resolve) => {

@@ -3,7 +3,8 @@
 // whose store failed may never answer), then keeps at most
 // maxInFlight batches unacked; drops a batch only on its Ack. Any stream
 // failure or an ack overdue past ackTimeoutMs reconnects with backoff and
-// resends everything unacked (the collector dedups on (agent_id, seq)).
+// resends everything unacked (the collector dedups on (agent_id, seq)). A Busy message (the collector holds
+// this stream's batches, unacked: a slow or failing store, flow control) restarts the ack deadline instead.
 // Batches are written as AgentMessage frames around the Batch bytes the Outbox encoded (@eastwest/proto/wire).
 // Credentials (TLS or plaintext): tls.ts.
 import { status, type ClientDuplexStream } from "@grpc/grpc-js";
@@ -54,6 +55,8 @@ export class GrpcTransport implements Transport {
   readonly #security: ChannelSecurity;
   readonly #clock: ClockTracker;
   #collectorId = "";
+  /** A Busy came since the last ack: said once per spell. */
+  #busy = false;
 
   constructor(o: GrpcTransportOptions) {
     this.#o = o;
@@ -136,11 +139,21 @@ export class GrpcTransport implements Transport {
       case "ack": {
         const ack = m.msg.value;
         this.#sentAt.delete(ack.seq);
+        if (this.#busy) this.#o.logger.info({ seq: String(ack.seq) }, "collector acking again");
+        this.#busy = false;
         const rejected = ack.code === AckCode.ACK_CODE_INVALID;
         if (rejected) this.#o.logger.error({ seq: String(ack.seq), reason: ack.reason }, "collector rejected batch");
         this.#o.outbox.ack(ack.seq, rejected);
         this.pump();
         this.#notifyIfDrained();
+        return;
+      }
+      case "busy": {
+        const now = Date.now();
+        // the watchdog, when it wakes, finds nothing overdue and waits for the new oldest
+        for (const seq of this.#sentAt.keys()) this.#sentAt.set(seq, now);
+        if (!this.#busy) this.#o.logger.warn({ batchesWaiting: m.msg.value.batchesWaiting, waitingMs: String(m.msg.value.waitingMs), inFlight: this.#sentAt.size }, "collector busy: batches wait there unacked (delayed, not lost)");
+        this.#busy = true;
         return;
       }
       case "command":
@@ -188,11 +201,13 @@ export class GrpcTransport implements Transport {
     let oldest = Number.POSITIVE_INFINITY;
     for (const t of this.#sentAt.values()) oldest = Math.min(oldest, t);
     if (oldest === Number.POSITIVE_INFINITY) return;
-    this.#watchdog = setTimeout(() => {
+    // why setImmediate: it runs after the loop's I/O phase, so acks and Busy messages that arrived while this
+    // process was not running (a starved agent wakes with its timer overdue) are read before they are judged overdue
+    this.#watchdog = setTimeout(() => setImmediate(() => {
       this.#watchdog = undefined;
       this.#checkAcks();
       this.#armWatchdog();
-    }, Math.max(0, oldest + this.#o.ackTimeoutMs - Date.now()));
+    }), Math.max(0, oldest + this.#o.ackTimeoutMs - Date.now()));
     this.#watchdog.unref();
   }
 
@@ -212,6 +227,7 @@ export class GrpcTransport implements Transport {
     if (call !== this.#call) return;
     this.#call = undefined;
     this.#welcomed = false;
+    this.#busy = false;
     this.#clock.stopProbing();
     this.#sentAt.clear();
     this.#o.outbox.requeueInFlight();

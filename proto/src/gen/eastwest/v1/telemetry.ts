@@ -324,6 +324,18 @@ export interface StreamError {
   reason: string;
 }
 
+/**
+ * The collector holds batches of this stream that it has not acked yet and has made no progress on them for a while
+ * (its store is slow or failing, or flow control stopped reading the stream): they are delayed, not lost. Sent again
+ * as long as that lasts; an agent restarts its ack deadline on it instead of reconnecting.
+ */
+export interface Busy {
+  /** batches of this stream admitted and not yet acked */
+  batchesWaiting: number;
+  /** since the stream's last ack (or its oldest waiting batch, when none yet) */
+  waitingMs: bigint;
+}
+
 export interface SetInterval {
   /** empty: all samplers */
   sampler: string;
@@ -465,6 +477,7 @@ export interface CollectorMessage {
     | { $case: "command"; value: Command }
     | { $case: "error"; value: StreamError }
     | { $case: "clockReply"; value: ClockReply }
+    | { $case: "busy"; value: Busy }
     | undefined;
 }
 
@@ -2858,6 +2871,102 @@ export const StreamError: MessageFns<StreamError> = {
   },
 };
 
+function createBaseBusy(): Busy {
+  return { batchesWaiting: 0, waitingMs: 0n };
+}
+
+export const Busy: MessageFns<Busy> = {
+  encode(message: Busy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.batchesWaiting !== 0) {
+      writer.uint32(8).uint32(message.batchesWaiting);
+    }
+    if (message.waitingMs !== 0n) {
+      if (BigInt.asUintN(64, message.waitingMs) !== message.waitingMs) {
+        throw new globalThis.Error("value provided for field message.waitingMs of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.waitingMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Busy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBusy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.batchesWaiting = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.waitingMs = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Busy {
+    return {
+      batchesWaiting: isSet(object.batchesWaiting)
+        ? globalThis.Number(object.batchesWaiting)
+        : isSet(object.batches_waiting)
+        ? globalThis.Number(object.batches_waiting)
+        : 0,
+      waitingMs: isSet(object.waitingMs)
+        ? BigInt(object.waitingMs)
+        : isSet(object.waiting_ms)
+        ? BigInt(object.waiting_ms)
+        : 0n,
+    };
+  },
+
+  toJSON(message: Busy): unknown {
+    const obj: any = {};
+    if (message.batchesWaiting !== 0) {
+      obj.batchesWaiting = Math.round(message.batchesWaiting);
+    }
+    if (message.waitingMs !== 0n) {
+      obj.waitingMs = message.waitingMs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Busy>): Busy {
+    return Busy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Busy>): Busy {
+    const message = createBaseBusy();
+    message.batchesWaiting = object.batchesWaiting ?? 0;
+    message.waitingMs = (object.waitingMs !== undefined && object.waitingMs !== null) ? BigInt(object.waitingMs) : 0n;
+    return message;
+  },
+};
+
 function createBaseSetInterval(): SetInterval {
   return { sampler: "", intervalMs: 0, forMs: 0 };
 }
@@ -4801,6 +4910,9 @@ export const CollectorMessage: MessageFns<CollectorMessage> = {
       case "clockReply":
         ClockReply.encode(message.msg.value, writer.uint32(42).fork()).join();
         break;
+      case "busy":
+        Busy.encode(message.msg.value, writer.uint32(50).fork()).join();
+        break;
     }
     return writer;
   },
@@ -4858,6 +4970,14 @@ export const CollectorMessage: MessageFns<CollectorMessage> = {
             message.msg = { $case: "clockReply", value: ClockReply.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.msg = { $case: "busy", value: Busy.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4884,6 +5004,8 @@ export const CollectorMessage: MessageFns<CollectorMessage> = {
         ? { $case: "clockReply", value: ClockReply.fromJSON(object.clockReply) }
         : isSet(object.clock_reply)
         ? { $case: "clockReply", value: ClockReply.fromJSON(object.clock_reply) }
+        : isSet(object.busy)
+        ? { $case: "busy", value: Busy.fromJSON(object.busy) }
         : undefined,
     };
   },
@@ -4900,6 +5022,8 @@ export const CollectorMessage: MessageFns<CollectorMessage> = {
       obj.error = StreamError.toJSON(message.msg.value);
     } else if (message.msg?.$case === "clockReply") {
       obj.clockReply = ClockReply.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "busy") {
+      obj.busy = Busy.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -4937,6 +5061,12 @@ export const CollectorMessage: MessageFns<CollectorMessage> = {
       case "clockReply": {
         if (object.msg?.value !== undefined && object.msg?.value !== null) {
           message.msg = { $case: "clockReply", value: ClockReply.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "busy": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "busy", value: Busy.fromPartial(object.msg.value) };
         }
         break;
       }
