@@ -45,22 +45,38 @@ export async function scanProc(ctx: SampleContext): Promise<ProcScan> {
   return scan;
 }
 
+/** A thread's name as read, and when (ms). */
+export interface CommEntry {
+  comm: string;
+  atMs: number;
+}
+
+/** How long a thread's name is kept before it is read again: a thread may rename itself at any time. */
+export const COMM_TTL_MS = 30_000;
+
 /**
- * The tasks of process `pid` (comm from `comms`, a per-process cache, read once per thread) plus the vhost kernel
- * threads `extra`. Throws when the process is gone (its task directory vanished).
+ * The tasks of process `pid` plus the vhost kernel threads `extra`, their names from `comms` (a per-process cache)
+ * where read within COMM_TTL_MS. A thread named as its process is read again each time: every thread starts with
+ * its creator's name, and QEMU renames its vCPU and IO threads just after making them ("CPU 0/KVM"); kept, a name
+ * read in between would hide the vCPU thread for good (a guest that was just started, sampled on a busy host).
+ * Throws when the process is gone (its task directory vanished).
  */
-export async function readTasks(ctx: SampleContext, pid: number, extra: readonly number[], comms: Map<number, string>): Promise<Task[]> {
+export async function readTasks(ctx: SampleContext, pid: number, extra: readonly number[], comms: Map<number, CommEntry>, nowMs = Date.now()): Promise<Task[]> {
   const tids = (await ctx.fs.procDir(`${pid}/task`)).filter((d) => PID.test(d)).map(Number);
   const paths = [...tids.map((tid) => ({ tid, dir: `${pid}/task/${tid}` })), ...extra.map((tid) => ({ tid, dir: `${tid}` }))];
   const seen = new Set<number>();
+  const fresh = new Set<number>();
   const tasks = await mapLimit(paths, 8, async ({ tid, dir }): Promise<Task | undefined> => {
     seen.add(tid);
-    const comm = comms.get(tid) ?? (await quiet(() => ctx.fs.proc(`${dir}/comm`)))?.trim();
+    const kept = comms.get(tid);
+    const comm = kept !== undefined && nowMs - kept.atMs < COMM_TTL_MS ? kept.comm : (fresh.add(tid), (await quiet(() => ctx.fs.proc(`${dir}/comm`)))?.trim());
     const sched = parseSchedstat((await quiet(() => ctx.fs.proc(`${dir}/schedstat`))) ?? "");
     if (comm === undefined || sched === undefined) return undefined;
-    comms.set(tid, comm);
     return { tid, comm, sched };
   });
-  for (const tid of comms.keys()) if (!seen.has(tid)) comms.delete(tid);
-  return tasks.filter((t): t is Task => t !== undefined);
+  const found = tasks.filter((t): t is Task => t !== undefined);
+  const own = found.find((t) => t.tid === pid)?.comm;
+  for (const t of found) if (fresh.has(t.tid) && (t.tid === pid || t.comm !== own)) comms.set(t.tid, { comm: t.comm, atMs: nowMs });
+  for (const tid of comms.keys()) if (!seen.has(tid) || (tid !== pid && comms.get(tid)?.comm === own)) comms.delete(tid);
+  return found;
 }

@@ -11,7 +11,7 @@ import { discoverGuests, type Guest } from "./vm.discover.ts";
 import { DomstatsReader, LIBVIRT_URI, libvirtGuest, type LibvirtGuest } from "./vm.domstats.ts";
 import { LIBVIRT_DIR } from "./vm.libvirt.ts";
 import { guestPoints } from "./vm.points.ts";
-import { readTasks, scanProc } from "./vm.proc.ts";
+import { readTasks, scanProc, type CommEntry } from "./vm.proc.ts";
 import { KvmSource, QMP_TIMEOUT_MS, type KvmRead } from "./vm.source.ts";
 import { findTaps, tapPoints, type TapMap } from "./vm.taps.ts";
 import { groupThreads } from "./vm.threads.ts";
@@ -51,7 +51,7 @@ interface GuestState {
   guest: Guest;
   source: KvmSource;
   /** tid -> comm, read once per thread. */
-  comms: Map<number, string>;
+  comms: Map<number, CommEntry>;
   /** The last problem reported for this guest (reported again only when it changes). */
   reported: string | undefined;
   /** Its taps, found again after each discovery. */
