@@ -93,13 +93,15 @@ describe("VM lab: two QEMU guests over virtio-net on a bridge", function () {
     assert.deepEqual(rec.hostSide?.hostAgents, [s.agents[2]], JSON.stringify(rec.hostSide));
     // the guest's kernel reads the RTC in whole seconds at boot (up to 1 s lost), and -rtc base= takes whole seconds
     // (rounded: +-0.5 s); guest 0 boots on base=utc, so it is 0..1 s behind, guest 1 AHEAD_S -1.5 .. +0.5 s. A TCG
-    // guest's clock then drifts behind while its vCPU waits for the host's CPU: one read 1,166.5 ms behind, 166 ms
-    // beyond the RTC's second, a minute or two after boot; 0.5 % of the time since the lab started is allowed for it.
+    // guest's clock then drifts, either way: behind while its vCPU waits for the host's CPU (one read 1,166.5 ms
+    // behind, 166 ms beyond the RTC's second, a minute or two after boot), ahead when it timed its clock at boot on a
+    // busy host (guest 1 read 651 ms beyond its +0.5 s, 382 ms of drift allowed); 0.5 % of the time since the lab
+    // started is allowed for it, both ways. What eastwest must do is measure the offset and correct it (below).
     const drift = (Date.now() - upStartedMs) * (s.accel.startsWith("tcg") ? 0.005 : 0);
     const clock = (id: string) => rec.clock?.agents.find((a) => a.agent_id === id);
     const [g0, g1] = [clock(s.guests[0]!.agentId), clock(s.guests[1]!.agentId)];
-    assert.ok(g0 && g0.offset_ms !== null && g0.offset_ms > -1100 - drift && g0.offset_ms < 600, `guest 0's offset: ${JSON.stringify(g0)}, drift allowed ${drift.toFixed(0)} ms`);
-    assert.ok(g1 && g1.offset_ms !== null && g1.offset_ms - AHEAD_S * 1000 > -1600 - drift && g1.offset_ms - AHEAD_S * 1000 < 600, `guest 1's offset: ${JSON.stringify(g1)}, drift allowed ${drift.toFixed(0)} ms`);
+    assert.ok(g0 && g0.offset_ms !== null && g0.offset_ms > -1100 - drift && g0.offset_ms < 600 + drift, `guest 0's offset: ${JSON.stringify(g0)}, drift allowed ${drift.toFixed(0)} ms`);
+    assert.ok(g1 && g1.offset_ms !== null && g1.offset_ms - AHEAD_S * 1000 > -1600 - drift && g1.offset_ms - AHEAD_S * 1000 < 600 + drift, `guest 1's offset: ${JSON.stringify(g1)}, drift allowed ${drift.toFixed(0)} ms`);
     assert.equal(g1.corrected, true);
     assert.equal(g1.applied_offset_ms, g1.offset_ms);
     assert.ok(rec.results!.warnings.some((w) => w.startsWith(`clock: ${s.guests[1]!.agentId}'s clock is off`)), rec.results!.warnings.join("\n"));
