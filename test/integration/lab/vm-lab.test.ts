@@ -94,9 +94,9 @@ describe("VM lab: two QEMU guests over virtio-net on a bridge", function () {
     // the guest's kernel reads the RTC in whole seconds at boot (up to 1 s lost), and -rtc base= takes whole seconds
     // (rounded: +-0.5 s); guest 0 boots on base=utc, so it is 0..1 s behind, guest 1 AHEAD_S -1.5 .. +0.5 s. A TCG
     // guest's clock then drifts, either way: behind while its vCPU waits for the host's CPU (one read 1,166.5 ms
-    // behind, 166 ms beyond the RTC's second, a minute or two after boot), ahead when it timed its clock at boot on a
-    // busy host (guest 1 read 651 ms beyond its +0.5 s, 382 ms of drift allowed); 0.5 % of the time since the lab
-    // started is allowed for it, both ways. What eastwest must do is measure the offset and correct it (below).
+    // behind, 166 ms beyond the RTC's second, a minute or two after boot) and ahead too (guest 1 read 651 ms beyond its
+    // +0.5 s on a loaded host, 382 ms of drift allowed; not explained yet, a clock timed at boot on a busy host is one
+    // candidate); 0.5 % of the time since the lab started is allowed for it, both ways. What eastwest must do is measure the offset and correct it (below).
     const drift = (Date.now() - upStartedMs) * (s.accel.startsWith("tcg") ? 0.005 : 0);
     const clock = (id: string) => rec.clock?.agents.find((a) => a.agent_id === id);
     const [g0, g1] = [clock(s.guests[0]!.agentId), clock(s.guests[1]!.agentId)];
