@@ -90,7 +90,7 @@ export class GrpcReceiver implements Receiver {
     this.#o = o;
     this.#limits = o.limits ?? DEFAULT_LIMITS;
     this.#log = o.log ?? new ThrottledLog(o.logger);
-    this.#busy = new BusyNotices((o.connection ?? DEFAULT_CONNECTION).busyNoticeMs, (call, busy) => call.destroyed || call.write({ msg: { $case: "busy", value: busy } }));
+    this.#busy = new BusyNotices((o.connection ?? DEFAULT_CONNECTION).busyNoticeMs, (call, busy) => void (call.destroyed || call.write({ msg: { $case: "busy", value: busy } })));
     // why: grpc-js writes its own lines ("E No address added out of total 1 resolved") to the console; what they
     // report reaches the collector as errors anyway, so they go to its log at debug, as JSON.
     const debug = (...args: unknown[]) => o.logger.debug({ grpc: args.map(String).join(" ").slice(0, 2000) }, "grpc-js");

@@ -77,6 +77,6 @@ export async function readTasks(ctx: SampleContext, pid: number, extra: readonly
   const found = tasks.filter((t): t is Task => t !== undefined);
   const own = found.find((t) => t.tid === pid)?.comm;
   for (const t of found) if (fresh.has(t.tid) && (t.tid === pid || t.comm !== own)) comms.set(t.tid, { comm: t.comm, atMs: nowMs });
-  for (const tid of comms.keys()) if (!seen.has(tid) || (tid !== pid && comms.get(tid)?.comm === own)) comms.delete(tid);
+  for (const tid of comms.keys()) if (!seen.has(tid)) comms.delete(tid);
   return found;
 }

@@ -189,11 +189,11 @@ function readInts(inp: In, n: number): bigint[] {
   for (let i = 1; i < n; i++) {
     const dod = inp.zvar();
     if (dod !== 0) {
-      const k = dod + MADE;
-      let d = k >= 0 && k <= 2 * MADE ? made[k] : undefined;
+      const k = dod >= -MADE && dod <= MADE ? dod + MADE : -1;
+      let d = k >= 0 ? made[k] : undefined;
       if (d === undefined) {
         d = safe(dod * unit);
-        if (k >= 0 && k <= 2 * MADE) made[k] = d;
+        if (k >= 0) made[k] = d;
       }
       step = BigInt.asIntN(64, step + d);
     }
