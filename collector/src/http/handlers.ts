@@ -8,6 +8,7 @@ import { summarizeVms, type VmSummary } from "../vms.ts";
 import type { Parsed } from "./time.ts";
 import { withDiagnosis } from "../diagnosis/record.ts";
 import { withCampaignDiagnosis } from "../campaign/explain-load.ts";
+import { seriesJson } from "./series-json.ts";
 
 /** What the API needs of the agent registry. */
 export interface AgentDirectory {
@@ -36,7 +37,7 @@ export interface Reply {
   body: unknown;
   /** Extra response headers (WWW-Authenticate, Connection). */
   headers?: Record<string, string>;
-  /** A body that is not JSON (GET /metrics), sent as is with headers' content-type; body is then ignored. */
+  /** A body already written (GET /metrics' text, GET /api/v1/series' JSON), sent as is with headers' content-type (JSON when absent); body is then ignored. */
   raw?: Buffer;
 }
 
@@ -60,7 +61,7 @@ export async function handle(route: Route, params: URLSearchParams, deps: ApiDep
     case "latest":
       return withParams(parseLatestParams(params), async (q) => ok({ rows: await deps.store.latest(q) }));
     case "series":
-      return withParams(parseSeriesParams(params, deps.clock()), async (q) => ok({ query: q, series: await deps.store.query(q) }));
+      return withParams(parseSeriesParams(params, deps.clock()), async (q) => ({ status: 200, body: undefined, raw: Buffer.from(seriesJson(q, await deps.store.queryColumns(q))) }));
     case "records":
       return withParams(parseRecordsParams(params), (p) => records(route.kind, p.limit, deps));
     case "record":

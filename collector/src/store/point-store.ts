@@ -24,6 +24,7 @@
 //
 // Reads and retention reject with StoreError on failure.
 import type { Compacted, LatestQuery, LatestRow, SeqGap, Series, SeriesQuery, StoredBatch, WriteOutcome } from "./types.ts";
+import type { ColumnSeries } from "./columns.ts";
 
 /** A batch whose points passed phase 1: `stored` points, `data` for stage(). */
 export interface Staged<S> {
@@ -59,6 +60,8 @@ export interface PointStore<S = unknown> {
   /** After the ledger's commit (committed) or rollback (!committed) of a group that called stage(). */
   settle(committed: boolean): void;
   query(q: SeriesQuery): Promise<Series[]>;
+  /** query()'s answer as columns (columns.ts); absent: Storage converts query()'s rows. */
+  queryColumns?(q: SeriesQuery): Promise<ColumnSeries[]>;
   latest(q: LatestQuery): Promise<LatestRow[]>;
   /** Retention: removes points older than beforeNs and latest rows of series silent since; stops early when signal aborts. */
   prune(beforeNs: bigint, signal?: AbortSignal): Promise<PointsPruned>;

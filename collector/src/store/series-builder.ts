@@ -1,6 +1,8 @@
 // Builds one Series from its points in ascending time, raw or bucketed. Pure;
 // shared by every store that cannot aggregate natively.
 import type { FieldValue } from "@eastwest/common";
+import { cell, isTyped, type ColumnSeries, type TypedColumn } from "./columns.ts";
+import { buildColumn } from "./series-columns.ts";
 import type { Aggregate, Series } from "./types.ts";
 
 export interface BuildOptions {
@@ -13,12 +15,17 @@ export interface BuildOptions {
 }
 
 /**
- * The values of one field set: its names and, per name, a column (a chunk's) or a single value (a row's). Rows point
- * into segments, so a chunk's points are added without an object per point.
+ * The values of one field set: its names and, per name, a column (a chunk's, maybe typed) or a single value (a
+ * row's). Rows point into segments, so a chunk's points are added without an object per point.
  */
 export interface Segment {
   names: readonly string[];
-  columns: ReadonlyArray<ArrayLike<FieldValue>>;
+  columns: ReadonlyArray<ArrayLike<FieldValue> | TypedColumn>;
+}
+
+/** Point i of a segment column, as the row answer holds it. */
+function valueAt(c: ArrayLike<FieldValue> | TypedColumn, i: number): FieldValue {
+  return isTyped(c) ? (cell(c, i) as FieldValue) : (c[i] as FieldValue);
 }
 
 /** What one minute of one field holds (a rollup's, embedded/rollup.ts; or one point's). */
@@ -96,7 +103,7 @@ export class SeriesBuilder {
       return;
     }
     if (!this.#enter(bucketStart(timeNs, everyNs))) return;
-    for (const [name, j] of this.#indexOf(seg)) accumulate(this.#accs, name, (seg.columns[j] as ArrayLike<FieldValue>)[i] as FieldValue);
+    for (const [name, j] of this.#indexOf(seg)) accumulate(this.#accs, name, valueAt(seg.columns[j] as ArrayLike<FieldValue>, i));
   }
 
   /** Adds points from..to-1 of a segment, whose times are times[from..to-1]; as addAt for each, in one call. */
@@ -131,28 +138,28 @@ export class SeriesBuilder {
 
   finish(): Series {
     this.#flush();
-    const names = this.#opts.fields ?? [...this.#seen].sort();
+    const names = this.#names();
     const width = names.length;
     const values: Array<Array<bigint | FieldValue | null>> = new Array(this.#times.length);
-    // per segment, its column for each output name (undefined: the segment has no such field)
+    // per segment, its column for each output name (undefined: the segment has no such field); a typed column's
+    // values, and whether they are integers (made BigInts here, as the row answer has them)
     let seg: Segment | undefined;
     let cols: Array<ArrayLike<FieldValue> | undefined> = [];
+    let ints: boolean[] = [];
     for (let r = 0; r < values.length; r++) {
       const s = this.#segs[r] as Segment;
       if (s !== seg) {
         seg = s;
-        const index = this.#indexOf(s);
-        cols = names.map((n) => {
-          const j = index.get(n);
-          return j === undefined ? undefined : s.columns[j];
-        });
+        const found = names.map((n) => this.#columnOf(s, n));
+        cols = found.map((c) => (c === undefined ? undefined : isTyped(c) ? (c.values as ArrayLike<number>) : c));
+        ints = found.map((c) => c !== undefined && isTyped(c) && c.kind === "int");
       }
       const i = this.#at[r] as number;
       const row: Array<bigint | FieldValue | null> = new Array(width + 1);
       row[0] = this.#times[r] as bigint;
       for (let k = 0; k < width; k++) {
         const col = cols[k];
-        row[k + 1] = col === undefined ? null : (col[i] as FieldValue);
+        row[k + 1] = col === undefined ? null : ints[k] ? BigInt(col[i] as number) : (col[i] as FieldValue);
       }
       values[r] = row;
     }
@@ -163,6 +170,30 @@ export class SeriesBuilder {
       values,
       truncated: this.#truncated,
     };
+  }
+
+  /** The same answer as finish(), as columns (columns.ts). */
+  finishColumns(): ColumnSeries {
+    this.#flush();
+    const fields = this.#names();
+    return {
+      measurement: this.#measurement,
+      tags: this.#tags,
+      fields,
+      times: this.#times,
+      columns: fields.map((name) => buildColumn(this.#segs, this.#at, (s: Segment) => this.#columnOf(s, name))),
+      truncated: this.#truncated,
+    };
+  }
+
+  /** Output columns: the asked fields in their order, else every field seen, sorted. */
+  #names(): string[] {
+    return this.#opts.fields ?? [...this.#seen].sort();
+  }
+
+  #columnOf(s: Segment, name: string): ArrayLike<FieldValue> | TypedColumn | undefined {
+    const j = this.#indexOf(s).get(name);
+    return j === undefined ? undefined : s.columns[j];
   }
 
   /** Moves to `bucket` (flushing the one before); false when that would pass the limit (the build is then cut). */

@@ -5,6 +5,7 @@
 //
 // Lifecycle: open() opens the ledger, then the point store; close() closes the
 // point store, then the ledger. Safe twice and without open().
+import { columnsOf, type ColumnSeries } from "./columns.ts";
 import type { Ledger } from "./ledger.ts";
 import type { PointLog } from "./point-log.ts";
 import type { PointStore, Prepared } from "./point-store.ts";
@@ -97,6 +98,10 @@ export class Storage<S = unknown> implements Store {
 
   query(q: SeriesQuery): Promise<Series[]> {
     return this.points.query(q);
+  }
+
+  async queryColumns(q: SeriesQuery): Promise<ColumnSeries[]> {
+    return this.points.queryColumns !== undefined ? this.points.queryColumns(q) : (await this.points.query(q)).map(columnsOf);
   }
 
   latest(q: LatestQuery): Promise<LatestRow[]> {

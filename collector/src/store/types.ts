@@ -7,6 +7,7 @@
 // type end to end: number = float, bigint = integer (exact to 64 bits),
 // boolean, string.
 import { EastwestError, type FieldValue, type Sample } from "@eastwest/common";
+import type { ColumnSeries } from "./columns.ts";
 import type { PointLog } from "./point-log.ts";
 
 /** One agent batch, as accepted by ingest (already validated against the schema). */
@@ -196,6 +197,8 @@ export interface Store extends LedgerRecords {
   /** Retention of the one-minute rollups (store.rollupRetentionDays): removes those older than beforeNs; resolves how many. */
   pruneRollups(beforeNs: bigint, signal?: AbortSignal): Promise<number>;
   query(q: SeriesQuery): Promise<Series[]>;
+  /** query()'s answer as columns (columns.ts): what the HTTP API serves, without an object per value. */
+  queryColumns(q: SeriesQuery): Promise<ColumnSeries[]>;
   latest(q: LatestQuery): Promise<LatestRow[]>;
   close(): Promise<void>;
 }

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { deflateRawSync } from "node:zlib";
 import fc from "fast-check";
 import type { FieldValue } from "@eastwest/common";
-import { decodeChunk, encodeChunk, type Chunk } from "../../../collector/src/store/embedded/chunk.ts";
+import { isTyped } from "../../../collector/src/store/columns.ts";
+import { decodeChunk, decodeChunkTyped, encodeChunk, type Chunk } from "../../../collector/src/store/embedded/chunk.ts";
 
 const S = 1_000_000_000n;
 const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
@@ -57,6 +58,46 @@ describe("store chunk codec", () => {
         c.columns.forEach((col, j) => col.forEach((v, i) => assert.ok(same(back.columns[j]?.[i] as FieldValue, v), `column ${j} row ${i}: ${String(back.columns[j]?.[i])} for ${String(v)}`)));
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it("typed decoding gives the same values: integers and floats in Float64Arrays, the rest as decodeChunk has them", () => {
+    fc.assert(
+      fc.property(chunk, (c) => {
+        const bytes = encodeChunk(c);
+        const plain = decodeChunk(bytes);
+        const typed = decodeChunkTyped(bytes);
+        assert.deepEqual(typed.times, plain.times);
+        typed.columns.forEach((col, j) => {
+          const want = plain.columns[j] as FieldValue[];
+          if (!isTyped(col)) return assert.deepEqual(col, want);
+          assert.equal(col.values.length, want.length);
+          want.forEach((v, i) => assert.ok(same(col.kind === "int" ? BigInt(col.values[i] as number) : (col.values[i] as number), v), `column ${j} row ${i}: ${col.values[i]} for ${String(v)}`));
+        });
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("typed decoding of bytes it did not write: the same answer as decodeChunk, or an error", () => {
+    const good = encodeChunk({ times: [1n, 2n, 3n, 4n], columns: [[1n, 2n, 4n, 8n], [1.5, 2.5, 3.5, 0.25], [0.1, 0.2, 0.3, 0.4]] });
+    fc.assert(
+      fc.property(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 })), ([k, x]) => {
+        const b = Uint8Array.from(good);
+        b[k] = (b[k] as number) ^ x;
+        let typed;
+        try {
+          typed = decodeChunkTyped(b);
+        } catch (err) {
+          return assert.ok(err instanceof Error, String(err));
+        }
+        const plain = decodeChunk(b);
+        typed.columns.forEach((col, j) => {
+          const want = plain.columns[j] as FieldValue[];
+          if (isTyped(col)) want.forEach((v, i) => assert.equal(col.kind === "int" ? BigInt(col.values[i] as number) : col.values[i], v));
+        });
+      }),
+      { numRuns: 2000 },
     );
   });
 

@@ -162,8 +162,9 @@ export function writeFloats(out: Out, column: readonly FieldValue[]): void {
   }
 }
 
-export function readFloats(inp: In, n: number): number[] {
-  const out: number[] = new Array(n);
+export function readFloats(inp: In, n: number): number[];
+export function readFloats(inp: In, n: number, out: Float64Array): Float64Array;
+export function readFloats(inp: In, n: number, out: number[] | Float64Array = new Array<number>(n)): number[] | Float64Array {
   let ph = 0;
   let pl = 0;
   for (let k = 0; k < n; k++) {

@@ -21,16 +21,14 @@ import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { FieldValue } from "@eastwest/common";
 import { encodeValue } from "../codec.ts";
 import { parseTyped } from "../json.ts";
+import type { TypedColumn } from "../columns.ts";
 import { In, Out, readFloats, writeFloats } from "./chunk-io.ts";
+import { MAX_PLACES, readDecimals, readDecimalsTyped, readInts, readIntsTyped, readTimes } from "./chunk-read.ts";
 
 const FORMAT = 1;
 const KIND = { INT: 1, BIG: 2, FLOAT: 3, JSON: 4, DECIMAL: 5 } as const;
-/** Decimal places a DECIMAL column may have. */
-const MAX_PLACES = 6;
 /** Integers within this bound keep deltas and delta-of-deltas inside float64's exact range (2^53). */
 const SMALL = 2 ** 50;
-/** How far from a chunk's first time (and how large a step) the reader adds up in floats: sums stay exact (< 2^53). */
-const NEAR = 2 ** 52;
 
 export interface Chunk {
   /** Point times, ascending (ties kept in their order). */
@@ -77,13 +75,6 @@ function writeDecimals(out: Out, column: readonly FieldValue[]): void {
   writeInts(out, column.map((v) => BigInt(Math.round((v as number) * scale))));
 }
 
-function readDecimals(inp: In, n: number): number[] {
-  const k = inp.byte();
-  if (k > MAX_PLACES) throw new RangeError(`chunk: ${k} decimal places`);
-  const scale = 10 ** k;
-  return readInts(inp, n).map((m) => Number(m) / scale);
-}
-
 function writeTimes(out: Out, times: readonly bigint[]): void {
   let prev = 0n;
   let step = 0n;
@@ -97,54 +88,6 @@ function writeTimes(out: Out, times: readonly bigint[]): void {
     }
     prev = t;
   }
-}
-
-function readTimes(inp: In, n: number): bigint[] {
-  const start = inp.pos;
-  try {
-    const near = readTimesNear(inp, n);
-    if (near !== undefined) return near;
-  } catch {
-    // a varint too long for a float: the BigInt reader reads it, or says what is wrong
-  }
-  inp.pos = start;
-  return readTimesBig(inp, n);
-}
-
-/**
- * readTimes where every time is within 2^52 of the first (104 days in ns) and every delta-of-delta too: the offsets
- * are added up as floats, exactly, and one BigInt is made per time. Undefined (the position then anywhere) otherwise.
- */
-function readTimesNear(inp: In, n: number): bigint[] | undefined {
-  const times: bigint[] = new Array(n);
-  if (n === 0) return times;
-  const first = inp.zvarBig();
-  times[0] = first;
-  let offset = 0;
-  let step = 0;
-  for (let i = 1; i < n; i++) {
-    const dod = inp.zvar();
-    step += dod;
-    offset += step;
-    if (!(Math.abs(dod) <= NEAR && Math.abs(step) <= NEAR && Math.abs(offset) <= NEAR)) return undefined;
-    times[i] = first + BigInt(offset);
-  }
-  return times;
-}
-
-function readTimesBig(inp: In, n: number): bigint[] {
-  const times: bigint[] = new Array(n);
-  let prev = 0n;
-  let step = 0n;
-  for (let i = 0; i < n; i++) {
-    if (i === 0) prev = inp.zvarBig();
-    else {
-      step += inp.zvarBig();
-      prev += step;
-    }
-    times[i] = prev;
-  }
-  return times;
 }
 
 function gcd(a: number, b: number): number {
@@ -174,43 +117,6 @@ function writeInts(out: Out, column: readonly FieldValue[]): void {
   const unit = g === 0 ? 1 : g;
   out.uvar(unit);
   for (const dod of dods) out.zvar(dod / unit);
-}
-
-function readInts(inp: In, n: number): bigint[] {
-  const out: bigint[] = new Array(n);
-  if (n === 0) return out;
-  let prev = safe(inp.zvar());
-  const unit = inp.uvar();
-  let step = 0n;
-  out[0] = prev;
-  // why: making a BigInt from a float is a runtime call per value, adding BigInts is not; the few delta-of-deltas a
-  // column repeats are made once
-  const made: Array<bigint | undefined> = [];
-  for (let i = 1; i < n; i++) {
-    const dod = inp.zvar();
-    if (dod !== 0) {
-      const k = dod >= -MADE && dod <= MADE ? dod + MADE : -1;
-      let d = k >= 0 ? made[k] : undefined;
-      if (d === undefined) {
-        d = safe(dod * unit);
-        if (k >= 0) made[k] = d;
-      }
-      step = BigInt.asIntN(64, step + d);
-    }
-    prev = BigInt.asIntN(64, prev + step);
-    if (prev > MAX_SAFE || prev < -MAX_SAFE) throw new RangeError("chunk: integer column out of range");
-    out[i] = prev;
-  }
-  return out;
-}
-
-/** Delta-of-deltas within +-MADE (in the column's unit) are made into BigInts once per column. */
-const MADE = 256;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-function safe(v: number): bigint {
-  if (!Number.isSafeInteger(v)) throw new RangeError("chunk: integer column out of range");
-  return BigInt(v);
 }
 
 function writeBigs(out: Out, column: readonly FieldValue[]): void {
@@ -267,6 +173,18 @@ export function encodeChunk(c: Chunk): Uint8Array {
  * columns it accepts are decoded (the others are left empty).
  */
 export function decodeChunk(data: Uint8Array, want?: (column: number) => boolean): Chunk {
+  return decode(data, want, false) as Chunk;
+}
+
+/**
+ * decodeChunk with its number columns typed (TypedColumn: integers and floats in Float64Arrays, no object per
+ * value); big integers, strings, booleans and mixed columns as decodeChunk gives them.
+ */
+export function decodeChunkTyped(data: Uint8Array, want?: (column: number) => boolean): { times: bigint[]; columns: Array<FieldValue[] | TypedColumn> } {
+  return decode(data, want, true);
+}
+
+function decode(data: Uint8Array, want: ((column: number) => boolean) | undefined, typed: boolean): { times: bigint[]; columns: Array<FieldValue[] | TypedColumn> } {
   const inp = new In(inflateRawSync(data));
   const format = inp.byte();
   if (format !== FORMAT) throw new RangeError(`chunk: format ${format} (this build reads ${FORMAT})`);
@@ -275,7 +193,7 @@ export function decodeChunk(data: Uint8Array, want?: (column: number) => boolean
   // why: every point takes at least one byte of times and every column one kind byte, so larger counts are corrupt
   if (n > inp.buf.length || width > inp.buf.length) throw new RangeError("chunk: header out of range");
   const times = readTimes(inp, n);
-  const columns: FieldValue[][] = new Array(width);
+  const columns: Array<FieldValue[] | TypedColumn> = new Array(width);
   for (let j = 0; j < width; j++) {
     const kind = inp.byte();
     const len = inp.uvar();
@@ -286,11 +204,11 @@ export function decodeChunk(data: Uint8Array, want?: (column: number) => boolean
       columns[j] = [];
       continue;
     }
-    if (kind === KIND.INT) columns[j] = readInts(inp, n);
+    if (kind === KIND.INT) columns[j] = typed ? { kind: "int", values: readIntsTyped(inp, n) } : readInts(inp, n);
     else if (kind === KIND.BIG) columns[j] = readTimes(inp, n);
-    else if (kind === KIND.FLOAT) columns[j] = readFloats(inp, n);
+    else if (kind === KIND.FLOAT) columns[j] = typed ? { kind: "float", values: readFloats(inp, n, new Float64Array(n)) } : readFloats(inp, n);
     else if (kind === KIND.JSON) columns[j] = readJson(inp, n);
-    else if (kind === KIND.DECIMAL) columns[j] = readDecimals(inp, n);
+    else if (kind === KIND.DECIMAL) columns[j] = typed ? { kind: "float", values: readDecimalsTyped(inp, n) } : readDecimals(inp, n);
     else throw new RangeError(`chunk: column kind ${kind}`);
     if (inp.pos !== end) throw new RangeError(`chunk: column ${j} is ${len} bytes, read ${inp.pos - (end - len)}`);
   }

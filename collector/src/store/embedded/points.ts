@@ -2,6 +2,7 @@
 // ledger's SQLite file (file.ts), so that prepare() only encodes and stage()
 // inserts inside the ledger's commit — one transaction, one fsync, per group of
 // batches. Contract: point-store.ts.
+import type { ColumnSeries } from "../columns.ts";
 import type { PointsPruned, PointStore, Prepared, SeqIndex } from "../point-store.ts";
 import type { LogPoint, PointLog } from "../point-log.ts";
 import { StoreError, type Compacted, type LatestQuery, type LatestRow, type Series, type SeriesQuery, type StoredBatch } from "../types.ts";
@@ -71,6 +72,10 @@ export class EmbeddedPoints implements PointStore<PreparedPoint[]>, PointLog {
 
   async query(q: SeriesQuery): Promise<Series[]> {
     return runOn(this.#open, "query", (o) => o.reader.query(q));
+  }
+
+  async queryColumns(q: SeriesQuery): Promise<ColumnSeries[]> {
+    return runOn(this.#open, "query", (o) => o.reader.queryColumns(q));
   }
 
   async latest(q: LatestQuery): Promise<LatestRow[]> {

@@ -3,7 +3,8 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { FieldValue } from "@eastwest/common";
 import { decodeFields, decodeNames, tagsMatch } from "../codec.ts";
 import { parseTyped } from "../json.ts";
-import { decodeChunk } from "./chunk.ts";
+import type { ColumnSeries } from "../columns.ts";
+import { decodeChunk, decodeChunkTyped } from "./chunk.ts";
 import { Merge } from "./merge.ts";
 import { MINUTE_NS, minuteOf, minutesOf } from "./rollup.ts";
 import { SeriesBuilder, type Segment } from "../series-builder.ts";
@@ -80,16 +81,26 @@ export class Reader {
    * chunk meanwhile can make no point read twice or missed.
    */
   query(q: SeriesQuery): Series[] {
-    if (this.#db.isTransaction) return this.#query(q);
+    return this.#snapshot(() => this.#build(q, false).map((b) => b.finish()).filter((s) => s.values.length > 0));
+  }
+
+  /** query()'s answer as columns (../columns.ts): number columns of chunks are copied, not made value by value. */
+  queryColumns(q: SeriesQuery): ColumnSeries[] {
+    return this.#snapshot(() => this.#build(q, true).map((b) => b.finishColumns()).filter((s) => s.times.length > 0));
+  }
+
+  #snapshot<T>(read: () => T): T {
+    if (this.#db.isTransaction) return read();
     this.#db.exec("BEGIN");
     try {
-      return this.#query(q);
+      return read();
     } finally {
       this.#db.exec("COMMIT");
     }
   }
 
-  #query(q: SeriesQuery): Series[] {
+  /** Every matching series' builder, fed; `typed`: chunks' number columns decoded typed. */
+  #build(q: SeriesQuery, typed: boolean): SeriesBuilder[] {
     const builders = new Map<bigint, SeriesBuilder>();
     let total = 0;
     for (const row of this.#stmts.seriesOf.iterate(q.measurement)) {
@@ -116,23 +127,18 @@ export class Reader {
       // the range's partial end minutes from the chunks (or their rollups once the points are gone), the whole
       // minutes in between from the rollups
       const covered = this.#spans(q, ids);
-      this.#chunks({ ...q, toNs: clamp(first - 1n) }, ids, merge, false);
+      this.#chunks({ ...q, toNs: clamp(first - 1n) }, ids, merge, false, typed);
       this.#edgeMinute(q, first - MINUTE_NS, ids, covered, merge);
       this.#minutes(q, first, last, ids, merge);
-      this.#chunks({ ...q, fromNs: clamp(last + MINUTE_NS) }, ids, merge, false);
+      this.#chunks({ ...q, fromNs: clamp(last + MINUTE_NS) }, ids, merge, false, typed);
       this.#edgeMinute(q, last + MINUTE_NS, ids, covered, merge);
-    } else this.#chunks(q, ids, merge, true);
+    } else this.#chunks(q, ids, merge, true, typed);
     merge.finish();
-    const out: Series[] = [];
-    for (const builder of builders.values()) {
-      const s = builder.finish();
-      if (s.values.length > 0) out.push(s);
-    }
-    return out;
+    return [...builders.values()];
   }
 
-  /** The chunks' points in the range, to the merge; `flush`: each chunk lets what waits before its start go. */
-  #chunks(q: SeriesQuery, ids: string | undefined, merge: Merge, flush: boolean): void {
+  /** The chunks' points in the range, to the merge; `flush`: each chunk lets what waits before its start go; `typed`: decodeChunkTyped. */
+  #chunks(q: SeriesQuery, ids: string | undefined, merge: Merge, flush: boolean, typed: boolean): void {
     if (q.fromNs > q.toNs) return;
     const wanted = q.fields === undefined ? undefined : new Set(q.fields);
     const rows = ids === undefined ? this.#stmts.chunks.iterate(q.measurement, q.fromNs, q.toNs) : this.#stmts.chunksOfSeries.iterate(q.measurement, q.fromNs, q.toNs, ids);
@@ -142,7 +148,8 @@ export class Reader {
       if (flush) merge.flushBefore(id, row.start_ns as bigint);
       if (!merge.wants(id)) continue;
       const names = this.#names(row.fieldset_id as bigint);
-      const { times, columns } = decodeChunk(row.data as Uint8Array, wanted === undefined ? undefined : (j) => wanted.has(names[j] as string));
+      const want = wanted === undefined ? undefined : (j: number) => wanted.has(names[j] as string);
+      const { times, columns } = typed ? decodeChunkTyped(row.data as Uint8Array, want) : decodeChunk(row.data as Uint8Array, want);
       // times ascend: the points in the range are one stretch of them
       let from = 0;
       while (from < times.length && (times[from] as bigint) < q.fromNs) from++;
