@@ -32,8 +32,15 @@ export interface Ledger extends SeqIndex, LedgerRecords {
   commit<S>(bs: readonly StoredBatch[], prepared: ReadonlyArray<Prepared<S>>, points: CommitParticipant<S>): Promise<WriteOutcome[]>;
   /**
    * Retention: removes the record of batches received before beforeNs but each agent's highest; their seqs keep
-   * counting as stored (duplicates, never gaps). Stops early when signal aborts. Resolves how many rows it removed.
+   * counting as stored (duplicates, never gaps). Stops early when signal aborts. Resolves how many batches' records
+   * it removed.
    */
   prune(beforeNs: bigint, signal?: AbortSignal): Promise<number>;
+  /**
+   * Packs the record of batches received before beforeNs, each agent's highest excepted, into a smaller form; what
+   * commit(), gaps() and highestSeq() answer does not change. Stops early when signal aborts (the next call goes on).
+   * Resolves how many batches it packed.
+   */
+  fold(beforeNs: bigint, signal?: AbortSignal): Promise<number>;
   close(): Promise<void>;
 }

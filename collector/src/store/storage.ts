@@ -6,6 +6,7 @@
 // Lifecycle: open() opens the ledger, then the point store; close() closes the
 // point store, then the ledger. Safe twice and without open().
 import { columnsOf, type ColumnSeries } from "./columns.ts";
+import { INT64_MIN } from "./codec.ts";
 import type { Ledger } from "./ledger.ts";
 import type { PointLog } from "./point-log.ts";
 import type { PointStore, Prepared } from "./point-store.ts";
@@ -26,6 +27,11 @@ import type {
 } from "./types.ts";
 
 const NOT_OPEN: WriteOutcome = { kind: "retryable", afterMs: 1_000, reason: "store is not open" };
+/**
+ * How much older than compaction's cut-off a batch's record must be before the ledger folds it: 10 min. why:
+ * resends and gap fills land on recent seqs, and a seq still kept as a row costs commit() no extra lookup.
+ */
+export const FOLD_AGE_NS = 600_000_000_000n;
 
 export class Storage<S = unknown> implements Store {
   readonly ledger: Ledger;
@@ -88,8 +94,12 @@ export class Storage<S = unknown> implements Store {
     return done;
   }
 
+  /** Packs the points (the point store's compact), then folds the ledger's older batch records (Ledger.fold). */
   async compact(cutoffNs: bigint, floor: bigint, signal?: AbortSignal): Promise<Compacted> {
-    return (await this.points.compact?.(cutoffNs, floor, signal)) ?? { points: 0, chunks: 0 };
+    const packed = (await this.points.compact?.(cutoffNs, floor, signal)) ?? { points: 0, chunks: 0 };
+    const foldBeforeNs = cutoffNs - FOLD_AGE_NS;
+    if (!signal?.aborted) await this.ledger.fold(foldBeforeNs < INT64_MIN ? INT64_MIN : foldBeforeNs, signal);
+    return packed;
   }
 
   async pruneRollups(beforeNs: bigint, signal?: AbortSignal): Promise<number> {

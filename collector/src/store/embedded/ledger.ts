@@ -1,5 +1,6 @@
 // The ledger, in the embedded SQLite file (file.ts): the batches table (one row
-// per stored (agent_id, seq)), the pruned watermarks, agents, their sessions
+// per recently stored (agent_id, seq)), batch_runs (older ones, folded into runs
+// of consecutive seqs: fold.ts), the pruned watermarks, agents, their sessions
 // (sessions.ts) and records.
 // Contract: ledger.ts one level up. commit() is one BEGIN IMMEDIATE .. COMMIT
 // (one fsync of the WAL) for a whole group, the point store's stage() inside.
@@ -9,6 +10,7 @@ import { INT64_MAX, INT64_MIN } from "../codec.ts";
 import type { AgentRecord, AgentSession, SeqGap, StoredBatch, StoredRecord, WriteOutcome } from "../types.ts";
 import { DocStore } from "./docs.ts";
 import { runOn, type Conn, type EmbeddedFile } from "./file.ts";
+import { BatchFoldSteps, inRun } from "./fold.ts";
 import { BatchPruneSteps, inChunks } from "./prune.ts";
 import { beginSession, readSession } from "./sessions.ts";
 import { retryableOutcome, storeError } from "./sqlite-errors.ts";
@@ -17,18 +19,24 @@ interface Open {
   conn: Conn;
   docs: DocStore;
   prune: BatchPruneSteps;
+  fold: BatchFoldSteps;
   /** Per agent, the highest seq retention removed (the pruned table): at or below it, a batch is a duplicate. */
   pruned: Map<string, bigint>;
+  /** Per agent, at least the highest to_seq of its runs: only a seq at or below it can be inside a run. */
+  folded: Map<string, bigint>;
 }
 
 const SQL = {
   batch: "INSERT INTO batches (agent_id, seq, received_ns, points) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
   highestSeq: "SELECT max(seq) AS seq FROM batches WHERE agent_id = ?",
-  // Seqs at or below the agent's pruned watermark (retention) count as stored.
+  // Seqs at or below the agent's pruned watermark (retention) count as stored; above it, rows and runs are
+  // intervals (lo..hi), and a gap is what lies between one and the highest end before it.
   gaps:
-    "SELECT prev + 1 AS gap_from, seq - 1 AS gap_to FROM (" +
-    "SELECT seq, lag(seq, 1, ?2) OVER (ORDER BY seq) AS prev FROM batches WHERE agent_id = ?1 AND seq > ?2" +
-    ") WHERE seq - prev > 1 ORDER BY seq",
+    "SELECT prev + 1 AS gap_from, lo - 1 AS gap_to FROM (" +
+    "SELECT lo, coalesce(max(hi) OVER (ORDER BY lo ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), ?2) AS prev FROM (" +
+    "SELECT seq AS lo, seq AS hi FROM batches WHERE agent_id = ?1 AND seq > ?2 UNION ALL " +
+    "SELECT max(from_seq, ?2 + 1), to_seq FROM batch_runs WHERE agent_id = ?1 AND to_seq > ?2)" +
+    ") WHERE lo - prev > 1 ORDER BY lo",
   watermark: "SELECT through_seq FROM pruned WHERE agent_id = ?",
   watermarks: "SELECT agent_id, through_seq FROM pruned",
 } as const;
@@ -60,7 +68,8 @@ export class EmbeddedLedger implements Ledger {
     try {
       const pruned = new Map<string, bigint>();
       for (const row of conn.stmt(SQL.watermarks).iterate()) pruned.set(String(row.agent_id), BigInt(row.through_seq as bigint));
-      this.#open = { conn, docs: new DocStore(conn.db, this.#file.clock), prune: new BatchPruneSteps(conn), pruned };
+      const fold = new BatchFoldSteps(conn);
+      this.#open = { conn, docs: new DocStore(conn.db, this.#file.clock), prune: new BatchPruneSteps(conn), fold, pruned, folded: fold.foldedThrough() };
     } catch (err) {
       this.#file.release();
       throw storeError(`cannot open store ${this.#file.opts.path}`, err);
@@ -86,6 +95,8 @@ export class EmbeddedLedger implements Ledger {
         const b = bs[i] as StoredBatch;
         const through = open.pruned.get(b.agentId);
         if (through !== undefined && b.seq <= through) return void (out[i] = DUPLICATE);
+        const folded = open.folded.get(b.agentId);
+        if (folded !== undefined && b.seq <= folded && inRun(open.conn, b.agentId, b.seq)) return void (out[i] = DUPLICATE);
         if (Number(insert.run(b.agentId, b.seq, b.receivedNs, p.stored).changes) === 0) out[i] = DUPLICATE;
         else points.stage(p.data);
       });
@@ -115,7 +126,7 @@ export class EmbeddedLedger implements Ledger {
     );
   }
 
-  /** Per agent: records the watermark first, then removes the rows under it in small transactions (see prune.ts). */
+  /** Per agent: records the watermark first, then removes the rows and runs under it in small transactions (see prune.ts). */
   async prune(beforeNs: bigint, signal?: AbortSignal): Promise<number> {
     let removed = 0;
     for (const range of runOn(this.#open, "prune", (o) => o.prune.batchRanges(beforeNs))) {
@@ -124,8 +135,30 @@ export class EmbeddedLedger implements Ledger {
         if (through > (o.pruned.get(range.agentId) ?? 0n)) o.pruned.set(range.agentId, through);
       });
       removed += await inChunks(() => runOn(this.#open, "prune", (o) => o.prune.batchRows(range)), signal);
+      // why: a run counts as the batches it held, so the figure means the same whether or not rows were folded
+      await inChunks(() => {
+        const gone = runOn(this.#open, "prune", (o) => o.prune.batchRuns(range));
+        removed += gone.batches;
+        return gone.runs;
+      }, signal);
     }
     return removed;
+  }
+
+  /** Per transaction of up to FOLD_CHUNK rows (fold.ts), with the event loop free in between. */
+  async fold(beforeNs: bigint, signal?: AbortSignal): Promise<number> {
+    const queue = runOn(this.#open, "fold", (o) => o.fold.agents(beforeNs));
+    let folded = 0;
+    while (queue.length > 0 && !signal?.aborted) {
+      runOn(this.#open, "fold", (o) => {
+        const step = o.fold.step(queue, beforeNs);
+        folded += step.rows;
+        // why: in the step's turn, before any commit can run (see fold.ts)
+        for (const [agentId, to] of step.through) if (to > (o.folded.get(agentId) ?? 0n)) o.folded.set(agentId, to);
+      });
+      if (queue.length > 0) await new Promise<void>((r) => setImmediate(r));
+    }
+    return folded;
   }
 
   async beginSession(agentId: string, sessionId: string, baseSeq: bigint, minEpoch: bigint): Promise<AgentSession> {

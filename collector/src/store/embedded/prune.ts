@@ -4,10 +4,11 @@
 // commits run in between; every step is idempotent, so an interrupted prune
 // (crash, close, abort) is finished by the next one.
 //
-// Batch rows are the idempotency and gap record. Removing them is safe because
-// the agent's highest row always stays (highestSeq, the Welcome) and the
-// removed range is recorded per agent in the pruned table: a resend of a seq at
-// or below it is a duplicate, and gaps are only looked for above it.
+// Batch rows and runs (fold.ts) are the idempotency and gap record. Removing
+// them is safe because the agent's highest row always stays (highestSeq, the
+// Welcome) and the removed range is recorded per agent in the pruned table: a
+// resend of a seq at or below it is a duplicate, and gaps are only looked for
+// above it. A run counts as old once its last batch is.
 import type { DatabaseSync } from "node:sqlite";
 import type { Conn } from "./file.ts";
 
@@ -26,7 +27,13 @@ const SQL = {
   watermark:
     "INSERT INTO pruned (agent_id, through_seq) VALUES (?, ?) ON CONFLICT (agent_id) DO UPDATE " +
     "SET through_seq = max(through_seq, excluded.through_seq)",
+  // why: a scan; runs are few (about one per agent and hour) and this runs once an hour
+  oldRuns: "SELECT agent_id, max(to_seq) AS through FROM batch_runs WHERE last_received_ns < ? GROUP BY agent_id",
+  highest: "SELECT max(seq) AS seq FROM batches WHERE agent_id = ?",
   batchRows: "DELETE FROM batches WHERE agent_id = ?1 AND seq IN (SELECT seq FROM batches WHERE agent_id = ?1 AND seq <= ?2 LIMIT ?3)",
+  batchRuns:
+    "DELETE FROM batch_runs WHERE agent_id = ?1 AND from_seq IN " +
+    "(SELECT from_seq FROM batch_runs WHERE agent_id = ?1 AND from_seq <= ?2 AND to_seq <= ?2 LIMIT ?3) RETURNING from_seq, to_seq",
   through: "SELECT through_seq FROM pruned WHERE agent_id = ?",
 } as const;
 
@@ -99,14 +106,24 @@ export class BatchPruneSteps {
     this.#c = c;
   }
 
-  /** Per agent with batches received before beforeNs, the range to remove, the highest row excluded. */
+  /** Per agent with batch rows or runs received before beforeNs, the range to remove, the highest row excluded. */
   batchRanges(beforeNs: bigint): BatchRange[] {
-    const out: BatchRange[] = [];
+    const old = new Map<string, { through: bigint; highest: bigint }>();
     for (const r of this.#c.stmt(SQL.oldBatches).all(beforeNs)) {
-      const highest = BigInt(r.highest as bigint);
+      old.set(String(r.agent_id), { through: BigInt(r.through as bigint), highest: BigInt(r.highest as bigint) });
+    }
+    for (const r of this.#c.stmt(SQL.oldRuns).all(beforeNs)) {
+      const agentId = String(r.agent_id);
       const through = BigInt(r.through as bigint);
+      const seen = old.get(agentId);
+      // why: every run lies below the agent's highest row (the fold never takes it); without one, the top run stays
+      const highest = seen?.highest ?? BigInt((this.#c.stmt(SQL.highest).get(agentId)?.seq as bigint | null) ?? through);
+      old.set(agentId, { through: seen === undefined || through > seen.through ? through : seen.through, highest });
+    }
+    const out: BatchRange[] = [];
+    for (const [agentId, { through, highest }] of old) {
       const keep = through < highest ? through : highest - 1n;
-      if (keep >= 1n) out.push({ agentId: String(r.agent_id), through: keep });
+      if (keep >= 1n) out.push({ agentId, through: keep });
     }
     return out;
   }
@@ -122,6 +139,14 @@ export class BatchPruneSteps {
   /** Removes up to PRUNE_CHUNK of the agent's batch rows at or below r.through; returns how many. */
   batchRows(r: BatchRange): number {
     return tx(this.#c.db, () => Number(this.#c.stmt(SQL.batchRows).run(r.agentId, r.through, PRUNE_CHUNK).changes));
+  }
+
+  /** Removes up to PRUNE_CHUNK of the agent's runs wholly at or below r.through; returns how many, and the batches they held. */
+  batchRuns(r: BatchRange): { runs: number; batches: number } {
+    return tx(this.#c.db, () => {
+      const gone = this.#c.stmt(SQL.batchRuns).all(r.agentId, r.through, PRUNE_CHUNK);
+      return { runs: gone.length, batches: gone.reduce((n, g) => n + Number((g.to_seq as bigint) - (g.from_seq as bigint) + 1n), 0) };
+    });
   }
 }
 

@@ -1,7 +1,13 @@
 // The embedded store's file layout (SQLite, one file plus its WAL).
 //
 // batches  one row per stored (agent_id, seq): the idempotency and gap record;
-//          indexed by received_ns for retention.
+//          indexed by received_ns for retention and the fold. Rows received over
+//          10 min before the compaction pass's cut-off, each agent's highest
+//          excepted, are folded into batch_runs (fold.ts).
+// batch_runs  per agent, runs of consecutive stored seqs from_seq..to_seq (no gap
+//          inside one; two may touch), with the first and last received_ns of their
+//          batches and their points: the same record as the rows they replace, one row
+//          per run instead of one per batch. Disjoint from the batches rows.
 // measurements  one row per measurement name; points refer to it by id.
 // series   one row per (measurement, canonical tag set); ids are stable.
 // fieldsets  one row per list of field names (JSON array), in point order.
@@ -13,7 +19,7 @@
 // rollups  per chunk, its points' one-minute aggregates (rollup.ts), packed the same way;
 //          kept for store.rollupRetentionDays; indexed by (measurement_id, end_ns).
 // latest   the newest point per series, kept in step with points.
-// pruned   per agent, the highest seq whose batch row retention removed: seqs up
+// pruned   per agent, the highest seq whose batch record (row or run) retention removed: seqs up
 //          to it count as stored (a resend is a duplicate, never a gap).
 // agents   the registry's view of each agent (JSON document).
 // sessions per agent, its current session: epoch (increasing), the agent's
@@ -26,10 +32,11 @@ import { StoreError } from "../types.ts";
  * Bumped on every layout change; stored in PRAGMA user_version. Older layouts
  * are upgraded on open (1 -> 2 adds the pruned table and batches_by_received;
  * 2 -> 3 adds the sessions table; 3 -> 4 adds the chunks and rollups tables, and the points
- * already stored are compacted into it by the collector's compaction loop);
+ * already stored are compacted into it by the collector's compaction loop; 4 -> 5 adds the batch_runs table, and
+ * the batch rows already stored are folded into it by the same loop);
  * a newer one is refused.
  */
-export const LAYOUT_VERSION = 4;
+export const LAYOUT_VERSION = 5;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS batches (
@@ -40,6 +47,15 @@ CREATE TABLE IF NOT EXISTS batches (
   PRIMARY KEY (agent_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS batches_by_received ON batches (received_ns);
+CREATE TABLE IF NOT EXISTS batch_runs (
+  agent_id TEXT NOT NULL,
+  from_seq INTEGER NOT NULL,
+  to_seq INTEGER NOT NULL,
+  first_received_ns INTEGER NOT NULL,
+  last_received_ns INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  PRIMARY KEY (agent_id, from_seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS measurements (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE
