@@ -3,39 +3,12 @@
 // each integer is a BigInt and each float a boxed number, made one by one and collected after, which costs more
 // than reading the chunks. Columns of numbers are Float64Arrays: a chunk's decoded column is copied in one call.
 import type { FieldValue } from "@eastwest/common";
-import type { Series } from "./types.ts";
+import type { Column, ColumnSeries, Series, TypedColumn } from "./types.ts";
 
-/**
- * A chunk's column decoded without an object per value (embedded/chunk-read.ts): floats, or integers that are all
- * within +-(2^53-1), so that each is exact as a float.
- */
-export interface TypedColumn {
-  readonly kind: "int" | "float";
-  readonly values: Float64Array;
-}
+export type { Column, ColumnSeries, TypedColumn } from "./types.ts";
 
 export function isTyped(c: ArrayLike<FieldValue> | TypedColumn): c is TypedColumn {
   return !Array.isArray(c) && (c as TypedColumn).values instanceof Float64Array;
-}
-
-/**
- * One field's values, a row each. "int" and "float": values[i] is row i's value (an integer column's are all
- * integers within +-(2^53-1)), unless nulls[i] is 1 (the row has no value). "any": the values as the row answer
- * has them (bigint, number, string, boolean, null).
- */
-export type Column =
-  | { kind: "int" | "float"; values: Float64Array; nulls?: Uint8Array }
-  | { kind: "any"; values: Array<FieldValue | null> };
-
-/** One series as columns: times[i] and columns[k]'s row i are row i; fields[k] names columns[k]. */
-export interface ColumnSeries {
-  measurement: string;
-  tags: Record<string, string>;
-  fields: string[];
-  times: bigint[];
-  columns: Column[];
-  /** True when the query's limit cut rows off. */
-  truncated: boolean;
 }
 
 /** Row i of column c, as the row answer holds it. */

@@ -165,22 +165,26 @@ export function writeFloats(out: Out, column: readonly FieldValue[]): void {
 export function readFloats(inp: In, n: number): number[];
 export function readFloats(inp: In, n: number, out: Float64Array): Float64Array;
 export function readFloats(inp: In, n: number, out: number[] | Float64Array = new Array<number>(n)): number[] | Float64Array {
+  // why: the bytes are read here, not through In.take, which made a Buffer view per value
+  const buf = inp.buf;
+  let pos = inp.pos;
   let ph = 0;
   let pl = 0;
   for (let k = 0; k < n; k++) {
-    const c = inp.byte();
+    if (pos >= buf.length) throw new RangeError("chunk: truncated");
+    const c = buf[pos++] as number;
     if (c !== EQUAL) {
       const lead = c >> 4;
       const trail = c & 0x0f;
       if (lead + trail >= 8) throw new RangeError("chunk: bad float control byte");
-      const mid = inp.take(8 - lead - trail);
+      const end = pos + 8 - lead - trail;
+      if (end > buf.length) throw new RangeError("chunk: truncated");
       let xh = 0;
       let xl = 0;
-      for (let i = 0; i < mid.length; i++) {
-        const pos = lead + i;
-        const b = mid[i] as number;
-        if (pos < 4) xh |= b << (24 - 8 * pos);
-        else xl |= b << (24 - 8 * (pos - 4));
+      for (let at = lead; pos < end; at++) {
+        const b = buf[pos++] as number;
+        if (at < 4) xh |= b << (24 - 8 * at);
+        else xl |= b << (24 - 8 * (at - 4));
       }
       ph = (ph ^ xh) >>> 0;
       pl = (pl ^ xl) >>> 0;
@@ -189,5 +193,6 @@ export function readFloats(inp: In, n: number, out: number[] | Float64Array = ne
     u32[LO] = pl;
     out[k] = f64[0] as number;
   }
+  inp.pos = pos;
   return out;
 }

@@ -37,8 +37,19 @@ function readTimesNear(inp: In, n: number): bigint[] | undefined {
   times[0] = first;
   let offset = 0;
   let step = 0;
+  const buf = inp.buf;
   for (let i = 1; i < n; i++) {
-    const dod = inp.zvar();
+    // inp.zvar(), inline (see readIntsTyped)
+    if (inp.pos >= buf.length) throw new RangeError("chunk: truncated");
+    let b = buf[inp.pos++] as number;
+    let u = b & 0x7f;
+    for (let scale = 0x80; b >= 0x80; scale *= 0x80) {
+      if (inp.pos >= buf.length) throw new RangeError("chunk: truncated");
+      if (scale > 2 ** 56) throw new RangeError("chunk: varint too long");
+      b = buf[inp.pos++] as number;
+      u += (b & 0x7f) * scale;
+    }
+    const dod = u % 2 === 0 ? u / 2 : -(u + 1) / 2;
     step += dod;
     offset += step;
     if (!(Math.abs(dod) <= NEAR && Math.abs(step) <= NEAR && Math.abs(offset) <= NEAR)) return undefined;
@@ -108,20 +119,33 @@ export function readIntsTyped(inp: In, n: number): Float64Array {
   if (n === 0) return out;
   let prev = inp.zvar();
   const unit = inp.uvar();
-  let step = 0;
+  if (!Number.isSafeInteger(prev) || !Number.isSafeInteger(unit)) throw new RangeError("chunk: integer column out of range");
   out[0] = prev;
+  // why: the varints are read here rather than through In.zvar, a call per value that was most of the read's time
+  const buf = inp.buf;
+  const len = buf.length;
+  let pos = inp.pos;
+  let step = 0;
   for (let i = 1; i < n; i++) {
-    const d = inp.zvar() * unit;
+    if (pos >= len) throw new RangeError("chunk: truncated");
+    let b = buf[pos++] as number;
+    let u = b & 0x7f;
+    for (let scale = 0x80; b >= 0x80; scale *= 0x80) {
+      if (pos >= len) throw new RangeError("chunk: truncated");
+      if (scale > 2 ** 56) throw new RangeError("chunk: varint too long");
+      b = buf[pos++] as number;
+      u += (b & 0x7f) * scale;
+    }
+    const d = (u % 2 === 0 ? u / 2 : -(u + 1) / 2) * unit;
     step += d;
     prev += step;
-    if (!(Math.abs(d) <= MAX_SAFE_NUM && Math.abs(step) <= MAX_SAFE_NUM && Math.abs(prev) <= MAX_SAFE_NUM)) throw new RangeError("chunk: integer column out of range");
+    if (!(Math.abs(d) <= Number.MAX_SAFE_INTEGER && Math.abs(step) <= Number.MAX_SAFE_INTEGER && Math.abs(prev) <= Number.MAX_SAFE_INTEGER)) throw new RangeError("chunk: integer column out of range");
     out[i] = prev;
   }
-  if (!Number.isSafeInteger(out[0]) || !Number.isSafeInteger(unit)) throw new RangeError("chunk: integer column out of range");
+  inp.pos = pos;
   return out;
 }
 
-const MAX_SAFE_NUM = Number.MAX_SAFE_INTEGER;
 
 /** readDecimals into a Float64Array: the same m / 10^k. */
 export function readDecimalsTyped(inp: In, n: number): Float64Array {

@@ -6,8 +6,8 @@
 // - a stored seq is a row or inside one run, never both, and a run holds only stored seqs (no gap inside it), so
 //   gaps read over rows and runs together are exactly those of the rows alone;
 // - each agent's highest row stays a row: highestSeq and the Welcome read rows only;
-// - after each step, the caller's per-agent "folded through" (the highest to_seq of the agent's runs) is raised
-//   before any commit runs (same thread, same turn), so commit() looks runs up only for seqs at or below it.
+// - commit() looks every batch's seq up in the runs (one index lookup), not in a map of what this connection folded:
+//   another connection on the file (the writer thread's, a second collector's) may have folded since.
 // A step is one transaction that writes runs and deletes the rows they replace: a crash leaves either the rows or
 // the runs, never neither. A folded row is gone, so a step done twice finds nothing; an interrupted fold is
 // finished by the next one.
@@ -40,7 +40,6 @@ const SQL = {
   put: `INSERT OR REPLACE INTO batch_runs (agent_id, ${COLS}) VALUES (?, ?, ?, ?, ?, ?)`,
   dropRun: "DELETE FROM batch_runs WHERE agent_id = ? AND from_seq = ?",
   dropRows: "DELETE FROM batches WHERE agent_id = ? AND seq BETWEEN ? AND ?",
-  folded: "SELECT agent_id, max(to_seq) AS through FROM batch_runs GROUP BY agent_id",
   covering: "SELECT to_seq FROM batch_runs WHERE agent_id = ? AND from_seq <= ? ORDER BY from_seq DESC LIMIT 1",
 } as const;
 
@@ -58,13 +57,6 @@ export class BatchFoldSteps {
     this.#c = c;
   }
 
-  /** Per agent with runs, the highest to_seq among them. */
-  foldedThrough(): Map<string, bigint> {
-    const out = new Map<string, bigint>();
-    for (const r of this.#c.stmt(SQL.folded).iterate()) out.set(String(r.agent_id), BigInt(r.through as bigint));
-    return out;
-  }
-
   /** Agents with batch rows received before beforeNs (from the received_ns index). */
   agents(beforeNs: bigint): string[] {
     return this.#c
@@ -75,26 +67,24 @@ export class BatchFoldSteps {
 
   /**
    * One transaction: folds up to FOLD_CHUNK rows received before beforeNs (each agent's highest row excluded) of the
-   * agents at the front of queue, removing from queue those it finished. Returns the rows folded and, per agent, the
-   * highest to_seq it wrote (for the caller's folded-through watermark).
+   * agents at the front of queue, removing from queue those it finished. Returns the rows folded.
    */
-  step(queue: string[], beforeNs: bigint): { rows: number; through: Map<string, bigint> } {
+  step(queue: string[], beforeNs: bigint): { rows: number } {
     return tx(this.#c.db, () => {
-      const through = new Map<string, bigint>();
       let budget = FOLD_CHUNK;
       while (queue.length > 0 && budget > 0) {
         const agentId = queue[0] as string;
-        const n = this.#agent(agentId, beforeNs, budget, through);
+        const n = this.#agent(agentId, beforeNs, budget);
         // why: an agent that filled the budget may have more rows; it stays at the front for the next step
         if (n < budget) queue.shift();
         budget -= n;
       }
-      return { rows: FOLD_CHUNK - budget, through };
+      return { rows: FOLD_CHUNK - budget };
     });
   }
 
   /** Folds up to limit of one agent's old rows; returns how many. */
-  #agent(agentId: string, beforeNs: bigint, limit: number, through: Map<string, bigint>): number {
+  #agent(agentId: string, beforeNs: bigint, limit: number): number {
     const highest = this.#c.stmt(SQL.highest).get(agentId)?.seq as bigint | null | undefined;
     if (highest === null || highest === undefined) return 0;
     const rows = this.#c.stmt(SQL.rows).all(agentId, highest, beforeNs, limit);
@@ -104,16 +94,16 @@ export class BatchFoldSteps {
       const one: Run = { from: seq, to: seq, first: r.received_ns as bigint, last: r.received_ns as bigint, points: BigInt(r.points as bigint) };
       if (cur !== undefined && seq === cur.to + 1n && fits(cur, one)) cur = join(cur, one);
       else {
-        if (cur !== undefined) this.#merge(agentId, cur, through);
+        if (cur !== undefined) this.#merge(agentId, cur);
         cur = one;
       }
     }
-    if (cur !== undefined) this.#merge(agentId, cur, through);
+    if (cur !== undefined) this.#merge(agentId, cur);
     return rows.length;
   }
 
   /** Writes the rows g.from..g.to as a run, joined with the runs it touches when the span allows, and deletes the rows. */
-  #merge(agentId: string, g: Run, through: Map<string, bigint>): void {
+  #merge(agentId: string, g: Run): void {
     const s = this.#c.stmt;
     let run = g;
     const prev = toRun(s(SQL.before).get(agentId, g.from));
@@ -125,7 +115,6 @@ export class BatchFoldSteps {
     }
     s(SQL.put).run(agentId, run.from, run.to, run.first, run.last, run.points);
     s(SQL.dropRows).run(agentId, g.from, g.to);
-    if (run.to > (through.get(agentId) ?? 0n)) through.set(agentId, run.to);
   }
 }
 

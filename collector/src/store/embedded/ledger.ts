@@ -22,8 +22,6 @@ interface Open {
   fold: BatchFoldSteps;
   /** Per agent, the highest seq retention removed (the pruned table): at or below it, a batch is a duplicate. */
   pruned: Map<string, bigint>;
-  /** Per agent, at least the highest to_seq of its runs: only a seq at or below it can be inside a run. */
-  folded: Map<string, bigint>;
 }
 
 const SQL = {
@@ -69,7 +67,7 @@ export class EmbeddedLedger implements Ledger {
       const pruned = new Map<string, bigint>();
       for (const row of conn.stmt(SQL.watermarks).iterate()) pruned.set(String(row.agent_id), BigInt(row.through_seq as bigint));
       const fold = new BatchFoldSteps(conn);
-      this.#open = { conn, docs: new DocStore(conn.db, this.#file.clock), prune: new BatchPruneSteps(conn), fold, pruned, folded: fold.foldedThrough() };
+      this.#open = { conn, docs: new DocStore(conn.db, this.#file.clock), prune: new BatchPruneSteps(conn), fold, pruned };
     } catch (err) {
       this.#file.release();
       throw storeError(`cannot open store ${this.#file.opts.path}`, err);
@@ -95,8 +93,7 @@ export class EmbeddedLedger implements Ledger {
         const b = bs[i] as StoredBatch;
         const through = open.pruned.get(b.agentId);
         if (through !== undefined && b.seq <= through) return void (out[i] = DUPLICATE);
-        const folded = open.folded.get(b.agentId);
-        if (folded !== undefined && b.seq <= folded && inRun(open.conn, b.agentId, b.seq)) return void (out[i] = DUPLICATE);
+        if (inRun(open.conn, b.agentId, b.seq)) return void (out[i] = DUPLICATE);
         if (Number(insert.run(b.agentId, b.seq, b.receivedNs, p.stored).changes) === 0) out[i] = DUPLICATE;
         else points.stage(p.data);
       });
@@ -151,10 +148,7 @@ export class EmbeddedLedger implements Ledger {
     let folded = 0;
     while (queue.length > 0 && !signal?.aborted) {
       runOn(this.#open, "fold", (o) => {
-        const step = o.fold.step(queue, beforeNs);
-        folded += step.rows;
-        // why: in the step's turn, before any commit can run (see fold.ts)
-        for (const [agentId, to] of step.through) if (to > (o.folded.get(agentId) ?? 0n)) o.folded.set(agentId, to);
+        folded += o.fold.step(queue, beforeNs).rows;
       });
       if (queue.length > 0) await new Promise<void>((r) => setImmediate(r));
     }
