@@ -2,8 +2,8 @@
 // range of package.json's engines (Node strips TypeScript only outside node_modules, so a package cannot ship the
 // sources). DIR/eastwest/ is what the package installs as /usr/lib/eastwest:
 //   lib/eastwest.mjs + lib/*.mjs  esbuild bundle of cli/src/main.ts, split at the commands' lazy imports (an agent
-//                                 loads neither the collector's store nor node:sqlite), and lib/compact-worker.mjs,
-//                                 the embedded store's compaction thread
+//                                 loads neither the collector's store nor node:sqlite), and lib/compact-worker.mjs and
+//                                 lib/write-worker.mjs, the embedded store's compaction and writer threads
 //   lib/sockdiag.pl               the tcpinfo sampler's helper (found beside the bundle, as in the checkout)
 //   node                          the Node that ran this build (pinned; /usr/bin/eastwest uses it unless EASTWEST_NODE),
 //                                 stripped of its symbol table where binutils' strip exists (121 -> 103 MB for 24.11)
@@ -23,6 +23,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRY = join(ROOT, "scripts/dist/entry.ts");
 const SOCKDIAG = join(ROOT, "agent/src/samplers/tcpinfo/sockdiag.pl");
 const COMPACT_WORKER = join(ROOT, "collector/src/store/embedded/compact-worker.ts");
+const WRITE_WORKER = join(ROOT, "collector/src/store/embedded/write-worker.ts");
 /** The bundle's entry file, relative to lib/ (cli/src/self.ts finds it through EASTWEST_DIST_MAIN). */
 const MAIN_FILE = "eastwest.mjs";
 
@@ -44,8 +45,9 @@ export function nodeMinimum(range: string): string {
 
 async function bundleCli(lib: string, nodeMin: string): Promise<void> {
   await build({
-    // the embedded store's compaction thread is a worker file of its own (compact-thread.ts finds it beside the chunks)
-    entryPoints: { eastwest: ENTRY, "compact-worker": COMPACT_WORKER },
+    // the embedded store's compaction and writer threads are worker files of their own (compact-thread.ts and
+    // write-thread.ts find them beside the chunks)
+    entryPoints: { eastwest: ENTRY, "compact-worker": COMPACT_WORKER, "write-worker": WRITE_WORKER },
     bundle: true,
     splitting: true,
     format: "esm",

@@ -26,6 +26,12 @@ export const storeConfigSchema = z
      * connection (another core than ingest), or "inline", on the ingest thread between its writes.
      */
     compaction: z.enum(["worker", "inline"]),
+    /**
+     * Where the embedded kind's writes (group commits, retention, compaction) run: "thread", a worker thread with a
+     * connection of its own, so that a commit's inserts and fsync do not hold the thread that reads gRPC frames,
+     * acks and answers the HTTP API; or "inline", on that thread. The influx kind writes inline.
+     */
+    writer: z.enum(["thread", "inline"]),
     influx: influxConfigSchema,
   })
   .strict()
@@ -40,7 +46,7 @@ export const storeConfigSchema = z
 export type StoreConfig = z.infer<typeof storeConfigSchema>;
 
 export function storeDefaults(): Record<string, unknown> {
-  return { kind: "embedded", path: "eastwest-data/eastwest.db", retentionDays: 0, rollupRetentionDays: 0, compaction: "worker", influx: influxDefaults() };
+  return { kind: "embedded", path: "eastwest-data/eastwest.db", retentionDays: 0, rollupRetentionDays: 0, compaction: "worker", writer: "inline", influx: influxDefaults() };
 }
 
 export const STORE_ENV: readonly EnvBinding[] = [
@@ -49,5 +55,6 @@ export const STORE_ENV: readonly EnvBinding[] = [
   { name: "EASTWEST_STORE_RETENTION_DAYS", path: ["store", "retentionDays"], type: "number" },
   { name: "EASTWEST_STORE_ROLLUP_RETENTION_DAYS", path: ["store", "rollupRetentionDays"], type: "number" },
   { name: "EASTWEST_STORE_COMPACTION", path: ["store", "compaction"], type: "string" },
+  { name: "EASTWEST_STORE_WRITER", path: ["store", "writer"], type: "string" },
   ...INFLUX_ENV,
 ];

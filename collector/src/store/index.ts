@@ -12,6 +12,8 @@ import type { InfluxConfig } from "./influx/config.ts";
 import { createInfluxPoints } from "./influx/factory.ts";
 import type { PointStore } from "./point-store.ts";
 import { Storage } from "./storage.ts";
+import { ThreadedStore } from "./threaded.ts";
+import { WriterThread } from "./embedded/write-thread.ts";
 import type { Store } from "./types.ts";
 
 /** What a point-store factory gets. */
@@ -38,6 +40,8 @@ export interface StoreSettings {
   path: string;
   /** Where the embedded file's compaction runs (file.ts); inline when absent. */
   compaction?: "worker" | "inline";
+  /** Where the embedded kind's writes run (threaded.ts); inline when absent. */
+  writer?: "thread" | "inline";
   influx: InfluxConfig;
 }
 
@@ -46,5 +50,7 @@ export function createStore(settings: StoreSettings, logger?: Logger): Store {
   const file = new EmbeddedFile({ path: settings.path, compaction: settings.compaction ?? "inline" });
   const local = new EmbeddedPoints(file);
   const points = POINT_STORES[settings.kind]({ settings, local, logger });
-  return new Storage(new EmbeddedLedger(file), points, local);
+  const storage = new Storage(new EmbeddedLedger(file), points, local);
+  if (settings.kind !== "embedded" || settings.writer !== "thread") return storage;
+  return new ThreadedStore(storage, new WriterThread({ path: settings.path, compaction: settings.compaction ?? "inline", ...(file.opts.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: file.opts.busyTimeoutMs }), gate: file.gate.cell }));
 }

@@ -39,8 +39,8 @@ function agentConfig(dir: string, id: string, grpcPort: number): string {
   return file;
 }
 
-async function startCollector(dataFile: string, grpcPort = 0, httpPort = 0): Promise<{ proc: Proc; grpc: number; http: string }> {
-  const proc = start(["collector", "--grpc-port", String(grpcPort), "--http-port", String(httpPort), "--data", dataFile, "--log-level", "warn"]);
+async function startCollector(dataFile: string, grpcPort = 0, httpPort = 0, env?: Record<string, string>): Promise<{ proc: Proc; grpc: number; http: string }> {
+  const proc = start(["collector", "--grpc-port", String(grpcPort), "--http-port", String(httpPort), "--data", dataFile, "--log-level", "warn"], env === undefined ? {} : { env });
   const ports = await jsonLine<{ grpc_port: number; http_port: number }>(proc);
   return { proc, grpc: ports.grpc_port, http: `http://127.0.0.1:${ports.http_port}` };
 }
@@ -79,16 +79,17 @@ describe("pipeline: agent -> gRPC -> collector -> embedded store", function () {
     assert.ok(series[0]?.columns.includes("rx_bytes_total"));
   });
 
-  it("loses and duplicates nothing across kill -9 and restart of the collector", async () => {
+  for (const writer of ["inline", "thread"]) it(`loses and duplicates nothing across kill -9 and restart of the collector (store.writer ${writer})`, async () => {
     const data = join(dir.path, "store.db");
     const grpcPort = await freePort();
-    let c = await startCollector(data, grpcPort);
+    const env = { EASTWEST_STORE_WRITER: writer };
+    let c = await startCollector(data, grpcPort, 0, env);
     start(["agent", "--config", agentConfig(dir.path, "host-k", grpcPort), "--log-level", "error"]);
     const seqAt = async (http: string) => (await getJson<AgentDetail>(`${http}/api/v1/agents/host-k`)).agent.highestSeq;
     await waitFor(async () => ((await seqAt(c.http)) >= 5 ? true : undefined), 30_000, "5 batches stored");
     await c.proc.kill("SIGKILL");
     const beforeRestart = Date.now();
-    c = await startCollector(data, grpcPort);
+    c = await startCollector(data, grpcPort, 0, env);
     const restartedAt = await seqAt(c.http).catch(() => 0);
     // The agent buffered while the collector was down and resends; wait for progress past that.
     await waitFor(async () => ((await seqAt(c.http)) >= restartedAt + 10 ? true : undefined), 30_000, "batches after restart");

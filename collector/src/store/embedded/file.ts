@@ -24,6 +24,8 @@ export interface EmbeddedStoreOptions {
   clock?: () => bigint;
   /** Where compaction runs: on the caller's thread (default) or in a worker thread of its own (compact-thread.ts). */
   compaction?: "inline" | "worker";
+  /** The IngestGate's cell to use (the writer thread's store shares its ingest thread's); a new one when absent. */
+  gate?: Int32Array;
 }
 
 /** The open connection, with prepared statements cached by SQL text. */
@@ -38,7 +40,11 @@ export interface Conn {
  * thread that commits slice after slice would otherwise starve ingest.
  */
 export class IngestGate {
-  readonly cell = new Int32Array(new SharedArrayBuffer(4));
+  readonly cell: Int32Array;
+
+  constructor(cell: Int32Array = new Int32Array(new SharedArrayBuffer(4))) {
+    this.cell = cell;
+  }
 
   enter(): void {
     Atomics.add(this.cell, 0, 1);
@@ -63,7 +69,7 @@ export function yieldToIngest(cell: Int32Array, maxMs: number): void {
 export class EmbeddedFile {
   readonly opts: EmbeddedStoreOptions;
   readonly clock: () => bigint;
-  readonly gate = new IngestGate();
+  readonly gate: IngestGate;
   #conn: Conn | undefined;
   #users = 0;
 
@@ -71,6 +77,7 @@ export class EmbeddedFile {
   constructor(opts: EmbeddedStoreOptions | string) {
     this.opts = typeof opts === "string" ? { path: opts } : opts;
     this.clock = this.opts.clock ?? nowNs;
+    this.gate = new IngestGate(this.opts.gate);
   }
 
   /** Opens (or creates) the file on first use. Throws StoreError when it cannot. Pair every acquire with one release. */
