@@ -49,6 +49,8 @@ interface Stalls {
   /** Flow control: the most points the ingest pipeline held at a report, and the gRPC streams paused in all. */
   queuedMax: number;
   paused: number;
+  /** The ingest thread's event-loop utilization, the highest report's (0..1). */
+  utilizationMax: number;
 }
 
 /** The longest store write and event-loop delay the collector reported since fromNs (every selfIntervalMs, 10 s). */
@@ -67,6 +69,7 @@ async function collectorStalls(http: string, fromNs: bigint, stderr: string): Pr
     loopDelayMaxMs: max("event_loop_delay_max_ns"),
     slowWrites: stderr.split("\n").filter((l) => l.includes("slow store write")).length,
     queuedMax: max("ingest_queued_points", 1),
+    utilizationMax: max("event_loop_utilization", 1),
     paused: max("streams_paused_total", 1),
   };
 }
@@ -149,6 +152,7 @@ export async function fleetBench(o: FleetOptions): Promise<BenchOutcome> {
         { bench: b, metric: "flow control: most points held in ingest (per report); streams paused", value: `${fmt(m.stalls.queuedMax, 0)}; ${fmt(m.stalls.paused, 0)}`, reference: "", ratio: "", target: "-", result: "ok" },
         { bench: b, metric: "ack latency p50 / p99 ms", value: `${fmt(m.r.latencyP50Ms, 0)} / ${fmt(m.r.latencyP99Ms, 0)}`, reference: "", ratio: "", target: `p99 < ${MAX_P99_MS}`, result: verdict(m.r.latencyP99Ms < MAX_P99_MS) },
         { bench: b, metric: "collector CPU % of a core (all threads); RSS MiB (max)", value: `${fmt(m.cpuPct, 0)} %; ${fmt(m.rssMiB, 0)}`, reference: "", ratio: "", target: "-", result: "ok" },
+        { bench: b, metric: "collector's ingest thread: event-loop utilization, highest 10 s report", value: fmt(m.stalls.utilizationMax, 2), reference: "", ratio: "", target: "-", result: "ok" },
         { bench: b, metric: "longest stall ms: store write / collector loop / generator loop; slow writes logged", value: `${fmt(m.stalls.storeWriteMaxMs, 0)} / ${fmt(m.stalls.loopDelayMaxMs, 0)} / ${fmt(m.r.generatorLoopMaxMs, 0)}; ${m.stalls.slowWrites}`, reference: "", ratio: "", target: "-", result: "ok" },
         { bench: b, metric: "GET /api/v1/agents p50 / p99 ms", value: `${fmt(quantile(m.apiMs, 0.5), 0)} / ${fmt(quantile(m.apiMs, 0.99), 0)}`, reference: "", ratio: "", target: `p99 < ${MAX_API_MS}`, result: verdict(quantile(m.apiMs, 0.99) < MAX_API_MS) },
         { bench: b, metric: `store bytes per value (${o.seconds + o.warmupS >= 360 ? "compaction ran" : "rows: shorter than a compaction window"})`, value: fmt(m.bytesPerValue, 1), reference: "", ratio: "", target: "-", result: "ok" },

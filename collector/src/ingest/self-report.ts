@@ -9,7 +9,7 @@ import type { PipelineStats } from "./stats.ts";
 
 export const selfWriterId = (collectorId: string): string => `eastwest-collector.${collectorId}`;
 
-const NO_STALLS: StallWindow = { loopDelayMaxNs: 0n, loopDelayP99Ns: 0n, storeWriteMaxNs: 0n };
+const NO_STALLS: StallWindow = { loopDelayMaxNs: 0n, loopDelayP99Ns: 0n, storeWriteMaxNs: 0n, loopUtilization: 0 };
 
 /** The points of one report; `w` is what held the ingest thread since the previous one (stalls.ts). */
 export function selfPoints(collectorId: string, s: PipelineStats, logLinesSuppressed: number, timeNs: bigint, w: StallWindow = NO_STALLS): Sample[] {
@@ -34,6 +34,7 @@ export function selfPoints(collectorId: string, s: PipelineStats, logLinesSuppre
       store_write_max_ns: w.storeWriteMaxNs,
       event_loop_delay_max_ns: w.loopDelayMaxNs,
       event_loop_delay_p99_ns: w.loopDelayP99Ns,
+      event_loop_utilization: Number.isFinite(w.loopUtilization) ? w.loopUtilization : 0,
       ingest_queued_points: s.queuedPoints,
       streams_paused_total: s.streamsPaused,
     },

@@ -40,7 +40,7 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
     },
   },
   eastwest_collector: {
-    doc: "The collector's pipeline counters since it started (ingest/stats.ts), written every selfIntervalMs: batches received, stored, duplicate and rejected (refused by validation or a limit), points stored, store errors, undecodable frames, handler errors (a frame, message or request whose handler failed: answered with an error, the rest went on), log lines left out by the throttled log, points removed by retention, points packed from rows into compact chunks (embedded file), the receipt-to-store lag of the latest stored batch, the ingest thread's time in store writes (group commits, lock waits included), and since the previous report the longest store write and the event loop's longest and 99th-percentile delay (a timer every 10 ms fired that much late: garbage collection or a long synchronous step); an agent's ack waits for both. Flow control: the points in the ingest pipeline now (admitted, queued for the store or being written; bounded by the config's maxQueuedPoints) and the times a gRPC stream was paused because that bound was reached (its agent's batches wait in its outbox meanwhile).",
+    doc: "The collector's pipeline counters since it started (ingest/stats.ts), written every selfIntervalMs: batches received, stored, duplicate and rejected (refused by validation or a limit), points stored, store errors, undecodable frames, handler errors (a frame, message or request whose handler failed: answered with an error, the rest went on), log lines left out by the throttled log, points removed by retention, points packed from rows into compact chunks (embedded file), the receipt-to-store lag of the latest stored batch, the ingest thread's time in store writes (group commits, lock waits included), and since the previous report the longest store write and the event loop's longest and 99th-percentile delay (a timer every 10 ms fired that much late: garbage collection or a long synchronous step); an agent's ack waits for both. The event loop's utilization over the same window (0 to 1: the share of time the ingest thread was running rather than waiting for I/O; near 1 it is saturated, whatever the process's CPU). Flow control: the points in the ingest pipeline now (admitted, queued for the store or being written; bounded by the config's maxQueuedPoints) and the times a gRPC stream was paused because that bound was reached (its agent's batches wait in its outbox meanwhile).",
     tags: ["collector_id"],
     fields: {
       batches_received_total: "uint",
@@ -59,6 +59,7 @@ export const SELF_MEASUREMENTS: Record<string, MeasurementDef> = {
       store_write_max_ns: "uint",
       event_loop_delay_max_ns: "uint",
       event_loop_delay_p99_ns: "uint",
+      event_loop_utilization: "float",
       ingest_queued_points: "uint",
       streams_paused_total: "uint",
     },

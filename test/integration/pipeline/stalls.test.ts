@@ -60,7 +60,12 @@ describe("stalls: the ingest thread's store writes and event-loop delay", () => 
       const held = w.take();
       assert.ok(held.loopDelayMaxNs >= 250_000_000n, `max ${held.loopDelayMaxNs} ns after a 300 ms block`);
       assert.ok(held.loopDelayP99Ns <= held.loopDelayMaxNs);
-      assert.deepEqual(w.take(), { loopDelayMaxNs: 0n, loopDelayP99Ns: 0n, storeWriteMaxNs: 0n }, "nothing seen since the previous take");
+      assert.ok(held.loopUtilization > 0.5 && held.loopUtilization <= 1, `utilization ${held.loopUtilization} over a window mostly blocked`);
+      const next = w.take();
+      assert.deepEqual({ ...next, loopUtilization: 0 }, { loopDelayMaxNs: 0n, loopDelayP99Ns: 0n, storeWriteMaxNs: 0n, loopUtilization: 0 }, "nothing seen since the previous take");
+      await sleep(300);
+      const idle = w.take();
+      assert.ok(idle.loopUtilization < 0.5, `utilization ${idle.loopUtilization} over 300 ms of waiting`);
     } finally {
       w.stop();
     }
@@ -81,11 +86,12 @@ describe("stalls: the ingest thread's store writes and event-loop delay", () => 
     const logged = lines.filter((l) => String(l["msg"]).startsWith("slow store write"));
     assert.equal(logged.length, 2, "one line per slow write, within the throttle's 10 a minute");
     for (const l of logged) assert.ok(l["batches"] === 1 && l["points"] === 1 && Number(l["ms"]) >= 100, JSON.stringify(l));
-    const [self] = selfPoints("c1", stats, 0, nowNs(), { ...w, loopDelayMaxNs: 7n, loopDelayP99Ns: 3n });
+    const [self] = selfPoints("c1", stats, 0, nowNs(), { ...w, loopDelayMaxNs: 7n, loopDelayP99Ns: 3n, loopUtilization: 0.25 });
     assert.equal(self?.fields["store_write_ns_total"], stats.storeWriteNs);
     assert.equal(self?.fields["store_write_max_ns"], w.storeWriteMaxNs);
     assert.equal(self?.fields["event_loop_delay_max_ns"], 7n);
     assert.equal(self?.fields["event_loop_delay_p99_ns"], 3n);
+    assert.equal(self?.fields["event_loop_utilization"], 0.25);
   });
 
   it("a group commit takes at most maxGroupPoints, and one batch larger than that alone", async () => {
