@@ -90,7 +90,8 @@ export function guestPoints(ctx: SampleContext, memory: RateMemory, t: GuestTick
     pushPoint(out, point(ctx, "vm_net", { ...vmTags, iface: n.name }, netFields(memory, `${key} net ${n.name}`, ctx.nowNs, n)));
   }
   for (const g of t.threads) {
-    const fields = threadFields(memory, `${key} thread ${g.kind} ${g.name}`, ctx.nowNs, g);
+    // why: the share is over the time between the thread's own reads (Task.readNs), not between ticks
+    const fields = threadFields(memory, `${key} thread ${g.kind} ${g.name}`, g.readNs ?? ctx.nowNs, g);
     pushPoint(out, point(ctx, "vm_thread", { ...vmTags, thread_kind: g.kind, thread: g.name }, fields));
   }
   return out;

@@ -71,8 +71,9 @@ export async function readTasks(ctx: SampleContext, pid: number, extra: readonly
     const kept = comms.get(tid);
     const comm = kept !== undefined && nowMs - kept.atMs < COMM_TTL_MS ? kept.comm : (fresh.add(tid), (await quiet(() => ctx.fs.proc(`${dir}/comm`)))?.trim());
     const sched = parseSchedstat((await quiet(() => ctx.fs.proc(`${dir}/schedstat`))) ?? "");
+    const readNs = process.hrtime.bigint();
     if (comm === undefined || sched === undefined) return undefined;
-    return { tid, comm, sched };
+    return { tid, comm, sched, readNs };
   });
   const found = tasks.filter((t): t is Task => t !== undefined);
   const own = found.find((t) => t.tid === pid)?.comm;

@@ -14,6 +14,12 @@ export interface Task {
   tid: number;
   comm: string;
   sched: SchedStat;
+  /**
+   * When its schedstat was read (a monotonic clock, ns). why: a thread's share of the interval is its run time over
+   * the time between its own reads; the tick's time is off by however late the read was, which on a busy host is
+   * tens of ms and differs from tick to tick (a vCPU at 100 % showed 105 %).
+   */
+  readNs?: bigint;
 }
 
 export type ThreadKind = "vcpu" | "io" | "main" | "vhost" | "other";
@@ -25,6 +31,8 @@ export interface ThreadGroup {
   name: string;
   threads: number;
   sched: SchedStat;
+  /** The mean of its tasks' read times when every task has one (Task.readNs). */
+  readNs?: bigint;
 }
 
 /** "<run ns> <wait ns> <timeslices>\n" (kernel/sched/stats.c); undefined when malformed. */
@@ -56,15 +64,21 @@ const ORDER: readonly ThreadKind[] = ["vcpu", "io", "main", "vhost", "other"];
 /** Tasks summed per (kind, name), in kind order, then by name (vCPUs numerically). */
 export function groupThreads(tasks: readonly Task[], pid: number, vcpuTids: ReadonlyMap<number, number>): ThreadGroup[] {
   const groups = new Map<string, ThreadGroup>();
+  const readSums = new Map<ThreadGroup, bigint | undefined>();
   for (const t of tasks) {
     const { kind, name } = classifyThread(t.comm, t.tid, pid, vcpuTids);
     const key = `${kind}\0${name}`;
-    const g = groups.get(key);
-    if (g === undefined) groups.set(key, { kind, name, threads: 1, sched: { ...t.sched } });
-    else {
+    let g = groups.get(key);
+    if (g === undefined) {
+      groups.set(key, (g = { kind, name, threads: 1, sched: { ...t.sched } }));
+      readSums.set(g, t.readNs);
+    } else {
       g.threads++;
       g.sched = { runNs: g.sched.runNs + t.sched.runNs, waitNs: g.sched.waitNs + t.sched.waitNs, timeslices: g.sched.timeslices + t.sched.timeslices };
+      const sum = readSums.get(g);
+      readSums.set(g, sum === undefined || t.readNs === undefined ? undefined : sum + t.readNs);
     }
   }
+  for (const [g, sum] of readSums) if (sum !== undefined) g.readNs = sum / BigInt(g.threads);
   return [...groups.values()].sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || naturalCompare(a.name, b.name));
 }
