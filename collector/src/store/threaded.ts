@@ -26,6 +26,7 @@ export class ThreadedStore implements Store {
 
   async open(): Promise<void> {
     await this.#local.open();
+    this.#writer.open();
     this.#open = true;
   }
 

@@ -119,6 +119,7 @@ describe("embedded store: writes in a thread (store.writer thread)", function ()
     const closed = store.close();
     const outcomes = (await Promise.all(writes)).flat();
     await closed;
+    await assert.rejects(store.compact(END, END), /the writer thread is closed/, "no thread is started again after close");
     const acked = outcomes.filter((o) => o.kind === "ok").length;
     assert.ok(acked > 0, "some writes were in flight when close began");
     const reopened = createStore(settings(path, "inline"));

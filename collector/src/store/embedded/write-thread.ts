@@ -48,13 +48,20 @@ export class WriterThread {
   readonly #pending = new Map<number, Pending>();
   #worker: Worker | undefined;
   #nextId = 0;
+  #closed = false;
 
   constructor(settings: WriterSettings) {
     this.#settings = settings;
   }
 
-  /** One request; rejects with StoreError when the thread failed it or went away. */
+  /** Takes requests again after close() (the thread starts with the first). */
+  open(): void {
+    this.#closed = false;
+  }
+
+  /** One request; rejects with StoreError when the thread failed it, went away or is closed. */
   call<T>(req: Request, signal?: AbortSignal): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreError("the writer thread is closed", true));
     const w = this.#start();
     const id = ++this.#nextId;
     const abort = () => w.postMessage({ kind: "abort", id } satisfies ToWriter);
@@ -95,6 +102,7 @@ export class WriterThread {
 
   /** Stops the thread after what is in flight (retention and compaction stop between steps); it closes its store. */
   async close(): Promise<void> {
+    this.#closed = true;
     const w = this.#worker;
     this.#worker = undefined;
     if (w === undefined) return;
