@@ -57,6 +57,18 @@ describe("grafana dashboards, PromQL and InfluxQL, against a live collector", fu
     await live?.stop();
   });
 
+  /**
+   * The problems, less the flagged-findings annotation's "no series" when the run flagged nothing. why: whether a 5 s
+   * loopback run is CPU-bound enough to be flagged depends on what else the host runs (iperf3 at 93 % of a core is a
+   * bottleneck, under other load it may get less and be ruled out); the annotation has then nothing to show.
+   */
+  function flaggedOnly(problems: string[]): string[] {
+    if (live?.run.flagged !== 0) return problems;
+    const kept = problems.filter((p) => !/^annotation: Findings \(bottleneck, contributing\) \[[^\]]*\]: no series/.test(p));
+    if (kept.length < problems.length) console.log(`      the run flagged no finding (${live.run.diagnosis}): its annotation is empty`);
+    return kept;
+  }
+
   it("the dashboards name their data source through a variable of the right plugin type, never a fixed uid", () => {
     const provisioned = readFileSync(join(DASHBOARDS, "../provisioning/datasources/eastwest.yaml"), "utf8");
     for (const type of ["influxdb", "prometheus"]) assert.match(provisioned, new RegExp(`^\\s+type: ${type}$`, "m"), `a provisioned ${type} data source`);
@@ -77,7 +89,7 @@ describe("grafana dashboards, PromQL and InfluxQL, against a live collector", fu
     it(`${file}: every PromQL query parses; panels whose metrics exist here return series`, async () => {
       const d = dashboards("-prometheus.json").find((x) => x.file === file);
       const out = await checkProm(d?.json, ctx, (m) => NO_SOURCE_HERE.test(m));
-      assert.deepEqual(out.problems, []);
+      assert.deepEqual(flaggedOnly(out.problems), [], `the run's diagnosis: ${live?.run.diagnosis}`);
       if (out.empty.length > 0) console.log(`      ${file}: no source on this machine (parsed, no series): ${out.empty.join("; ")}`);
     });
   }
@@ -147,7 +159,7 @@ describe("grafana dashboards, PromQL and InfluxQL, against a live collector", fu
       it(`${file}: every InfluxQL query runs with the expected columns`, async () => {
         const d = dashboards(".json").find((x) => x.file === file);
         const out = await checkInflux(d?.json, ictx());
-        assert.deepEqual(out.problems, []);
+        assert.deepEqual(flaggedOnly(out.problems), [], `the run's diagnosis: ${live?.run.diagnosis}`);
         for (const e of out.empty) assert.match(e, /: no (pmu|membw|kvm_exits)(, (pmu|membw|kvm_exits))*$/, "only sources this machine lacks are empty");
         if (out.empty.length > 0) console.log(`      ${file}: no source on this machine (zero series, no error): ${out.empty.join("; ")}`);
       });

@@ -13,6 +13,10 @@ export interface LiveRun {
   id: string;
   startedMs: number;
   finishedMs: number;
+  /** The run's diagnosis summary and each rule's verdict, as `eastwest run --json` printed them (for failure messages). */
+  diagnosis: string;
+  /** Its findings with the verdict bottleneck or contributing (-1: none could be read). */
+  flagged: number;
 }
 
 export interface Live {
@@ -98,7 +102,7 @@ export async function startLive(): Promise<Live> {
     if (code !== 0) throw new Error(`eastwest run exited ${code}: ${runProc.stderr().slice(-2000)}`);
     const out = runProc.stdout();
     const field = (k: string) => Number(new RegExp(`"${k}":\\s*"?(\\d+)`).exec(out)?.[1] ?? NaN);
-    const run = { id: /"id":\s*"([0-9a-f-]{36})"/.exec(out)?.[1] ?? "", startedMs: field("startedNs") / 1e6, finishedMs: field("finishedNs") / 1e6 };
+    const run = { id: /"id":\s*"([0-9a-f-]{36})"/.exec(out)?.[1] ?? "", startedMs: field("startedNs") / 1e6, finishedMs: field("finishedNs") / 1e6, ...diagnosisOf(out) };
     if (run.id === "" || !Number.isFinite(run.startedMs)) throw new Error(`run record not understood: ${out.slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 6000));
     const toS = Math.floor(Date.now() / 1000);
@@ -109,5 +113,17 @@ export async function startLive(): Promise<Live> {
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/** The run record's diagnosis in `eastwest run --json` output: "summary; rule verdict, ..." and how many findings are flagged. */
+function diagnosisOf(out: string): { diagnosis: string; flagged: number } {
+  try {
+    const d = (JSON.parse(out) as { diagnosis?: { summary?: string; findings?: Array<{ rule?: string; verdict?: string }> } }).diagnosis;
+    if (d === undefined) return { diagnosis: "no diagnosis in the run record", flagged: -1 };
+    const findings = d.findings ?? [];
+    return { diagnosis: `${d.summary ?? ""}; ${findings.map((f) => `${f.rule} ${f.verdict}`).join(", ")}`, flagged: findings.filter((f) => f.verdict === "bottleneck" || f.verdict === "contributing").length };
+  } catch (err) {
+    return { diagnosis: `run output not JSON: ${String(err)}`, flagged: -1 };
   }
 }
