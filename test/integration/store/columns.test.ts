@@ -13,6 +13,7 @@ import { stringifyExact } from "../../../collector/src/store/json.ts";
 import type { SeriesQuery } from "../../../collector/src/store/types.ts";
 import { hostSecond, rng, T0 } from "../../helpers/host-points.ts";
 import { tempDir } from "../../helpers/procs.ts";
+import { sameAnswer } from "../../helpers/same.ts";
 
 const S = 1_000_000_000n;
 const END = 2n ** 63n - 1n;
@@ -50,17 +51,7 @@ const query: fc.Arbitrary<SeriesQuery> = fc.record({
   return q;
 });
 
-/** Equal with type: 1n is not 1, -0 is not 0. */
-function same(a: unknown, b: unknown, where: string): void {
-  if (typeof a === "number" && typeof b === "number") assert.ok(Object.is(a, b), `${where}: ${a} vs ${b}`);
-  else if (Array.isArray(a) && Array.isArray(b)) {
-    assert.equal(a.length, b.length, `${where}: length`);
-    a.forEach((x, i) => same(x, b[i], `${where}[${i}]`));
-  } else if (a !== null && b !== null && typeof a === "object" && typeof b === "object") {
-    assert.deepEqual(Object.keys(a), Object.keys(b), `${where}: keys`);
-    for (const k of Object.keys(a)) same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${where}.${k}`);
-  } else assert.equal(a, b, where);
-}
+const same = (a: unknown, b: unknown, where: string) => sameAnswer(a, b, where);
 
 async function check(store: EmbeddedStore, qs: SeriesQuery[], stage: string): Promise<void> {
   for (const q of qs) {

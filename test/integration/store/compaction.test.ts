@@ -14,6 +14,7 @@ import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import type { SeriesQuery } from "../../../collector/src/store/types.ts";
 import { hostSecond, rng, T0, usedBytes } from "../../helpers/host-points.ts";
 import { tempDir, waitFor } from "../../helpers/procs.ts";
+import { sameAnswer } from "../../helpers/same.ts";
 
 const S = 1_000_000_000n;
 const NO_FLOOR = 2n ** 63n - 1n;
@@ -49,19 +50,7 @@ async function answers(store: EmbeddedStore): Promise<unknown[]> {
  * The same answers: equal types and values, floats within 1e-12 relative (means summed in another order: rollups,
  * late points packed apart), -0 apart from 0.
  */
-function same(a: unknown, b: unknown, where: string): void {
-  if (typeof a === "number" && typeof b === "number") {
-    const ok = Object.is(a, b) || (!Object.is(a, -0) && !Object.is(b, -0) && Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b)));
-    assert.ok(ok, `${where}: ${a} vs ${b}`);
-  } else if (Array.isArray(a) && Array.isArray(b)) {
-    assert.equal(a.length, b.length, `${where}: length`);
-    a.forEach((x, i) => same(x, b[i], `${where}[${i}]`));
-  } else if (a !== null && b !== null && typeof a === "object" && typeof b === "object") {
-    assert.deepEqual(Object.keys(a), Object.keys(b), `${where}: keys`);
-    for (const k of Object.keys(a)) same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${where}.${k}`);
-  } else assert.equal(a, b, where);
-}
-
+const same = (a: unknown, b: unknown, where: string) => sameAnswer(a, b, where, 1e-12);
 
 describe("embedded store: compaction into chunks", function () {
   this.timeout(120_000);

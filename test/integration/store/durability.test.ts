@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
+import { killAfterAcks } from "./kill9.ts";
 
 const WRITER = fileURLToPath(new URL("./kill9-writer.ts", import.meta.url));
 
@@ -21,24 +21,7 @@ describe("embedded store durability", () => {
 
   it("keeps every batch acknowledged before kill -9", async () => {
     const path = join(dir, "store.db");
-    const child = spawn(process.execPath, ["--no-warnings", WRITER, path], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    let acked = 0n;
-    await new Promise<void>((resolve, reject) => {
-      let buf = "";
-      child.stdout.on("data", (d: Buffer) => {
-        buf += d.toString();
-        const lines = buf.split("\n");
-        buf = lines.pop() ?? "";
-        for (const line of lines) acked = BigInt(line);
-        if (acked >= 30n) resolve();
-      });
-      child.once("exit", (code) => reject(new Error(`writer exited (${code}) before 30 acks: ${stderr}`)));
-    });
-    child.kill("SIGKILL");
-    await exited;
+    const acked = await killAfterAcks(WRITER, path, 30n);
 
     const store = new EmbeddedStore(path);
     await store.open();

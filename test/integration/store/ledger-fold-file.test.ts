@@ -2,7 +2,6 @@
 // answers before and after its rows are folded; a writer that folds as it goes, killed with SIGKILL, leaves every
 // acknowledged seq recorded once (duplicate on resend) and no seq missing but those it never sent.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
@@ -10,6 +9,7 @@ import { LAYOUT_VERSION } from "../../../collector/src/store/embedded/schema.ts"
 import { EmbeddedStore } from "../../../collector/src/store/embedded/store.ts";
 import { tempDir } from "../../helpers/procs.ts";
 import { allDuplicate, checkRecord, modelGaps, record, S, T0, write } from "./fold-model.ts";
+import { killAfterAcks } from "./kill9.ts";
 
 const FOLDER = fileURLToPath(new URL("./kill9-folder.ts", import.meta.url));
 
@@ -62,23 +62,7 @@ describe("embedded ledger: folded records in the file", function () {
 
   it("keeps every acknowledged seq once and invents no gap when a folding writer is killed with SIGKILL", async () => {
     const path = join(dir.path, "k.db");
-    const child = spawn(process.execPath, ["--no-warnings", FOLDER, path], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    let acked = 0n;
-    await new Promise<void>((resolve, reject) => {
-      let buf = "";
-      child.stdout.on("data", (d: Buffer) => {
-        const lines = (buf + d.toString()).split("\n");
-        buf = lines.pop() ?? "";
-        for (const line of lines) acked = BigInt(line);
-        if (acked >= 600n) resolve();
-      });
-      child.once("exit", (code) => reject(new Error(`writer exited (${code}) before 600 acks: ${stderr}`)));
-    });
-    child.kill("SIGKILL");
-    await exited;
+    const acked = await killAfterAcks(FOLDER, path, 600n);
     const store = new EmbeddedStore(path);
     await store.open();
     try {
