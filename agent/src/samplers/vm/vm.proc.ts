@@ -59,9 +59,10 @@ export const COMM_TTL_MS = 30_000;
  * where read within COMM_TTL_MS. A thread named as its process is read again each time: every thread starts with
  * its creator's name, and QEMU renames its vCPU and IO threads just after making them ("CPU 0/KVM"); kept, a name
  * read in between would hide the vCPU thread for good (a guest that was just started, sampled on a busy host).
- * Throws when the process is gone (its task directory vanished).
+ * Each task carries when its schedstat was read, by `clock` (monotonic ns). Throws when the process is gone (its
+ * task directory vanished).
  */
-export async function readTasks(ctx: SampleContext, pid: number, extra: readonly number[], comms: Map<number, CommEntry>, nowMs = Date.now()): Promise<Task[]> {
+export async function readTasks(ctx: SampleContext, pid: number, extra: readonly number[], comms: Map<number, CommEntry>, nowMs = Date.now(), clock: () => bigint = () => process.hrtime.bigint()): Promise<Task[]> {
   const tids = (await ctx.fs.procDir(`${pid}/task`)).filter((d) => PID.test(d)).map(Number);
   const paths = [...tids.map((tid) => ({ tid, dir: `${pid}/task/${tid}` })), ...extra.map((tid) => ({ tid, dir: `${tid}` }))];
   const seen = new Set<number>();
@@ -71,7 +72,7 @@ export async function readTasks(ctx: SampleContext, pid: number, extra: readonly
     const kept = comms.get(tid);
     const comm = kept !== undefined && nowMs - kept.atMs < COMM_TTL_MS ? kept.comm : (fresh.add(tid), (await quiet(() => ctx.fs.proc(`${dir}/comm`)))?.trim());
     const sched = parseSchedstat((await quiet(() => ctx.fs.proc(`${dir}/schedstat`))) ?? "");
-    const readNs = process.hrtime.bigint();
+    const readNs = clock();
     if (comm === undefined || sched === undefined) return undefined;
     return { tid, comm, sched, readNs };
   });
