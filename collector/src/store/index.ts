@@ -50,7 +50,7 @@ export function createStore(settings: StoreSettings, logger?: Logger): Store {
   const file = new EmbeddedFile({ path: settings.path, compaction: settings.compaction ?? "inline" });
   const local = new EmbeddedPoints(file);
   const points = POINT_STORES[settings.kind]({ settings, local, logger });
-  const storage = new Storage(new EmbeddedLedger(file), points, local);
-  if (settings.kind !== "embedded" || settings.writer !== "thread") return storage;
-  return new ThreadedStore(storage, new WriterThread({ path: settings.path, compaction: settings.compaction ?? "inline", ...(file.opts.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: file.opts.busyTimeoutMs }), gate: file.gate.cell }));
+  const ledger = new EmbeddedLedger(file);
+  if (settings.kind !== "embedded" || settings.writer !== "thread") return new Storage(ledger, points, local);
+  return new ThreadedStore(ledger, points, local, new WriterThread({ path: settings.path, compaction: settings.compaction ?? "inline", gate: file.gate.cell }));
 }

@@ -31,7 +31,7 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 class ColumnBuilder {
   readonly #n: number;
   #kind: "int" | "float" | undefined;
-  #f: Float64Array;
+  readonly #f: Float64Array;
   #nulls: Uint8Array | undefined;
   #any: Array<FieldValue | null> | undefined;
 

@@ -29,7 +29,7 @@ import type {
 const NOT_OPEN: WriteOutcome = { kind: "retryable", afterMs: 1_000, reason: "store is not open" };
 /**
  * How much older than compaction's cut-off a batch's record must be before the ledger folds it: 10 min. why:
- * resends and gap fills land on recent seqs, and a seq still kept as a row costs commit() no extra lookup.
+ * resends and gap fills land on recent seqs; folded later, they join a run instead of splitting one.
  */
 export const FOLD_AGE_NS = 600_000_000_000n;
 
@@ -56,6 +56,11 @@ export class Storage<S = unknown> implements Store {
       throw err;
     }
     this.#open = true;
+  }
+
+  /** Between open() and close(). */
+  protected get opened(): boolean {
+    return this.#open;
   }
 
   async writeBatch(b: StoredBatch): Promise<WriteOutcome> {

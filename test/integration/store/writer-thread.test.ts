@@ -7,7 +7,6 @@ import { join } from "node:path";
 import type { Sample } from "@eastwest/common";
 import { createStore, type StoreSettings } from "../../../collector/src/store/index.ts";
 import { ThreadedStore } from "../../../collector/src/store/threaded.ts";
-import { Storage } from "../../../collector/src/store/storage.ts";
 import { EmbeddedFile } from "../../../collector/src/store/embedded/file.ts";
 import { EmbeddedLedger } from "../../../collector/src/store/embedded/ledger.ts";
 import { EmbeddedPoints } from "../../../collector/src/store/embedded/points.ts";
@@ -84,9 +83,8 @@ describe("embedded store: writes in a thread (store.writer thread)", function ()
     const path = join(dir.path, "f.db");
     const file = new EmbeddedFile({ path });
     const points = new EmbeddedPoints(file);
-    const local = new Storage(new EmbeddedLedger(file), points, points);
     const workerUrl = new URL("./writer-fault-worker.ts", import.meta.url);
-    const store = new ThreadedStore(local, new WriterThread({ path, compaction: "inline", gate: file.gate.cell, workerUrl }));
+    const store = new ThreadedStore(new EmbeddedLedger(file), points, points, new WriterThread({ path, compaction: "inline", gate: file.gate.cell, workerUrl }));
     await store.open();
     try {
       const r = rng(9);

@@ -1,7 +1,8 @@
 // The writer thread's side (write-thread.ts starts it through write-worker.ts): an embedded store of its own on the
-// file, opened on the first request, that serves writes, retention and compaction. Its busy wait is the ingest
-// thread's, so that a file another process holds answers a write "retryable" as soon as before. An abort stops a retention or compaction between its steps.
-// On "close" it waits for what is in flight, closes its store and ends.
+// file, opened on the first request, that serves writes, retention and compaction. Its busy wait is the default the
+// ingest thread's connection has, so that a file another process holds answers a write "retryable" as soon as
+// before. An abort stops a retention or compaction between its steps. On "close" it waits for what is in flight,
+// closes its store and ends.
 import { parentPort, workerData } from "node:worker_threads";
 import { errorMessage } from "@eastwest/common";
 import { StoreError, type StoredBatch } from "../types.ts";
@@ -11,7 +12,7 @@ import type { FromWriter, ToWriter, WriterSettings } from "./write-thread.ts";
 const port = parentPort;
 if (port === null) throw new Error("write-serve.ts runs in a worker thread (write-thread.ts)");
 const settings = workerData as WriterSettings;
-const store = new EmbeddedStore({ path: settings.path, ...(settings.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: settings.busyTimeoutMs }), compaction: settings.compaction, gate: settings.gate });
+const store = new EmbeddedStore({ path: settings.path, compaction: settings.compaction, gate: settings.gate });
 let opened: Promise<void> | undefined;
 const inFlight = new Map<number, { abort: AbortController; done: Promise<void> }>();
 

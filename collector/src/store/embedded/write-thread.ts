@@ -20,8 +20,6 @@ function workerUrl(): URL {
 export interface WriterSettings {
   path: string;
   compaction: "inline" | "worker";
-  /** SQLite's busy wait (file.ts), as the ingest thread's connection has it: a busy file answers writes as before. */
-  busyTimeoutMs?: number;
   /** The ingest gate's cell (file.ts) of the ingest thread's file: the compaction thread waits on it. */
   gate: Int32Array;
   /** The worker's entry; write-worker's when absent (tests inject a thread that fails). */
