@@ -63,4 +63,8 @@ export class TickContext implements SampleContext {
   get signal(): AbortSignal {
     return this.#signal();
   }
+
+  readClock(): bigint {
+    return process.hrtime.bigint();
+  }
 }

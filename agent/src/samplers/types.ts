@@ -20,6 +20,12 @@ export interface SampleContext {
   intervalMs?: number;
   /** Per-sampler options from config (e.g. interface filters, flow filters). */
   options: Readonly<Record<string, unknown>>;
+  /**
+   * The clock that stamps when a source was read, for rates (monotonic ns; not comparable with nowNs). Absent (a
+   * test's context): rates are over nowNs. why: a read comes some time after its tick began, and how long after
+   * varies from tick to tick with the host's load; a rate over the time between ticks is off by that difference.
+   */
+  readClock?(): bigint;
 }
 
 export type Availability = { available: true } | { available: false; reason: string };

@@ -3,7 +3,7 @@ import type { FieldValue, Sample } from "@eastwest/common";
 import { SeriesMemory, type CounterSeries } from "../shared/series.ts";
 import { TagCache } from "../shared/tags.ts";
 import { intOption } from "../shared/options.ts";
-import { capturedText } from "../shared/sources.ts";
+import { capturedText, readTime } from "../shared/sources.ts";
 import { LayoutCache, addSeriesRates, procTableSampler, type SeriesRates } from "../shared/proc-table.ts";
 import { CPU_STATES, KERNEL_KEYS, parseProcStat, statShape, statValues } from "./cpu.parse.ts";
 
@@ -85,6 +85,7 @@ export const cpuSampler = procTableSampler<{ nsPerTick: bigint }>({
     const table = new LayoutCache(parse, statShape);
     const kernel: Array<bigint | undefined> = KERNEL_KEYS.map(() => undefined);
     return (c, ctx, { nsPerTick }) => {
+      const readNs = readTime(c, ctx);
       const { layout, values: v, errors } = table.read(capturedText(c, 0));
       const points: Sample[] = [];
       for (let row = 0; row < layout.cpus.length; row++) {
@@ -94,7 +95,7 @@ export const cpuSampler = procTableSampler<{ nsPerTick: bigint }>({
         const columns = layout.columns[row] as number;
         for (let i = 0; i < columns; i++) s.values[i] = v[first + i];
         const ticks = s.values;
-        cpus.step(s, ctx.nowNs);
+        cpus.step(s, readNs);
         // why: step() hands the stepped values back as the previous read; the totals are this tick's.
         const fields = cpuFields(s, ticks, nsPerTick);
         points.push({ measurement: "cpu", tags: tags.get(ctx, cpu), fields, timeNs: ctx.nowNs });
@@ -104,7 +105,7 @@ export const cpuSampler = procTableSampler<{ nsPerTick: bigint }>({
         const at = layout.kernel[i] as number;
         kernel[i] = k.values[i] = at < 0 ? undefined : v[at];
       }
-      kernelMemory.step(k, ctx.nowNs);
+      kernelMemory.step(k, readNs);
       const fields = kernelFields(k, kernel);
       if (Object.keys(fields).length > 0) points.push({ measurement: "kernel", tags: tags.bare(ctx), fields, timeNs: ctx.nowNs });
       cpus.sweep();

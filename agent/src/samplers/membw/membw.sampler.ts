@@ -11,6 +11,7 @@ import { perfStatOnce, statusText } from "../shared/perf/perf-probe.ts";
 import { PERF_INTERVAL_MS, type PerfDeps } from "../shared/perf/perf-deps.ts";
 import { IMC_EVENTS, imcFields, parseScale, type ImcScale } from "./membw.parse.ts";
 import { mbmGroups, readMbmGroup, resctrlProblem } from "./membw.resctrl.ts";
+import { readStamp } from "../shared/sources.ts";
 
 interface MembwOptions {
   perfIntervalMs: number;
@@ -51,7 +52,7 @@ export async function probeImc(ctx: SampleContext): Promise<ImcProbe> {
   return { ok: true, scale };
 }
 
-function resctrlPoint(ctx: SampleContext, memory: RateMemory, group: string, values: Partial<Record<string, bigint>>): Sample | undefined {
+function resctrlPoint(ctx: SampleContext, memory: RateMemory, group: string, values: Partial<Record<string, bigint>>, readNs: bigint): Sample | undefined {
   const counters: Record<string, bigint> = {};
   const fields: Record<string, FieldValue> = {};
   for (const name of ["total_bytes", "local_bytes"]) {
@@ -61,7 +62,7 @@ function resctrlPoint(ctx: SampleContext, memory: RateMemory, group: string, val
     fields[`${name}_total`] = v;
   }
   if (values["llc_occupancy_bytes"] !== undefined) fields["llc_occupancy_bytes"] = values["llc_occupancy_bytes"];
-  addRates(fields, memory.step(group, ctx.nowNs, counters), [["total_bytes", "total_bytes_per_s"], ["local_bytes", "local_bytes_per_s"]]);
+  addRates(fields, memory.step(group, readNs, counters), [["total_bytes", "total_bytes_per_s"], ["local_bytes", "local_bytes_per_s"]]);
   return point(ctx, "membw", { source: "resctrl", group }, fields);
 }
 
@@ -94,9 +95,11 @@ async function resctrlTick(st: State, ctx: SampleContext, o: MembwOptions, point
   const { groups, dropped } = await mbmGroups(ctx.fs, o.maxGroups);
   if (dropped > 0) errors.push(`membw: ${dropped} more resctrl groups not read (maxGroups ${o.maxGroups})`);
   for (const group of groups) {
+    const stamp = readStamp(ctx);
     const g = await readMbmGroup(ctx.fs, group);
+    const readNs = stamp.done() ?? ctx.nowNs;
     errors.push(...g.problems.map((p) => `membw: ${p}`));
-    pushPoint(points, resctrlPoint(ctx, st.memory, group, g.values));
+    pushPoint(points, resctrlPoint(ctx, st.memory, group, g.values, readNs));
   }
   st.memory.sweep();
 }

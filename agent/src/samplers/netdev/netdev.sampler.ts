@@ -3,7 +3,7 @@ import type { FieldValue, Sample } from "@eastwest/common";
 import { SeriesMemory } from "../shared/series.ts";
 import { TagCache } from "../shared/tags.ts";
 import { interfaceFilter, type NameFilter } from "../shared/options.ts";
-import { capturedText } from "../shared/sources.ts";
+import { capturedText, readTime } from "../shared/sources.ts";
 import { LayoutCache, addSeriesRates, addTotals, procTableSampler, type SeriesRates } from "../shared/proc-table.ts";
 import { NETDEV_COLUMNS, netDevShape, netDevValues, parseNetDev, type NetDevColumn } from "./netdev.parse.ts";
 
@@ -48,6 +48,7 @@ export const netdevSampler = procTableSampler<NameFilter>({
     const tags = new TagCache("interface");
     const table = new LayoutCache(parse, shape);
     return (c, ctx, include) => {
+      const readNs = readTime(c, ctx);
       const { layout: interfaces, values: v, errors } = table.read(capturedText(c, 0));
       const points: Sample[] = [];
       for (let row = 0; row < interfaces.length; row++) {
@@ -56,7 +57,7 @@ export const netdevSampler = procTableSampler<NameFilter>({
         const s = memory.get(name);
         const counters = s.values;
         for (let i = 0; i < WIDTH; i++) counters[i] = v[row * WIDTH + i];
-        memory.step(s, ctx.nowNs);
+        memory.step(s, readNs);
         const fields: Record<string, FieldValue> = {};
         addTotals(fields, counters, TOTALS);
         addSeriesRates(fields, s, RATES);

@@ -2,7 +2,7 @@
 import type { FieldValue, Sample } from "@eastwest/common";
 import { SeriesMemory } from "../shared/series.ts";
 import { TagCache } from "../shared/tags.ts";
-import { capturedText } from "../shared/sources.ts";
+import { capturedText, readTime } from "../shared/sources.ts";
 import { LayoutCache, addSeriesRates, procTableSampler, type SeriesRates } from "../shared/proc-table.ts";
 import { parseSoftirqs, softirqShape, softirqValues, type SoftirqValues } from "./softirqs.parse.ts";
 
@@ -51,13 +51,14 @@ export const softirqsSampler = procTableSampler({
     const tags = new TagCache("cpu");
     const table = new LayoutCache(parse, shape);
     return (c, ctx) => {
+      const readNs = readTime(c, ctx);
       const { layout: cpus, values: v, errors } = table.read(capturedText(c, 0));
       const points: Sample[] = [];
       for (const { cpu, counts } of cpus) {
         const s = memory.get(cpu);
         const now = s.values;
         for (const [k, at] of counts) now[k] = v[at];
-        memory.step(s, ctx.nowNs);
+        memory.step(s, readNs);
         const fields: Record<string, FieldValue> = {};
         for (const [k] of counts) fields[TOTALS[k] as string] = now[k] as bigint;
         addSeriesRates(fields, s, RATES);

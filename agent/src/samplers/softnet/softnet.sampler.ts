@@ -2,7 +2,7 @@
 import type { FieldValue, Sample } from "@eastwest/common";
 import { SeriesMemory } from "../shared/series.ts";
 import { TagCache } from "../shared/tags.ts";
-import { capturedText } from "../shared/sources.ts";
+import { capturedText, readTime } from "../shared/sources.ts";
 import { LayoutCache, addSeriesRates, addTotals, procTableSampler, type SeriesRates } from "../shared/proc-table.ts";
 import { SOFTNET_ITEMS, parseSoftnet, softnetShape, softnetShapeValues, softnetValues, type SoftnetValues } from "./softnet.parse.ts";
 
@@ -53,6 +53,7 @@ export const softnetSampler = procTableSampler({
     }
 
     return (c, ctx) => {
+      const readNs = readTime(c, ctx);
       const { layout, values, errors } = table.read(capturedText(c, 0));
       const { cpus, values: v } = rowsOf(layout, values);
       const points: Sample[] = [];
@@ -62,7 +63,7 @@ export const softnetSampler = procTableSampler({
         const s = memory.get(cpu);
         const now = s.values;
         for (let i = 0; i < COUNTERS; i++) now[i] = v[r * WIDTH + i];
-        memory.step(s, ctx.nowNs);
+        memory.step(s, readNs);
         const fields: Record<string, FieldValue> = {};
         addTotals(fields, now, TOTALS);
         const backlog = v[r * WIDTH + COUNTERS];

@@ -2,7 +2,7 @@
 import type { FieldValue, Sample } from "@eastwest/common";
 import { SeriesMemory, type CounterSeries } from "../shared/series.ts";
 import { TagCache } from "../shared/tags.ts";
-import { capturedText } from "../shared/sources.ts";
+import { capturedText, readTime } from "../shared/sources.ts";
 import { addSeriesRates, procTableSampler, type SeriesRates } from "../shared/proc-table.ts";
 import type { SnmpWanted } from "./tcp.parse.ts";
 import { SnmpFile, Selector } from "./tcp.values.ts";
@@ -64,6 +64,7 @@ export const tcpSampler = procTableSampler({
     const selector = new Selector(SELECTED);
     const selected: Array<bigint | undefined> = [];
     return (c, ctx) => {
+      const readNs = readTime(c, ctx);
       const snmpValues = snmp.read(capturedText(c, 0));
       const netstatValues = netstat.read(capturedText(c, 1));
       const points: Sample[] = [];
@@ -81,7 +82,7 @@ export const tcpSampler = procTableSampler({
           // why: counters must be >= 0 to be emitted as uint (Tcp MaxConn is -1).
           else if (v >= 0n) values[j] = v;
         }
-        memory.step(s, ctx.nowNs);
+        memory.step(s, readNs);
         const fields = fieldsOf(m, s, values);
         if (Object.keys(fields).length > 0) points.push({ measurement: m.name, tags: tags.bare(ctx), fields, timeNs: ctx.nowNs });
         // why: counters differ by kernel version (e.g. TCPDelivered since 4.18); say so once, not every tick.

@@ -5,6 +5,7 @@ import type { Availability, Captured, SampleContext, SampleResult, Sampler } fro
 import { RateMemory, addRates } from "../shared/rates.ts";
 import { point, pushPoint } from "../shared/points.ts";
 import { perOptions } from "../shared/options.ts";
+import { readStamp } from "../shared/sources.ts";
 import { parseTcpInfoOptions, type TcpInfoOptions } from "./tcpinfo.filter.ts";
 import type { FlowSelector } from "../../host/ss.filter.ts";
 import type { TcpFlow } from "./tcpinfo.parse.ts";
@@ -81,6 +82,8 @@ interface FlowsRead extends Captured {
   errors: string[];
   sweep: boolean;
   maxFlows: number;
+  /** When the flows were read, by the tick's readClock (readStamp); absent when the context has none. */
+  readNs?: bigint;
 }
 
 /** About the memory a captured flow holds (its tcp_info fields and addresses). */
@@ -113,7 +116,7 @@ export const tcpinfoSampler = (deps: TcpInfoDeps = {}): TcpInfoSampler => {
     client = undefined;
   };
 
-  const emit = (ctx: SampleContext, flows: readonly TcpFlow[], errors: string[], maxFlows: number): SampleResult => {
+  const emit = (ctx: SampleContext, flows: readonly TcpFlow[], errors: string[], maxFlows: number, readNs: bigint): SampleResult => {
     errors = [...errors];
     const { kept, matched } = selectFlows(flows, maxFlows);
     if (matched > kept.length) errors.push(`tcpinfo: ${matched} sockets matched, kept ${kept.length} (maxFlows)`);
@@ -122,7 +125,7 @@ export const tcpinfoSampler = (deps: TcpInfoDeps = {}): TcpInfoSampler => {
       // why: without the inet_diag/tcp_diag modules ss falls back to /proc/net/tcp, which has no TCP_INFO.
       if (!flow.hasInfo) errors.push(`tcpinfo: no TCP_INFO for ${flow.local} -> ${flow.remote} (inet_diag/tcp_diag modules loaded?)`);
       const fields = flowFields(flow);
-      addRates(fields, memory.step(`${flow.local} ${flow.remote} ${flow.state}`, ctx.nowNs, counters(fields)), RATES);
+      addRates(fields, memory.step(`${flow.local} ${flow.remote} ${flow.state}`, readNs, counters(fields)), RATES);
       pushPoint(points, point(ctx, "tcp_flow", { local: flow.local, remote: flow.remote, state: flow.state }, fields));
     }
     memory.sweep();
@@ -169,7 +172,10 @@ export const tcpinfoSampler = (deps: TcpInfoDeps = {}): TcpInfoSampler => {
     if (o.flows.length === 0) return nothingRead(o);
     // A changed backend option (setOptions) chooses again; "auto" starts with sockdiag.
     if (active === undefined || active.option !== o.backend) active = { backend: o.backend === "ss" ? "ss" : "sockdiag", option: o.backend };
+    const stamp = readStamp(ctx);
     const read = active.backend === "ss" ? await viaSs(ctx, o) : await viaSockDiag(ctx, o);
+    const readNs = stamp.done();
+    if (readNs !== undefined) read.readNs = readNs;
     if (notice !== undefined) {
       read.errors = [notice, ...read.errors];
       notice = undefined;
@@ -180,7 +186,7 @@ export const tcpinfoSampler = (deps: TcpInfoDeps = {}): TcpInfoSampler => {
   /** The points (with rates from the previous decode) of what capture() read. */
   const decode = async (c: Captured, ctx: SampleContext): Promise<SampleResult> => {
     const read = c as FlowsRead;
-    if (read.flows !== undefined) return emit(ctx, read.flows, read.errors, read.maxFlows);
+    if (read.flows !== undefined) return emit(ctx, read.flows, read.errors, read.maxFlows, read.readNs ?? ctx.nowNs);
     if (read.sweep) memory.sweep();
     return read.errors.length > 0 ? { points: [], errors: read.errors } : { points: [] };
   };

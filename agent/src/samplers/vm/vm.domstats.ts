@@ -6,6 +6,7 @@
 import { CommandError, errorMessage } from "@eastwest/common";
 import type { SampleContext } from "../types.ts";
 import { domainStats, parseDomstats, type DomainNet, type DomainText } from "./vm.domstats.parse.ts";
+import { readStamp } from "../shared/sources.ts";
 import { vcpuValues, vmValues } from "./vm.stats.ts";
 import type { KvmRead } from "./vm.source.ts";
 
@@ -37,7 +38,8 @@ export function virshReason(err: unknown): string {
 }
 
 /** What libvirt said this tick: domains by name and problems with the text, or why there is nothing. */
-export type DomstatsTick = { ok: true; domains: ReadonlyMap<string, DomainText>; problems: string[] } | { ok: false; reason: string };
+/** readNs: when virsh read the stats, by the tick's readClock (absent when the context has none). */
+export type DomstatsTick = { ok: true; domains: ReadonlyMap<string, DomainText>; problems: string[]; readNs?: bigint } | { ok: false; reason: string };
 
 export class DomstatsReader {
   #retryAtMs = 0;
@@ -49,6 +51,7 @@ export class DomstatsReader {
     const nowMs = Number(ctx.nowNs / 1_000_000n);
     if (nowMs < this.#retryAtMs) return { ok: false, reason: this.#reason };
     let stdout: string;
+    const stamp = readStamp(ctx);
     try {
       stdout = await this.#run(ctx, uri, domains);
     } catch (err) {
@@ -59,7 +62,8 @@ export class DomstatsReader {
     }
     this.#backoffMs = BACKOFF_MIN_MS;
     const parsed = parseDomstats(stdout);
-    return { ok: true, domains: new Map(parsed.domains.map((d) => [d.name, d])), problems: parsed.problems };
+    const readNs = stamp.done();
+    return { ok: true, domains: new Map(parsed.domains.map((d) => [d.name, d])), problems: parsed.problems, ...(readNs === undefined ? {} : { readNs }) };
   }
 
   async #run(ctx: SampleContext, uri: string, domains: readonly string[]): Promise<string> {
@@ -80,6 +84,8 @@ export interface LibvirtGuest {
   /** Why libvirt gave no KVM counters for a guest that runs under kvm (then the sampler tries QMP and debugfs). */
   reason: string | undefined;
   nets: DomainNet[];
+  /** When the stats were read (DomstatsTick.readNs). */
+  readNs?: bigint;
   problems: string[];
 }
 
@@ -93,9 +99,10 @@ export function libvirtGuest(tick: DomstatsTick, uri: string, name: string, acce
   const vcpus = stats.vcpuStats.map((v) => ({ index: v.index, values: vcpuValues(v.stats) }));
   const vm = vmValues(stats.vmStats, vcpus.map((v) => v.values));
   const counted = Object.keys(vm.counters).length + Object.keys(vm.gauges).length > 0;
-  const base = { kind: "libvirt" as const, accel, vcpuTids: new Map<number, number>() };
-  if (counted) return { kvm: { ...base, vm, vcpus }, reason: undefined, nets: stats.nets, problems };
+  const at = tick.readNs === undefined ? {} : { readNs: tick.readNs };
+  const base = { kind: "libvirt" as const, accel, vcpuTids: new Map<number, number>(), ...at };
+  if (counted) return { kvm: { ...base, vm, vcpus }, reason: undefined, nets: stats.nets, problems, ...at };
   // why: libvirt asks query-stats only of a kvm guest; under tcg there is nothing to ask.
-  if (accel !== "kvm") return { kvm: { ...base, kind: "unavailable", reason: accel === "tcg" ? TCG : `no KVM stats: VM runs under ${accel}` }, reason: undefined, nets: stats.nets, problems };
-  return { kvm: undefined, reason: `libvirt ${uri}: no KVM stats for ${JSON.stringify(name)} (needs libvirt >= 8.x and QEMU >= 7.1)`, nets: stats.nets, problems };
+  if (accel !== "kvm") return { kvm: { ...base, kind: "unavailable", reason: accel === "tcg" ? TCG : `no KVM stats: VM runs under ${accel}` }, reason: undefined, nets: stats.nets, problems, ...at };
+  return { kvm: undefined, reason: `libvirt ${uri}: no KVM stats for ${JSON.stringify(name)} (needs libvirt >= 8.x and QEMU >= 7.1)`, nets: stats.nets, problems, ...at };
 }

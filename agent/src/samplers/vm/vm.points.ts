@@ -52,6 +52,8 @@ export interface GuestTick {
   tasks: number;
   /** The guest's interfaces (libvirt guests). */
   nets: readonly DomainNet[];
+  /** When `nets` were read (LibvirtGuest.readNs). */
+  netsReadNs?: bigint;
 }
 
 /** `<counter>_total` and `<counter>_per_s` of one interface; one without a host device name is left out. */
@@ -81,13 +83,15 @@ export function guestPoints(ctx: SampleContext, memory: RateMemory, t: GuestTick
   const key = `${guest.pid}`;
   const out: Sample[] = [];
   pushPoint(out, point(ctx, "vm_info", { ...vmTags, accel: kvm.accel, kvm_stats: kvm.kind }, { pid: BigInt(guest.pid), vcpus: BigInt(vcpuCount(t)), threads: BigInt(t.tasks) }));
-  if (kvm.vm !== undefined) pushPoint(out, point(ctx, "vm_kvm", vmTags, kvmFields(memory, `${key} vm`, ctx.nowNs, kvm.vm)));
+  // why: rates are over the time between the counters' own reads (a QMP reply can come late in its tick, or in the next)
+  const kvmAt = kvm.readNs ?? ctx.nowNs;
+  if (kvm.vm !== undefined) pushPoint(out, point(ctx, "vm_kvm", vmTags, kvmFields(memory, `${key} vm`, kvmAt, kvm.vm)));
   for (const v of kvm.vcpus ?? []) {
-    pushPoint(out, point(ctx, "vcpu_kvm", { ...vmTags, vcpu: String(v.index) }, kvmFields(memory, `${key} vcpu ${v.index}`, ctx.nowNs, v.values)));
+    pushPoint(out, point(ctx, "vcpu_kvm", { ...vmTags, vcpu: String(v.index) }, kvmFields(memory, `${key} vcpu ${v.index}`, kvmAt, v.values)));
   }
   for (const n of t.nets) {
     if (n.name === "") continue;
-    pushPoint(out, point(ctx, "vm_net", { ...vmTags, iface: n.name }, netFields(memory, `${key} net ${n.name}`, ctx.nowNs, n)));
+    pushPoint(out, point(ctx, "vm_net", { ...vmTags, iface: n.name }, netFields(memory, `${key} net ${n.name}`, t.netsReadNs ?? ctx.nowNs, n)));
   }
   for (const g of t.threads) {
     // why: the share is over the time between the thread's own reads (Task.readNs), not between ticks

@@ -205,7 +205,7 @@ class VmSampler implements Sampler {
       errors.push(`vm: KVM stats not in the schema, not sent: ${[...new Set(unknown)].sort().join(", ")}`);
     }
     const threads = groupThreads(tasks, guest.pid, kvm.vcpuTids);
-    const points = guestPoints(ctx, this.#memory, { guest, kvm, threads, tasks: tasks.length, nets: lv?.nets ?? [] });
+    const points = guestPoints(ctx, this.#memory, { guest, kvm, threads, tasks: tasks.length, nets: lv?.nets ?? [], ...(lv?.readNs === undefined ? {} : { netsReadNs: lv.readNs }) });
     // why: libvirt's domstats already give a libvirt guest's interfaces (vm_net); the taps' own counters are for the rest.
     if (lv !== undefined && lv.nets.length > 0) return points;
     s.taps ??= await findTaps(ctx, guest.pid, guest.argvTaps);

@@ -8,6 +8,7 @@ import { errorMessage } from "@eastwest/common";
 import type { SampleContext } from "../types.ts";
 import { openQmp, type QmpClient } from "./qmp.ts";
 import { QmpError } from "./qmp.protocol.ts";
+import { readStamp } from "../shared/sources.ts";
 import { readDebugfs } from "./vm.debugfs.ts";
 import { Pacer } from "./vm.pace.ts";
 import { parseCpusFast, parseQueryStats, parseStatsSchemas, vcpuValues, vmValues, type CpuInfo, type KvmValues, type StatsSchema } from "./vm.stats.ts";
@@ -30,6 +31,8 @@ export interface KvmRead {
    * pending: no counters this tick, a session is still under way (`reason` says for how long).
    */
   pace?: "late" | "pending";
+  /** When the counters were read, by the tick's readClock (readStamp); absent when the context has none. */
+  readNs?: bigint;
 }
 
 export interface GuestRef {
@@ -69,7 +72,7 @@ export class KvmSource {
 
   /** This tick's counters; a QMP session may take up to `timeoutMs`, and the tick waits for it until `wait` aborts. */
   async read(ctx: SampleContext, timeoutMs = QMP_TIMEOUT_MS, wait: AbortSignal = ctx.signal): Promise<KvmRead> {
-    const paced = await this.#pacer.next(wait, timeoutMs, (signal) => this.#viaQmp(ctx.nowNs, signal, timeoutMs));
+    const paced = await this.#pacer.next(wait, timeoutMs, (signal) => this.#viaQmp(ctx, signal, timeoutMs));
     if (paced.kind === "pending") {
       const reason = `QMP session slower than the tick (${paced.forMs} ms so far, up to ${timeoutMs} ms): no KVM counters this tick`;
       return { kind: this.#lastKind, accel: this.#accel, vcpuTids: this.#tids(), reason, pace: "pending" };
@@ -82,8 +85,10 @@ export class KvmSource {
   async #counters(ctx: SampleContext, viaQmp: KvmRead | string): Promise<KvmRead> {
     if (typeof viaQmp !== "string") return viaQmp;
     if (this.#accel !== "kvm") return this.#none(this.#accel === "tcg" ? TCG : `no KVM stats: VM runs under ${this.#accel}`);
+    const stamp = readStamp(ctx);
     const fs = await readDebugfs(ctx, this.#guest.pid);
-    if (fs.ok) return { kind: "debugfs", accel: this.#accel, vm: vmValues(fs.stats, []), vcpuTids: this.#tids(), reason: viaQmp };
+    const readNs = stamp.done();
+    if (fs.ok) return { kind: "debugfs", accel: this.#accel, vm: vmValues(fs.stats, []), vcpuTids: this.#tids(), reason: viaQmp, ...(readNs === undefined ? {} : { readNs }) };
     return this.#none(`${viaQmp}; ${fs.reason}`);
   }
 
@@ -103,14 +108,15 @@ export class KvmSource {
   }
 
   /** Counters over one QMP session, or why not. What cannot change while the process lives is not asked again. */
-  async #viaQmp(nowNs: bigint, signal: AbortSignal, timeoutMs: number): Promise<KvmRead | string> {
+  async #viaQmp(ctx: SampleContext, signal: AbortSignal, timeoutMs: number): Promise<KvmRead | string> {
+    const nowNs = ctx.nowNs;
     if (this.#learned && this.#accel !== "kvm") return TCG;
     if (this.#unsupported !== undefined) return this.#unsupported;
     const client = await this.#open(nowNs, signal, timeoutMs);
     if (typeof client === "string") return client;
     try {
       if (!this.#learned) await this.#learn(client, signal);
-      return await this.#query(client, signal);
+      return await this.#query(client, signal, ctx);
     } catch (err) {
       if (err instanceof QmpError && err.errorClass === "CommandNotFound") {
         this.#unsupported = `QMP query-stats not supported by QEMU ${client.version} (needs >= 7.1)`;
@@ -132,8 +138,11 @@ export class KvmSource {
     return reason;
   }
 
-  async #query(client: QmpClient, signal: AbortSignal): Promise<KvmRead | string> {
+  async #query(client: QmpClient, signal: AbortSignal, ctx: SampleContext): Promise<KvmRead | string> {
+    // why: the stamp is the session's, whichever tick takes its counters (a late session's are read in an earlier one)
+    const stamp = readStamp(ctx);
     const [vmRet, vcpuRet] = await Promise.all([client.execute("query-stats", stats("vm"), signal), client.execute("query-stats", stats("vcpu"), signal)]);
+    const readNs = stamp.done();
     let parsed = parseQueryStats(vmRet, vcpuRet, this.#cpus);
     if (parsed.vcpus.some((v) => !this.#cpus.some((c) => c.qomPath === v.qomPath))) {
       // why: a vCPU was hot-plugged since the ids were learned.
@@ -145,7 +154,7 @@ export class KvmSource {
     }
     const vcpus = parsed.vcpus.map((v) => ({ index: v.index, values: vcpuValues(v.stats, this.#schema?.vcpu) }));
     const vm = vmValues(parsed.vm, vcpus.map((v) => v.values), this.#schema);
-    return { kind: "qmp", accel: this.#accel, vm, vcpus, vcpuTids: this.#tids() };
+    return { kind: "qmp", accel: this.#accel, vm, vcpus, vcpuTids: this.#tids(), ...(readNs === undefined ? {} : { readNs }) };
   }
 
   /** A greeted session, or why there is none (a failed connect backs off). */

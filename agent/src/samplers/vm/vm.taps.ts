@@ -4,7 +4,7 @@
 // hand-started QEMU names it (-netdev tap,ifname=NAME), the fallback when fdinfo cannot be read.
 import type { FieldValue, Sample } from "@eastwest/common";
 import type { SampleContext } from "../types.ts";
-import { mapLimit } from "../shared/sources.ts";
+import { mapLimit, readStamp } from "../shared/sources.ts";
 import { point, pushPoint } from "../shared/points.ts";
 import { perSecond, type RateMemory } from "../shared/rates.ts";
 import { splitOpts } from "./vm.cmdline.ts";
@@ -106,14 +106,16 @@ export async function readTap(ctx: SampleContext, iface: string): Promise<Record
 export async function tapPoints(ctx: SampleContext, memory: RateMemory, vm: { pid: number; name: string; uuid: string }, taps: TapMap, problems: string[]): Promise<Sample[]> {
   const out: Sample[] = [];
   for (const iface of taps.ifaces) {
+    const stamp = readStamp(ctx);
     const counters = await readTap(ctx, iface);
+    const readNs = stamp.done() ?? ctx.nowNs;
     if (typeof counters === "string") {
       problems.push(`vm ${vm.name}: tap ${iface}: ${counters}`);
       continue;
     }
     const fields: Record<string, FieldValue> = {};
     for (const [name, v] of Object.entries(counters)) fields[`${name}_total`] = v;
-    const interval = memory.step(`${vm.pid} net ${iface}`, ctx.nowNs, counters);
+    const interval = memory.step(`${vm.pid} net ${iface}`, readNs, counters);
     for (const name of Object.keys(interval?.deltas ?? {})) {
       const perS = perSecond(interval, name);
       if (perS !== undefined) fields[`${name}_per_s`] = perS;
