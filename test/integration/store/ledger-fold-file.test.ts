@@ -44,7 +44,7 @@ describe("embedded ledger: folded records in the file", function () {
     await store.open();
     try {
       assert.deepEqual(layout(path), { version: LAYOUT_VERSION, runs: true });
-      assert.equal(LAYOUT_VERSION, 5);
+      assert.ok(LAYOUT_VERSION >= 5);
       const want = modelGaps(new Set(seqs));
       assert.deepEqual(await store.gaps("a"), want);
       assert.equal(await store.highestSeq("a"), 20n);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { FieldValue } from "@eastwest/common";
-import { decodeFields, decodeNames, encodeFields, sortedTagsJson, tagKey } from "../../../collector/src/store/codec.ts";
+import { decodeFields, decodeNames, encodeFields, encodeNameList, sortedTagsJson, tagKey } from "../../../collector/src/store/codec.ts";
 import { parseExact, stringifyExact } from "../../../collector/src/store/json.ts";
 
 const I64_MAX = 2n ** 63n - 1n;
@@ -95,5 +95,38 @@ describe("exact JSON", () => {
       c: 1e300,
       d: [U64_MAX],
     });
+  });
+});
+
+describe("store codec: field sets (encodeNameList)", () => {
+  const name = fc.string({ maxLength: 12 });
+  /** A rollup's columns (rollup.ts) from fields, each numeric or not. */
+  const rollupColumns = (fields: Array<[string, boolean]>) => ["n", "t_last", ...fields.flatMap(([f, numeric]) => (numeric ? [`${f}|last`, `${f}|min`, `${f}|max`, `${f}|sum`] : [`${f}|last`]))];
+
+  it("a rollup's columns are written by their fields and read back the same", () => {
+    const cols = rollupColumns([["rx_bytes_total", true], ["state", false], ["a|b", true]]);
+    const text = encodeNameList(cols);
+    assert.equal(text, '{"rollup":["rx_bytes_total","state","a|b"],"last_only":[1]}');
+    assert.deepEqual(decodeNames(text), cols);
+    assert.equal(encodeNameList(rollupColumns([["x", true]])), '{"rollup":["x"]}');
+    assert.deepEqual(decodeNames('{"rollup":[]}'), ["n", "t_last"]);
+  });
+
+  it("any list of names reads back as written; never longer than spelled out", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.array(name, { maxLength: 12 }), fc.array(fc.tuple(name, fc.boolean()), { maxLength: 8 }).map(rollupColumns), fc.array(fc.constantFrom("n", "t_last", "x|last", "x|min", "x|max", "x|sum", "y|last"), { maxLength: 10 })), (names) => {
+        const text = encodeNameList(names);
+        assert.deepEqual(decodeNames(text), names);
+        assert.ok(text.length <= JSON.stringify(names).length, text);
+        if (!text.startsWith("{")) assert.equal(text, JSON.stringify(names));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("text that is neither form is an error, not a field set", () => {
+    for (const bad of ['{"rollup":"x"}', '{"rollup":[1]}', '{"rollup":["a"],"last_only":["0"]}', "{}", "null"]) {
+      assert.throws(() => decodeNames(bad), SyntaxError, bad);
+    }
   });
 });

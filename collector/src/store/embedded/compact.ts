@@ -12,7 +12,7 @@
 // A point that arrives for a window already compacted (an agent's resend of an old batch) stays in the head until the
 // next pass puts it in a chunk of its own: a series' chunks may overlap in time, and the reader merges them.
 import type { FieldValue } from "@eastwest/common";
-import { decodeNames } from "../codec.ts";
+import { decodeNames, encodeNameList } from "../codec.ts";
 import { parseTyped } from "../json.ts";
 import { encodeChunk } from "./chunk.ts";
 import { rollupOf } from "./rollup.ts";
@@ -210,7 +210,7 @@ export class CompactSteps {
 
   /** The id of a field set (a rollup's column names), added when new. */
   #fieldsetOf(names: readonly string[]): bigint {
-    const text = JSON.stringify(names);
+    const text = encodeNameList(names);
     this.#c.stmt(SQL.internFieldset).run(text);
     return BigInt(this.#c.stmt(SQL.fieldsetId).get(text)?.id as bigint);
   }

@@ -26,6 +26,7 @@
 //          session id and the highest seq its Welcome announced (see ../ledger.ts).
 // records  JSON documents by (kind, id): runs, calibrations, campaigns.
 import type { DatabaseSync } from "node:sqlite";
+import { decodeNames, encodeNameList } from "../codec.ts";
 import { StoreError } from "../types.ts";
 
 /**
@@ -33,10 +34,11 @@ import { StoreError } from "../types.ts";
  * are upgraded on open (1 -> 2 adds the pruned table and batches_by_received;
  * 2 -> 3 adds the sessions table; 3 -> 4 adds the chunks and rollups tables, and the points
  * already stored are compacted into it by the collector's compaction loop; 4 -> 5 adds the batch_runs table, and
- * the batch rows already stored are folded into it by the same loop);
+ * the batch rows already stored are folded into it by the same loop; 5 -> 6 writes the rollups' field sets by
+ * their fields (codec.ts encodeNameList), rewriting those already stored);
  * a newer one is refused.
  */
-export const LAYOUT_VERSION = 5;
+export const LAYOUT_VERSION = 6;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS batches (
@@ -158,10 +160,21 @@ export function prepareFile(db: DatabaseSync, path: string): void {
   db.exec("BEGIN IMMEDIATE");
   try {
     db.exec(DDL);
+    if (version > 0 && version < 6) compactRollupNames(db);
     db.exec(`PRAGMA user_version = ${LAYOUT_VERSION}`);
     db.exec("COMMIT");
   } catch (err) {
     if (db.isTransaction) db.exec("ROLLBACK");
     throw err;
+  }
+}
+
+/** Layout 5 -> 6: each field set a rollup refers to, written by its fields (the same names, the same id). */
+function compactRollupNames(db: DatabaseSync): void {
+  const update = db.prepare("UPDATE fieldsets SET names = ? WHERE id = ?");
+  const rows = db.prepare("SELECT id, names FROM fieldsets WHERE id IN (SELECT DISTINCT fieldset_id FROM rollups)").all();
+  for (const row of rows) {
+    const text = encodeNameList(decodeNames(String(row["names"])));
+    if (text !== row["names"]) update.run(text, row["id"] as number | bigint);
   }
 }
