@@ -25,8 +25,8 @@ export const PROFILE_BENCH = "(d) profile";
 export interface ProfileBenchOptions {
   /** Seconds of each direction's iperf3 run (>= 11: one ABBA quartet of 2 s phases plus the ramp). */
   interleavedSeconds: number;
-  /** Sampling rate (default: the run's, PROFILE_HZ) and call graphs (default: the run's), to measure other choices. */
-  hz?: number;
+  /** Sampling rates, each measured in turn (default: the run's, PROFILE_HZ), and call graphs (default: the run's). */
+  rates?: readonly number[];
   callGraph?: boolean;
   log: (line: string) => void;
 }
@@ -79,9 +79,9 @@ interface DirectionRun {
   dataBytes: number;
 }
 
-async function interleaved(topo: Topology, dir: Direction, o: ProfileBenchOptions, file: string): Promise<DirectionRun> {
+async function interleaved(topo: Topology, dir: Direction, o: ProfileBenchOptions, hz: number, file: string): Promise<DirectionRun> {
   const quartets = Math.floor((o.interleavedSeconds * 1000 - 2 * RAMP_MS) / (4 * PHASE_MS));
-  const perf = await startPerf(file, o.interleavedSeconds + 30, o.hz ?? PROFILE_HZ, o.callGraph ?? PROFILE_CALL_GRAPH);
+  const perf = await startPerf(file, o.interleavedSeconds + 30, hz, o.callGraph ?? PROFILE_CALL_GRAPH);
   const receiver = dir === "b_to_a" ? topo.a : topo.b;
   const client = startProcess(...nsCommand(topo.b, ["iperf3", "-c", topo.a.ip, "-p", String(IPERF_PORT), "-t", String(o.interleavedSeconds), ...(dir === "a_to_b" ? ["-R"] : [])]));
   const pairs: Pair[] = [];
@@ -122,24 +122,25 @@ export async function profileBench(o: ProfileBenchOptions): Promise<BenchOutcome
   onCleanup(() => server.kill("SIGTERM").then(() => undefined));
   const rows: Row[] = [];
   const spread: string[] = [];
-  for (const d of DIRECTIONS) {
-    o.log(`${PROFILE_BENCH}: ${d}, ${o.interleavedSeconds} s iperf3 with perf record enabled and disabled in ${PHASE_MS} ms ABBA phases`);
-    const run = await interleaved(topo, d, o, join(dir.path, `perf-${d}.data`));
+  const rates = o.rates ?? [PROFILE_HZ];
+  for (const hz of rates) for (const d of DIRECTIONS) {
+    o.log(`${PROFILE_BENCH}: ${d}, ${hz} Hz, ${o.interleavedSeconds} s iperf3 with perf record enabled and disabled in ${PHASE_MS} ms ABBA phases`);
+    const run = await interleaved(topo, d, o, hz, join(dir.path, `perf-${hz}-${d}.data`));
     const e = meanDifference(run.pairs);
     const label = d === "b_to_a" ? "b->a" : "a->b";
     rows.push({
       bench: PROFILE_BENCH,
-      metric: `Gbit/s ${label}, perf cpu-clock ${o.hz ?? PROFILE_HZ} Hz${(o.callGraph ?? PROFILE_CALL_GRAPH) ? " -g" : ""} -a (${run.pairs.length} pairs)`,
+      metric: `Gbit/s ${label}, perf cpu-clock ${hz} Hz${(o.callGraph ?? PROFILE_CALL_GRAPH) ? " -g" : ""} -a (${run.pairs.length} pairs)`,
       value: fmt(mean(run.pairs.map((p) => p.agents)) / 1e9, 2),
       reference: fmt(mean(run.pairs.map((p) => p.none)) / 1e9, 2),
       ratio: `${e.pct >= 0 ? "+" : ""}${fmt(e.pct, 2)}${Number.isFinite(e.sePct) ? ` ± ${fmt(e.sePct, 2)}` : ""} %`,
       target: `|diff| < ${MAX_DIFF_PCT} %`,
       result: judge(e, MAX_DIFF_PCT),
     });
-    spread.push(`${label} [${differences(run.pairs).map((x) => `${x >= 0 ? "+" : ""}${fmt(x, 1)}`).join(", ")}] (perf.data ${fmt(run.dataBytes / 2 ** 20, 1)} MiB)`);
+    spread.push(`${hz} Hz ${label} [${differences(run.pairs).map((x) => `${x >= 0 ? "+" : ""}${fmt(x, 1)}`).join(", ")}] (perf.data ${fmt(run.dataBytes / 2 ** 20, 1)} MiB)`);
   }
   const notes = [
-    `${PROFILE_BENCH}: the run's CPU profile as the agents record it (perf record -e cpu-clock -F ${o.hz ?? PROFILE_HZ} -a${(o.callGraph ?? PROFILE_CALL_GRAPH) ? " -g" : ""} -k CLOCK_MONOTONIC --no-buildid; the run's own: ${PROFILE_HZ} Hz${PROFILE_CALL_GRAPH ? " -g" : ""}) against no profiling, in one ${o.interleavedSeconds} s iperf3 run per direction between namespaces ${topo.a.name} and ${topo.b.name}; ` +
+    `${PROFILE_BENCH}: the run's CPU profile as the agents record it (perf record -e cpu-clock -F ${rates.join("|")} -a${(o.callGraph ?? PROFILE_CALL_GRAPH) ? " -g" : ""} -k CLOCK_MONOTONIC --no-buildid; the run's own: ${PROFILE_HZ} Hz${PROFILE_CALL_GRAPH ? " -g" : ""}) against no profiling, in one ${o.interleavedSeconds} s iperf3 run per direction between namespaces ${topo.a.name} and ${topo.b.name}; ` +
       `perf runs throughout, its events enabled and disabled through its control pipe in ABBA phases of ${PHASE_MS} ms (a phase's throughput: the receiving veth's tx_bytes over its last ${PHASE_MS - SETTLE_MS} ms). Decoding (perf script) runs after the traffic in a real run and is not measured here. ` +
       `Ratio: mean of the per-pair differences (profiled - none) ± SE; ok = the interval ± 2 SE lies within ±${MAX_DIFF_PCT} %. Differences per pair, %: ${spread.join("; ")}.`,
   ];

@@ -40,7 +40,7 @@ const USAGE = `usage: node bench/run.ts [flags]   (from the repo root: npm run b
                          gives the difference per stack (diff / N): N times the load, N times the resolution
   --delivery D,E         (c) held (agents hold their samples during the traffic, as \`eastwest run\` does) and/or
                          live (they stream as sampled: continuous 10 Hz monitoring); each measured in turn (held)
-  --profile-hz N         (d) perf's sampling rate (the run's: 49)
+  --profile-hz N,M       (d) perf's sampling rates, each measured in turn (the run's: 49)
   --profile-call-graph on|off  (d) perf -g (the run's: on)
   --store-hours N        (e) hours of one agent-shaped host at 1 Hz (24)
   --fleet-sizes LIST     (f) numbers of simulated hosts, comma separated (10,100,1000)
@@ -126,7 +126,7 @@ function parse(argv: string[]) {
     interleavedSeconds: Math.floor(num("interleaved-seconds", 0)),
     stacks: [...new Set(stacks)],
     delivery: [...new Set(delivery)],
-    profileHz: values["profile-hz"] === undefined ? undefined : Math.floor(num("profile-hz", 1)),
+    profileHz: values["profile-hz"] === undefined ? undefined : values["profile-hz"].split(",").map((x) => Number(x.trim())),
     storeHours: num("store-hours", 0.1),
     fleetSizes: (values["fleet-sizes"] ?? "").split(",").map((x) => Number(x.trim())),
     fleetSeconds: num("fleet-seconds", 1),
@@ -134,6 +134,7 @@ function parse(argv: string[]) {
     fleetNatsSizes: values["fleet-nats-sizes"] === "none" ? [] : (values["fleet-nats-sizes"] ?? "").split(",").map((x) => Number(x.trim())),
     profileCallGraph: values["profile-call-graph"] === undefined ? undefined : values["profile-call-graph"] !== "off",
   };
+  if (opts.profileHz?.some((n) => !Number.isInteger(n) || n < 1 || n > 100_000)) problems.push(`--profile-hz: expected whole numbers 1..100000 separated by commas, got ${JSON.stringify(values["profile-hz"])}`);
   if (values["profile-call-graph"] !== undefined && !["on", "off"].includes(values["profile-call-graph"])) problems.push(`--profile-call-graph: expected on or off, got ${JSON.stringify(values["profile-call-graph"])}`);
   // why: each interleaved quartet is 4 phases of 2 s, after and before 1.5 s of ramp.
   if (opts.interleavedSeconds > 0 && opts.interleavedSeconds < 11) problems.push(`--interleaved-seconds: expected 0 or >= 11 (one ABBA quartet of 2 s phases plus ramp), got ${opts.interleavedSeconds}`);
@@ -181,7 +182,7 @@ async function main(): Promise<number> {
   if (opts.only.has("c")) outcomes.push(await guarded("(c) perturbation", () => perturbationBench({ pairs: opts.pairs, iperfSeconds: opts.iperfSeconds, warmupS: opts.perturbationWarmupS, interleavedSeconds: opts.interleavedSeconds, stacks: opts.stacks, delivery: opts.delivery, log })));
   if (opts.only.has("f")) outcomes.push(await guarded("(f) fleet", () => fleetBench({ sizes: opts.fleetSizes, compaction: opts.fleetCompaction as Array<"worker" | "inline">, natsSizes: opts.fleetNatsSizes, seconds: opts.fleetSeconds, warmupS: 5, log })));
   if (opts.only.has("e")) outcomes.push(await guarded("(e) store", () => storeBench({ hours: opts.storeHours, log })));
-  if (opts.only.has("d")) outcomes.push(await guarded("(d) profile", () => profileBench({ interleavedSeconds: opts.interleavedSeconds, hz: opts.profileHz, callGraph: opts.profileCallGraph, log })));
+  if (opts.only.has("d")) outcomes.push(await guarded("(d) profile", () => profileBench({ interleavedSeconds: opts.interleavedSeconds, rates: opts.profileHz, callGraph: opts.profileCallGraph, log })));
 
   const rows: Row[] = outcomes.flatMap((o) => o.rows);
   const notes = outcomes.flatMap((o) => o.notes);
