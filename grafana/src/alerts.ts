@@ -51,6 +51,8 @@ export const EXITS_JUMP = 2;
 export const EXITS_MIN_PER_S = 1000;
 /** % of one CPU at which a thread is saturated (diagnosis rule vm-thread). */
 export const THREAD_SATURATED_PCT = 95;
+/** % of the time a data-path thread waits for a CPU (diagnosis rule cpu-contention: its bottleneck share). */
+export const THREAD_WAIT_PCT = 25;
 
 /** The per-CPU mean of a field over the window, per agent and CPU (the inner query of a rollup over CPUs). */
 const perCpu = (from: string, field: string): Select => ({ from, cols: [{ field, agg: "mean" }], by: [...AGENT, "cpu"] });
@@ -144,5 +146,25 @@ function threadSaturated(): AlertDef {
   };
 }
 
+function threadWaiting(): AlertDef {
+  const labels = ["host", "vm", "thread_kind", "thread"];
+  return {
+    id: "vm-thread-waiting",
+    title: "VM thread waiting for a CPU",
+    condition: `$A > ${THREAD_WAIT_PCT}`,
+    queries: [{
+      refId: "A",
+      fromS: FIVE_MIN,
+      influx: select({ from: "vm_thread", cols: [{ field: "wait_pct", agg: "mean" }], where: [{ tag: "thread_kind", regex: "^(vcpu|vhost|io)$" }], by: labels }),
+      prom: `100 * ${rate("vm_thread", "wait_ns_total", labels, `{${label("vm_thread", "thread_kind")}=~"vcpu|vhost|io"}`)}`,
+      reducer: "last",
+    }],
+    for: "10m",
+    summary: "{{ $labels.vm }}: {{ $labels.thread_kind }} thread {{ $labels.thread }} waits for a CPU over 25 % of the time",
+    description: `A vCPU, vhost or QEMU IO thread was runnable but waiting for a CPU over ${THREAD_WAIT_PCT} % of the time (schedstat run_delay): other work on the host's CPUs holds the guest or its I/O back.`,
+    diagnosisRule: "cpu-contention",
+  };
+}
+
 /** The continuous-monitoring rules, in file order. */
-export const ALERTS: ReadonlyArray<() => AlertDef> = [softnetDrops, netRxOneCpu, retransmits, exitsJump, threadSaturated];
+export const ALERTS: ReadonlyArray<() => AlertDef> = [softnetDrops, netRxOneCpu, retransmits, exitsJump, threadSaturated, threadWaiting];

@@ -11,6 +11,11 @@ export interface RunVmThread {
   thread: string;
   /** % of one CPU over the samples' span in the window (run_ns_total increase); null with too few samples. */
   run_pct: number | null;
+  /**
+   * % of the window it was runnable but waiting for a CPU (wait_ns_total increase: schedstat's run_delay); null with
+   * too few samples, absent in records made before it was recorded.
+   */
+  wait_pct?: number | null;
 }
 
 export interface RunVmNet {
@@ -101,9 +106,12 @@ function spanOf(series: readonly Series[], field: string, w: Window): { delta: n
 function threads(series: readonly Series[], w: Window): RunVmThread[] {
   return series
     .map((s) => {
-      const span = spanOf([s], "run_ns_total", w);
-      const pct = span && span.seconds > 0 ? (span.delta / (span.seconds * 1e9)) * 100 : null;
-      return { kind: s.tags["thread_kind"] ?? "", thread: s.tags["thread"] ?? "", run_pct: pct !== null && Number.isFinite(pct) ? pct : null };
+      const share = (field: string) => {
+        const span = spanOf([s], field, w);
+        const pct = span && span.seconds > 0 ? (span.delta / (span.seconds * 1e9)) * 100 : null;
+        return pct !== null && Number.isFinite(pct) ? pct : null;
+      };
+      return { kind: s.tags["thread_kind"] ?? "", thread: s.tags["thread"] ?? "", run_pct: share("run_ns_total"), wait_pct: share("wait_ns_total") };
     })
     .sort((a, b) => (a.kind + a.thread < b.kind + b.thread ? -1 : 1));
 }

@@ -88,9 +88,13 @@ describe("a run between two TCG guests: the record's host side", function () {
       const vcpu = vm.threads.find((t) => t.kind === "vcpu");
       assert.ok(typeof vcpu?.run_pct === "number" && vcpu.run_pct > 0, `vCPU thread CPU of ${v.name}: ${stringifyExact(vm.threads)}`);
       assert.ok(vm.threads.some((t) => t.kind === "main" && typeof t.run_pct === "number"), "main thread CPU");
+      // the scheduler's wait (schedstat run_delay) beside the run time: a share of the window, at most what was not run
+      assert.ok(typeof vcpu.wait_pct === "number" && vcpu.wait_pct >= 0 && vcpu.wait_pct + vcpu.run_pct <= 110, `vCPU thread wait of ${v.name}: ${stringifyExact(vm.threads)}`);
       const net = vm.net.find((n) => n.iface === v.tap);
       assert.ok(net && typeof net.rx_packets === "number" && typeof net.tx_packets === "number", `tap ${v.tap}: ${stringifyExact(vm.net)}`);
     }
+    const contention = record.diagnosis?.findings.find((f) => f.rule === "cpu-contention");
+    assert.ok(contention && contention.verdict !== "cannot tell" && contention.evidence.some((e) => /waiting$/.test(e.name)), `cpu-contention from the VM threads' waits: ${stringifyExact(contention)}`);
     const model = record.results.model;
     assert.match(String(model.observed.exit_source), /^tcg: no KVM exits \(vm /);
     assert.match(model.derivations["exits_per_packet"] ?? "", /^none: tcg: no KVM exits/);

@@ -94,11 +94,11 @@ describe("grafana alert rules: Grafana 11.3 file provisioning, checked offline",
     assert.equal(refProblems(doc, "prometheus").length, 2);
   });
 
-  it("both languages: the same rules with the same conditions and windows, the five continuous-monitoring rules", () => {
+  it("both languages: the same rules with the same conditions and windows, the six continuous-monitoring rules", () => {
     const [influx, prom] = NAMES.map((n) => alertFile(n).groups.flatMap((g) => g.rules));
     const shape = (rs: typeof influx) => rs!.map((r) => ({ uid: r.uid.replace(/-prom$/, ""), cond: r.data.find((d) => d.refId === r.condition)?.model.expression, ranges: r.data.map((d) => d.relativeTimeRange ?? null), for: r["for"] }));
     assert.deepEqual(shape(influx), shape(prom));
-    assert.deepEqual(shape(prom).map((s) => s.uid), ["eastwest-softnet-drops", "eastwest-net-rx-one-cpu", "eastwest-tcp-retransmits", "eastwest-vm-exits-jump", "eastwest-vm-io-thread-saturated"]);
+    assert.deepEqual(shape(prom).map((s) => s.uid), ["eastwest-softnet-drops", "eastwest-net-rx-one-cpu", "eastwest-tcp-retransmits", "eastwest-vm-exits-jump", "eastwest-vm-io-thread-saturated", "eastwest-vm-thread-waiting"]);
     assert.equal(shape(prom)[1]?.cond, "$RA / $RB > 0.9 && $RB > 1000 && $RC > 1");
   });
 });

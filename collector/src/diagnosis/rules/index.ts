@@ -1,6 +1,7 @@
 // The diagnosis rules, one line each (a new rule is a file in this folder plus one line here).
 import type { Rule } from "../types.ts";
 import { bidirBalance } from "./bidir-balance.ts";
+import { cpuContention } from "./cpu-contention.ts";
 import { cpuSaturated } from "./cpu-saturated.ts";
 import { cpuTerms } from "./cpu-terms.ts";
 import { exits } from "./exits.ts";
@@ -17,6 +18,7 @@ import { vmThread } from "./vm-thread.ts";
 
 export const RULES: readonly Rule[] = [
   cpuSaturated,
+  cpuContention,
   softirqConcentrated,
   softnetDrops,
   retransmits,
