@@ -192,13 +192,16 @@ async function interleavedRuns(c: Context, stacks: number, delivery: Delivery): 
       if (delivery === "held") await holdAgents(c, agents, (c.o.interleavedSeconds + 60) * 1000);
       const receiver = dir === "b_to_a" ? c.topo.a : c.topo.b;
       const client = startProcess(...iperfArgs(c, c.o.interleavedSeconds, dir === "a_to_b"));
+      // why: each phase takes a little more than PHASE_MS (switching, reading counters); over a long run that adds
+      // up past iperf3's end, so a quartet starts only while iperf3 still has room for it and the closing ramp.
+      const endsAt = performance.now() + c.o.interleavedSeconds * 1000 - RAMP_MS;
       let runningS = 0;
       const collector = new ProcessMeter(c.col.proc.pid);
       collector.start();
       for (const a of agents) a.meter.start();
       try {
         await sleep(RAMP_MS);
-        for (let q = 0; q < quartets; q++) {
+        for (let q = 0; q < quartets && performance.now() + 4 * PHASE_MS <= endsAt; q++) {
           const bps: Record<Mode, number[]> = { none: [], agents: [] };
           // why: ABBA within a quartet, and the quartets alternate which mode leads, so drift cancels.
           const modes: Mode[] = q % 2 === 0 ? ["none", "agents", "agents", "none"] : ["agents", "none", "none", "agents"];

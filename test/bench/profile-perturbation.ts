@@ -84,10 +84,13 @@ async function interleaved(topo: Topology, dir: Direction, o: ProfileBenchOption
   const perf = await startPerf(file, o.interleavedSeconds + 30, hz, o.callGraph ?? PROFILE_CALL_GRAPH);
   const receiver = dir === "b_to_a" ? topo.a : topo.b;
   const client = startProcess(...nsCommand(topo.b, ["iperf3", "-c", topo.a.ip, "-p", String(IPERF_PORT), "-t", String(o.interleavedSeconds), ...(dir === "a_to_b" ? ["-R"] : [])]));
+  // why: each phase takes a little more than PHASE_MS (the control pipe's ack, reading counters); over a long run that
+  // adds up past iperf3's end, so a quartet starts only while iperf3 still has room for it and the closing ramp.
+  const endsAt = performance.now() + o.interleavedSeconds * 1000 - RAMP_MS;
   const pairs: Pair[] = [];
   try {
     await sleep(RAMP_MS);
-    for (let q = 0; q < quartets; q++) {
+    for (let q = 0; q < quartets && performance.now() + 4 * PHASE_MS <= endsAt; q++) {
       const bps: { none: number[]; agents: number[] } = { none: [], agents: [] };
       const modes = q % 2 === 0 ? (["none", "agents", "agents", "none"] as const) : (["agents", "none", "none", "agents"] as const);
       for (const mode of modes) {
