@@ -126,45 +126,43 @@ function exitsJump(): AlertDef {
   };
 }
 
-function threadSaturated(): AlertDef {
+/** A share of one CPU per VM thread of `kinds` over 5 min, from vm_thread's `<share>_pct` (InfluxQL) or `<share>_ns_total` (PromQL), above `pct`. */
+function threadShare(o: { id: string; title: string; share: "run" | "wait"; kinds: string[]; pct: number; for: string; summary: string; description: string; diagnosisRule: string }): AlertDef {
   const labels = ["host", "vm", "thread_kind", "thread"];
+  const kinds = o.kinds.join("|");
   return {
-    id: "vm-io-thread-saturated",
-    title: "vhost or QEMU IO thread saturated",
-    condition: `$A > ${THREAD_SATURATED_PCT}`,
+    id: o.id,
+    title: o.title,
+    condition: `$A > ${o.pct}`,
     queries: [{
       refId: "A",
       fromS: FIVE_MIN,
-      influx: select({ from: "vm_thread", cols: [{ field: "run_pct", agg: "mean" }], where: [{ tag: "thread_kind", regex: "^(vhost|io)$" }], by: labels }),
-      prom: `100 * ${rate("vm_thread", "run_ns_total", labels, `{${label("vm_thread", "thread_kind")}=~"vhost|io"}`)}`,
+      influx: select({ from: "vm_thread", cols: [{ field: `${o.share}_pct`, agg: "mean" }], where: [{ tag: "thread_kind", regex: `^(${kinds})$` }], by: labels }),
+      prom: `100 * ${rate("vm_thread", `${o.share}_ns_total`, labels, `{${label("vm_thread", "thread_kind")}=~"${kinds}"}`)}`,
       reducer: "last",
     }],
-    for: "5m",
-    summary: "{{ $labels.vm }}: {{ $labels.thread_kind }} thread {{ $labels.thread }} runs over 95 % of a CPU",
-    description: `A vhost or QEMU IO thread ran over ${THREAD_SATURATED_PCT} % of one CPU (schedstat): a thread cannot use more than one CPU, so it sets the VM's I/O ceiling.`,
-    diagnosisRule: "vm-thread",
+    for: o.for,
+    summary: o.summary,
+    description: o.description,
+    diagnosisRule: o.diagnosisRule,
   };
 }
 
-function threadWaiting(): AlertDef {
-  const labels = ["host", "vm", "thread_kind", "thread"];
-  return {
-    id: "vm-thread-waiting",
-    title: "VM thread waiting for a CPU",
-    condition: `$A > ${THREAD_WAIT_PCT}`,
-    queries: [{
-      refId: "A",
-      fromS: FIVE_MIN,
-      influx: select({ from: "vm_thread", cols: [{ field: "wait_pct", agg: "mean" }], where: [{ tag: "thread_kind", regex: "^(vcpu|vhost|io)$" }], by: labels }),
-      prom: `100 * ${rate("vm_thread", "wait_ns_total", labels, `{${label("vm_thread", "thread_kind")}=~"vcpu|vhost|io"}`)}`,
-      reducer: "last",
-    }],
-    for: "10m",
+const threadSaturated = (): AlertDef =>
+  threadShare({
+    id: "vm-io-thread-saturated", title: "vhost or QEMU IO thread saturated", share: "run", kinds: ["vhost", "io"], pct: THREAD_SATURATED_PCT, for: "5m",
+    summary: "{{ $labels.vm }}: {{ $labels.thread_kind }} thread {{ $labels.thread }} runs over 95 % of a CPU",
+    description: `A vhost or QEMU IO thread ran over ${THREAD_SATURATED_PCT} % of one CPU (schedstat): a thread cannot use more than one CPU, so it sets the VM's I/O ceiling.`,
+    diagnosisRule: "vm-thread",
+  });
+
+const threadWaiting = (): AlertDef =>
+  threadShare({
+    id: "vm-thread-waiting", title: "VM thread waiting for a CPU", share: "wait", kinds: ["vcpu", "vhost", "io"], pct: THREAD_WAIT_PCT, for: "10m",
     summary: "{{ $labels.vm }}: {{ $labels.thread_kind }} thread {{ $labels.thread }} waits for a CPU over 25 % of the time",
     description: `A vCPU, vhost or QEMU IO thread was runnable but waiting for a CPU over ${THREAD_WAIT_PCT} % of the time (schedstat run_delay): other work on the host's CPUs holds the guest or its I/O back.`,
     diagnosisRule: "cpu-contention",
-  };
-}
+  });
 
 /** The continuous-monitoring rules, in file order. */
 export const ALERTS: ReadonlyArray<() => AlertDef> = [softnetDrops, netRxOneCpu, retransmits, exitsJump, threadSaturated, threadWaiting];
