@@ -70,6 +70,6 @@ export const cpuContention: Rule = {
     ].filter((x): x is string => x !== undefined);
     const byThread = t !== undefined && (waited || !stolen);
     const key = byThread ? { label: `vm ${t.vm} ${t.kind} thread wait`, value: t.wait, unit: "%" } : { label: `${s?.role} steal`, value: s?.steal ?? null, unit: "%" };
-    return finding(head, { verdict: waited || stolen ? "contributing" : "ruled out", confidence: CONFIDENCE.medium, evidence, key, end: null, explanation: parts.join("; "), ...(waited || stolen ? { next } : {}) });
+    return finding(head, { verdict: waited || stolen ? "contributing" : "ruled out", confidence: CONFIDENCE.medium, evidence, key, end: byThread ? null : (s?.role ?? null), explanation: parts.join("; "), ...(waited || stolen ? { next } : {}) });
   },
 };
