@@ -98,8 +98,8 @@ function rollupFields(names: readonly string[]): Array<{ name: string; numeric: 
   return out;
 }
 
-/** A rollup's columns from its fields (the inverse of rollupFields). */
-function rollupColumns(fields: readonly string[], lastOnly: ReadonlySet<number>): string[] {
+/** A rollup's columns from its fields, those at `lastOnly` with `|last` alone (rollup.ts; the inverse of rollupFields). */
+export function rollupColumns(fields: readonly string[], lastOnly: ReadonlySet<number>): string[] {
   const out = ["n", "t_last"];
   fields.forEach((f, i) => out.push(...(lastOnly.has(i) ? [`${f}|last`] : [`${f}|last`, `${f}|min`, `${f}|max`, `${f}|sum`])));
   return out;

@@ -110,13 +110,13 @@ describe("vm sampler: captured guests over a replayed QMP", () => {
   it("discovers both guests, counts exits per VM and per vCPU, reports tcg once, one short QMP session per tick", async () => {
     // the replay's threads are read at the ticks' times (a thread's share is over the time between its reads)
     let readAt = T0;
-    const s = vmSampler(undefined, () => readAt);
+    const s = vmSampler();
     assert.deepEqual(await s.init?.(ctx(procFs("t0", dir.path), T0)), { available: true });
     tick = "t0";
-    const r0 = await s.sample(ctx(procFs("t0", dir.path), T0));
+    const r0 = await s.sample(ctx(procFs("t0", dir.path), T0, { readClock: () => readAt }));
     tick = "t1";
     readAt = T0 + SECOND;
-    const r1 = await s.sample(ctx(procFs("t1", dir.path), T0 + SECOND));
+    const r1 = await s.sample(ctx(procFs("t1", dir.path), T0 + SECOND, { readClock: () => readAt }));
     await s.close?.();
     assert.deepEqual(errs(r0), ["vm fxtcg: unavailable: no KVM stats: VM runs under tcg"]);
     assert.deepEqual(errs(r1), []);

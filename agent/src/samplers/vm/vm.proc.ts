@@ -59,10 +59,11 @@ export const COMM_TTL_MS = 30_000;
  * where read within COMM_TTL_MS. A thread named as its process is read again each time: every thread starts with
  * its creator's name, and QEMU renames its vCPU and IO threads just after making them ("CPU 0/KVM"); kept, a name
  * read in between would hide the vCPU thread for good (a guest that was just started, sampled on a busy host).
- * Each task carries when its schedstat was read, by `clock` (monotonic ns). Throws when the process is gone (its
- * task directory vanished).
+ * Each task carries when its schedstat was read, by the context's readClock (the monotonic clock when it has none).
+ * Throws when the process is gone (its task directory vanished).
  */
-export async function readTasks(ctx: SampleContext, pid: number, extra: readonly number[], comms: Map<number, CommEntry>, nowMs = Date.now(), clock: () => bigint = () => process.hrtime.bigint()): Promise<Task[]> {
+export async function readTasks(ctx: SampleContext, pid: number, extra: readonly number[], comms: Map<number, CommEntry>, nowMs = Date.now()): Promise<Task[]> {
+  const clock = ctx.readClock?.bind(ctx) ?? (() => process.hrtime.bigint());
   const tids = (await ctx.fs.procDir(`${pid}/task`)).filter((d) => PID.test(d)).map(Number);
   const paths = [...tids.map((tid) => ({ tid, dir: `${pid}/task/${tid}` })), ...extra.map((tid) => ({ tid, dir: `${tid}` }))];
   const seen = new Set<number>();

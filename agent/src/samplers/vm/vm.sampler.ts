@@ -97,12 +97,9 @@ class VmSampler implements Sampler {
   readonly #domstats = new DomstatsReader();
   #dropped = 0;
   readonly #board: ExitBoard;
-  /** When a thread's schedstat was read (Task.readNs): a monotonic clock, ns; tests replay with their own. */
-  readonly #clock: () => bigint;
 
-  constructor(board: ExitBoard, clock: () => bigint = () => process.hrtime.bigint()) {
+  constructor(board: ExitBoard) {
     this.#board = board;
-    this.#clock = clock;
   }
 
   async init(ctx: SampleContext): Promise<{ available: true }> {
@@ -181,7 +178,7 @@ class VmSampler implements Sampler {
     const { guest } = s;
     let tasks;
     try {
-      tasks = await readTasks(ctx, guest.pid, guest.vhost, s.comms, Date.now(), this.#clock);
+      tasks = await readTasks(ctx, guest.pid, guest.vhost, s.comms);
     } catch {
       // The guest exited: forget it and look again next tick.
       s.source.close();
@@ -231,4 +228,4 @@ function countExits(s: GuestState, kvm: KvmRead, tally: ExitTally): void {
 }
 
 /** `board`: where the exits it counts are left for the kvmexits sampler to compare (default: the agent's). */
-export const vmSampler = (board: ExitBoard = EXIT_BOARD, clock?: () => bigint): Sampler => new VmSampler(board, clock);
+export const vmSampler = (board: ExitBoard = EXIT_BOARD): Sampler => new VmSampler(board);

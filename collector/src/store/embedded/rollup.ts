@@ -6,6 +6,7 @@
 // minutes from several rollups (late points packed into a chunk of their own) and head rows combine exactly as their
 // points would; counters keep their last value per minute, so an increase is the difference of two minutes' lasts.
 import type { FieldValue } from "@eastwest/common";
+import { rollupColumns } from "../codec.ts";
 import type { FieldMinute, Minute } from "../series-builder.ts";
 import type { Chunk } from "./chunk.ts";
 
@@ -23,8 +24,7 @@ const less = (a: number | bigint, b: number | bigint): boolean => a < b;
 /** The rollup of a chunk's points (times ascending): its column names and the chunk to store. */
 export function rollupOf(names: readonly string[], c: Chunk): { names: string[]; chunk: Chunk } {
   const numericCol = names.map((_, j) => (c.columns[j] as FieldValue[]).every(numeric));
-  const outNames = ["n", "t_last"];
-  names.forEach((name, j) => outNames.push(...(numericCol[j] ? [`${name}|last`, `${name}|min`, `${name}|max`, `${name}|sum`] : [`${name}|last`])));
+  const outNames = rollupColumns(names, new Set(numericCol.flatMap((numeric, j) => (numeric ? [] : [j]))));
   const times: bigint[] = [];
   const cols: FieldValue[][] = outNames.map(() => []);
   let i = 0;
